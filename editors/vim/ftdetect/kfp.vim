@@ -1,0 +1,2 @@
+" kfpl pipeline files
+autocmd BufRead,BufNewFile *.kfp setfiletype kfp

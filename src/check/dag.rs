@@ -1,0 +1,140 @@
+//! The dependency graph: cycles (E0401) and the topological order.
+//!
+//! Kahn's algorithm with a min-heap on declaration order gives a stable,
+//! deterministic order in O(E + V log V). Steps left over sit on or behind a
+//! cycle; each cycle is found by walking dependencies among them and
+//! reported once, naming every step on it in order.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use super::Checker;
+use super::ir::Step;
+use crate::diagnostics::{Code, Diagnostic};
+
+/// Sorts steps (given in declaration order) so dependencies come first; `None` on a cycle.
+pub(super) fn sort(checker: &mut Checker<'_>, steps: Vec<Step>) -> Option<Vec<Step>> {
+    let index: BTreeMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let deps: Vec<Vec<usize>> = steps
+        .iter()
+        .map(|s| {
+            s.dependencies
+                .iter()
+                .filter_map(|d| index.get(d.step.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    let mut waiting: Vec<usize> = vec![0; steps.len()];
+    for (i, ds) in deps.iter().enumerate() {
+        waiting[i] = ds.len();
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..steps.len())
+        .filter(|&i| waiting[i] == 0)
+        .map(Reverse)
+        .collect();
+    let mut order = Vec::with_capacity(steps.len());
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        for &j in &dependents[i] {
+            waiting[j] -= 1;
+            if waiting[j] == 0 {
+                ready.push(Reverse(j));
+            }
+        }
+    }
+    if order.len() < steps.len() {
+        report_cycles(checker, &steps, &deps, &waiting);
+        return None;
+    }
+    if checker.diagnostics.has_errors() {
+        return None;
+    }
+    let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
+    Some(order.into_iter().filter_map(|i| slots[i].take()).collect())
+}
+
+/// Every step still waiting has a dependency that is also waiting, so walking
+/// those edges from any of them must come back to a step already on the walk.
+fn report_cycles(
+    checker: &mut Checker<'_>,
+    steps: &[Step],
+    deps: &[Vec<usize>],
+    waiting: &[usize],
+) {
+    const UNSEEN: usize = usize::MAX;
+    let mut walk_id = vec![UNSEEN; steps.len()];
+    for start in (0..steps.len()).filter(|&i| waiting[i] > 0) {
+        if walk_id[start] != UNSEEN {
+            continue;
+        }
+        let mut path: Vec<usize> = Vec::new();
+        let mut at = start;
+        loop {
+            if walk_id[at] == start {
+                let from = path.iter().position(|&p| p == at).unwrap_or(0);
+                checker.error(cycle_diagnostic(steps, &path[from..]));
+                break;
+            }
+            if walk_id[at] != UNSEEN {
+                break; // joins a walk already reported
+            }
+            walk_id[at] = start;
+            path.push(at);
+            match deps[at].iter().copied().find(|&d| waiting[d] > 0) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+    }
+}
+
+fn cycle_diagnostic(steps: &[Step], cycle: &[usize]) -> Diagnostic {
+    let names: Vec<&str> = cycle.iter().map(|&i| steps[i].name.as_str()).collect();
+    let listed = match names.as_slice() {
+        [one] => format!("`{one}`"),
+        [init @ .., last] => format!(
+            "{} and `{last}`",
+            init.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        [] => String::new(),
+    };
+    let mut drawn: Vec<&str> = names.clone();
+    drawn.push(names[0]);
+    let mut diagnostic = Diagnostic::new(
+        Code::E0401,
+        format!("steps {listed} depend on each other in a cycle"),
+    );
+    for (k, &i) in cycle.iter().enumerate() {
+        let next = &steps[cycle[(k + 1) % cycle.len()]].name;
+        let span = steps[i]
+            .dependencies
+            .iter()
+            .find(|d| d.step == *next)
+            .map(|d| d.span);
+        if let Some(span) = span {
+            let message = format!("`{}` depends on `{next}` here", steps[i].name);
+            diagnostic = if k == 0 {
+                diagnostic.primary(span, message)
+            } else {
+                diagnostic.secondary(span, message)
+            };
+        }
+    }
+    diagnostic
+        .help("remove one of these dependencies; steps must form a graph without cycles")
+        .note(format!(
+            "cycle: {} (each step needs the next)",
+            drawn.join(" → ")
+        ))
+}

@@ -1,0 +1,155 @@
+//! Warnings: things that are legal but probably not what was meant.
+
+use super::Checker;
+use super::ir::{self, Command, Part, Template};
+use crate::diagnostics::{Code, Diagnostic};
+
+/// KFP shows at most this many metrics for a run.
+const KFP_MAX_METRICS: usize = 50;
+
+/// W0201/W0202: params and lets nobody reads.
+pub(super) fn unused(checker: &mut Checker<'_>) {
+    let mut found = Vec::new();
+    for (name, decl) in &checker.params {
+        if !checker.used.contains(name) {
+            found.push(
+                Diagnostic::new(Code::W0201, format!("param `{name}` is never used"))
+                    .primary(decl.name.span, "declared here")
+                    .help(format!("interpolate it with `$<{name}>`, or remove it")),
+            );
+        }
+    }
+    for (name, decl) in &checker.lets {
+        if !checker.used.contains(name) {
+            found.push(
+                Diagnostic::new(Code::W0202, format!("let `{name}` is never used"))
+                    .primary(decl.name.span, "declared here")
+                    .help(format!(
+                        "use it as a value (`{name}`) or in a string (`$<{name}>`), or remove it"
+                    )),
+            );
+        }
+    }
+    checker.diagnostics.extend(found);
+}
+
+/// Per-step warnings on the checked steps.
+pub(super) fn steps(checker: &mut Checker<'_>, steps: &[ir::Step], params: &[ir::Param]) {
+    let mut metrics = 0;
+    for step in steps {
+        if let Command::Shell(script) = &step.command {
+            single_quoted_interpolations(checker, script);
+        }
+        for metric in &step.metrics {
+            metrics += 1;
+            if !super::values::is_kfp_metric_name(&metric.name) {
+                checker.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W0302,
+                        format!("Kubeflow Pipelines does not accept the metric name `{}`", metric.name),
+                    )
+                    .primary(metric.span, format!("shown in KFP as `{}`", metric.kfp_name))
+                    .help(format!(
+                        "rename it to `{}` (a letter, then letters, digits, `-` or `_`, at most 64 characters)",
+                        metric.kfp_name
+                    )),
+                );
+            }
+            if metrics == KFP_MAX_METRICS + 1 {
+                checker.diagnostics.push(
+                    Diagnostic::new(
+                        Code::W0304,
+                        format!("the pipeline declares more than {KFP_MAX_METRICS} metrics"),
+                    )
+                    .primary(metric.span, format!("metric number {}", KFP_MAX_METRICS + 1))
+                    .help("Kubeflow Pipelines shows at most 50 metrics a run; `kfpl runs` records them all"),
+                );
+            }
+        }
+        if let Some(revision) = step.git_revision() {
+            git_revision(checker, revision, params);
+        }
+    }
+}
+
+/// W0301: `'$<x>'` in a shell script: the variable would not expand there.
+fn single_quoted_interpolations(checker: &mut Checker<'_>, script: &Template) {
+    let mut quote = Quote::None;
+    for part in &script.parts {
+        match part {
+            Part::Text(text) => quote = quote.after(text),
+            Part::Param { span, .. } | Part::Let { span, .. } | Part::Output { span, .. } => {
+                if quote == Quote::Single {
+                    checker.diagnostics.push(
+                        Diagnostic::new(Code::W0301, "interpolation inside single quotes")
+                            .primary(*span, "the shell will not expand this")
+                            .help("kfpl passes values as variables (`${KFP_…}`), which single quotes keep from expanding; use double quotes"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    None,
+    Single,
+    Double,
+}
+
+impl Quote {
+    /// The quoting state after a piece of shell text.
+    fn after(mut self, text: &str) -> Quote {
+        let mut escaped = false;
+        for c in text.chars() {
+            if escaped {
+                escaped = false;
+                continue;
+            }
+            self = match (self, c) {
+                (Quote::Single, '\'') => Quote::None,
+                (Quote::Single, _) => Quote::Single,
+                (_, '\\') => {
+                    escaped = true;
+                    self
+                }
+                (Quote::None, '\'') => Quote::Single,
+                (Quote::None, '"') => Quote::Double,
+                (Quote::Double, '"') => Quote::None,
+                (state, _) => state,
+            };
+        }
+        self
+    }
+}
+
+/// W0303: a `GIT_SYNC_REV` that is not a 40-hex commit: branches move, so runs would not repeat.
+fn git_revision(checker: &mut Checker<'_>, revision: &Template, params: &[ir::Param]) {
+    let (value, span) = match revision.parts.as_slice() {
+        [Part::Param { name, span }] => match params
+            .iter()
+            .find(|p| p.name == *name)
+            .and_then(|p| p.default.as_ref())
+        {
+            Some(default) => (default.as_text().to_string(), *span),
+            None => return,
+        },
+        _ => match revision.as_const() {
+            Some(text) => (text, revision.span),
+            None => return,
+        },
+    };
+    if is_full_sha(&value) {
+        return;
+    }
+    checker.diagnostics.push(
+        Diagnostic::new(Code::W0303, format!("`GIT_SYNC_REV` is `{value}`, not a full commit SHA"))
+            .primary(span, "a branch, tag or short SHA")
+            .help("pin the code with the full 40-character commit (`git rev-parse HEAD`) so every run trains the same code"),
+    );
+}
+
+fn is_full_sha(text: &str) -> bool {
+    text.len() == 40 && text.chars().all(|c| c.is_ascii_hexdigit())
+}

@@ -1,0 +1,333 @@
+//! Checking: AST → typed IR (`ir::Pipeline`) plus diagnostics (E02xx–E04xx, W…).
+//!
+//! Names are collected first, so declaration order never matters; then lets,
+//! params and steps are resolved and type-checked (`resolve`, `step`), the
+//! dependency graph is sorted (`dag`) and the lints run (`lint`). Checking
+//! goes on after an error so that one run reports every problem; the IR is
+//! produced only when there were no errors.
+
+mod dag;
+pub mod ir;
+mod lint;
+pub mod params;
+mod resolve;
+mod step;
+pub mod values;
+
+pub use step::ATTRIBUTES as STEP_ATTRIBUTES;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
+use crate::source::Span;
+use crate::syntax::ast;
+use resolve::LetSlot;
+
+/// The result of checking one program.
+#[derive(Debug)]
+pub struct Checked {
+    /// The IR, when there were no errors.
+    pub pipeline: Option<ir::Pipeline>,
+    /// Errors and warnings, sorted by position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks a parsed program (its first pipeline; the parser reports any others).
+pub fn check(program: &ast::Program) -> Checked {
+    let Some(pipeline) = program.pipelines.first() else {
+        return Checked {
+            pipeline: None,
+            diagnostics: Vec::new(),
+        };
+    };
+    let mut checker = Checker::new(pipeline);
+    let ir = checker.run();
+    let has_errors = checker.diagnostics.has_errors();
+    Checked {
+        pipeline: if has_errors { None } else { ir },
+        diagnostics: checker.diagnostics.into_sorted(),
+    }
+}
+
+/// State of one check: the declarations by name and what has been resolved.
+struct Checker<'a> {
+    pipeline: &'a ast::Pipeline,
+    params: BTreeMap<&'a str, &'a ast::ParamDecl>,
+    lets: BTreeMap<&'a str, &'a ast::LetDecl>,
+    steps: BTreeMap<&'a str, &'a ast::StepDecl>,
+    /// Declared outputs per step (the implicit `output` included).
+    outputs: BTreeMap<&'a str, Vec<&'a str>>,
+    let_slots: BTreeMap<&'a str, LetSlot>,
+    used: BTreeSet<&'a str>,
+    diagnostics: Diagnostics,
+}
+
+impl<'a> Checker<'a> {
+    fn new(pipeline: &'a ast::Pipeline) -> Checker<'a> {
+        Checker {
+            pipeline,
+            params: BTreeMap::new(),
+            lets: BTreeMap::new(),
+            steps: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            let_slots: BTreeMap::new(),
+            used: BTreeSet::new(),
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn run(&mut self) -> Option<ir::Pipeline> {
+        self.collect_declarations();
+        let (name, description) = self.pipeline_attributes();
+        let params = self.params();
+        let steps = self.steps();
+        self.resolve_all_lets();
+        lint::unused(self);
+        lint::steps(self, &steps, &params);
+        let steps = dag::sort(self, steps)?;
+        let step_index = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect();
+        Some(ir::Pipeline {
+            ident: self.pipeline.name.name.clone(),
+            name: name.unwrap_or_else(|| self.pipeline.name.name.clone()),
+            description,
+            params,
+            steps,
+            span: self.pipeline.span,
+            step_index,
+        })
+    }
+
+    /// Names of params, lets and steps, each unique; a param and a let may not share one.
+    fn collect_declarations(&mut self) {
+        values::check_kubernetes_name(self, &self.pipeline.name, "pipeline");
+        let mut values_seen: BTreeMap<&'a str, Span> = BTreeMap::new();
+        for item in &self.pipeline.items {
+            match item {
+                ast::Item::Param(param) => {
+                    if self.declare_value(&mut values_seen, &param.name, "param") {
+                        self.params.insert(&param.name.name, param);
+                    }
+                }
+                ast::Item::Let(decl) => {
+                    if self.declare_value(&mut values_seen, &decl.name, "let") {
+                        self.lets.insert(&decl.name.name, decl);
+                    }
+                }
+                ast::Item::Step(step) => self.declare_step(step),
+                ast::Item::Attribute(_) => {}
+            }
+        }
+    }
+
+    fn declare_value(
+        &mut self,
+        seen: &mut BTreeMap<&'a str, Span>,
+        name: &'a ast::Ident,
+        kind: &str,
+    ) -> bool {
+        if let Some(first) = seen.get(name.name.as_str()) {
+            self.error(duplicate(name, *first, kind));
+            return false;
+        }
+        seen.insert(&name.name, name.span);
+        true
+    }
+
+    fn declare_step(&mut self, step: &'a ast::StepDecl) {
+        if let Some(first) = self.steps.get(step.name.name.as_str()) {
+            self.error(duplicate(&step.name, first.name.span, "step"));
+            return;
+        }
+        values::check_kubernetes_name(self, &step.name, "step");
+        let mut outputs = vec!["output"];
+        for item in &step.items {
+            if let ast::StepItem::Output(output) = item {
+                if outputs.contains(&output.name.name.as_str()) {
+                    let diagnostic = if output.name.name == "output" {
+                        Diagnostic::new(Code::E0204, "output `output` is declared twice")
+                            .primary(output.name.span, "every step already has `output`")
+                            .help("remove this line; write `$KFP_OUTPUTS/output` to set it")
+                    } else {
+                        Diagnostic::new(
+                            Code::E0204,
+                            format!("output `{}` is declared twice", output.name.name),
+                        )
+                        .primary(output.name.span, "declared again here")
+                        .help("remove one of the declarations")
+                    };
+                    self.error(diagnostic);
+                    continue;
+                }
+                outputs.push(&output.name.name);
+            }
+        }
+        self.steps.insert(&step.name.name, step);
+        self.outputs.insert(&step.name.name, outputs);
+    }
+
+    /// `name` and `description` of the pipeline.
+    fn pipeline_attributes(&mut self) -> (Option<String>, Option<String>) {
+        let mut name = None;
+        let mut description = None;
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        for item in &self.pipeline.items {
+            let ast::Item::Attribute(attribute) = item else {
+                continue;
+            };
+            let key = attribute.name.name.as_str();
+            if !matches!(key, "name" | "description") {
+                self.error(unknown_pipeline_attribute(&attribute.name));
+                continue;
+            }
+            if let Some(first) = seen.insert(key, attribute.name.span) {
+                self.error(attribute_twice(&attribute.name, first));
+                continue;
+            }
+            let value = self.resolve_value(&attribute.value);
+            let text = value.and_then(|v| self.expect_fixed_string(&v, key));
+            if key == "name" {
+                name = text;
+            } else {
+                description = text;
+            }
+        }
+        (name, description)
+    }
+
+    /// Params with checked defaults, in declaration order.
+    fn params(&mut self) -> Vec<ir::Param> {
+        let decls: Vec<&'a ast::ParamDecl> = self
+            .pipeline
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Param(p) => Some(p),
+                _ => None,
+            })
+            .filter(|p| {
+                self.params
+                    .get(p.name.name.as_str())
+                    .is_some_and(|d| std::ptr::eq(*d, *p))
+            })
+            .collect();
+        decls
+            .into_iter()
+            .map(|decl| ir::Param {
+                name: decl.name.name.clone(),
+                ty: decl.ty,
+                default: decl
+                    .default
+                    .as_ref()
+                    .and_then(|value| self.param_default(decl, value)),
+                span: decl.span,
+            })
+            .collect()
+    }
+
+    fn param_default(&mut self, decl: &ast::ParamDecl, value: &ast::Value) -> Option<ir::Scalar> {
+        let found = match (&value.kind, decl.ty) {
+            (ast::ValueKind::Number(n), ast::ParamType::Number) if n.value.is_finite() => {
+                return Some(ir::Scalar::Number(n.text.clone()));
+            }
+            (ast::ValueKind::String(s), ast::ParamType::String) => {
+                if let Some(text) = s.as_plain() {
+                    return Some(ir::Scalar::String(text));
+                }
+                "a string with an interpolation"
+            }
+            (ast::ValueKind::Number(_), ast::ParamType::Number) => "a number too large to use",
+            (kind, _) => resolve::kind_name(kind),
+        };
+        let ty = type_word(decl.ty);
+        let mut diagnostic = Diagnostic::new(
+            Code::E0302,
+            format!(
+                "default of param `{}` is {found}, not a {ty}",
+                decl.name.name
+            ),
+        )
+        .primary(value.span, format!("expected a {ty}"))
+        .secondary(
+            decl.ty_span,
+            format!("`{}` is declared as a {ty}", decl.name.name),
+        );
+        diagnostic = match (&value.kind, decl.ty) {
+            (ast::ValueKind::String(s), ast::ParamType::Number)
+                if s.as_plain()
+                    .is_some_and(|t| t.trim().parse::<f64>().is_ok()) =>
+            {
+                diagnostic.help("remove the quotes: number defaults are written `0.01`")
+            }
+            (ast::ValueKind::Number(n), ast::ParamType::String) => diagnostic.help(format!(
+                "quote it (`\"{}\"`), or declare the param as `number`",
+                n.text
+            )),
+            _ => diagnostic.help(format!("give a {ty} literal, or change the param's type")),
+        };
+        self.error(diagnostic);
+        None
+    }
+
+    fn steps(&mut self) -> Vec<ir::Step> {
+        let decls: Vec<&'a ast::StepDecl> = self.steps.values().copied().collect();
+        let mut order: Vec<&'a ast::StepDecl> = decls;
+        order.sort_by_key(|s| s.span.start);
+        order
+            .into_iter()
+            .filter_map(|decl| step::check_step(self, decl))
+            .collect()
+    }
+
+    /// Names of every step, for suggestions.
+    fn step_names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.steps.keys().copied()
+    }
+}
+
+/// `string` or `number`.
+pub(crate) fn type_word(ty: ast::ParamType) -> &'static str {
+    match ty {
+        ast::ParamType::String => "string",
+        ast::ParamType::Number => "number",
+    }
+}
+
+fn duplicate(name: &ast::Ident, first: Span, kind: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0204, format!("`{}` is declared twice", name.name))
+        .primary(name.span, format!("this {kind} reuses the name"))
+        .secondary(first, "first declared here")
+        .help("rename one of them; params and lets share one set of names, steps another")
+}
+
+fn attribute_twice(name: &ast::Ident, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0206,
+        format!("attribute `{}` is given twice", name.name),
+    )
+    .primary(name.span, "given again here")
+    .secondary(first, "first given here")
+    .help("keep one of them")
+}
+
+fn unknown_pipeline_attribute(name: &ast::Ident) -> Diagnostic {
+    let help = if step::ATTRIBUTES.contains(&name.name.as_str()) {
+        Some(format!("`{}` belongs inside a `step` block", name.name))
+    } else {
+        did_you_mean(&name.name, ["name", "description"])
+            .or_else(|| Some("a pipeline takes `name` and `description`".into()))
+    };
+    Diagnostic::new(
+        Code::E0205,
+        format!("unknown pipeline attribute `{}`", name.name),
+    )
+    .primary(name.span, "not a pipeline attribute")
+    .maybe_help(help)
+}

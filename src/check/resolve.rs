@@ -1,0 +1,358 @@
+//! Resolving values: lets (in any order, cycles reported), idents and
+//! `$<…>` interpolations, into [`Resolved`] values whose strings are IR
+//! templates.
+//!
+//! A value reached through a let remembers the let (`via`), so a type error
+//! can point both at the use and at the let's definition.
+
+use std::sync::Arc;
+
+use super::Checker;
+use super::ir::{Part, Template};
+use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+use crate::source::Span;
+use crate::syntax::ast;
+
+/// A let being resolved, or its result (`None` when it had errors).
+pub(super) enum LetSlot {
+    InProgress,
+    Done(Option<Arc<Resolved>>),
+}
+
+/// A resolved value.
+#[derive(Debug, Clone)]
+pub(super) struct Resolved {
+    pub(super) value: RValue,
+    /// Where the value is written.
+    pub(super) span: Span,
+    /// The let it came through: its name and the span of its value.
+    pub(super) via: Option<(String, Span)>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum RValue {
+    Str(Arc<Template>),
+    Number(ast::Number),
+    Bool(bool),
+    List(Vec<Resolved>),
+    Map(Vec<(ast::Ident, Resolved)>),
+}
+
+impl Resolved {
+    /// What the value is, for messages ("a list").
+    pub(super) fn kind(&self) -> &'static str {
+        match &self.value {
+            RValue::Str(_) => "a string",
+            RValue::Number(_) => "a number",
+            RValue::Bool(_) => "a bool",
+            RValue::List(_) => "a list",
+            RValue::Map(_) => "a map",
+        }
+    }
+
+    /// A type-mismatch diagnostic for this value used where `expected` is needed.
+    pub(super) fn mismatch(&self, use_span: Span, what: &str, expected: &str) -> Diagnostic {
+        let mut diagnostic = Diagnostic::new(
+            Code::E0301,
+            format!("{what} must be {expected}, found {}", self.kind()),
+        )
+        .primary(use_span, format!("expected {expected}"));
+        if let Some((name, let_span)) = &self.via {
+            diagnostic = diagnostic.secondary(
+                *let_span,
+                format!("`{name}` is defined here as {}", self.kind()),
+            );
+        }
+        diagnostic
+    }
+}
+
+/// The kind of an unresolved value, for messages.
+pub(super) fn kind_name(kind: &ast::ValueKind) -> &'static str {
+    match kind {
+        ast::ValueKind::String(_) => "a string",
+        ast::ValueKind::Number(_) => "a number",
+        ast::ValueKind::Bool(_) => "a bool",
+        ast::ValueKind::Ident(_) => "a name",
+        ast::ValueKind::List(_) => "a list",
+        ast::ValueKind::Map(_) => "a map",
+    }
+}
+
+impl<'a> Checker<'a> {
+    /// Resolves every let, so errors in unused lets are reported too.
+    pub(super) fn resolve_all_lets(&mut self) {
+        let names: Vec<&'a str> = self.lets.keys().copied().collect();
+        for name in names {
+            self.resolve_let(name, Span::DETACHED);
+        }
+    }
+
+    fn resolve_let(&mut self, name: &'a str, use_span: Span) -> Option<Arc<Resolved>> {
+        match self.let_slots.get(name) {
+            Some(LetSlot::Done(value)) => return value.clone(),
+            Some(LetSlot::InProgress) => {
+                let decl = self.lets.get(name)?;
+                self.error(
+                    Diagnostic::new(
+                        Code::E0212,
+                        format!("let `{name}` refers to itself through other lets"),
+                    )
+                    .primary(use_span, "used here while it is being defined")
+                    .secondary(decl.name.span, "defined here")
+                    .help("a let's value may not depend on the let itself"),
+                );
+                self.let_slots.insert(name, LetSlot::Done(None));
+                return None;
+            }
+            None => {}
+        }
+        let decl = *self.lets.get(name)?;
+        self.let_slots.insert(name, LetSlot::InProgress);
+        let resolved = self.resolve_value(&decl.value).map(|mut value| {
+            if value.via.is_none() {
+                value.via = Some((name.to_string(), decl.value.span));
+            }
+            Arc::new(value)
+        });
+        if let Some(LetSlot::Done(None)) = self.let_slots.get(name) {
+            return None; // a cycle through this let was already reported
+        }
+        self.let_slots.insert(name, LetSlot::Done(resolved.clone()));
+        resolved
+    }
+
+    /// Resolves a value: idents name lets, strings become templates.
+    pub(super) fn resolve_value(&mut self, value: &'a ast::Value) -> Option<Resolved> {
+        let resolved = match &value.kind {
+            ast::ValueKind::String(s) => RValue::Str(Arc::new(self.template(s)?)),
+            ast::ValueKind::Number(n) => RValue::Number(n.clone()),
+            ast::ValueKind::Bool(b) => RValue::Bool(*b),
+            ast::ValueKind::Ident(ident) => {
+                let target = self.lookup_let_ident(ident)?;
+                let mut resolved = (*target).clone();
+                resolved.span = value.span;
+                return Some(resolved);
+            }
+            ast::ValueKind::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.extend(self.resolve_value(item));
+                }
+                RValue::List(out)
+            }
+            ast::ValueKind::Map(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    if let Some(v) = self.resolve_value(&entry.value) {
+                        out.push((entry.key.clone(), v));
+                    }
+                }
+                RValue::Map(out)
+            }
+        };
+        Some(Resolved {
+            value: resolved,
+            span: value.span,
+            via: None,
+        })
+    }
+
+    /// An ident used as a value: it must name a let.
+    fn lookup_let_ident(&mut self, ident: &'a ast::Ident) -> Option<Arc<Resolved>> {
+        if self.lets.contains_key(ident.name.as_str()) {
+            self.used.insert(&ident.name);
+            return self.resolve_let(&ident.name, ident.span);
+        }
+        let help = if self.params.contains_key(ident.name.as_str()) {
+            Some(format!(
+                "params are interpolated into strings: write `\"$<{}>\"`",
+                ident.name
+            ))
+        } else if self.steps.contains_key(ident.name.as_str()) {
+            Some(format!(
+                "a step's output is written `\"$<{}.output>\"`; to order steps use `after = [{}]`",
+                ident.name, ident.name
+            ))
+        } else {
+            let lets: Vec<&str> = self.lets.keys().copied().collect();
+            did_you_mean(&ident.name, lets)
+                .or_else(|| Some("declare it with `let NAME = value`".into()))
+        };
+        self.error(
+            Diagnostic::new(Code::E0203, format!("unknown let `{}`", ident.name))
+                .primary(ident.span, "no let has this name")
+                .maybe_help(help),
+        );
+        None
+    }
+
+    /// A string literal as a template: interpolations resolved.
+    pub(super) fn template(&mut self, literal: &'a ast::StringLit) -> Option<Template> {
+        let mut parts = Vec::with_capacity(literal.parts.len());
+        let mut ok = true;
+        for part in &literal.parts {
+            match part {
+                ast::StringPart::Text { text, .. } => parts.push(Part::Text(text.clone())),
+                ast::StringPart::Interp(interp) => match self.interpolation(interp) {
+                    Some(part) => parts.push(part),
+                    None => ok = false,
+                },
+            }
+        }
+        ok.then_some(Template {
+            parts,
+            span: literal.span,
+        })
+    }
+
+    fn interpolation(&mut self, interp: &'a ast::Interp) -> Option<Part> {
+        let head = &interp.head;
+        if let Some(field) = &interp.field {
+            return self.output_reference(head, field, interp.span);
+        }
+        if self.params.contains_key(head.name.as_str()) {
+            self.used.insert(&head.name);
+            return Some(Part::Param {
+                name: head.name.clone(),
+                span: interp.span,
+            });
+        }
+        if self.lets.contains_key(head.name.as_str()) {
+            self.used.insert(&head.name);
+            let value = self.resolve_let(&head.name, interp.span)?;
+            let template = self.let_as_text(&value, &head.name, interp.span)?;
+            return Some(Part::Let {
+                name: head.name.clone(),
+                value: template,
+                span: interp.span,
+            });
+        }
+        let help = if self.steps.contains_key(head.name.as_str()) {
+            Some(format!(
+                "`{0}` is a step: write `$<{0}.output>` for its output",
+                head.name
+            ))
+        } else {
+            let names: Vec<&str> = self
+                .params
+                .keys()
+                .chain(self.lets.keys())
+                .copied()
+                .collect();
+            did_you_mean(&head.name, names).or_else(|| {
+                Some("declare it with `param NAME: string` or `let NAME = value`".into())
+            })
+        };
+        self.error(
+            Diagnostic::new(Code::E0203, format!("unknown param or let `{}`", head.name))
+                .primary(head.span, "not declared")
+                .maybe_help(help),
+        );
+        None
+    }
+
+    /// A let's value as text: strings, numbers and bools interpolate; lists and maps do not.
+    fn let_as_text(
+        &mut self,
+        value: &Resolved,
+        name: &str,
+        use_span: Span,
+    ) -> Option<Arc<Template>> {
+        match &value.value {
+            RValue::Str(template) => Some(template.clone()),
+            RValue::Number(n) => Some(Arc::new(Template::text(n.text.clone(), value.span))),
+            RValue::Bool(b) => Some(Arc::new(Template::text(b.to_string(), value.span))),
+            RValue::List(_) | RValue::Map(_) => {
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0312,
+                    format!("let `{name}` is {} and cannot be interpolated into a string", value.kind()),
+                )
+                .primary(use_span, "interpolated here")
+                .help("interpolate a string or number let, or use the let as the whole value: `data = data`");
+                if let Some((_, span)) = &value.via {
+                    diagnostic =
+                        diagnostic.secondary(*span, format!("`{name}` is {}", value.kind()));
+                }
+                self.error(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn output_reference(
+        &mut self,
+        head: &'a ast::Ident,
+        field: &'a ast::Ident,
+        span: Span,
+    ) -> Option<Part> {
+        let Some(outputs) = self.outputs.get(head.name.as_str()) else {
+            let help = if self.params.contains_key(head.name.as_str())
+                || self.lets.contains_key(head.name.as_str())
+            {
+                Some(format!(
+                    "`{0}` is not a step; write `$<{0}>` for its value",
+                    head.name
+                ))
+            } else {
+                let steps: Vec<&str> = self.step_names().collect();
+                did_you_mean(&head.name, steps)
+            };
+            self.error(
+                Diagnostic::new(Code::E0201, format!("unknown step `{}`", head.name))
+                    .primary(head.span, "no step has this name")
+                    .maybe_help(help),
+            );
+            return None;
+        };
+        if !outputs.contains(&field.name.as_str()) {
+            let help = did_you_mean(&field.name, outputs.iter().copied()).or_else(|| {
+                Some(format!(
+                    "declare it in step `{}` with `output {}`, or use `$<{}.output>`",
+                    head.name, field.name, head.name
+                ))
+            });
+            self.error(
+                Diagnostic::new(
+                    Code::E0202,
+                    format!("step `{}` has no output `{}`", head.name, field.name),
+                )
+                .primary(field.span, format!("not an output of `{}`", head.name))
+                .maybe_help(help),
+            );
+            return None;
+        }
+        Some(Part::Output {
+            step: head.name.clone(),
+            output: field.name.clone(),
+            span,
+        })
+    }
+
+    /// A value that must be a string with no param or output in it (lets are fine).
+    pub(super) fn expect_fixed_string(&mut self, value: &Resolved, what: &str) -> Option<String> {
+        let RValue::Str(template) = &value.value else {
+            self.error(value.mismatch(value.span, &format!("`{what}`"), "a string"));
+            return None;
+        };
+        match template.as_const() {
+            Some(text) => Some(text),
+            None => {
+                self.error(fixed_needed(value.span, what));
+                None
+            }
+        }
+    }
+}
+
+/// E0314: a value that must be known when compiling.
+pub(super) fn fixed_needed(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0314,
+        format!("`{what}` must be fixed when the pipeline is compiled"),
+    )
+    .primary(span, "depends on a param or a step output")
+    .help(format!(
+        "write `{what}` as literal text (lets are fine); params and outputs are only known at run time"
+    ))
+}

@@ -1,0 +1,639 @@
+//! One step: its attribute table (names, types, value formats), metrics and
+//! outputs, checked into an `ir::Step`. Dependencies are gathered here from
+//! every `$<step.…>` the step reads and from `after`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::Checker;
+use super::ir::{self, Count, Part, Template};
+use super::resolve::{RValue, Resolved};
+use super::values::{self, MountError};
+use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+use crate::source::Span;
+use crate::syntax::ast;
+
+/// Every step attribute (LANGUAGE.md, "Step attributes").
+pub const ATTRIBUTES: &[&str] = &[
+    "image",
+    "command",
+    "data",
+    "sync_source",
+    "env",
+    "gpus",
+    "cpu",
+    "memory",
+    "after",
+    "retries",
+    "timeout",
+    "description",
+];
+
+/// What a step block said, attribute by attribute.
+#[derive(Default)]
+struct Fields {
+    description: Option<Template>,
+    image: Option<Template>,
+    command: Option<ir::Command>,
+    data: Vec<ir::Mount>,
+    sync_source: Option<ir::SyncSource>,
+    env: Vec<ir::EnvVar>,
+    gpus: Option<Count>,
+    cpu: Option<Template>,
+    memory: Option<Template>,
+    retries: Option<Count>,
+    timeout: Option<ir::Timeout>,
+    after: Vec<(String, Span)>,
+    metrics: Vec<ir::Metric>,
+}
+
+/// Checks one step; `None` when it has errors.
+pub(super) fn check_step<'a>(
+    checker: &mut Checker<'a>,
+    decl: &'a ast::StepDecl,
+) -> Option<ir::Step> {
+    let errors_before = error_count(checker);
+    let mut fields = Fields::default();
+    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    for item in &decl.items {
+        match item {
+            ast::StepItem::Attribute(attribute) => {
+                let name = attribute.name.name.as_str();
+                if !ATTRIBUTES.contains(&name) {
+                    checker.error(unknown_attribute(&attribute.name));
+                    continue;
+                }
+                if let Some(first) = seen.insert(name, attribute.name.span) {
+                    checker.error(super::attribute_twice(&attribute.name, first));
+                    continue;
+                }
+                attribute_value(checker, decl, attribute, &mut fields);
+            }
+            ast::StepItem::Metric(metric) => checker.metric(metric, &mut fields.metrics),
+            ast::StepItem::Output(_) => {}
+        }
+    }
+    for required in ["image", "command"] {
+        if !seen.contains_key(required) {
+            checker.error(
+                Diagnostic::new(
+                    Code::E0207,
+                    format!("step `{}` has no `{required}`", decl.name.name),
+                )
+                .primary(decl.name.span, format!("`{required}` is required"))
+                .help(match required {
+                    "image" => {
+                        "add `image = \"python:3.12\"` (the container image the step runs in)"
+                    }
+                    _ => {
+                        "add `command = \"…\"` (a shell script) or `command = [\"prog\", \"arg\"]`"
+                    }
+                }),
+            );
+        }
+    }
+    let outputs = outputs(decl);
+    let dependencies = dependencies(checker, decl, &fields);
+    if error_count(checker) > errors_before {
+        return None;
+    }
+    Some(ir::Step {
+        name: decl.name.name.clone(),
+        name_span: decl.name.span,
+        span: decl.span,
+        description: fields.description,
+        image: fields.image?,
+        command: fields.command?,
+        data: fields.data,
+        sync_source: fields.sync_source,
+        env: fields.env,
+        gpus: fields.gpus.unwrap_or(Count::Fixed(0)),
+        cpu: fields.cpu,
+        memory: fields.memory,
+        retries: fields.retries.unwrap_or(Count::Fixed(0)),
+        timeout: fields.timeout,
+        metrics: fields.metrics,
+        outputs,
+        dependencies,
+    })
+}
+
+fn error_count(checker: &Checker<'_>) -> usize {
+    checker.diagnostics.error_count()
+}
+
+fn unknown_attribute(name: &ast::Ident) -> Diagnostic {
+    let help = if name.name == "metric" || name.name == "output" {
+        Some(format!("declare it as `{} NAME` without `=`", name.name))
+    } else if matches!(name.name.as_str(), "name") {
+        Some("a step is named by its identifier: `step NAME { … }`".into())
+    } else {
+        did_you_mean(&name.name, ATTRIBUTES.iter().copied())
+            .or_else(|| Some(format!("a step takes: {}", ATTRIBUTES.join(", "))))
+    };
+    Diagnostic::new(
+        Code::E0205,
+        format!("unknown step attribute `{}`", name.name),
+    )
+    .primary(name.span, "not a step attribute")
+    .maybe_help(help)
+}
+
+fn attribute_value<'a>(
+    checker: &mut Checker<'a>,
+    decl: &'a ast::StepDecl,
+    attribute: &'a ast::Attribute,
+    fields: &mut Fields,
+) {
+    let name = attribute.name.name.as_str();
+    if name == "after" {
+        fields.after = checker.after(decl, &attribute.value);
+        return;
+    }
+    let Some(value) = checker.resolve_value(&attribute.value) else {
+        return;
+    };
+    match name {
+        "image" => fields.image = checker.string_attr(&value, name),
+        "description" => fields.description = checker.string_attr(&value, name),
+        "command" => fields.command = checker.command(&value),
+        "data" => fields.data = checker.data(&value),
+        "sync_source" => fields.sync_source = checker.sync_source(&value),
+        "env" => fields.env = checker.env(&value),
+        "gpus" | "retries" => {
+            let count = checker.count(&value, name);
+            if name == "gpus" {
+                fields.gpus = count;
+            } else {
+                fields.retries = count;
+            }
+        }
+        "cpu" => fields.cpu = checker.quantity(&value, name, true),
+        "memory" => fields.memory = checker.quantity(&value, name, false),
+        "timeout" => fields.timeout = checker.timeout(&value),
+        _ => {}
+    }
+}
+
+/// Outputs: the implicit `output`, then the declared ones (duplicates were reported).
+fn outputs(decl: &ast::StepDecl) -> Vec<ir::Output> {
+    let mut out = vec![ir::Output {
+        name: "output".into(),
+        span: decl.name.span,
+    }];
+    for item in &decl.items {
+        if let ast::StepItem::Output(output) = item
+            && !out.iter().any(|o| o.name == output.name.name)
+        {
+            out.push(ir::Output {
+                name: output.name.name.clone(),
+                span: output.span,
+            });
+        }
+    }
+    out
+}
+
+/// Dependencies from every template the step reads, then `after`.
+fn dependencies(
+    checker: &mut Checker<'_>,
+    decl: &ast::StepDecl,
+    fields: &Fields,
+) -> Vec<ir::Dependency> {
+    let mut deps: BTreeMap<String, ir::Dependency> = BTreeMap::new();
+    let templates = fields
+        .image
+        .iter()
+        .chain(&fields.description)
+        .chain(fields.command.iter().flat_map(|c| c.templates()))
+        .chain(fields.env.iter().map(|e| &e.value))
+        .chain(&fields.cpu)
+        .chain(&fields.memory);
+    for template in templates {
+        for part in template.references() {
+            if let Part::Output { step, span, .. } = part {
+                deps.entry(step.clone()).or_insert(ir::Dependency {
+                    step: step.clone(),
+                    implied: true,
+                    explicit: false,
+                    span: *span,
+                });
+            }
+        }
+    }
+    for (step, span) in &fields.after {
+        deps.entry(step.clone())
+            .and_modify(|d| d.explicit = true)
+            .or_insert(ir::Dependency {
+                step: step.clone(),
+                implied: false,
+                explicit: true,
+                span: *span,
+            });
+    }
+    if let Some(own) = deps.get(&decl.name.name) {
+        checker.error(
+            Diagnostic::new(
+                Code::E0402,
+                format!("step `{}` depends on itself", decl.name.name),
+            )
+            .primary(own.span, "the step refers to itself here")
+            .secondary(decl.name.span, "in this step")
+            .help(
+                "a step cannot read its own outputs; pass the value through another step or a file",
+            ),
+        );
+    }
+    deps.into_values().collect()
+}
+
+impl<'a> Checker<'a> {
+    fn string_attr(&mut self, value: &Resolved, name: &str) -> Option<Template> {
+        match &value.value {
+            RValue::Str(template) => Some(with_span(template, value.span)),
+            _ => {
+                self.error(value.mismatch(value.span, &format!("`{name}`"), "a string"));
+                None
+            }
+        }
+    }
+
+    fn command(&mut self, value: &Resolved) -> Option<ir::Command> {
+        let command = match &value.value {
+            RValue::Str(template) => ir::Command::Shell(with_span(template, value.span)),
+            RValue::List(items) => {
+                let mut args = Vec::with_capacity(items.len());
+                for item in items {
+                    match &item.value {
+                        RValue::Str(t) => args.push(with_span(t, item.span)),
+                        RValue::Number(n) => args.push(Template::text(n.text.clone(), item.span)),
+                        _ => {
+                            self.error(item.mismatch(
+                                item.span,
+                                "each `command` argument",
+                                "a string",
+                            ));
+                            return None;
+                        }
+                    }
+                }
+                ir::Command::Exec(args)
+            }
+            _ => {
+                self.error(value.mismatch(
+                    value.span,
+                    "`command`",
+                    "a string or a list of strings",
+                ));
+                return None;
+            }
+        };
+        let empty = match &command {
+            ir::Command::Shell(t) => t.as_const().is_some_and(|s| s.trim().is_empty()),
+            ir::Command::Exec(args) => args.is_empty(),
+        };
+        if empty {
+            self.error(
+                Diagnostic::new(Code::E0316, "`command` is empty")
+                    .primary(value.span, "nothing to run")
+                    .help("write the script to run, or the program and its arguments as a list"),
+            );
+            return None;
+        }
+        Some(command)
+    }
+
+    fn data(&mut self, value: &Resolved) -> Vec<ir::Mount> {
+        let RValue::List(items) = &value.value else {
+            self.error(
+                value
+                    .mismatch(value.span, "`data`", "a list of \"claim:/path\" strings")
+                    .help("write `data = [\"user-susan:/training\"]`"),
+            );
+            return Vec::new();
+        };
+        let mut mounts: Vec<ir::Mount> = Vec::with_capacity(items.len());
+        for item in items {
+            let Some(entry) = self.expect_fixed_string(item, "data") else {
+                continue;
+            };
+            let Some((claim, path)) = self.mount(&entry, item) else {
+                continue;
+            };
+            if let Some(first) = mounts.iter().find(|m| m.path == path) {
+                self.error(
+                    Diagnostic::new(Code::E0307, format!("two claims are mounted at `{path}`"))
+                        .primary(item.span, "mounted again here")
+                        .secondary(first.span, "first mounted here")
+                        .help("give each claim its own mount path"),
+                );
+                continue;
+            }
+            mounts.push(ir::Mount {
+                claim,
+                path,
+                span: item.span,
+            });
+        }
+        mounts
+    }
+
+    fn mount(&mut self, entry: &str, item: &Resolved) -> Option<(String, String)> {
+        let diagnostic = match values::parse_mount(entry) {
+            Ok(mount) => return Some(mount),
+            Err(MountError::NoColon) => Diagnostic::new(
+                Code::E0304,
+                format!("`data` entry `{entry}` is not `claim:/path`"),
+            )
+            .primary(item.span, "missing `:`")
+            .help("write the claim name, a colon and the mount path: `user-susan:/training`"),
+            Err(MountError::BadClaim) => {
+                let claim = entry.split(':').next().unwrap_or_default();
+                Diagnostic::new(Code::E0305, format!("`{claim}` is not a valid claim name"))
+                    .primary(item.span, "not a DNS-1123 label")
+                    .help("claim names are lower-case letters, digits and `-`, start and end with a letter or digit, at most 63 characters")
+            }
+            Err(MountError::BadPath(reason)) => {
+                Diagnostic::new(Code::E0306, format!("invalid mount path in `{entry}`"))
+                    .primary(item.span, reason)
+                    .help("mount at an absolute path such as `/training`")
+            }
+        };
+        let diagnostic = match &item.via {
+            Some((name, span)) => diagnostic.secondary(*span, format!("from let `{name}`")),
+            None => diagnostic,
+        };
+        self.error(diagnostic);
+        None
+    }
+
+    fn sync_source(&mut self, value: &Resolved) -> Option<ir::SyncSource> {
+        let url = self.expect_fixed_string(value, "sync_source")?;
+        let Some(repo_name) = values::repo_name(&url) else {
+            self.error(
+                Diagnostic::new(Code::E0313, format!("cannot tell the repository name of `{url}`"))
+                    .primary(value.span, "not a git URL")
+                    .help("give the repository's URL, e.g. `https://github.com/org/repo.git`; the code lands in `code/repo/`"),
+            );
+            return None;
+        };
+        Some(ir::SyncSource {
+            url,
+            repo_name,
+            span: value.span,
+        })
+    }
+
+    fn env(&mut self, value: &Resolved) -> Vec<ir::EnvVar> {
+        let RValue::Map(entries) = &value.value else {
+            self.error(
+                value
+                    .mismatch(value.span, "`env`", "a map")
+                    .help("write `env = { NAME = \"value\" }`"),
+            );
+            return Vec::new();
+        };
+        let mut out: Vec<ir::EnvVar> = Vec::with_capacity(entries.len());
+        for (key, entry) in entries {
+            if !values::is_env_name(&key.name) || key.name.starts_with("KFP_") {
+                let reason = if key.name.starts_with("KFP_") {
+                    "names starting with `KFP_` are reserved for kfpl's own variables"
+                } else {
+                    "use letters, digits and `_`, not starting with a digit"
+                };
+                self.error(
+                    Diagnostic::new(
+                        Code::E0311,
+                        format!("`{}` is not a valid environment variable name", key.name),
+                    )
+                    .primary(key.span, "invalid name")
+                    .help(reason),
+                );
+                continue;
+            }
+            if let Some(first) = out.iter().find(|e| e.name == key.name) {
+                self.error(super::attribute_twice(key, first.span));
+                continue;
+            }
+            let RValue::Str(template) = &entry.value else {
+                let text = match &entry.value {
+                    RValue::Number(n) => format!("quote it: `\"{}\"`", n.text),
+                    RValue::Bool(b) => format!("quote it: `\"{b}\"`"),
+                    _ => "environment variables hold strings".into(),
+                };
+                self.error(
+                    entry
+                        .mismatch(entry.span, &format!("env `{}`", key.name), "a string")
+                        .help(text),
+                );
+                continue;
+            };
+            out.push(ir::EnvVar {
+                name: key.name.clone(),
+                value: with_span(template, entry.span),
+                span: key.span.to(entry.span),
+            });
+        }
+        out
+    }
+
+    /// A whole number >= 0, or a string holding exactly one `$<number-param>`.
+    fn count(&mut self, value: &Resolved, name: &str) -> Option<Count> {
+        match &value.value {
+            RValue::Number(n) => {
+                let whole =
+                    n.value.fract() == 0.0 && n.value >= 0.0 && n.value <= f64::from(u32::MAX);
+                if whole {
+                    return Some(Count::Fixed(n.value as u32));
+                }
+                self.error(not_whole(value, name, &n.text));
+                None
+            }
+            RValue::Str(template) => {
+                if let [Part::Param { name: param, span }] = template.parts.as_slice()
+                    && let Some(decl) = self.params.get(param.as_str())
+                {
+                    if decl.ty == ast::ParamType::Number {
+                        return Some(Count::Param {
+                            name: param.clone(),
+                            span: *span,
+                        });
+                    }
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0301,
+                            format!("`{name}` needs a number param, but `{param}` is a string"),
+                        )
+                        .primary(*span, "a string param")
+                        .secondary(decl.ty_span, "declared as a string here")
+                        .help(format!("declare `param {param}: number`")),
+                    );
+                    return None;
+                }
+                self.error(
+                    value
+                        .mismatch(value.span, &format!("`{name}`"), "a whole number")
+                        .help(format!(
+                            "write `{name} = 1`, or `{name} = \"$<param>\"` with a number param"
+                        )),
+                );
+                None
+            }
+            _ => {
+                self.error(value.mismatch(value.span, &format!("`{name}`"), "a whole number"));
+                None
+            }
+        }
+    }
+
+    /// A Kubernetes quantity: `cpu` takes a string or a number, `memory` a string.
+    fn quantity(&mut self, value: &Resolved, name: &str, number_ok: bool) -> Option<Template> {
+        let template = match &value.value {
+            RValue::Str(t) => with_span(t, value.span),
+            RValue::Number(n) if number_ok => Template::text(n.text.clone(), value.span),
+            _ => {
+                let expected = if number_ok {
+                    "a string or a number"
+                } else {
+                    "a string"
+                };
+                self.error(value.mismatch(value.span, &format!("`{name}`"), expected));
+                return None;
+            }
+        };
+        if let Some(text) = template.as_const()
+            && !values::is_quantity(&text)
+        {
+            let example = if number_ok {
+                "`\"500m\"` or `2`"
+            } else {
+                "`\"4Gi\"` or `\"512Mi\"`"
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::E0310,
+                    format!("`{text}` is not a Kubernetes quantity"),
+                )
+                .primary(value.span, format!("invalid `{name}`"))
+                .help(format!("write a quantity such as {example}")),
+            );
+            return None;
+        }
+        Some(template)
+    }
+
+    fn timeout(&mut self, value: &Resolved) -> Option<ir::Timeout> {
+        let text = self.expect_fixed_string(value, "timeout")?;
+        let Some(seconds) = values::parse_duration(&text) else {
+            self.error(
+                Diagnostic::new(Code::E0309, format!("`{text}` is not a duration"))
+                    .primary(value.span, "invalid `timeout`")
+                    .help("write a positive duration such as `\"90s\"`, `\"30m\"`, `\"2h\"` or `\"1h30m\"`"),
+            );
+            return None;
+        };
+        Some(ir::Timeout {
+            seconds,
+            text,
+            span: value.span,
+        })
+    }
+
+    /// `after = [step, …]`: the idents name steps.
+    fn after(&mut self, decl: &ast::StepDecl, value: &'a ast::Value) -> Vec<(String, Span)> {
+        let ast::ValueKind::List(items) = &value.kind else {
+            self.error(
+                Diagnostic::new(Code::E0301, "`after` must be a list of step names")
+                    .primary(value.span, "expected a list")
+                    .help("write `after = [prepare_data]`"),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let ast::ValueKind::Ident(ident) = &item.kind else {
+                self.error(
+                    Diagnostic::new(Code::E0301, "`after` lists step names, not values")
+                        .primary(item.span, "expected a step name")
+                        .help(
+                            "write the step's identifier without quotes: `after = [prepare_data]`",
+                        ),
+                );
+                continue;
+            };
+            if !self.steps.contains_key(ident.name.as_str()) {
+                let steps: Vec<&str> = self.step_names().filter(|s| *s != decl.name.name).collect();
+                self.error(
+                    Diagnostic::new(Code::E0201, format!("unknown step `{}`", ident.name))
+                        .primary(ident.span, "no step has this name")
+                        .maybe_help(did_you_mean(&ident.name, steps)),
+                );
+                continue;
+            }
+            out.push((ident.name.clone(), ident.span));
+        }
+        out
+    }
+
+    fn metric(&mut self, metric: &'a ast::MetricDecl, out: &mut Vec<ir::Metric>) {
+        let Some(name) = metric.name.as_plain() else {
+            self.error(
+                Diagnostic::new(Code::E0315, "a metric name cannot interpolate")
+                    .primary(metric.name.span, "interpolation in a metric name")
+                    .help("write the name the program prints, e.g. `metric \"accuracy\"`"),
+            );
+            return;
+        };
+        let kfp_name = values::normalize_metric_name(&name);
+        if kfp_name.is_empty() {
+            self.error(
+                Diagnostic::new(
+                    Code::E0315,
+                    format!("`{name}` cannot be used as a metric name"),
+                )
+                .primary(metric.name.span, "no letter to start a name with")
+                .help("metric names start with a letter, e.g. `metric \"accuracy\"`"),
+            );
+            return;
+        }
+        if let Some(first) = out
+            .iter()
+            .find(|m| m.name == name || m.kfp_name == kfp_name)
+        {
+            self.error(
+                Diagnostic::new(Code::E0208, format!("metric `{name}` is declared twice"))
+                    .primary(metric.name.span, "declared again here")
+                    .secondary(first.span, format!("`{}` declared here", first.name))
+                    .help("give each metric of a step its own name"),
+            );
+            return;
+        }
+        out.push(ir::Metric {
+            name,
+            kfp_name,
+            format: metric.format.map_or(ast::MetricFormat::Raw, |(f, _)| f),
+            span: metric.name.span,
+        });
+    }
+}
+
+fn not_whole(value: &Resolved, name: &str, text: &str) -> Diagnostic {
+    let mut diagnostic = Diagnostic::new(
+        Code::E0308,
+        format!("`{name}` must be a whole number >= 0, found `{text}`"),
+    )
+    .primary(value.span, "not a whole number >= 0")
+    .help(format!("write `{name} = 1`"));
+    if let Some((let_name, span)) = &value.via {
+        diagnostic = diagnostic.secondary(*span, format!("from let `{let_name}`"));
+    }
+    diagnostic
+}
+
+/// The template with the span of the value that used it (the let's own span stays inside).
+fn with_span(template: &Arc<Template>, span: Span) -> Template {
+    Template {
+        parts: template.parts.clone(),
+        span,
+    }
+}

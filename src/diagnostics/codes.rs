@@ -1,0 +1,129 @@
+//! The registry of diagnostic codes: the single source of truth.
+//!
+//! A code is forever: it is never renumbered or reused. Each has a one-line
+//! summary and an explanation page (`explain/EXXXX.md`, printed by
+//! `kfpl explain`). `tests/registry.rs` checks that every code has a page and
+//! at least one `tests/ui` fixture.
+
+macro_rules! codes {
+    ($($code:ident => $summary:literal,)*) => {
+        /// A stable diagnostic code. `E…` codes are errors, `W…` codes warnings.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $(
+                #[doc = $summary]
+                $code,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in registry order.
+            pub const ALL: &'static [Code] = &[$(Code::$code,)*];
+
+            /// The code as written, e.g. `E0201`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$code => stringify!($code),)*
+                }
+            }
+
+            /// One line saying what the code is about.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$code => $summary,)*
+                }
+            }
+
+            /// The explanation page (markdown).
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $(Code::$code => include_str!(concat!("explain/", stringify!($code), ".md")),)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // E00xx: input and command line
+    E0001 => "cannot read a source file",
+    E0002 => "source file is not valid UTF-8",
+    E0003 => "source file is too large",
+    E0004 => "malformed `-p NAME=VALUE` argument",
+    // E01xx: syntax
+    E0101 => "syntax error",
+    E0102 => "unterminated string",
+    E0103 => "malformed interpolation",
+    E0104 => "brackets nested too deeply",
+    E0105 => "unknown escape sequence",
+    E0106 => "reserved keyword used as a name",
+    E0107 => "more than one `pipeline` block",
+    E0108 => "no `pipeline` block",
+    E0109 => "invalid identifier",
+    E0110 => "unexpected character",
+    E0111 => "unbalanced bracket",
+    // E02xx: names
+    E0201 => "unknown step",
+    E0202 => "unknown output of a step",
+    E0203 => "unknown param or let",
+    E0204 => "name declared twice",
+    E0205 => "unknown attribute",
+    E0206 => "attribute given twice",
+    E0207 => "missing required attribute",
+    E0208 => "metric declared twice in one step",
+    E0209 => "unknown param on the command line",
+    E0210 => "param has no value",
+    E0211 => "name not valid for Kubernetes",
+    E0212 => "`let` definitions refer to each other in a cycle",
+    // E03xx: types and values
+    E0301 => "value has the wrong type",
+    E0302 => "param default does not match the param's type",
+    E0303 => "command-line value does not match the param's type",
+    E0304 => "malformed `data` entry",
+    E0305 => "invalid claim name",
+    E0306 => "invalid mount path",
+    E0307 => "mount path used twice in one step",
+    E0308 => "not a whole number >= 0",
+    E0309 => "invalid duration",
+    E0310 => "invalid Kubernetes quantity",
+    E0311 => "invalid environment variable name",
+    E0312 => "list or map interpolated into a string",
+    E0313 => "invalid `sync_source`",
+    E0314 => "value must be fixed at compile time",
+    E0315 => "invalid metric name",
+    E0316 => "empty command",
+    // E04xx: dependency graph
+    E0401 => "steps depend on each other in a cycle",
+    E0402 => "step depends on itself",
+    // E09xx: internal
+    E0901 => "internal error (a bug in kfpl)",
+    // Warnings
+    W0201 => "param is never used",
+    W0202 => "`let` is never used",
+    W0301 => "interpolation inside single quotes in a shell command",
+    W0302 => "metric name that Kubeflow Pipelines does not accept",
+    W0303 => "`GIT_SYNC_REV` is not a full commit SHA",
+    W0304 => "more metrics than Kubeflow Pipelines shows",
+}
+
+impl Code {
+    /// Whether diagnostics with this code are errors (as opposed to warnings).
+    pub fn is_error(self) -> bool {
+        self.as_str().starts_with('E')
+    }
+
+    /// Looks a code up by its name (`E0201`, `e0201` or `kfpl::E0201`).
+    pub fn parse(name: &str) -> Option<Code> {
+        let name = name.trim().trim_start_matches("kfpl::");
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "kfpl::{}", self.as_str())
+    }
+}

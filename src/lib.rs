@@ -1,0 +1,130 @@
+//! kfpl: a small language for machine-learning pipelines.
+//!
+//! A `.kfp` file describes a pipeline (params, lets, steps with images,
+//! commands, data claims, GPUs, metrics). This crate parses and checks it
+//! into a typed IR ([`ir::Pipeline`]), which the later stages consume.
+//! Everything is a library; the `kfpl` binary is a thin layer on it.
+//!
+//! ```
+//! use kfpl::{SourceFile, check};
+//!
+//! let file = SourceFile::new("hello.kfp", r#"
+//! pipeline hello {
+//!   param who: string = "world"
+//!   step greet {
+//!     image = "alpine:3.20"
+//!     command = "echo hello $<who>"
+//!   }
+//! }
+//! "#);
+//! let checked = check(&file);
+//! let pipeline = checked.pipeline.expect("no errors");
+//! assert_eq!(pipeline.steps[0].name, "greet");
+//!
+//! // Errors come back as data, with stable codes and spans.
+//! let bad = SourceFile::new("bad.kfp", "pipeline p { step s { image = 1 } }");
+//! let checked = check(&bad);
+//! assert!(checked.pipeline.is_none());
+//! let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code.as_str()).collect();
+//! assert_eq!(codes, ["E0207", "E0301"]);
+//! ```
+
+pub mod check;
+pub mod diagnostics;
+pub mod source;
+pub mod syntax;
+
+pub use check::ir;
+pub use check::{Checked, params};
+pub use diagnostics::{Code, Diagnostic, Severity};
+pub use source::{SourceFile, Span};
+
+use std::path::Path;
+
+/// Parses a file into its AST (see [`syntax::parse`]).
+pub fn parse(file: &SourceFile) -> syntax::Parsed {
+    syntax::parse(file)
+}
+
+/// Parses and checks a file: the IR when there are no errors, and every
+/// diagnostic (syntax and checking, errors and warnings) sorted by position.
+pub fn check(file: &SourceFile) -> Checked {
+    let parsed = syntax::parse(file);
+    let mut diagnostics = parsed.diagnostics;
+    let syntax_ok = !diagnostics.iter().any(Diagnostic::is_error);
+    let mut pipeline = None;
+    if let Some(program) = &parsed.program {
+        let checked = check::check(program);
+        diagnostics.extend(checked.diagnostics);
+        if syntax_ok {
+            pipeline = checked.pipeline;
+        }
+    }
+    diagnostics::sort(&mut diagnostics);
+    Checked {
+        pipeline,
+        diagnostics,
+    }
+}
+
+/// A file that could not be read as a source: the diagnostic, and the text
+/// it refers to (the lossy text for invalid UTF-8, else empty).
+#[derive(Debug)]
+pub struct ReadError {
+    /// What the diagnostic points into.
+    pub file: SourceFile,
+    /// E0001, E0002 or E0003.
+    pub diagnostic: Diagnostic,
+}
+
+/// Reads a source file for checking: E0001 when it cannot be read, E0002
+/// when it is not UTF-8 (pointing at the first bad byte), E0003 when it is
+/// too large. `name` is how diagnostics will name it.
+pub fn read_source(path: &Path, name: &str) -> Result<SourceFile, Box<ReadError>> {
+    let empty = || SourceFile::new(name, "");
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let diagnostic = Diagnostic::new(Code::E0001, format!("cannot read `{name}`: {error}"))
+                .help("check the path and that the file is readable");
+            return Err(Box::new(ReadError {
+                file: empty(),
+                diagnostic,
+            }));
+        }
+    };
+    if bytes.len() > SourceFile::MAX_LEN {
+        let diagnostic = Diagnostic::new(
+            Code::E0003,
+            format!(
+                "`{name}` is {} MiB; kfpl reads at most {} MiB",
+                bytes.len() >> 20,
+                SourceFile::MAX_LEN >> 20
+            ),
+        )
+        .help("is this the right file? pipelines are small text files");
+        return Err(Box::new(ReadError {
+            file: empty(),
+            diagnostic,
+        }));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let bytes = error.into_bytes();
+            let file = SourceFile::new(name, String::from_utf8_lossy(&bytes).into_owned());
+            let (line, column) = file.line_col(valid as u32);
+            let diagnostic = Diagnostic::new(
+                Code::E0002,
+                format!("`{name}` is not valid UTF-8 (line {line}, column {column})"),
+            )
+            .primary(
+                Span::new(valid, valid + char::REPLACEMENT_CHARACTER.len_utf8()),
+                "invalid byte here",
+            )
+            .help("save the file as UTF-8; binary files are not pipelines");
+            Err(Box::new(ReadError { file, diagnostic }))
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! The untyped syntax tree: what the user wrote, in order, with spans.
+//!
+//! Built from pest pairs by `convert`; consumed only by `check`, which turns
+//! it into the typed IR. Every node has a `span` (byte offsets into the file).
+
+use crate::source::Span;
+
+/// A name the user wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ident {
+    /// The name.
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A whole file: normally exactly one pipeline (the checker reports otherwise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// The `pipeline` blocks, in order.
+    pub pipelines: Vec<Pipeline>,
+    /// The whole file.
+    pub span: Span,
+}
+
+/// `pipeline NAME { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pipeline {
+    /// The pipeline's identifier.
+    pub name: Ident,
+    /// Declarations and attributes, in source order.
+    pub items: Vec<Item>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// What a pipeline block holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// `name = value` (pipeline attributes: `name`, `description`).
+    Attribute(Attribute),
+    /// `param NAME: TYPE [= default]`.
+    Param(ParamDecl),
+    /// `let NAME = value`.
+    Let(LetDecl),
+    /// `step NAME { … }`.
+    Step(StepDecl),
+}
+
+/// `NAME = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    /// The attribute's name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Value,
+    /// The whole `name = value`.
+    pub span: Span,
+}
+
+/// The two types a param can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// `string`.
+    String,
+    /// `number`.
+    Number,
+}
+
+/// `param NAME: TYPE [= default]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamDecl {
+    /// The param's name.
+    pub name: Ident,
+    /// Its declared type.
+    pub ty: ParamType,
+    /// Where the type was written.
+    pub ty_span: Span,
+    /// The default, when given.
+    pub default: Option<Value>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `let NAME = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LetDecl {
+    /// The let's name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Value,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `step NAME { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepDecl {
+    /// The step's name.
+    pub name: Ident,
+    /// Attributes, metrics and outputs, in source order.
+    pub items: Vec<StepItem>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// What a step block holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepItem {
+    /// `name = value`.
+    Attribute(Attribute),
+    /// `metric "NAME" [: format]`.
+    Metric(MetricDecl),
+    /// `output NAME`.
+    Output(OutputDecl),
+}
+
+/// How a metric is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricFormat {
+    /// As it is.
+    Raw,
+    /// A fraction shown as a percent.
+    Percentage,
+}
+
+/// `metric "NAME" [: raw | percentage]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricDecl {
+    /// The metric's name (a string literal).
+    pub name: StringLit,
+    /// The format, when written.
+    pub format: Option<(MetricFormat, Span)>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `output NAME`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputDecl {
+    /// The output's name.
+    pub name: Ident,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A value with its span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value {
+    /// What kind of value.
+    pub kind: ValueKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The kinds of values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueKind {
+    /// A string of either form.
+    String(StringLit),
+    /// A number, with the text it was written as (kept for faithful output).
+    Number(Number),
+    /// `true` or `false`.
+    Bool(bool),
+    /// A name: a `let`, or a step inside `after`.
+    Ident(Ident),
+    /// `[a, b]`.
+    List(Vec<Value>),
+    /// `{ KEY = value }`.
+    Map(Vec<MapEntry>),
+}
+
+/// A number literal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Number {
+    /// Its value.
+    pub value: f64,
+    /// Exactly as written, e.g. `0.01`.
+    pub text: String,
+}
+
+/// `KEY = value` inside a map.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapEntry {
+    /// The key (a bare word or a string, unescaped).
+    pub key: Ident,
+    /// The value.
+    pub value: Value,
+    /// The whole entry.
+    pub span: Span,
+}
+
+/// A string literal, already unescaped (and dedented, for `"""`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringLit {
+    /// Text and interpolations, in order; adjacent text is merged.
+    pub parts: Vec<StringPart>,
+    /// Whether it was written with `"""`.
+    pub triple: bool,
+    /// The whole literal, quotes included.
+    pub span: Span,
+}
+
+impl StringLit {
+    /// The text when the string has no interpolation.
+    pub fn as_plain(&self) -> Option<String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                StringPart::Text { text, .. } => out.push_str(text),
+                StringPart::Interp(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A piece of a string.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StringPart {
+    /// Literal text.
+    Text {
+        /// The text.
+        text: String,
+        /// Where it came from (for dedented text, the whole source range).
+        span: Span,
+    },
+    /// `$<name>` or `$<step.output>`.
+    Interp(Interp),
+}
+
+/// `$<head>` or `$<head.field>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interp {
+    /// A param, a let or a step.
+    pub head: Ident,
+    /// An output of the step `head`.
+    pub field: Option<Ident>,
+    /// From `$<` to `>`.
+    pub span: Span,
+}

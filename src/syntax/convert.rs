@@ -1,0 +1,577 @@
+//! Pest pairs → AST. One method per grammar rule, named after it.
+//!
+//! The grammar guarantees the shape of each pair; the `Children` cursor turns
+//! a shape it did not expect into an internal error (E0901) instead of a
+//! panic. Identifier rules, escapes, interpolation bodies and the `"""`
+//! dedent are applied here, with diagnostics that point at the exact text.
+
+use pest::iterators::{Pair, Pairs};
+
+use super::ast::*;
+use super::grammar::Rule;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+
+/// Reserved words; `tests/registry.rs` checks this list against the grammar's `keyword` rule.
+pub const KEYWORDS: &[&str] = &[
+    "pipeline",
+    "param",
+    "let",
+    "step",
+    "metric",
+    "output",
+    "string",
+    "number",
+    "true",
+    "false",
+    "raw",
+    "percentage",
+];
+
+/// Builds the AST and collects the diagnostics found on the way.
+#[derive(Default)]
+pub(super) struct Converter {
+    pub(super) diagnostics: Vec<Diagnostic>,
+}
+
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let span = pair.as_span();
+    Span::new(span.start(), span.end())
+}
+
+/// Walks the children of one pair in order, expecting given rules.
+struct Children<'i> {
+    pairs: Pairs<'i, Rule>,
+    parent: Span,
+}
+
+impl<'i> Children<'i> {
+    fn of(pair: Pair<'i, Rule>) -> Children<'i> {
+        let parent = span_of(&pair);
+        Children {
+            pairs: pair.into_inner(),
+            parent,
+        }
+    }
+
+    /// The next child, which must have rule `rule`.
+    fn expect(&mut self, rule: Rule, out: &mut Converter) -> Option<Pair<'i, Rule>> {
+        match self.pairs.next() {
+            Some(pair) if pair.as_rule() == rule => Some(pair),
+            other => {
+                out.internal(
+                    self.parent,
+                    &format!("expected {rule:?}, found {:?}", other.map(|p| p.as_rule())),
+                );
+                None
+            }
+        }
+    }
+
+    /// The next child when it has rule `rule`; otherwise nothing is consumed.
+    fn optional(&mut self, rule: Rule) -> Option<Pair<'i, Rule>> {
+        match self.pairs.peek() {
+            Some(pair) if pair.as_rule() == rule => self.pairs.next(),
+            _ => None,
+        }
+    }
+
+    /// The next child, whatever its rule.
+    fn any(&mut self, out: &mut Converter) -> Option<Pair<'i, Rule>> {
+        let next = self.pairs.next();
+        if next.is_none() {
+            out.internal(self.parent, "expected a child");
+        }
+        next
+    }
+}
+
+impl Converter {
+    fn internal(&mut self, span: Span, what: &str) {
+        self.diagnostics.push(
+            Diagnostic::new(Code::E0901, format!("internal error in the parser: {what}"))
+                .primary(span, "while reading this")
+                .help("this is a bug in kfpl; please report it with this file"),
+        );
+    }
+
+    pub(super) fn file(&mut self, pair: Pair<'_, Rule>) -> Program {
+        let span = span_of(&pair);
+        let pipelines = pair
+            .into_inner()
+            .filter(|p| p.as_rule() == Rule::pipeline)
+            .filter_map(|p| self.pipeline(p))
+            .collect();
+        Program { pipelines, span }
+    }
+
+    fn pipeline(&mut self, pair: Pair<'_, Rule>) -> Option<Pipeline> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        children.expect(Rule::kw_pipeline, self)?;
+        let name = {
+            let pair = children.expect(Rule::word, self)?;
+            self.ident(pair)
+        };
+        let mut items = Vec::new();
+        for child in children.pairs {
+            let item = match child.as_rule() {
+                Rule::param => self.param(child).map(Item::Param),
+                Rule::let_decl => self.let_decl(child).map(Item::Let),
+                Rule::step => self.step(child).map(Item::Step),
+                Rule::attribute => self.attribute(child).map(Item::Attribute),
+                _ => None,
+            };
+            items.extend(item);
+        }
+        Some(Pipeline { name, items, span })
+    }
+
+    fn param(&mut self, pair: Pair<'_, Rule>) -> Option<ParamDecl> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        children.expect(Rule::kw_param, self)?;
+        let name = {
+            let pair = children.expect(Rule::word, self)?;
+            self.ident(pair)
+        };
+        let ty_pair = children.expect(Rule::param_type, self)?;
+        let ty_span = span_of(&ty_pair);
+        let ty = if ty_pair.as_str() == "number" {
+            ParamType::Number
+        } else {
+            ParamType::String
+        };
+        let default = match children.optional(Rule::value) {
+            Some(value) => Some(self.value(value)?),
+            None => None,
+        };
+        Some(ParamDecl {
+            name,
+            ty,
+            ty_span,
+            default,
+            span,
+        })
+    }
+
+    fn let_decl(&mut self, pair: Pair<'_, Rule>) -> Option<LetDecl> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        children.expect(Rule::kw_let, self)?;
+        let name = {
+            let pair = children.expect(Rule::word, self)?;
+            self.ident(pair)
+        };
+        let value = {
+            let pair = children.expect(Rule::value, self)?;
+            self.value(pair)
+        }?;
+        Some(LetDecl { name, value, span })
+    }
+
+    fn step(&mut self, pair: Pair<'_, Rule>) -> Option<StepDecl> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        children.expect(Rule::kw_step, self)?;
+        let name = {
+            let pair = children.expect(Rule::word, self)?;
+            self.ident(pair)
+        };
+        let mut items = Vec::new();
+        for child in children.pairs {
+            let item = match child.as_rule() {
+                Rule::metric => self.metric(child).map(StepItem::Metric),
+                Rule::output => self.output(child).map(StepItem::Output),
+                Rule::attribute => self.attribute(child).map(StepItem::Attribute),
+                _ => None,
+            };
+            items.extend(item);
+        }
+        Some(StepDecl { name, items, span })
+    }
+
+    fn metric(&mut self, pair: Pair<'_, Rule>) -> Option<MetricDecl> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        children.expect(Rule::kw_metric, self)?;
+        let name = {
+            let pair = children.expect(Rule::string, self)?;
+            self.string(pair)
+        }?;
+        let format = children.optional(Rule::metric_format).map(|format| {
+            let kind = if format.as_str() == "percentage" {
+                MetricFormat::Percentage
+            } else {
+                MetricFormat::Raw
+            };
+            (kind, span_of(&format))
+        });
+        Some(MetricDecl { name, format, span })
+    }
+
+    fn output(&mut self, pair: Pair<'_, Rule>) -> Option<OutputDecl> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        children.expect(Rule::kw_output, self)?;
+        let name = {
+            let pair = children.expect(Rule::word, self)?;
+            self.ident(pair)
+        };
+        Some(OutputDecl { name, span })
+    }
+
+    fn attribute(&mut self, pair: Pair<'_, Rule>) -> Option<Attribute> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        let name = {
+            let pair = children.expect(Rule::word, self)?;
+            self.ident(pair)
+        };
+        let value = {
+            let pair = children.expect(Rule::value, self)?;
+            self.value(pair)
+        }?;
+        Some(Attribute { name, value, span })
+    }
+
+    fn value(&mut self, pair: Pair<'_, Rule>) -> Option<Value> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        let inner = children.any(self)?;
+        let kind = match inner.as_rule() {
+            Rule::string => ValueKind::String(self.string(inner)?),
+            Rule::number => ValueKind::Number(self.number(&inner)),
+            Rule::boolean => ValueKind::Bool(inner.as_str() == "true"),
+            Rule::word => ValueKind::Ident(self.ident(inner)),
+            Rule::list => ValueKind::List(self.list(inner)),
+            Rule::map => ValueKind::Map(self.map(inner)),
+            other => {
+                self.internal(span, &format!("unexpected value {other:?}"));
+                return None;
+            }
+        };
+        Some(Value { kind, span })
+    }
+
+    fn number(&mut self, pair: &Pair<'_, Rule>) -> Number {
+        let text = pair.as_str().to_string();
+        // The grammar only admits well-formed numbers; huge exponents become infinity,
+        // which the checker refuses where a finite number is needed.
+        let value = text.parse::<f64>().unwrap_or(f64::NAN);
+        Number { value, text }
+    }
+
+    fn list(&mut self, pair: Pair<'_, Rule>) -> Vec<Value> {
+        pair.into_inner().filter_map(|v| self.value(v)).collect()
+    }
+
+    fn map(&mut self, pair: Pair<'_, Rule>) -> Vec<MapEntry> {
+        pair.into_inner()
+            .filter_map(|entry| self.map_entry(entry))
+            .collect()
+    }
+
+    fn map_entry(&mut self, pair: Pair<'_, Rule>) -> Option<MapEntry> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        let key = {
+            let pair = children.expect(Rule::map_key, self)?;
+            self.map_key(pair)
+        }?;
+        let value = {
+            let pair = children.expect(Rule::value, self)?;
+            self.value(pair)
+        }?;
+        Some(MapEntry { key, value, span })
+    }
+
+    fn map_key(&mut self, pair: Pair<'_, Rule>) -> Option<Ident> {
+        let mut children = Children::of(pair);
+        let inner = children.any(self)?;
+        let span = span_of(&inner);
+        if inner.as_rule() == Rule::word {
+            return Some(Ident {
+                name: inner.as_str().to_string(),
+                span,
+            });
+        }
+        let string = self.string(inner)?;
+        match string.as_plain() {
+            Some(name) => Some(Ident { name, span }),
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::E0103, "a map key cannot interpolate")
+                        .primary(span, "interpolation in a key")
+                        .help("write the key as plain text; interpolate in the value instead"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A name in identifier position: `[a-z_][a-z0-9_]*` and not a keyword.
+    fn ident(&mut self, pair: Pair<'_, Rule>) -> Ident {
+        let ident = Ident {
+            name: pair.as_str().to_string(),
+            span: span_of(&pair),
+        };
+        if KEYWORDS.contains(&ident.name.as_str()) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0106,
+                    format!("`{}` is a reserved keyword", ident.name),
+                )
+                .primary(ident.span, "reserved")
+                .help(format!("choose another name, such as `{}_1`", ident.name)),
+            );
+        } else if !is_identifier(&ident.name) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0109,
+                    format!("`{}` is not a valid identifier", ident.name),
+                )
+                .primary(ident.span, "not lower_snake_case")
+                .help(format!(
+                    "identifiers are lower-case letters, digits and `_`: write `{}`",
+                    snake_case(&ident.name)
+                )),
+            );
+        }
+        ident
+    }
+
+    fn string(&mut self, pair: Pair<'_, Rule>) -> Option<StringLit> {
+        let span = span_of(&pair);
+        let mut children = Children::of(pair);
+        let inner = children.any(self)?;
+        let triple = inner.as_rule() == Rule::triple_string;
+        let mut parts = Vec::new();
+        for piece in inner.into_inner() {
+            let piece_span = span_of(&piece);
+            let part = match piece.as_rule() {
+                Rule::plain_text | Rule::triple_text => text(piece.as_str(), piece_span),
+                Rule::dollar_escape => text("$<", piece_span),
+                Rule::escape => text(&self.escape(piece.as_str(), piece_span), piece_span),
+                Rule::interpolation => match self.interpolation(piece) {
+                    Some(interp) => StringPart::Interp(interp),
+                    None => continue,
+                },
+                other => {
+                    self.internal(piece_span, &format!("unexpected string piece {other:?}"));
+                    continue;
+                }
+            };
+            parts.push(part);
+        }
+        if triple {
+            parts = dedent(parts);
+        }
+        Some(StringLit {
+            parts: merge_text(parts),
+            triple,
+            span,
+        })
+    }
+
+    fn escape(&mut self, escape: &str, span: Span) -> String {
+        match escape {
+            "\\\"" => "\"".into(),
+            "\\\\" => "\\".into(),
+            "\\n" => "\n".into(),
+            "\\t" => "\t".into(),
+            "\\$" => "$".into(),
+            _ => {
+                self.diagnostics.push(
+                    Diagnostic::new(Code::E0105, format!("unknown escape `{escape}`"))
+                        .primary(span, "not an escape")
+                        .help("the escapes are \\\" \\\\ \\n \\t \\$; write \\\\ for a backslash"),
+                );
+                escape.into()
+            }
+        }
+    }
+
+    fn interpolation(&mut self, pair: Pair<'_, Rule>) -> Option<Interp> {
+        let span = span_of(&pair);
+        let body = pair.as_str().get(2..).unwrap_or("");
+        let Some(path) = body.strip_suffix('>') else {
+            self.diagnostics.push(
+                Diagnostic::new(Code::E0103, "unterminated interpolation")
+                    .primary(Span::new(span.start as usize, span.start as usize + 2), "`$<` is never closed")
+                    .help("close it with `>`, as in `$<learning_rate>`; write `$$<` for a literal `$<`"),
+            );
+            return None;
+        };
+        let start = span.start as usize + 2;
+        let mut pieces = path.splitn(2, '.');
+        let head = pieces.next().unwrap_or("");
+        let field = pieces.next();
+        let valid = is_identifier(head) && field.is_none_or(is_identifier);
+        if !valid {
+            self.diagnostics.push(
+                Diagnostic::new(Code::E0103, format!("malformed interpolation `$<{path}>`"))
+                    .primary(span, "expected `$<name>` or `$<step.output>`")
+                    .help("interpolate a param or let (`$<learning_rate>`) or a step output (`$<train.output>`); write `$$<` for a literal `$<`"),
+            );
+            return None;
+        }
+        let head = Ident {
+            name: head.to_string(),
+            span: Span::new(start, start + head.len()),
+        };
+        let field = field.map(|field| {
+            let field_start = start + head.name.len() + 1;
+            Ident {
+                name: field.to_string(),
+                span: Span::new(field_start, field_start + field.len()),
+            }
+        });
+        Some(Interp { head, field, span })
+    }
+}
+
+fn text(text: &str, span: Span) -> StringPart {
+    StringPart::Text {
+        text: text.to_string(),
+        span,
+    }
+}
+
+/// `[a-z_][a-z0-9_]*`.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_lowercase())
+        && chars.all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// `learningRate` → `learning_rate`, for the help line.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c == '-' {
+            out.push('_');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn merge_text(parts: Vec<StringPart>) -> Vec<StringPart> {
+    let mut out: Vec<StringPart> = Vec::with_capacity(parts.len());
+    for part in parts {
+        if let (
+            Some(StringPart::Text { text, span }),
+            StringPart::Text {
+                text: more,
+                span: s2,
+            },
+        ) = (out.last_mut(), &part)
+        {
+            text.push_str(more);
+            *span = span.to(*s2);
+            continue;
+        }
+        if !matches!(&part, StringPart::Text { text, .. } if text.is_empty()) {
+            out.push(part);
+        }
+    }
+    out
+}
+
+/// The `"""` rule: drop the line break after the opening quotes, the common
+/// indentation, and a last line holding only whitespace (with its newline).
+fn dedent(parts: Vec<StringPart>) -> Vec<StringPart> {
+    let mut lines = split_lines(parts);
+    if lines.first().is_some_and(|line| is_blank(line)) && lines.len() > 1 {
+        lines.remove(0);
+    }
+    if lines.len() > 1 && lines.last().is_some_and(|line| is_blank(line)) {
+        lines.pop();
+    }
+    let indent = lines
+        .iter()
+        .filter(|line| !is_blank(line))
+        .map(|line| leading_indent(line))
+        .min()
+        .unwrap_or(0);
+    let mut out = Vec::new();
+    for (i, mut line) in lines.into_iter().enumerate() {
+        if i > 0 {
+            out.push(text("\n", Span::DETACHED));
+        }
+        if is_blank(&line) {
+            continue;
+        }
+        if let Some(StringPart::Text { text, .. }) = line.first_mut() {
+            text.drain(..indent.min(text.len()));
+        }
+        out.extend(line);
+    }
+    // Give line breaks a real span: the span of the text they sit in.
+    let mut last = Span::DETACHED;
+    for part in &mut out {
+        match part {
+            StringPart::Text { span, .. } if span.is_detached() => *span = last,
+            StringPart::Text { span, .. } => last = *span,
+            StringPart::Interp(interp) => last = interp.span,
+        }
+    }
+    out
+}
+
+/// Splits parts into lines at `\n` (a `\r` before it is dropped).
+fn split_lines(parts: Vec<StringPart>) -> Vec<Vec<StringPart>> {
+    let mut lines = vec![Vec::new()];
+    for part in parts {
+        match part {
+            StringPart::Text { text: t, span } => {
+                let mut pieces = t.split('\n').peekable();
+                while let Some(piece) = pieces.next() {
+                    let more = pieces.peek().is_some();
+                    let piece = if more {
+                        piece.strip_suffix('\r').unwrap_or(piece)
+                    } else {
+                        piece
+                    };
+                    if let Some(line) = lines.last_mut() {
+                        line.push(text(piece, span));
+                    }
+                    if more {
+                        lines.push(Vec::new());
+                    }
+                }
+            }
+            interp @ StringPart::Interp(_) => {
+                if let Some(line) = lines.last_mut() {
+                    line.push(interp);
+                }
+            }
+        }
+    }
+    lines
+}
+
+fn is_blank(line: &[StringPart]) -> bool {
+    line.iter().all(|part| match part {
+        StringPart::Text { text, .. } => text.chars().all(|c| c == ' ' || c == '\t'),
+        StringPart::Interp(_) => false,
+    })
+}
+
+fn leading_indent(line: &[StringPart]) -> usize {
+    match line.first() {
+        Some(StringPart::Text { text, .. }) => {
+            text.len() - text.trim_start_matches([' ', '\t']).len()
+        }
+        _ => 0,
+    }
+}

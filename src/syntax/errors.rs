@@ -1,0 +1,105 @@
+//! Pest's errors → E0101 diagnostics in the user's words.
+//!
+//! Rule names become what they stand for (`word` → "a name"), and the
+//! offending token is quoted, so the message reads "expected `=`, found `:`".
+
+use pest::error::{ErrorVariant, InputLocation};
+
+use super::grammar::Rule;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+
+/// Converts a pest error over `text` into a diagnostic.
+pub(super) fn syntax_error(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
+    let at = match error.location {
+        InputLocation::Pos(pos) => pos,
+        InputLocation::Span((start, _)) => start,
+    };
+    let found = token_at(text, at);
+    let expected = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => describe(positives),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let found_text = if found.is_empty() {
+        "end of file".to_string()
+    } else {
+        format!("`{found}`")
+    };
+    let width = found.len().max(1);
+    let end = (at + width).min(text.len()).max(at);
+    Diagnostic::new(
+        Code::E0101,
+        format!("expected {expected}, found {found_text}"),
+    )
+    .primary(Span::new(at, end), format!("expected {expected}"))
+    .help(help_for(&error.variant, &found))
+}
+
+/// The token starting at `at`: a word, a number or one character.
+fn token_at(text: &str, at: usize) -> String {
+    let rest = text.get(at..).unwrap_or("");
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .take(40)
+        .collect();
+    if !word.is_empty() {
+        return word;
+    }
+    rest.chars()
+        .next()
+        .map(|c| c.to_string())
+        .unwrap_or_default()
+}
+
+fn describe(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = rules.iter().map(|rule| rule_words(*rule)).collect();
+    words.sort_unstable();
+    words.dedup();
+    match words.as_slice() {
+        [] => "something else".to_string(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn rule_words(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::pipeline | Rule::kw_pipeline => "`pipeline`",
+        Rule::param | Rule::kw_param => "`param`",
+        Rule::let_decl | Rule::kw_let => "`let`",
+        Rule::step | Rule::kw_step => "`step`",
+        Rule::metric | Rule::kw_metric => "`metric`",
+        Rule::output | Rule::kw_output => "`output`",
+        Rule::param_type | Rule::kw_string | Rule::kw_number => "a type (`string` or `number`)",
+        Rule::metric_format | Rule::kw_raw | Rule::kw_percentage => {
+            "a metric format (`raw` or `percentage`)"
+        }
+        Rule::attribute => "an attribute (`name = value`)",
+        Rule::word | Rule::keyword => "a name",
+        Rule::value | Rule::boolean => "a value",
+        Rule::number => "a number",
+        Rule::string | Rule::plain_string | Rule::triple_string => "a string",
+        Rule::list => "a list",
+        Rule::map => "a map",
+        Rule::map_entry | Rule::map_key => "a map entry (`KEY = value`)",
+        _ => "a token",
+    }
+}
+
+fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
+    let ErrorVariant::ParsingError { positives, .. } = variant else {
+        return "see `kfpl explain E0101` for the syntax".into();
+    };
+    if positives.contains(&Rule::EOI) && positives.contains(&Rule::pipeline) {
+        return "a file holds one `pipeline NAME { … }` block and nothing after it".into();
+    }
+    if found == ":" {
+        return "attributes are written `name = value`".into();
+    }
+    if positives.contains(&Rule::attribute) || positives.contains(&Rule::metric) {
+        return "a step holds `name = value` attributes, `metric \"NAME\"` and `output NAME`; separate map and list entries with `,`".into();
+    }
+    "see `kfpl explain E0101` for the syntax".into()
+}

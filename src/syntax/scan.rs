@@ -1,0 +1,191 @@
+//! A lexical pre-pass over the raw text, run before the grammar.
+//!
+//! It finds what a PEG parser reports badly or dangerously: unterminated
+//! strings (at the opening quote, not at the end of the file), unbalanced and
+//! absurdly nested brackets (pest recurses once per level and would overflow
+//! the stack), and control characters. It also tells the REPL whether input is
+//! merely incomplete (a bracket or `"""` still open at the end).
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+
+/// Deeper nesting is refused; real programs need three or four levels.
+pub const MAX_DEPTH: usize = 64;
+
+/// At most this many unexpected-character errors are reported (binary junk).
+const MAX_JUNK_REPORTS: usize = 5;
+
+/// What the pre-pass found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Problems that make parsing pointless.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text ends inside an open bracket or `"""` string: more input may complete it.
+    pub incomplete: bool,
+}
+
+#[derive(Clone, Copy)]
+enum State {
+    Code,
+    Comment,
+    Plain { start: usize },
+    Triple { start: usize },
+}
+
+/// Scans `text` once, in linear time.
+pub fn scan(text: &str) -> Scan {
+    let bytes = text.as_bytes();
+    let mut out = Scan::default();
+    let mut brackets: Vec<(u8, usize)> = Vec::new();
+    let mut state = State::Code;
+    let mut junk = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match state {
+            State::Comment => {
+                if b == b'\n' {
+                    state = State::Code;
+                }
+            }
+            State::Plain { start } => match b {
+                b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
+                b'"' => state = State::Code,
+                b'\n' => {
+                    out.diagnostics.push(unterminated(start, i, false));
+                    state = State::Code;
+                }
+                _ => {}
+            },
+            State::Triple { start } => {
+                if bytes[i..].starts_with(b"\"\"\"") {
+                    state = State::Code;
+                    i += 2;
+                }
+                let _ = start;
+            }
+            State::Code => match b {
+                b'#' => state = State::Comment,
+                b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                    state = State::Triple { start: i };
+                    i += 2;
+                }
+                b'"' => state = State::Plain { start: i },
+                b'{' | b'[' | b'(' => {
+                    brackets.push((b, i));
+                    if brackets.len() > MAX_DEPTH {
+                        out.diagnostics.push(too_deep(i));
+                        return out;
+                    }
+                }
+                b'}' | b']' | b')' => close_bracket(&mut brackets, b, i, &mut out.diagnostics),
+                b if is_junk(b) => {
+                    junk += 1;
+                    if junk <= MAX_JUNK_REPORTS {
+                        out.diagnostics.push(unexpected_char(text, i));
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    match state {
+        State::Plain { start } => out
+            .diagnostics
+            .push(unterminated(start, bytes.len(), false)),
+        State::Triple { start } => {
+            out.incomplete = true;
+            out.diagnostics.push(unterminated(start, bytes.len(), true));
+        }
+        State::Code | State::Comment => {}
+    }
+    if !brackets.is_empty() {
+        out.incomplete = true;
+    }
+    for (open, at) in brackets {
+        out.diagnostics.push(
+            Diagnostic::new(Code::E0111, format!("`{}` is never closed", open as char))
+                .primary(Span::new(at, at + 1), "opened here")
+                .help(format!("add the matching `{}`", closing(open) as char)),
+        );
+    }
+    out
+}
+
+fn closing(open: u8) -> u8 {
+    match open {
+        b'{' => b'}',
+        b'[' => b']',
+        _ => b')',
+    }
+}
+
+fn close_bracket(brackets: &mut Vec<(u8, usize)>, close: u8, at: usize, out: &mut Vec<Diagnostic>) {
+    match brackets.last() {
+        Some(&(open, _)) if closing(open) == close => {
+            brackets.pop();
+        }
+        Some(&(open, open_at)) => {
+            out.push(
+                Diagnostic::new(
+                    Code::E0111,
+                    format!("`{}` closes `{}`", close as char, open as char),
+                )
+                .primary(Span::new(at, at + 1), "mismatched bracket")
+                .secondary(Span::new(open_at, open_at + 1), "opened here")
+                .help(format!("close it with `{}`", closing(open) as char)),
+            );
+            brackets.pop();
+        }
+        None => out.push(
+            Diagnostic::new(
+                Code::E0111,
+                format!("`{}` has no opening bracket", close as char),
+            )
+            .primary(Span::new(at, at + 1), "nothing to close")
+            .help("remove it, or add the opening bracket it belongs to"),
+        ),
+    }
+}
+
+/// Control characters other than tab, CR and LF can only be junk outside strings.
+fn is_junk(b: u8) -> bool {
+    (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f
+}
+
+fn unexpected_char(text: &str, at: usize) -> Diagnostic {
+    let ch = text[at..].chars().next().unwrap_or('\0');
+    Diagnostic::new(Code::E0110, format!("unexpected character {ch:?}"))
+        .primary(
+            Span::new(at, at + ch.len_utf8()),
+            "not part of the language",
+        )
+        .help("remove it; is this a binary file or a file in another encoding?")
+}
+
+fn unterminated(start: usize, end: usize, triple: bool) -> Diagnostic {
+    let quote = if triple { "\"\"\"" } else { "\"" };
+    let help = if triple {
+        "close the string with `\"\"\"`".to_string()
+    } else {
+        "close the string with `\"` on the same line; for text over several lines use `\"\"\"`"
+            .to_string()
+    };
+    Diagnostic::new(Code::E0102, "unterminated string")
+        .primary(
+            Span::new(start, start + quote.len()),
+            "this string is never closed",
+        )
+        .secondary(Span::at(end), "the string ends here")
+        .help(help)
+}
+
+fn too_deep(at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0104,
+        format!("brackets nested more than {MAX_DEPTH} levels deep"),
+    )
+    .primary(Span::new(at, at + 1), "too deep")
+    .help("flatten the value; pipelines never need this much nesting")
+}
