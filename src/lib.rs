@@ -82,6 +82,19 @@ pub struct ReadError {
 /// too large. `name` is how diagnostics will name it.
 pub fn read_source(path: &Path, name: &str) -> Result<SourceFile, Box<ReadError>> {
     let empty = || SourceFile::new(name, "");
+    let too_large = |len: u64| {
+        let diagnostic = Diagnostic::new(
+            Code::E0003,
+            format!("`{name}` is {} MiB; kfpl reads at most {} MiB", len >> 20, SourceFile::MAX_LEN >> 20),
+        )
+        .help("is this the right file? pipelines are small text files");
+        Box::new(ReadError { file: empty(), diagnostic })
+    };
+    if let Ok(metadata) = std::fs::metadata(path)
+        && metadata.len() > SourceFile::MAX_LEN as u64
+    {
+        return Err(too_large(metadata.len()));
+    }
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -94,19 +107,7 @@ pub fn read_source(path: &Path, name: &str) -> Result<SourceFile, Box<ReadError>
         }
     };
     if bytes.len() > SourceFile::MAX_LEN {
-        let diagnostic = Diagnostic::new(
-            Code::E0003,
-            format!(
-                "`{name}` is {} MiB; kfpl reads at most {} MiB",
-                bytes.len() >> 20,
-                SourceFile::MAX_LEN >> 20
-            ),
-        )
-        .help("is this the right file? pipelines are small text files");
-        return Err(Box::new(ReadError {
-            file: empty(),
-            diagnostic,
-        }));
+        return Err(too_large(bytes.len() as u64));
     }
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),

@@ -63,6 +63,10 @@ pub(crate) enum Command {
 
 /// Parses the command line and runs the verb.
 pub(crate) fn main() -> ExitCode {
+    // Lets the tests prove that a crash is reported as E0901, not a backtrace.
+    if std::env::var_os("KFPL_TEST_INTERNAL_PANIC").is_some() {
+        panic!("panic requested by KFPL_TEST_INTERNAL_PANIC");
+    }
     let cli = Cli::parse();
     let reporter = Reporter::new(cli.message_format, cli.color);
     match cli.command {

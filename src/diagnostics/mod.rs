@@ -61,7 +61,7 @@ impl Diagnostic {
     pub fn new(code: Code, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
-            message: message.into(),
+            message: elide(message.into()),
             labels: Vec::new(),
             help: None,
             notes: Vec::new(),
@@ -73,7 +73,7 @@ impl Diagnostic {
         if !span.is_detached() {
             self.labels.push(Label {
                 span,
-                message: message.into(),
+                message: elide(message.into()),
                 primary: true,
             });
         }
@@ -85,7 +85,7 @@ impl Diagnostic {
         if !span.is_detached() {
             self.labels.push(Label {
                 span,
-                message: message.into(),
+                message: elide(message.into()),
                 primary: false,
             });
         }
@@ -94,21 +94,21 @@ impl Diagnostic {
 
     /// Sets the help line.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
-        self.help = Some(help.into());
+        self.help = Some(elide(help.into()));
         self
     }
 
     /// Sets the help line when there is one.
     pub fn maybe_help(mut self, help: Option<String>) -> Diagnostic {
         if help.is_some() {
-            self.help = help;
+            self.help = help.map(elide);
         }
         self
     }
 
     /// Adds a note.
     pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
-        self.notes.push(note.into());
+        self.notes.push(elide(note.into()));
         self
     }
 
@@ -133,6 +133,19 @@ impl Diagnostic {
             .find(|label| label.primary)
             .map_or(Span::DETACHED, |label| label.span)
     }
+}
+
+/// Longest text a diagnostic carries: a 3 MB identifier must not become a 3 MB message.
+const MAX_TEXT: usize = 400;
+
+/// Cuts the middle out of very long text.
+fn elide(text: String) -> String {
+    if text.len() <= MAX_TEXT {
+        return text;
+    }
+    let head_end = (0..=240).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let tail_start = (text.len() - 120..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+    format!("{}…{}", &text[..head_end], &text[tail_start..])
 }
 
 /// Diagnostics gathered over one phase or one file, emitted sorted by position.
