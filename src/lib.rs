@@ -31,6 +31,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod generate;
 pub mod source;
 pub mod syntax;
 
@@ -85,10 +86,17 @@ pub fn read_source(path: &Path, name: &str) -> Result<SourceFile, Box<ReadError>
     let too_large = |len: u64| {
         let diagnostic = Diagnostic::new(
             Code::E0003,
-            format!("`{name}` is {} MiB; kfpl reads at most {} MiB", len >> 20, SourceFile::MAX_LEN >> 20),
+            format!(
+                "`{name}` is {} MiB; kfpl reads at most {} MiB",
+                len >> 20,
+                SourceFile::MAX_LEN >> 20
+            ),
         )
         .help("is this the right file? pipelines are small text files");
-        Box::new(ReadError { file: empty(), diagnostic })
+        Box::new(ReadError {
+            file: empty(),
+            diagnostic,
+        })
     };
     if let Ok(metadata) = std::fs::metadata(path)
         && metadata.len() > SourceFile::MAX_LEN as u64

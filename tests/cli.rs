@@ -43,20 +43,36 @@ fn every_example_checks_clean() {
 #[test]
 fn errors_exit_1_and_name_the_file_as_given() {
     let path = temp_file("bad.kfp", b"pipeline p {\n  step s { image = \"x\" }\n}\n");
-    let given = format!("{}/../{}/bad.kfp", path.parent().unwrap().display(), path.parent().unwrap().file_name().unwrap().to_string_lossy());
+    let given = format!(
+        "{}/../{}/bad.kfp",
+        path.parent().unwrap().display(),
+        path.parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+    );
     let output = kfpl(&["check", &given]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(err.contains("kfpl::E0207"), "{err}");
     assert!(err.contains(&format!("{given}:2:")), "{err}");
-    assert!(!err.contains('\u{1b}'), "no colour when stderr is not a terminal: {err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no colour when stderr is not a terminal: {err}"
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(kfpl(&["check"]).status.code(), Some(2));
     assert_eq!(kfpl(&["frobnicate"]).status.code(), Some(2));
-    assert_eq!(kfpl(&["check", "--message-format", "xml", "x.kfp"]).status.code(), Some(2));
+    assert_eq!(
+        kfpl(&["check", "--message-format", "xml", "x.kfp"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -73,24 +89,41 @@ fn json_diagnostics_are_one_object_a_line() {
     assert_eq!(value["line"], 2);
     assert_eq!(value["column"], 42);
     assert_eq!(value["help"], "did you mean `train`?");
-    assert_eq!(value["span"]["end"].as_u64().unwrap() - value["span"]["start"].as_u64().unwrap(), 5);
+    assert_eq!(
+        value["span"]["end"].as_u64().unwrap() - value["span"]["start"].as_u64().unwrap(),
+        5
+    );
 }
 
 #[test]
 fn short_format_and_colour_flag() {
-    let path = temp_file("short.kfp", b"pipeline p { step s { image = 1 command = \"x\" } }");
+    let path = temp_file(
+        "short.kfp",
+        b"pipeline p { step s { image = 1 command = \"x\" } }",
+    );
     let output = kfpl(&["check", "--message-format", "short", path.to_str().unwrap()]);
     let err = stderr(&output);
-    assert!(err.starts_with(&format!("{}:1:31: error[kfpl::E0301]", path.display())), "{err}");
+    assert!(
+        err.starts_with(&format!("{}:1:31: error[kfpl::E0301]", path.display())),
+        "{err}"
+    );
     let coloured = kfpl(&["check", "--color", "always", path.to_str().unwrap()]);
     assert!(stderr(&coloured).contains('\u{1b}'));
 }
 
 #[test]
 fn all_files_are_checked() {
-    let good = temp_file("good.kfp", b"pipeline p { step s { image = \"x\" command = \"true\" } }");
+    let good = temp_file(
+        "good.kfp",
+        b"pipeline p { step s { image = \"x\" command = \"true\" } }",
+    );
     let bad = temp_file("bad2.kfp", b"pipeline p { step s { command = \"true\" } }");
-    let output = kfpl(&["check", bad.to_str().unwrap(), good.to_str().unwrap(), "missing.kfp"]);
+    let output = kfpl(&[
+        "check",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+        "missing.kfp",
+    ]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(err.contains("kfpl::E0207"), "{err}");
@@ -106,7 +139,11 @@ fn huge_files_are_refused_before_reading() {
     let output = kfpl(&["check", path.to_str().unwrap()]);
     std::fs::remove_file(&path).ok();
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("kfpl::E0003"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("kfpl::E0003"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -141,18 +178,46 @@ fn bad_input_gets_a_coded_diagnostic_and_exit_1() {
         ("empty.kfp", Vec::new(), "E0108"),
         ("junk.kfp", vec![0x00, 0x01, 0x02, b'x', 0x7f], "E0110"),
         ("latin1.kfp", b"pipeline caf\xe9 {}".to_vec(), "E0002"),
-        ("deep.kfp", format!("pipeline p {{ let x = {} }}", "[".repeat(20_000)).into_bytes(), "E0104"),
-        ("string.kfp", b"pipeline p { let x = \"never closed\n}".to_vec(), "E0102"),
-        ("interp.kfp", b"pipeline p { let x = \"$<oops\" }".to_vec(), "E0103"),
-        ("two.kfp", b"pipeline a {}\npipeline b {}\n".to_vec(), "E0107"),
-        ("longline.kfp", format!("pipeline p {{ let x = {} }}", "y".repeat(3 << 20)).into_bytes(), "E0203"),
+        (
+            "deep.kfp",
+            format!("pipeline p {{ let x = {} }}", "[".repeat(20_000)).into_bytes(),
+            "E0104",
+        ),
+        (
+            "string.kfp",
+            b"pipeline p { let x = \"never closed\n}".to_vec(),
+            "E0102",
+        ),
+        (
+            "interp.kfp",
+            b"pipeline p { let x = \"$<oops\" }".to_vec(),
+            "E0103",
+        ),
+        (
+            "two.kfp",
+            b"pipeline a {}\npipeline b {}\n".to_vec(),
+            "E0107",
+        ),
+        (
+            "longline.kfp",
+            format!("pipeline p {{ let x = {} }}", "y".repeat(3 << 20)).into_bytes(),
+            "E0203",
+        ),
     ];
     for (name, contents, code) in cases {
         let path = temp_file(name, &contents);
         let output = kfpl(&["check", path.to_str().unwrap()]);
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(1), "{name}: {err}");
-        assert!(err.contains(&format!("kfpl::{code}")), "{name}: expected {code}: {}", &err[..err.len().min(2000)]);
-        assert!(err.len() < 20_000, "{name}: output too long ({} bytes)", err.len());
+        assert!(
+            err.contains(&format!("kfpl::{code}")),
+            "{name}: expected {code}: {}",
+            &err[..err.len().min(2000)]
+        );
+        assert!(
+            err.len() < 20_000,
+            "{name}: output too long ({} bytes)",
+            err.len()
+        );
     }
 }

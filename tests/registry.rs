@@ -9,7 +9,9 @@ use kfpl::Code;
 
 /// Every file under `dir`, recursively.
 fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -28,10 +30,22 @@ fn codes_are_unique_and_have_pages() {
         assert_eq!(Code::parse(code.as_str()), Some(*code));
         let page = code.explanation();
         let heading = format!("# {}: {}", code.as_str(), code.summary());
-        assert!(page.starts_with(&heading), "{}: page must start with `{heading}`", code.as_str());
-        assert!(!page.contains("TODO"), "{}: page is a placeholder", code.as_str());
+        assert!(
+            page.starts_with(&heading),
+            "{}: page must start with `{heading}`",
+            code.as_str()
+        );
+        assert!(
+            !page.contains("TODO"),
+            "{}: page is a placeholder",
+            code.as_str()
+        );
         for section in ["## What it means", "## How to fix"] {
-            assert!(page.contains(section), "{}: page lacks `{section}`", code.as_str());
+            assert!(
+                page.contains(section),
+                "{}: page lacks `{section}`",
+                code.as_str()
+            );
         }
     }
 }
@@ -52,11 +66,13 @@ fn every_code_is_exercised_by_a_test() {
         let name = code.as_str();
         let marker = format!("kfpl::{name}");
         let in_ui = texts.iter().any(|(path, text)| {
-            path.contains(&format!("ui/{name}_")) && path.ends_with(".stderr") && text.contains(&marker)
+            path.contains(&format!("ui/{name}_"))
+                && path.ends_with(".stderr")
+                && text.contains(&marker)
         });
-        let elsewhere = texts
-            .iter()
-            .any(|(path, text)| !path.contains("/ui/") && !path.ends_with("registry.rs") && text.contains(name));
+        let elsewhere = texts.iter().any(|(path, text)| {
+            !path.contains("/ui/") && !path.ends_with("registry.rs") && text.contains(name)
+        });
         if !(in_ui || elsewhere) {
             missing.push(name);
         }

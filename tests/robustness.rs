@@ -9,7 +9,9 @@ use proptest::prelude::*;
 fn corpus() -> Vec<String> {
     let mut texts = Vec::new();
     for dir in ["tests/ui", "examples"] {
-        let Ok(entries) = fs::read_dir(dir) else { continue };
+        let Ok(entries) = fs::read_dir(dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "kfp")
@@ -82,10 +84,22 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         "é€😀".as_bytes().to_vec(),
     ]);
     prop_oneof![
-        (any::<prop::sample::Index>(), 1usize..40).prop_map(|(i, len)| Mutation::Delete { at: i.index(usize::MAX), len }),
-        (any::<prop::sample::Index>(), 1usize..80).prop_map(|(i, len)| Mutation::Duplicate { at: i.index(usize::MAX), len }),
-        (any::<prop::sample::Index>(), prop_oneof![interesting, prop::collection::vec(any::<u8>(), 1..8)])
-            .prop_map(|(i, bytes)| Mutation::Insert { at: i.index(usize::MAX), bytes }),
+        (any::<prop::sample::Index>(), 1usize..40).prop_map(|(i, len)| Mutation::Delete {
+            at: i.index(usize::MAX),
+            len
+        }),
+        (any::<prop::sample::Index>(), 1usize..80).prop_map(|(i, len)| Mutation::Duplicate {
+            at: i.index(usize::MAX),
+            len
+        }),
+        (
+            any::<prop::sample::Index>(),
+            prop_oneof![interesting, prop::collection::vec(any::<u8>(), 1..8)]
+        )
+            .prop_map(|(i, bytes)| Mutation::Insert {
+                at: i.index(usize::MAX),
+                bytes
+            }),
     ]
 }
 
@@ -140,11 +154,20 @@ proptest! {
 #[test]
 fn hostile_inputs_never_panic() {
     let deep = "[".repeat(20_000);
-    let deep_in_program = format!("pipeline p {{ let x = {}{} }}", "[".repeat(20_000), "]".repeat(20_000));
+    let deep_in_program = format!(
+        "pipeline p {{ let x = {}{} }}",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
     let long_line = format!("pipeline p {{ let x = \"{}\" }}", "a".repeat(3 << 20));
     let long_junk = "x".repeat(3 << 20);
     let many_steps: String = (0..2000)
-        .map(|i| format!("step s{i} {{ image = \"i\" command = \"echo $<s{}.output>\" }}\n", i.max(1) - 1))
+        .map(|i| {
+            format!(
+                "step s{i} {{ image = \"i\" command = \"echo $<s{}.output>\" }}\n",
+                i.max(1) - 1
+            )
+        })
         .collect();
     let inputs = [
         String::new(),

@@ -24,7 +24,12 @@ fn fixtures() -> Vec<PathBuf> {
 fn header<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines()
         .take_while(|l| l.starts_with('#'))
-        .find_map(|l| l.strip_prefix('#')?.trim().strip_prefix(key)?.strip_prefix(':'))
+        .find_map(|l| {
+            l.strip_prefix('#')?
+                .trim()
+                .strip_prefix(key)?
+                .strip_prefix(':')
+        })
         .map(str::trim)
 }
 
@@ -60,11 +65,23 @@ fn ui_fixtures() {
     assert!(!files.is_empty(), "no fixtures in tests/ui");
     for path in &files {
         let (file, diagnostics) = diagnose(path);
-        let rendered = render_all(&diagnostics, &file, Format::Human, Style { color: false, width: 100 });
+        let rendered = render_all(
+            &diagnostics,
+            &file,
+            Format::Human,
+            Style {
+                color: false,
+                width: 100,
+            },
+        );
         for d in &diagnostics {
             for label in &d.labels {
                 if label.span.end as usize > file.text().len() {
-                    failures.push(format!("{}: span {:?} outside the source", path.display(), label.span));
+                    failures.push(format!(
+                        "{}: span {:?} outside the source",
+                        path.display(),
+                        label.span
+                    ));
                 }
             }
         }
@@ -73,9 +90,16 @@ fn ui_fixtures() {
         let text = String::from_utf8_lossy(&raw);
         match header(&text, "expect") {
             Some(expect) => {
-                let expected: Vec<&str> = expect.split(',').map(str::trim).filter(|c| !c.is_empty()).collect();
+                let expected: Vec<&str> = expect
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect();
                 if expected != codes {
-                    failures.push(format!("{}: expected codes {expected:?}, got {codes:?}", path.display()));
+                    failures.push(format!(
+                        "{}: expected codes {expected:?}, got {codes:?}",
+                        path.display()
+                    ));
                 }
             }
             None => failures.push(format!("{}: no `# expect:` header", path.display())),
@@ -96,5 +120,11 @@ fn ui_fixtures() {
         }
     }
     println!("{} ui fixtures checked", files.len());
-    assert!(failures.is_empty(), "{} of {} fixtures failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }

@@ -59,6 +59,12 @@ pub(crate) enum Command {
     /// Explain a diagnostic code.
     #[command(after_help = "Example:\n  kfpl explain E0401")]
     Explain(explain::Args),
+    /// Print a generated program of N steps (benchmarks, scale tests).
+    #[command(name = "dev-generate", hide = true)]
+    DevGenerate {
+        /// Number of steps.
+        steps: usize,
+    },
 }
 
 /// Parses the command line and runs the verb.
@@ -72,6 +78,10 @@ pub(crate) fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => args.run(&reporter),
         Command::Explain(args) => args.run(),
+        Command::DevGenerate { steps } => {
+            print!("{}", kfpl::generate::program(steps));
+            ExitCode::SUCCESS
+        }
     }
 }
 

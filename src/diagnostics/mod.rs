@@ -143,8 +143,13 @@ fn elide(text: String) -> String {
     if text.len() <= MAX_TEXT {
         return text;
     }
-    let head_end = (0..=240).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
-    let tail_start = (text.len() - 120..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+    let head_end = (0..=240)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    let tail_start = (text.len() - 120..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
     format!("{}…{}", &text[..head_end], &text[tail_start..])
 }
 
