@@ -29,16 +29,16 @@ fn step(out: &mut String, i: usize) {
     let layer = i / WIDTH;
     let _ = writeln!(out, "  step s{i} {{");
     let _ = writeln!(out, "    image = image\n    data = data");
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         let _ = writeln!(
             out,
             "    sync_source = code\n    env = {{ GIT_SYNC_REV = \"$<commit>\", STEP = \"s{i}\" }}"
         );
     }
-    if i % 7 == 0 {
+    if i.is_multiple_of(7) {
         let _ = writeln!(out, "    gpus = 1\n    memory = \"4Gi\"\n    cpu = 2");
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         let _ = writeln!(out, "    retries = 2\n    timeout = \"30m\"");
     }
     let _ = writeln!(out, "    output model");
