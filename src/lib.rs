@@ -54,8 +54,10 @@ pub fn check(file: &SourceFile) -> Checked {
     let mut diagnostics = parsed.diagnostics;
     let syntax_ok = !diagnostics.iter().any(Diagnostic::is_error);
     let mut pipeline = None;
-    if let Some(program) = &parsed.program {
-        let checked = check::check(program);
+    if let Some(program) = parsed.program {
+        let resolved = check::resolve_program(&program);
+        drop(program); // the AST is not needed to sort the graph
+        let checked = resolved.finish();
         diagnostics.extend(checked.diagnostics);
         if syntax_ok {
             pipeline = checked.pipeline;

@@ -8,12 +8,11 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use super::Checker;
 use super::ir::Step;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 /// Sorts steps (given in declaration order) so dependencies come first; `None` on a cycle.
-pub(super) fn sort(checker: &mut Checker<'_>, steps: Vec<Step>) -> Option<Vec<Step>> {
+pub(super) fn sort(diagnostics: &mut Diagnostics, mut steps: Vec<Step>) -> Option<Vec<Step>> {
     let index: BTreeMap<&str, usize> = steps
         .iter()
         .enumerate()
@@ -51,20 +50,37 @@ pub(super) fn sort(checker: &mut Checker<'_>, steps: Vec<Step>) -> Option<Vec<St
         }
     }
     if order.len() < steps.len() {
-        report_cycles(checker, &steps, &deps, &waiting);
+        report_cycles(diagnostics, &steps, &deps, &waiting);
         return None;
     }
-    if checker.diagnostics.has_errors() {
+    if diagnostics.has_errors() {
         return None;
     }
-    let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
-    Some(order.into_iter().filter_map(|i| slots[i].take()).collect())
+    drop(index);
+    permute(&mut steps, order);
+    Some(steps)
+}
+
+/// Reorders `items` in place so that position k holds the item that was at
+/// `order[k]`: follows each cycle of the permutation with swaps, so no
+/// second vector of (large) steps is ever allocated.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut k = start;
+        while order[k] != start {
+            let from = order[k];
+            items.swap(k, from);
+            order[k] = k;
+            k = from;
+        }
+        order[k] = k;
+    }
 }
 
 /// Every step still waiting has a dependency that is also waiting, so walking
 /// those edges from any of them must come back to a step already on the walk.
 fn report_cycles(
-    checker: &mut Checker<'_>,
+    diagnostics: &mut Diagnostics,
     steps: &[Step],
     deps: &[Vec<usize>],
     waiting: &[usize],
@@ -80,7 +96,7 @@ fn report_cycles(
         loop {
             if walk_id[at] == start {
                 let from = path.iter().position(|&p| p == at).unwrap_or(0);
-                checker.error(cycle_diagnostic(steps, &path[from..]));
+                diagnostics.push(cycle_diagnostic(steps, &path[from..]));
                 break;
             }
             if walk_id[at] != UNSEEN {
@@ -137,4 +153,22 @@ fn cycle_diagnostic(steps: &[Step], cycle: &[usize]) -> Diagnostic {
             "cycle: {} (each step needs the next)",
             drawn.join(" → ")
         ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn permute_applies_any_order() {
+        for order in [
+            vec![2, 0, 1],
+            vec![0, 1, 2],
+            vec![1, 2, 0],
+            vec![2, 1, 0],
+            vec![3, 0, 2, 1],
+        ] {
+            let mut items: Vec<usize> = (0..order.len()).collect();
+            super::permute(&mut items, order.clone());
+            assert_eq!(items, order);
+        }
+    }
 }

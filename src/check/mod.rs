@@ -34,18 +34,74 @@ pub struct Checked {
 
 /// Checks a parsed program (its first pipeline; the parser reports any others).
 pub fn check(program: &ast::Program) -> Checked {
+    resolve_program(program).finish()
+}
+
+/// A program whose names, types and values are checked but whose steps are
+/// not yet sorted. It borrows nothing, so the AST can be dropped before the
+/// graph is sorted (that keeps peak memory down on large programs).
+#[derive(Debug)]
+pub struct Resolved {
+    parts: Option<Parts>,
+    diagnostics: Diagnostics,
+}
+
+#[derive(Debug)]
+struct Parts {
+    ident: String,
+    name: String,
+    description: Option<String>,
+    params: Vec<ir::Param>,
+    steps: Vec<ir::Step>,
+    span: Span,
+}
+
+/// The first half of [`check`]: everything but the dependency graph.
+pub fn resolve_program(program: &ast::Program) -> Resolved {
     let Some(pipeline) = program.pipelines.first() else {
-        return Checked {
-            pipeline: None,
-            diagnostics: Vec::new(),
+        return Resolved {
+            parts: None,
+            diagnostics: Diagnostics::new(),
         };
     };
     let mut checker = Checker::new(pipeline);
-    let ir = checker.run();
-    let has_errors = checker.diagnostics.has_errors();
-    Checked {
-        pipeline: if has_errors { None } else { ir },
-        diagnostics: checker.diagnostics.into_sorted(),
+    let parts = checker.run();
+    Resolved {
+        parts: Some(parts),
+        diagnostics: checker.diagnostics,
+    }
+}
+
+impl Resolved {
+    /// The second half of [`check`]: sorts the graph and builds the IR.
+    pub fn finish(self) -> Checked {
+        let mut diagnostics = self.diagnostics;
+        let pipeline = self.parts.and_then(|parts| {
+            let steps = dag::sort(&mut diagnostics, parts.steps)?;
+            let step_index = steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.clone(), i))
+                .collect();
+            Some(ir::Pipeline {
+                ident: parts.ident,
+                name: parts.name,
+                description: parts.description,
+                params: parts.params,
+                steps,
+                span: parts.span,
+                step_index,
+            })
+        });
+        let pipeline = if diagnostics.has_errors() {
+            None
+        } else {
+            pipeline
+        };
+        Checked {
+            pipeline,
+            diagnostics: diagnostics.into_sorted(),
+        }
     }
 }
 
@@ -80,7 +136,7 @@ impl<'a> Checker<'a> {
         self.diagnostics.push(diagnostic);
     }
 
-    fn run(&mut self) -> Option<ir::Pipeline> {
+    fn run(&mut self) -> Parts {
         self.collect_declarations();
         let (name, description) = self.pipeline_attributes();
         let params = self.params();
@@ -88,21 +144,14 @@ impl<'a> Checker<'a> {
         self.resolve_all_lets();
         lint::unused(self);
         lint::steps(self, &steps, &params);
-        let steps = dag::sort(self, steps)?;
-        let step_index = steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.clone(), i))
-            .collect();
-        Some(ir::Pipeline {
+        Parts {
             ident: self.pipeline.name.name.clone(),
             name: name.unwrap_or_else(|| self.pipeline.name.name.clone()),
             description,
             params,
             steps,
             span: self.pipeline.span,
-            step_index,
-        })
+        }
     }
 
     /// Names of params, lets and steps, each unique; a param and a let may not share one.
@@ -280,10 +329,11 @@ impl<'a> Checker<'a> {
         let decls: Vec<&'a ast::StepDecl> = self.steps.values().copied().collect();
         let mut order: Vec<&'a ast::StepDecl> = decls;
         order.sort_by_key(|s| s.span.start);
-        order
-            .into_iter()
-            .filter_map(|decl| step::check_step(self, decl))
-            .collect()
+        let mut steps = Vec::with_capacity(order.len());
+        for decl in order {
+            steps.extend(step::check_step(self, decl));
+        }
+        steps
     }
 
     /// Names of every step, for suggestions.

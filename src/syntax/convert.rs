@@ -32,11 +32,13 @@ pub const KEYWORDS: &[&str] = &[
 #[derive(Default)]
 pub(super) struct Converter {
     pub(super) diagnostics: Vec<Diagnostic>,
+    /// Offset of the text being converted in the file (items are parsed one at a time).
+    pub(super) base: usize,
 }
 
-fn span_of(pair: &Pair<'_, Rule>) -> Span {
+fn span_at(pair: &Pair<'_, Rule>, base: usize) -> Span {
     let span = pair.as_span();
-    Span::new(span.start(), span.end())
+    Span::new(base + span.start(), base + span.end())
 }
 
 /// Walks the children of one pair in order, expecting given rules.
@@ -46,8 +48,8 @@ struct Children<'i> {
 }
 
 impl<'i> Children<'i> {
-    fn of(pair: Pair<'i, Rule>) -> Children<'i> {
-        let parent = span_of(&pair);
+    fn of(pair: Pair<'i, Rule>, base: usize) -> Children<'i> {
+        let parent = span_at(&pair, base);
         Children {
             pairs: pair.into_inner(),
             parent,
@@ -95,48 +97,36 @@ impl Converter {
         );
     }
 
-    pub(super) fn file(&mut self, pair: Pair<'_, Rule>) -> Program {
-        let span = span_of(&pair);
-        let pipelines = pair
-            .into_inner()
-            .filter(|p| p.as_rule() == Rule::pipeline)
-            .filter_map(|p| self.pipeline(p))
-            .collect();
-        Program { pipelines, span }
+    /// `pipeline NAME {`: the pipeline's name.
+    pub(super) fn pipeline_open(&mut self, pair: Pair<'_, Rule>) -> Option<Ident> {
+        let mut children = Children::of(pair, self.base);
+        children.expect(Rule::kw_pipeline, self)?;
+        let word = children.expect(Rule::word, self)?;
+        Some(self.ident(word))
     }
 
-    fn pipeline(&mut self, pair: Pair<'_, Rule>) -> Option<Pipeline> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
-        children.expect(Rule::kw_pipeline, self)?;
-        let name = {
-            let pair = children.expect(Rule::word, self)?;
-            self.ident(pair)
-        };
-        let mut items = Vec::new();
-        for child in children.pairs {
-            let item = match child.as_rule() {
-                Rule::param => self.param(child).map(Item::Param),
-                Rule::let_decl => self.let_decl(child).map(Item::Let),
-                Rule::step => self.step(child).map(Item::Step),
-                Rule::attribute => self.attribute(child).map(Item::Attribute),
-                _ => None,
-            };
-            items.extend(item);
+    /// One item of a pipeline block; `None` for its closing brace (or an internal error).
+    pub(super) fn pipeline_item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
+        let child = pair.into_inner().next()?;
+        match child.as_rule() {
+            Rule::param => self.param(child).map(Item::Param),
+            Rule::let_decl => self.let_decl(child).map(Item::Let),
+            Rule::step => self.step(child).map(Item::Step),
+            Rule::attribute => self.attribute(child).map(Item::Attribute),
+            _ => None,
         }
-        Some(Pipeline { name, items, span })
     }
 
     fn param(&mut self, pair: Pair<'_, Rule>) -> Option<ParamDecl> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         children.expect(Rule::kw_param, self)?;
         let name = {
             let pair = children.expect(Rule::word, self)?;
             self.ident(pair)
         };
         let ty_pair = children.expect(Rule::param_type, self)?;
-        let ty_span = span_of(&ty_pair);
+        let ty_span = span_at(&ty_pair, self.base);
         let ty = if ty_pair.as_str() == "number" {
             ParamType::Number
         } else {
@@ -156,8 +146,8 @@ impl Converter {
     }
 
     fn let_decl(&mut self, pair: Pair<'_, Rule>) -> Option<LetDecl> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         children.expect(Rule::kw_let, self)?;
         let name = {
             let pair = children.expect(Rule::word, self)?;
@@ -171,8 +161,8 @@ impl Converter {
     }
 
     fn step(&mut self, pair: Pair<'_, Rule>) -> Option<StepDecl> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         children.expect(Rule::kw_step, self)?;
         let name = {
             let pair = children.expect(Rule::word, self)?;
@@ -192,8 +182,8 @@ impl Converter {
     }
 
     fn metric(&mut self, pair: Pair<'_, Rule>) -> Option<MetricDecl> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         children.expect(Rule::kw_metric, self)?;
         let name = {
             let pair = children.expect(Rule::string, self)?;
@@ -205,14 +195,14 @@ impl Converter {
             } else {
                 MetricFormat::Raw
             };
-            (kind, span_of(&format))
+            (kind, span_at(&format, self.base))
         });
         Some(MetricDecl { name, format, span })
     }
 
     fn output(&mut self, pair: Pair<'_, Rule>) -> Option<OutputDecl> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         children.expect(Rule::kw_output, self)?;
         let name = {
             let pair = children.expect(Rule::word, self)?;
@@ -222,8 +212,8 @@ impl Converter {
     }
 
     fn attribute(&mut self, pair: Pair<'_, Rule>) -> Option<Attribute> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         let name = {
             let pair = children.expect(Rule::word, self)?;
             self.ident(pair)
@@ -236,8 +226,8 @@ impl Converter {
     }
 
     fn value(&mut self, pair: Pair<'_, Rule>) -> Option<Value> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         let inner = children.any(self)?;
         let kind = match inner.as_rule() {
             Rule::string => ValueKind::String(self.string(inner)?),
@@ -273,8 +263,8 @@ impl Converter {
     }
 
     fn map_entry(&mut self, pair: Pair<'_, Rule>) -> Option<MapEntry> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         let key = {
             let pair = children.expect(Rule::map_key, self)?;
             self.map_key(pair)
@@ -287,9 +277,9 @@ impl Converter {
     }
 
     fn map_key(&mut self, pair: Pair<'_, Rule>) -> Option<Ident> {
-        let mut children = Children::of(pair);
+        let mut children = Children::of(pair, self.base);
         let inner = children.any(self)?;
-        let span = span_of(&inner);
+        let span = span_at(&inner, self.base);
         if inner.as_rule() == Rule::word {
             return Some(Ident {
                 name: inner.as_str().to_string(),
@@ -314,7 +304,7 @@ impl Converter {
     fn ident(&mut self, pair: Pair<'_, Rule>) -> Ident {
         let ident = Ident {
             name: pair.as_str().to_string(),
-            span: span_of(&pair),
+            span: span_at(&pair, self.base),
         };
         if KEYWORDS.contains(&ident.name.as_str()) {
             self.diagnostics.push(
@@ -342,13 +332,13 @@ impl Converter {
     }
 
     fn string(&mut self, pair: Pair<'_, Rule>) -> Option<StringLit> {
-        let span = span_of(&pair);
-        let mut children = Children::of(pair);
+        let span = span_at(&pair, self.base);
+        let mut children = Children::of(pair, self.base);
         let inner = children.any(self)?;
         let triple = inner.as_rule() == Rule::triple_string;
         let mut parts = Vec::new();
         for piece in inner.into_inner() {
-            let piece_span = span_of(&piece);
+            let piece_span = span_at(&piece, self.base);
             let part = match piece.as_rule() {
                 Rule::plain_text | Rule::triple_text => text(piece.as_str(), piece_span),
                 Rule::dollar_escape => text("$<", piece_span),
@@ -393,7 +383,7 @@ impl Converter {
     }
 
     fn interpolation(&mut self, pair: Pair<'_, Rule>) -> Option<Interp> {
-        let span = span_of(&pair);
+        let span = span_at(&pair, self.base);
         let body = pair.as_str().get(2..).unwrap_or("");
         let Some(path) = body.strip_suffix('>') else {
             self.diagnostics.push(

@@ -10,11 +10,17 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
 /// Converts a pest error over `text` into a diagnostic.
-pub(super) fn syntax_error(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
-    let at = match error.location {
-        InputLocation::Pos(pos) => pos,
-        InputLocation::Span((start, _)) => start,
-    };
+/// `error` came from parsing `text[base..]`.
+pub(super) fn syntax_error(
+    error: &pest::error::Error<Rule>,
+    text: &str,
+    base: usize,
+) -> Diagnostic {
+    let at = base
+        + match error.location {
+            InputLocation::Pos(pos) => pos,
+            InputLocation::Span((start, _)) => start,
+        };
     let found = token_at(text, at);
     let expected = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => describe(positives),
@@ -66,7 +72,8 @@ fn describe(rules: &[Rule]) -> String {
 fn rule_words(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
-        Rule::pipeline | Rule::kw_pipeline => "`pipeline`",
+        Rule::pipeline | Rule::pipeline_open | Rule::kw_pipeline => "`pipeline`",
+        Rule::pipeline_close => "`}`",
         Rule::param | Rule::kw_param => "`param`",
         Rule::let_decl | Rule::kw_let => "`let`",
         Rule::step | Rule::kw_step => "`step`",
@@ -92,7 +99,11 @@ fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
     let ErrorVariant::ParsingError { positives, .. } = variant else {
         return "see `kfpl explain E0101` for the syntax".into();
     };
-    if positives.contains(&Rule::EOI) && positives.contains(&Rule::pipeline) {
+    if positives.contains(&Rule::EOI)
+        && positives
+            .iter()
+            .any(|r| matches!(r, Rule::pipeline_open | Rule::kw_pipeline))
+    {
         return "a file holds one `pipeline NAME { … }` block and nothing after it".into();
     }
     if found == ":" {

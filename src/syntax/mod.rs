@@ -41,27 +41,99 @@ pub fn parse(file: &SourceFile) -> Parsed {
             incomplete: scan.incomplete,
         };
     }
-    let pairs = match KfpParser::parse(Rule::file, text) {
-        Ok(pairs) => pairs,
+    let mut converter = convert::Converter::default();
+    let mut pipelines = Vec::new();
+    let mut at = 0;
+    loop {
+        let head = match next(Rule::file_next, text, at) {
+            Ok(pair) => pair,
+            Err(parsed) => return parsed,
+        };
+        let start = at + leading_skip(&head);
+        at += head.as_span().end();
+        let Some(open) = head
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::pipeline_open)
+        else {
+            break; // end of file
+        };
+        converter.base = start;
+        let name = converter.pipeline_open(open);
+        let mut items = Vec::new();
+        loop {
+            let item = match next(Rule::pipeline_next, text, at) {
+                Ok(pair) => pair,
+                Err(parsed) => return parsed,
+            };
+            converter.base = at;
+            let end = at + item.as_span().end();
+            let is_close = item
+                .clone()
+                .into_inner()
+                .any(|p| p.as_rule() == Rule::pipeline_close);
+            items.extend(converter.pipeline_item(item));
+            at = end;
+            if is_close {
+                break;
+            }
+        }
+        if let Some(name) = name {
+            pipelines.push(ast::Pipeline {
+                name,
+                items,
+                span: Span::new(start, at),
+            });
+        }
+    }
+    let program = ast::Program {
+        pipelines,
+        span: Span::new(0, text.len()),
+    };
+    let mut diagnostics = converter.diagnostics;
+    diagnostics.extend(pipeline_count(&program, text));
+    Parsed {
+        program: Some(program),
+        diagnostics,
+        incomplete: false,
+    }
+}
+
+/// Parses the next item of `text` at byte `at` with an entry rule.
+fn next(rule: Rule, text: &str, at: usize) -> Result<pest::iterators::Pair<'_, Rule>, Parsed> {
+    let rest = text.get(at..).unwrap_or("");
+    match KfpParser::parse(rule, rest) {
+        Ok(mut pairs) => pairs.next().ok_or_else(|| internal_error(at)),
         Err(error) => {
-            let diagnostic = errors::syntax_error(&error, text);
-            let at_end = diagnostic.span().start as usize >= text.trim_end().len();
-            return Parsed {
+            let diagnostic = errors::syntax_error(&error, text, at);
+            let incomplete = diagnostic.span().start as usize >= text.trim_end().len();
+            Err(Parsed {
                 program: None,
                 diagnostics: vec![diagnostic],
-                incomplete: at_end,
-            };
+                incomplete,
+            })
         }
-    };
-    let mut converter = convert::Converter::default();
-    let program = pairs.into_iter().next().map(|pair| converter.file(pair));
-    let mut diagnostics = converter.diagnostics;
-    if let Some(program) = &program {
-        diagnostics.extend(pipeline_count(program, text));
     }
+}
+
+/// Bytes of whitespace and comments before the entry rule's first token.
+fn leading_skip(pair: &pest::iterators::Pair<'_, Rule>) -> usize {
+    pair.clone()
+        .into_inner()
+        .next()
+        .map_or(0, |first| first.as_span().start())
+}
+
+fn internal_error(at: usize) -> Parsed {
     Parsed {
-        program,
-        diagnostics,
+        program: None,
+        diagnostics: vec![
+            Diagnostic::new(
+                Code::E0901,
+                "internal error in the parser: an entry rule matched nothing",
+            )
+            .primary(Span::at(at), "while reading here")
+            .help("this is a bug in kfpl; please report it with this file"),
+        ],
         incomplete: false,
     }
 }
