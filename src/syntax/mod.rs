@@ -160,3 +160,77 @@ fn pipeline_count(program: &ast::Program, text: &str) -> Option<Diagnostic> {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ast::{StringPart, ValueKind};
+    use crate::source::SourceFile;
+
+    /// The value of `let x = <literal>` as text, interpolations shown as `{name}`.
+    fn string_value(literal: &str) -> String {
+        let file = SourceFile::new("t.kfp", format!("pipeline p {{\n  let x = {literal}\n}}\n"));
+        let parsed = super::parse(&file);
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let program = parsed.program.expect("parsed");
+        let super::ast::Item::Let(decl) = &program.pipelines[0].items[0] else {
+            panic!("not a let")
+        };
+        let ValueKind::String(s) = &decl.value.kind else {
+            panic!("not a string")
+        };
+        s.parts
+            .iter()
+            .map(|p| match p {
+                StringPart::Text { text, .. } => text.clone(),
+                StringPart::Interp(i) => match &i.field {
+                    Some(f) => format!("{{{}.{}}}", i.head.name, f.name),
+                    None => format!("{{{}}}", i.head.name),
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn escapes_and_interpolation() {
+        assert_eq!(
+            string_value(r#""a\tb \"q\" \$<x> $$<y> $HOME $<lr> $<s.output>""#),
+            "a\tb \"q\" $<x> $<y> $HOME {lr} {s.output}"
+        );
+    }
+
+    #[test]
+    fn triple_strings_are_dedented() {
+        let literal =
+            "\"\"\"\n      say \"hi\" to $<who> \\\n        more $$<lit>\n\n      back\n    \"\"\"";
+        assert_eq!(
+            string_value(literal),
+            "say \"hi\" to {who} \\\n  more $<lit>\n\nback"
+        );
+        assert_eq!(string_value("\"\"\"one line\"\"\""), "one line");
+        assert_eq!(string_value("\"\"\"\n  a\n  b\n\"\"\""), "a\nb");
+        assert_eq!(string_value("\"\"\"\r\n  a\r\n  b\r\n  \"\"\""), "a\nb");
+        assert_eq!(string_value("\"\"\"\"\"\""), "");
+    }
+
+    #[test]
+    fn interpolation_spans_point_at_names() {
+        let text = "pipeline p { let x = \"go $<train.model>\" }";
+        let parsed = super::parse(&SourceFile::new("t.kfp", text));
+        let program = parsed.program.expect("parsed");
+        let super::ast::Item::Let(decl) = &program.pipelines[0].items[0] else {
+            panic!("not a let")
+        };
+        let ValueKind::String(s) = &decl.value.kind else {
+            panic!("not a string")
+        };
+        let StringPart::Interp(interp) = &s.parts[1] else {
+            panic!("no interpolation")
+        };
+        assert_eq!(&text[interp.span.range()], "$<train.model>");
+        assert_eq!(&text[interp.head.span.range()], "train");
+        assert_eq!(
+            &text[interp.field.as_ref().expect("field").span.range()],
+            "model"
+        );
+    }
+}
