@@ -31,6 +31,8 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod graph;
+pub mod repl;
 pub mod source;
 pub mod syntax;
 

@@ -5,6 +5,8 @@
 
 mod check;
 mod explain;
+mod graph;
+mod repl;
 mod report;
 
 use std::process::ExitCode;
@@ -59,6 +61,14 @@ pub(crate) enum Command {
     /// Explain a diagnostic code.
     #[command(after_help = "Example:\n  kfpl explain E0401")]
     Explain(explain::Args),
+    /// Draw the step graph (ascii, dot or mermaid).
+    #[command(
+        after_help = "Examples:\n  kfpl graph examples/mnist.kfp\n  kfpl graph examples/mnist.kfp --format dot | dot -Tsvg > mnist.svg"
+    )]
+    Graph(graph::Args),
+    /// Build a pipeline interactively, one declaration at a time.
+    #[command(after_help = "Examples:\n  kfpl repl\n  kfpl repl examples/mnist.kfp")]
+    Repl(repl::Args),
 }
 
 /// Parses the command line and runs the verb.
@@ -68,6 +78,8 @@ pub(crate) fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => args.run(&reporter),
         Command::Explain(args) => args.run(),
+        Command::Graph(args) => args.run(&reporter),
+        Command::Repl(args) => args.run(cli.color),
     }
 }
 
