@@ -334,20 +334,24 @@ fn region(r: usize, nodes: &[Node], edges: &[Edge]) -> Vec<Segment> {
         entering.sort();
         let spread_ports = spread(node, entering.len());
         for ((top, k), fallback) in entering.into_iter().zip(spread_ports) {
-            // A column is free when no other line runs in it or next to it.
-            let near = |a: usize, b: usize| a.abs_diff(b) <= 1;
-            let free = |x: usize| {
+            // Best a column with no other line in it or next to it; failing
+            // that (a narrow box under many lines), one with none in it.
+            let free = |x: usize, room: usize| {
                 node.interior().contains(&x)
-                    && !taken.iter().any(|&t| near(t, x))
-                    && !tops.iter().any(|&(other, t)| other != k && near(t, x))
+                    && !taken.iter().any(|&t| t.abs_diff(x) < room)
+                    && !tops
+                        .iter()
+                        .any(|&(other, t)| other != k && t.abs_diff(x) < room)
             };
-            let port = if free(top) {
-                top
-            } else {
+            let search = |room: usize| {
                 (0..node.width)
                     .flat_map(|d| [fallback + d, fallback.saturating_sub(d)])
-                    .find(|&x| free(x))
-                    .unwrap_or(fallback)
+                    .find(|&x| free(x, room))
+            };
+            let port = if free(top, 2) {
+                top
+            } else {
+                search(2).or_else(|| search(1)).unwrap_or(fallback)
             };
             taken.push(port);
             segments[k].2 = Some(port);
