@@ -269,3 +269,82 @@ mod pty {
         p.exp_eof().expect("quits");
     }
 }
+
+mod robustness {
+    //! No input makes the session, completion or highlighting panic.
+
+    use kfpl::repl::complete::{Names, complete};
+    use kfpl::repl::highlight::{highlight, strip};
+    use kfpl::repl::{Options, Session};
+    use proptest::prelude::*;
+
+    const FRAGMENTS: &[&str] = &[
+        "step ",
+        "param ",
+        "let ",
+        "pipeline ",
+        "p ",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        "\"\"\"",
+        "$<",
+        ">",
+        ".output",
+        "=",
+        ":",
+        ",",
+        "\n",
+        "  ",
+        "#",
+        "image = \"a\"",
+        "command = \"x\"",
+        "after = [",
+        "train",
+        ":load ",
+        ":graph ",
+        ":run -p ",
+        ":save ",
+        ":undo",
+        "ü",
+        "\u{3000}",
+        "\\",
+        "number",
+        "string",
+        "0.5",
+        "$$<",
+    ];
+
+    fn input() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::collection::vec(prop::sample::select(FRAGMENTS), 0..12).prop_map(|v| v.concat()),
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn nothing_panics(inputs in prop::collection::vec(input(), 1..6)) {
+            let dir = std::env::temp_dir().join(format!("kfpl-robust-{}", std::process::id()));
+            let mut session = Session::new(Options { base_dir: dir, ..Options::default() });
+            session.eval("step train { image = \"a\" command = \"b\" }");
+            for text in &inputs {
+                // `:save` would write files; everything else is fair game.
+                if !text.trim_start().starts_with(":save") && !text.trim_start().starts_with(":w") {
+                    session.eval(text);
+                }
+                if !text.contains('\x1b') {
+                    prop_assert_eq!(strip(&highlight(text)), text.clone());
+                }
+                let names: Names = session.names();
+                for pos in 0..=text.len() {
+                    let _ = complete(text, pos, &names);
+                }
+            }
+        }
+    }
+}

@@ -108,8 +108,10 @@ fn command_argument(before: &str, tokens: &[Token], pos: usize) -> Completion {
         "load" | "l" | "save" | "w" => Completion::Path,
         "graph" | "g" => {
             let word_start = before
-                .rfind(char::is_whitespace)
-                .map_or(pos, |i| i + 1)
+                .char_indices()
+                .rev()
+                .find(|(_, c)| c.is_whitespace())
+                .map_or(pos, |(i, c)| i + c.len_utf8())
                 .max(command.end);
             let formats = Format::ALL.iter().map(|(_, n)| n.to_string()).collect();
             filtered(word_start, &before[word_start..], formats)
