@@ -32,6 +32,8 @@
 pub mod check;
 pub mod diagnostics;
 pub mod generate;
+pub mod graph;
+pub mod repl;
 pub mod source;
 pub mod syntax;
 

@@ -5,6 +5,8 @@
 
 mod check;
 mod explain;
+mod graph;
+mod repl;
 mod report;
 
 use std::process::ExitCode;
@@ -65,6 +67,14 @@ pub(crate) enum Command {
         /// Number of steps.
         steps: usize,
     },
+    /// Draw the step graph (ascii, dot or mermaid).
+    #[command(
+        after_help = "Examples:\n  kfpl graph examples/mnist.kfp\n  kfpl graph examples/mnist.kfp --format dot | dot -Tsvg > mnist.svg"
+    )]
+    Graph(graph::Args),
+    /// Build a pipeline interactively, one declaration at a time.
+    #[command(after_help = "Examples:\n  kfpl repl\n  kfpl repl examples/mnist.kfp")]
+    Repl(repl::Args),
 }
 
 /// Parses the command line and runs the verb.
@@ -82,6 +92,8 @@ pub(crate) fn main() -> ExitCode {
             print!("{}", kfpl::generate::program(steps));
             ExitCode::SUCCESS
         }
+        Command::Graph(args) => args.run(&reporter),
+        Command::Repl(args) => args.run(cli.color),
     }
 }
 

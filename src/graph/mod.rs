@@ -1,0 +1,207 @@
+//! The step graph of a checked pipeline as text: Graphviz dot, Mermaid, or
+//! a layered ASCII drawing for the terminal.
+//!
+//! Pure: [`ir::Pipeline`] in, `String` out. Every format shows each step with
+//! its image and GPUs, and draws the two kinds of edges differently: an
+//! *implied* edge (the downstream step reads `$<step.output>`) is solid, an
+//! *explicit* one (only `after = [step]`) is dashed. An edge that is both is
+//! drawn as implied. Output is deterministic: steps come in the IR's
+//! topological order and dependencies in the IR's (sorted) order.
+
+mod ascii;
+
+use crate::check::ir::{self, Count, Part, Template};
+
+/// The output formats of `kfpl graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// A layered drawing with boxes and lines, for the terminal.
+    #[default]
+    Ascii,
+    /// Graphviz `digraph` (`dot -Tsvg`).
+    Dot,
+    /// Mermaid `flowchart` (renders in GitHub markdown).
+    Mermaid,
+}
+
+impl Format {
+    /// Every format with its name, as the command line spells it.
+    pub const ALL: &[(Format, &str)] = &[
+        (Format::Ascii, "ascii"),
+        (Format::Dot, "dot"),
+        (Format::Mermaid, "mermaid"),
+    ];
+
+    /// The format called `name` (`ascii`, `dot`, `mermaid`).
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
+            .map(|(f, _)| *f)
+    }
+}
+
+/// Draws the pipeline's step graph in `format` (ending with a newline).
+pub fn render(pipeline: &ir::Pipeline, format: Format) -> String {
+    match format {
+        Format::Ascii => ascii::render(pipeline),
+        Format::Dot => dot(pipeline),
+        Format::Mermaid => mermaid(pipeline),
+    }
+}
+
+/// How a dependency is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum EdgeKind {
+    /// Through `$<step.…>` (with or without `after` as well).
+    Implied,
+    /// Only through `after`.
+    Explicit,
+}
+
+impl EdgeKind {
+    fn of(dependency: &ir::Dependency) -> EdgeKind {
+        if dependency.implied {
+            EdgeKind::Implied
+        } else {
+            EdgeKind::Explicit
+        }
+    }
+}
+
+/// The lines a step's node shows: its name, its image, and its GPUs when it asks for any.
+pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
+    let mut lines = vec![step.name.clone(), template_text(&step.image)];
+    match &step.gpus {
+        Count::Fixed(0) => {}
+        Count::Fixed(1) => lines.push("1 GPU".into()),
+        Count::Fixed(n) => lines.push(format!("{n} GPUs")),
+        Count::Param { name, .. } => lines.push(format!("GPUs: $<{name}>")),
+    }
+    lines
+}
+
+/// A template as the user would write it inside a string (`$<param>` kept).
+fn template_text(template: &Template) -> String {
+    let mut out = String::new();
+    for part in &template.parts {
+        match part {
+            Part::Text(text) => out.push_str(text),
+            Part::Param { name, .. } | Part::Let { name, .. } => {
+                out.push_str(&format!("$<{name}>"));
+            }
+            Part::Output { step, output, .. } => out.push_str(&format!("$<{step}.{output}>")),
+        }
+    }
+    out
+}
+
+/// Every edge as (upstream index, downstream index, kind), in a fixed order.
+pub(crate) fn edges(pipeline: &ir::Pipeline) -> Vec<(usize, usize, EdgeKind)> {
+    let mut out = Vec::new();
+    for (to, step) in pipeline.steps.iter().enumerate() {
+        for dependency in &step.dependencies {
+            if let Some(from) = pipeline.step_position(&dependency.step) {
+                out.push((from, to, EdgeKind::of(dependency)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn dot(pipeline: &ir::Pipeline) -> String {
+    let quote = |text: &str| {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    };
+    let mut out = format!("digraph {} {{\n", quote(&pipeline.ident));
+    out.push_str("  rankdir=TB;\n");
+    out.push_str("  node [shape=box, fontname=\"monospace\"];\n");
+    out.push_str("  // solid: uses an output ($<step.output>); dashed: explicit `after`\n");
+    for step in &pipeline.steps {
+        out.push_str(&format!(
+            "  {} [label={}];\n",
+            quote(&step.name),
+            quote(&label_lines(step).join("\n"))
+        ));
+    }
+    for (from, to, kind) in edges(pipeline) {
+        let style = match kind {
+            EdgeKind::Implied => "",
+            EdgeKind::Explicit => " [style=dashed, label=\"after\"]",
+        };
+        out.push_str(&format!(
+            "  {} -> {}{style};\n",
+            quote(&pipeline.steps[from].name),
+            quote(&pipeline.steps[to].name)
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Words Mermaid's flowchart parser reads as syntax when used as a node id.
+const MERMAID_RESERVED: &[&str] = &[
+    "end",
+    "graph",
+    "flowchart",
+    "subgraph",
+    "style",
+    "class",
+    "classdef",
+    "click",
+    "linkstyle",
+    "direction",
+    "call",
+    "href",
+    "default",
+];
+
+fn mermaid(pipeline: &ir::Pipeline) -> String {
+    let ids: Vec<String> = pipeline
+        .steps
+        .iter()
+        .map(|step| {
+            let mut id = step.name.clone();
+            while MERMAID_RESERVED.contains(&id.as_str())
+                || (id != step.name && pipeline.step(&id).is_some())
+            {
+                id.push('_');
+            }
+            id
+        })
+        .collect();
+    let escape = |text: &str| {
+        text.replace('&', "#amp;")
+            .replace('"', "#quot;")
+            .replace('<', "#lt;")
+            .replace('>', "#gt;")
+    };
+    let mut out = String::from("flowchart TD\n");
+    out.push_str("  %% solid: uses an output ($<step.output>); dotted: explicit `after`\n");
+    for (step, id) in pipeline.steps.iter().zip(&ids) {
+        let label: Vec<String> = label_lines(step).iter().map(|l| escape(l)).collect();
+        out.push_str(&format!("  {id}[\"{}\"]\n", label.join("<br/>")));
+    }
+    for (from, to, kind) in edges(pipeline) {
+        let arrow = match kind {
+            EdgeKind::Implied => "-->",
+            EdgeKind::Explicit => "-. after .->",
+        };
+        out.push_str(&format!("  {} {arrow} {}\n", ids[from], ids[to]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,116 @@
+//! Golden files for `kfpl graph`.
+//!
+//! Every `tests/graph/*.kfp` and `examples/*.kfp` is drawn in each format and
+//! compared with `tests/graph/<name>.ascii`, `.dot` and `.mermaid`.
+//! `KFPL_BLESS=1 cargo test --test graph` rewrites them. A few tests run the
+//! real binary: the default format, `--format`, and a file with errors.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kfpl::graph::{self, Format};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kfp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("folder exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "kfp"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn inputs() -> Vec<PathBuf> {
+    let mut inputs = kfp_files(&root().join("tests/graph"));
+    inputs.extend(kfp_files(&root().join("examples")));
+    inputs
+}
+
+fn expected_path(input: &Path, extension: &str) -> PathBuf {
+    let stem = input.file_stem().and_then(|s| s.to_str()).unwrap_or("x");
+    root()
+        .join("tests/graph")
+        .join(format!("{stem}.{extension}"))
+}
+
+#[test]
+fn golden_drawings() {
+    let bless = std::env::var_os("KFPL_BLESS").is_some_and(|v| v == "1");
+    let inputs = inputs();
+    let mut stems: Vec<&str> = inputs
+        .iter()
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()))
+        .collect();
+    stems.sort();
+    let count = stems.len();
+    stems.dedup();
+    assert_eq!(stems.len(), count, "two inputs share a name: {stems:?}");
+    assert!(inputs.iter().any(|p| p.ends_with("examples/mnist.kfp")));
+    let mut failed = Vec::new();
+    for input in &inputs {
+        let file = kfpl::read_source(input, "x").expect("readable input");
+        let checked = kfpl::check(&file);
+        let Some(pipeline) = checked.pipeline else {
+            panic!(
+                "{} does not check clean: {:?}",
+                input.display(),
+                checked.diagnostics
+            );
+        };
+        for (format, extension) in Format::ALL {
+            let actual = graph::render(&pipeline, *format);
+            let path = expected_path(input, extension);
+            if bless {
+                std::fs::write(&path, &actual).expect("write golden file");
+                continue;
+            }
+            let expected = std::fs::read_to_string(&path).unwrap_or_default();
+            if actual != expected {
+                failed.push(format!("--- {} differs; got:\n{actual}", path.display()));
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{}\n(KFPL_BLESS=1 rewrites them)",
+        failed.join("\n")
+    );
+}
+
+fn kfpl(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_kfpl"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run kfpl")
+}
+
+#[test]
+fn cli_default_is_ascii_and_format_picks_another() {
+    let golden = |ext: &str| {
+        std::fs::read_to_string(root().join("tests/graph").join(format!("mnist.{ext}")))
+            .expect("golden file")
+    };
+    let ascii = kfpl(&["graph", "examples/mnist.kfp"]);
+    assert!(ascii.status.success());
+    assert_eq!(String::from_utf8_lossy(&ascii.stdout), golden("ascii"));
+    for format in ["dot", "mermaid"] {
+        let out = kfpl(&["graph", "examples/mnist.kfp", "--format", format]);
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), golden(format));
+    }
+}
+
+#[test]
+fn cli_errors_exit_1_with_diagnostics() {
+    let out = kfpl(&["graph", "tests/repl/broken.kfp", "--color", "never"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kfpl::E0201"));
+    let usage = kfpl(&["graph", "examples/mnist.kfp", "--format", "svg"]);
+    assert_eq!(usage.status.code(), Some(2));
+}

@@ -1,0 +1,350 @@
+//! REPL tests.
+//!
+//! Transcripts: each `tests/repl/*.txt` is a session. Lines starting with
+//! `> ` (or a lone `>`) are typed input; the lines after them are what the
+//! session answered. The harness feeds the input lines one by one (a
+//! declaration may span lines, as in the terminal) to a `Session` whose
+//! relative paths start at the repository root, and compares the whole
+//! transcript. `$TMP` in input stands for a fresh temporary folder (and
+//! the folder's path is written back as `$TMP` in the output).
+//! `KFPL_BLESS=1 cargo test --test repl` rewrites the transcripts.
+//!
+//! End-to-end: a few tests run the real `kfpl repl` in a pseudo-terminal
+//! (rexpect), with HOME and KFPL_HOME pointing at temporary folders.
+
+use std::path::{Path, PathBuf};
+
+use kfpl::repl::input::Lines;
+use kfpl::repl::{Options, Session};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary folder, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("kfpl-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create a temporary folder");
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Replays the input lines of a transcript and returns the transcript the session produces.
+fn replay(transcript: &str, tmp: &Path) -> String {
+    let tmp_text = tmp.display().to_string();
+    let mut session = Session::new(Options {
+        base_dir: root(),
+        ..Options::default()
+    });
+    let mut lines = Lines::new();
+    let mut out = String::new();
+    let inputs = transcript
+        .lines()
+        .filter_map(|l| l.strip_prefix("> ").or_else(|| (l == ">").then_some("")));
+    for line in inputs {
+        out.push_str(format!("> {line}").trim_end());
+        out.push('\n');
+        let Some(input) = lines.push(&line.replace("$TMP", &tmp_text)) else {
+            continue;
+        };
+        let reply = session.eval(&input);
+        let text = reply.text.replace(&tmp_text, "$TMP");
+        for answer in text.lines() {
+            assert!(
+                !answer.starts_with("> ") && answer != ">",
+                "an answer line looks like input, the transcript format cannot hold it: {answer:?}"
+            );
+        }
+        out.push_str(&text);
+        if reply.quit {
+            break;
+        }
+    }
+    if let Some(rest) = lines.finish() {
+        out.push_str(&session.eval(&rest).text.replace(&tmp_text, "$TMP"));
+    }
+    out
+}
+
+#[test]
+fn transcripts() {
+    let bless = std::env::var_os("KFPL_BLESS").is_some_and(|v| v == "1");
+    let dir = root().join("tests/repl");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/repl exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 6,
+        "transcripts missing from {}",
+        dir.display()
+    );
+    let mut failed = Vec::new();
+    for path in &paths {
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("t");
+        let expected = std::fs::read_to_string(path).expect("readable transcript");
+        let tmp = TempDir::new(name);
+        let actual = replay(&expected, tmp.path());
+        if bless {
+            std::fs::write(path, &actual).expect("write transcript");
+        } else if actual != expected {
+            failed.push(format!(
+                "--- {} differs; got:\n{actual}",
+                path.strip_prefix(root()).unwrap_or(path).display()
+            ));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{}\n(KFPL_BLESS=1 rewrites them)",
+        failed.join("\n")
+    );
+}
+
+/// The `:save`d tutorial checks clean with the real `kfpl check`.
+#[test]
+fn saved_program_checks_clean() {
+    let tmp = TempDir::new("saved");
+    let transcript = std::fs::read_to_string(root().join("tests/repl/tutorial_mnist.txt"))
+        .expect("tutorial transcript");
+    replay(&transcript, tmp.path());
+    let saved = tmp.path().join("mnist.kfp");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kfpl"))
+        .arg("check")
+        .arg(&saved)
+        .output()
+        .expect("run kfpl check");
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Same program as the example, up to layout.
+    let example =
+        kfpl::check(&kfpl::read_source(&root().join("examples/mnist.kfp"), "x").expect("example"));
+    let again = kfpl::check(&kfpl::read_source(&saved, "x").expect("saved"));
+    let graph = |c: &kfpl::check::Checked| {
+        kfpl::graph::render(
+            c.pipeline.as_ref().expect("clean"),
+            kfpl::graph::Format::Dot,
+        )
+    };
+    assert_eq!(graph(&again), graph(&example));
+}
+
+/// Pipes work too: lines are gathered the same way, without prompts.
+#[test]
+fn piped_input() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kfpl"))
+        .args(["repl", "examples/mnist.kfp"])
+        .current_dir(root())
+        .env("KFPL_HOME", std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start kfpl repl");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"step report {\n  image = \"alpine\"\n  command = \"echo $<train.output>\"\n}\n:params\n")
+            .expect("write");
+    }
+    let output = child.wait_with_output().expect("finish");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    assert!(stdout.starts_with("loaded `examples/mnist.kfp`: pipeline `mnist`: 4 params, 2 lets, 3 steps\nadded step `report`\nparam "), "{stdout}");
+}
+
+mod pty {
+    //! The real binary in a pseudo-terminal.
+
+    use rexpect::session::{PtySession, spawn_command};
+
+    use super::{TempDir, root};
+
+    const TIMEOUT_MS: u64 = 20_000;
+
+    fn start(name: &str, args: &[&str]) -> (PtySession, TempDir) {
+        let home = TempDir::new(name);
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kfpl"));
+        command
+            .arg("repl")
+            .args(args)
+            .current_dir(root())
+            .env("HOME", home.path())
+            .env("KFPL_HOME", home.path())
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1");
+        let mut session = spawn_command(command, Some(TIMEOUT_MS)).expect("start kfpl repl");
+        session.exp_string("Ctrl-D quits").expect("the banner");
+        (session, home)
+    }
+
+    #[test]
+    fn multi_line_step_then_typo_then_quit() {
+        let (mut p, home) = start("multi", &[]);
+        p.exp_string("kfpl> ").expect("a prompt");
+        p.send_line("param who: string = \"world\"").expect("send");
+        p.exp_string("added param `who`").expect("param added");
+        p.send_line("step greet {").expect("send");
+        p.send_line("  image = \"alpine:3.20\"").expect("send");
+        p.send_line("  command = \"echo hello $<who>\"")
+            .expect("send");
+        p.send_line("}").expect("send");
+        p.exp_string("added step `greet`").expect("step added");
+        // A typo: explained with its code, and the session goes on.
+        p.send_line("step bye { image = \"alpine\" comand = \"echo bye\" }")
+            .expect("send");
+        p.exp_string("kfpl::E0205").expect("coded error");
+        p.exp_string("did you mean `command`?").expect("suggestion");
+        p.exp_string("not added").expect("rejected");
+        p.send_line(":params").expect("send");
+        p.exp_string("who    string  \"world\"")
+            .expect("params table");
+        p.send_line(":yaml").expect("send");
+        p.exp_string("compile is not available in this build")
+            .expect("yaml hook");
+        p.send_line(":quit").expect("send");
+        p.exp_eof().expect("quits");
+        let history = std::fs::read_to_string(home.path().join("history")).expect("history kept");
+        assert!(history.contains(":params"), "{history}");
+    }
+
+    #[test]
+    fn tab_completes_keywords_and_interpolations() {
+        let (mut p, _home) = start("tab", &["examples/mnist.kfp"]);
+        p.exp_string("loaded `examples/mnist.kfp`").expect("loaded");
+        p.exp_string("kfpl> ").expect("a prompt");
+        // `ste` + Tab → `step`.
+        p.send("ste\t").expect("send");
+        p.flush().expect("flush");
+        p.exp_string("step").expect("completed keyword");
+        p.send(" report {\n  image = \"alpine\"\n  command = \"echo $<tr\t")
+            .expect("send");
+        p.flush().expect("flush");
+        p.exp_string("$<train.").expect("completed the step");
+        p.send("\t").expect("send");
+        p.flush().expect("flush");
+        p.exp_string("$<train.output>")
+            .expect("completed the output");
+        p.send("\"\n}\n").expect("send");
+        p.flush().expect("flush");
+        p.exp_string("added step `report`").expect("step added");
+        p.send_line(":graph").expect("send");
+        p.exp_string("| report |").expect("graph drawn");
+        p.send_control('d').expect("Ctrl-D");
+        p.exp_eof().expect("quits");
+    }
+
+    #[test]
+    fn ctrl_c_clears_the_input() {
+        let (mut p, _home) = start("ctrlc", &[]);
+        p.exp_string("kfpl> ").expect("a prompt");
+        p.send("step broken {\n  image = \"x\"\n").expect("send");
+        p.flush().expect("flush");
+        p.send_control('c').expect("Ctrl-C");
+        p.exp_string("kfpl> ").expect("a fresh prompt");
+        p.send_line(":show").expect("send");
+        p.exp_string("pipeline untitled {\r\n}")
+            .expect("nothing was added");
+        p.send_line(":q").expect("send");
+        p.exp_eof().expect("quits");
+    }
+}
+
+mod robustness {
+    //! No input makes the session, completion or highlighting panic.
+
+    use kfpl::repl::complete::{Names, complete};
+    use kfpl::repl::highlight::{highlight, strip};
+    use kfpl::repl::{Options, Session};
+    use proptest::prelude::*;
+
+    const FRAGMENTS: &[&str] = &[
+        "step ",
+        "param ",
+        "let ",
+        "pipeline ",
+        "p ",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        "\"\"\"",
+        "$<",
+        ">",
+        ".output",
+        "=",
+        ":",
+        ",",
+        "\n",
+        "  ",
+        "#",
+        "image = \"a\"",
+        "command = \"x\"",
+        "after = [",
+        "train",
+        ":load ",
+        ":graph ",
+        ":run -p ",
+        ":save ",
+        ":undo",
+        "ü",
+        "\u{3000}",
+        "\\",
+        "number",
+        "string",
+        "0.5",
+        "$$<",
+    ];
+
+    fn input() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::collection::vec(prop::sample::select(FRAGMENTS), 0..12).prop_map(|v| v.concat()),
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn nothing_panics(inputs in prop::collection::vec(input(), 1..6)) {
+            let dir = std::env::temp_dir().join(format!("kfpl-robust-{}", std::process::id()));
+            let mut session = Session::new(Options { base_dir: dir, ..Options::default() });
+            session.eval("step train { image = \"a\" command = \"b\" }");
+            for text in &inputs {
+                // `:save` would write files; everything else is fair game.
+                if !text.trim_start().starts_with(":save") && !text.trim_start().starts_with(":w") {
+                    session.eval(text);
+                }
+                if !text.contains('\x1b') {
+                    prop_assert_eq!(strip(&highlight(text)), text.clone());
+                }
+                let names: Names = session.names();
+                for pos in 0..=text.len() {
+                    let _ = complete(text, pos, &names);
+                }
+            }
+        }
+    }
+}
