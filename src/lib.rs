@@ -107,7 +107,16 @@ pub fn read_source(path: &Path, name: &str) -> Result<SourceFile, Box<ReadError>
     {
         return Err(too_large(metadata.len()));
     }
-    let bytes = match std::fs::read(path) {
+    // Read at most one byte past the limit: `/dev/zero` or a pipe must not run forever.
+    let read = std::fs::File::open(path).and_then(|file| {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(file, SourceFile::MAX_LEN as u64 + 1),
+            &mut bytes,
+        )?;
+        Ok(bytes)
+    });
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(error) => {
             let diagnostic = Diagnostic::new(Code::E0001, format!("cannot read `{name}`: {error}"))

@@ -115,6 +115,8 @@ struct Checker<'a> {
     outputs: BTreeMap<&'a str, Vec<&'a str>>,
     let_slots: BTreeMap<&'a str, LetSlot>,
     used: BTreeSet<&'a str>,
+    /// The step being checked, kept out of its own "did you mean" suggestions.
+    current_step: Option<&'a str>,
     diagnostics: Diagnostics,
 }
 
@@ -128,6 +130,7 @@ impl<'a> Checker<'a> {
             outputs: BTreeMap::new(),
             let_slots: BTreeMap::new(),
             used: BTreeSet::new(),
+            current_step: None,
             diagnostics: Diagnostics::new(),
         }
     }
@@ -331,14 +334,20 @@ impl<'a> Checker<'a> {
         order.sort_by_key(|s| s.span.start);
         let mut steps = Vec::with_capacity(order.len());
         for decl in order {
+            self.current_step = Some(&decl.name.name);
             steps.extend(step::check_step(self, decl));
         }
+        self.current_step = None;
         steps
     }
 
-    /// Names of every step, for suggestions.
+    /// Names of every step but the one being checked, for suggestions.
     fn step_names(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.steps.keys().copied()
+        let current = self.current_step;
+        self.steps
+            .keys()
+            .copied()
+            .filter(move |name| Some(*name) != current)
     }
 }
 

@@ -67,7 +67,7 @@ pub(super) fn check_step<'a>(
                     checker.error(super::attribute_twice(&attribute.name, first));
                     continue;
                 }
-                attribute_value(checker, decl, attribute, &mut fields);
+                attribute_value(checker, attribute, &mut fields);
             }
             ast::StepItem::Metric(metric) => checker.metric(metric, &mut fields.metrics),
             ast::StepItem::Output(_) => {}
@@ -141,13 +141,12 @@ fn unknown_attribute(name: &ast::Ident) -> Diagnostic {
 
 fn attribute_value<'a>(
     checker: &mut Checker<'a>,
-    decl: &'a ast::StepDecl,
     attribute: &'a ast::Attribute,
     fields: &mut Fields,
 ) {
     let name = attribute.name.name.as_str();
     if name == "after" {
-        fields.after = checker.after(decl, &attribute.value);
+        fields.after = checker.after(&attribute.value);
         return;
     }
     let Some(value) = checker.resolve_value(&attribute.value) else {
@@ -540,7 +539,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `after = [step, …]`: the idents name steps.
-    fn after(&mut self, decl: &ast::StepDecl, value: &'a ast::Value) -> Vec<(String, Span)> {
+    fn after(&mut self, value: &'a ast::Value) -> Vec<(String, Span)> {
         let ast::ValueKind::List(items) = &value.kind else {
             self.error(
                 Diagnostic::new(Code::E0301, "`after` must be a list of step names")
@@ -562,7 +561,7 @@ impl<'a> Checker<'a> {
                 continue;
             };
             if !self.steps.contains_key(ident.name.as_str()) {
-                let steps: Vec<&str> = self.step_names().filter(|s| *s != decl.name.name).collect();
+                let steps: Vec<&str> = self.step_names().collect();
                 self.error(
                     Diagnostic::new(Code::E0201, format!("unknown step `{}`", ident.name))
                         .primary(ident.span, "no step has this name")

@@ -224,13 +224,26 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
     let limit = (name.chars().count() / 3).max(1);
+    // Among equally close names, prefer the one sharing the longest prefix
+    // (`gpu` → `gpus`, not `cpu`).
     candidates
         .into_iter()
         .filter(|candidate| *candidate != name)
-        .map(|candidate| (edit_distance(name, candidate), candidate))
-        .filter(|(distance, _)| *distance <= limit)
+        .map(|candidate| {
+            let prefix = name
+                .chars()
+                .zip(candidate.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            (
+                edit_distance(name, candidate),
+                std::cmp::Reverse(prefix),
+                candidate,
+            )
+        })
+        .filter(|(distance, _, _)| *distance <= limit)
         .min()
-        .map(|(_, candidate)| format!("did you mean `{candidate}`?"))
+        .map(|(_, _, candidate)| format!("did you mean `{candidate}`?"))
 }
 
 /// Edit distance counting a swap of neighbours as one edit (optimal string
@@ -273,6 +286,10 @@ mod tests {
             Some("did you mean `train`?")
         );
         assert_eq!(did_you_mean("zzz", names), None);
+        assert_eq!(
+            did_you_mean("gpu", ["cpu", "gpus"]).as_deref(),
+            Some("did you mean `gpus`?")
+        );
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("trian", "train"), 1);
     }

@@ -136,12 +136,18 @@ impl Converter {
             Some(value) => Some(self.value(value)?),
             None => None,
         };
+        // Pest counts the whitespace tried before a missing `= default` as part of the
+        // pair; the declaration ends at its last token.
+        let end = default.as_ref().map_or(ty_span, |d| d.span);
         Some(ParamDecl {
             name,
             ty,
             ty_span,
             default,
-            span,
+            span: Span {
+                start: span.start,
+                end: end.end,
+            },
         })
     }
 
