@@ -56,9 +56,31 @@ impl<'i> Children<'i> {
         }
     }
 
+    /// The next child that is not named punctuation.
+    fn next_significant(&mut self) -> Option<Pair<'i, Rule>> {
+        self.skip_punctuation();
+        self.pairs.next()
+    }
+
+    fn skip_punctuation(&mut self) {
+        while self.pairs.peek().is_some_and(|p| {
+            matches!(
+                p.as_rule(),
+                Rule::assign
+                    | Rule::colon
+                    | Rule::lbrace
+                    | Rule::rbrace
+                    | Rule::rbracket
+                    | Rule::comma
+            )
+        }) {
+            self.pairs.next();
+        }
+    }
+
     /// The next child, which must have rule `rule`.
     fn expect(&mut self, rule: Rule, out: &mut Converter) -> Option<Pair<'i, Rule>> {
-        match self.pairs.next() {
+        match self.next_significant() {
             Some(pair) if pair.as_rule() == rule => Some(pair),
             other => {
                 out.internal(
@@ -72,6 +94,7 @@ impl<'i> Children<'i> {
 
     /// The next child when it has rule `rule`; otherwise nothing is consumed.
     fn optional(&mut self, rule: Rule) -> Option<Pair<'i, Rule>> {
+        self.skip_punctuation();
         match self.pairs.peek() {
             Some(pair) if pair.as_rule() == rule => self.pairs.next(),
             _ => None,
@@ -80,7 +103,7 @@ impl<'i> Children<'i> {
 
     /// The next child, whatever its rule.
     fn any(&mut self, out: &mut Converter) -> Option<Pair<'i, Rule>> {
-        let next = self.pairs.next();
+        let next = self.next_significant();
         if next.is_none() {
             out.internal(self.parent, "expected a child");
         }
@@ -259,11 +282,15 @@ impl Converter {
     }
 
     fn list(&mut self, pair: Pair<'_, Rule>) -> Vec<Value> {
-        pair.into_inner().filter_map(|v| self.value(v)).collect()
+        pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::value)
+            .filter_map(|v| self.value(v))
+            .collect()
     }
 
     fn map(&mut self, pair: Pair<'_, Rule>) -> Vec<MapEntry> {
         pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::map_entry)
             .filter_map(|entry| self.map_entry(entry))
             .collect()
     }

@@ -84,6 +84,12 @@ fn rule_words(rule: Rule) -> &'static str {
             "a metric format (`raw` or `percentage`)"
         }
         Rule::attribute => "an attribute (`name = value`)",
+        Rule::assign => "`=`",
+        Rule::colon => "`:`",
+        Rule::lbrace => "`{`",
+        Rule::rbrace => "`}`",
+        Rule::rbracket => "`]`",
+        Rule::comma => "`,`",
         Rule::word | Rule::keyword => "a name",
         Rule::value | Rule::boolean => "a value",
         Rule::number => "a number",
@@ -99,18 +105,42 @@ fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
     let ErrorVariant::ParsingError { positives, .. } = variant else {
         return "see `kfpl explain E0101` for the syntax".into();
     };
-    if positives.contains(&Rule::EOI)
+    let expects = |rule: Rule| positives.contains(&rule);
+    if expects(Rule::EOI)
         && positives
             .iter()
             .any(|r| matches!(r, Rule::pipeline_open | Rule::kw_pipeline))
     {
         return "a file holds one `pipeline NAME { … }` block and nothing after it".into();
     }
-    if found == ":" {
+    if expects(Rule::comma) {
+        return "separate list and map entries with `,`".into();
+    }
+    if expects(Rule::lbrace) {
+        return "a block's contents go inside braces: `step NAME { … }`".into();
+    }
+    if expects(Rule::colon) && expects(Rule::metric_format) {
+        return "a metric's format follows a colon: `metric \"accuracy\": percentage`".into();
+    }
+    if expects(Rule::colon) {
+        return "declare a param with its type: `param NAME: string` or `param NAME: number = 0.5`"
+            .into();
+    }
+    if expects(Rule::assign) || found == ":" {
         return "attributes are written `name = value`".into();
     }
-    if positives.contains(&Rule::attribute) || positives.contains(&Rule::metric) {
-        return "a step holds `name = value` attributes, `metric \"NAME\"` and `output NAME`; separate map and list entries with `,`".into();
+    if expects(Rule::param_type) {
+        return "a param is a `string` or a `number`; lists and maps can be `let`s".into();
+    }
+    if expects(Rule::pipeline_close) || expects(Rule::param) {
+        return "a pipeline holds `param`, `let` and `step` declarations and `name`/`description` attributes".into();
+    }
+    if expects(Rule::metric) || expects(Rule::output) {
+        return "a step holds `name = value` attributes, `metric \"NAME\"` and `output NAME`"
+            .into();
+    }
+    if expects(Rule::value) {
+        return "a value is a string, a number, `true`/`false`, a let's name, a list `[…]` or a map `{ KEY = value }`; separate entries with `,`".into();
     }
     "see `kfpl explain E0101` for the syntax".into()
 }
