@@ -6,6 +6,8 @@
 mod check;
 mod explain;
 mod report;
+mod run;
+mod runs;
 
 use std::process::ExitCode;
 
@@ -59,6 +61,16 @@ pub(crate) enum Command {
     /// Explain a diagnostic code.
     #[command(after_help = "Example:\n  kfpl explain E0401")]
     Explain(explain::Args),
+    /// Run a pipeline on this machine and record the run.
+    #[command(
+        after_help = "Example:\n  kfpl run examples/digits.kfp -p learning_rate=0.1 --experiment digits"
+    )]
+    Run(run::Args),
+    /// List, show and compare recorded runs.
+    Runs(runs::Args),
+    /// Internal: set up a step's mounts, then exec its command.
+    #[command(name = "__sandbox-exec", hide = true)]
+    SandboxExec(run::SandboxArgs),
 }
 
 /// Parses the command line and runs the verb.
@@ -68,6 +80,9 @@ pub(crate) fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => args.run(&reporter),
         Command::Explain(args) => args.run(),
+        Command::Run(args) => args.run(&reporter),
+        Command::Runs(args) => args.run(&reporter),
+        Command::SandboxExec(args) => args.run(),
     }
 }
 
