@@ -87,10 +87,9 @@ impl Args {
         };
         let result = match self.command {
             RunsCommand::List { experiment, format } => list(&store, experiment.as_deref(), format),
-            RunsCommand::Show { run, format } => load(&store, &[run]).and_then(|runs| {
-                show(&runs[0], format);
-                Ok(())
-            }),
+            RunsCommand::Show { run, format } => {
+                load(&store, &[run]).map(|runs| runs.iter().for_each(|r| show(r, format)))
+            }
             RunsCommand::Compare {
                 runs,
                 last,

@@ -377,7 +377,7 @@ impl<'a> Engine<'a> {
         let mut threads = Vec::new();
         let mut last_tick = Instant::now();
         loop {
-            for (index, gpus) in self.scheduler.next() {
+            for (index, gpus) in self.scheduler.start_ready() {
                 let spec = prepare::step_spec(
                     self.pipeline,
                     index,
@@ -689,14 +689,11 @@ impl<'a> Engine<'a> {
         let no_outputs = BTreeMap::new();
         for index in self.scheduler.unstarted() {
             let reason = if self.cancelled.is_some() {
-                "not started: the run was cancelled".to_string()
+                "the run was cancelled".to_string()
             } else if let Some(dep) = self.scheduler.failed_dependency(index) {
-                format!(
-                    "not started: it depends on `{}`, which failed",
-                    self.name(dep)
-                )
+                format!("it depends on `{}`, which failed", self.name(dep))
             } else if let Some(failed) = self.failed {
-                format!("not started: step `{}` failed", self.name(failed))
+                format!("step `{}` failed first", self.name(failed))
             } else {
                 "not started".to_string()
             };

@@ -61,7 +61,7 @@ impl Scheduler {
     }
 
     /// The steps to start now, each with the GPU ids it gets; they count as running.
-    pub fn next(&mut self) -> Vec<(usize, Vec<u32>)> {
+    pub fn start_ready(&mut self) -> Vec<(usize, Vec<u32>)> {
         let mut started = Vec::new();
         if self.stopped {
             return started;
@@ -75,11 +75,9 @@ impl Scheduler {
                 continue;
             }
             let need = self.gpus.get(i).copied().unwrap_or(0) as usize;
-            if need > 0 {
-                if gpu_blocked || self.free_gpus.len() < need {
-                    gpu_blocked = true;
-                    continue;
-                }
+            if need > 0 && (gpu_blocked || self.free_gpus.len() < need) {
+                gpu_blocked = true;
+                continue;
             }
             let taken: Vec<u32> = self.free_gpus.drain(..need).collect();
             self.slots[i] = Slot::Running(taken.clone());
@@ -159,10 +157,10 @@ mod tests {
     #[test]
     fn independent_steps_start_together_up_to_parallelism() {
         let mut s = Scheduler::new(vec![vec![], vec![], vec![]], vec![0; 3], 0, 2, &[]);
-        assert_eq!(ids(&s.next()), [0, 1]);
-        assert!(s.next().is_empty());
+        assert_eq!(ids(&s.start_ready()), [0, 1]);
+        assert!(s.start_ready().is_empty());
         s.finish(0, true);
-        assert_eq!(ids(&s.next()), [2]);
+        assert_eq!(ids(&s.start_ready()), [2]);
     }
 
     #[test]
@@ -170,11 +168,11 @@ mod tests {
         // 0 -> 1 -> 2, and 3 independent
         let deps = vec![vec![], vec![0], vec![1], vec![]];
         let mut s = Scheduler::new(deps, vec![0; 4], 0, 1, &[]);
-        assert_eq!(ids(&s.next()), [0]);
+        assert_eq!(ids(&s.start_ready()), [0]);
         s.finish(0, true);
-        assert_eq!(ids(&s.next()), [1]);
+        assert_eq!(ids(&s.start_ready()), [1]);
         s.finish(1, false);
-        assert!(s.next().is_empty());
+        assert!(s.start_ready().is_empty());
         assert_eq!(s.running(), 0);
         assert_eq!(s.unstarted(), [2, 3]);
         assert_eq!(s.failed_dependency(2), Some(1));
@@ -186,20 +184,20 @@ mod tests {
         // two 1-GPU steps, a 2-GPU step, then another 1-GPU step and a CPU step
         let deps = vec![vec![]; 5];
         let mut s = Scheduler::new(deps, vec![1, 1, 2, 1, 0], 2, 8, &[]);
-        let first = s.next();
+        let first = s.start_ready();
         assert_eq!(first, [(0, vec![0]), (1, vec![1]), (4, vec![])]);
         s.finish(0, true);
         // one GPU free: step 2 needs two and waits; step 3 may not overtake it
-        assert!(s.next().is_empty());
+        assert!(s.start_ready().is_empty());
         s.finish(1, true);
-        assert_eq!(s.next(), [(2, vec![0, 1])]);
+        assert_eq!(s.start_ready(), [(2, vec![0, 1])]);
         s.finish(2, true);
-        assert_eq!(s.next(), [(3, vec![0])]);
+        assert_eq!(s.start_ready(), [(3, vec![0])]);
     }
 
     #[test]
     fn reused_steps_count_as_succeeded() {
         let mut s = Scheduler::new(vec![vec![], vec![0]], vec![0, 0], 0, 4, &[true, false]);
-        assert_eq!(ids(&s.next()), [1]);
+        assert_eq!(ids(&s.start_ready()), [1]);
     }
 }
