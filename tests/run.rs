@@ -619,7 +619,9 @@ fn a_killed_kfpl_leaves_its_run_marked_interrupted() {
     let _ = child.wait();
     let step = pid_in(&pid_file);
     let run = env.show("r1");
+    let step_gone = wait_gone(step);
     kill(step, nix::sys::signal::Signal::SIGKILL);
+    assert!(step_gone, "the step's process {step} was left running");
     assert_eq!(run["status"], "interrupted");
     assert_eq!(
         statuses(&run),
@@ -655,4 +657,97 @@ fn resume_reruns_only_what_did_not_succeed() {
         pairs(&[("prepare", "reused"), ("train", "succeeded")])
     );
     assert_eq!(run["metrics"][0]["value"], 0.75);
+}
+
+/// Runs `kfpl run claims.kfp` the way an unprivileged user would: as uid
+/// 65534 (`nobody`), or, with `no_userns`, as root without capabilities in a
+/// user namespace where no further user namespace may be made. `None` (the
+/// test is skipped) when this machine cannot set that up (not root, no
+/// `setpriv` or `unshare`).
+fn run_unprivileged(env: &Env, no_userns: bool) -> Option<Output> {
+    let file = env.cwd.join("claims.kfp");
+    std::fs::copy(fixture("claims"), &file).unwrap();
+    let status = |args: &[&str]| {
+        Command::new(args[0])
+            .args(&args[1..])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let root = env.root.to_str().unwrap();
+    let mut command = if no_userns {
+        if !status(&["unshare", "-Ur", "setpriv", "--bounding-set=-all", "true"]) {
+            eprintln!("skipped: `unshare -Ur` or `setpriv` does not work here");
+            return None;
+        }
+        let script = "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --bounding-set=-all --inh-caps=-all \"$0\" \"$@\"";
+        let mut command = Command::new("unshare");
+        command.args(["-Ur", "sh", "-c", script, KFPL]);
+        command
+    } else {
+        let nobody = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ];
+        if !status(&["chown", "-R", "65534:65534", root])
+            || !status(&[
+                nobody[0],
+                nobody[1],
+                nobody[2],
+                nobody[3],
+                KFPL,
+                "--version",
+            ])
+        {
+            eprintln!("skipped: cannot run kfpl as uid 65534 here");
+            return None;
+        }
+        let mut command = Command::new("setpriv");
+        command.args(&nobody[1..]).arg(KFPL);
+        command
+    };
+    let out = command
+        .args(["run", "claims.kfp"])
+        .current_dir(&env.cwd)
+        .env("KFPL_HOME", &env.home)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Some(out)
+}
+
+#[test]
+fn claims_work_for_an_unprivileged_user() {
+    let env = Env::new("userns");
+    let training_existed = Path::new("/training").exists();
+    let Some(out) = run_unprivileged(&env, false) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let count = std::fs::read_to_string(env.home.join("volumes/user-susan/count")).unwrap();
+    assert_eq!(count.trim(), "1");
+    if !training_existed {
+        assert!(!Path::new("/training").exists());
+    }
+}
+
+#[test]
+fn claims_fail_before_starting_without_a_private_mount_namespace() {
+    let env = Env::new("no-userns");
+    let Some(out) = run_unprivileged(&env, true) else {
+        return;
+    };
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("E0603"), "{stderr}");
+    assert!(stderr.contains("no private mount namespace"), "{stderr}");
+    assert!(
+        !env.home.join("volumes/user-susan/count").exists(),
+        "a step ran"
+    );
+    assert!(!env.home.join("runs").exists(), "the run started");
 }

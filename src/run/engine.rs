@@ -181,7 +181,7 @@ fn check_sandbox(pipeline: &ir::Pipeline, options: &RunOptions) -> Result<(), Ve
                 format!(
                     "steps mount data claims, but this machine gives kfpl no private mount namespace: {reason}"
                 ),
-                "run kfpl as root, or allow unprivileged user namespaces (`sysctl -w kernel.unprivileged_userns_clone=1`; on Ubuntu also `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`); kfpl never creates the mount paths on the host",
+                "run kfpl as root, or allow unprivileged user namespaces (`sysctl -w user.max_user_namespaces=15000`, `sysctl -w kernel.unprivileged_userns_clone=1`; on Ubuntu also `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`); kfpl never creates the mount paths on the host",
             )
             .primary(mount.span, format!("`{}` would be mounted at `{}`", mount.claim, mount.path)),
         ]
@@ -384,6 +384,7 @@ impl<'a> Engine<'a> {
                     &self.values,
                     gpus,
                     &self.options.state_dir,
+                    &self.run_id,
                     &self.run_dir,
                 );
                 self.gpus[index] = gpus::visible_devices(&spec.gpus);

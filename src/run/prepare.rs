@@ -10,7 +10,9 @@
 //! as text.
 //!
 //! The environment, later entries winning: kfpl's own environment,
-//! `CUDA_VISIBLE_DEVICES`, the step's `env`, the `KFP_…` values, `KFP_OUTPUTS`.
+//! `KFPL_RUN_ID` and `KFPL_RUN_DIR` (which also let a later kfpl find the
+//! processes of a run whose kfpl was killed), `CUDA_VISIBLE_DEVICES`, the
+//! step's `env`, the `KFP_…` values, `KFP_OUTPUTS`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -117,14 +119,22 @@ pub(crate) fn step_spec(
     values: &Values,
     gpus: Vec<u32>,
     state_dir: &Path,
+    run_id: &str,
     run_dir: &Path,
 ) -> StepSpec {
     let step = &pipeline.steps[index];
     let dirs = StepDirs::new(run_dir, &step.name);
-    let mut env = vec![(
-        "CUDA_VISIBLE_DEVICES".to_string(),
-        super::gpus::visible_devices(&gpus),
-    )];
+    let mut env = vec![
+        ("KFPL_RUN_ID".to_string(), run_id.to_string()),
+        (
+            "KFPL_RUN_DIR".to_string(),
+            run_dir.to_string_lossy().into_owned(),
+        ),
+        (
+            "CUDA_VISIBLE_DEVICES".to_string(),
+            super::gpus::visible_devices(&gpus),
+        ),
+    ];
     env.extend(
         step.env
             .iter()

@@ -292,25 +292,33 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
-        let running: Vec<(String, i64, Option<i64>)> = {
+        let running: Vec<(String, i64, Option<i64>, String)> = {
             let mut stmt = tx
-                .prepare("SELECT id, pid, pid_start FROM runs WHERE status = 'running'")
+                .prepare("SELECT id, pid, pid_start, run_dir FROM runs WHERE status = 'running'")
                 .map_err(sql)?;
-            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-                .map_err(sql)?
-                .collect::<Result<_, _>>()
-                .map_err(sql)?
+            stmt.query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
+            .map_err(sql)?
         };
         let mut marked = Vec::new();
-        for (id, pid, pid_start) in running {
+        for (id, pid, pid_start, run_dir) in running {
             if process_alive(pid, pid_start) {
                 continue;
             }
+            let stopped = stop_leftovers(&run_dir);
+            let leftovers = match stopped {
+                0 => String::new(),
+                1 => "; stopped 1 process it left running".to_string(),
+                n => format!("; stopped {n} processes it left running"),
+            };
             tx.execute(
                 "UPDATE runs SET status = 'interrupted',
-                   message = 'kfpl (pid ' || pid || ') stopped before the run finished'
+                   message = 'kfpl (pid ' || pid || ') stopped before the run finished' || ?2
                  WHERE id = ?1",
-                [&id],
+                params![id, leftovers],
             )
             .map_err(sql)?;
             tx.execute(
@@ -544,6 +552,43 @@ fn process_start(pid: i64) -> Option<i64> {
     // The command name (field 2) may hold spaces and parentheses: split after the last `)`.
     let rest = &stat[stat.rfind(')')? + 1..];
     rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Kills (SIGKILL) the processes a dead kfpl left running for a run: those
+/// whose environment holds `KFPL_RUN_DIR=<run_dir>` (every step process gets
+/// it, and its children inherit it). Returns how many.
+fn stop_leftovers(run_dir: &str) -> usize {
+    let needle = format!("KFPL_RUN_DIR={run_dir}");
+    let own = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut stopped = 0;
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == own {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|&b| b == 0)
+            .any(|var| var == needle.as_bytes())
+        {
+            let target = nix::unistd::Pid::from_raw(pid);
+            if nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGKILL).is_ok() {
+                stopped += 1;
+            }
+        }
+    }
+    stopped
 }
 
 /// Whether the process that wrote a run is still the same live process.
