@@ -75,7 +75,21 @@ impl Args {
             reporter.emit(&[diagnostic], &no_file);
             ExitCode::FAILURE
         };
-        let store = match Store::open(&kfpl::run::state_dir()) {
+        let state = kfpl::run::state_dir();
+        if !state.join("kfpl.db").exists() {
+            // Nothing recorded here: say so without creating a state folder.
+            return match self.command {
+                RunsCommand::List { format, .. } => {
+                    print(if format == Format::Json { "[]\n" } else { "no runs recorded yet; start one with `kfpl run FILE`\n" });
+                    ExitCode::SUCCESS
+                }
+                RunsCommand::Show { .. } | RunsCommand::Compare { .. } => fail(
+                    Diagnostic::new(Code::E0608, format!("no runs are recorded in `{}`", state.display()))
+                        .help("run `kfpl runs` where `kfpl run` ran, or set `KFPL_HOME` to its state folder"),
+                ),
+            };
+        }
+        let store = match Store::open(&state) {
             Ok(store) => store,
             Err(e) => {
                 return fail(
