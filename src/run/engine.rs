@@ -36,6 +36,9 @@ pub(super) fn run(
     options: &RunOptions,
     observer: &mut dyn Observer,
 ) -> Result<RunReport, Vec<Diagnostic>> {
+    // Blocked from before the run is recorded until it is finished, so a
+    // Ctrl-C can never leave a recorded run without its end.
+    let signals = Signals::block().ok();
     let store = Store::open(&options.state_dir).map_err(|e| vec![store_error(&e)])?;
     if !store.interrupted_on_open().is_empty() {
         observer.event(&Event::Interrupted {
@@ -63,7 +66,14 @@ pub(super) fn run(
         needs,
         total: total_gpus,
     };
-    Engine::start(pipeline, options, store, resumed, params, gpus, observer)
+    let checked = Checked {
+        store,
+        resumed,
+        params,
+        gpus,
+        signals,
+    };
+    Engine::start(pipeline, options, checked, observer)
 }
 
 fn store_error(problem: &StoreError) -> Diagnostic {
@@ -109,6 +119,15 @@ fn resume_from(
         ]);
     }
     Ok(record)
+}
+
+/// What the checks before starting produced.
+struct Checked {
+    store: Store,
+    resumed: Option<RunRecord>,
+    params: BTreeMap<String, String>,
+    gpus: Gpus,
+    signals: Option<Signals>,
 }
 
 /// GPU needs per step and the machine's count.
@@ -238,12 +257,16 @@ impl<'a> Engine<'a> {
     fn start(
         pipeline: &'a ir::Pipeline,
         options: &'a RunOptions,
-        mut store: Store,
-        resumed: Option<RunRecord>,
-        params: BTreeMap<String, String>,
-        gpus: Gpus,
+        checked: Checked,
         observer: &'a mut dyn Observer,
     ) -> Result<RunReport, Vec<Diagnostic>> {
+        let Checked {
+            mut store,
+            resumed,
+            params,
+            gpus,
+            signals,
+        } = checked;
         let started = Instant::now();
         let names: Vec<String> = pipeline.steps.iter().map(|s| s.name.clone()).collect();
         let mut values = Values {
@@ -361,18 +384,17 @@ impl<'a> Engine<'a> {
                 .event(&Event::StepFinished { step: &report });
             engine.reports[index] = Some(report);
         }
-        engine.drive();
-        Ok(engine.finish(started))
+        engine.drive(signals.as_ref());
+        let report = engine.finish(started);
+        drop(signals);
+        Ok(report)
     }
 
-    fn drive(&mut self) {
-        let signals = match Signals::block() {
-            Ok(signals) => Some(signals),
-            Err(e) => {
-                self.warnings.push(format!("cannot watch for Ctrl-C: {e}"));
-                None
-            }
-        };
+    fn drive(&mut self, signals: Option<&Signals>) {
+        if signals.is_none() {
+            self.warnings
+                .push("cannot watch for Ctrl-C: signals could not be blocked".into());
+        }
         let (tx, rx) = mpsc::channel::<Msg>();
         let mut threads = Vec::new();
         let mut last_tick = Instant::now();
@@ -417,7 +439,7 @@ impl<'a> Engine<'a> {
             while let Ok(msg) = rx.try_recv() {
                 self.handle(msg);
             }
-            if let Some(signal) = signals.as_ref().and_then(Signals::pending) {
+            if let Some(signal) = signals.and_then(Signals::pending) {
                 self.on_signal(signal.as_str());
             }
             self.police();
@@ -429,7 +451,6 @@ impl<'a> Engine<'a> {
         for thread in threads {
             let _ = thread.join();
         }
-        drop(signals);
     }
 
     /// How long the loop may sleep: until the next deadline, at most a tick.
