@@ -67,6 +67,9 @@ pub(crate) enum Command {
     )]
     Run(run::Args),
     /// List, show and compare recorded runs.
+    #[command(
+        after_help = "Examples:\n  kfpl runs list\n  kfpl runs show r1\n  kfpl runs compare --last 2"
+    )]
     Runs(runs::Args),
     /// Internal: set up a step's mounts, then exec its command.
     #[command(name = "__sandbox-exec", hide = true)]
