@@ -34,6 +34,7 @@ pub mod diagnostics;
 pub mod generate;
 pub mod graph;
 pub mod repl;
+pub mod run;
 pub mod source;
 pub mod syntax;
 

@@ -14,6 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
+use kfpl::repl::hooks::Hooks;
 use kfpl::repl::input::Lines;
 use kfpl::repl::{Options, Session};
 
@@ -43,11 +44,31 @@ impl Drop for TempDir {
     }
 }
 
+/// Stands in for the runner in transcripts (real runs print timings and
+/// run ids; `tests/run.rs` covers the runner, the pty test runs it for real).
+fn describe_run(file: &kfpl::SourceFile, params: &[(String, String)]) -> kfpl::repl::hooks::Answer {
+    let params: Vec<String> = params.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    Some(Ok(format!(
+        "would run `{}` ({} lines) with {}",
+        file.name(),
+        file.text().lines().count(),
+        if params.is_empty() {
+            "the defaults".to_string()
+        } else {
+            params.join(" ")
+        }
+    )))
+}
+
 /// Replays the input lines of a transcript and returns the transcript the session produces.
 fn replay(transcript: &str, tmp: &Path) -> String {
     let tmp_text = tmp.display().to_string();
     let mut session = Session::new(Options {
         base_dir: root(),
+        hooks: Hooks {
+            run: describe_run,
+            ..Hooks::default()
+        },
         ..Options::default()
     });
     let mut lines = Lines::new();

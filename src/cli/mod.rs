@@ -8,6 +8,8 @@ mod explain;
 mod graph;
 mod repl;
 mod report;
+mod run;
+mod runs;
 
 use std::process::ExitCode;
 
@@ -75,6 +77,19 @@ pub(crate) enum Command {
     /// Build a pipeline interactively, one declaration at a time.
     #[command(after_help = "Examples:\n  kfpl repl\n  kfpl repl examples/mnist.kfp")]
     Repl(repl::Args),
+    /// Run a pipeline on this machine and record the run.
+    #[command(
+        after_help = "Example:\n  kfpl run examples/digits.kfp -p learning_rate=0.1 --experiment digits"
+    )]
+    Run(run::Args),
+    /// List, show and compare recorded runs.
+    #[command(
+        after_help = "Examples:\n  kfpl runs list\n  kfpl runs show r1\n  kfpl runs compare --last 2"
+    )]
+    Runs(runs::Args),
+    /// Internal: set up a step's mounts, then exec its command.
+    #[command(name = "__sandbox-exec", hide = true)]
+    SandboxExec(run::SandboxArgs),
 }
 
 /// Parses the command line and runs the verb.
@@ -94,6 +109,9 @@ pub(crate) fn main() -> ExitCode {
         }
         Command::Graph(args) => args.run(&reporter),
         Command::Repl(args) => args.run(cli.color),
+        Command::Run(args) => args.run(&reporter),
+        Command::Runs(args) => args.run(&reporter),
+        Command::SandboxExec(args) => args.run(),
     }
 }
 

@@ -95,6 +95,17 @@ codes! {
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
+    // E06xx: running locally
+    E0601 => "a step failed",
+    E0602 => "a step needs more GPUs than the machine has",
+    E0603 => "no private mount namespace for `data` claims",
+    E0604 => "a step's command was not found",
+    E0605 => "a step ran past its `timeout`",
+    E0606 => "`sync_source` could not be cloned or checked out",
+    E0607 => "the state folder or the run records cannot be used",
+    E0608 => "no such run",
+    E0609 => "resuming a run of another pipeline",
+    E0610 => "a step output that cannot be passed on",
     // E09xx: internal
     E0901 => "internal error (a bug in kfpl)",
     // Warnings
@@ -104,6 +115,9 @@ codes! {
     W0302 => "metric name that Kubeflow Pipelines does not accept",
     W0303 => "`GIT_SYNC_REV` is not a full commit SHA",
     W0304 => "more metrics than Kubeflow Pipelines shows",
+    W0601 => "a metric value that is not a number",
+    W0602 => "a declared metric was never printed",
+    W0603 => "a step output that is not UTF-8",
 }
 
 impl Code {

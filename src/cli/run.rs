@@ -1,0 +1,363 @@
+//! `kfpl run FILE`: check, then run locally with live progress; and the
+//! hidden `kfpl __sandbox-exec` that sets up a step's mounts.
+//!
+//! Progress goes to stderr: one spinner line per running step (indicatif)
+//! when stderr is a terminal, plain event lines otherwise (tests, CI logs).
+//! Step output goes out prefixed with the step's name (`train | …`): stdout
+//! lines on stdout, stderr lines on stderr. The summary goes to stdout.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kfpl::params::parse_override;
+use kfpl::run::{Event, Observer, RunOptions, RunReport, StepReport, StepStatus, Stream};
+
+use super::Reporter;
+use super::runs::{duration, metric_text, table};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The .kfp file to run.
+    file: PathBuf,
+    /// Set a param for this run (repeatable): `-p learning_rate=0.1`.
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// The experiment the run is recorded in (created when new).
+    #[arg(long, default_value = "default")]
+    experiment: String,
+    /// How many steps may run at once [default: the number of CPUs].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    parallelism: Option<u32>,
+    /// Re-run only the steps of RUN that did not succeed, reusing the outputs of
+    /// those that did (with RUN's params unless `-p` overrides them).
+    #[arg(long, value_name = "RUN")]
+    resume: Option<String>,
+}
+
+impl Args {
+    pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
+        let name = self.file.display().to_string();
+        let file = match kfpl::read_source(&self.file, &name) {
+            Ok(file) => file,
+            Err(error) => {
+                reporter.emit(&[error.diagnostic], &error.file);
+                return ExitCode::FAILURE;
+            }
+        };
+        let checked = kfpl::check(&file);
+        reporter.emit(&checked.diagnostics, &file);
+        let Some(pipeline) = checked.pipeline else {
+            reporter.summary(&name, &checked.diagnostics);
+            return ExitCode::FAILURE;
+        };
+        let mut overrides = Vec::new();
+        let mut bad = Vec::new();
+        for argument in &self.params {
+            match parse_override(argument) {
+                Ok(pair) => overrides.push(pair),
+                Err(diagnostic) => bad.push(diagnostic),
+            }
+        }
+        if !bad.is_empty() {
+            reporter.emit(&bad, &file);
+            return ExitCode::FAILURE;
+        }
+        let mut options = RunOptions::new(&name, file.text());
+        options.overrides = overrides;
+        options.experiment = self.experiment;
+        options.resume = self.resume;
+        options.sandbox_exe = std::env::current_exe().ok();
+        if let Some(n) = self.parallelism {
+            options.parallelism = n as usize;
+        }
+        let width = pipeline
+            .steps
+            .iter()
+            .map(|s| s.name.len())
+            .max()
+            .unwrap_or(0);
+        let mut observer = Progress::new(width);
+        let result = kfpl::run::run(&pipeline, &options, &mut observer);
+        observer.clear();
+        match result {
+            Ok(report) => {
+                print_summary(&report);
+                if report.succeeded() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(diagnostics) => {
+                reporter.emit(&diagnostics, &file);
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Prints the end-of-run table on stdout.
+fn print_summary(report: &RunReport) {
+    let mut rows = vec![vec![
+        "step".to_string(),
+        "status".into(),
+        "time".into(),
+        "attempts".into(),
+        "metrics".into(),
+    ]];
+    for step in &report.steps {
+        let metrics: Vec<String> = step
+            .metrics
+            .iter()
+            .map(|m| {
+                let format = match m.format {
+                    kfpl::ir::MetricFormat::Raw => "raw",
+                    kfpl::ir::MetricFormat::Percentage => "percentage",
+                };
+                format!("{}={}", m.name, metric_text(m.value, format))
+            })
+            .collect();
+        rows.push(vec![
+            step.name.clone(),
+            step.status.to_string(),
+            step.duration.map(duration).unwrap_or_else(|| "-".into()),
+            step.attempts.to_string(),
+            metrics.join(" "),
+        ]);
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "run {} {} in {}",
+        report.run_id,
+        report.status,
+        duration(report.duration)
+    );
+    let _ = write!(out, "{}", table(&rows, "  "));
+    let _ = writeln!(out, "logs: {}", report.run_dir.display());
+    for warning in &report.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+}
+
+/// Shows events: spinners on a terminal, plain lines elsewhere.
+struct Progress {
+    width: usize,
+    bars: Option<(MultiProgress, BTreeMap<String, ProgressBar>)>,
+    stdout_terminal: bool,
+}
+
+impl Progress {
+    fn new(width: usize) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        Progress {
+            width,
+            bars: terminal.then(|| {
+                (
+                    MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+                    BTreeMap::new(),
+                )
+            }),
+            stdout_terminal: std::io::stdout().is_terminal(),
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some((multi, bars)) = &mut self.bars {
+            for bar in bars.values() {
+                bar.finish_and_clear();
+            }
+            bars.clear();
+            let _ = multi.clear();
+        }
+    }
+
+    /// A line for stderr, above the spinners when there are some.
+    fn note(&self, line: &str) {
+        match &self.bars {
+            Some((multi, _)) => {
+                let _ = multi.println(line);
+            }
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{line}");
+            }
+        }
+    }
+
+    fn output(&self, step: &str, stream: Stream, line: &str) {
+        let text = format!("{step:<width$} | {line}", width = self.width);
+        match (stream, &self.bars) {
+            (Stream::Stdout, Some(_)) if !self.stdout_terminal => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+            (Stream::Stdout, None) => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+            _ => self.note(&text),
+        }
+    }
+
+    fn started(&mut self, step: &str, attempt: u32, max_attempts: u32, gpus: &str) {
+        let attempt_text = if max_attempts > 1 {
+            format!(" (attempt {attempt} of {max_attempts})")
+        } else {
+            String::new()
+        };
+        let gpu_text = if gpus.is_empty() {
+            String::new()
+        } else {
+            format!(" on GPU {gpus}")
+        };
+        match &mut self.bars {
+            Some((multi, bars)) => {
+                let bar = bars.entry(step.to_string()).or_insert_with(|| {
+                    let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+                    multi.add(ProgressBar::new_spinner().with_style(style))
+                });
+                bar.set_message(format!("{step}{attempt_text}{gpu_text}"));
+                bar.tick();
+            }
+            None => self.note(&format!("▸ {step} started{attempt_text}{gpu_text}")),
+        }
+    }
+
+    fn finished(&mut self, step: &StepReport) {
+        if let Some((_, bars)) = &mut self.bars
+            && let Some(bar) = bars.remove(&step.name)
+        {
+            bar.finish_and_clear();
+        }
+        let time = step.duration.map(duration).unwrap_or_default();
+        let problem = step.problem.as_ref();
+        let line = match step.status {
+            StepStatus::Succeeded => format!("✓ {} succeeded in {time}", step.name),
+            StepStatus::Reused => format!("= {} reused (succeeded in the resumed run)", step.name),
+            StepStatus::Skipped => format!(
+                "- {} skipped: {}",
+                step.name,
+                problem.map_or("not started", |p| p.message.as_str())
+            ),
+            StepStatus::Cancelled => format!("✗ {} cancelled after {time}", step.name),
+            StepStatus::Failed
+            | StepStatus::Pending
+            | StepStatus::Running
+            | StepStatus::Interrupted => match problem {
+                Some(p) => format!(
+                    "✗ {} failed after {time}: {} [kfpl::{}]",
+                    step.name,
+                    p.message,
+                    p.code.as_str()
+                ),
+                None => format!("✗ {} failed after {time}", step.name),
+            },
+        };
+        self.note(&line);
+    }
+}
+
+impl Observer for Progress {
+    fn event(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Interrupted { runs } => self.note(&format!(
+                "kfpl: marked {} as interrupted: the kfpl running them stopped before they finished",
+                runs.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+            )),
+            Event::Started {
+                run,
+                pipeline,
+                experiment,
+                steps,
+                run_dir,
+                resumed_from,
+            } => {
+                let resumed = resumed_from.map(|r| format!(", resuming `{r}`")).unwrap_or_default();
+                let plural = if steps.len() == 1 { "" } else { "s" };
+                self.note(&format!(
+                    "run {run}: pipeline `{pipeline}`, experiment `{experiment}`, {} step{plural}{resumed}; logs in {}",
+                    steps.len(),
+                    run_dir.display()
+                ));
+            }
+            Event::StepStarted {
+                step,
+                attempt,
+                max_attempts,
+                gpus,
+            } => self.started(step, *attempt, *max_attempts, gpus),
+            Event::StepRetrying { step, attempt, reason } => {
+                self.note(&format!("↻ {step}: attempt {attempt} failed ({reason}); trying again"));
+            }
+            Event::Output { step, stream, line } => self.output(step, *stream, line),
+            Event::Warning { step, code, message } => {
+                let at = step.map(|s| format!(" in step `{s}`")).unwrap_or_default();
+                self.note(&format!("warning[kfpl::{}]{at}: {message}", code.as_str()));
+            }
+            Event::StepFinished { step } => self.finished(step),
+            Event::Cancelling { signal } => self.note(&format!(
+                "kfpl: {signal}: stopping every step (send it again to kill them at once)"
+            )),
+            Event::Tick => {
+                if let Some((_, bars)) = &self.bars {
+                    for bar in bars.values() {
+                        bar.tick();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `kfpl __sandbox-exec`: set up a step's mounts, then exec its command (internal).
+#[derive(Debug, clap::Args)]
+pub(crate) struct SandboxArgs {
+    /// Only check that a private mount namespace can be made.
+    #[arg(long)]
+    probe: bool,
+    /// An empty folder to build the step's root on.
+    #[arg(long)]
+    root: PathBuf,
+    /// The step's working directory.
+    #[arg(long)]
+    cwd: Option<PathBuf>,
+    /// A claim folder and the path it appears at (repeatable).
+    #[arg(long, num_args = 2, value_names = ["DIR", "PATH"])]
+    mount: Vec<PathBuf>,
+    /// The command, after `--`.
+    #[arg(last = true)]
+    command: Vec<OsString>,
+}
+
+impl SandboxArgs {
+    pub(crate) fn run(self) -> ExitCode {
+        use kfpl::run::sandbox;
+        let error = if self.probe {
+            match sandbox::probe(&self.root) {
+                Ok(()) => return ExitCode::SUCCESS,
+                Err(error) => error,
+            }
+        } else {
+            let mounts = self
+                .mount
+                .chunks(2)
+                .filter_map(|pair| match pair {
+                    [dir, path] => Some((dir.clone(), path.clone())),
+                    _ => None,
+                })
+                .collect();
+            let cwd = self.cwd.unwrap_or_else(|| PathBuf::from("/"));
+            sandbox::exec(&sandbox::Sandbox {
+                root: self.root,
+                cwd,
+                mounts,
+                command: self.command,
+            })
+        };
+        let _ = writeln!(std::io::stderr().lock(), "kfpl: {}", error.message);
+        ExitCode::from(error.exit_code())
+    }
+}

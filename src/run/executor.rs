@@ -1,0 +1,731 @@
+//! One step, start to end, on a thread of its own: `sync_source`, then each
+//! attempt as a real process, retries, outputs and metrics.
+//!
+//! An attempt is spawned in its own process group (`process_group(0)`),
+//! with stdin from `/dev/null`, its working directory, and the spec's
+//! environment. Steps that mount claims are spawned as `kfpl __sandbox-exec`
+//! (see [`super::sandbox`]), which execs the command in the same process, so
+//! the process group is the same. Two reader threads copy stdout and stderr
+//! to the step's log files and, line by line, to the engine (stdout lines are
+//! also fed to the metric [`Collector`]). When the main process exits, the
+//! rest of its group is killed (as a container's processes die with it), so
+//! no step leaves processes behind. Timeouts and Ctrl-C are enforced by the
+//! engine through the shared [`Live`] record: SIGTERM to the group, SIGKILL
+//! after the grace period.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+use super::metrics::{Collector, Reading};
+use super::prepare::StepSpec;
+use super::{StepProblem, StepStatus, Stream};
+use crate::diagnostics::Code;
+
+/// The largest output value passed on (environment variables are limited to 128 KiB each).
+pub(crate) const MAX_OUTPUT: u64 = 100 * 1024;
+/// Lines longer than this are cut for the terminal and metric parsing (logs keep everything).
+const MAX_LINE: usize = 16 * 1024;
+/// Exit status of `kfpl __sandbox-exec` when it cannot set the step up.
+pub(crate) const SANDBOX_FAILED: i32 = 125;
+/// Exit status of `kfpl __sandbox-exec` when the command does not exist.
+pub(crate) const NOT_FOUND: i32 = 127;
+
+/// From a step's thread to the engine.
+#[derive(Debug)]
+pub(crate) enum Msg {
+    Attempt {
+        step: usize,
+        attempt: u32,
+        started_ms: i64,
+    },
+    Retry {
+        step: usize,
+        attempt: u32,
+        reason: String,
+    },
+    Line {
+        step: usize,
+        stream: Stream,
+        line: String,
+    },
+    Warning {
+        step: usize,
+        code: Code,
+        message: String,
+    },
+    Done {
+        step: usize,
+        outcome: Box<Outcome>,
+    },
+}
+
+/// How a step ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub(crate) status: StepStatus,
+    pub(crate) attempts: u32,
+    pub(crate) started_ms: Option<i64>,
+    pub(crate) ended_ms: i64,
+    pub(crate) duration: Option<Duration>,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) signal: Option<i32>,
+    pub(crate) outputs: BTreeMap<String, String>,
+    pub(crate) metrics: Vec<(String, Option<f64>)>,
+    pub(crate) problem: Option<StepProblem>,
+}
+
+/// Why the engine is stopping a process group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KillReason {
+    Timeout,
+    Cancel,
+}
+
+/// A stop in progress: SIGTERM sent at `term_at`, SIGKILL once `hard`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kill {
+    pub(crate) reason: KillReason,
+    pub(crate) term_at: Instant,
+    pub(crate) hard: bool,
+}
+
+/// The process group a step is running now, shared with the engine.
+#[derive(Debug, Default)]
+pub(crate) struct Live {
+    /// The group (= the leader's pid) while it may have members.
+    pub(crate) pgid: Option<i32>,
+    pub(crate) started: Option<Instant>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) kill: Option<Kill>,
+}
+
+impl Live {
+    /// Sends SIGTERM to the group (first time) and remembers why.
+    pub(crate) fn stop(&mut self, reason: KillReason, now: Instant) {
+        if let (Some(pgid), None) = (self.pgid, self.kill) {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGTERM);
+            self.kill = Some(Kill {
+                reason,
+                term_at: now,
+                hard: false,
+            });
+        }
+    }
+
+    /// Sends SIGKILL to the group.
+    pub(crate) fn kill_now(&mut self) {
+        if let Some(pgid) = self.pgid {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+            if let Some(kill) = &mut self.kill {
+                kill.hard = true;
+            }
+        }
+    }
+}
+
+/// What every step thread shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) cancel: AtomicBool,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) invocation_dir: PathBuf,
+    pub(crate) sandbox_exe: Option<PathBuf>,
+}
+
+fn lock(live: &Mutex<Live>) -> std::sync::MutexGuard<'_, Live> {
+    live.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Milliseconds since the epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Sends `Done` when dropped without having sent it (a panic in the step
+/// thread must not leave the engine waiting forever).
+struct DoneGuard {
+    step: usize,
+    tx: Sender<Msg>,
+    sent: bool,
+}
+
+impl DoneGuard {
+    fn send(mut self, outcome: Outcome) {
+        self.sent = true;
+        let _ = self.tx.send(Msg::Done {
+            step: self.step,
+            outcome: Box::new(outcome),
+        });
+    }
+}
+
+impl Drop for DoneGuard {
+    fn drop(&mut self) {
+        if !self.sent {
+            let _ = self.tx.send(Msg::Done {
+                step: self.step,
+                outcome: Box::new(Outcome {
+                    status: StepStatus::Failed,
+                    attempts: 0,
+                    started_ms: None,
+                    ended_ms: now_ms(),
+                    duration: None,
+                    exit_code: None,
+                    signal: None,
+                    outputs: BTreeMap::new(),
+                    metrics: Vec::new(),
+                    problem: Some(StepProblem {
+                        code: Code::E0901,
+                        message: "internal error while running the step".into(),
+                    }),
+                }),
+            });
+        }
+    }
+}
+
+/// Runs the step to its end and sends `Msg::Done`.
+pub(crate) fn supervise(
+    spec: StepSpec,
+    live: Arc<Mutex<Live>>,
+    shared: Arc<Shared>,
+    tx: Sender<Msg>,
+) {
+    let guard = DoneGuard {
+        step: spec.index,
+        tx: tx.clone(),
+        sent: false,
+    };
+    let outcome = Supervisor {
+        spec: &spec,
+        live: &live,
+        shared: &shared,
+        tx: &tx,
+    }
+    .run();
+    guard.send(outcome);
+}
+
+struct Supervisor<'a> {
+    spec: &'a StepSpec,
+    live: &'a Mutex<Live>,
+    shared: &'a Shared,
+    tx: &'a Sender<Msg>,
+}
+
+/// One attempt's result.
+struct Attempt {
+    exit_code: Option<i32>,
+    signal: Option<i32>,
+    metrics: Vec<(String, Option<f64>)>,
+    result: Result<BTreeMap<String, String>, AttemptError>,
+}
+
+enum AttemptError {
+    Cancelled,
+    Failed(StepProblem),
+}
+
+impl Supervisor<'_> {
+    fn run(&self) -> Outcome {
+        let spec = self.spec;
+        let first = Instant::now();
+        let started_ms = now_ms();
+        let mut synced = false;
+        let mut attempt = 0;
+        let max_attempts = spec.retries.saturating_add(1);
+        loop {
+            attempt += 1;
+            let _ = self.tx.send(Msg::Attempt {
+                step: spec.index,
+                attempt,
+                started_ms: now_ms(),
+            });
+            let result = if self.shared.cancel.load(Ordering::SeqCst) {
+                Attempt {
+                    exit_code: None,
+                    signal: None,
+                    metrics: Vec::new(),
+                    result: Err(AttemptError::Cancelled),
+                }
+            } else {
+                self.attempt(attempt, &mut synced)
+            };
+            let mut outcome = Outcome {
+                status: StepStatus::Succeeded,
+                attempts: attempt,
+                started_ms: Some(started_ms),
+                ended_ms: now_ms(),
+                duration: Some(first.elapsed()),
+                exit_code: result.exit_code,
+                signal: result.signal,
+                outputs: BTreeMap::new(),
+                metrics: result.metrics,
+                problem: None,
+            };
+            match result.result {
+                Ok(outputs) => {
+                    outcome.outputs = outputs;
+                    return outcome;
+                }
+                Err(AttemptError::Cancelled) => {
+                    outcome.status = StepStatus::Cancelled;
+                    outcome.problem = Some(StepProblem {
+                        code: Code::E0601,
+                        message: "stopped: the run was cancelled".into(),
+                    });
+                    return outcome;
+                }
+                Err(AttemptError::Failed(problem)) => {
+                    if attempt < max_attempts && !self.shared.cancel.load(Ordering::SeqCst) {
+                        self.note(&format!(
+                            "kfpl: attempt {attempt} of {max_attempts} failed: {}; trying again",
+                            problem.message
+                        ));
+                        let _ = self.tx.send(Msg::Retry {
+                            step: spec.index,
+                            attempt,
+                            reason: problem.message,
+                        });
+                        continue;
+                    }
+                    outcome.status = StepStatus::Failed;
+                    outcome.problem = Some(problem);
+                    return outcome;
+                }
+            }
+        }
+    }
+
+    /// A line of kfpl's own in the step's stderr log.
+    fn note(&self, text: &str) {
+        if let Ok(mut log) = append(&self.spec.dirs.stderr_log) {
+            let _ = writeln!(log, "{text}");
+        }
+    }
+
+    fn failed(&self, code: Code, message: String) -> Attempt {
+        self.note(&format!("kfpl: error[{code}]: {message}"));
+        Attempt {
+            exit_code: None,
+            signal: None,
+            metrics: Vec::new(),
+            result: Err(AttemptError::Failed(StepProblem { code, message })),
+        }
+    }
+
+    fn attempt(&self, attempt: u32, synced: &mut bool) -> Attempt {
+        let spec = self.spec;
+        let dirs = &spec.dirs;
+        for dir in [&dirs.work, &dirs.outputs] {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                return self.failed(
+                    Code::E0607,
+                    format!("cannot create `{}`: {e}", dir.display()),
+                );
+            }
+        }
+        if !spec.mounts.is_empty() {
+            let _ = std::fs::create_dir_all(&dirs.root);
+            for (claim, _) in &spec.mounts {
+                if let Err(e) = std::fs::create_dir_all(claim) {
+                    return self.failed(
+                        Code::E0607,
+                        format!("cannot create `{}`: {e}", claim.display()),
+                    );
+                }
+            }
+        }
+        // Outputs are the last attempt's only.
+        if attempt > 1 {
+            clear_dir(&dirs.outputs);
+            self.note(&format!("kfpl: attempt {attempt}"));
+        }
+        if let (Some(sync), false) = (&spec.sync, *synced) {
+            let mut log = match append(&dirs.stderr_log) {
+                Ok(log) => log,
+                Err(e) => {
+                    return self.failed(
+                        Code::E0607,
+                        format!("cannot open `{}`: {e}", dirs.stderr_log.display()),
+                    );
+                }
+            };
+            let register = |pgid: Option<u32>| {
+                let mut live = lock(self.live);
+                live.pgid = pgid.map(|p| p as i32);
+                live.started = Some(Instant::now());
+                live.timeout = None;
+                live.kill = None;
+                if pgid.is_some() && self.shared.cancel.load(Ordering::SeqCst) {
+                    live.stop(KillReason::Cancel, Instant::now());
+                }
+            };
+            let synced_now = super::git::sync(
+                sync,
+                &self.shared.state_dir,
+                &self.shared.invocation_dir,
+                &dirs.work,
+                &mut log,
+                &register,
+            );
+            if self.shared.cancel.load(Ordering::SeqCst) {
+                return Attempt {
+                    exit_code: None,
+                    signal: None,
+                    metrics: Vec::new(),
+                    result: Err(AttemptError::Cancelled),
+                };
+            }
+            if let Err(message) = synced_now {
+                return self.failed(Code::E0606, message);
+            }
+            *synced = true;
+        }
+        self.run_process()
+    }
+
+    fn command(&self) -> Result<Command, (Code, String)> {
+        let spec = self.spec;
+        let mut command = if spec.mounts.is_empty() {
+            let (program, args) = spec
+                .argv
+                .split_first()
+                .ok_or((Code::E0604, "the command is empty".to_string()))?;
+            let mut command = Command::new(program);
+            command.args(args);
+            command
+        } else {
+            let exe = self.shared.sandbox_exe.as_ref().ok_or((
+                Code::E0603,
+                "the step mounts data claims, but no kfpl binary was given to set up its mounts"
+                    .to_string(),
+            ))?;
+            let mut command = Command::new(exe);
+            command
+                .arg("__sandbox-exec")
+                .arg("--root")
+                .arg(&spec.dirs.root)
+                .arg("--cwd")
+                .arg(&spec.dirs.work);
+            for (claim, path) in &spec.mounts {
+                command.arg("--mount").arg(claim).arg(path);
+            }
+            command.arg("--").args(&spec.argv);
+            command
+        };
+        command
+            .current_dir(&spec.dirs.work)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        Ok(command)
+    }
+
+    fn run_process(&self) -> Attempt {
+        let spec = self.spec;
+        let mut command = match self.command() {
+            Ok(command) => command,
+            Err((code, message)) => return self.failed(code, message),
+        };
+        let logs = (append(&spec.dirs.stdout_log), append(&spec.dirs.stderr_log));
+        let (Ok(stdout_log), Ok(stderr_log)) = logs else {
+            return self.failed(
+                Code::E0607,
+                format!("cannot open the logs in `{}`", spec.dirs.step.display()),
+            );
+        };
+        let mut child: Child = match command.spawn() {
+            Ok(child) => child,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let program = spec.argv.first().map_or("", String::as_str);
+                return self.failed(Code::E0604, format!("command `{program}` not found"));
+            }
+            Err(e) => return self.failed(Code::E0601, format!("cannot start the command: {e}")),
+        };
+        let pid = child.id() as i32;
+        {
+            let mut live = lock(self.live);
+            live.pgid = Some(pid);
+            live.started = Some(Instant::now());
+            live.timeout = spec.timeout;
+            live.kill = None;
+            if self.shared.cancel.load(Ordering::SeqCst) {
+                live.stop(KillReason::Cancel, Instant::now());
+            }
+        }
+        let collector = Collector::new(spec.metrics.iter().map(|(name, _)| name.clone()));
+        let readers = (
+            child.stdout.take().map(|pipe| {
+                let reader = Reader::new(
+                    spec.index,
+                    Stream::Stdout,
+                    stdout_log,
+                    Some(collector),
+                    self.tx,
+                );
+                std::thread::spawn(move || reader.read(pipe))
+            }),
+            child.stderr.take().map(|pipe| {
+                let reader = Reader::new(spec.index, Stream::Stderr, stderr_log, None, self.tx);
+                std::thread::spawn(move || reader.read(pipe))
+            }),
+        );
+        let status = child.wait();
+        let kill = {
+            let mut live = lock(self.live);
+            // The main process is gone: so is the rest of its group.
+            let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+            live.pgid = None;
+            live.kill.take()
+        };
+        let stdout = readers.0.and_then(|h| h.join().ok());
+        let stderr = readers.1.and_then(|h| h.join().ok());
+        if !spec.mounts.is_empty() {
+            let _ = std::fs::remove_dir(&spec.dirs.root);
+        }
+        let metrics = stdout
+            .as_ref()
+            .and_then(|r| r.collector.as_ref())
+            .map(Collector::values)
+            .unwrap_or_default();
+        let status = match status {
+            Ok(status) => status,
+            Err(e) => return self.failed(Code::E0601, format!("lost the step's process: {e}")),
+        };
+        let mut attempt = Attempt {
+            exit_code: status.code(),
+            signal: status.signal(),
+            metrics,
+            result: Ok(BTreeMap::new()),
+        };
+        let last_kfpl_line = stderr.and_then(|r| r.last_kfpl_line);
+        attempt.result = match kill.map(|k| k.reason) {
+            Some(KillReason::Cancel) => Err(AttemptError::Cancelled),
+            Some(KillReason::Timeout) => {
+                let limit = spec.timeout.map_or(0, |t| t.as_secs());
+                let problem = StepProblem {
+                    code: Code::E0605,
+                    message: format!("timed out after {limit}s; its processes were stopped"),
+                };
+                self.note(&format!(
+                    "kfpl: error[{}]: {}",
+                    problem.code, problem.message
+                ));
+                Err(AttemptError::Failed(problem))
+            }
+            None if status.success() => self.read_outputs(),
+            None => Err(AttemptError::Failed(
+                self.exit_problem(status, last_kfpl_line),
+            )),
+        };
+        attempt
+    }
+
+    fn exit_problem(&self, status: ExitStatus, last_kfpl_line: Option<String>) -> StepProblem {
+        let sandboxed = !self.spec.mounts.is_empty();
+        let kfpl_line = last_kfpl_line.map(|l| l.trim_start_matches("kfpl: ").to_string());
+        match (status.code(), kfpl_line) {
+            (Some(SANDBOX_FAILED), Some(line)) if sandboxed => StepProblem {
+                code: Code::E0603,
+                message: format!("cannot mount the step's data claims: {line}"),
+            },
+            (Some(NOT_FOUND), Some(line)) if sandboxed && line.starts_with("command") => {
+                StepProblem {
+                    code: Code::E0604,
+                    message: line,
+                }
+            }
+            (Some(code), _) => StepProblem {
+                code: Code::E0601,
+                message: format!("exited with code {code}"),
+            },
+            (None, _) => {
+                let name = status
+                    .signal()
+                    .and_then(|s| Signal::try_from(s).ok())
+                    .map_or_else(|| "a signal".to_string(), |s| s.as_str().to_string());
+                StepProblem {
+                    code: Code::E0601,
+                    message: format!("was killed by {name}"),
+                }
+            }
+        }
+    }
+
+    /// Reads `$KFP_OUTPUTS/NAME` for every output: missing = "", one trailing newline trimmed.
+    fn read_outputs(&self) -> Result<BTreeMap<String, String>, AttemptError> {
+        let mut outputs = BTreeMap::new();
+        for name in &self.spec.outputs {
+            let path = self.spec.dirs.outputs.join(name);
+            let bad = |message: String| {
+                self.note(&format!("kfpl: error[E0610]: {message}"));
+                Err(AttemptError::Failed(StepProblem {
+                    code: Code::E0610,
+                    message,
+                }))
+            };
+            let mut bytes = Vec::new();
+            match File::open(&path) {
+                Ok(file) => {
+                    if let Err(e) = file.take(MAX_OUTPUT + 2).read_to_end(&mut bytes) {
+                        return bad(format!("cannot read output `{name}`: {e}"));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return bad(format!("cannot read output `{name}`: {e}")),
+            }
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+            }
+            if bytes.len() as u64 > MAX_OUTPUT {
+                return bad(format!(
+                    "output `{name}` is larger than {} KiB; outputs are passed as environment variables",
+                    MAX_OUTPUT / 1024
+                ));
+            }
+            if bytes.contains(&0) {
+                return bad(format!("output `{name}` contains a NUL byte"));
+            }
+            let text = match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    let _ = self.tx.send(Msg::Warning {
+                        step: self.spec.index,
+                        code: Code::W0603,
+                        message: format!(
+                            "output `{name}` is not valid UTF-8; invalid bytes were replaced"
+                        ),
+                    });
+                    String::from_utf8_lossy(e.as_bytes()).into_owned()
+                }
+            };
+            outputs.insert(name.clone(), text);
+        }
+        Ok(outputs)
+    }
+}
+
+fn append(path: &std::path::Path) -> std::io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+fn clear_dir(dir: &std::path::Path) {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+}
+
+/// Copies one pipe to its log and, line by line, to the engine.
+struct Reader {
+    step: usize,
+    stream: Stream,
+    log: File,
+    collector: Option<Collector>,
+    tx: Sender<Msg>,
+    last_kfpl_line: Option<String>,
+}
+
+impl Reader {
+    fn new(
+        step: usize,
+        stream: Stream,
+        log: File,
+        collector: Option<Collector>,
+        tx: &Sender<Msg>,
+    ) -> Reader {
+        Reader {
+            step,
+            stream,
+            log,
+            collector,
+            tx: tx.clone(),
+            last_kfpl_line: None,
+        }
+    }
+
+    fn read(mut self, mut pipe: impl Read) -> Reader {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut line = Vec::new();
+        let mut overlong = false;
+        loop {
+            let n = match pipe.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            let _ = self.log.write_all(&buf[..n]);
+            for piece in buf[..n].split_inclusive(|&b| b == b'\n') {
+                let (body, ends) = match piece.split_last() {
+                    Some((b'\n', body)) => (body, true),
+                    _ => (piece, false),
+                };
+                let room = MAX_LINE.saturating_sub(line.len());
+                line.extend_from_slice(&body[..body.len().min(room)]);
+                overlong |= body.len() > room;
+                if ends {
+                    self.emit(&line, overlong);
+                    line.clear();
+                    overlong = false;
+                }
+            }
+        }
+        if !line.is_empty() {
+            self.emit(&line, overlong);
+        }
+        self
+    }
+
+    fn emit(&mut self, bytes: &[u8], overlong: bool) {
+        let mut text = String::from_utf8_lossy(bytes).into_owned();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+        if let Some(collector) = &mut self.collector
+            && !overlong
+            && let Some(Reading::NotANumber { name, text: value }) = collector.line(&text)
+        {
+            let message =
+                format!("metric `{name}` was printed as `{value}`, which is not a number; ignored");
+            let _ = self.tx.send(Msg::Warning {
+                step: self.step,
+                code: Code::W0601,
+                message,
+            });
+        }
+        if self.stream == Stream::Stderr && text.starts_with("kfpl: ") {
+            self.last_kfpl_line = Some(text.clone());
+        }
+        if overlong {
+            text.push_str(" […]");
+        }
+        let _ = self.tx.send(Msg::Line {
+            step: self.step,
+            stream: self.stream,
+            line: text,
+        });
+    }
+}

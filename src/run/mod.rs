@@ -1,0 +1,286 @@
+//! Running a checked pipeline on this machine (`kfpl run`).
+//!
+//! [`run`] takes an [`ir::Pipeline`] and [`RunOptions`], checks what must hold
+//! before anything starts (param values, GPUs, a private mount namespace for
+//! `data` claims, the run being resumed), records a new run in the
+//! [`store`](crate::run::store), then schedules the steps as real processes:
+//!
+//! - [`schedule`] decides which steps may start (dependencies succeeded, at
+//!   most `parallelism` at once, free GPUs);
+//! - [`executor`] runs one step on a thread of its own: `sync_source`
+//!   ([`git`]), each attempt as a process in its own process group (through
+//!   [`sandbox`] when it mounts claims), logs, outputs, [`metrics`];
+//! - [`engine`] is the loop in between: it starts steps, records every event,
+//!   enforces timeouts and turns SIGINT/SIGTERM ([`signals`]) into a
+//!   cancelled run with no processes left behind.
+//!
+//! The library never prints: progress reaches the caller as [`Event`]s
+//! through an [`Observer`]. See docs/run.md for the state folder's layout,
+//! the sandbox and the records' schema.
+
+mod engine;
+mod executor;
+mod git;
+mod gpus;
+pub mod metrics;
+mod prepare;
+pub mod sandbox;
+pub mod schedule;
+mod signals;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir;
+pub use store::{RunStatus, StepStatus};
+
+/// What `kfpl run` was asked to do.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The file as given (recorded, shown by `kfpl runs show`).
+    pub source_path: String,
+    /// The program text (recorded with the run).
+    pub source_text: String,
+    /// `-p NAME=VALUE` overrides, already split.
+    pub overrides: Vec<(String, String)>,
+    /// The experiment the run belongs to.
+    pub experiment: String,
+    /// How many steps may run at once (at least 1).
+    pub parallelism: usize,
+    /// A run to resume: its succeeded steps are reused, the others run again.
+    pub resume: Option<String>,
+    /// The state folder (see [`state_dir`]).
+    pub state_dir: PathBuf,
+    /// The `kfpl` binary, re-executed as `kfpl __sandbox-exec` for steps
+    /// that mount `data` claims; without it such steps cannot run.
+    pub sandbox_exe: Option<PathBuf>,
+    /// How long a step gets between SIGTERM and SIGKILL when it is stopped.
+    pub kill_grace: Duration,
+    /// The directory relative `sync_source` paths are read from.
+    pub invocation_dir: PathBuf,
+}
+
+impl RunOptions {
+    /// Options with the defaults: experiment `default`, one step a CPU, the
+    /// state folder from [`state_dir`], no sandbox binary.
+    pub fn new(source_path: impl Into<String>, source_text: impl Into<String>) -> RunOptions {
+        let invocation_dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        RunOptions {
+            source_path: source_path.into(),
+            source_text: source_text.into(),
+            overrides: Vec::new(),
+            experiment: "default".into(),
+            parallelism: default_parallelism(),
+            resume: None,
+            state_dir: state_dir(),
+            sandbox_exe: None,
+            kill_grace: Duration::from_secs(3),
+            invocation_dir,
+        }
+    }
+}
+
+/// The number of CPUs (1 when unknown): the default `--parallelism`.
+pub fn default_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// The state folder: `$KFPL_HOME` when set and not empty, else `.kfpl` in the
+/// current directory; made absolute, since steps run elsewhere.
+pub fn state_dir() -> PathBuf {
+    let dir = match std::env::var_os("KFPL_HOME") {
+        Some(home) if !home.is_empty() => PathBuf::from(home),
+        _ => PathBuf::from(".kfpl"),
+    };
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+/// Which stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// The step's stdout.
+    Stdout,
+    /// The step's stderr.
+    Stderr,
+}
+
+/// Something that happened during a run, for the caller to show.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// Runs found `running` whose kfpl is gone, now marked `interrupted`.
+    Interrupted {
+        /// Their ids.
+        runs: &'a [String],
+    },
+    /// The run is recorded and about to start its steps.
+    Started {
+        /// Its id.
+        run: &'a str,
+        /// The pipeline identifier.
+        pipeline: &'a str,
+        /// The experiment.
+        experiment: &'a str,
+        /// Every step, in order.
+        steps: &'a [String],
+        /// Logs and working directories.
+        run_dir: &'a Path,
+        /// The run it resumes.
+        resumed_from: Option<&'a str>,
+    },
+    /// A step's attempt started.
+    StepStarted {
+        /// The step.
+        step: &'a str,
+        /// 1 for the first.
+        attempt: u32,
+        /// Attempts it may make in all (retries + 1).
+        max_attempts: u32,
+        /// `CUDA_VISIBLE_DEVICES` it got.
+        gpus: &'a str,
+    },
+    /// An attempt failed and the step will be tried again.
+    StepRetrying {
+        /// The step.
+        step: &'a str,
+        /// The attempt that failed.
+        attempt: u32,
+        /// Why it failed.
+        reason: &'a str,
+    },
+    /// A line a step printed (without its newline).
+    Output {
+        /// The step.
+        step: &'a str,
+        /// stdout or stderr.
+        stream: Stream,
+        /// The text (lossy UTF-8, cut at 16 KiB).
+        line: &'a str,
+    },
+    /// Something worth saying that does not fail the step.
+    Warning {
+        /// The step concerned.
+        step: Option<&'a str>,
+        /// A `W06xx` code.
+        code: Code,
+        /// The message.
+        message: &'a str,
+    },
+    /// A step ended, or will never start (skipped), or was reused.
+    StepFinished {
+        /// Its report.
+        step: &'a StepReport,
+    },
+    /// SIGINT or SIGTERM arrived: every step is being stopped.
+    Cancelling {
+        /// The signal's name.
+        signal: &'a str,
+    },
+    /// Nothing happened for a while (at most 100 ms): a chance to redraw.
+    Tick,
+}
+
+/// Receives [`Event`]s, on the thread that called [`run`].
+pub trait Observer {
+    /// One event.
+    fn event(&mut self, event: &Event<'_>);
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn event(&mut self, _event: &Event<'_>) {}
+}
+
+/// A metric's value at the end of a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricValue {
+    /// The declared name.
+    pub name: String,
+    /// The last number printed; `None`: never printed (missing, not zero).
+    pub value: Option<f64>,
+    /// Raw or percentage.
+    pub format: ir::MetricFormat,
+}
+
+/// Why a step did not succeed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepProblem {
+    /// E06xx.
+    pub code: Code,
+    /// What happened.
+    pub message: String,
+}
+
+/// How one step went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepReport {
+    /// The step.
+    pub name: String,
+    /// Its final status.
+    pub status: StepStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// From the first start to the last end.
+    pub duration: Option<Duration>,
+    /// The last attempt's exit code.
+    pub exit_code: Option<i32>,
+    /// Declared metrics, in declaration order.
+    pub metrics: Vec<MetricValue>,
+    /// Why it failed, was cancelled or skipped.
+    pub problem: Option<StepProblem>,
+    /// The folder with its logs, working directory and outputs.
+    pub step_dir: PathBuf,
+}
+
+/// How a run went.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// `r1`, `r2`, …
+    pub run_id: String,
+    /// Succeeded, failed or cancelled.
+    pub status: RunStatus,
+    /// The run's folder.
+    pub run_dir: PathBuf,
+    /// Wall time.
+    pub duration: Duration,
+    /// Every step, in topological order.
+    pub steps: Vec<StepReport>,
+    /// Problems with the records themselves (the run went on).
+    pub warnings: Vec<String>,
+}
+
+impl RunReport {
+    /// Whether every step succeeded (or was reused).
+    pub fn succeeded(&self) -> bool {
+        self.status == RunStatus::Succeeded
+    }
+
+    /// kfpl's exit status for this run: 0 only when every step succeeded.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(!self.succeeded())
+    }
+}
+
+/// Runs `pipeline`. Errors found before anything starts come back as
+/// diagnostics (nothing ran, nothing was recorded); once the run is recorded,
+/// the result is a [`RunReport`] whatever happened to the steps.
+///
+/// SIGINT, SIGTERM and SIGHUP are blocked on the calling thread for the
+/// duration (and so on every thread it starts) and read through a signalfd;
+/// callers with threads of their own should block them there too.
+pub fn run(
+    pipeline: &ir::Pipeline,
+    options: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<RunReport, Vec<Diagnostic>> {
+    engine::run(pipeline, options, observer)
+}
+
+/// The one diagnostic for a problem that is not about a place in the source.
+pub(crate) fn error(code: Code, message: impl Into<String>, help: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(code, message).help(help)
+}

@@ -1,0 +1,190 @@
+//! From an IR step and the values known when it starts (params, upstream
+//! outputs) to a [`StepSpec`]: what exactly to execute, with which
+//! environment, mounts and folders.
+//!
+//! A string command becomes `sh -c SCRIPT` where the script comes from
+//! [`Template::shell_script`]: every interpolation is a `${KFP_…}` reference
+//! and its value travels as an environment variable, so no value is ever
+//! parsed as shell code. A list command is an argv with values substituted.
+//! Every other attribute (env values, `GIT_SYNC_REV`, the image) is rendered
+//! as text.
+//!
+//! The environment, later entries winning: kfpl's own environment,
+//! `KFPL_RUN_ID` and `KFPL_RUN_DIR` (which also let a later kfpl find the
+//! processes of a run whose kfpl was killed), `CUDA_VISIBLE_DEVICES`, the
+//! step's `env`, the `KFP_…` values, `KFP_OUTPUTS`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::ir::{self, Command, MetricFormat, Part, Template};
+use crate::params::count_value;
+
+/// Values a step may read: every param, and every output of steps that succeeded.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Values {
+    pub(crate) params: BTreeMap<String, String>,
+    pub(crate) outputs: BTreeMap<(String, String), String>,
+}
+
+impl Values {
+    fn part(&self, part: &Part) -> String {
+        match part {
+            Part::Text(text) => text.clone(),
+            Part::Param { name, .. } => self.params.get(name).cloned().unwrap_or_default(),
+            Part::Output { step, output, .. } => self
+                .outputs
+                .get(&(step.clone(), output.clone()))
+                .cloned()
+                .unwrap_or_default(),
+            Part::Let { value, .. } => self.render(value),
+        }
+    }
+
+    /// The template as text.
+    pub(crate) fn render(&self, template: &Template) -> String {
+        template.render(&mut |part| self.part(part))
+    }
+}
+
+/// Where a step's files go, under `<run_dir>/<step>/`.
+#[derive(Debug, Clone)]
+pub(crate) struct StepDirs {
+    /// `<run_dir>/<step>`.
+    pub(crate) step: PathBuf,
+    /// `work/`: the working directory (`code/<repo>/` lands here).
+    pub(crate) work: PathBuf,
+    /// `outputs/`: `KFP_OUTPUTS`.
+    pub(crate) outputs: PathBuf,
+    /// `root/`: where the sandbox builds the step's view of `/`.
+    pub(crate) root: PathBuf,
+    /// `stdout.log`.
+    pub(crate) stdout_log: PathBuf,
+    /// `stderr.log`.
+    pub(crate) stderr_log: PathBuf,
+}
+
+impl StepDirs {
+    pub(crate) fn new(run_dir: &Path, step: &str) -> StepDirs {
+        let dir = run_dir.join(step);
+        StepDirs {
+            work: dir.join("work"),
+            outputs: dir.join("outputs"),
+            root: dir.join("root"),
+            stdout_log: dir.join("stdout.log"),
+            stderr_log: dir.join("stderr.log"),
+            step: dir,
+        }
+    }
+}
+
+/// `sync_source` with its revision rendered.
+#[derive(Debug, Clone)]
+pub(crate) struct SyncSpec {
+    pub(crate) url: String,
+    pub(crate) repo_name: String,
+    pub(crate) revision: Option<String>,
+}
+
+/// Everything needed to run one step.
+#[derive(Debug, Clone)]
+pub(crate) struct StepSpec {
+    pub(crate) index: usize,
+    pub(crate) name: String,
+    /// The program and its arguments.
+    pub(crate) argv: Vec<String>,
+    /// Variables set on top of kfpl's environment, in order.
+    pub(crate) env: Vec<(String, String)>,
+    /// Claim directory → mount path.
+    pub(crate) mounts: Vec<(PathBuf, String)>,
+    pub(crate) sync: Option<SyncSpec>,
+    pub(crate) gpus: Vec<u32>,
+    pub(crate) retries: u32,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) metrics: Vec<(String, MetricFormat)>,
+    pub(crate) outputs: Vec<String>,
+    pub(crate) dirs: StepDirs,
+}
+
+/// The folder behind a claim: `<state>/volumes/<claim>`.
+pub(crate) fn claim_dir(state_dir: &Path, claim: &str) -> PathBuf {
+    state_dir.join("volumes").join(claim)
+}
+
+/// Builds the spec of step `index` of `pipeline`.
+pub(crate) fn step_spec(
+    pipeline: &ir::Pipeline,
+    index: usize,
+    values: &Values,
+    gpus: Vec<u32>,
+    state_dir: &Path,
+    run_id: &str,
+    run_dir: &Path,
+) -> StepSpec {
+    let step = &pipeline.steps[index];
+    let dirs = StepDirs::new(run_dir, &step.name);
+    let mut env = vec![
+        ("KFPL_RUN_ID".to_string(), run_id.to_string()),
+        (
+            "KFPL_RUN_DIR".to_string(),
+            run_dir.to_string_lossy().into_owned(),
+        ),
+        (
+            "CUDA_VISIBLE_DEVICES".to_string(),
+            super::gpus::visible_devices(&gpus),
+        ),
+    ];
+    env.extend(
+        step.env
+            .iter()
+            .map(|var| (var.name.clone(), values.render(&var.value))),
+    );
+    let argv = match &step.command {
+        Command::Shell(template) => {
+            let script = template.shell_script();
+            for (name, part) in &script.variables {
+                env.push((name.clone(), values.part(part)));
+            }
+            vec!["sh".to_string(), "-c".to_string(), script.script]
+        }
+        Command::Exec(args) => args.iter().map(|arg| values.render(arg)).collect(),
+    };
+    env.push((
+        "KFP_OUTPUTS".to_string(),
+        dirs.outputs.to_string_lossy().into_owned(),
+    ));
+    let sync = step.sync_source.as_ref().map(|source| SyncSpec {
+        url: source.url.clone(),
+        repo_name: source.repo_name.clone(),
+        revision: step
+            .git_revision()
+            .map(|rev| values.render(rev))
+            .filter(|rev| !rev.trim().is_empty()),
+    });
+    StepSpec {
+        index,
+        name: step.name.clone(),
+        argv,
+        env,
+        mounts: step
+            .data
+            .iter()
+            .map(|m| (claim_dir(state_dir, &m.claim), m.path.clone()))
+            .collect(),
+        sync,
+        gpus,
+        retries: count_value(&step.retries, &values.params),
+        timeout: step
+            .timeout
+            .as_ref()
+            .map(|t| Duration::from_secs(t.seconds)),
+        metrics: step
+            .metrics
+            .iter()
+            .map(|m| (m.name.clone(), m.format))
+            .collect(),
+        outputs: step.outputs.iter().map(|o| o.name.clone()).collect(),
+        dirs,
+    }
+}

@@ -1,0 +1,620 @@
+//! Run records: an embedded SQLite database (`kfpl.db` in the state folder).
+//!
+//! `kfpl run` writes here as the run goes, one transaction per event (run
+//! started, step started, step finished, run finished), so a kfpl that is
+//! killed leaves a consistent record: its run stays `running` with the
+//! process id that ran it, and the next [`Store::open`] marks it
+//! `interrupted`. `kfpl runs` reads the same records.
+//!
+//! The schema is versioned with `PRAGMA user_version` and migrated forward on
+//! open; `schema.sql` is version 1. Run ids are `r1`, `r2`, … in the order
+//! runs start, across experiments.
+
+mod query;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+pub use query::{MetricRecord, RunRecord, StepRecord};
+
+/// The migrations, in order: entry `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// Why the records could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite said no.
+    #[error("run records at `{path}`: {source}")]
+    Sqlite {
+        /// The database.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The state folder could not be created.
+    #[error("cannot create `{path}`: {source}")]
+    Io {
+        /// The folder.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The database was written by a newer kfpl.
+    #[error("run records at `{path}` have schema version {found}; this kfpl knows up to {known}")]
+    TooNew {
+        /// The database.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+}
+
+/// How a run ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Still going (or its kfpl died and no one has looked since).
+    Running,
+    /// Every step succeeded.
+    Succeeded,
+    /// A step failed, or the run could not go on.
+    Failed,
+    /// Stopped by Ctrl-C (SIGINT) or SIGTERM.
+    Cancelled,
+    /// Its kfpl process died without finishing the record.
+    Interrupted,
+}
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// Not started yet.
+    Pending,
+    /// Started, not finished.
+    Running,
+    /// Exited 0.
+    Succeeded,
+    /// Failed on its last attempt (exit code, signal, timeout, setup error).
+    Failed,
+    /// Never started: an upstream step failed or the run was stopped.
+    Skipped,
+    /// Stopped by a cancelled run.
+    Cancelled,
+    /// Not run again: its outputs came from the run being resumed.
+    Reused,
+    /// Running when its kfpl died.
+    Interrupted,
+}
+
+macro_rules! status_text {
+    ($ty:ident { $($variant:ident => $text:literal,)* }) => {
+        impl $ty {
+            /// The word stored and shown.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text,)* }
+            }
+            /// The status a stored word names.
+            pub fn parse(text: &str) -> Option<$ty> {
+                match text { $($text => Some($ty::$variant),)* _ => None }
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+status_text!(RunStatus {
+    Running => "running",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Cancelled => "cancelled",
+    Interrupted => "interrupted",
+});
+
+status_text!(StepStatus {
+    Pending => "pending",
+    Running => "running",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Skipped => "skipped",
+    Cancelled => "cancelled",
+    Reused => "reused",
+    Interrupted => "interrupted",
+});
+
+impl StepStatus {
+    /// Whether the step's outputs are usable: it succeeded, now or in the run it was reused from.
+    pub fn is_success(self) -> bool {
+        matches!(self, StepStatus::Succeeded | StepStatus::Reused)
+    }
+}
+
+/// A run about to start.
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    /// The experiment (created when new).
+    pub experiment: &'a str,
+    /// The pipeline identifier.
+    pub pipeline: &'a str,
+    /// Its display name.
+    pub pipeline_name: &'a str,
+    /// The file as given.
+    pub source_path: &'a str,
+    /// The program text.
+    pub source: &'a str,
+    /// Every param's value.
+    pub params: &'a BTreeMap<String, String>,
+    /// When it started.
+    pub started_ms: i64,
+    /// Where its logs go: `runs/<id>` is appended.
+    pub runs_dir: &'a Path,
+    /// The run it resumes.
+    pub resumed_from: Option<&'a str>,
+    /// The steps in order: name, image.
+    pub steps: Vec<(&'a str, String)>,
+    /// Steps taken over from the resumed run: their record there.
+    pub reused: Vec<&'a StepRecord>,
+    /// The metrics of the reused steps.
+    pub reused_metrics: Vec<&'a MetricRecord>,
+}
+
+/// A step's end, as recorded.
+#[derive(Debug, Clone)]
+pub struct StepEnd<'a> {
+    /// Succeeded, failed, cancelled or skipped.
+    pub status: StepStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// First attempt's start (none when skipped).
+    pub started_ms: Option<i64>,
+    /// Last attempt's end.
+    pub ended_ms: i64,
+    /// The last attempt's exit code.
+    pub exit_code: Option<i32>,
+    /// The signal that ended the last attempt.
+    pub signal: Option<i32>,
+    /// Outputs read after success.
+    pub outputs: &'a BTreeMap<String, String>,
+    /// Why it failed or was skipped.
+    pub message: Option<&'a str>,
+    /// Declared metrics: name, value (None: missing), format.
+    pub metrics: Vec<(&'a str, Option<f64>, &'a str)>,
+}
+
+/// The open database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    interrupted: Vec<String>,
+}
+
+impl Store {
+    /// Opens (creating and migrating as needed) `<state>/kfpl.db`, then marks
+    /// runs whose kfpl process is gone as `interrupted`.
+    pub fn open(state: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(state).map_err(|source| StoreError::Io {
+            path: state.to_path_buf(),
+            source,
+        })?;
+        let path = state.join("kfpl.db");
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(sql)?;
+        // WAL lets `kfpl runs` read while a run writes; another kfpl writing
+        // waits on the busy timeout.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sql)?;
+        let mut store = Store {
+            conn,
+            path,
+            interrupted: Vec::new(),
+        };
+        store.migrate()?;
+        store.interrupted = store.mark_interrupted()?;
+        Ok(store)
+    }
+
+    /// Where the database is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs that [`Store::open`] found abandoned and marked `interrupted`.
+    pub fn interrupted_on_open(&self) -> &[String] {
+        &self.interrupted
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let known = MIGRATIONS.len() as i64;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| StoreError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let step = || -> rusqlite::Result<()> {
+                tx.execute_batch(migration)?;
+                tx.pragma_update(None, "user_version", index as i64 + 1)
+            };
+            step().map_err(|e| StoreError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    /// Marks `running` runs whose process is gone as `interrupted`; returns their ids.
+    fn mark_interrupted(&mut self) -> Result<Vec<String>, StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        let running: Vec<(String, i64, Option<i64>, String)> = {
+            let mut stmt = tx
+                .prepare("SELECT id, pid, pid_start, run_dir FROM runs WHERE status = 'running'")
+                .map_err(sql)?;
+            stmt.query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
+            .map_err(sql)?
+        };
+        let mut marked = Vec::new();
+        for (id, pid, pid_start, run_dir) in running {
+            if process_alive(pid, pid_start) {
+                continue;
+            }
+            let stopped = stop_leftovers(&run_dir);
+            let leftovers = match stopped {
+                0 => String::new(),
+                1 => "; stopped 1 process it left running".to_string(),
+                n => format!("; stopped {n} processes it left running"),
+            };
+            tx.execute(
+                "UPDATE runs SET status = 'interrupted',
+                   message = 'kfpl (pid ' || pid || ') stopped before the run finished' || ?2
+                 WHERE id = ?1",
+                params![id, leftovers],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "UPDATE steps SET status = 'interrupted' WHERE run_id = ?1 AND status = 'running'",
+                [&id],
+            )
+            .map_err(sql)?;
+            tx.execute(
+                "UPDATE steps SET status = 'skipped', message = 'the run was interrupted'
+                 WHERE run_id = ?1 AND status = 'pending'",
+                [&id],
+            )
+            .map_err(sql)?;
+            marked.push(id);
+        }
+        tx.commit().map_err(sql)?;
+        Ok(marked)
+    }
+
+    /// Records a new run (status `running`) and its steps (`pending`, or
+    /// `reused` with their old outputs and metrics); returns its id.
+    pub fn begin_run(&mut self, run: &NewRun<'_>) -> Result<(String, PathBuf), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let (pid, pid_start) = own_process();
+        let params_json = serde_json::to_string(run.params).unwrap_or_else(|_| "{}".into());
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO experiments (name, created_ms) VALUES (?1, ?2)",
+            params![run.experiment, run.started_ms],
+        )
+        .map_err(sql)?;
+        let experiment_id: i64 = tx
+            .query_row(
+                "SELECT id FROM experiments WHERE name = ?1",
+                [run.experiment],
+                |row| row.get(0),
+            )
+            .map_err(sql)?;
+        let seq: i64 = tx
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs", [], |row| {
+                row.get(0)
+            })
+            .map_err(sql)?;
+        let id = format!("r{seq}");
+        let run_dir = run.runs_dir.join(&id);
+        tx.execute(
+            "INSERT INTO runs (seq, id, experiment_id, pipeline, pipeline_name, source_path,
+               source_hash, source, params, status, started_ms, pid, pid_start, run_dir, resumed_from)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'running', ?10, ?11, ?12, ?13, ?14)",
+            params![
+                seq,
+                id,
+                experiment_id,
+                run.pipeline,
+                run.pipeline_name,
+                run.source_path,
+                source_hash(run.source),
+                run.source,
+                params_json,
+                run.started_ms,
+                pid,
+                pid_start,
+                run_dir.to_string_lossy(),
+                run.resumed_from,
+            ],
+        )
+        .map_err(sql)?;
+        for (position, (name, image)) in run.steps.iter().enumerate() {
+            let step_dir = run_dir.join(name);
+            let reused = run.reused.iter().find(|r| r.name == *name);
+            match reused {
+                None => tx.execute(
+                    "INSERT INTO steps (run_id, name, position, image, status, step_dir)
+                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+                    params![id, name, position as i64, image, step_dir.to_string_lossy()],
+                ),
+                Some(old) => tx.execute(
+                    "INSERT INTO steps (run_id, name, position, image, status, attempts, started_ms,
+                       ended_ms, exit_code, gpus, outputs, step_dir, message)
+                     VALUES (?1, ?2, ?3, ?4, 'reused', 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    params![
+                        id,
+                        name,
+                        position as i64,
+                        image,
+                        old.started_ms,
+                        old.ended_ms,
+                        old.exit_code,
+                        old.gpus,
+                        serde_json::to_string(&old.outputs).unwrap_or_else(|_| "{}".into()),
+                        old.step_dir,
+                        format!("outputs reused from run `{}`", run.resumed_from.unwrap_or("?")),
+                    ],
+                ),
+            }
+            .map_err(sql)?;
+        }
+        for metric in &run.reused_metrics {
+            tx.execute(
+                "INSERT OR REPLACE INTO metrics (run_id, step, name, value, format)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, metric.step, metric.name, metric.value, metric.format],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)?;
+        Ok((id, run_dir))
+    }
+
+    /// A step's attempt started.
+    pub fn step_started(
+        &mut self,
+        run: &str,
+        step: &str,
+        attempt: u32,
+        started_ms: i64,
+        gpus: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE steps SET status = 'running', attempts = ?3,
+                   started_ms = COALESCE(started_ms, ?4), gpus = ?5
+                 WHERE run_id = ?1 AND name = ?2",
+                params![run, step, attempt, started_ms, gpus],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// A step ended (or was skipped): its record and its metrics, in one transaction.
+    pub fn step_finished(
+        &mut self,
+        run: &str,
+        step: &str,
+        end: &StepEnd<'_>,
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute(
+            "UPDATE steps SET status = ?3, attempts = ?4, started_ms = COALESCE(started_ms, ?5),
+               ended_ms = ?6, exit_code = ?7, signal = ?8, outputs = ?9, message = ?10
+             WHERE run_id = ?1 AND name = ?2",
+            params![
+                run,
+                step,
+                end.status.as_str(),
+                end.attempts,
+                end.started_ms,
+                end.ended_ms,
+                end.exit_code,
+                end.signal,
+                serde_json::to_string(end.outputs).unwrap_or_else(|_| "{}".into()),
+                end.message,
+            ],
+        )
+        .map_err(sql)?;
+        for (name, value, format) in &end.metrics {
+            tx.execute(
+                "INSERT OR REPLACE INTO metrics (run_id, step, name, value, format)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run, step, name, value, format],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// The run ended.
+    pub fn finish_run(
+        &mut self,
+        run: &str,
+        status: RunStatus,
+        ended_ms: i64,
+        exit_code: i32,
+        message: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET status = ?2, ended_ms = ?3, exit_code = ?4, message = ?5 WHERE id = ?1",
+                params![run, status.as_str(), ended_ms, exit_code, message],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The run's id when it exists (`r3`, `3` or `R3`).
+    pub fn resolve_id(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let id = id.trim();
+        let id = if id.chars().all(|c| c.is_ascii_digit()) {
+            format!("r{id}")
+        } else {
+            id.to_ascii_lowercase()
+        };
+        self.conn
+            .query_row("SELECT id FROM runs WHERE id = ?1", [&id], |row| row.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
+
+/// FNV-1a, 64 bits, as 16 hex digits: identifies a program text (not a security hash).
+pub fn source_hash(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// This process's id and start time.
+fn own_process() -> (i64, Option<i64>) {
+    let pid = i64::from(std::process::id());
+    (pid, process_start(pid))
+}
+
+/// A process's start time in clock ticks after boot (`/proc/PID/stat`, field 22).
+fn process_start(pid: i64) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: split after the last `)`.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Kills (SIGKILL) the processes a dead kfpl left running for a run: those
+/// whose environment holds `KFPL_RUN_DIR=<run_dir>` (every step process gets
+/// it, and its children inherit it). Returns how many.
+fn stop_leftovers(run_dir: &str) -> usize {
+    let needle = format!("KFPL_RUN_DIR={run_dir}");
+    let own = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut stopped = 0;
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == own {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ
+            .split(|&b| b == 0)
+            .any(|var| var == needle.as_bytes())
+        {
+            let target = nix::unistd::Pid::from_raw(pid);
+            if nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGKILL).is_ok() {
+                stopped += 1;
+            }
+        }
+    }
+    stopped
+}
+
+/// Whether the process that wrote a run is still the same live process.
+fn process_alive(pid: i64, recorded_start: Option<i64>) -> bool {
+    match (process_start(pid), recorded_start) {
+        (Some(now), Some(then)) => now == then,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_start_time_is_readable_and_stable() {
+        let (pid, start) = own_process();
+        assert!(start.is_some());
+        assert!(process_alive(pid, start));
+        assert!(!process_alive(pid, start.map(|s| s + 1)));
+    }
+
+    #[test]
+    fn source_hash_is_fnv1a() {
+        assert_eq!(source_hash(""), "cbf29ce484222325");
+        assert_eq!(source_hash("a"), "af63dc4c8601ec8c");
+    }
+}

@@ -1,0 +1,300 @@
+//! Reading run records back: for `kfpl runs list/show/compare` and `--resume`.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Store, StoreError};
+
+/// One recorded run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunRecord {
+    /// `r1`, `r2`, …
+    pub id: String,
+    /// The experiment it belongs to.
+    pub experiment: String,
+    /// The pipeline identifier.
+    pub pipeline: String,
+    /// The pipeline's display name.
+    pub pipeline_name: String,
+    /// The file as given to `kfpl run`.
+    pub source_path: String,
+    /// FNV-1a 64 of the program text.
+    pub source_hash: String,
+    /// `running`, `succeeded`, `failed`, `cancelled` or `interrupted`.
+    pub status: String,
+    /// Every param's value.
+    pub params: BTreeMap<String, String>,
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// End, RFC 3339 UTC.
+    pub ended_at: Option<String>,
+    /// Seconds from start to end.
+    pub duration_s: Option<f64>,
+    /// Start, milliseconds since the epoch.
+    #[serde(skip)]
+    pub started_ms: i64,
+    /// kfpl's exit status.
+    pub exit_code: Option<i32>,
+    /// The kfpl process that ran it.
+    pub pid: i64,
+    /// Logs and working directories.
+    pub run_dir: String,
+    /// The run it resumed.
+    pub resumed_from: Option<String>,
+    /// Why it did not succeed.
+    pub message: Option<String>,
+    /// Its steps in order (empty in listings).
+    pub steps: Vec<StepRecord>,
+    /// Every declared metric of every step, missing ones with `value: null`.
+    pub metrics: Vec<MetricRecord>,
+}
+
+/// One step of a recorded run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StepRecord {
+    /// The step identifier.
+    pub name: String,
+    /// The image (recorded, not pulled).
+    pub image: String,
+    /// See [`super::StepStatus`].
+    pub status: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// First start, RFC 3339 UTC.
+    pub started_at: Option<String>,
+    /// Last end, RFC 3339 UTC.
+    pub ended_at: Option<String>,
+    /// Seconds from start to end.
+    pub duration_s: Option<f64>,
+    /// Milliseconds since the epoch.
+    #[serde(skip)]
+    pub started_ms: Option<i64>,
+    /// Milliseconds since the epoch.
+    #[serde(skip)]
+    pub ended_ms: Option<i64>,
+    /// The last attempt's exit code.
+    pub exit_code: Option<i32>,
+    /// The signal that ended it.
+    pub signal: Option<i32>,
+    /// `CUDA_VISIBLE_DEVICES` it ran with.
+    pub gpus: String,
+    /// Output values.
+    pub outputs: BTreeMap<String, String>,
+    /// The step's folder (working directory, outputs, logs).
+    pub step_dir: String,
+    /// Its stdout log.
+    pub stdout_log: String,
+    /// Its stderr log.
+    pub stderr_log: String,
+    /// Why it failed or was skipped.
+    pub message: Option<String>,
+}
+
+/// One metric of one step of a run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MetricRecord {
+    /// The step that declared it.
+    pub step: String,
+    /// Its declared name.
+    pub name: String,
+    /// The last value printed; `None` when never printed (missing, not zero).
+    pub value: Option<f64>,
+    /// `raw` or `percentage`.
+    pub format: String,
+    /// Whether it is missing.
+    pub missing: bool,
+}
+
+const RUN_COLUMNS: &str = "r.id, e.name, r.pipeline, r.pipeline_name, r.source_path, r.source_hash,
+    r.status, r.params, r.started_ms, r.ended_ms, r.exit_code, r.pid, r.run_dir, r.resumed_from, r.message";
+
+fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
+    let params: String = row.get(7)?;
+    let started_ms: i64 = row.get(8)?;
+    let ended_ms: Option<i64> = row.get(9)?;
+    Ok(RunRecord {
+        id: row.get(0)?,
+        experiment: row.get(1)?,
+        pipeline: row.get(2)?,
+        pipeline_name: row.get(3)?,
+        source_path: row.get(4)?,
+        source_hash: row.get(5)?,
+        status: row.get(6)?,
+        params: serde_json::from_str(&params).unwrap_or_default(),
+        started_at: rfc3339(started_ms),
+        ended_at: ended_ms.map(rfc3339),
+        duration_s: ended_ms.map(|end| (end - started_ms) as f64 / 1000.0),
+        started_ms,
+        exit_code: row.get(10)?,
+        pid: row.get(11)?,
+        run_dir: row.get(12)?,
+        resumed_from: row.get(13)?,
+        message: row.get(14)?,
+        steps: Vec::new(),
+        metrics: Vec::new(),
+    })
+}
+
+impl Store {
+    /// Every run, oldest first, optionally of one experiment, with metrics (no steps).
+    pub fn runs(&self, experiment: Option<&str>) -> Result<Vec<RunRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
+             WHERE ?1 IS NULL OR e.name = ?1 ORDER BY r.seq"
+        );
+        let mut runs = {
+            let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+            stmt.query_map(params![experiment], run_from_row)
+                .map_err(|e| self.err(e))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| self.err(e))?
+        };
+        for run in &mut runs {
+            run.metrics = self.metrics(&run.id)?;
+        }
+        Ok(runs)
+    }
+
+    /// One run with its steps and metrics.
+    pub fn run(&self, id: &str) -> Result<Option<RunRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs r JOIN experiments e ON e.id = r.experiment_id
+             WHERE r.id = ?1"
+        );
+        let Some(mut run) = self
+            .conn
+            .query_row(&sql, [id], run_from_row)
+            .optional()
+            .map_err(|e| self.err(e))?
+        else {
+            return Ok(None);
+        };
+        run.steps = self.steps(id)?;
+        run.metrics = self.metrics(id)?;
+        Ok(Some(run))
+    }
+
+    /// The ids of the last `count` runs (oldest of them first), optionally of one experiment.
+    pub fn last_runs(
+        &self,
+        count: usize,
+        experiment: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id
+                 WHERE ?1 IS NULL OR e.name = ?1 ORDER BY r.seq DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut ids = stmt
+            .query_map(params![experiment, count as i64], |row| row.get(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|e| self.err(e))?;
+        ids.reverse();
+        Ok(ids)
+    }
+
+    fn steps(&self, run: &str) -> Result<Vec<StepRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, image, status, attempts, started_ms, ended_ms, exit_code, signal,
+                   gpus, outputs, step_dir, message
+                 FROM steps WHERE run_id = ?1 ORDER BY position",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([run], |row| {
+                let started_ms: Option<i64> = row.get(4)?;
+                let ended_ms: Option<i64> = row.get(5)?;
+                let outputs: String = row.get(9)?;
+                let step_dir: String = row.get(10)?;
+                Ok(StepRecord {
+                    name: row.get(0)?,
+                    image: row.get(1)?,
+                    status: row.get(2)?,
+                    attempts: row.get(3)?,
+                    started_at: started_ms.map(rfc3339),
+                    ended_at: ended_ms.map(rfc3339),
+                    duration_s: started_ms
+                        .zip(ended_ms)
+                        .map(|(s, e)| (e - s) as f64 / 1000.0),
+                    started_ms,
+                    ended_ms,
+                    exit_code: row.get(6)?,
+                    signal: row.get(7)?,
+                    gpus: row.get(8)?,
+                    outputs: serde_json::from_str(&outputs).unwrap_or_default(),
+                    stdout_log: format!("{step_dir}/stdout.log"),
+                    stderr_log: format!("{step_dir}/stderr.log"),
+                    step_dir,
+                    message: row.get(11)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn metrics(&self, run: &str) -> Result<Vec<MetricRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT m.step, m.name, m.value, m.format FROM metrics m
+                 LEFT JOIN steps s ON s.run_id = m.run_id AND s.name = m.step
+                 WHERE m.run_id = ?1 ORDER BY s.position, m.rowid",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([run], |row| {
+                let value: Option<f64> = row.get(2)?;
+                Ok(MetricRecord {
+                    step: row.get(0)?,
+                    name: row.get(1)?,
+                    value,
+                    format: row.get(3)?,
+                    missing: value.is_none(),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+}
+
+/// Milliseconds since the epoch as `2024-05-01T12:34:56.789Z`.
+pub(super) fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn formats_utc_times() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339(1_714_566_896_789), "2024-05-01T12:34:56.789Z");
+    }
+}
