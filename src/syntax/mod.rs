@@ -49,6 +49,8 @@ pub fn parse(file: &SourceFile) -> Parsed {
             Ok(pair) => pair,
             Err(parsed) => return parsed,
         };
+        // Spans inside `head` are relative to where it was parsed from.
+        converter.base = at;
         let start = at + leading_skip(&head);
         at += head.as_span().end();
         let Some(open) = head
@@ -57,7 +59,6 @@ pub fn parse(file: &SourceFile) -> Parsed {
         else {
             break; // end of file
         };
-        converter.base = start;
         let name = converter.pipeline_open(open);
         let mut items = Vec::new();
         loop {

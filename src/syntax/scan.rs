@@ -52,7 +52,7 @@ pub fn scan(text: &str) -> Scan {
                 b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
                 b'"' => state = State::Code,
                 b'\n' => {
-                    out.diagnostics.push(unterminated(start, i, false));
+                    out.diagnostics.push(unterminated(start, i, Ends::Line));
                     state = State::Code;
                 }
                 _ => {}
@@ -80,23 +80,36 @@ pub fn scan(text: &str) -> Scan {
                 }
                 b'}' | b']' | b')' => close_bracket(&mut brackets, b, i, &mut out.diagnostics),
                 b if is_junk(b) => {
+                    // A run of junk (binary data) is one report.
+                    let end = bytes[i..]
+                        .iter()
+                        .position(|&b| !is_junk(b))
+                        .map_or(bytes.len(), |n| i + n);
                     junk += 1;
                     if junk <= MAX_JUNK_REPORTS {
-                        out.diagnostics.push(unexpected_char(text, i));
+                        out.diagnostics.push(unexpected_chars(text, i, end));
                     }
+                    i = end - 1;
                 }
                 _ => {}
             },
         }
         i += 1;
     }
+    // Where a string left open runs to the end of the file, the brackets
+    // around it are open only because of it: they are not reported.
+    let file_end = text.trim_end().len();
     match state {
-        State::Plain { start } => out
-            .diagnostics
-            .push(unterminated(start, bytes.len(), false)),
+        State::Plain { start } => {
+            out.diagnostics
+                .push(unterminated(start, file_end, Ends::File { triple: false }));
+            brackets.clear();
+        }
         State::Triple { start } => {
             out.incomplete = true;
-            out.diagnostics.push(unterminated(start, bytes.len(), true));
+            out.diagnostics
+                .push(unterminated(start, file_end, Ends::File { triple: true }));
+            brackets.clear();
         }
         State::Code | State::Comment => {}
     }
@@ -154,30 +167,48 @@ fn is_junk(b: u8) -> bool {
     (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f
 }
 
-fn unexpected_char(text: &str, at: usize) -> Diagnostic {
+/// `text[at..end]`: one or more junk bytes (each is one ASCII character).
+fn unexpected_chars(text: &str, at: usize, end: usize) -> Diagnostic {
     let ch = text[at..].chars().next().unwrap_or('\0');
-    Diagnostic::new(Code::E0110, format!("unexpected character {ch:?}"))
-        .primary(
-            Span::new(at, at + ch.len_utf8()),
-            "not part of the language",
+    let message = if end - at > 1 {
+        format!(
+            "{} unexpected control characters, starting with {ch:?}",
+            end - at
         )
+    } else {
+        format!("unexpected character {ch:?}")
+    };
+    Diagnostic::new(Code::E0110, message)
+        .primary(Span::new(at, end), "not part of the language")
         .help("remove it; is this a binary file or a file in another encoding?")
 }
 
-fn unterminated(start: usize, end: usize, triple: bool) -> Diagnostic {
+/// What ends an unterminated string.
+enum Ends {
+    /// The line break (a one-line string).
+    Line,
+    /// The end of the file.
+    File { triple: bool },
+}
+
+fn unterminated(start: usize, end: usize, ends: Ends) -> Diagnostic {
+    let triple = matches!(ends, Ends::File { triple: true });
     let quote = if triple { "\"\"\"" } else { "\"" };
     let help = if triple {
-        "close the string with `\"\"\"`".to_string()
+        "close the string with `\"\"\"`"
     } else {
         "close the string with `\"` on the same line; for text over several lines use `\"\"\"`"
-            .to_string()
+    };
+    let end_label = match ends {
+        Ends::Line => "the line ends before the closing `\"`",
+        Ends::File { .. } => "the file ends inside the string",
     };
     Diagnostic::new(Code::E0102, "unterminated string")
         .primary(
             Span::new(start, start + quote.len()),
             "this string is never closed",
         )
-        .secondary(Span::at(end), "the string ends here")
+        .secondary(Span::at(end), end_label)
         .help(help)
 }
 
