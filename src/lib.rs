@@ -31,6 +31,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod fmt;
 pub mod source;
 pub mod syntax;
 

@@ -4,7 +4,9 @@
 //! Exit codes: 0 success, 1 the program or run failed, 2 usage errors (clap).
 
 mod check;
+mod completions;
 mod explain;
+mod fmt;
 mod report;
 
 use std::process::ExitCode;
@@ -59,6 +61,19 @@ pub(crate) enum Command {
     /// Explain a diagnostic code.
     #[command(after_help = "Example:\n  kfpl explain E0401")]
     Explain(explain::Args),
+    /// Rewrite pipelines in the one canonical layout.
+    #[command(
+        after_help = "Examples:\n  kfpl fmt examples/\n  kfpl fmt --check pipeline.kfp\n  kfpl fmt - < in.kfp > out.kfp"
+    )]
+    Fmt(fmt::Args),
+    /// Write shell completions to stdout.
+    #[command(
+        after_help = "Example:\n  kfpl completions bash > ~/.local/share/bash-completion/completions/kfpl"
+    )]
+    Completions(completions::Args),
+    /// Write the man page (roff) to stdout.
+    #[command(after_help = "Example:\n  kfpl man > ~/.local/share/man/man1/kfpl.1")]
+    Man(completions::ManArgs),
 }
 
 /// Parses the command line and runs the verb.
@@ -68,6 +83,9 @@ pub(crate) fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => args.run(&reporter),
         Command::Explain(args) => args.run(),
+        Command::Fmt(args) => args.run(&reporter),
+        Command::Completions(args) => args.run(),
+        Command::Man(args) => args.run(),
     }
 }
 

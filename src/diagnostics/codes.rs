@@ -95,6 +95,8 @@ codes! {
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
+    // E08xx: formatting
+    E0801 => "cannot write a formatted file",
     // E09xx: internal
     E0901 => "internal error (a bug in kfpl)",
     // Warnings
