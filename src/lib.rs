@@ -31,6 +31,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod fmt;
 pub mod generate;
 pub mod graph;
 pub mod repl;
@@ -61,7 +62,13 @@ pub fn check(file: &SourceFile) -> Checked {
         let resolved = check::resolve_program(&program);
         drop(program); // the AST is not needed to sort the graph
         let checked = resolved.finish();
-        diagnostics.extend(checked.diagnostics);
+        // A malformed use (E0103, say) would make its param look unused.
+        diagnostics.extend(
+            checked
+                .diagnostics
+                .into_iter()
+                .filter(|d| syntax_ok || !matches!(d.code, Code::W0201 | Code::W0202)),
+        );
         if syntax_ok {
             pipeline = checked.pipeline;
         }

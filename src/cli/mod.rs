@@ -4,9 +4,11 @@
 //! Exit codes: 0 success, 1 the program or run failed, 2 usage errors (clap).
 
 mod check;
+mod completions;
 mod explain;
 mod graph;
 mod repl;
+mod fmt;
 mod report;
 mod run;
 mod runs;
@@ -90,6 +92,19 @@ pub(crate) enum Command {
     /// Internal: set up a step's mounts, then exec its command.
     #[command(name = "__sandbox-exec", hide = true)]
     SandboxExec(run::SandboxArgs),
+    /// Rewrite pipelines in the one canonical layout.
+    #[command(
+        after_help = "Examples:\n  kfpl fmt examples/\n  kfpl fmt --check pipeline.kfp\n  kfpl fmt - < in.kfp > out.kfp"
+    )]
+    Fmt(fmt::Args),
+    /// Write shell completions to stdout.
+    #[command(
+        after_help = "Example:\n  kfpl completions bash > ~/.local/share/bash-completion/completions/kfpl"
+    )]
+    Completions(completions::Args),
+    /// Write the man page (roff) to stdout.
+    #[command(after_help = "Example:\n  kfpl man > ~/.local/share/man/man1/kfpl.1")]
+    Man(completions::ManArgs),
 }
 
 /// Parses the command line and runs the verb.
@@ -112,6 +127,9 @@ pub(crate) fn main() -> ExitCode {
         Command::Run(args) => args.run(&reporter),
         Command::Runs(args) => args.run(&reporter),
         Command::SandboxExec(args) => args.run(),
+        Command::Fmt(args) => args.run(&reporter),
+        Command::Completions(args) => args.run(),
+        Command::Man(args) => args.run(),
     }
 }
 

@@ -106,6 +106,8 @@ codes! {
     E0608 => "no such run",
     E0609 => "resuming a run of another pipeline",
     E0610 => "a step output that cannot be passed on",
+    // E08xx: formatting
+    E0801 => "cannot write a formatted file",
     // E09xx: internal
     E0901 => "internal error (a bug in kfpl)",
     // Warnings

@@ -1,0 +1,115 @@
+//! The reserved words are written in four places: the grammar's `keyword`
+//! rule (the source of truth), the parser's `KEYWORDS`, the VS Code grammar
+//! and the vim syntax file. This test reads the rule from grammar/kfp.pest
+//! and checks the other three against it.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+
+fn read(path: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The string literals of the `keyword = @{ … }` rule, in order.
+fn grammar_keywords() -> Vec<String> {
+    let grammar = read("grammar/kfp.pest");
+    let start = grammar
+        .lines()
+        .position(|line| {
+            line.split('=')
+                .next()
+                .is_some_and(|name| name.trim() == "keyword")
+        })
+        .expect("grammar/kfp.pest has a `keyword` rule");
+    // The rule runs to the line where its braces balance.
+    let mut depth = 0i32;
+    let mut body = String::new();
+    for line in grammar.lines().skip(start) {
+        let code = line.split("//").next().unwrap_or("");
+        body.push_str(code);
+        body.push('\n');
+        depth += code.matches('{').count() as i32 - code.matches('}').count() as i32;
+        if depth <= 0 && code.contains('}') {
+            break;
+        }
+    }
+    let words: Vec<String> = body
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    assert!(
+        words.len() >= 10,
+        "the keyword rule looks wrong: {words:?}\n{body}"
+    );
+    words
+}
+
+/// Identifier-like words in `text` (regex alternations split apart).
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
+#[test]
+fn parser_keywords_match_the_grammar() {
+    let keywords: Vec<&str> = kfpl::syntax::KEYWORDS.to_vec();
+    assert_eq!(keywords, grammar_keywords());
+}
+
+#[test]
+fn vscode_grammar_highlights_every_keyword() {
+    let json: serde_json::Value =
+        serde_json::from_str(&read("editors/vscode/syntaxes/kfp.tmLanguage.json"))
+            .expect("the TextMate grammar is valid JSON");
+    // Only the patterns count, not the descriptive "comment" fields.
+    let mut patterns = Vec::new();
+    fn collect<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("match" | "begin" | "end", serde_json::Value::String(s)) => out.push(s),
+                        _ => collect(value, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    collect(&json, &mut patterns);
+    let found: BTreeSet<&str> = patterns.iter().flat_map(|p| words(p)).collect();
+    let missing: Vec<String> = grammar_keywords()
+        .into_iter()
+        .filter(|k| !found.contains(k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keywords missing from editors/vscode/syntaxes/kfp.tmLanguage.json patterns: {missing:?}"
+    );
+}
+
+#[test]
+fn vim_syntax_highlights_every_keyword() {
+    let vim = read("editors/vim/syntax/kfp.vim");
+    // `syn keyword GROUP word… [options]`, comment lines (`"`) aside.
+    let found: BTreeSet<&str> = vim
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("syn keyword") || line.starts_with("syntax keyword"))
+        .flat_map(|line| line.split_whitespace().skip(3))
+        .filter(|word| !word.contains('='))
+        .collect();
+    let missing: Vec<String> = grammar_keywords()
+        .into_iter()
+        .filter(|k| !found.contains(k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keywords missing from `syn keyword` lines in editors/vim/syntax/kfp.vim: {missing:?}"
+    );
+}

@@ -1,0 +1,651 @@
+//! `kfpl fmt`: the fixtures in tests/fmt (messy `NAME.kfp`, expected
+//! `NAME.formatted.kfp` beside it; `KFPL_BLESS=1` rewrites the expected
+//! files), stability and meaning on every `.kfp` file of the project, a
+//! property test on generated programs, and the binary end to end
+//! (`fmt`, `completions`, `man`).
+
+// Helpers outside `#[test]` functions fail the test by panicking, too.
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use kfpl::SourceFile;
+use kfpl::fmt::format;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bless() -> bool {
+    std::env::var_os("KFPL_BLESS").is_some_and(|v| v == "1")
+}
+
+/// The `.kfp` files in `dir` (and below it when `deep`), sorted.
+fn kfp_files(dir: &Path, deep: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if deep {
+                out.extend(kfp_files(&path, deep));
+            }
+        } else if path.extension().is_some_and(|e| e == "kfp") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn source(path: &Path) -> SourceFile {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    SourceFile::new(path.display().to_string(), text)
+}
+
+fn expected_path(input: &Path) -> PathBuf {
+    let stem = input.file_stem().unwrap().to_string_lossy();
+    input.with_file_name(format!("{stem}.formatted.kfp"))
+}
+
+fn fixture_inputs() -> Vec<PathBuf> {
+    kfp_files(&root().join("tests/fmt"), false)
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().ends_with(".formatted.kfp"))
+        .collect()
+}
+
+/// The first line where two texts differ, for a readable failure.
+fn first_difference(expected: &str, actual: &str) -> String {
+    let (e, a): (Vec<_>, Vec<_>) = (expected.lines().collect(), actual.lines().collect());
+    for i in 0..e.len().max(a.len()) {
+        if e.get(i) != a.get(i) {
+            return format!(
+                "line {}:\n  expected: {:?}\n  actual:   {:?}",
+                i + 1,
+                e.get(i),
+                a.get(i)
+            );
+        }
+    }
+    "only line endings differ".into()
+}
+
+#[test]
+fn fixtures_format_as_expected() {
+    let inputs = fixture_inputs();
+    assert!(inputs.len() >= 8, "fixtures missing in tests/fmt");
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let file = source(input);
+        let formatted = match format(&file) {
+            Ok(text) => text,
+            Err(diagnostics) => {
+                failures.push(format!(
+                    "{}: not formatted: {diagnostics:?}",
+                    input.display()
+                ));
+                continue;
+            }
+        };
+        let expected_path = expected_path(input);
+        if bless() {
+            fs::write(&expected_path, &formatted).unwrap();
+            continue;
+        }
+        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
+        if formatted != expected {
+            failures.push(format!(
+                "{}: output differs from {} (KFPL_BLESS=1 to accept)\n{}",
+                input.display(),
+                expected_path.display(),
+                first_difference(&expected, &formatted)
+            ));
+        }
+        if formatted == file.text() {
+            failures.push(format!(
+                "{}: already formatted; a fixture should be messy",
+                input.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Span digits (`12..34`) out of a Debug dump, so layouts compare equal.
+fn erase_spans(debug: &str) -> String {
+    let chars: Vec<char> = debug.chars().collect();
+    let mut out = String::with_capacity(debug.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let digits = |from: usize| {
+            chars[from..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count()
+        };
+        let left = digits(i);
+        let starts_number = left > 0 && (i == 0 || !chars[i - 1].is_ascii_alphanumeric());
+        if starts_number
+            && chars.get(i + left) == Some(&'.')
+            && chars.get(i + left + 1) == Some(&'.')
+        {
+            let right = digits(i + left + 2);
+            if right > 0 {
+                out.push_str("SPAN");
+                i += left + 2 + right;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn erase_spans_keeps_everything_else() {
+    assert_eq!(
+        erase_spans("Step { span: 12..340, value: 0.01, n: 7, s: \"a..b\" }"),
+        "Step { span: SPAN, value: 0.01, n: 7, s: \"a..b\" }"
+    );
+}
+
+/// Every `.kfp` in examples/ and tests/: formatting twice changes nothing,
+/// and a file that checks has the same IR and the same diagnostics after.
+#[test]
+fn formatting_is_stable_and_keeps_the_ir() {
+    let mut files = kfp_files(&root().join("examples"), false);
+    files.extend(kfp_files(&root().join("tests"), true));
+    let mut formatted_count = 0;
+    let mut ir_count = 0;
+    let mut failures = Vec::new();
+    for path in &files {
+        let Ok(text) = fs::read_to_string(path) else {
+            continue;
+        };
+        let file = SourceFile::new(path.display().to_string(), text);
+        let Ok(once) = format(&file) else {
+            continue;
+        };
+        formatted_count += 1;
+        let again = SourceFile::new(file.name(), once.clone());
+        match format(&again) {
+            Ok(twice) if twice == once => {}
+            Ok(twice) => failures.push(format!(
+                "{}: not stable\n{}",
+                path.display(),
+                first_difference(&once, &twice)
+            )),
+            Err(d) => failures.push(format!("{}: output does not parse: {d:?}", path.display())),
+        }
+        let before = kfpl::check(&file);
+        let after = kfpl::check(&again);
+        let codes = |c: &kfpl::Checked| -> Vec<String> {
+            c.diagnostics
+                .iter()
+                .map(|d| format!("{} {}", d.code.as_str(), d.message))
+                .collect()
+        };
+        if codes(&before) != codes(&after) {
+            failures.push(format!(
+                "{}: diagnostics changed: {:?} -> {:?}",
+                path.display(),
+                codes(&before),
+                codes(&after)
+            ));
+        }
+        if let Some(pipeline) = &before.pipeline {
+            ir_count += 1;
+            let before_ir = erase_spans(&format!("{pipeline:#?}"));
+            let after_ir = after
+                .pipeline
+                .as_ref()
+                .map(|p| erase_spans(&format!("{p:#?}")))
+                .unwrap_or_default();
+            if before_ir != after_ir {
+                failures.push(format!(
+                    "{}: IR changed\n{}",
+                    path.display(),
+                    first_difference(&before_ir, &after_ir)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    // The shipped example plus the fixtures (messy and formatted) at least.
+    assert!(
+        formatted_count >= 17,
+        "only {formatted_count} files formatted"
+    );
+    assert!(ir_count >= 13, "only {ir_count} files checked clean");
+}
+
+#[test]
+fn examples_are_in_canonical_form() {
+    let examples = kfp_files(&root().join("examples"), false);
+    assert!(!examples.is_empty());
+    for path in examples {
+        let file = source(&path);
+        assert_eq!(
+            kfpl::fmt::is_formatted(&file),
+            Ok(true),
+            "{} is not formatted: run `kfpl fmt {}`",
+            path.display(),
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn crlf_line_endings_become_lf() {
+    let text = "pipeline p {\r\n  # note\r\n  param a: number = 1 # why\r\n\r\n\r\n  step s {\r\n    image = \"x\"\r\n    command = \"echo $<a>\"\r\n  }\r\n}\r\n";
+    let formatted = format(&SourceFile::new("crlf.kfp", text)).unwrap();
+    assert_eq!(
+        formatted,
+        "pipeline p {\n  # note\n  param a: number = 1 # why\n\n  step s {\n    image = \"x\"\n    command = \"echo $<a>\"\n  }\n}\n"
+    );
+}
+
+#[test]
+fn syntax_errors_are_not_formatted() {
+    for text in [
+        "pipeline p { step s { image = \"x\" }",
+        "pipeline p { param let: number }",
+        "pipeline p { let x = \"bad \\q escape\" }",
+        "# only a comment\n",
+        "",
+    ] {
+        let result = format(&SourceFile::new("bad.kfp", text));
+        let diagnostics = result.expect_err(text);
+        assert!(diagnostics.iter().any(|d| d.is_error()), "{text}");
+    }
+}
+
+#[test]
+fn check_errors_do_not_stop_formatting() {
+    let text = "pipeline p {step s {command=\"echo\" after=[nowhere]}}";
+    assert_eq!(
+        format(&SourceFile::new("p.kfp", text)).unwrap(),
+        "pipeline p {\n  step s {\n    command = \"echo\"\n    after = [nowhere]\n  }\n}\n"
+    );
+}
+
+mod generated {
+    //! Programs built from valid pieces with random whitespace and comments
+    //! between every two tokens: formatting always succeeds (so the syntax
+    //! tree and every comment survive: `format` checks both) and is stable.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const ITEMS: &[&[&str]] = &[
+        &["name", "=", "\"n\""],
+        &["param", "p", ":", "number", "=", "-0.5"],
+        &["param", "q", ":", "string"],
+        &["let", "l", "=", "[", "\"a\"", ",", "\"b\"", ",", "]"],
+        &[
+            "let", "m", "=", "{", "A", "=", "\"1\"", ",", "\"k k\"", "=", "[", "1e-3", ",", "[",
+            "]", "]", "}",
+        ],
+        &[
+            "let",
+            "long",
+            "=",
+            "[",
+            "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
+            ",",
+            "\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"",
+            ",",
+            "{",
+            "K",
+            "=",
+            "\"cccccccccccccccccccccccccccc\"",
+            "}",
+            "]",
+        ],
+        &[
+            "step",
+            "s",
+            "{",
+            "image",
+            "=",
+            "\"x\"",
+            "command",
+            "=",
+            "\"\"\"\n    echo # not a comment\n      two\n  \"\"\"",
+            "metric",
+            "\"\"\"m\"\"\"",
+            ":",
+            "raw",
+            "output",
+            "o",
+            "env",
+            "=",
+            "{",
+            "}",
+            "}",
+        ],
+        &["step", "t", "{", "}"],
+    ];
+
+    const SEPARATORS: &[&str] = &[
+        " ",
+        "\n",
+        "\n\n\n",
+        " # trailing\n",
+        "\n# own line\n",
+        "\n   # indented\n\n",
+        "\t",
+        "  ",
+        "# tight\n",
+    ];
+
+    fn program(items: &[usize], separators: &[usize]) -> String {
+        let mut tokens = vec!["pipeline", "g", "{"];
+        for &item in items {
+            tokens.extend_from_slice(ITEMS[item % ITEMS.len()]);
+        }
+        tokens.push("}");
+        let mut text = String::new();
+        for (i, token) in tokens.iter().enumerate() {
+            let separator = separators
+                .get(i % separators.len().max(1))
+                .map_or(" ", |&s| SEPARATORS[s % SEPARATORS.len()]);
+            text.push_str(separator);
+            text.push_str(token);
+        }
+        text.push_str(
+            separators
+                .first()
+                .map_or("\n", |&s| SEPARATORS[s % SEPARATORS.len()]),
+        );
+        text
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn formatting_generated_programs_is_stable(
+            items in prop::collection::vec(0..ITEMS.len(), 0..7),
+            separators in prop::collection::vec(0..SEPARATORS.len(), 1..120),
+        ) {
+            let text = program(&items, &separators);
+            let once = format(&SourceFile::new("g.kfp", text.as_str()));
+            prop_assert!(once.is_ok(), "not formatted: {:?}\n{}", once, text);
+            let once = once.unwrap();
+            let twice = format(&SourceFile::new("g.kfp", once.as_str()));
+            prop_assert_eq!(twice.as_ref(), Ok(&once), "input:\n{}", text);
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "[ -~\n\t]{0,200}") {
+            let _ = format(&SourceFile::new("a.kfp", text));
+        }
+    }
+}
+
+// ---- the binary -------------------------------------------------------------
+
+fn kfpl(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kfpl"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh, empty directory under the system's temporary directory.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kfpl-fmt-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn messy() -> (String, String) {
+    let input = root().join("tests/fmt/one_line.kfp");
+    (
+        fs::read_to_string(&input).unwrap(),
+        fs::read_to_string(expected_path(&input)).unwrap(),
+    )
+}
+
+#[test]
+fn check_passes_on_the_examples() {
+    let out = kfpl(&["fmt", "--check", "examples/"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn check_names_the_files_that_would_change_and_changes_nothing() {
+    let (input, expected) = messy();
+    let dir = temp_dir("check");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    fs::write(dir.join("sub/messy.kfp"), &input).unwrap();
+    fs::write(dir.join("clean.kfp"), &expected).unwrap();
+    fs::write(dir.join("notes.txt"), "not a pipeline").unwrap();
+    let dir_arg = dir.display().to_string();
+
+    let out = kfpl(&["fmt", "--check", &dir_arg], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("would reformat: {}\n", dir.join("sub/messy.kfp").display())
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("sub/messy.kfp")).unwrap(),
+        input
+    );
+
+    let clean = dir.join("clean.kfp").display().to_string();
+    let out = kfpl(&["fmt", "--check", &clean], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rewrites_files_in_place() {
+    use std::os::unix::fs::PermissionsExt;
+    let (input, expected) = messy();
+    let dir = temp_dir("rewrite");
+    let path = dir.join("p.kfp");
+    fs::write(&path, &input).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let arg = path.display().to_string();
+
+    let out = kfpl(&["fmt", &arg], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("reformatted: {arg}\n"));
+    assert_eq!(fs::read_to_string(&path).unwrap(), expected);
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "permissions kept");
+    let left: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "no temporary file left behind: {left:?}");
+
+    // Formatted already: nothing to say, nothing to do.
+    let out = kfpl(&["fmt", &arg], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+    let out = kfpl(&["fmt", "--check", &arg], None);
+    assert_eq!(out.status.code(), Some(0));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_symbolic_link_keeps_pointing_at_the_formatted_file() {
+    let (input, expected) = messy();
+    let dir = temp_dir("symlink");
+    fs::write(dir.join("real.kfp"), &input).unwrap();
+    std::os::unix::fs::symlink("real.kfp", dir.join("link.kfp")).unwrap();
+    let out = kfpl(&["fmt", &dir.join("link.kfp").display().to_string()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        fs::symlink_metadata(dir.join("link.kfp"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(fs::read_to_string(dir.join("real.kfp")).unwrap(), expected);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn stdin_to_stdout() {
+    let (input, expected) = messy();
+    let out = kfpl(&["fmt", "-"], Some(&input));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), expected);
+
+    let out = kfpl(&["fmt", "--check", "-"], Some(&input));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "would reformat: <stdin>\n");
+
+    let out = kfpl(&["fmt", "--check", "-"], Some(&expected));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn stdin_cannot_be_mixed_with_paths() {
+    let out = kfpl(&["fmt", "-", "examples/mnist.kfp"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot be combined"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn syntax_errors_are_reported_and_the_file_left_alone() {
+    let dir = temp_dir("syntax");
+    let path = dir.join("broken.kfp");
+    let text = "pipeline p {\n  step s { image = \"x\"\n}\n";
+    fs::write(&path, text).unwrap();
+    let arg = path.display().to_string();
+    for args in [vec!["fmt", &arg], vec!["fmt", "--check", &arg]] {
+        let out = kfpl(&args, None);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(stdout(&out), "");
+        assert!(stderr(&out).contains("kfpl::E0111"), "{}", stderr(&out));
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
+    let out = kfpl(&["fmt", "-"], Some(text));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stdout(&out),
+        "",
+        "nothing on stdout, so an editor keeps its buffer"
+    );
+    assert!(stderr(&out).contains("<stdin>"), "{}", stderr(&out));
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_missing_file_is_an_error_and_the_others_are_still_formatted() {
+    let (input, expected) = messy();
+    let dir = temp_dir("missing");
+    let path = dir.join("p.kfp");
+    fs::write(&path, &input).unwrap();
+    let missing = dir.join("nope.kfp").display().to_string();
+    let out = kfpl(&["fmt", &missing, &path.display().to_string()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("kfpl::E0001"), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(&path).unwrap(), expected);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unwritable_directory_is_reported() {
+    use std::os::unix::fs::PermissionsExt;
+    let (input, _) = messy();
+    let dir = temp_dir("readonly");
+    let path = dir.join("p.kfp");
+    fs::write(&path, &input).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+    let out = kfpl(&["fmt", &path.display().to_string()], None);
+    let can_write_anyway = fs::read_to_string(&path).unwrap() != input; // root ignores modes
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    if !can_write_anyway {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("kfpl::E0801"), "{}", stderr(&out));
+        assert_eq!(fs::read_to_string(&path).unwrap(), input);
+    }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = kfpl(&["completions", shell], None);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("kfpl"), "{shell}");
+        assert!(
+            text.contains("fmt"),
+            "{shell}: the subcommands are completed"
+        );
+    }
+    let out = kfpl(&["completions", "tcsh"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn man_page() {
+    let out = kfpl(&["man"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // clap_mangen writes two lines defining the quote string, then the title.
+    let first = text
+        .lines()
+        .find(|l| !l.starts_with(".ie") && !l.starts_with(".el"));
+    assert!(
+        first.is_some_and(|l| l.starts_with(".TH kfpl 1")),
+        "{}",
+        &text[..text.len().min(200)]
+    );
+    assert!(text.contains("kfpl"));
+    assert!(text.contains("fmt"));
+}
+
+#[test]
+fn help_shows_an_example() {
+    let out = kfpl(&["fmt", "--help"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("kfpl fmt --check"),
+        "{}",
+        stdout(&out)
+    );
+}
