@@ -7,8 +7,12 @@ use crate::diagnostics::{Code, Diagnostic};
 /// KFP shows at most this many metrics for a run.
 const KFP_MAX_METRICS: usize = 50;
 
-/// W0201/W0202: params and lets nobody reads.
+/// W0201/W0202: params and lets nobody reads. Not reported next to errors:
+/// a misspelt or malformed use would make its param look unused.
 pub(super) fn unused(checker: &mut Checker<'_>) {
+    if checker.diagnostics.has_errors() {
+        return;
+    }
     let mut found = Vec::new();
     for (name, decl) in &checker.params {
         if !checker.used.contains(name) {
@@ -126,14 +130,19 @@ impl Quote {
 
 /// W0303: a `GIT_SYNC_REV` that is not a 40-hex commit: branches move, so runs would not repeat.
 fn git_revision(checker: &mut Checker<'_>, revision: &Template, params: &[ir::Param]) {
+    let mut from_param = None;
     let (value, span) = match revision.parts.as_slice() {
-        [Part::Param { name, span }] => match params
-            .iter()
-            .find(|p| p.name == *name)
-            .and_then(|p| p.default.as_ref())
-        {
-            Some(default) => (default.as_text().to_string(), *span),
-            None => return,
+        [Part::Param { name, span }] => match params.iter().find(|p| p.name == *name) {
+            Some(
+                param @ ir::Param {
+                    default: Some(default),
+                    ..
+                },
+            ) => {
+                from_param = Some(param);
+                (default.as_text().to_string(), *span)
+            }
+            _ => return,
         },
         _ => match revision.as_const() {
             Some(text) => (text, revision.span),
@@ -143,11 +152,19 @@ fn git_revision(checker: &mut Checker<'_>, revision: &Template, params: &[ir::Pa
     if is_full_sha(&value) {
         return;
     }
-    checker.diagnostics.push(
-        Diagnostic::new(Code::W0303, format!("`GIT_SYNC_REV` is `{value}`, not a full commit SHA"))
-            .primary(span, "a branch, tag or short SHA")
-            .help("pin the code with the full 40-character commit (`git rev-parse HEAD`) so every run trains the same code"),
-    );
+    let mut diagnostic = Diagnostic::new(
+        Code::W0303,
+        format!("`GIT_SYNC_REV` is `{value}`, not a full commit SHA"),
+    )
+    .primary(span, "a branch, tag or short SHA")
+    .help("pin the code with the full 40-character commit (`git rev-parse HEAD`) so every run trains the same code");
+    if let Some(param) = from_param {
+        diagnostic = diagnostic.secondary(
+            param.span,
+            format!("`{}` defaults to `{value}` here", param.name),
+        );
+    }
+    checker.diagnostics.push(diagnostic);
 }
 
 fn is_full_sha(text: &str) -> bool {

@@ -163,15 +163,16 @@ impl<'a> Checker<'a> {
         let mut values_seen: BTreeMap<&'a str, Span> = BTreeMap::new();
         for item in &self.pipeline.items {
             match item {
+                // A name reused across kinds (a param and a let) is reported
+                // once, and each declaration still resolves in its own kind, so
+                // its uses do not also report an unknown name.
                 ast::Item::Param(param) => {
-                    if self.declare_value(&mut values_seen, &param.name, "param") {
-                        self.params.insert(&param.name.name, param);
-                    }
+                    self.declare_value(&mut values_seen, &param.name, "param");
+                    self.params.entry(&param.name.name).or_insert(param);
                 }
                 ast::Item::Let(decl) => {
-                    if self.declare_value(&mut values_seen, &decl.name, "let") {
-                        self.lets.insert(&decl.name.name, decl);
-                    }
+                    self.declare_value(&mut values_seen, &decl.name, "let");
+                    self.lets.entry(&decl.name.name).or_insert(decl);
                 }
                 ast::Item::Step(step) => self.declare_step(step),
                 ast::Item::Attribute(_) => {}
@@ -184,13 +185,13 @@ impl<'a> Checker<'a> {
         seen: &mut BTreeMap<&'a str, Span>,
         name: &'a ast::Ident,
         kind: &str,
-    ) -> bool {
-        if let Some(first) = seen.get(name.name.as_str()) {
-            self.error(duplicate(name, *first, kind));
-            return false;
+    ) {
+        match seen.get(name.name.as_str()) {
+            Some(first) => self.error(duplicate(name, *first, kind)),
+            None => {
+                seen.insert(&name.name, name.span);
+            }
         }
-        seen.insert(&name.name, name.span);
-        true
     }
 
     fn declare_step(&mut self, step: &'a ast::StepDecl) {

@@ -9,7 +9,7 @@ use super::Checker;
 use super::ir::{self, Count, Part, Template};
 use super::resolve::{RValue, Resolved};
 use super::values::{self, MountError};
-use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+use crate::diagnostics::{Code, Diagnostic, closest, did_you_mean};
 use crate::source::Span;
 use crate::syntax::ast;
 
@@ -55,12 +55,15 @@ pub(super) fn check_step<'a>(
     let errors_before = error_count(checker);
     let mut fields = Fields::default();
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+    // Attributes that unknown ones look like misspellings of (`imgae` → `image`).
+    let mut misspelt: Vec<&str> = Vec::new();
     for item in &decl.items {
         match item {
             ast::StepItem::Attribute(attribute) => {
                 let name = attribute.name.name.as_str();
                 if !ATTRIBUTES.contains(&name) {
                     checker.error(unknown_attribute(&attribute.name));
+                    misspelt.extend(closest(name, ATTRIBUTES.iter().copied()));
                     continue;
                 }
                 if let Some(first) = seen.insert(name, attribute.name.span) {
@@ -74,7 +77,8 @@ pub(super) fn check_step<'a>(
         }
     }
     for required in ["image", "command"] {
-        if !seen.contains_key(required) {
+        // A misspelt `imgae` was reported already; "no `image`" would say it twice.
+        if !seen.contains_key(required) && !misspelt.contains(&required) {
             checker.error(
                 Diagnostic::new(
                     Code::E0207,
@@ -250,8 +254,19 @@ impl<'a> Checker<'a> {
     fn string_attr(&mut self, value: &Resolved, name: &str) -> Option<Template> {
         match &value.value {
             RValue::Str(template) => Some(with_span(template, value.span)),
-            _ => {
-                self.error(value.mismatch(value.span, &format!("`{name}`"), "a string"));
+            other => {
+                // Through a let, the label on the let says what it is.
+                let help = match other {
+                    _ if value.via.is_some() => None,
+                    RValue::Number(n) => Some(format!("quote it: `{name} = \"{}\"`", n.text)),
+                    RValue::Bool(b) => Some(format!("quote it: `{name} = \"{b}\"`")),
+                    _ => Some(format!("write `{name} = \"…\"`")),
+                };
+                self.error(
+                    value
+                        .mismatch(value.span, &format!("`{name}`"), "a string")
+                        .maybe_help(help),
+                );
                 None
             }
         }
@@ -394,19 +409,28 @@ impl<'a> Checker<'a> {
         };
         let mut out: Vec<ir::EnvVar> = Vec::with_capacity(entries.len());
         for (key, entry) in entries {
-            if !values::is_env_name(&key.name) || key.name.starts_with("KFP_") {
-                let reason = if key.name.starts_with("KFP_") {
-                    "names starting with `KFP_` are reserved for kfpl's own variables"
-                } else {
-                    "use letters, digits and `_`, not starting with a digit"
-                };
+            if !values::is_env_name(&key.name) {
                 self.error(
                     Diagnostic::new(
                         Code::E0311,
                         format!("`{}` is not a valid environment variable name", key.name),
                     )
                     .primary(key.span, "invalid name")
-                    .help(reason),
+                    .help(format!(
+                        "use letters, digits and `_`, not starting with a digit, such as `{}`",
+                        env_name_like(&key.name)
+                    )),
+                );
+                continue;
+            }
+            if key.name.starts_with("KFP_") {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0311,
+                        format!("`{}` is reserved for kfpl", key.name),
+                    )
+                    .primary(key.span, "a reserved name")
+                    .help("kfpl sets the `KFP_…` variables itself (`KFP_OUTPUTS`, interpolated values); choose another name"),
                 );
                 continue;
             }
@@ -627,6 +651,18 @@ fn not_whole(value: &Resolved, name: &str, text: &str) -> Diagnostic {
         diagnostic = diagnostic.secondary(*span, format!("from let `{let_name}`"));
     }
     diagnostic
+}
+
+/// `CUDA-VISIBLE-DEVICES` → `CUDA_VISIBLE_DEVICES`, for the help line.
+fn env_name_like(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
 }
 
 /// The template with the span of the value that used it (the let's own span stays inside).

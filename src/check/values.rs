@@ -32,7 +32,8 @@ pub(super) fn check_kubernetes_name(checker: &mut Checker<'_>, name: &ast::Ident
     if is_dns_label(&k8s) {
         return;
     }
-    let reason = if name.name.len() > MAX_NAME_LEN {
+    let too_long = name.name.len() > MAX_NAME_LEN;
+    let reason = if too_long {
         format!("longer than {MAX_NAME_LEN} characters")
     } else {
         "starts or ends with `_`".to_string()
@@ -43,17 +44,25 @@ pub(super) fn check_kubernetes_name(checker: &mut Checker<'_>, name: &ast::Ident
         .chars()
         .take(MAX_NAME_LEN)
         .collect();
+    let fixed = match fixed.trim_end_matches('_') {
+        "" => format!("{kind}_1"),
+        fixed => fixed.to_string(),
+    };
+    let help = if too_long {
+        format!("Kubernetes names have at most {MAX_NAME_LEN} characters; try `{fixed}`")
+    } else {
+        format!(
+            "{kind} `{}` becomes `{k8s}` in Kubernetes, where names start and end with a letter or digit; try `{fixed}`",
+            name.name
+        )
+    };
     checker.error(
         Diagnostic::new(
             Code::E0211,
             format!("{kind} name `{}` is not valid for Kubernetes", name.name),
         )
         .primary(name.span, reason)
-        .help(format!(
-            "Kubernetes names ({kind} `{}` becomes `{k8s}`) start and end with a letter or digit and have at most {MAX_NAME_LEN} characters; try `{}`",
-            name.name,
-            if fixed.is_empty() { "step_1" } else { &fixed }
-        )),
+        .help(help),
     );
 }
 

@@ -6,9 +6,9 @@
 mod check;
 mod completions;
 mod explain;
+mod fmt;
 mod graph;
 mod repl;
-mod fmt;
 mod report;
 mod run;
 mod runs;

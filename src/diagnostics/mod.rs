@@ -223,6 +223,11 @@ pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    closest(name, candidates).map(|candidate| format!("did you mean `{candidate}`?"))
+}
+
+/// The candidate closest to `name` by edit distance, when one is close enough.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     // Among equally close names, prefer the one sharing the longest prefix
     // (`gpu` → `gpus`, not `cpu`).
@@ -243,7 +248,7 @@ pub fn did_you_mean<'a>(
         })
         .filter(|(distance, _, _)| *distance <= limit)
         .min()
-        .map(|(_, _, candidate)| format!("did you mean `{candidate}`?"))
+        .map(|(_, _, candidate)| candidate)
 }
 
 /// Edit distance counting a swap of neighbours as one edit (optimal string

@@ -335,7 +335,7 @@ impl Converter {
 
     /// A name in identifier position: `[a-z_][a-z0-9_]*` and not a keyword.
     fn ident(&mut self, pair: Pair<'_, Rule>) -> Ident {
-        let ident = Ident {
+        let mut ident = Ident {
             name: pair.as_str().to_string(),
             span: span_at(&pair, self.base),
         };
@@ -349,6 +349,10 @@ impl Converter {
                 .help(format!("choose another name, such as `{}_1`", ident.name)),
             );
         } else if !is_identifier(&ident.name) {
+            let mut fixed = snake_case(&ident.name);
+            if KEYWORDS.contains(&fixed.as_str()) {
+                fixed.push_str("_1");
+            }
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E0109,
@@ -356,10 +360,12 @@ impl Converter {
                 )
                 .primary(ident.span, "not lower_snake_case")
                 .help(format!(
-                    "identifiers are lower-case letters, digits and `_`: write `{}`",
-                    snake_case(&ident.name)
+                    "identifiers are lower-case letters, digits and `_`: write `{fixed}`"
                 )),
             );
+            // Go on as if the suggested name had been written, so uses of
+            // `learning_rate` do not also report an unknown name.
+            ident.name = fixed;
         }
         ident
     }
@@ -408,7 +414,7 @@ impl Converter {
                 self.diagnostics.push(
                     Diagnostic::new(Code::E0105, format!("unknown escape `{escape}`"))
                         .primary(span, "not an escape")
-                        .help("the escapes are \\\" \\\\ \\n \\t \\$; write \\\\ for a backslash"),
+                        .help("the escapes are `\\\"` `\\\\` `\\n` `\\t` `\\$`; write `\\\\` for a backslash"),
                 );
                 escape.into()
             }
@@ -470,12 +476,12 @@ pub fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
 }
 
-/// `learningRate` → `learning_rate`, for the help line.
+/// `learningRate` → `learning_rate`, `MNISTData` → `mnistdata`, for the help line.
 fn snake_case(name: &str) -> String {
     let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
+    for c in name.chars() {
         if c.is_ascii_uppercase() {
-            if i > 0 && !out.ends_with('_') {
+            if out.ends_with(|p: char| p.is_ascii_lowercase() || p.is_ascii_digit()) {
                 out.push('_');
             }
             out.push(c.to_ascii_lowercase());

@@ -122,6 +122,9 @@ fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
     if expects(Rule::colon) && expects(Rule::metric_format) {
         return "a metric's format follows a colon: `metric \"accuracy\": percentage`".into();
     }
+    if expects(Rule::metric_format) {
+        return "a metric's format is `raw` (the default) or `percentage`".into();
+    }
     if expects(Rule::colon) {
         return "declare a param with its type: `param NAME: string` or `param NAME: number = 0.5`"
             .into();

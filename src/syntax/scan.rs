@@ -52,7 +52,8 @@ pub fn scan(text: &str) -> Scan {
                 b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
                 b'"' => state = State::Code,
                 b'\n' => {
-                    out.diagnostics.push(unterminated(start, i, Ends::Line));
+                    out.diagnostics
+                        .push(unterminated(start, (i, i), Ends::Line));
                     state = State::Code;
                 }
                 _ => {}
@@ -98,23 +99,41 @@ pub fn scan(text: &str) -> Scan {
     }
     // Where a string left open runs to the end of the file, the brackets
     // around it are open only because of it: they are not reported.
+    // The last character, where "the file ends" is labelled (a label past
+    // the last character is not drawn).
     let file_end = text.trim_end().len();
+    let last_char = text[..file_end]
+        .char_indices()
+        .next_back()
+        .map_or(0, |(at, _)| at);
+    if !brackets.is_empty() {
+        out.incomplete = true;
+    }
     match state {
         State::Plain { start } => {
-            out.diagnostics
-                .push(unterminated(start, file_end, Ends::File { triple: false }));
+            out.diagnostics.push(unterminated(
+                start,
+                (last_char, file_end),
+                Ends::File { triple: false },
+            ));
             brackets.clear();
         }
         State::Triple { start } => {
             out.incomplete = true;
-            out.diagnostics
-                .push(unterminated(start, file_end, Ends::File { triple: true }));
+            out.diagnostics.push(unterminated(
+                start,
+                (last_char, file_end),
+                Ends::File { triple: true },
+            ));
             brackets.clear();
         }
         State::Code | State::Comment => {}
     }
-    if !brackets.is_empty() {
-        out.incomplete = true;
+    if junk > 0 {
+        // Junk (binary data, terminal escape codes such as `ESC[0m`) brings
+        // stray brackets with it; their reports would only bury the junk's.
+        out.diagnostics.retain(|d| d.code != Code::E0111);
+        return out;
     }
     for (open, at) in brackets {
         out.diagnostics.push(
@@ -191,7 +210,8 @@ enum Ends {
     File { triple: bool },
 }
 
-fn unterminated(start: usize, end: usize, ends: Ends) -> Diagnostic {
+/// `end`: the span the string is labelled as ending at.
+fn unterminated(start: usize, end: (usize, usize), ends: Ends) -> Diagnostic {
     let triple = matches!(ends, Ends::File { triple: true });
     let quote = if triple { "\"\"\"" } else { "\"" };
     let help = if triple {
@@ -201,14 +221,14 @@ fn unterminated(start: usize, end: usize, ends: Ends) -> Diagnostic {
     };
     let end_label = match ends {
         Ends::Line => "the line ends before the closing `\"`",
-        Ends::File { .. } => "the file ends inside the string",
+        Ends::File { .. } => "the file ends here, inside the string",
     };
     Diagnostic::new(Code::E0102, "unterminated string")
         .primary(
             Span::new(start, start + quote.len()),
             "this string is never closed",
         )
-        .secondary(Span::at(end), end_label)
+        .secondary(Span::new(end.0, end.1), end_label)
         .help(help)
 }
 
