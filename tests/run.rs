@@ -752,3 +752,42 @@ fn claims_fail_before_starting_without_a_private_mount_namespace() {
     );
     assert!(!env.home.join("runs").exists(), "the run started");
 }
+
+#[test]
+fn step_problems_are_reported_with_their_codes() {
+    for (fixture_name, code, succeeds) in [
+        ("missing_program", "E0604", false),
+        ("huge_output", "E0610", false),
+        ("latin1_output", "W0603", true),
+    ] {
+        let env = Env::new(fixture_name);
+        let out = env.run(fixture_name, &[]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.success(), succeeds, "{fixture_name}:\n{all}");
+        assert!(all.contains(code), "{code} missing from:\n{all}");
+    }
+}
+
+#[test]
+fn an_unusable_state_folder_is_refused() {
+    let env = Env::new("state-folder");
+    let not_a_dir = env.root.join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let out = env
+        .command(&["run", fixture("hello_metrics").to_str().unwrap()])
+        .env("KFPL_HOME", &not_a_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("E0607"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn resume_refuses_a_run_of_another_pipeline() {
+    let env = Env::new("resume-other");
+    let out = env.run("failure", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = env.run("resume", &["--resume", "r1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("E0609"), "{}", text(&out.stderr));
+}
