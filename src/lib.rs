@@ -31,12 +31,14 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod lower;
 pub mod source;
 pub mod syntax;
 
 pub use check::ir;
 pub use check::{Checked, params};
 pub use diagnostics::{Code, Diagnostic, Severity};
+pub use lower::{CompileOptions, Compiled, compile};
 pub use source::{SourceFile, Span};
 
 use std::path::Path;
