@@ -172,6 +172,7 @@ fn dag_template(pipeline: &Pipeline, plans: &[(Program, BTreeSet<Ref>)], name: &
         init_containers: Vec::new(),
         container: None,
         retry_strategy: None,
+        pod_spec_patch: None,
         active_deadline_seconds: None,
     }
 }
@@ -230,7 +231,8 @@ fn step_template(
             value_from: None,
         },
     );
-    main.resources = resources(step);
+    let (requirements, pod_spec_patch) = resources(step);
+    main.resources = requirements;
     main.working_dir = working_dir;
 
     let outputs = Outputs {
@@ -280,6 +282,7 @@ fn step_template(
         init_containers,
         container: Some(main),
         retry_strategy: count(&step.retries).map(|limit| RetryStrategy { limit }),
+        pod_spec_patch,
         active_deadline_seconds: step.timeout.as_ref().map(|t| t.seconds.to_string()),
     }
 }
@@ -300,23 +303,50 @@ fn count(count: &Count) -> Option<String> {
     }
 }
 
-/// `cpu`, `memory` and `nvidia.com/gpu`, each as request and limit.
-fn resources(step: &Step) -> Option<ResourceRequirements> {
-    let mut amounts = BTreeMap::new();
-    if let Some(cpu) = &step.cpu {
-        amounts.insert("cpu".to_string(), Quantity(text(cpu)));
-    }
-    if let Some(memory) = &step.memory {
-        amounts.insert("memory".to_string(), Quantity(text(memory)));
+/// `cpu`, `memory` and `nvidia.com/gpu`, each as request and limit: the
+/// fixed ones in the container's `resources`, and those read from params in
+/// a `podSpecPatch` (Argo's way to parameterise them: a Kubernetes quantity
+/// field refuses `{{inputs.parameters.X}}` when the workflow is read, a
+/// patch is applied after Argo substituted it).
+fn resources(step: &Step) -> (Option<ResourceRequirements>, Option<String>) {
+    let mut fixed = BTreeMap::new();
+    let mut from_params = BTreeMap::new();
+    let mut add = |name: &str, value: String, parametric: bool| {
+        let amounts = if parametric {
+            &mut from_params
+        } else {
+            &mut fixed
+        };
+        amounts.insert(name.to_string(), value);
+    };
+    for (name, template) in [("cpu", &step.cpu), ("memory", &step.memory)] {
+        if let Some(template) = template {
+            let parametric = refs(&flatten(template)).next().is_some();
+            add(name, text(template), parametric);
+        }
     }
     if let Some(gpus) = count(&step.gpus) {
-        amounts.insert("nvidia.com/gpu".to_string(), Quantity(gpus));
+        add(
+            "nvidia.com/gpu",
+            gpus,
+            matches!(step.gpus, Count::Param { .. }),
+        );
     }
-    (!amounts.is_empty()).then(|| ResourceRequirements {
-        limits: Some(amounts.clone()),
-        requests: Some(amounts),
-        ..ResourceRequirements::default()
-    })
+    let requirements = (!fixed.is_empty()).then(|| {
+        let amounts: BTreeMap<String, Quantity> =
+            fixed.into_iter().map(|(k, v)| (k, Quantity(v))).collect();
+        ResourceRequirements {
+            limits: Some(amounts.clone()),
+            requests: Some(amounts),
+            ..ResourceRequirements::default()
+        }
+    });
+    let patch = (!from_params.is_empty()).then(|| {
+        let resources = serde_json::json!({ "limits": from_params, "requests": from_params });
+        serde_json::json!({ "containers": [{ "name": MAIN_CONTAINER, "resources": resources }] })
+            .to_string()
+    });
+    (requirements, patch)
 }
 
 fn container(name: &str, image: String, program: Program, mounts: Vec<VolumeMount>) -> Container {

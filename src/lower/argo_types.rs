@@ -155,6 +155,11 @@ pub struct Template {
     /// `retries`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_strategy: Option<RetryStrategy>,
+    /// Resources read from params, as a JSON strategic-merge patch of the pod
+    /// (Kubernetes quantity fields cannot hold `{{…}}`; Argo patches after
+    /// substituting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_spec_patch: Option<String>,
     /// `timeout` in seconds, as a string (the schema types IntOrString as string).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_deadline_seconds: Option<String>,

@@ -13,6 +13,7 @@
 //!   `tasks.T.outputs.parameters.O` (T a dependency, O one of its outputs)
 //!   in the DAG, `inputs.parameters.N` in a step; nowhere else any `{{`;
 //! - every mounted volume is declared, once, and no path is mounted twice;
+//! - resource amounts are Kubernetes quantities (`{{…}}` goes in `podSpecPatch`);
 //! - only fields that Argo v3.3 knows appear ([`known_fields`]).
 //!
 //! An empty list means the workflow passes. Tests run it on every output.
@@ -261,6 +262,23 @@ fn check_step(
         problems.push(format!("{place}: neither a DAG nor a container"));
         return;
     };
+    // Kubernetes parses quantities when it reads the workflow: `{{…}}` there
+    // is refused before Argo could substitute it (podSpecPatch is the way).
+    let resources = main.resources.iter();
+    let amounts = resources.flat_map(|r| r.limits.iter().chain(r.requests.iter()).flatten());
+    for (name, quantity) in amounts {
+        if !crate::check::values::is_quantity(&quantity.0) {
+            problems.push(format!(
+                "{place}: `{name}: {}` is not a Kubernetes quantity",
+                quantity.0
+            ));
+        }
+    }
+    if let Some(patch) = &template.pod_spec_patch
+        && serde_json::from_str::<Value>(patch).is_err()
+    {
+        problems.push(format!("{place}: podSpecPatch is not JSON"));
+    }
     let declared: BTreeSet<&str> = volumes.iter().map(|v| v.name.as_str()).collect();
     for container in template.init_containers.iter().chain([main]) {
         let mut paths = BTreeSet::new();
@@ -362,6 +380,7 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
             ("initContainers", "[]container"),
             ("container", "container"),
             ("retryStrategy", "retry"),
+            ("podSpecPatch", ""),
             ("activeDeadlineSeconds", ""),
         ],
         "outputs" => &[("parameters", "[]param"), ("artifacts", "[]artifact")],

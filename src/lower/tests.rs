@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
 use super::argo_types::{Template, Workflow};
 use super::lint;
 use crate::{CompileOptions, SourceFile, compile};
@@ -79,9 +81,9 @@ fn k8s_expand(input: &str, env: &BTreeMap<String, String>) -> String {
     while let Some(i) = rest.find('$') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        if after.starts_with('$') {
+        if let Some(escaped) = after.strip_prefix('$') {
             out.push('$');
-            rest = &after[1..];
+            rest = escaped;
         } else if let Some(inner) = after.strip_prefix('(')
             && let Some(close) = inner.find(')')
         {
@@ -450,7 +452,8 @@ fn lint_reports_each_broken_guarantee() {
     let good = compile_src(METRICS, &[]);
     let mnist = std::fs::read_to_string("examples/mnist.kfp").expect("examples/mnist.kfp");
     let mnist = compile_src(&mnist, &[]);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Workflow)>)> = vec![
+    type Breaker = Box<dyn Fn(&mut Workflow)>;
+    let cases: Vec<(&str, Breaker)> = vec![
         (
             "defined twice",
             Box::new(|w| {
@@ -525,6 +528,23 @@ fn lint_reports_each_broken_guarantee() {
             Box::new(|w| {
                 if let Some(dag) = &mut w.spec.templates[0].dag {
                     dag.tasks[1].arguments = None;
+                }
+            }),
+        ),
+        (
+            "not a Kubernetes quantity",
+            Box::new(|w| {
+                let resources = w.spec.templates[2]
+                    .container
+                    .as_mut()
+                    .map(|c| &mut c.resources);
+                if let Some(Some(r)) = resources
+                    && let Some(limits) = r.limits.as_mut()
+                {
+                    limits.insert(
+                        "cpu".into(),
+                        Quantity("{{inputs.parameters.commit}}".into()),
+                    );
                 }
             }),
         ),
