@@ -547,3 +547,61 @@ fn binary_shows_warnings_and_still_compiles() {
         String::from_utf8_lossy(&output.stdout).starts_with("apiVersion: argoproj.io/v1alpha1\n")
     );
 }
+
+/// `text` as a kfp string literal's body.
+fn kfp_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .replace('\t', "\\t")
+        .replace("$<", "$$<")
+}
+
+mod any_text {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever text a program holds where text may go, the workflow
+        /// passes lint and the schema, reads back, and quotes YAML 1.1 words.
+        #[test]
+        fn any_text_compiles_to_a_valid_workflow(
+            text in "([a-z {}$()'\"\\\\\n:#-]|yes|on|~|null|1_0|2001-01-01){0,12}",
+            word in "(yes|No|ON|off|y|n|~|null|true|1:20|0x1f|-\\.5|[a-z]{1,3})",
+        ) {
+            let source = format!(
+                r#"pipeline t {{
+  description = "{text}"
+  param p: string = "{word}"
+  let l = "{text}$<p>"
+  step a {{
+    description = "{text}"
+    image = "alpine:3.20"
+    env = {{ E = "{text}", W = "{word}", L = l }}
+    metric "{text}x"
+    output o
+    command = "echo {text} $<p> $<l>"
+  }}
+  step b {{
+    image = "alpine:3.20"
+    env = {{ W = "{word}" }}
+    command = ["{text}", "{word}", "$<a.o>{text}$<l>"]
+  }}
+}}"#,
+                text = kfp_escape(&text),
+                word = kfp_escape(&word),
+            );
+            let file = SourceFile::new("t.kfp", source);
+            match compile(&file, &CompileOptions::default()) {
+                Ok(compiled) => check_compiled("t.kfp", &file, &CompileOptions::default(), &compiled),
+                Err(errors) => {
+                    let codes: Vec<&str> = errors.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
+                    prop_assert!(codes.iter().all(|c| *c == "E0315"), "{:#?}", errors);
+                }
+            }
+        }
+    }
+}

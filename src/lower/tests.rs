@@ -618,3 +618,57 @@ fn lowering_errors_have_codes() {
     let codes: Vec<&str> = errors.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["E0501", "E0501", "E0502"]);
 }
+
+/// `text` as a kfp string literal's body.
+fn kfp_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .replace('\t', "\\t")
+        .replace("$<", "$$<")
+}
+
+mod verbatim {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any text in commands and env values, and any param value without
+        /// `{{` and `$`, reaches the program unchanged, under both shells.
+        #[test]
+        fn any_text_reaches_the_program(
+            text in "[a-z {}$()'\"\\\\\n\t`;|&<>*#%€~!]{0,30}",
+            value in "[a-z {}()'\"\\\\`;|&<>*#%€~!]{0,20}".prop_filter("no {{", |v| !v.contains("{{")),
+        ) {
+            let source = format!(
+                r#"pipeline v {{
+  param p: string = "{value}"
+  step shell {{
+    image = "alpine"
+    env = {{ X = "{text}" }}
+    command = "printf '%s|%s' \"$X\" \"$<p>\"; cat <<'KFPL_END'\n{text}\nKFPL_END"
+  }}
+  step list {{
+    image = "alpine"
+    command = ["printf", "%s|%s|%s", "{text}", "$<p>", "x{{$<p>}}{text}"]
+  }}
+}}"#,
+                value = kfp_escape(&value),
+                text = kfp_escape(&text),
+            );
+            let workflow = compile_src(&source, &[]);
+            for shell in [Shell::Dash, Shell::Busybox] {
+                let inputs = [("p", value.as_str())];
+                if let Some(ran) = run(template(&workflow, "shell"), false, &inputs, shell, "prop-sh") {
+                    prop_assert_eq!(ran.stdout, format!("{text}|{value}{text}\n"), "{}", ran.stderr);
+                }
+                if let Some(ran) = run(template(&workflow, "list"), false, &inputs, shell, "prop-list") {
+                    prop_assert_eq!(ran.stdout, format!("{text}|{value}|x{{{value}}}{text}"), "{}", ran.stderr);
+                }
+            }
+        }
+    }
+}

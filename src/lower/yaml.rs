@@ -111,9 +111,8 @@ pub fn is_yaml11_string(value: &str) -> bool {
     let numeric_chars = body
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '+' | '-'));
-    let date = value.len() >= 5
-        && value[..4].chars().all(|c| c.is_ascii_digit())
-        && value[4..].starts_with('-');
+    let bytes = value.as_bytes();
+    let date = bytes.len() >= 5 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-';
     !(date || numeric_start && numeric_chars)
 }
 
