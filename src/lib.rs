@@ -34,6 +34,7 @@ pub mod diagnostics;
 pub mod fmt;
 pub mod generate;
 pub mod graph;
+pub mod lower;
 pub mod repl;
 pub mod run;
 pub mod source;
@@ -42,6 +43,7 @@ pub mod syntax;
 pub use check::ir;
 pub use check::{Checked, params};
 pub use diagnostics::{Code, Diagnostic, Severity};
+pub use lower::{CompileOptions, Compiled, compile};
 pub use source::{SourceFile, Span};
 
 use std::path::Path;

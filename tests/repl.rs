@@ -241,8 +241,8 @@ mod pty {
         p.exp_string("who    string  \"world\"")
             .expect("params table");
         p.send_line(":yaml").expect("send");
-        p.exp_string("compile is not available in this build")
-            .expect("yaml hook");
+        p.exp_string("kind: Workflow").expect("yaml hook");
+        p.exp_string("- name: greet").expect("the step's task");
         p.send_line(":quit").expect("send");
         p.exp_eof().expect("quits");
         let history = std::fs::read_to_string(home.path().join("history")).expect("history kept");

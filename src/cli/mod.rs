@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the program or run failed, 2 usage errors (clap).
 
 mod check;
+mod compile;
 mod completions;
 mod explain;
 mod fmt;
@@ -62,6 +63,11 @@ pub(crate) enum Command {
     /// Parse and check pipelines; print every error and warning.
     #[command(after_help = "Example:\n  kfpl check examples/mnist.kfp")]
     Check(check::Args),
+    /// Lower a pipeline to an Argo Workflow (YAML, or a KFP package with `-o x.tar.gz`).
+    #[command(
+        after_help = "Examples:\n  kfpl compile examples/mnist.kfp | kubectl create -f -\n  kfpl compile examples/mnist.kfp -p learning_rate=0.05 -o mnist.tar.gz"
+    )]
+    Compile(compile::Args),
     /// Explain a diagnostic code.
     #[command(after_help = "Example:\n  kfpl explain E0401")]
     Explain(explain::Args),
@@ -117,6 +123,7 @@ pub(crate) fn main() -> ExitCode {
     let reporter = Reporter::new(cli.message_format, cli.color);
     match cli.command {
         Command::Check(args) => args.run(&reporter),
+        Command::Compile(args) => args.run(&reporter),
         Command::Explain(args) => args.run(),
         Command::DevGenerate { steps } => {
             print!("{}", kfpl::generate::program(steps));

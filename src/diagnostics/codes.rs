@@ -95,6 +95,10 @@ codes! {
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
+    // E05xx: lowering to Argo
+    E0501 => "text that Argo would read as a `{{…}}` reference",
+    E0502 => "claim mounted where kfpl or Argo keep their own files",
+    E0503 => "cannot write the compiled output",
     // E06xx: running locally
     E0601 => "a step failed",
     E0602 => "a step needs more GPUs than the machine has",

@@ -15,8 +15,8 @@ pub type Answer = Option<Result<String, Vec<Diagnostic>>>;
 
 /// What `:yaml` calls: the program lowered to Argo Workflow YAML.
 pub fn compile_yaml(file: &SourceFile) -> Answer {
-    let _ = file;
-    None
+    let options = crate::lower::CompileOptions::default();
+    Some(crate::lower::compile(file, &options).map(|compiled| compiled.yaml))
 }
 
 /// What `:run` calls, with the `-p` overrides already checked against the

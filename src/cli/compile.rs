@@ -1,0 +1,98 @@
+//! `kfpl compile FILE [-o OUT] [-p NAME=VALUE]... [--git-image IMG]`: lower
+//! to an Argo Workflow. YAML goes to stdout, or to `OUT`; an `OUT` ending in
+//! `.tar.gz` or `.tgz` gets a KFP pipeline package instead.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use kfpl::lower::{self, DEFAULT_GIT_IMAGE};
+use kfpl::params::parse_override;
+use kfpl::{Code, CompileOptions, Diagnostic, SourceFile};
+
+use super::Reporter;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The .kfp file to compile.
+    file: PathBuf,
+    /// Write here instead of stdout: `x.yaml` for YAML, `x.tar.gz` (or
+    /// `.tgz`) for a KFP pipeline package.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Set a param's value in the workflow (repeatable); checked against its type.
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// The image that clones `sync_source` repositories (needs `sh` and `git`).
+    #[arg(long, value_name = "IMAGE", default_value = DEFAULT_GIT_IMAGE)]
+    git_image: String,
+}
+
+impl Args {
+    pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
+        let name = self.file.display().to_string();
+        let file = match kfpl::read_source(&self.file, &name) {
+            Ok(file) => file,
+            Err(error) => {
+                reporter.emit(&[error.diagnostic], &error.file);
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut params = Vec::new();
+        let mut bad = Vec::new();
+        for argument in &self.params {
+            match parse_override(argument) {
+                Ok(pair) => params.push(pair),
+                Err(diagnostic) => bad.push(diagnostic),
+            }
+        }
+        if !bad.is_empty() {
+            reporter.emit(&bad, &file);
+            return ExitCode::FAILURE;
+        }
+        let options = CompileOptions {
+            params,
+            git_image: self.git_image.clone(),
+        };
+        let compiled = match kfpl::compile(&file, &options) {
+            Ok(compiled) => compiled,
+            Err(diagnostics) => {
+                reporter.emit(&diagnostics, &file);
+                reporter.summary(&name, &diagnostics);
+                return ExitCode::FAILURE;
+            }
+        };
+        reporter.emit(&compiled.warnings, &file);
+        match self.write(&compiled.yaml) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(diagnostic) => {
+                reporter.emit(&[diagnostic], &SourceFile::new(&name, ""));
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// Writes the YAML (or the package) where `-o` says.
+    fn write(&self, yaml: &str) -> Result<(), Diagnostic> {
+        let Some(path) = &self.output else {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not worth an error.
+            let _ = stdout.write_all(yaml.as_bytes());
+            return Ok(());
+        };
+        let shown = path.display().to_string();
+        let is_package = shown.ends_with(".tar.gz") || shown.ends_with(".tgz");
+        let bytes = if is_package {
+            lower::package(yaml).map_err(|error| cannot_write(&shown, &error))?
+        } else {
+            yaml.as_bytes().to_vec()
+        };
+        std::fs::write(path, bytes).map_err(|error| cannot_write(&shown, &error))
+    }
+}
+
+fn cannot_write(path: &str, error: &std::io::Error) -> Diagnostic {
+    Diagnostic::new(Code::E0503, format!("cannot write `{path}`: {error}")).help(
+        "check that the directory exists and is writable, or leave out `-o` to print to stdout",
+    )
+}

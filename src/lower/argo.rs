@@ -1,0 +1,442 @@
+//! The checked IR → the Argo model: one DAG template (the entrypoint) with a
+//! task a step, and one container template a step.
+//!
+//! Values reach a step only through its template's inputs: the DAG task
+//! passes `{{workflow.parameters.P}}` for a param and
+//! `{{tasks.T.outputs.parameters.O}}` for an upstream output, and the
+//! template reads `{{inputs.parameters.…}}` (see [`super::text::Ref`]).
+//! Every step mounts an `emptyDir` at `KFP_OUTPUTS`; outputs are read back
+//! from its files (default `""`). Callers run [`super::checks`] first: what
+//! it refuses (text Argo would read as a reference in an image, say) is
+//! written here without further checks.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::{
+    Container, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaimVolumeSource,
+    ResourceRequirements, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::argo_types::{
+    API_VERSION, Arguments, Artifact, DagTask, DagTemplate, Inputs, KIND, Metadata, Outputs,
+    Parameter, RetryStrategy, Template, ValueFrom, Workflow, WorkflowSpec,
+};
+use super::names::{
+    self, GIT_CONTAINER, MAIN_CONTAINER, METRICS_ARTIFACT, METRICS_FILE, Namer, OUTPUTS_DIR,
+    OUTPUTS_VOLUME, WORK_DIR, WORK_VOLUME, kubernetes_name,
+};
+use super::script::{self, Program};
+use super::text::{Ref, argo_text, display_text, flatten, refs};
+use crate::check::ir::{Count, ParamType, Pipeline, Step, Template as Text};
+
+/// The annotation KFP v1 reads the pipeline's name, description and inputs from.
+pub const PIPELINE_SPEC_ANNOTATION: &str = "pipelines.kubeflow.org/pipeline_spec";
+/// The pod annotation holding a step's `description`.
+pub const DESCRIPTION_ANNOTATION: &str = "kfpl/description";
+
+/// Builds the workflow. `values` holds each param's value as text (a param
+/// missing from it is left for the submitter to give).
+pub(crate) fn workflow(
+    pipeline: &Pipeline,
+    values: &BTreeMap<String, String>,
+    git_image: &str,
+) -> Workflow {
+    let mut template_names = Namer::new(128);
+    for step in &pipeline.steps {
+        template_names.claim(&kubernetes_name(&step.name));
+    }
+    let entrypoint = template_names.claim(&kubernetes_name(&pipeline.ident));
+    let volumes = VolumeNames::new(pipeline);
+
+    let plans: Vec<(Program, BTreeSet<Ref>)> = pipeline
+        .steps
+        .iter()
+        .map(|step| {
+            let program = script::main_program(step);
+            let inputs = step_inputs(step, &program);
+            (program, inputs)
+        })
+        .collect();
+    let mut templates = vec![dag_template(pipeline, &plans, &entrypoint)];
+    templates.extend(
+        pipeline
+            .steps
+            .iter()
+            .zip(plans)
+            .map(|(step, (program, inputs))| {
+                step_template(step, program, &inputs, &volumes, git_image)
+            }),
+    );
+    let arguments = pipeline
+        .params
+        .iter()
+        .map(|param| Parameter {
+            name: param.name.clone(),
+            value: values.get(&param.name).cloned(),
+            value_from: None,
+        })
+        .collect();
+    Workflow {
+        api_version: API_VERSION.into(),
+        kind: KIND.into(),
+        metadata: ObjectMeta {
+            generate_name: Some(format!("{}-", kubernetes_name(&pipeline.ident))),
+            annotations: Some(BTreeMap::from([(
+                PIPELINE_SPEC_ANNOTATION.to_string(),
+                pipeline_spec(pipeline, values),
+            )])),
+            ..ObjectMeta::default()
+        },
+        spec: WorkflowSpec {
+            entrypoint,
+            arguments: Some(Arguments {
+                parameters: arguments,
+            })
+            .filter(|a| !a.parameters.is_empty()),
+            templates,
+            volumes: volumes.declare(),
+        },
+    }
+}
+
+/// KFP v1's pipeline spec: `{"description", "inputs": [{"default", "name",
+/// "optional", "type"}], "name"}` as JSON with sorted keys, `{{` written as
+/// `{\u007b` so that no reader takes it for an Argo reference.
+fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> String {
+    let inputs: Vec<serde_json::Value> = pipeline
+        .params
+        .iter()
+        .map(|param| {
+            let ty = match param.ty {
+                ParamType::String => "String",
+                ParamType::Number => "Float",
+            };
+            let mut input = serde_json::json!({ "name": param.name, "type": ty });
+            if let Some(value) = values.get(&param.name) {
+                input["default"] = value.clone().into();
+                input["optional"] = true.into();
+            }
+            input
+        })
+        .collect();
+    let mut spec = serde_json::json!({ "name": pipeline.name, "inputs": inputs });
+    if let Some(description) = &pipeline.description {
+        spec["description"] = description.clone().into();
+    }
+    spec.to_string().replace("{{", "{\\u007b")
+}
+
+/// The entrypoint: one task a step, in the IR's topological order.
+fn dag_template(pipeline: &Pipeline, plans: &[(Program, BTreeSet<Ref>)], name: &str) -> Template {
+    let tasks = pipeline
+        .steps
+        .iter()
+        .zip(plans)
+        .map(|(step, (_, inputs))| {
+            let mut dependencies: Vec<String> = step
+                .dependencies
+                .iter()
+                .map(|d| kubernetes_name(&d.step))
+                .collect();
+            dependencies.sort();
+            let parameters = inputs
+                .iter()
+                .map(|r| Parameter {
+                    name: r.input_name(),
+                    value: Some(match r {
+                        Ref::Param(p) => format!("{{{{workflow.parameters.{p}}}}}"),
+                        Ref::Output { step, output } => format!(
+                            "{{{{tasks.{}.outputs.parameters.{output}}}}}",
+                            kubernetes_name(step)
+                        ),
+                    }),
+                    value_from: None,
+                })
+                .collect();
+            DagTask {
+                name: kubernetes_name(&step.name),
+                template: kubernetes_name(&step.name),
+                dependencies,
+                arguments: Some(Arguments { parameters }).filter(|a| !a.parameters.is_empty()),
+            }
+        })
+        .collect();
+    Template {
+        name: name.to_string(),
+        inputs: None,
+        outputs: None,
+        metadata: None,
+        dag: Some(DagTemplate { tasks }),
+        init_containers: Vec::new(),
+        container: None,
+        retry_strategy: None,
+        pod_spec_patch: None,
+        active_deadline_seconds: None,
+    }
+}
+
+/// Every value a step's template reads, sorted (the template's inputs).
+fn step_inputs(step: &Step, program: &Program) -> BTreeSet<Ref> {
+    let mut inputs = program.refs.clone();
+    let texts = [
+        Some(&step.image),
+        step.description.as_ref(),
+        step.cpu.as_ref(),
+    ];
+    for text in texts.into_iter().chain([step.memory.as_ref()]).flatten() {
+        inputs.extend(refs(&flatten(text)).cloned());
+    }
+    for count in [&step.gpus, &step.retries] {
+        if let Count::Param { name, .. } = count {
+            inputs.insert(Ref::Param(name.clone()));
+        }
+    }
+    if step.sync_source.is_some()
+        && let Some(revision) = step.git_revision()
+    {
+        inputs.extend(refs(&flatten(revision)).cloned());
+    }
+    inputs
+}
+
+/// A step's container template.
+fn step_template(
+    step: &Step,
+    program: Program,
+    inputs: &BTreeSet<Ref>,
+    volumes: &VolumeNames,
+    git_image: &str,
+) -> Template {
+    let mut mounts = vec![mount(OUTPUTS_VOLUME, OUTPUTS_DIR)];
+    let mut init_containers = Vec::new();
+    let mut working_dir = None;
+    if let Some(source) = &step.sync_source {
+        let work = mount(&volumes.work, WORK_DIR);
+        mounts.push(work.clone());
+        working_dir = Some(WORK_DIR.to_string());
+        let git = script::git_program(step, source);
+        init_containers.push(container(GIT_CONTAINER, git_image.into(), git, vec![work]));
+    }
+    for data in &step.data {
+        mounts.push(mount(&volumes.claim(&data.claim), &data.path));
+    }
+    let mut main = container(MAIN_CONTAINER, text(&step.image), program, mounts);
+    main.env.get_or_insert_default().insert(
+        0,
+        EnvVar {
+            name: "KFP_OUTPUTS".into(),
+            value: Some(OUTPUTS_DIR.into()),
+            value_from: None,
+        },
+    );
+    let (requirements, pod_spec_patch) = resources(step);
+    main.resources = requirements;
+    main.working_dir = working_dir;
+
+    let outputs = Outputs {
+        parameters: step
+            .outputs
+            .iter()
+            .map(|output| Parameter {
+                name: output.name.clone(),
+                value: None,
+                value_from: Some(ValueFrom {
+                    path: format!("{OUTPUTS_DIR}/{}", output.name),
+                    default: Some(String::new()),
+                }),
+            })
+            .collect(),
+        artifacts: (!step.metrics.is_empty())
+            .then(|| Artifact {
+                name: METRICS_ARTIFACT.into(),
+                path: METRICS_FILE.into(),
+                optional: true,
+            })
+            .into_iter()
+            .collect(),
+    };
+    let metadata = step.description.as_ref().map(|description| Metadata {
+        annotations: BTreeMap::from([(
+            DESCRIPTION_ANNOTATION.to_string(),
+            display_text(&flatten(description)),
+        )]),
+    });
+    Template {
+        name: kubernetes_name(&step.name),
+        inputs: Some(Inputs {
+            parameters: inputs
+                .iter()
+                .map(|r| Parameter {
+                    name: r.input_name(),
+                    value: None,
+                    value_from: None,
+                })
+                .collect(),
+        })
+        .filter(|i| !i.parameters.is_empty()),
+        outputs: Some(outputs),
+        metadata,
+        dag: None,
+        init_containers,
+        container: Some(main),
+        retry_strategy: count(&step.retries).map(|limit| RetryStrategy { limit }),
+        pod_spec_patch,
+        active_deadline_seconds: step.timeout.as_ref().map(|t| t.seconds.to_string()),
+    }
+}
+
+/// A template's text for a field Kubernetes does not expand (`checks` has
+/// made sure Argo can carry it).
+fn text(template: &Text) -> String {
+    let pieces = flatten(template);
+    argo_text(&pieces, false).unwrap_or_else(|| display_text(&pieces))
+}
+
+/// A count as a string: `None` for a fixed 0, `{{inputs.parameters.X}}` for a param.
+fn count(count: &Count) -> Option<String> {
+    match count {
+        Count::Fixed(0) => None,
+        Count::Fixed(n) => Some(n.to_string()),
+        Count::Param { name, .. } => Some(Ref::Param(name.clone()).argo()),
+    }
+}
+
+/// `cpu`, `memory` and `nvidia.com/gpu`, each as request and limit: the
+/// fixed ones in the container's `resources`, and those read from params in
+/// a `podSpecPatch` (Argo's way to parameterise them: a Kubernetes quantity
+/// field refuses `{{inputs.parameters.X}}` when the workflow is read, a
+/// patch is applied after Argo substituted it).
+fn resources(step: &Step) -> (Option<ResourceRequirements>, Option<String>) {
+    let mut fixed = BTreeMap::new();
+    let mut from_params = BTreeMap::new();
+    let mut add = |name: &str, value: String, parametric: bool| {
+        let amounts = if parametric {
+            &mut from_params
+        } else {
+            &mut fixed
+        };
+        amounts.insert(name.to_string(), value);
+    };
+    for (name, template) in [("cpu", &step.cpu), ("memory", &step.memory)] {
+        if let Some(template) = template {
+            let parametric = refs(&flatten(template)).next().is_some();
+            add(name, text(template), parametric);
+        }
+    }
+    if let Some(gpus) = count(&step.gpus) {
+        add(
+            "nvidia.com/gpu",
+            gpus,
+            matches!(step.gpus, Count::Param { .. }),
+        );
+    }
+    let requirements = (!fixed.is_empty()).then(|| {
+        let amounts: BTreeMap<String, Quantity> =
+            fixed.into_iter().map(|(k, v)| (k, Quantity(v))).collect();
+        ResourceRequirements {
+            limits: Some(amounts.clone()),
+            requests: Some(amounts),
+            ..ResourceRequirements::default()
+        }
+    });
+    let patch = (!from_params.is_empty()).then(|| {
+        let resources = serde_json::json!({ "limits": from_params, "requests": from_params });
+        serde_json::json!({ "containers": [{ "name": MAIN_CONTAINER, "resources": resources }] })
+            .to_string()
+    });
+    (requirements, patch)
+}
+
+fn container(name: &str, image: String, program: Program, mounts: Vec<VolumeMount>) -> Container {
+    let env: Vec<EnvVar> = program
+        .env
+        .into_iter()
+        .map(|(name, value)| EnvVar {
+            name,
+            value: Some(value),
+            value_from: None,
+        })
+        .collect();
+    Container {
+        name: name.into(),
+        image: Some(image),
+        command: Some(program.command),
+        env: Some(env).filter(|e| !e.is_empty()),
+        volume_mounts: Some(mounts).filter(|m| !m.is_empty()),
+        ..Container::default()
+    }
+}
+
+fn mount(volume: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: volume.into(),
+        mount_path: path.into(),
+        ..VolumeMount::default()
+    }
+}
+
+/// The workflow's volumes: kfpl's scratch directories, then each claim once.
+struct VolumeNames {
+    work: String,
+    uses_work: bool,
+    claims: BTreeMap<String, String>,
+}
+
+impl VolumeNames {
+    fn new(pipeline: &Pipeline) -> VolumeNames {
+        let mut namer = Namer::new(63);
+        namer.claim(OUTPUTS_VOLUME);
+        let uses_work = pipeline.steps.iter().any(|s| s.sync_source.is_some());
+        let work = if uses_work {
+            namer.claim(WORK_VOLUME)
+        } else {
+            WORK_VOLUME.to_string()
+        };
+        let claims: BTreeSet<&str> = pipeline
+            .steps
+            .iter()
+            .flat_map(|s| s.data.iter().map(|d| d.claim.as_str()))
+            .collect();
+        let claims = claims
+            .into_iter()
+            .map(|claim| (claim.to_string(), namer.claim(claim)))
+            .collect();
+        VolumeNames {
+            work,
+            uses_work,
+            claims,
+        }
+    }
+
+    /// The volume a claim is mounted from.
+    fn claim(&self, claim: &str) -> String {
+        self.claims
+            .get(claim)
+            .cloned()
+            .unwrap_or_else(|| names::kubernetes_name(claim))
+    }
+
+    /// `spec.volumes`.
+    fn declare(&self) -> Vec<Volume> {
+        let empty_dir = |name: &str| Volume {
+            name: name.into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Volume::default()
+        };
+        let mut volumes = vec![empty_dir(OUTPUTS_VOLUME)];
+        if self.uses_work {
+            volumes.push(empty_dir(&self.work));
+        }
+        volumes.extend(self.claims.iter().map(|(claim, name)| Volume {
+            name: name.clone(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: claim.clone(),
+                read_only: None,
+            }),
+            ..Volume::default()
+        }));
+        volumes
+    }
+}

@@ -1,0 +1,198 @@
+//! The Argo Workflow model kfpl emits: only the fields kfpl writes, named as
+//! Argo names them (camelCase), with Kubernetes objects (`ObjectMeta`,
+//! `Container`, `Volume`, …) taken from `k8s-openapi`.
+//!
+//! Every field here exists in Argo v3.3 (what KFP 1.8 servers ship), so one
+//! file runs on old and new clusters. Empty lists and absent options are not
+//! written. Maps are `BTreeMap`s, so the YAML is the same bytes every time.
+//! Every struct also deserialises (refusing unknown fields), so the golden
+//! files can be read back into a [`Workflow`] and compared.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, Volume};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+/// `apiVersion` of every Argo workflow.
+pub const API_VERSION: &str = "argoproj.io/v1alpha1";
+
+/// `kind` of the document kfpl writes.
+pub const KIND: &str = "Workflow";
+
+/// An Argo `Workflow`: the whole compiled pipeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Workflow {
+    /// Always [`API_VERSION`].
+    pub api_version: String,
+    /// Always [`KIND`].
+    pub kind: String,
+    /// `generateName` and the KFP annotations.
+    pub metadata: ObjectMeta,
+    /// Templates, arguments, volumes.
+    pub spec: WorkflowSpec,
+}
+
+/// `spec` of a [`Workflow`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkflowSpec {
+    /// The template the workflow starts with: the DAG.
+    pub entrypoint: String,
+    /// The pipeline's params with their values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Arguments>,
+    /// The DAG template first, then one container template a step.
+    pub templates: Vec<Template>,
+    /// Claims and kfpl's scratch `emptyDir`s, mounted by the templates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
+}
+
+/// Parameters (and nothing else: kfpl passes no artifacts between steps).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Arguments {
+    /// The parameters, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<Parameter>,
+}
+
+/// A named string value: a workflow argument, a task argument, a template
+/// input (no value) or a template output (`valueFrom`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Parameter {
+    /// Matches `^[-a-zA-Z0-9_]+$`.
+    pub name: String,
+    /// The value (always a string for Argo's schema).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Where an output is read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_from: Option<ValueFrom>,
+}
+
+/// `valueFrom` of an output parameter: a file in the container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ValueFrom {
+    /// The file.
+    pub path: String,
+    /// The value when the file is missing (kfpl: `""`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// `inputs` of a template.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Inputs {
+    /// Declared parameters (no values: the task's arguments give them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<Parameter>,
+}
+
+/// `outputs` of a template.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Outputs {
+    /// The step's outputs, read from files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<Parameter>,
+    /// `mlpipeline-metrics` when the step declares metrics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<Artifact>,
+}
+
+/// An output artifact: a file the executor uploads after the step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Artifact {
+    /// Matches `^[-a-zA-Z0-9_]+$`.
+    pub name: String,
+    /// The file in the main container.
+    pub path: String,
+    /// A missing file is not an error.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+/// `metadata` of a template: annotations on the step's pod.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Metadata {
+    /// Pod annotations.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// One template: the DAG (`dag`) or a step (`container`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Template {
+    /// Matches `^[a-zA-Z0-9][-a-zA-Z0-9]*$`, at most 128 characters, unique.
+    pub name: String,
+    /// Parameters the template reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Inputs>,
+    /// Parameters and artifacts the template produces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Outputs>,
+    /// Pod annotations (the step's description).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// The DAG, for the entrypoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dag: Option<DagTemplate>,
+    /// Containers run before the main one (the git clone of `sync_source`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub init_containers: Vec<Container>,
+    /// The step's container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
+    /// `retries`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_strategy: Option<RetryStrategy>,
+    /// Resources read from params, as a JSON strategic-merge patch of the pod
+    /// (Kubernetes quantity fields cannot hold `{{…}}`; Argo patches after
+    /// substituting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_spec_patch: Option<String>,
+    /// `timeout` in seconds, as a string (the schema types IntOrString as string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<String>,
+}
+
+/// `dag` of the entrypoint template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DagTemplate {
+    /// One task a step, in topological order.
+    pub tasks: Vec<DagTask>,
+}
+
+/// One node of the DAG.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DagTask {
+    /// The step's name with `_` → `-`.
+    pub name: String,
+    /// The step's template.
+    pub template: String,
+    /// Tasks that must succeed first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<String>,
+    /// Params and upstream outputs for the template's inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Arguments>,
+}
+
+/// `retryStrategy`: how often a failed step is tried again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RetryStrategy {
+    /// A whole number, or `{{inputs.parameters.X}}`, as a string.
+    pub limit: String,
+}

@@ -1,0 +1,454 @@
+//! What `argo lint` would check, checked on the produced [`Workflow`].
+//!
+//! Argo's JSON schema does not see names, references, dependencies or
+//! unknown fields; the KFP API server runs Argo's lint on upload. [`lint`]
+//! walks the model (not the text) and reports each broken guarantee:
+//! - template and task names match `^[a-zA-Z0-9][-a-zA-Z0-9]*$`, at most 128
+//!   characters, unique; task names do not start with a digit (Argo refuses
+//!   that with `dependencies`);
+//! - parameter and artifact names match `^[-a-zA-Z0-9_]+$`, unique per list;
+//! - the entrypoint is a DAG; each task's template exists and gets exactly
+//!   its inputs; dependencies exist, are not the task itself, and form no cycle;
+//! - every `{{…}}` resolves: `workflow.parameters.P` and
+//!   `tasks.T.outputs.parameters.O` (T a dependency, O one of its outputs)
+//!   in the DAG, `inputs.parameters.N` in a step; nowhere else any `{{`;
+//! - every mounted volume is declared, once, and no path is mounted twice;
+//! - resource amounts are Kubernetes quantities (`{{…}}` goes in `podSpecPatch`);
+//! - only fields that Argo v3.3 knows appear ([`known_fields`]).
+//!
+//! An empty list means the workflow passes. Tests run it on every output.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::argo_types::{API_VERSION, KIND, Parameter, Template, Workflow};
+
+/// Every guarantee the workflow breaks, as sentences (empty: none).
+pub fn lint(workflow: &Workflow) -> Vec<String> {
+    let mut problems = Vec::new();
+    if workflow.api_version != API_VERSION || workflow.kind != KIND {
+        problems.push(format!(
+            "document is `{}` `{}`, not an Argo Workflow",
+            workflow.api_version, workflow.kind
+        ));
+    }
+    let spec = &workflow.spec;
+    let mut templates: BTreeMap<&str, &Template> = BTreeMap::new();
+    for template in &spec.templates {
+        check_name(&mut problems, "template", &template.name);
+        if templates.insert(&template.name, template).is_some() {
+            problems.push(format!("template `{}` is defined twice", template.name));
+        }
+    }
+    let arguments: Vec<&Parameter> = spec.arguments.iter().flat_map(|a| &a.parameters).collect();
+    check_parameters(&mut problems, "spec.arguments", &arguments);
+    match templates.get(spec.entrypoint.as_str()) {
+        Some(t) if t.dag.is_some() => {}
+        _ => problems.push(format!(
+            "entrypoint `{}` is not a DAG template",
+            spec.entrypoint
+        )),
+    }
+    let globals: BTreeSet<&str> = arguments.iter().map(|p| p.name.as_str()).collect();
+    for template in &spec.templates {
+        if template.dag.is_some() {
+            check_dag(&mut problems, template, &templates, &globals);
+        } else {
+            check_step(&mut problems, template, &spec.volumes);
+        }
+    }
+    let mut volumes = BTreeSet::new();
+    for volume in &spec.volumes {
+        if !volumes.insert(&volume.name) {
+            problems.push(format!("volume `{}` is declared twice", volume.name));
+        }
+        if !is_dns_label(&volume.name) {
+            problems.push(format!(
+                "volume name `{}` is not a DNS-1123 label",
+                volume.name
+            ));
+        }
+    }
+    match serde_json::to_value(workflow) {
+        Ok(value) => {
+            no_references(&mut problems, "metadata", &value["metadata"]);
+            no_references(&mut problems, "spec.arguments", &value["spec"]["arguments"]);
+            no_references(&mut problems, "spec.volumes", &value["spec"]["volumes"]);
+            known_fields(&mut problems, "", "workflow", &value);
+        }
+        Err(error) => problems.push(format!("the workflow does not serialise: {error}")),
+    }
+    problems
+}
+
+fn check_name(problems: &mut Vec<String>, kind: &str, name: &str) {
+    let valid = name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid {
+        problems.push(format!(
+            "{kind} name `{name}` does not match ^[a-zA-Z0-9][-a-zA-Z0-9]*$ (at most 128)"
+        ));
+    }
+}
+
+fn check_parameters(problems: &mut Vec<String>, place: &str, parameters: &[&Parameter]) {
+    let mut seen = BTreeSet::new();
+    for parameter in parameters {
+        check_parameter_name(problems, place, &parameter.name);
+        if !seen.insert(parameter.name.as_str()) {
+            problems.push(format!("{place}: parameter `{}` twice", parameter.name));
+        }
+    }
+}
+
+fn check_parameter_name(problems: &mut Vec<String>, place: &str, name: &str) {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        problems.push(format!(
+            "{place}: name `{name}` does not match ^[-a-zA-Z0-9_]+$"
+        ));
+    }
+}
+
+fn check_dag(
+    problems: &mut Vec<String>,
+    template: &Template,
+    templates: &BTreeMap<&str, &Template>,
+    globals: &BTreeSet<&str>,
+) {
+    let Some(dag) = &template.dag else {
+        return;
+    };
+    let mut tasks = BTreeMap::new();
+    for task in &dag.tasks {
+        check_name(problems, "task", &task.name);
+        if task.name.starts_with(|c: char| c.is_ascii_digit()) {
+            problems.push(format!("task name `{}` starts with a digit", task.name));
+        }
+        if tasks.insert(task.name.as_str(), task).is_some() {
+            problems.push(format!("task `{}` is defined twice", task.name));
+        }
+    }
+    for task in &dag.tasks {
+        let place = format!("task `{}`", task.name);
+        let target = templates.get(task.template.as_str());
+        if target.is_none_or(|t| t.container.is_none()) {
+            problems.push(format!(
+                "{place}: template `{}` is not a container template",
+                task.template
+            ));
+        }
+        for dependency in &task.dependencies {
+            if dependency == &task.name || !tasks.contains_key(dependency.as_str()) {
+                problems.push(format!(
+                    "{place}: dependency `{dependency}` is not another task"
+                ));
+            }
+        }
+        let arguments: Vec<&Parameter> =
+            task.arguments.iter().flat_map(|a| &a.parameters).collect();
+        check_parameters(problems, &place, &arguments);
+        let given: BTreeSet<&str> = arguments.iter().map(|p| p.name.as_str()).collect();
+        let wanted: BTreeSet<&str> = target
+            .and_then(|t| t.inputs.as_ref())
+            .iter()
+            .flat_map(|i| &i.parameters)
+            .map(|p| p.name.as_str())
+            .collect();
+        if given != wanted {
+            problems.push(format!(
+                "{place}: arguments {given:?} do not match the inputs {wanted:?}"
+            ));
+        }
+        for argument in &arguments {
+            let value = argument.value.as_deref().unwrap_or_default();
+            for reference in references(problems, &place, value) {
+                if !dag_reference_resolves(reference, task, &tasks, templates, globals) {
+                    problems.push(format!("{place}: `{{{{{reference}}}}}` does not resolve"));
+                }
+            }
+        }
+    }
+    if let Some(cycle_at) = cycle(&tasks) {
+        problems.push(format!(
+            "the dependencies form a cycle through task `{cycle_at}`"
+        ));
+    }
+}
+
+fn dag_reference_resolves(
+    reference: &str,
+    task: &super::argo_types::DagTask,
+    tasks: &BTreeMap<&str, &super::argo_types::DagTask>,
+    templates: &BTreeMap<&str, &Template>,
+    globals: &BTreeSet<&str>,
+) -> bool {
+    if let Some(name) = reference.strip_prefix("workflow.parameters.") {
+        return globals.contains(name);
+    }
+    let Some(rest) = reference.strip_prefix("tasks.") else {
+        return false;
+    };
+    let Some((upstream, output)) = rest.split_once(".outputs.parameters.") else {
+        return false;
+    };
+    task.dependencies.iter().any(|d| d == upstream)
+        && tasks
+            .get(upstream)
+            .and_then(|t| templates.get(t.template.as_str()))
+            .and_then(|t| t.outputs.as_ref())
+            .is_some_and(|o| o.parameters.iter().any(|p| p.name == output))
+}
+
+/// A task on a cycle, if the dependencies have one (Kahn's algorithm).
+fn cycle<'a>(tasks: &BTreeMap<&'a str, &'a super::argo_types::DagTask>) -> Option<&'a str> {
+    let mut waiting: BTreeMap<&str, usize> = tasks
+        .iter()
+        .map(|(name, task)| {
+            let known = task
+                .dependencies
+                .iter()
+                .filter(|d| tasks.contains_key(d.as_str()))
+                .count();
+            (*name, known)
+        })
+        .collect();
+    let mut ready: Vec<&str> = waiting
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(t, _)| *t)
+        .collect();
+    while let Some(done) = ready.pop() {
+        waiting.remove(done);
+        for (name, task) in tasks {
+            if task.dependencies.iter().any(|d| d == done)
+                && let Some(n) = waiting.get_mut(name)
+            {
+                *n -= 1;
+                if *n == 0 {
+                    ready.push(name);
+                }
+            }
+        }
+    }
+    waiting.keys().next().copied()
+}
+
+fn check_step(
+    problems: &mut Vec<String>,
+    template: &Template,
+    volumes: &[k8s_openapi::api::core::v1::Volume],
+) {
+    let place = format!("template `{}`", template.name);
+    let inputs: Vec<&Parameter> = template.inputs.iter().flat_map(|i| &i.parameters).collect();
+    check_parameters(problems, &place, &inputs);
+    if let Some(outputs) = &template.outputs {
+        let parameters: Vec<&Parameter> = outputs.parameters.iter().collect();
+        check_parameters(problems, &place, &parameters);
+        let mut artifacts = BTreeSet::new();
+        for artifact in &outputs.artifacts {
+            check_parameter_name(problems, &place, &artifact.name);
+            if !artifacts.insert(&artifact.name) {
+                problems.push(format!("{place}: artifact `{}` twice", artifact.name));
+            }
+        }
+    }
+    let Some(main) = &template.container else {
+        problems.push(format!("{place}: neither a DAG nor a container"));
+        return;
+    };
+    // Kubernetes parses quantities when it reads the workflow: `{{…}}` there
+    // is refused before Argo could substitute it (podSpecPatch is the way).
+    let resources = main.resources.iter();
+    let amounts = resources.flat_map(|r| r.limits.iter().chain(r.requests.iter()).flatten());
+    for (name, quantity) in amounts {
+        if !crate::check::values::is_quantity(&quantity.0) {
+            problems.push(format!(
+                "{place}: `{name}: {}` is not a Kubernetes quantity",
+                quantity.0
+            ));
+        }
+    }
+    if let Some(patch) = &template.pod_spec_patch
+        && serde_json::from_str::<Value>(patch).is_err()
+    {
+        problems.push(format!("{place}: podSpecPatch is not JSON"));
+    }
+    let declared: BTreeSet<&str> = volumes.iter().map(|v| v.name.as_str()).collect();
+    for container in template.init_containers.iter().chain([main]) {
+        let mut paths = BTreeSet::new();
+        for mount in container.volume_mounts.iter().flatten() {
+            if !declared.contains(mount.name.as_str()) {
+                problems.push(format!(
+                    "{place}: volume `{}` is mounted but not declared",
+                    mount.name
+                ));
+            }
+            if !paths.insert(&mount.mount_path) {
+                problems.push(format!("{place}: `{}` is mounted twice", mount.mount_path));
+            }
+        }
+    }
+    let names: BTreeSet<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
+    let value = serde_json::to_value(template).unwrap_or_default();
+    let mut strings = Vec::new();
+    collect_strings(&value, &mut strings);
+    for text in strings {
+        for reference in references(problems, &place, text) {
+            let resolves = reference
+                .strip_prefix("inputs.parameters.")
+                .is_some_and(|n| names.contains(n));
+            if !resolves {
+                problems.push(format!("{place}: `{{{{{reference}}}}}` does not resolve"));
+            }
+        }
+    }
+}
+
+/// The `{{…}}` references in `text`, trimmed as Argo trims them.
+fn references<'a>(problems: &mut Vec<String>, place: &str, text: &'a str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            problems.push(format!("{place}: `{{{{` without `}}}}` in {text:?}"));
+            break;
+        };
+        out.push(after[..close].trim());
+        rest = &after[close + 2..];
+    }
+    out
+}
+
+fn no_references(problems: &mut Vec<String>, place: &str, value: &Value) {
+    let mut strings = Vec::new();
+    collect_strings(value, &mut strings);
+    for text in strings {
+        if text.contains("{{") {
+            problems.push(format!("{place}: `{{{{` in {text:?}"));
+        }
+    }
+}
+
+fn collect_strings<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        Value::Object(map) => {
+            for (key, v) in map {
+                out.push(key);
+                collect_strings(v, out);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// The fields kfpl may write for each kind of object, and the kind of each
+/// field's value: `""` a scalar, `"{}"` a map of strings, `"[]"` a list of
+/// strings, `"[]kind"` a list of objects. All exist in Argo v3.3.
+fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        "workflow" => &[
+            ("apiVersion", ""),
+            ("kind", ""),
+            ("metadata", "meta"),
+            ("spec", "spec"),
+        ],
+        "meta" => &[("generateName", ""), ("annotations", "{}")],
+        "spec" => &[
+            ("entrypoint", ""),
+            ("arguments", "args"),
+            ("templates", "[]template"),
+            ("volumes", "[]volume"),
+        ],
+        "args" => &[("parameters", "[]param")],
+        "param" => &[("name", ""), ("value", ""), ("valueFrom", "valueFrom")],
+        "valueFrom" => &[("path", ""), ("default", "")],
+        "template" => &[
+            ("name", ""),
+            ("inputs", "args"),
+            ("outputs", "outputs"),
+            ("metadata", "templateMeta"),
+            ("dag", "dag"),
+            ("initContainers", "[]container"),
+            ("container", "container"),
+            ("retryStrategy", "retry"),
+            ("podSpecPatch", ""),
+            ("activeDeadlineSeconds", ""),
+        ],
+        "outputs" => &[("parameters", "[]param"), ("artifacts", "[]artifact")],
+        "artifact" => &[("name", ""), ("path", ""), ("optional", "")],
+        "templateMeta" => &[("annotations", "{}")],
+        "dag" => &[("tasks", "[]task")],
+        "task" => &[
+            ("name", ""),
+            ("template", ""),
+            ("dependencies", "[]"),
+            ("arguments", "args"),
+        ],
+        "retry" => &[("limit", "")],
+        "container" => &[
+            ("name", ""),
+            ("image", ""),
+            ("command", "[]"),
+            ("env", "[]env"),
+            ("resources", "resources"),
+            ("volumeMounts", "[]mount"),
+            ("workingDir", ""),
+        ],
+        "env" => &[("name", ""), ("value", "")],
+        "resources" => &[("limits", "{}"), ("requests", "{}")],
+        "mount" => &[("name", ""), ("mountPath", "")],
+        "volume" => &[
+            ("name", ""),
+            ("emptyDir", "emptyDir"),
+            ("persistentVolumeClaim", "claim"),
+        ],
+        "claim" => &[("claimName", "")],
+        _ => &[],
+    }
+}
+
+/// Reports every field of `value` (an object of `kind`) that kfpl does not
+/// mean to write, recursively.
+fn known_fields(problems: &mut Vec<String>, path: &str, kind: &str, value: &Value) {
+    let Value::Object(map) = value else {
+        problems.push(format!("{path}: expected an object"));
+        return;
+    };
+    let allowed = fields(kind);
+    for (key, child) in map {
+        let here = format!("{path}.{key}");
+        let Some((_, child_kind)) = allowed.iter().find(|(name, _)| name == key) else {
+            problems.push(format!(
+                "{here}: field unknown to Argo v3.3 (or not meant to be written)"
+            ));
+            continue;
+        };
+        match (*child_kind, child) {
+            ("", Value::String(_) | Value::Bool(_)) => {}
+            ("{}", Value::Object(m)) if m.values().all(Value::is_string) => {}
+            ("[]", Value::Array(items)) if items.iter().all(Value::is_string) => {}
+            (list, Value::Array(items)) if list.starts_with("[]") && list.len() > 2 => {
+                for (i, item) in items.iter().enumerate() {
+                    known_fields(problems, &format!("{here}[{i}]"), &list[2..], item);
+                }
+            }
+            (object, Value::Object(_)) if !object.is_empty() && !object.starts_with(['[', '{']) => {
+                known_fields(problems, &here, object, child);
+            }
+            _ => problems.push(format!("{here}: unexpected value {child}")),
+        }
+    }
+}
+
+fn is_dns_label(name: &str) -> bool {
+    crate::check::values::is_dns_label(name)
+}

@@ -1,0 +1,186 @@
+//! Lowering: the checked IR → one Argo `Workflow` that runs on any cluster
+//! with Argo and that a Kubeflow Pipelines v1 server accepts as a package.
+//!
+//! [`compile`] is the whole path from source text: check, bind the params
+//! (every param needs a value: its default or `-p`), refuse what cannot be
+//! lowered (E05xx, [`checks`]), build the model ([`argo`]), write YAML
+//! ([`yaml`]). The pieces:
+//! - [`argo_types`]: the typed Argo model (serde + `k8s-openapi`);
+//! - `argo`: IR → model; `script`: each container's `command`/`env` and
+//!   shell wrappers (metrics, git clone); `text`: carrying user text
+//!   verbatim past Argo's `{{…}}` and Kubernetes' `$(…)`; `names`: names,
+//!   paths and volumes;
+//! - [`lint`]: the guarantees `argo lint` would check, on the model;
+//! - [`package`]: the KFP pipeline package (`.tar.gz` holding `pipeline.yaml`).
+//!
+//! Nothing here does I/O; docs/compile.md describes the output.
+
+mod argo;
+pub mod argo_types;
+mod checks;
+pub mod lint;
+mod names;
+mod script;
+mod text;
+pub mod yaml;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+pub use argo::{DESCRIPTION_ANNOTATION, PIPELINE_SPEC_ANNOTATION};
+pub use argo_types::Workflow;
+pub use lint::lint;
+
+use crate::check::ir::Pipeline;
+use crate::check::params::{Missing, bind};
+use crate::diagnostics::{self, Code, Diagnostic};
+use crate::source::{SourceFile, Span};
+
+/// The image of the init container that clones `sync_source` (needs `sh` and `git`).
+pub const DEFAULT_GIT_IMAGE: &str = "alpine/git:v2.45.2";
+
+/// How to compile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileOptions {
+    /// `-p NAME=VALUE` overrides, in order.
+    pub params: Vec<(String, String)>,
+    /// The image that clones `sync_source` repositories.
+    pub git_image: String,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions {
+            params: Vec::new(),
+            git_image: DEFAULT_GIT_IMAGE.to_string(),
+        }
+    }
+}
+
+/// A compiled program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compiled {
+    /// The workflow.
+    pub workflow: Workflow,
+    /// The workflow as YAML (what `kfpl compile` prints).
+    pub yaml: String,
+    /// Warnings from checking (compiling adds none).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Checks `file` and lowers it to an Argo workflow. On failure, every
+/// diagnostic (errors and warnings, sorted) comes back.
+///
+/// ```
+/// use kfpl::{CompileOptions, SourceFile, compile};
+///
+/// let file = SourceFile::new("hello.kfp", r#"
+/// pipeline hello {
+///   param who: string = "world"
+///   step greet {
+///     image = "alpine:3.20"
+///     command = "echo hello $<who>"
+///   }
+/// }
+/// "#);
+/// let compiled = compile(&file, &CompileOptions::default()).expect("compiles");
+/// assert_eq!(compiled.workflow.spec.templates.len(), 2); // the DAG and `greet`
+/// assert!(compiled.yaml.contains("generateName: hello-"));
+/// // The value reaches the script as a variable, never as script text.
+/// assert!(compiled.yaml.contains("echo hello ${KFP_who}"));
+/// assert!(kfpl::lower::lint(&compiled.workflow).is_empty());
+///
+/// // A number param refuses a word.
+/// let file = SourceFile::new("n.kfp", r#"
+/// pipeline n {
+///   param lr: number = 0.1
+///   step s { image = "alpine" command = "echo $<lr>" }
+/// }
+/// "#);
+/// let options = CompileOptions { params: vec![("lr".into(), "abc".into())], ..Default::default() };
+/// let errors = compile(&file, &options).expect_err("abc is not a number");
+/// assert_eq!(errors[0].code.as_str(), "E0303");
+/// ```
+pub fn compile(file: &SourceFile, options: &CompileOptions) -> Result<Compiled, Vec<Diagnostic>> {
+    let checked = crate::check(file);
+    let mut diagnostics = checked.diagnostics;
+    let Some(pipeline) = checked.pipeline else {
+        return Err(diagnostics);
+    };
+    let lowered = bind(&pipeline, &options.params, Missing::Error)
+        .and_then(|values| lower(&pipeline, &values, &options.git_image));
+    let workflow = match lowered {
+        Ok(workflow) => workflow,
+        Err(errors) => {
+            diagnostics.extend(errors);
+            diagnostics::sort(&mut diagnostics);
+            return Err(diagnostics);
+        }
+    };
+    match yaml::to_yaml(&workflow) {
+        Ok(yaml) => Ok(Compiled {
+            workflow,
+            yaml,
+            warnings: diagnostics,
+        }),
+        Err(error) => {
+            diagnostics.push(Diagnostic::new(
+                Code::E0901,
+                format!("internal error: the workflow does not serialise as YAML: {error}"),
+            ));
+            Err(diagnostics)
+        }
+    }
+}
+
+/// Lowers a checked pipeline with bound param values (see
+/// [`crate::params::bind`]; a param missing from `values` is left for the
+/// submitter to give). Errors are E05xx.
+pub fn lower(
+    pipeline: &Pipeline,
+    values: &BTreeMap<String, String>,
+    git_image: &str,
+) -> Result<Workflow, Vec<Diagnostic>> {
+    let mut errors = checks::check(pipeline, values);
+    if git_image.contains("{{") || git_image.trim().is_empty() {
+        errors.push(
+            Diagnostic::new(
+                Code::E0501,
+                format!("`--git-image {git_image}` is not an image Argo can run"),
+            )
+            .primary(Span::DETACHED, "")
+            .help(format!(
+                "give an image reference such as `{DEFAULT_GIT_IMAGE}`"
+            )),
+        );
+    }
+    if errors.is_empty() {
+        Ok(argo::workflow(pipeline, values, git_image))
+    } else {
+        diagnostics::sort(&mut errors);
+        Err(errors)
+    }
+}
+
+/// A KFP pipeline package: a gzip tar holding `pipeline.yaml`, as the KFP
+/// compiler writes (the same bytes for the same YAML: no timestamps).
+pub fn package(yaml: &str) -> std::io::Result<Vec<u8>> {
+    let gzip = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), flate2::Compression::default());
+    let mut archive = tar::Builder::new(gzip);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(yaml.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_entry_type(tar::EntryType::Regular);
+    archive.append_data(&mut header, "pipeline.yaml", yaml.as_bytes())?;
+    let mut gzip = archive.into_inner()?;
+    gzip.flush()?;
+    gzip.finish()
+}

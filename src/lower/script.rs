@@ -1,0 +1,254 @@
+//! A step's container program: `command` and `env`, and the shell wrapper
+//! when one is needed.
+//!
+//! In the plain case the container runs the step's command as written: a
+//! string command as `sh -c SCRIPT` (the script from
+//! [`Template::shell_script`], which reads every value from a `KFP_…`
+//! variable), a list command as its argv with references as Argo inputs.
+//!
+//! A wrapper, `sh -c WRAPPER kfpl ARGV…`, is used when the step declares
+//! metrics or when some text cannot be written for Argo as is (it holds
+//! `{{`, see [`super::text`]). The wrapper exports such variables and builds
+//! such arguments from shell words, then runs the argv: with `exec`, or,
+//! for metrics, with stdout copied to the log through `tee`, its exit
+//! status kept, and the metrics parsed from the whole stdout by `awk` into
+//! KFP's `/mlpipeline-metrics.json`. It needs only POSIX `sh`, `tee` and
+//! `awk` (dash and busybox are tested).
+
+use std::collections::BTreeSet;
+
+use super::names::{CODE_DIR, METRICS_FILE};
+use super::text::{Piece, Ref, argo_text, flatten, k8s_escape, lit, refs, sh_quote, sh_word};
+use crate::check::ir::{Command, MetricFormat, Part, Step, SyncSource, Template};
+
+/// What a container runs, ready for the model.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Program {
+    /// `command` (Kubernetes-escaped).
+    pub(crate) command: Vec<String>,
+    /// `env`: names and Argo values, in order.
+    pub(crate) env: Vec<(String, String)>,
+    /// Every value the program reads: the template's inputs.
+    pub(crate) refs: BTreeSet<Ref>,
+}
+
+/// The main container's program for a step.
+pub(crate) fn main_program(step: &Step) -> Program {
+    let (argv, script_vars) = match &step.command {
+        Command::Shell(template) => shell_argv(template),
+        Command::Exec(args) => (args.iter().map(flatten).collect(), Vec::new()),
+    };
+    let mut vars: Vars = step
+        .env
+        .iter()
+        .map(|e| (e.name.clone(), flatten(&e.value)))
+        .collect();
+    vars.extend(script_vars);
+
+    let mut program = Program::default();
+    for pieces in argv.iter().chain(vars.iter().map(|(_, p)| p)) {
+        program.refs.extend(refs(pieces).cloned());
+    }
+    let mut exports = String::new();
+    let mut needed = export_vars(&vars, &mut program.env, &mut exports);
+    let argv_text: Option<Vec<String>> = argv.iter().map(|a| argo_text(a, true)).collect();
+    if step.metrics.is_empty()
+        && exports.is_empty()
+        && let Some(args) = &argv_text
+    {
+        program.command = args.clone();
+        return program;
+    }
+    let mut wrapper = String::from(if step.metrics.is_empty() {
+        "# kfpl: sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"
+    } else {
+        "# kfpl: runs the step's command (\"$@\") with its stdout copied to the log and\n\
+         # kept; then writes its metrics for KFP and exits with the command's status\n"
+    });
+    wrapper.push_str(&exports);
+    let mut positional = Vec::new();
+    match argv_text {
+        Some(args) => positional = args,
+        None => {
+            let words: Vec<String> = argv.iter().map(|a| sh_word(a)).collect();
+            wrapper.push_str(&format!("set -- {}\n", words.join(" ")));
+            needed.extend(argv.iter().flat_map(|a| refs(a).cloned()));
+        }
+    }
+    if step.metrics.is_empty() {
+        wrapper.push_str("exec \"$@\"\n");
+    } else {
+        wrapper.push_str(&metrics_block(step));
+    }
+    program.command = vec![
+        "sh".into(),
+        "-c".into(),
+        k8s_escape(&wrapper),
+        "kfpl".into(),
+    ];
+    program.command.extend(positional);
+    add_ref_vars(&mut program.env, needed);
+    program
+}
+
+/// Environment variables: names and values.
+type Vars = Vec<(String, Vec<Piece>)>;
+
+/// `sh -c SCRIPT` and the `KFP_…` variables the script reads.
+fn shell_argv(template: &Template) -> (Vec<Vec<Piece>>, Vars) {
+    let script = template.shell_script();
+    let vars = script
+        .variables
+        .iter()
+        .map(|(name, part)| (name.clone(), part_pieces(part)))
+        .collect();
+    (vec![lit("sh"), lit("-c"), lit(&script.script)], vars)
+}
+
+fn part_pieces(part: &Part) -> Vec<Piece> {
+    match part {
+        Part::Let { value, .. } => flatten(value),
+        Part::Text(text) => lit(text),
+        Part::Param { .. } | Part::Output { .. } => Ref::from_part(part)
+            .map(|r| vec![Piece::Ref(r)])
+            .unwrap_or_default(),
+    }
+}
+
+/// Puts each variable Argo can carry into `env` and writes an `export` line
+/// for each other one; returns the references those lines read.
+fn export_vars(
+    vars: &Vars,
+    env: &mut Vec<(String, String)>,
+    exports: &mut String,
+) -> BTreeSet<Ref> {
+    let mut needed = BTreeSet::new();
+    for (name, pieces) in vars {
+        match argo_text(pieces, true) {
+            Some(value) => env.push((name.clone(), value)),
+            None => {
+                exports.push_str(&format!("export {name}={}\n", sh_word(pieces)));
+                needed.extend(refs(pieces).cloned());
+            }
+        }
+    }
+    needed
+}
+
+/// Adds `KFP_…={{inputs.parameters.…}}` for references shell words read.
+fn add_ref_vars(env: &mut Vec<(String, String)>, needed: BTreeSet<Ref>) {
+    for r in needed {
+        let name = r.env_name();
+        if !env.iter().any(|(n, _)| *n == name) {
+            env.push((name, r.argo()));
+        }
+    }
+}
+
+/// The program of the init container that clones `sync_source` into
+/// `code/<repo-name>` at `GIT_SYNC_REV` (when the step sets it).
+pub(crate) fn git_program(step: &Step, source: &SyncSource) -> Program {
+    let mut program = Program::default();
+    let mut exports = String::new();
+    if let Some(revision) = step.git_revision() {
+        let vars = vec![("GIT_SYNC_REV".to_string(), flatten(revision))];
+        program.refs.extend(refs(&vars[0].1).cloned());
+        let needed = export_vars(&vars, &mut program.env, &mut exports);
+        add_ref_vars(&mut program.env, needed);
+    }
+    let dir = sh_quote(&format!("{CODE_DIR}/{}", source.repo_name));
+    let script = format!(
+        "# kfpl: clone sync_source, then check out $GIT_SYNC_REV when it is set\n\
+         set -e\n\
+         {exports}\
+         git clone -- {url} {dir}\n\
+         if [ -n \"${{GIT_SYNC_REV:-}}\" ]; then\n\
+         \x20 cd {dir}\n\
+         \x20 git -c advice.detachedHead=false checkout \"$GIT_SYNC_REV\" || {{ git fetch origin \"$GIT_SYNC_REV\" && git -c advice.detachedHead=false checkout FETCH_HEAD; }}\n\
+         fi\n",
+        url = sh_quote(&source.url),
+    );
+    program.command = vec!["sh".into(), "-c".into(), k8s_escape(&script)];
+    program
+}
+
+/// Runs `"$@"` with stdout copied to the log and to a file, keeps its exit
+/// status, and writes the declared metrics found in the file.
+fn metrics_block(step: &Step) -> String {
+    let log = "\"${TMPDIR:-/tmp}/kfpl-stdout\"";
+    let mut out = format!(
+        "exec 4>&1\n\
+         KFP_STATUS=`{{ {{ \"$@\" 3>&- 4>&-; echo $? >&3; }} | tee {log} >&4 3>&-; }} 3>&1`\n\
+         exec 4>&-\n"
+    );
+    for (i, metric) in step.metrics.iter().enumerate() {
+        out.push_str(&format!(
+            "KFP_METRIC_{}={} \\\n",
+            i + 1,
+            sh_quote(&metric.name)
+        ));
+    }
+    let mut table = format!("  n = {}\n", step.metrics.len());
+    for (i, metric) in step.metrics.iter().enumerate() {
+        let format = match metric.format {
+            MetricFormat::Percentage => "PERCENTAGE",
+            MetricFormat::Raw => "RAW",
+        };
+        // kfp_name matches KFP's pattern, so it needs no escaping in awk or JSON.
+        table.push_str(&format!(
+            "  kfp[{n}] = \"{}\"; format[{n}] = \"{format}\"\n",
+            metric.kfp_name,
+            n = i + 1
+        ));
+    }
+    let program = AWK_METRICS
+        .replace("@TABLE@", &table)
+        .replace("@FILE@", METRICS_FILE);
+    out.push_str(&format!("LC_ALL=C awk '{program}' {log}\n"));
+    out.push_str(&format!("rm -f {log}\nexit \"${{KFP_STATUS:-1}}\"\n"));
+    out
+}
+
+/// Finds the last `NAME=VALUE` / `NAME: VALUE` line of each metric (as
+/// `kfpl run` does: spaces around the line and the separator allowed, the
+/// name exact) and writes KFP's metrics JSON. Not a number: a warning on
+/// stderr, skipped. Never printed: a note on stderr, left out (not 0).
+const AWK_METRICS: &str = r#"function trim(s) {
+  sub(/^[ \t\r\f\v]+/, "", s)
+  sub(/[ \t\r\f\v]+$/, "", s)
+  return s
+}
+BEGIN {
+@TABLE@  for (i = 1; i <= n; i++) name[i] = ENVIRON["KFP_METRIC_" i]
+}
+{
+  line = trim($0)
+  for (i = 1; i <= n; i++) {
+    l = length(name[i])
+    if (substr(line, 1, l) != name[i]) continue
+    rest = substr(line, l + 1)
+    sub(/^[ \t\r\f\v]+/, "", rest)
+    sep = substr(rest, 1, 1)
+    if (sep != "=" && sep != ":") continue
+    v = trim(substr(rest, 2))
+    s = ""
+    if (v ~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/) {
+      x = v + 0
+      s = sprintf("%.15g", x)
+      if (s + 0 != x) s = sprintf("%.17g", x)
+      if (s ~ /[a-df-zA-DF-Z]/) s = ""
+    }
+    if (s == "") print "kfpl: metric " name[i] ": `" v "` is not a number, ignored" > "/dev/stderr"
+    else { value[i] = s; seen[i] = 1 }
+    break
+  }
+}
+END {
+  out = ""
+  for (i = 1; i <= n; i++) {
+    if (!(i in seen)) { print "kfpl: metric " name[i] " was not printed" > "/dev/stderr"; continue }
+    if (out != "") out = out ","
+    out = out "{\"name\":\"" kfp[i] "\",\"numberValue\":" value[i] ",\"format\":\"" format[i] "\"}"
+  }
+  print "{\"metrics\":[" out "]}" > "@FILE@"
+}"#;

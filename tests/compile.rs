@@ -1,0 +1,607 @@
+//! `kfpl compile`: golden files, Argo's JSON schema, lint, round trips, and
+//! the binary end to end.
+//!
+//! Fixtures are `tests/compile/*.kfp` (expected output beside each) and every
+//! `examples/*.kfp` (expected output in `tests/compile/examples/`). Header
+//! lines pass arguments and state intent:
+//! `# args: -p NAME=VALUE --git-image IMG` and, for programs that must not
+//! compile, `# expect: E0501, E0502` (then `.stderr` holds the rendering).
+//! A compiled fixture's `.yaml` must match byte for byte, validate against
+//! `../shared/schemas/argo-workflows.schema.json`, pass `lint`, read back into
+//! the same `Workflow`, compile to the same bytes twice, and leave nothing
+//! for a YAML 1.1 reader to mistake for a non-string.
+//! `KFPL_BLESS=1 cargo test --test compile` rewrites the expected files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use kfpl::diagnostics::render::{self, Format, Style};
+use kfpl::lower::{Workflow, lint, yaml};
+use kfpl::{CompileOptions, SourceFile, compile};
+
+fn blessing() -> bool {
+    std::env::var_os("KFPL_BLESS").is_some_and(|v| !v.is_empty())
+}
+
+/// Compares `actual` with the file, or writes the file when blessing.
+fn expect_file(path: &Path, actual: &str) {
+    if blessing() {
+        std::fs::write(path, actual).expect("write expected file");
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run `KFPL_BLESS=1 cargo test --test compile`",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{} differs from the output (KFPL_BLESS=1 to accept):\n{}",
+        path.display(),
+        diff(&expected, actual)
+    );
+}
+
+/// The first differing lines, for a readable failure.
+fn diff(expected: &str, actual: &str) -> String {
+    let mut out = String::new();
+    for (i, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {
+        if e != a {
+            out.push_str(&format!("line {}:\n- {e}\n+ {a}\n", i + 1));
+            if out.len() > 2000 {
+                break;
+            }
+        }
+    }
+    let (e, a) = (expected.lines().count(), actual.lines().count());
+    if e != a {
+        out.push_str(&format!("{e} lines expected, {a} produced\n"));
+    }
+    out
+}
+
+/// The Argo Workflow validator built as shared/schemas/README.md says.
+fn schema() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/schemas/argo-workflows.schema.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "the Argo schema must be at {} (a clone with shared/ beside it): {e}",
+                path.display()
+            )
+        });
+        let mut schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
+        let root = schema.as_object_mut().expect("schema is an object");
+        root.remove("oneOf");
+        root.insert(
+            "$ref".into(),
+            "#/definitions/io.argoproj.workflow.v1alpha1.Workflow".into(),
+        );
+        jsonschema::validator_for(&schema).expect("the schema compiles")
+    })
+}
+
+fn assert_valid(name: &str, yaml: &str) {
+    let instance: serde_json::Value = serde_yaml::from_str(yaml).expect("YAML reads as JSON");
+    let errors: Vec<String> = schema()
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{name} fails the Argo schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// A fixture's header: `# args:` and `# expect:` lines.
+struct Header {
+    options: CompileOptions,
+    expect: Vec<String>,
+}
+
+fn header(source: &str) -> Header {
+    let mut options = CompileOptions::default();
+    let mut expect = Vec::new();
+    for line in source.lines().take_while(|l| l.starts_with('#')) {
+        if let Some(args) = line.strip_prefix("# args:") {
+            let words: Vec<&str> = args.split_whitespace().collect();
+            let mut i = 0;
+            while i < words.len() {
+                match words[i] {
+                    "-p" => {
+                        let pair = kfpl::params::parse_override(words[i + 1]).expect("NAME=VALUE");
+                        options.params.push(pair);
+                    }
+                    "--git-image" => options.git_image = words[i + 1].to_string(),
+                    other => panic!("unknown fixture argument {other}"),
+                }
+                i += 2;
+            }
+        }
+        if let Some(codes) = line.strip_prefix("# expect:") {
+            expect = codes.split(',').map(|c| c.trim().to_string()).collect();
+        }
+    }
+    Header { options, expect }
+}
+
+/// Every fixture: (source path, expected-output path without extension).
+fn fixtures() -> Vec<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    for (dir, expected_dir) in [
+        ("tests/compile", "tests/compile"),
+        ("examples", "tests/compile/examples"),
+    ] {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "kfp") {
+                let stem = path.file_stem().expect("stem").to_owned();
+                out.push((path, Path::new(expected_dir).join(stem)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn golden_files() {
+    let fixtures = fixtures();
+    assert!(fixtures.len() >= 6, "{fixtures:?}");
+    let mut compiled_count = 0;
+    for (path, expected) in &fixtures {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let header = header(&text);
+        let file = SourceFile::new(name.clone(), text);
+        match compile(&file, &header.options) {
+            Ok(compiled) => {
+                assert!(
+                    header.expect.is_empty(),
+                    "{name} compiled; expected {:?}",
+                    header.expect
+                );
+                check_compiled(&name, &file, &header.options, &compiled);
+                expect_file(&expected.with_extension("yaml"), &compiled.yaml);
+                compiled_count += 1;
+            }
+            Err(diagnostics) => {
+                let codes: Vec<&str> = diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| d.code.as_str())
+                    .collect();
+                assert_eq!(codes, header.expect, "{name}");
+                let style = Style {
+                    color: false,
+                    width: 100,
+                };
+                let rendered = render::render_all(&diagnostics, &file, Format::Human, style);
+                expect_file(&expected.with_extension("stderr"), &rendered);
+            }
+        }
+    }
+    assert!(compiled_count >= 4);
+}
+
+/// Everything a compiled fixture must satisfy besides its golden file.
+fn check_compiled(
+    name: &str,
+    file: &SourceFile,
+    options: &CompileOptions,
+    compiled: &kfpl::Compiled,
+) {
+    assert_eq!(lint(&compiled.workflow), Vec::<String>::new(), "{name}");
+    assert_valid(name, &compiled.yaml);
+    let back: Workflow = serde_yaml::from_str(&compiled.yaml).expect("reads back into Workflow");
+    assert_eq!(
+        back, compiled.workflow,
+        "{name}: the YAML reads back differently"
+    );
+    let again = compile(file, options).expect("compiles twice");
+    assert_eq!(again.yaml, compiled.yaml, "{name}: not deterministic");
+    assert_eq!(
+        yaml::quote_yaml11(&compiled.yaml),
+        compiled.yaml,
+        "{name}: a plain scalar a YAML 1.1 reader would not take as a string"
+    );
+}
+
+#[test]
+fn expected_files_read_back_into_workflows() {
+    let dirs = ["tests/compile", "tests/compile/examples"];
+    let mut count = 0;
+    for dir in dirs {
+        for entry in std::fs::read_dir(dir).expect("dir").flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).expect("yaml");
+                let workflow: Workflow = serde_yaml::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert_eq!(lint(&workflow), Vec::<String>::new(), "{}", path.display());
+                assert_valid(&path.display().to_string(), &text);
+                count += 1;
+            }
+        }
+    }
+    assert!(count >= 4);
+}
+
+#[test]
+fn yaml11_words_stay_strings_in_the_golden() {
+    let text = std::fs::read_to_string("tests/compile/every_construct.yaml").expect("golden");
+    for needle in [
+        "value: 'on'",
+        "value: 'yes'",
+        "value: 'no'",
+        "optional: true",
+    ] {
+        assert!(
+            text.contains(needle),
+            "`{needle}` not in every_construct.yaml"
+        );
+    }
+    assert!(
+        text.contains(r#""default":"yes""#),
+        "the KFP annotation keeps the default"
+    );
+}
+
+#[test]
+fn mnist_is_the_tutorials_workflow() {
+    let file = kfpl::read_source(Path::new("examples/mnist.kfp"), "examples/mnist.kfp")
+        .expect("examples/mnist.kfp");
+    let compiled = compile(&file, &CompileOptions::default()).expect("mnist compiles");
+    let spec = &compiled.workflow.spec;
+    let dag = spec.templates[0]
+        .dag
+        .as_ref()
+        .expect("the entrypoint is a DAG");
+    assert_eq!(spec.entrypoint, spec.templates[0].name);
+    let chain: Vec<(&str, Vec<&str>)> = dag
+        .tasks
+        .iter()
+        .map(|t| {
+            (
+                t.name.as_str(),
+                t.dependencies.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            ("prepare-data", vec![]),
+            ("train", vec!["prepare-data"]),
+            ("export-model", vec!["train"])
+        ]
+    );
+    for template in &spec.templates[1..] {
+        let container = template.container.as_ref().expect("container");
+        let mounts = container.volume_mounts.as_ref().expect("mounts");
+        assert!(
+            mounts
+                .iter()
+                .any(|m| m.name == "user-susan" && m.mount_path == "/training"),
+            "{}",
+            template.name
+        );
+    }
+    let claim = spec
+        .volumes
+        .iter()
+        .find(|v| v.name == "user-susan")
+        .expect("volume");
+    assert_eq!(
+        claim
+            .persistent_volume_claim
+            .as_ref()
+            .map(|c| c.claim_name.as_str()),
+        Some("user-susan")
+    );
+    let train = spec
+        .templates
+        .iter()
+        .find(|t| t.name == "train")
+        .expect("train");
+    let limits = train
+        .container
+        .as_ref()
+        .and_then(|c| c.resources.as_ref())
+        .and_then(|r| r.limits.as_ref())
+        .expect("limits");
+    assert_eq!(limits["nvidia.com/gpu"].0, "1");
+    assert!(compiled.yaml.contains("nvidia.com/gpu: '1'"));
+    let git = &train.init_containers[0];
+    let revision = git
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.name == "GIT_SYNC_REV")
+        .expect("rev");
+    assert_eq!(
+        revision.value.as_deref(),
+        Some("{{inputs.parameters.commit}}")
+    );
+    assert!(
+        git.command
+            .iter()
+            .flatten()
+            .any(|c| c.contains("git clone"))
+    );
+    let artifacts = &train.outputs.as_ref().expect("outputs").artifacts;
+    assert_eq!(artifacts[0].name, "mlpipeline-metrics");
+    let arguments: Vec<(&str, &str)> = spec
+        .arguments
+        .iter()
+        .flat_map(|a| &a.parameters)
+        .map(|p| (p.name.as_str(), p.value.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        arguments,
+        [
+            ("learning_rate", "0.01"),
+            ("dropout", "0.9"),
+            ("model_version", "1"),
+            ("commit", "f097575656f927d86d99dd64931042e1a9003cb2")
+        ]
+    );
+    let annotations = compiled
+        .workflow
+        .metadata
+        .annotations
+        .as_ref()
+        .expect("annotations");
+    let kfp: serde_json::Value =
+        serde_json::from_str(&annotations["pipelines.kubeflow.org/pipeline_spec"]).expect("JSON");
+    assert_eq!(kfp["name"], "pipeline to run jobs");
+    assert_eq!(kfp["inputs"][0]["type"], "Float");
+    assert_eq!(
+        kfp["inputs"][3]["default"],
+        "f097575656f927d86d99dd64931042e1a9003cb2"
+    );
+}
+
+// The binary, end to end.
+
+fn kfpl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kfpl"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("kfpl runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kfpl-compile-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn binary_prints_yaml_to_stdout_and_writes_yaml_files() {
+    let output = kfpl(&["compile", "examples/mnist.kfp"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stderr.is_empty());
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    let workflow: Workflow = serde_yaml::from_str(&stdout).expect("stdout is a workflow");
+    assert_eq!(workflow.metadata.generate_name.as_deref(), Some("mnist-"));
+    let expected = std::fs::read_to_string("tests/compile/examples/mnist.yaml").expect("golden");
+    assert_eq!(stdout, expected);
+
+    let dir = temp_dir("yaml");
+    let out = dir.join("mnist.yaml");
+    let output = kfpl(&[
+        "compile",
+        "examples/mnist.kfp",
+        "-o",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&out).ok().as_deref(),
+        Some(expected.as_str())
+    );
+}
+
+#[test]
+fn binary_writes_a_kfp_package() {
+    let dir = temp_dir("package");
+    for name in ["mnist.tar.gz", "mnist.tgz"] {
+        let out = dir.join(name);
+        let output = kfpl(&[
+            "compile",
+            "examples/mnist.kfp",
+            "-p",
+            "learning_rate=0.05",
+            "-o",
+            &out.display().to_string(),
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let file = std::fs::File::open(&out).expect("package written");
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        let mut entries = Vec::new();
+        for entry in archive.entries().expect("a tar") {
+            let mut entry = entry.expect("entry");
+            let path = entry.path().expect("path").display().to_string();
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text).expect("UTF-8");
+            entries.push((path, text));
+        }
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].0, "pipeline.yaml");
+        let workflow: Workflow = serde_yaml::from_str(&entries[0].1).expect("a workflow");
+        let lr = workflow
+            .spec
+            .arguments
+            .as_ref()
+            .expect("arguments")
+            .parameters[0]
+            .clone();
+        assert_eq!(
+            (lr.name.as_str(), lr.value.as_deref()),
+            ("learning_rate", Some("0.05"))
+        );
+        assert_valid(name, &entries[0].1);
+    }
+    let first = std::fs::read(dir.join("mnist.tar.gz")).expect("read");
+    let second = std::fs::read(dir.join("mnist.tgz")).expect("read");
+    assert_eq!(first, second, "packages are byte-for-byte deterministic");
+}
+
+#[test]
+fn binary_param_errors_exit_1_with_their_codes() {
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&["-p", "learning_rate=abc"], "kfpl::E0303", "is a number"),
+        (
+            &["-p", "learnig_rate=0.5"],
+            "kfpl::E0209",
+            "did you mean `learning_rate`?",
+        ),
+        (&["-p", "learning_rate"], "kfpl::E0004", "NAME=VALUE"),
+        (
+            &["-p", "model_version={{x}}"],
+            "kfpl::E0501",
+            "Argo would read as a reference",
+        ),
+        (&["--git-image", ""], "kfpl::E0501", "--git-image"),
+    ];
+    for (args, code, text) in cases {
+        let mut all = vec!["compile", "examples/mnist.kfp"];
+        all.extend_from_slice(args);
+        let output = kfpl(&all);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}: nothing on stdout");
+        assert!(stderr.contains(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(text), "{args:?}: {stderr}");
+    }
+    let output = kfpl(&["compile", "tests/compile/E0210_param_without_value.kfp"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr.contains("kfpl::E0210") && stderr.contains("`dataset`"),
+        "{stderr}"
+    );
+    let output = kfpl(&[
+        "compile",
+        "tests/compile/E0210_param_without_value.kfp",
+        "-p",
+        "dataset=s3://x",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn binary_reports_unwritable_output_and_usage_errors() {
+    let output = kfpl(&[
+        "compile",
+        "examples/mnist.kfp",
+        "-o",
+        "/nonexistent-dir/x.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("kfpl::E0503"));
+    let output = kfpl(&["compile"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a missing FILE is a usage error"
+    );
+    let output = kfpl(&["compile", "no/such/file.kfp"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("kfpl::E0001"));
+}
+
+#[test]
+fn binary_shows_warnings_and_still_compiles() {
+    let dir = temp_dir("warn");
+    let path = dir.join("warn.kfp");
+    std::fs::write(
+        &path,
+        "pipeline w {\n  param unused: string = \"x\"\n  step s {\n    image = \"alpine\"\n    command = \"true\"\n  }\n}\n",
+    )
+    .expect("write");
+    let output = kfpl(&["compile", &path.display().to_string()]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("kfpl::W0201"));
+    assert!(
+        String::from_utf8_lossy(&output.stdout).starts_with("apiVersion: argoproj.io/v1alpha1\n")
+    );
+}
+
+/// `text` as a kfp string literal's body.
+fn kfp_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+        .replace('\t', "\\t")
+        .replace("$<", "$$<")
+}
+
+mod any_text {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Whatever text a program holds where text may go, the workflow
+        /// passes lint and the schema, reads back, and quotes YAML 1.1 words.
+        #[test]
+        fn any_text_compiles_to_a_valid_workflow(
+            text in "([a-z {}$()'\"\\\\\n:#-]|yes|on|~|null|1_0|2001-01-01){0,12}",
+            word in "(yes|No|ON|off|y|n|~|null|true|1:20|0x1f|-\\.5|[a-z]{1,3})",
+        ) {
+            let source = format!(
+                r#"pipeline t {{
+  description = "{text}"
+  param p: string = "{word}"
+  let l = "{text}$<p>"
+  step a {{
+    description = "{text}"
+    image = "alpine:3.20"
+    env = {{ E = "{text}", W = "{word}", L = l }}
+    metric "{text}x"
+    output o
+    command = "echo {text} $<p> $<l>"
+  }}
+  step b {{
+    image = "alpine:3.20"
+    env = {{ W = "{word}" }}
+    command = ["{text}", "{word}", "$<a.o>{text}$<l>"]
+  }}
+}}"#,
+                text = kfp_escape(&text),
+                word = kfp_escape(&word),
+            );
+            let file = SourceFile::new("t.kfp", source);
+            match compile(&file, &CompileOptions::default()) {
+                Ok(compiled) => check_compiled("t.kfp", &file, &CompileOptions::default(), &compiled),
+                Err(errors) => {
+                    let codes: Vec<&str> = errors.iter().filter(|d| d.is_error()).map(|d| d.code.as_str()).collect();
+                    prop_assert!(codes.iter().all(|c| *c == "E0315"), "{:#?}", errors);
+                }
+            }
+        }
+    }
+}
