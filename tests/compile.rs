@@ -5,7 +5,8 @@
 //! `examples/*.kfp` (expected output in `tests/compile/examples/`). Header
 //! lines pass arguments and state intent:
 //! `# args: -p NAME=VALUE --git-image IMG` and, for programs that must not
-//! compile, `# expect: E0501, E0502` (then `.stderr` holds the rendering).
+//! compile, `# expect: E0501, E0502` (then `.stderr` holds the diagnostics
+//! in the short format).
 //! A compiled fixture's `.yaml` must match byte for byte, validate against
 //! `../shared/schemas/argo-workflows.schema.json`, pass `lint`, read back into
 //! the same `Workflow`, compile to the same bytes twice, and leave nothing
@@ -178,11 +179,10 @@ fn golden_files() {
                     .map(|d| d.code.as_str())
                     .collect();
                 assert_eq!(codes, header.expect, "{name}");
-                let style = Style {
-                    color: false,
-                    width: 100,
-                };
-                let rendered = render::render_all(&diagnostics, &file, Format::Human, style);
+                // The short form (position, code, message, help): the layout of
+                // snippets is the renderer's business, tested in tests/ui.
+                let rendered =
+                    render::render_all(&diagnostics, &file, Format::Short, Style::default());
                 expect_file(&expected.with_extension("stderr"), &rendered);
             }
         }
