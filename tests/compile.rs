@@ -5,7 +5,8 @@
 //! `examples/*.kfp` (expected output in `tests/compile/examples/`). Header
 //! lines pass arguments and state intent:
 //! `# args: -p NAME=VALUE --git-image IMG` and, for programs that must not
-//! compile, `# expect: E0501, E0502` (then `.stderr` holds the rendering).
+//! compile, `# expect: E0501, E0502` (then `.stderr` holds the diagnostics
+//! in the short format).
 //! A compiled fixture's `.yaml` must match byte for byte, validate against
 //! `../shared/schemas/argo-workflows.schema.json`, pass `lint`, read back into
 //! the same `Workflow`, compile to the same bytes twice, and leave nothing
@@ -178,11 +179,10 @@ fn golden_files() {
                     .map(|d| d.code.as_str())
                     .collect();
                 assert_eq!(codes, header.expect, "{name}");
-                let style = Style {
-                    color: false,
-                    width: 100,
-                };
-                let rendered = render::render_all(&diagnostics, &file, Format::Human, style);
+                // The short form (position, code, message, help): the layout of
+                // snippets is the renderer's business, tested in tests/ui.
+                let rendered =
+                    render::render_all(&diagnostics, &file, Format::Short, Style::default());
                 expect_file(&expected.with_extension("stderr"), &rendered);
             }
         }
@@ -604,4 +604,51 @@ mod any_text {
             }
         }
     }
+}
+
+/// A layered DAG of `steps` steps, ten a layer, each reading outputs of the
+/// layer before (the shape of benches/gen_kfp.py).
+fn layered_program(steps: usize) -> String {
+    let mut out = String::from(
+        "pipeline layered {\n  param lr: number = 0.01\n  param commit: string = \"0123456789abcdef0123456789abcdef01234567\"\n  let data = [\"shared:/data\", \"models:/models\"]\n",
+    );
+    for i in 0..steps {
+        out.push_str(&format!(
+            "  step s{i} {{\n    image = \"python:3.12\"\n    data = data\n    output model\n"
+        ));
+        if i % 3 == 0 {
+            out.push_str("    sync_source = \"https://github.com/example/t.git\"\n    env = { GIT_SYNC_REV = \"$<commit>\" }\n");
+        }
+        if i % 7 == 0 {
+            out.push_str("    gpus = 1\n    retries = 2\n    timeout = \"30m\"\n    metric \"accuracy\": percentage\n");
+        }
+        let inputs = if i >= 10 {
+            let previous = (i / 10 - 1) * 10;
+            format!(
+                " $<s{}.model> $<s{}.output>",
+                previous + i % 10,
+                previous + (i * 7 + 3) % 10
+            )
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "    command = \"train --lr $<lr>{inputs} > $KFP_OUTPUTS/model\"\n  }}\n"
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+#[test]
+fn a_large_layered_dag_is_valid() {
+    let file = SourceFile::new("layered.kfp", layered_program(300));
+    let compiled = compile(&file, &CompileOptions::default()).expect("compiles");
+    check_compiled("layered.kfp", &file, &CompileOptions::default(), &compiled);
+    let dag = compiled.workflow.spec.templates[0]
+        .dag
+        .as_ref()
+        .expect("dag");
+    assert_eq!(dag.tasks.len(), 300);
+    assert_eq!(dag.tasks[299].dependencies.len(), 2);
 }

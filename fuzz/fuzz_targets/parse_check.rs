@@ -1,5 +1,7 @@
-//! Any bytes in: parse and check must not panic, every diagnostic span lies
-//! within the source, rendering works, and a checked program's IR is sound.
+//! Any bytes in: parse, check and lower must not panic; every diagnostic
+//! span lies within the source; rendering works; a checked program's IR is
+//! sound; and its lowering passes kfpl's Argo lint and reads back from YAML
+//! as the same `Workflow`.
 
 #![no_main]
 
@@ -25,6 +27,16 @@ fuzz_target!(|data: &[u8]| {
     );
     if let Some(pipeline) = &checked.pipeline {
         assert!(!checked.diagnostics.iter().any(|d| d.is_error()));
+        let values = kfpl::params::bind(pipeline, &[], kfpl::params::Missing::Allow);
+        if let Ok(values) = values
+            && let Ok(workflow) = kfpl::lower::lower(pipeline, &values, kfpl::lower::DEFAULT_GIT_IMAGE)
+        {
+            let problems = kfpl::lower::lint(&workflow);
+            assert!(problems.is_empty(), "lint: {problems:?}");
+            let yaml = kfpl::lower::yaml::to_yaml(&workflow).expect("serialises");
+            let back: kfpl::lower::Workflow = serde_yaml::from_str(&yaml).expect("reads back");
+            assert!(back == workflow, "YAML round trip changed the workflow");
+        }
         for (i, step) in pipeline.steps.iter().enumerate() {
             for dep in &step.dependencies {
                 let at = pipeline.step_position(&dep.step).expect("dependency exists");

@@ -1,0 +1,178 @@
+//! What lint catches, how clashing names are resolved, and E05xx.
+
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+use super::containers::METRICS;
+use super::*;
+
+#[test]
+fn lint_reports_each_broken_guarantee() {
+    let good = compile_src(METRICS, &[]);
+    let mnist = std::fs::read_to_string("examples/mnist.kfp").expect("examples/mnist.kfp");
+    let mnist = compile_src(&mnist, &[]);
+    type Breaker = Box<dyn Fn(&mut Workflow)>;
+    let cases: Vec<(&str, Breaker)> = vec![
+        (
+            "defined twice",
+            Box::new(|w| {
+                let copy = w.spec.templates[1].clone();
+                w.spec.templates.push(copy);
+            }),
+        ),
+        (
+            "does not match ^[a-zA-Z0-9]",
+            Box::new(|w| w.spec.templates[1].name = "bad_name".into()),
+        ),
+        (
+            "is not a DAG template",
+            Box::new(|w| w.spec.entrypoint = "nowhere".into()),
+        ),
+        (
+            "is not another task",
+            Box::new(|w| {
+                if let Some(dag) = &mut w.spec.templates[0].dag {
+                    dag.tasks[1].dependencies = vec!["ghost".into()];
+                }
+            }),
+        ),
+        (
+            "cycle",
+            Box::new(|w| {
+                if let Some(dag) = &mut w.spec.templates[0].dag {
+                    dag.tasks[0].dependencies = vec!["export-model".into()];
+                }
+            }),
+        ),
+        (
+            "does not resolve",
+            Box::new(|w| {
+                if let Some(dag) = &mut w.spec.templates[0].dag {
+                    dag.tasks[2].dependencies.clear();
+                }
+            }),
+        ),
+        (
+            "mounted but not declared",
+            Box::new(|w| {
+                w.spec.volumes.pop();
+            }),
+        ),
+        (
+            "field unknown",
+            Box::new(|w| {
+                if let Some(c) = &mut w.spec.templates[1].container {
+                    c.tty = Some(true);
+                }
+            }),
+        ),
+        (
+            "does not resolve",
+            Box::new(|w| {
+                if let Some(c) = &mut w.spec.templates[1].container {
+                    c.image = Some("x:{{inputs.parameters.nope}}".into());
+                }
+            }),
+        ),
+        (
+            "`{{` in",
+            Box::new(|w| {
+                if let Some(a) = &mut w.spec.arguments {
+                    a.parameters[0].value = Some("{{x}}".into());
+                }
+            }),
+        ),
+        (
+            "do not match the inputs",
+            Box::new(|w| {
+                if let Some(dag) = &mut w.spec.templates[0].dag {
+                    dag.tasks[1].arguments = None;
+                }
+            }),
+        ),
+        (
+            "not a Kubernetes quantity",
+            Box::new(|w| {
+                let resources = w.spec.templates[2]
+                    .container
+                    .as_mut()
+                    .map(|c| &mut c.resources);
+                if let Some(Some(r)) = resources
+                    && let Some(limits) = r.limits.as_mut()
+                {
+                    limits.insert(
+                        "cpu".into(),
+                        Quantity("{{inputs.parameters.commit}}".into()),
+                    );
+                }
+            }),
+        ),
+        (
+            "starts with a digit",
+            Box::new(|w| {
+                if let Some(dag) = &mut w.spec.templates[0].dag {
+                    dag.tasks[0].name = "1st".into();
+                }
+            }),
+        ),
+    ];
+    assert!(lint(&good).is_empty());
+    for (expected, break_it) in cases {
+        let mut broken = mnist.clone();
+        break_it(&mut broken);
+        let problems = lint(&broken);
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "expected `{expected}` in {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn names_clash_with_kfpl_names_get_suffixes() {
+    let workflow = compile_src(
+        r#"pipeline train {
+  step train {
+    image = "alpine"
+    data = ["kfpl-outputs:/a", "kfpl-work:/b", "other:/c"]
+    sync_source = "https://example.com/x.git"
+    command = "true"
+  }
+}"#,
+        &[],
+    );
+    assert_eq!(workflow.spec.entrypoint, "train-2");
+    let volumes: Vec<&str> = workflow
+        .spec
+        .volumes
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(
+        volumes,
+        [
+            "kfpl-outputs",
+            "kfpl-work",
+            "kfpl-outputs-2",
+            "kfpl-work-2",
+            "other"
+        ]
+    );
+}
+
+#[test]
+fn lowering_errors_have_codes() {
+    let file = SourceFile::new(
+        "e.kfp",
+        r#"pipeline e {
+  param p: string = "{{x}}"
+  step s {
+    image = "alpine:{{tag}}"
+    data = ["c:/kfp/outputs"]
+    command = "echo $<p>"
+  }
+}"#,
+    );
+    let errors = compile(&file, &CompileOptions::default()).expect_err("refused");
+    let codes: Vec<&str> = errors.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0501", "E0501", "E0502"]);
+}
