@@ -2,7 +2,6 @@
 //! to an Argo Workflow. YAML goes to stdout, or to `OUT`; an `OUT` ending in
 //! `.tar.gz` or `.tgz` gets a KFP pipeline package instead.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -54,7 +53,7 @@ impl Args {
             params,
             git_image: self.git_image.clone(),
         };
-        let compiled = match kfpl::compile(&file, &options) {
+        let (workflow, warnings) = match lower::compile_workflow(&file, &options) {
             Ok(compiled) => compiled,
             Err(diagnostics) => {
                 reporter.emit(&diagnostics, &file);
@@ -62,8 +61,8 @@ impl Args {
                 return ExitCode::FAILURE;
             }
         };
-        reporter.emit(&compiled.warnings, &file);
-        match self.write(&compiled.yaml) {
+        reporter.emit(&warnings, &file);
+        match self.write(&workflow) {
             Ok(()) => ExitCode::SUCCESS,
             Err(diagnostic) => {
                 reporter.emit(&[diagnostic], &SourceFile::new(&name, ""));
@@ -72,22 +71,25 @@ impl Args {
         }
     }
 
-    /// Writes the YAML (or the package) where `-o` says.
-    fn write(&self, yaml: &str) -> Result<(), Diagnostic> {
+    /// Writes the YAML (or the package) where `-o` says. YAML is streamed:
+    /// a large workflow is never held as text.
+    fn write(&self, workflow: &lower::Workflow) -> Result<(), Diagnostic> {
         let Some(path) = &self.output else {
-            let mut stdout = std::io::stdout().lock();
+            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`| head`) is not worth an error.
-            let _ = stdout.write_all(yaml.as_bytes());
+            let _ = lower::yaml::write_yaml(workflow, stdout);
             return Ok(());
         };
         let shown = path.display().to_string();
         let is_package = shown.ends_with(".tar.gz") || shown.ends_with(".tgz");
-        let bytes = if is_package {
-            lower::package(yaml).map_err(|error| cannot_write(&shown, &error))?
-        } else {
-            yaml.as_bytes().to_vec()
-        };
-        std::fs::write(path, bytes).map_err(|error| cannot_write(&shown, &error))
+        if is_package {
+            let yaml = lower::yaml::to_yaml(workflow).map_err(|e| lower::not_serialisable(&e))?;
+            let bytes = lower::package(&yaml).map_err(|error| cannot_write(&shown, &error))?;
+            return std::fs::write(path, bytes).map_err(|error| cannot_write(&shown, &error));
+        }
+        let file = std::fs::File::create(path).map_err(|error| cannot_write(&shown, &error))?;
+        lower::yaml::write_yaml(workflow, std::io::BufWriter::new(file))
+            .map_err(|error| cannot_write(&shown, &std::io::Error::other(error.to_string())))
     }
 }
 

@@ -105,21 +105,7 @@ pub struct Compiled {
 /// assert_eq!(errors[0].code.as_str(), "E0303");
 /// ```
 pub fn compile(file: &SourceFile, options: &CompileOptions) -> Result<Compiled, Vec<Diagnostic>> {
-    let checked = crate::check(file);
-    let mut diagnostics = checked.diagnostics;
-    let Some(pipeline) = checked.pipeline else {
-        return Err(diagnostics);
-    };
-    let lowered = bind(&pipeline, &options.params, Missing::Error)
-        .and_then(|values| lower(&pipeline, &values, &options.git_image));
-    let workflow = match lowered {
-        Ok(workflow) => workflow,
-        Err(errors) => {
-            diagnostics.extend(errors);
-            diagnostics::sort(&mut diagnostics);
-            return Err(diagnostics);
-        }
-    };
+    let (workflow, mut diagnostics) = compile_workflow(file, options)?;
     match yaml::to_yaml(&workflow) {
         Ok(yaml) => Ok(Compiled {
             workflow,
@@ -127,13 +113,42 @@ pub fn compile(file: &SourceFile, options: &CompileOptions) -> Result<Compiled, 
             warnings: diagnostics,
         }),
         Err(error) => {
-            diagnostics.push(Diagnostic::new(
-                Code::E0901,
-                format!("internal error: the workflow does not serialise as YAML: {error}"),
-            ));
+            diagnostics.push(not_serialisable(&error));
             Err(diagnostics)
         }
     }
+}
+
+/// [`compile`] without the YAML text: the workflow and the warnings. For
+/// large programs, write it with [`yaml::write_yaml`] instead of holding
+/// the text; the checked IR is dropped before this returns.
+pub fn compile_workflow(
+    file: &SourceFile,
+    options: &CompileOptions,
+) -> Result<(Workflow, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let checked = crate::check(file);
+    let mut diagnostics = checked.diagnostics;
+    let Some(pipeline) = checked.pipeline else {
+        return Err(diagnostics);
+    };
+    let lowered = bind(&pipeline, &options.params, Missing::Error)
+        .and_then(|values| lower(&pipeline, &values, &options.git_image));
+    match lowered {
+        Ok(workflow) => Ok((workflow, diagnostics)),
+        Err(errors) => {
+            diagnostics.extend(errors);
+            diagnostics::sort(&mut diagnostics);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// E0901 for a workflow serde_yaml refuses (a bug: the model is plain data).
+pub fn not_serialisable(error: &dyn std::fmt::Display) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0901,
+        format!("internal error: the workflow does not serialise as YAML: {error}"),
+    )
 }
 
 /// Lowers a checked pipeline with bound param values (see

@@ -10,51 +10,110 @@
 //! are touched; block scalar bodies are skipped. The tests read every
 //! output back and compare it with the model.
 
+use std::io::Write;
+
+use serde::ser::Error as _;
+
 use super::argo_types::Workflow;
 
 /// The workflow as YAML, quoted for YAML 1.1 readers.
 pub fn to_yaml(workflow: &Workflow) -> Result<String, serde_yaml::Error> {
-    let text = serde_yaml::to_string(workflow)?;
-    Ok(quote_yaml11(&text))
+    let mut bytes = Vec::new();
+    write_yaml(workflow, &mut bytes)?;
+    // serde_yaml writes UTF-8 and the quoting only adds ASCII.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Writes the workflow as YAML to `out`, quoted for YAML 1.1 readers, one
+/// line at a time: a 100,000-step workflow is never held as text.
+pub fn write_yaml(workflow: &Workflow, out: impl Write) -> Result<(), serde_yaml::Error> {
+    let mut writer = Yaml11Writer::new(out);
+    serde_yaml::to_writer(&mut writer, workflow)?;
+    writer.finish().map(drop).map_err(serde_yaml::Error::custom)
 }
 
 /// Single-quotes every plain scalar value that a YAML 1.1 reader would not
 /// read as a string. `text` is serde_yaml's block-style output.
 pub fn quote_yaml11(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 64);
-    // The indentation a block scalar's body is deeper than, while in one.
-    let mut block_parent: Option<usize> = None;
-    for line in text.split_inclusive('\n') {
+    let mut writer = Yaml11Writer::new(Vec::with_capacity(text.len() + 64));
+    // Writing to a Vec cannot fail.
+    let _ = writer.write_all(text.as_bytes());
+    let bytes = writer.finish().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A writer that applies [`quote_yaml11`]'s rule to each complete line.
+struct Yaml11Writer<W: Write> {
+    out: W,
+    line: Vec<u8>,
+    /// The indentation a block scalar's body is deeper than, while in one.
+    block_parent: Option<usize>,
+}
+
+impl<W: Write> Yaml11Writer<W> {
+    fn new(out: W) -> Self {
+        Yaml11Writer {
+            out,
+            line: Vec::new(),
+            block_parent: None,
+        }
+    }
+
+    /// Writes the last, unterminated line and flushes.
+    fn finish(mut self) -> std::io::Result<W> {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            self.emit(&String::from_utf8_lossy(&line))?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn emit(&mut self, line: &str) -> std::io::Result<()> {
         let content = line.trim_end_matches('\n');
         let indent = content.len() - content.trim_start_matches(' ').len();
-        if let Some(parent) = block_parent {
+        if let Some(parent) = self.block_parent {
             if content.is_empty() || indent > parent {
-                out.push_str(line);
-                continue;
+                return self.out.write_all(line.as_bytes());
             }
-            block_parent = None;
+            self.block_parent = None;
         }
         let (prefix, value, parent) = split_line(content, indent);
         match value {
             Some(value) if value.starts_with(['|', '>']) => {
-                block_parent = Some(parent);
-                out.push_str(line);
+                self.block_parent = Some(parent);
+                self.out.write_all(line.as_bytes())
             }
             Some(value)
                 if is_plain(value) && !is_yaml11_string(value) && is_yaml12_string(value) =>
             {
-                out.push_str(prefix);
-                out.push('\'');
-                out.push_str(&value.replace('\'', "''"));
-                out.push('\'');
-                if line.ends_with('\n') {
-                    out.push('\n');
-                }
+                let newline = if line.ends_with('\n') { "\n" } else { "" };
+                let quoted = value.replace('\'', "''");
+                write!(self.out, "{prefix}'{quoted}'{newline}")
             }
-            _ => out.push_str(line),
+            _ => self.out.write_all(line.as_bytes()),
         }
     }
-    out
+}
+
+impl<W: Write> Write for Yaml11Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            self.line.extend_from_slice(&rest[..=end]);
+            let line = std::mem::take(&mut self.line);
+            self.emit(&String::from_utf8_lossy(&line))?;
+            self.line = line;
+            self.line.clear();
+            rest = &rest[end + 1..];
+        }
+        self.line.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Splits a line into everything before its scalar value, the value (if
