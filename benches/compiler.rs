@@ -22,19 +22,28 @@ fn stages(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("check", steps), &file, |b, file| {
             b.iter(|| black_box(kfpl::check(file)))
         });
-        let pipeline = kfpl::check(&file).pipeline.expect("generated programs check clean");
-        let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Error).expect("defaults");
+        let pipeline = kfpl::check(&file)
+            .pipeline
+            .expect("generated programs check clean");
+        let values =
+            kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Error).expect("defaults");
         let git_image = kfpl::lower::DEFAULT_GIT_IMAGE;
-        group.bench_with_input(BenchmarkId::new("lower", steps), &pipeline, |b, pipeline| {
-            b.iter(|| black_box(kfpl::lower::lower(pipeline, &values, git_image)))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("lower", steps),
+            &pipeline,
+            |b, pipeline| b.iter(|| black_box(kfpl::lower::lower(pipeline, &values, git_image))),
+        );
         let workflow = kfpl::lower::lower(&pipeline, &values, git_image).expect("lowers");
-        group.bench_with_input(BenchmarkId::new("serialise", steps), &workflow, |b, workflow| {
-            b.iter(|| {
-                let mut sink = std::io::sink();
-                black_box(kfpl::lower::yaml::write_yaml(workflow, &mut sink))
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("serialise", steps),
+            &workflow,
+            |b, workflow| {
+                b.iter(|| {
+                    let mut sink = std::io::sink();
+                    black_box(kfpl::lower::yaml::write_yaml(workflow, &mut sink))
+                })
+            },
+        );
     }
     group.finish();
 }
@@ -51,7 +60,10 @@ fn whole_process(c: &mut Criterion) {
         .collect();
     examples.sort();
     for path in examples {
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         group.bench_function(name, |b| {
             b.iter(|| {
                 let out = std::process::Command::new(env!("CARGO_BIN_EXE_kfpl"))
