@@ -16,18 +16,13 @@ impl Args {
     pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
         let mut failed = false;
         for path in &self.files {
-            let name = path.display().to_string();
-            let file = match kfpl::read_source(path, &name) {
-                Ok(file) => file,
-                Err(error) => {
-                    reporter.emit(&[error.diagnostic], &error.file);
-                    failed = true;
-                    continue;
-                }
+            let Some(file) = reporter.read(path) else {
+                failed = true;
+                continue;
             };
             let checked = kfpl::check(&file);
             reporter.emit(&checked.diagnostics, &file);
-            reporter.summary(&name, &checked.diagnostics);
+            reporter.summary(file.name(), &checked.diagnostics);
             failed |= checked.pipeline.is_none();
         }
         if failed {

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kfpl::lower::{self, DEFAULT_GIT_IMAGE};
-use kfpl::params::parse_override;
 use kfpl::{Code, CompileOptions, Diagnostic, SourceFile};
 
 use super::Reporter;
@@ -29,26 +28,13 @@ pub(crate) struct Args {
 
 impl Args {
     pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
-        let name = self.file.display().to_string();
-        let file = match kfpl::read_source(&self.file, &name) {
-            Ok(file) => file,
-            Err(error) => {
-                reporter.emit(&[error.diagnostic], &error.file);
-                return ExitCode::FAILURE;
-            }
-        };
-        let mut params = Vec::new();
-        let mut bad = Vec::new();
-        for argument in &self.params {
-            match parse_override(argument) {
-                Ok(pair) => params.push(pair),
-                Err(diagnostic) => bad.push(diagnostic),
-            }
-        }
-        if !bad.is_empty() {
-            reporter.emit(&bad, &file);
+        let Some(file) = reporter.read(&self.file) else {
             return ExitCode::FAILURE;
-        }
+        };
+        let name = file.name().to_string();
+        let Some(params) = reporter.overrides(&self.params, &file) else {
+            return ExitCode::FAILURE;
+        };
         let options = CompileOptions {
             params,
             git_image: self.git_image.clone(),

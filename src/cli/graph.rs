@@ -35,18 +35,7 @@ pub(crate) enum GraphFormat {
 
 impl Args {
     pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
-        let name = self.file.display().to_string();
-        let file = match kfpl::read_source(&self.file, &name) {
-            Ok(file) => file,
-            Err(error) => {
-                reporter.emit(&[error.diagnostic], &error.file);
-                return ExitCode::FAILURE;
-            }
-        };
-        let checked = kfpl::check(&file);
-        reporter.emit(&checked.diagnostics, &file);
-        let Some(pipeline) = checked.pipeline else {
-            reporter.summary(&name, &checked.diagnostics);
+        let Some((_, pipeline)) = reporter.read_checked(&self.file) else {
             return ExitCode::FAILURE;
         };
         let format = match self.format {

@@ -3,7 +3,9 @@
 use std::io::{IsTerminal, Write};
 
 use kfpl::diagnostics::render::{self, Format, Style};
-use kfpl::{Diagnostic, SourceFile};
+use std::path::Path;
+
+use kfpl::{Diagnostic, SourceFile, ir};
 
 use super::{ColorChoice, MessageFormat};
 
@@ -62,5 +64,52 @@ impl Reporter {
             plural(errors, "error"),
             plural(warnings, "warning")
         );
+    }
+
+    /// Reads a source file, printing the reason when it cannot be read.
+    pub(crate) fn read(&self, path: &Path) -> Option<SourceFile> {
+        match kfpl::read_source(path, &path.display().to_string()) {
+            Ok(file) => Some(file),
+            Err(error) => {
+                self.emit(&[error.diagnostic], &error.file);
+                None
+            }
+        }
+    }
+
+    /// Reads and checks a file, printing every diagnostic; the IR when it has no errors.
+    pub(crate) fn read_checked(&self, path: &Path) -> Option<(SourceFile, ir::Pipeline)> {
+        let file = self.read(path)?;
+        let checked = kfpl::check(&file);
+        self.emit(&checked.diagnostics, &file);
+        match checked.pipeline {
+            Some(pipeline) => Some((file, pipeline)),
+            None => {
+                self.summary(file.name(), &checked.diagnostics);
+                None
+            }
+        }
+    }
+
+    /// Splits `-p NAME=VALUE` arguments, printing every malformed one.
+    pub(crate) fn overrides(
+        &self,
+        arguments: &[String],
+        file: &SourceFile,
+    ) -> Option<Vec<(String, String)>> {
+        let mut pairs = Vec::new();
+        let mut bad = Vec::new();
+        for argument in arguments {
+            match kfpl::params::parse_override(argument) {
+                Ok(pair) => pairs.push(pair),
+                Err(diagnostic) => bad.push(diagnostic),
+            }
+        }
+        if bad.is_empty() {
+            Some(pairs)
+        } else {
+            self.emit(&bad, file);
+            None
+        }
     }
 }

@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kfpl::params::parse_override;
 use kfpl::run::{Event, Observer, RunOptions, RunReport, StepReport, StepStatus, Stream};
 
 use super::Reporter;
@@ -40,32 +39,13 @@ pub(crate) struct Args {
 
 impl Args {
     pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
-        let name = self.file.display().to_string();
-        let file = match kfpl::read_source(&self.file, &name) {
-            Ok(file) => file,
-            Err(error) => {
-                reporter.emit(&[error.diagnostic], &error.file);
-                return ExitCode::FAILURE;
-            }
-        };
-        let checked = kfpl::check(&file);
-        reporter.emit(&checked.diagnostics, &file);
-        let Some(pipeline) = checked.pipeline else {
-            reporter.summary(&name, &checked.diagnostics);
+        let Some((file, pipeline)) = reporter.read_checked(&self.file) else {
             return ExitCode::FAILURE;
         };
-        let mut overrides = Vec::new();
-        let mut bad = Vec::new();
-        for argument in &self.params {
-            match parse_override(argument) {
-                Ok(pair) => overrides.push(pair),
-                Err(diagnostic) => bad.push(diagnostic),
-            }
-        }
-        if !bad.is_empty() {
-            reporter.emit(&bad, &file);
+        let name = file.name().to_string();
+        let Some(overrides) = reporter.overrides(&self.params, &file) else {
             return ExitCode::FAILURE;
-        }
+        };
         let mut options = RunOptions::new(&name, file.text());
         options.overrides = overrides;
         options.experiment = self.experiment;
