@@ -807,7 +807,8 @@ pub(crate) fn format_name(format: ir::MetricFormat) -> &'static str {
     }
 }
 
-fn failed_outcome(code: Code, message: String) -> Outcome {
+/// The outcome of a step that failed before (or without) running.
+pub(super) fn failed_outcome(code: Code, message: String) -> Outcome {
     Outcome {
         status: StepStatus::Failed,
         attempts: 0,

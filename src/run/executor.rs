@@ -177,21 +177,10 @@ impl Drop for DoneGuard {
         if !self.sent {
             let _ = self.tx.send(Msg::Done {
                 step: self.step,
-                outcome: Box::new(Outcome {
-                    status: StepStatus::Failed,
-                    attempts: 0,
-                    started_ms: None,
-                    ended_ms: now_ms(),
-                    duration: None,
-                    exit_code: None,
-                    signal: None,
-                    outputs: BTreeMap::new(),
-                    metrics: Vec::new(),
-                    problem: Some(StepProblem {
-                        code: Code::E0901,
-                        message: "internal error while running the step".into(),
-                    }),
-                }),
+                outcome: Box::new(super::engine::failed_outcome(
+                    Code::E0901,
+                    "internal error while running the step".into(),
+                )),
             });
         }
     }
