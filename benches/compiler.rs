@@ -8,12 +8,21 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use kfpl::SourceFile;
 
-const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+/// Program sizes: all three under `cargo bench`; only the smallest when
+/// `cargo test --all-targets` runs the benchmarks once as a smoke test
+/// (a debug build of the 100k case would take minutes).
+fn sizes() -> &'static [usize] {
+    if std::env::args().any(|a| a == "--bench") {
+        &[1_000, 10_000, 100_000]
+    } else {
+        &[1_000]
+    }
+}
 
 fn stages(c: &mut Criterion) {
     let mut group = c.benchmark_group("stages");
     group.sample_size(10);
-    for steps in SIZES {
+    for &steps in sizes() {
         let file = SourceFile::new("bench.kfp", kfpl::generate::program(steps));
         group.throughput(Throughput::Elements(steps as u64));
         group.bench_with_input(BenchmarkId::new("parse", steps), &file, |b, file| {
