@@ -548,15 +548,6 @@ fn binary_shows_warnings_and_still_compiles() {
     );
 }
 
-/// `text` as a kfp string literal's body.
-fn kfp_escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-        .replace('\t', "\\t")
-        .replace("$<", "$$<")
-}
-
 mod any_text {
     use proptest::prelude::*;
 
@@ -591,8 +582,8 @@ mod any_text {
     command = ["{text}", "{word}", "$<a.o>{text}$<l>"]
   }}
 }}"#,
-                text = kfp_escape(&text),
-                word = kfp_escape(&word),
+                text = kfpl::syntax::escape_string(&text),
+                word = kfpl::syntax::escape_string(&word),
             );
             let file = SourceFile::new("t.kfp", source);
             match compile(&file, &CompileOptions::default()) {

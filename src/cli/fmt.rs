@@ -75,14 +75,10 @@ impl Args {
     }
 
     fn file(&self, path: &Path, reporter: &Reporter) -> Outcome {
-        let name = path.display().to_string();
-        let file = match kfpl::read_source(path, &name) {
-            Ok(file) => file,
-            Err(error) => {
-                reporter.emit(&[error.diagnostic], &error.file);
-                return Outcome::Failed;
-            }
+        let Some(file) = reporter.read(path) else {
+            return Outcome::Failed;
         };
+        let name = file.name().to_string();
         let Some(formatted) = format(&file, reporter) else {
             return Outcome::Failed;
         };
@@ -111,12 +107,8 @@ impl Args {
     /// `kfpl fmt -`: stdin to stdout (with `--check`, nothing is written).
     fn stdin(&self, reporter: &Reporter) -> Outcome {
         let name = "<stdin>";
-        let file = match kfpl::read_source(Path::new("/dev/stdin"), name) {
-            Ok(file) => file,
-            Err(error) => {
-                reporter.emit(&[error.diagnostic], &error.file);
-                return Outcome::Failed;
-            }
+        let Some(file) = reporter.read_named(Path::new("/dev/stdin"), name) else {
+            return Outcome::Failed;
         };
         let Some(formatted) = format(&file, reporter) else {
             return Outcome::Failed;

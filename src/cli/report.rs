@@ -68,7 +68,12 @@ impl Reporter {
 
     /// Reads a source file, printing the reason when it cannot be read.
     pub(crate) fn read(&self, path: &Path) -> Option<SourceFile> {
-        match kfpl::read_source(path, &path.display().to_string()) {
+        self.read_named(path, &path.display().to_string())
+    }
+
+    /// [`Reporter::read`], with diagnostics naming the file `name`.
+    pub(crate) fn read_named(&self, path: &Path, name: &str) -> Option<SourceFile> {
+        match kfpl::read_source(path, name) {
             Ok(file) => Some(file),
             Err(error) => {
                 self.emit(&[error.diagnostic], &error.file);

@@ -130,10 +130,7 @@ impl Layout<'_> {
         self.printer.write(" ");
         self.verbatim(param.name.span.start, param.name.span.end);
         self.printer.write(": ");
-        let ty = match param.ty {
-            ParamType::String => "string",
-            ParamType::Number => "number",
-        };
+        let ty = crate::check::type_word(param.ty);
         self.token_at(param.ty_span.start, param.ty_span.end, ty);
         if let Some(default) = &param.default {
             self.printer.write(" = ");

@@ -514,7 +514,7 @@ impl Session {
                 let default = match &p.default {
                     None => "(none: give one with `:run -p`)".to_string(),
                     Some(Scalar::Number(n)) => n.clone(),
-                    Some(Scalar::String(s)) => quote(s),
+                    Some(Scalar::String(s)) => format!("\"{}\"", crate::syntax::escape_string(s)),
                 };
                 [
                     p.name.clone(),
@@ -673,20 +673,4 @@ fn repl_note(diagnostic: Diagnostic) -> Diagnostic {
             .note("each declaration is checked as it is entered: declare what it refers to first"),
         _ => diagnostic,
     }
-}
-
-/// A string as a `.kfp` literal.
-fn quote(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

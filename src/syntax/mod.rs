@@ -30,6 +30,24 @@ pub struct Parsed {
     pub incomplete: bool,
 }
 
+/// `text` as the body of a `"…"` literal that reads back as `text`:
+/// backslash, quote, newline and tab escaped, `$<` written `$$<`.
+pub fn escape_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'<') => out.push_str("$$"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Parses one file.
 pub fn parse(file: &SourceFile) -> Parsed {
     let text = file.text();
@@ -197,6 +215,20 @@ mod tests {
             string_value(r#""a\tb \"q\" \$<x> $$<y> $HOME $<lr> $<s.output>""#),
             "a\tb \"q\" $<x> $<y> $HOME {lr} {s.output}"
         );
+    }
+
+    #[test]
+    fn escaped_strings_read_back_unchanged() {
+        for text in [
+            "plain",
+            "say \"hi\"\tback\\slash\n",
+            "$<x> $$<y> $$$<z> $HOME $",
+            "",
+        ] {
+            let literal = format!("\"{}\"", super::escape_string(text));
+            let read: String = string_value(&literal);
+            assert_eq!(read, text, "{literal}");
+        }
     }
 
     #[test]

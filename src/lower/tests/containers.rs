@@ -289,8 +289,8 @@ mod verbatim {
     command = ["printf", "%s|%s|%s", "{text}", "$<p>", "x{{$<p>}}{text}"]
   }}
 }}"#,
-                value = kfp_escape(&value),
-                text = kfp_escape(&text),
+                value = crate::syntax::escape_string(&value),
+                text = crate::syntax::escape_string(&text),
             );
             let workflow = compile_src(&source, &[]);
             for shell in [Shell::Dash, Shell::Busybox] {

@@ -192,11 +192,3 @@ fn run(
         root,
     })
 }
-/// `text` as a kfp string literal's body.
-fn kfp_escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-        .replace('\t', "\\t")
-        .replace("$<", "$$<")
-}
