@@ -1,8 +1,5 @@
-//! Finds the comments the AST drops, with one linear pass over the text.
-//!
-//! The states are the ones of `syntax::scan` (code, comment, plain string,
-//! triple string), so a `#` inside a string is never taken for a comment.
-//! The formatter runs only on text that parsed, so every string is closed.
+//! The comments the AST drops, as `syntax::scan` finds them (so a `#`
+//! inside a string is never taken for one), each marked trailing or own-line.
 
 /// One `# …` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,66 +15,24 @@ pub(super) struct Comment {
     pub(super) trailing: bool,
 }
 
-#[derive(Clone, Copy)]
-enum State {
-    Code,
-    Plain,
-    Triple,
-}
-
-/// Every comment in `text`, in order.
+/// Every comment in `text`, in order (found by the parser's lexical pre-pass).
 pub(super) fn comments(text: &str) -> Vec<Comment> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut state = State::Code;
-    // Whether code has been seen since the last line break.
-    let mut code_on_line = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match state {
-            State::Plain => match b {
-                b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
-                b'"' | b'\n' => state = State::Code,
-                _ => {}
-            },
-            State::Triple => {
-                if bytes[i..].starts_with(b"\"\"\"") {
-                    state = State::Code;
-                    i += 2;
-                }
+    crate::syntax::scan::scan(text)
+        .comments
+        .into_iter()
+        .map(|range| {
+            let line_start = text[..range.start].rfind('\n').map_or(0, |n| n + 1);
+            // A byte-order mark is whitespace to the grammar.
+            let before = text[line_start..range.start]
+                .trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+            Comment {
+                start: range.start,
+                end: range.end,
+                text: text[range].trim_end().to_string(),
+                trailing: !before.is_empty(),
             }
-            State::Code => match b {
-                b'#' => {
-                    let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
-                    out.push(Comment {
-                        start: i,
-                        end,
-                        text: text[i..end].trim_end().to_string(),
-                        trailing: code_on_line,
-                    });
-                    i = end;
-                    continue;
-                }
-                b'\n' => code_on_line = false,
-                b'"' => {
-                    code_on_line = true;
-                    if bytes[i..].starts_with(b"\"\"\"") {
-                        state = State::Triple;
-                        i += 2;
-                    } else {
-                        state = State::Plain;
-                    }
-                }
-                b' ' | b'\t' | b'\r' => {}
-                // A byte-order mark is whitespace to the grammar.
-                0xEF if bytes[i..].starts_with("\u{FEFF}".as_bytes()) => i += 2,
-                _ => code_on_line = true,
-            },
-        }
-        i += 1;
-    }
-    out
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub fn lint(workflow: &Workflow) -> Vec<String> {
         if !volumes.insert(&volume.name) {
             problems.push(format!("volume `{}` is declared twice", volume.name));
         }
-        if !is_dns_label(&volume.name) {
+        if !crate::check::values::is_dns_label(&volume.name) {
             problems.push(format!(
                 "volume name `{}` is not a DNS-1123 label",
                 volume.name
@@ -447,8 +447,4 @@ fn known_fields(problems: &mut Vec<String>, path: &str, kind: &str, value: &Valu
             _ => problems.push(format!("{here}: unexpected value {child}")),
         }
     }
-}
-
-fn is_dns_label(name: &str) -> bool {
-    crate::check::values::is_dns_label(name)
 }

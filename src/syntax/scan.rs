@@ -22,12 +22,15 @@ pub struct Scan {
     pub diagnostics: Vec<Diagnostic>,
     /// The text ends inside an open bracket or `"""` string: more input may complete it.
     pub incomplete: bool,
+    /// Every `# …` comment outside strings, from `#` to the end of its line
+    /// (without the `\n`), in order: what the AST drops and `fmt` keeps.
+    pub comments: Vec<std::ops::Range<usize>>,
 }
 
 #[derive(Clone, Copy)]
 enum State {
     Code,
-    Comment,
+    Comment { start: usize },
     Plain { start: usize },
     Triple { start: usize },
 }
@@ -43,8 +46,9 @@ pub fn scan(text: &str) -> Scan {
     while i < bytes.len() {
         let b = bytes[i];
         match state {
-            State::Comment => {
+            State::Comment { start } => {
                 if b == b'\n' {
+                    out.comments.push(start..i);
                     state = State::Code;
                 }
             }
@@ -66,7 +70,7 @@ pub fn scan(text: &str) -> Scan {
                 let _ = start;
             }
             State::Code => match b {
-                b'#' => state = State::Comment,
+                b'#' => state = State::Comment { start: i },
                 b'"' if bytes[i..].starts_with(b"\"\"\"") => {
                     state = State::Triple { start: i };
                     i += 2;
@@ -127,7 +131,8 @@ pub fn scan(text: &str) -> Scan {
             ));
             brackets.clear();
         }
-        State::Code | State::Comment => {}
+        State::Comment { start } => out.comments.push(start..bytes.len()),
+        State::Code => {}
     }
     if junk > 0 {
         // Junk (binary data, terminal escape codes such as `ESC[0m`) brings
