@@ -203,6 +203,12 @@ mod pty {
 
     const TIMEOUT_MS: u64 = 20_000;
 
+    /// Waits for the next prompt: keys typed while kfpl is still printing
+    /// arrive before rustyline reads the terminal and may be discarded.
+    fn wait_for_prompt(p: &mut PtySession) {
+        p.exp_string("kfpl> ").expect("the next prompt");
+    }
+
     fn start(name: &str, args: &[&str]) -> (PtySession, TempDir) {
         let home = TempDir::new(name);
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kfpl"));
@@ -237,12 +243,15 @@ mod pty {
         p.exp_string("kfpl::E0205").expect("coded error");
         p.exp_string("did you mean `command`?").expect("suggestion");
         p.exp_string("not added").expect("rejected");
+        wait_for_prompt(&mut p);
         p.send_line(":params").expect("send");
         p.exp_string("who    string  \"world\"")
             .expect("params table");
+        wait_for_prompt(&mut p);
         p.send_line(":yaml").expect("send");
         p.exp_string("kind: Workflow").expect("yaml hook");
         p.exp_string("- name: greet").expect("the step's task");
+        wait_for_prompt(&mut p);
         p.send_line(":quit").expect("send");
         p.exp_eof().expect("quits");
         let history = std::fs::read_to_string(home.path().join("history")).expect("history kept");
@@ -271,6 +280,7 @@ mod pty {
         p.exp_string("added step `report`").expect("step added");
         p.send_line(":graph").expect("send");
         p.exp_string("| report |").expect("graph drawn");
+        wait_for_prompt(&mut p);
         p.send_control('d').expect("Ctrl-D");
         p.exp_eof().expect("quits");
     }
@@ -286,6 +296,7 @@ mod pty {
         p.send_line(":show").expect("send");
         p.exp_string("pipeline untitled {\r\n}")
             .expect("nothing was added");
+        wait_for_prompt(&mut p);
         p.send_line(":q").expect("send");
         p.exp_eof().expect("quits");
     }
