@@ -9,6 +9,7 @@ pub mod ast;
 mod convert;
 mod errors;
 mod grammar;
+pub mod lex;
 pub mod scan;
 
 pub use convert::{KEYWORDS, is_identifier};

@@ -1,4 +1,4 @@
-//! A lexical pre-pass over the raw text, run before the grammar.
+//! The lexical checks, a pass over the lexer's tokens before the grammar runs.
 //!
 //! It finds what a PEG parser reports badly or dangerously: unterminated
 //! strings (at the opening quote, not at the end of the file), unbalanced and
@@ -6,6 +6,7 @@
 //! the stack), and control characters. It also tells the REPL whether input is
 //! merely incomplete (a bracket or `"""` still open at the end).
 
+use super::lex::{self, Kind};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
@@ -27,79 +28,48 @@ pub struct Scan {
     pub comments: Vec<std::ops::Range<usize>>,
 }
 
-#[derive(Clone, Copy)]
-enum State {
-    Code,
-    Comment { start: usize },
-    Plain { start: usize },
-    Triple { start: usize },
-}
-
-/// Scans `text` once, in linear time.
+/// Scans `text` once, in linear time, over the lexer's tokens.
 pub fn scan(text: &str) -> Scan {
-    let bytes = text.as_bytes();
     let mut out = Scan::default();
     let mut brackets: Vec<(u8, usize)> = Vec::new();
-    let mut state = State::Code;
     let mut junk = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match state {
-            State::Comment { start } => {
-                if b == b'\n' {
-                    out.comments.push(start..i);
-                    state = State::Code;
+    // The opening quote of a string that is never closed.
+    let mut open_string = None;
+    for token in lex::lex(text) {
+        let at = token.span.start as usize;
+        match token.kind {
+            Kind::Comment => out.comments.push(token.span.range()),
+            Kind::Quote if token.open => open_string = Some(token),
+            Kind::LBrace | Kind::LBracket | Kind::LParen => {
+                brackets.push((text.as_bytes()[at], at));
+                if brackets.len() > MAX_DEPTH {
+                    out.diagnostics.push(too_deep(at));
+                    return out;
                 }
             }
-            State::Plain { start } => match b {
-                b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
-                b'"' => state = State::Code,
-                b'\n' => {
+            Kind::RBrace | Kind::RBracket | Kind::RParen => {
+                close_bracket(&mut brackets, text.as_bytes()[at], at, &mut out.diagnostics);
+            }
+            Kind::Junk => {
+                // A run of junk (binary data) is one report.
+                junk += 1;
+                if junk <= MAX_JUNK_REPORTS {
                     out.diagnostics
-                        .push(unterminated(start, (i, i), Ends::Line));
-                    state = State::Code;
+                        .push(unexpected_chars(text, at, token.span.end as usize));
                 }
-                _ => {}
-            },
-            State::Triple { start } => {
-                if bytes[i..].starts_with(b"\"\"\"") {
-                    state = State::Code;
-                    i += 2;
-                }
-                let _ = start;
             }
-            State::Code => match b {
-                b'#' => state = State::Comment { start: i },
-                b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                    state = State::Triple { start: i };
-                    i += 2;
-                }
-                b'"' => state = State::Plain { start: i },
-                b'{' | b'[' | b'(' => {
-                    brackets.push((b, i));
-                    if brackets.len() > MAX_DEPTH {
-                        out.diagnostics.push(too_deep(i));
-                        return out;
-                    }
-                }
-                b'}' | b']' | b')' => close_bracket(&mut brackets, b, i, &mut out.diagnostics),
-                b if is_junk(b) => {
-                    // A run of junk (binary data) is one report.
-                    let end = bytes[i..]
-                        .iter()
-                        .position(|&b| !is_junk(b))
-                        .map_or(bytes.len(), |n| i + n);
-                    junk += 1;
-                    if junk <= MAX_JUNK_REPORTS {
-                        out.diagnostics.push(unexpected_chars(text, i, end));
-                    }
-                    i = end - 1;
-                }
-                _ => {}
-            },
+            _ => {}
         }
-        i += 1;
+        if let Some(quote) = open_string.filter(|q| !q.is_triple_quote()) {
+            // A one-line string ends, unclosed, at its line break.
+            let start = quote.span.start as usize;
+            let end = lex::line_end(text, start);
+            if end < text.len() {
+                out.diagnostics
+                    .push(unterminated(start, (end, end), Ends::Line));
+                open_string = None;
+            }
+        }
     }
     // Where a string left open runs to the end of the file, the brackets
     // around it are open only because of it: they are not reported.
@@ -113,26 +83,15 @@ pub fn scan(text: &str) -> Scan {
     if !brackets.is_empty() {
         out.incomplete = true;
     }
-    match state {
-        State::Plain { start } => {
-            out.diagnostics.push(unterminated(
-                start,
-                (last_char, file_end),
-                Ends::File { triple: false },
-            ));
-            brackets.clear();
-        }
-        State::Triple { start } => {
-            out.incomplete = true;
-            out.diagnostics.push(unterminated(
-                start,
-                (last_char, file_end),
-                Ends::File { triple: true },
-            ));
-            brackets.clear();
-        }
-        State::Comment { start } => out.comments.push(start..bytes.len()),
-        State::Code => {}
+    if let Some(quote) = open_string {
+        let triple = quote.is_triple_quote();
+        out.incomplete |= triple;
+        out.diagnostics.push(unterminated(
+            quote.span.start as usize,
+            (last_char, file_end),
+            Ends::File { triple },
+        ));
+        brackets.clear();
     }
     if junk > 0 {
         // Junk (binary data, terminal escape codes such as `ESC[0m`) brings
@@ -184,11 +143,6 @@ fn close_bracket(brackets: &mut Vec<(u8, usize)>, close: u8, at: usize, out: &mu
             .help("remove it, or add the opening bracket it belongs to"),
         ),
     }
-}
-
-/// Control characters other than tab, CR and LF can only be junk outside strings.
-fn is_junk(b: u8) -> bool {
-    (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f
 }
 
 /// `text[at..end]`: one or more junk bytes (each is one ASCII character).
