@@ -8,10 +8,10 @@
 //! or `number` after a param's `:`, `raw` or `percentage` after a metric's,
 //! step names inside `after = [ … ]`, and lets where a value goes.
 
-use super::command::COMMANDS;
-use super::lex::{self, Kind, Token};
+use super::command::{COMMANDS, is_command};
 use crate::check::STEP_ATTRIBUTES;
 use crate::graph::Format;
+use crate::syntax::lex::{self, Kind, Token};
 
 /// The names a session has declared.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,31 +42,40 @@ pub enum Completion {
 pub fn complete(text: &str, pos: usize, names: &Names) -> Completion {
     let pos = floor_boundary(text, pos);
     let before = &text[..pos];
-    let tokens = lex::lex(before);
+    if is_command(before) {
+        return command(before, pos);
+    }
+    let tokens: Vec<Token> = lex::lex(before).collect();
     let Some(last) = tokens.last().copied() else {
         return words(pos, "", statement_words(&[], names, true));
     };
+    let start = last.span.start as usize;
     match last.kind {
-        Kind::Command => {
-            let prefix = &before[last.start..];
-            let words = COMMANDS.iter().map(|c| format!(":{}", c.name)).collect();
-            filtered(last.start, prefix, words)
-        }
-        Kind::Word if tokens.iter().any(|t| t.kind == Kind::Command) => {
-            command_argument(before, &tokens, pos)
-        }
         Kind::Interp if last.open => {
-            let body = &before[last.start + 2..];
-            filtered(last.start + 2, body, interpolations(body, names))
+            let body = &before[start + 2..];
+            filtered(start + 2, body, interpolations(body, names))
         }
-        Kind::Str | Kind::Comment | Kind::Number | Kind::Interp => none(pos),
-        Kind::Word | Kind::Keyword => {
-            let prefix = &before[last.start..];
+        Kind::Quote | Kind::Text | Kind::Interp | Kind::Comment | Kind::Number => none(pos),
+        Kind::Word => {
+            let prefix = &before[start..];
             let context = &tokens[..tokens.len() - 1];
-            filtered(last.start, prefix, candidates(before, context, names))
+            filtered(start, prefix, candidates(before, context, names))
         }
-        Kind::Space | Kind::Punct => filtered(pos, "", candidates(before, &tokens, names)),
+        _ => filtered(pos, "", candidates(before, &tokens, names)),
     }
+}
+
+/// A `:` command: its name, or its argument.
+fn command(before: &str, pos: usize) -> Completion {
+    let lead = before.len() - before.trim_start().len();
+    let name_end = before[lead..]
+        .find(char::is_whitespace)
+        .map_or(before.len(), |n| lead + n);
+    if name_end == before.len() {
+        let words = COMMANDS.iter().map(|c| format!(":{}", c.name)).collect();
+        return filtered(lead, &before[lead..], words);
+    }
+    command_argument(before, (lead, name_end), pos)
 }
 
 fn floor_boundary(text: &str, pos: usize) -> usize {
@@ -99,11 +108,8 @@ fn filtered(start: usize, prefix: &str, words: Vec<String>) -> Completion {
 }
 
 /// After `:load ` or `:save `, a path; after `:graph `, a format.
-fn command_argument(before: &str, tokens: &[Token], pos: usize) -> Completion {
-    let Some(command) = tokens.iter().find(|t| t.kind == Kind::Command) else {
-        return none(pos);
-    };
-    let name = before[command.start..command.end].trim_start_matches(':');
+fn command_argument(before: &str, (start, end): (usize, usize), pos: usize) -> Completion {
+    let name = before[start..end].trim_start_matches(':');
     match name {
         "load" | "l" | "save" | "w" => Completion::Path,
         "graph" | "g" => {
@@ -112,7 +118,7 @@ fn command_argument(before: &str, tokens: &[Token], pos: usize) -> Completion {
                 .rev()
                 .find(|(_, c)| c.is_whitespace())
                 .map_or(pos, |(i, c)| i + c.len_utf8())
-                .max(command.end);
+                .max(end);
             let formats = Format::ALL.iter().map(|(_, n)| n.to_string()).collect();
             filtered(word_start, &before[word_start..], formats)
         }
@@ -151,11 +157,8 @@ enum Open {
 
 /// The candidates for a word after the tokens in `context`.
 fn candidates(text: &str, context: &[Token], names: &Names) -> Vec<String> {
-    let significant: Vec<&Token> = context
-        .iter()
-        .filter(|t| !matches!(t.kind, Kind::Space | Kind::Comment))
-        .collect();
-    let word = |t: Option<&&Token>| t.map_or("", |t| &text[t.start..t.end]);
+    let significant: Vec<&Token> = context.iter().filter(|t| !t.kind.is_trivia()).collect();
+    let word = |t: Option<&&Token>| t.map_or("", |t| t.text(text));
     let mut stack: Vec<Open> = Vec::new();
     for (n, token) in significant.iter().enumerate() {
         let back = |k: usize| word(n.checked_sub(k).and_then(|i| significant.get(i)));
@@ -194,7 +197,7 @@ fn candidates(text: &str, context: &[Token], names: &Names) -> Vec<String> {
             .collect::<Vec<_>>()
     };
     match word(previous) {
-        ":" if before_previous.is_some_and(|t| t.kind == Kind::Str) => {
+        ":" if before_previous.is_some_and(|t| t.kind == Kind::Quote) => {
             vec!["raw".into(), "percentage".into()]
         }
         ":" => vec!["string".into(), "number".into()],

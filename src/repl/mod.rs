@@ -12,7 +12,6 @@ pub mod frontend;
 pub mod highlight;
 pub mod hooks;
 pub mod input;
-mod lex;
 pub mod session;
 mod snippet;
 

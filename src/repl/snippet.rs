@@ -14,6 +14,7 @@
 
 use crate::source::Span;
 use crate::syntax::ast;
+use crate::syntax::lex;
 
 /// How a line of a snippet begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,61 +34,34 @@ struct StringInfo {
     indent: usize,
 }
 
-/// Each line's start, and the strings that span lines.
+/// Each line's start, and the strings that span lines (read off the lexer's tokens).
 fn layout(text: &str) -> (Vec<LineStart>, Vec<StringInfo>) {
-    #[derive(Clone, Copy)]
-    enum State {
-        Code,
-        Comment,
-        Plain,
-        Triple(usize),
-    }
-    let bytes = text.as_bytes();
     let mut starts = vec![LineStart::Code];
     let mut strings: Vec<StringInfo> = Vec::new();
-    let mut state = State::Code;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match state {
-            State::Code => match b {
-                b'#' => state = State::Comment,
-                b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                    let rest = &text[i + 3..];
+    // The `"""` string being read, while its pieces go by.
+    let mut inside: Option<usize> = None;
+    for token in lex::lex(text) {
+        if token.is_triple_quote() {
+            inside = match inside {
+                Some(_) => None, // its closing quote
+                None => {
+                    let rest = &text[token.span.end as usize..];
                     let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
                     strings.push(StringInfo {
                         movable: is_blank(line),
                         indent: usize::MAX,
                     });
-                    state = State::Triple(strings.len() - 1);
-                    i += 2;
+                    Some(strings.len() - 1)
                 }
-                b'"' => state = State::Plain,
-                _ => {}
-            },
-            State::Comment => {}
-            State::Plain => match b {
-                b'\\' if bytes.get(i + 1).is_some_and(|&n| n != b'\n') => i += 1,
-                b'"' => state = State::Code,
-                _ => {}
-            },
-            State::Triple(_) => {
-                if bytes[i..].starts_with(b"\"\"\"") {
-                    state = State::Code;
-                    i += 2;
-                }
-            }
+            };
+            continue;
         }
-        if b == b'\n' {
-            starts.push(match state {
-                State::Triple(id) => LineStart::InString(id),
-                State::Code | State::Comment | State::Plain => {
-                    state = State::Code;
-                    LineStart::Code
-                }
-            });
-        }
-        i += 1;
+        let line_breaks = token.text(text).matches('\n').count();
+        let start = match (inside, token.kind) {
+            (Some(id), lex::Kind::Text | lex::Kind::Interp) => LineStart::InString(id),
+            _ => LineStart::Code,
+        };
+        starts.extend(std::iter::repeat_n(start, line_breaks));
     }
     for (line, start) in text.split('\n').zip(&starts) {
         if let LineStart::InString(id) = *start

@@ -41,21 +41,18 @@ pub(super) fn syntax_error(
     .help(help_for(&error.variant, &found))
 }
 
-/// The token starting at `at`: a word, a number or one character.
+/// The token starting at `at` as the lexer reads it: a word or a number
+/// (at most 40 characters), else its first character.
 fn token_at(text: &str, at: usize) -> String {
     let rest = text.get(at..).unwrap_or("");
-    let word: String = rest
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .take(40)
-        .collect();
-    if !word.is_empty() {
-        return word;
+    let Some(token) = super::lex::lex(rest).next() else {
+        return String::new();
+    };
+    let piece = token.text(rest);
+    match token.kind {
+        super::lex::Kind::Word | super::lex::Kind::Number => piece.chars().take(40).collect(),
+        _ => piece.chars().next().map(String::from).unwrap_or_default(),
     }
-    rest.chars()
-        .next()
-        .map(|c| c.to_string())
-        .unwrap_or_default()
 }
 
 fn describe(rules: &[Rule]) -> String {
