@@ -60,7 +60,9 @@ pub fn check(file: &SourceFile) -> Checked {
     let mut diagnostics = parsed.diagnostics;
     let syntax_ok = !diagnostics.iter().any(Diagnostic::is_error);
     let mut pipeline = None;
-    if let Some(program) = parsed.program {
+    // A program with unreadable parts is not checked: a step lost to a
+    // syntax error would make every use of it look unknown.
+    if let Some(program) = parsed.program.filter(|_| !parsed.partial) {
         let resolved = check::resolve_program(&program);
         drop(program); // the AST is not needed to sort the graph
         let checked = resolved.finish();

@@ -134,14 +134,14 @@ impl<'a> Checker<'a> {
                 resolved.span = value.span;
                 return Some(resolved);
             }
-            ast::ValueKind::List(items) => {
+            ast::ValueKind::List(ast::Bracketed { items, .. }) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     out.extend(self.resolve_value(item));
                 }
                 RValue::List(out)
             }
-            ast::ValueKind::Map(entries) => {
+            ast::ValueKind::Map(ast::Bracketed { items: entries, .. }) => {
                 let mut out = Vec::with_capacity(entries.len());
                 for entry in entries {
                     if let Some(v) = self.resolve_value(&entry.value) {

@@ -564,7 +564,7 @@ impl<'a> Checker<'a> {
 
     /// `after = [step, …]`: the idents name steps.
     fn after(&mut self, value: &'a ast::Value) -> Vec<(String, Span)> {
-        let ast::ValueKind::List(items) = &value.kind else {
+        let ast::ValueKind::List(ast::Bracketed { items, .. }) = &value.kind else {
             self.error(
                 Diagnostic::new(Code::E0301, "`after` must be a list of step names")
                     .primary(value.span, "expected a list")

@@ -2,97 +2,195 @@
 //!
 //! `format` re-parses what it wrote and compares the two trees this way, so a
 //! formatter bug shows up as an internal error instead of a changed program.
+//! Every node is destructured whole (no `..`), so a span added to the AST
+//! does not compile until it is erased here too.
 
 use crate::source::Span;
 use crate::syntax::ast::*;
 
+fn erase(span: &mut Span) {
+    *span = Span::default();
+}
+
+fn braces(Braces { open, close }: &mut Braces) {
+    erase(open);
+    erase(close);
+}
+
 /// Sets every span in `program` to the empty span at 0.
-pub(super) fn program(program: &mut Program) {
-    program.span = Span::default();
-    for pipeline in &mut program.pipelines {
-        pipeline.span = Span::default();
-        ident(&mut pipeline.name);
-        for item in &mut pipeline.items {
-            match item {
-                Item::Attribute(a) => attribute(a),
-                Item::Param(p) => {
-                    p.span = Span::default();
-                    p.ty_span = Span::default();
-                    ident(&mut p.name);
-                    if let Some(v) = &mut p.default {
-                        value(v);
-                    }
-                }
-                Item::Let(l) => {
-                    l.span = Span::default();
-                    ident(&mut l.name);
-                    value(&mut l.value);
-                }
-                Item::Step(s) => step(s),
-            }
+pub(super) fn program(Program { pipelines, span }: &mut Program) {
+    erase(span);
+    pipelines.iter_mut().for_each(pipeline);
+}
+
+fn pipeline(pipeline: &mut Pipeline) {
+    let Pipeline {
+        keyword,
+        braces: b,
+        name,
+        items,
+        span,
+    } = pipeline;
+    erase(keyword);
+    braces(b);
+    ident(name);
+    erase(span);
+    for item in items {
+        match item {
+            Item::Attribute(a) => attribute(a),
+            Item::Param(p) => param(p),
+            Item::Let(l) => let_decl(l),
+            Item::Step(s) => step(s),
         }
     }
+}
+
+fn param(param: &mut ParamDecl) {
+    let ParamDecl {
+        keyword,
+        colon,
+        assign,
+        name,
+        ty: _,
+        ty_span,
+        default,
+        span,
+    } = param;
+    for span in [keyword, colon, ty_span, span] {
+        erase(span);
+    }
+    assign.iter_mut().for_each(erase);
+    ident(name);
+    default.iter_mut().for_each(value);
+}
+
+fn let_decl(decl: &mut LetDecl) {
+    let LetDecl {
+        keyword,
+        assign,
+        name,
+        value: v,
+        span,
+    } = decl;
+    for span in [keyword, assign, span] {
+        erase(span);
+    }
+    ident(name);
+    value(v);
 }
 
 fn step(step: &mut StepDecl) {
-    step.span = Span::default();
-    ident(&mut step.name);
-    for item in &mut step.items {
+    let StepDecl {
+        keyword,
+        braces: b,
+        name,
+        items,
+        span,
+    } = step;
+    erase(keyword);
+    erase(span);
+    braces(b);
+    ident(name);
+    for item in items {
         match item {
             StepItem::Attribute(a) => attribute(a),
-            StepItem::Metric(m) => {
-                m.span = Span::default();
-                string(&mut m.name);
-                if let Some((_, span)) = &mut m.format {
-                    *span = Span::default();
-                }
-            }
-            StepItem::Output(o) => {
-                o.span = Span::default();
-                ident(&mut o.name);
-            }
+            StepItem::Metric(m) => metric(m),
+            StepItem::Output(o) => output(o),
         }
     }
+}
+
+fn metric(metric: &mut MetricDecl) {
+    let MetricDecl {
+        keyword,
+        colon,
+        name,
+        format,
+        span,
+    } = metric;
+    erase(keyword);
+    erase(span);
+    colon.iter_mut().for_each(erase);
+    string(name);
+    if let Some((_, span)) = format {
+        erase(span);
+    }
+}
+
+fn output(
+    OutputDecl {
+        keyword,
+        name,
+        span,
+    }: &mut OutputDecl,
+) {
+    erase(keyword);
+    erase(span);
+    ident(name);
 }
 
 fn attribute(attribute: &mut Attribute) {
-    attribute.span = Span::default();
-    ident(&mut attribute.name);
-    value(&mut attribute.value);
+    let Attribute {
+        assign,
+        name,
+        value: v,
+        span,
+    } = attribute;
+    erase(assign);
+    erase(span);
+    ident(name);
+    value(v);
 }
 
-fn ident(ident: &mut Ident) {
-    ident.span = Span::default();
+fn ident(Ident { name: _, span }: &mut Ident) {
+    erase(span);
 }
 
-fn value(value: &mut Value) {
-    value.span = Span::default();
-    match &mut value.kind {
+fn value(Value { kind, span }: &mut Value) {
+    erase(span);
+    match kind {
         ValueKind::String(s) => string(s),
         ValueKind::Number(_) | ValueKind::Bool(_) => {}
         ValueKind::Ident(i) => ident(i),
-        ValueKind::List(items) => items.iter_mut().for_each(self::value),
-        ValueKind::Map(entries) => {
-            for entry in entries {
-                entry.span = Span::default();
-                ident(&mut entry.key);
-                self::value(&mut entry.value);
-            }
+        ValueKind::List(Bracketed { items, braces: b }) => {
+            braces(b);
+            items.iter_mut().for_each(value);
+        }
+        ValueKind::Map(Bracketed { items, braces: b }) => {
+            braces(b);
+            items.iter_mut().for_each(map_entry);
         }
     }
 }
 
-fn string(string: &mut StringLit) {
-    string.span = Span::default();
-    for part in &mut string.parts {
+fn map_entry(entry: &mut MapEntry) {
+    let MapEntry {
+        assign,
+        key,
+        value: v,
+        span,
+    } = entry;
+    erase(assign);
+    erase(span);
+    ident(key);
+    value(v);
+}
+
+fn string(
+    StringLit {
+        parts,
+        triple: _,
+        span,
+    }: &mut StringLit,
+) {
+    erase(span);
+    for part in parts {
         match part {
-            StringPart::Text { span, .. } => *span = Span::default(),
-            StringPart::Interp(interp) => {
-                interp.span = Span::default();
-                ident(&mut interp.head);
-                if let Some(field) = &mut interp.field {
-                    ident(field);
-                }
+            StringPart::Text { text: _, span } => erase(span),
+            StringPart::Interp(Interp { head, field, span }) => {
+                erase(span);
+                ident(head);
+                field.iter_mut().for_each(ident);
             }
         }
     }

@@ -5,6 +5,7 @@
 
 use super::MAX_WIDTH;
 use super::printer::{Blank, Printer};
+use crate::source::Span;
 use crate::syntax::ast::*;
 
 pub(super) struct Layout<'a> {
@@ -19,6 +20,11 @@ impl Layout<'_> {
 
     fn token_at(&mut self, start: u32, end: u32, text: &str) {
         self.printer.token(start as usize, end as usize, text);
+    }
+
+    /// Writes `text` for the token at `span` (a keyword, as the parser found it).
+    fn token(&mut self, span: Span, text: &str) {
+        self.token_at(span.start, span.end, text);
     }
 
     /// Writes the source text a span covers, as one token.
@@ -36,7 +42,7 @@ impl Layout<'_> {
     }
 
     fn pipeline(&mut self, pipeline: &Pipeline) {
-        self.token_at(pipeline.span.start, pipeline.span.start + 8, "pipeline");
+        self.token(pipeline.keyword, "pipeline");
         self.printer.write(" ");
         self.verbatim(pipeline.name.span.start, pipeline.name.span.end);
         let items: Vec<(u32, bool, &Item)> = pipeline
@@ -53,8 +59,7 @@ impl Layout<'_> {
             })
             .collect();
         self.block(
-            pipeline.name.span.end,
-            pipeline.span.end,
+            pipeline.braces,
             0,
             &items,
             |this, item, indent| match item {
@@ -66,24 +71,21 @@ impl Layout<'_> {
         );
     }
 
-    /// `{` items `}` for a pipeline or a step: `after` is where the header
-    /// ends, `end` the end of the block.
+    /// `{` items `}` for a pipeline or a step.
     fn block<T>(
         &mut self,
-        after: u32,
-        end: u32,
+        braces: Braces,
         indent: usize,
         items: &[(u32, bool, T)],
         mut each: impl FnMut(&mut Self, &T, usize),
     ) {
-        let open = self.find_brace(after as usize);
-        let close = (end as usize).saturating_sub(1);
+        let (open, close) = (braces.open.range(), braces.close.range());
         self.printer.write(" ");
-        if items.is_empty() && !self.printer.has_comment_in(open + 1, close) {
-            self.printer.token(open, end as usize, "{}");
+        if items.is_empty() && !self.printer.has_comment_in(open.end, close.start) {
+            self.printer.token(open.start, close.end, "{}");
             return;
         }
-        self.printer.token(open, open + 1, "{");
+        self.printer.token(open.start, open.end, "{");
         self.printer.open_block();
         let mut previous_step = false;
         for (i, (start, step, item)) in items.iter().enumerate() {
@@ -97,26 +99,9 @@ impl Layout<'_> {
             each(self, item, indent + 1);
             previous_step = *step;
         }
-        self.printer.line(close, indent, indent + 1, Blank::Never);
-        self.printer.token(close, end as usize, "}");
-    }
-
-    /// The offset of the `{` after a block's header (skipping blanks and comments).
-    fn find_brace(&self, from: usize) -> usize {
-        let bytes = self.src.as_bytes();
-        let mut i = from;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'{' => return i,
-                b'#' => {
-                    i = self.src[i..].find('\n').map_or(bytes.len(), |n| i + n);
-                    continue;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        from
+        self.printer
+            .line(close.start, indent, indent + 1, Blank::Never);
+        self.printer.token(close.start, close.end, "}");
     }
 
     fn attribute(&mut self, attribute: &Attribute, indent: usize) {
@@ -126,7 +111,7 @@ impl Layout<'_> {
     }
 
     fn param(&mut self, param: &ParamDecl, indent: usize) {
-        self.token_at(param.span.start, param.span.start + 5, "param");
+        self.token(param.keyword, "param");
         self.printer.write(" ");
         self.verbatim(param.name.span.start, param.name.span.end);
         self.printer.write(": ");
@@ -139,7 +124,7 @@ impl Layout<'_> {
     }
 
     fn let_decl(&mut self, decl: &LetDecl, indent: usize) {
-        self.token_at(decl.span.start, decl.span.start + 3, "let");
+        self.token(decl.keyword, "let");
         self.printer.write(" ");
         self.verbatim(decl.name.span.start, decl.name.span.end);
         self.printer.write(" = ");
@@ -147,7 +132,7 @@ impl Layout<'_> {
     }
 
     fn step(&mut self, step: &StepDecl, indent: usize) {
-        self.token_at(step.span.start, step.span.start + 4, "step");
+        self.token(step.keyword, "step");
         self.printer.write(" ");
         self.verbatim(step.name.span.start, step.name.span.end);
         let items: Vec<(u32, bool, &StepItem)> = step
@@ -163,8 +148,7 @@ impl Layout<'_> {
             })
             .collect();
         self.block(
-            step.name.span.end,
-            step.span.end,
+            step.braces,
             indent,
             &items,
             |this, item, indent| match item {
@@ -176,7 +160,7 @@ impl Layout<'_> {
     }
 
     fn metric(&mut self, metric: &MetricDecl) {
-        self.token_at(metric.span.start, metric.span.start + 6, "metric");
+        self.token(metric.keyword, "metric");
         self.printer.write(" ");
         self.verbatim(metric.name.span.start, metric.name.span.end);
         if let Some((format, span)) = metric.format {
@@ -190,7 +174,7 @@ impl Layout<'_> {
     }
 
     fn output(&mut self, output: &OutputDecl) {
-        self.token_at(output.span.start, output.span.start + 6, "output");
+        self.token(output.keyword, "output");
         self.printer.write(" ");
         self.verbatim(output.name.span.start, output.name.span.end);
     }
@@ -204,37 +188,25 @@ impl Layout<'_> {
                 self.verbatim(start, end);
             }
             ValueKind::Bool(b) => self.token_at(start, end, if *b { "true" } else { "false" }),
-            ValueKind::List(items) => {
+            ValueKind::List(list) => {
                 if let Some(flat) = self.flat_fits(value, suffix) {
                     self.token_at(start, end, &flat);
                     return;
                 }
-                self.broken(
-                    (start, end),
-                    indent,
-                    ("[", "]"),
-                    items,
-                    |this, item, indent| {
-                        this.value(item, indent, 1);
-                    },
-                );
+                self.broken(list, indent, ("[", "]"), |this, item, indent| {
+                    this.value(item, indent, 1);
+                });
             }
-            ValueKind::Map(entries) => {
+            ValueKind::Map(map) => {
                 if let Some(flat) = self.flat_fits(value, suffix) {
                     self.token_at(start, end, &flat);
                     return;
                 }
-                self.broken(
-                    (start, end),
-                    indent,
-                    ("{", "}"),
-                    entries,
-                    |this, entry, indent| {
-                        this.verbatim(entry.key.span.start, entry.key.span.end);
-                        this.printer.write(" = ");
-                        this.value(&entry.value, indent, 1);
-                    },
-                );
+                self.broken(map, indent, ("{", "}"), |this, entry, indent| {
+                    this.verbatim(entry.key.span.start, entry.key.span.end);
+                    this.printer.write(" = ");
+                    this.value(&entry.value, indent, 1);
+                });
             }
         }
     }
@@ -242,25 +214,23 @@ impl Layout<'_> {
     /// A list or map one element a line, each followed by a comma.
     fn broken<T: Spanned>(
         &mut self,
-        (start, end): (u32, u32),
+        bracketed: &Bracketed<T>,
         indent: usize,
         (open, close): (&str, &str),
-        items: &[T],
         mut each: impl FnMut(&mut Self, &T, usize),
     ) {
-        let (start, end) = (start as usize, end as usize);
-        self.printer.token(start, start + 1, open);
+        self.token(bracketed.braces.open, open);
         self.printer.open_block();
-        for item in items {
+        for item in &bracketed.items {
             self.printer
                 .line(item.start() as usize, indent + 1, indent + 1, Blank::Keep);
             each(self, item, indent + 1);
             self.printer.write(",");
         }
-        let close_at = end.saturating_sub(1);
+        let close_at = bracketed.braces.close;
         self.printer
-            .line(close_at, indent, indent + 1, Blank::Never);
-        self.printer.token(close_at, end, close);
+            .line(close_at.start as usize, indent, indent + 1, Blank::Never);
+        self.token(close_at, close);
     }
 
     /// The one-line form of a list or map, when it has no comments, no
@@ -280,24 +250,26 @@ impl Layout<'_> {
                 (!text.contains('\n')).then(|| text.to_string())
             }
             ValueKind::Bool(b) => Some(b.to_string()),
-            ValueKind::List(items) => {
+            ValueKind::List(list) => {
                 if self.printer.has_comment_in(start as usize, end as usize) {
                     return None;
                 }
-                let items = items
+                let items = list
+                    .items
                     .iter()
                     .map(|item| self.flat(item))
                     .collect::<Option<Vec<_>>>()?;
                 Some(format!("[{}]", items.join(", ")))
             }
-            ValueKind::Map(entries) => {
+            ValueKind::Map(map) => {
                 if self.printer.has_comment_in(start as usize, end as usize) {
                     return None;
                 }
-                if entries.is_empty() {
+                if map.items.is_empty() {
                     return Some("{}".to_string());
                 }
-                let entries = entries
+                let entries = map
+                    .items
                     .iter()
                     .map(|entry| {
                         let key = self.slice(entry.key.span.start, entry.key.span.end);

@@ -31,6 +31,10 @@ pub struct Pipeline {
     /// Declarations and attributes, in source order.
     pub items: Vec<Item>,
     /// The whole block.
+    /// `pipeline`
+    pub keyword: Span,
+    /// The block's `{` and `}`.
+    pub braces: Braces,
     pub span: Span,
 }
 
@@ -55,6 +59,8 @@ pub struct Attribute {
     /// Its value.
     pub value: Value,
     /// The whole `name = value`.
+    /// `=`
+    pub assign: Span,
     pub span: Span,
 }
 
@@ -79,6 +85,12 @@ pub struct ParamDecl {
     /// The default, when given.
     pub default: Option<Value>,
     /// The whole declaration.
+    /// `param`
+    pub keyword: Span,
+    /// `:`
+    pub colon: Span,
+    /// `=` before the default.
+    pub assign: Option<Span>,
     pub span: Span,
 }
 
@@ -90,6 +102,10 @@ pub struct LetDecl {
     /// Its value.
     pub value: Value,
     /// The whole declaration.
+    /// `let`
+    pub keyword: Span,
+    /// `=`
+    pub assign: Span,
     pub span: Span,
 }
 
@@ -101,6 +117,10 @@ pub struct StepDecl {
     /// Attributes, metrics and outputs, in source order.
     pub items: Vec<StepItem>,
     /// The whole block.
+    /// `step`
+    pub keyword: Span,
+    /// The block's `{` and `}`.
+    pub braces: Braces,
     pub span: Span,
 }
 
@@ -132,6 +152,10 @@ pub struct MetricDecl {
     /// The format, when written.
     pub format: Option<(MetricFormat, Span)>,
     /// The whole declaration.
+    /// `metric`
+    pub keyword: Span,
+    /// `:` before the format.
+    pub colon: Option<Span>,
     pub span: Span,
 }
 
@@ -141,6 +165,8 @@ pub struct OutputDecl {
     /// The output's name.
     pub name: Ident,
     /// The whole declaration.
+    /// `output`
+    pub keyword: Span,
     pub span: Span,
 }
 
@@ -165,12 +191,27 @@ pub enum ValueKind {
     /// A name: a `let`, or a step inside `after`.
     Ident(Ident),
     /// `[a, b]`.
-    List(Vec<Value>),
+    List(Bracketed<Value>),
     /// `{ KEY = value }`.
-    Map(Vec<MapEntry>),
+    Map(Bracketed<MapEntry>),
 }
 
 /// A number literal.
+/// The opening and closing bracket of a block, list or map: where the
+/// printer and the editor find them, without searching the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Braces {
+    pub open: Span,
+    pub close: Span,
+}
+
+/// A list's elements or a map's entries, with their brackets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bracketed<T> {
+    pub items: Vec<T>,
+    pub braces: Braces,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Number {
     /// Its value.
@@ -187,6 +228,8 @@ pub struct MapEntry {
     /// The value.
     pub value: Value,
     /// The whole entry.
+    /// `=`
+    pub assign: Span,
     pub span: Span,
 }
 

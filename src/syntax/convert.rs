@@ -28,6 +28,15 @@ pub const KEYWORDS: &[&str] = &[
     "percentage",
 ];
 
+/// One child of a step block.
+pub(super) enum StepChild {
+    Item(StepItem),
+    /// The block's `}`.
+    Close(Span),
+    /// An item that could not be built (its diagnostic is recorded).
+    Nothing,
+}
+
 /// Builds the AST and collects the diagnostics found on the way.
 #[derive(Default)]
 pub(super) struct Converter {
@@ -45,6 +54,7 @@ fn span_at(pair: &Pair<'_, Rule>, base: usize) -> Span {
 struct Children<'i> {
     pairs: Pairs<'i, Rule>,
     parent: Span,
+    base: usize,
 }
 
 impl<'i> Children<'i> {
@@ -53,6 +63,27 @@ impl<'i> Children<'i> {
         Children {
             pairs: pair.into_inner(),
             parent,
+            base,
+        }
+    }
+
+    /// The span of the next child, named punctuation with rule `rule`.
+    fn punct(&mut self, rule: Rule, out: &mut Converter) -> Option<Span> {
+        let span = self.optional_punct(rule);
+        if span.is_none() {
+            out.internal(self.parent, &format!("expected {rule:?}"));
+        }
+        span
+    }
+
+    /// The span of the next child when it is punctuation with rule `rule`.
+    fn optional_punct(&mut self, rule: Rule) -> Option<Span> {
+        match self.pairs.peek() {
+            Some(pair) if pair.as_rule() == rule => {
+                self.pairs.next();
+                Some(span_at(&pair, self.base))
+            }
+            _ => None,
         }
     }
 
@@ -70,7 +101,9 @@ impl<'i> Children<'i> {
                     | Rule::colon
                     | Rule::lbrace
                     | Rule::rbrace
+                    | Rule::lbracket
                     | Rule::rbracket
+                    | Rule::map_open
                     | Rule::comma
             )
         }) {
@@ -120,12 +153,14 @@ impl Converter {
         );
     }
 
-    /// `pipeline NAME {`: the pipeline's name.
-    pub(super) fn pipeline_open(&mut self, pair: Pair<'_, Rule>) -> Option<Ident> {
+    /// `pipeline NAME {`: the keyword, the pipeline's name and the `{`.
+    pub(super) fn pipeline_open(&mut self, pair: Pair<'_, Rule>) -> Option<(Span, Ident, Span)> {
         let mut children = Children::of(pair, self.base);
-        children.expect(Rule::kw_pipeline, self)?;
+        let keyword = span_at(&children.expect(Rule::kw_pipeline, self)?, self.base);
         let word = children.expect(Rule::word, self)?;
-        Some(self.ident(word))
+        let name = self.ident(word);
+        let open = children.punct(Rule::lbrace, self)?;
+        Some((keyword, name, open))
     }
 
     /// One item of a pipeline block; `None` for its closing brace (or an internal error).
@@ -143,11 +178,12 @@ impl Converter {
     fn param(&mut self, pair: Pair<'_, Rule>) -> Option<ParamDecl> {
         let span = span_at(&pair, self.base);
         let mut children = Children::of(pair, self.base);
-        children.expect(Rule::kw_param, self)?;
+        let keyword = span_at(&children.expect(Rule::kw_param, self)?, self.base);
         let name = {
             let pair = children.expect(Rule::word, self)?;
             self.ident(pair)
         };
+        let colon = children.punct(Rule::colon, self)?;
         let ty_pair = children.expect(Rule::param_type, self)?;
         let ty_span = span_at(&ty_pair, self.base);
         let ty = if ty_pair.as_str() == "number" {
@@ -155,6 +191,7 @@ impl Converter {
         } else {
             ParamType::String
         };
+        let assign = children.optional_punct(Rule::assign);
         let default = match children.optional(Rule::value) {
             Some(value) => Some(self.value(value)?),
             None => None,
@@ -163,6 +200,9 @@ impl Converter {
         // pair; the declaration ends at its last token.
         let end = default.as_ref().map_or(ty_span, |d| d.span);
         Some(ParamDecl {
+            keyword,
+            colon,
+            assign,
             name,
             ty,
             ty_span,
@@ -177,47 +217,94 @@ impl Converter {
     fn let_decl(&mut self, pair: Pair<'_, Rule>) -> Option<LetDecl> {
         let span = span_at(&pair, self.base);
         let mut children = Children::of(pair, self.base);
-        children.expect(Rule::kw_let, self)?;
+        let keyword = span_at(&children.expect(Rule::kw_let, self)?, self.base);
         let name = {
             let pair = children.expect(Rule::word, self)?;
             self.ident(pair)
         };
+        let assign = children.punct(Rule::assign, self)?;
         let value = {
             let pair = children.expect(Rule::value, self)?;
             self.value(pair)
         }?;
-        Some(LetDecl { name, value, span })
+        Some(LetDecl {
+            keyword,
+            assign,
+            name,
+            value,
+            span,
+        })
     }
 
     fn step(&mut self, pair: Pair<'_, Rule>) -> Option<StepDecl> {
         let span = span_at(&pair, self.base);
         let mut children = Children::of(pair, self.base);
-        children.expect(Rule::kw_step, self)?;
+        let keyword = span_at(&children.expect(Rule::kw_step, self)?, self.base);
         let name = {
             let pair = children.expect(Rule::word, self)?;
             self.ident(pair)
         };
+        let open = children.punct(Rule::lbrace, self)?;
         let mut items = Vec::new();
+        let mut close = None;
         for child in children.pairs {
-            let item = match child.as_rule() {
-                Rule::metric => self.metric(child).map(StepItem::Metric),
-                Rule::output => self.output(child).map(StepItem::Output),
-                Rule::attribute => self.attribute(child).map(StepItem::Attribute),
-                _ => None,
-            };
-            items.extend(item);
+            match self.step_child(child) {
+                StepChild::Item(item) => items.push(item),
+                StepChild::Close(span) => close = Some(span),
+                StepChild::Nothing => {}
+            }
         }
-        Some(StepDecl { name, items, span })
+        let Some(close) = close else {
+            self.internal(span, "a step without its `}`");
+            return None;
+        };
+        Some(StepDecl {
+            keyword,
+            braces: Braces { open, close },
+            name,
+            items,
+            span,
+        })
+    }
+
+    /// `step NAME {` (read alone while recovering from an error in the step).
+    pub(super) fn step_open(&mut self, pair: Pair<'_, Rule>) -> Option<(Span, Ident, Span)> {
+        let mut children = Children::of(pair, self.base);
+        let keyword = span_at(&children.expect(Rule::kw_step, self)?, self.base);
+        let word = children.expect(Rule::word, self)?;
+        let name = self.ident(word);
+        let open = children.punct(Rule::lbrace, self)?;
+        Some((keyword, name, open))
+    }
+
+    /// The entry rule `step_next`: one item of a step, or its `}`.
+    pub(super) fn step_next(&mut self, pair: Pair<'_, Rule>) -> StepChild {
+        match pair.into_inner().next() {
+            Some(child) => self.step_child(child),
+            None => StepChild::Nothing,
+        }
+    }
+
+    fn step_child(&mut self, child: Pair<'_, Rule>) -> StepChild {
+        let item = match child.as_rule() {
+            Rule::metric => self.metric(child).map(StepItem::Metric),
+            Rule::output => self.output(child).map(StepItem::Output),
+            Rule::attribute => self.attribute(child).map(StepItem::Attribute),
+            Rule::rbrace => return StepChild::Close(span_at(&child, self.base)),
+            _ => None,
+        };
+        item.map_or(StepChild::Nothing, StepChild::Item)
     }
 
     fn metric(&mut self, pair: Pair<'_, Rule>) -> Option<MetricDecl> {
         let span = span_at(&pair, self.base);
         let mut children = Children::of(pair, self.base);
-        children.expect(Rule::kw_metric, self)?;
+        let keyword = span_at(&children.expect(Rule::kw_metric, self)?, self.base);
         let name = {
             let pair = children.expect(Rule::string, self)?;
             self.string(pair)
         }?;
+        let colon = children.optional_punct(Rule::colon);
         let format = children.optional(Rule::metric_format).map(|format| {
             let kind = if format.as_str() == "percentage" {
                 MetricFormat::Percentage
@@ -226,18 +313,28 @@ impl Converter {
             };
             (kind, span_at(&format, self.base))
         });
-        Some(MetricDecl { name, format, span })
+        Some(MetricDecl {
+            keyword,
+            colon,
+            name,
+            format,
+            span,
+        })
     }
 
     fn output(&mut self, pair: Pair<'_, Rule>) -> Option<OutputDecl> {
         let span = span_at(&pair, self.base);
         let mut children = Children::of(pair, self.base);
-        children.expect(Rule::kw_output, self)?;
+        let keyword = span_at(&children.expect(Rule::kw_output, self)?, self.base);
         let name = {
             let pair = children.expect(Rule::word, self)?;
             self.ident(pair)
         };
-        Some(OutputDecl { name, span })
+        Some(OutputDecl {
+            keyword,
+            name,
+            span,
+        })
     }
 
     fn attribute(&mut self, pair: Pair<'_, Rule>) -> Option<Attribute> {
@@ -247,11 +344,17 @@ impl Converter {
             let pair = children.expect(Rule::word, self)?;
             self.ident(pair)
         };
+        let assign = children.punct(Rule::assign, self)?;
         let value = {
             let pair = children.expect(Rule::value, self)?;
             self.value(pair)
         }?;
-        Some(Attribute { name, value, span })
+        Some(Attribute {
+            assign,
+            name,
+            value,
+            span,
+        })
     }
 
     fn value(&mut self, pair: Pair<'_, Rule>) -> Option<Value> {
@@ -263,8 +366,8 @@ impl Converter {
             Rule::number => ValueKind::Number(self.number(&inner)),
             Rule::boolean => ValueKind::Bool(inner.as_str() == "true"),
             Rule::word => ValueKind::Ident(self.ident(inner)),
-            Rule::list => ValueKind::List(self.list(inner)),
-            Rule::map => ValueKind::Map(self.map(inner)),
+            Rule::list => ValueKind::List(self.list(inner)?),
+            Rule::map => ValueKind::Map(self.map(inner)?),
             other => {
                 self.internal(span, &format!("unexpected value {other:?}"));
                 return None;
@@ -281,18 +384,53 @@ impl Converter {
         Number { value, text }
     }
 
-    fn list(&mut self, pair: Pair<'_, Rule>) -> Vec<Value> {
-        pair.into_inner()
-            .filter(|p| p.as_rule() == Rule::value)
-            .filter_map(|v| self.value(v))
-            .collect()
+    fn list(&mut self, pair: Pair<'_, Rule>) -> Option<Bracketed<Value>> {
+        self.bracketed(
+            pair,
+            (Rule::lbracket, Rule::rbracket),
+            Rule::value,
+            Self::value,
+        )
     }
 
-    fn map(&mut self, pair: Pair<'_, Rule>) -> Vec<MapEntry> {
-        pair.into_inner()
-            .filter(|p| p.as_rule() == Rule::map_entry)
-            .filter_map(|entry| self.map_entry(entry))
-            .collect()
+    fn map(&mut self, pair: Pair<'_, Rule>) -> Option<Bracketed<MapEntry>> {
+        self.bracketed(
+            pair,
+            (Rule::map_open, Rule::rbrace),
+            Rule::map_entry,
+            Self::map_entry,
+        )
+    }
+
+    /// The elements of a list or map (rule `element`, built by `each`) and its brackets.
+    fn bracketed<T>(
+        &mut self,
+        pair: Pair<'_, Rule>,
+        (open, close): (Rule, Rule),
+        element: Rule,
+        mut each: impl FnMut(&mut Self, Pair<'_, Rule>) -> Option<T>,
+    ) -> Option<Bracketed<T>> {
+        let parent = span_at(&pair, self.base);
+        let (mut open_span, mut close_span) = (None, None);
+        let mut items = Vec::new();
+        for child in pair.into_inner() {
+            let rule = child.as_rule();
+            if rule == open {
+                open_span = Some(span_at(&child, self.base));
+            } else if rule == close {
+                close_span = Some(span_at(&child, self.base));
+            } else if rule == element {
+                items.extend(each(self, child));
+            }
+        }
+        let (Some(open), Some(close)) = (open_span, close_span) else {
+            self.internal(parent, "a list or map without its brackets");
+            return None;
+        };
+        Some(Bracketed {
+            items,
+            braces: Braces { open, close },
+        })
     }
 
     fn map_entry(&mut self, pair: Pair<'_, Rule>) -> Option<MapEntry> {
@@ -302,11 +440,17 @@ impl Converter {
             let pair = children.expect(Rule::map_key, self)?;
             self.map_key(pair)
         }?;
+        let assign = children.punct(Rule::assign, self)?;
         let value = {
             let pair = children.expect(Rule::value, self)?;
             self.value(pair)
         }?;
-        Some(MapEntry { key, value, span })
+        Some(MapEntry {
+            assign,
+            key,
+            value,
+            span,
+        })
     }
 
     fn map_key(&mut self, pair: Pair<'_, Rule>) -> Option<Ident> {

@@ -10,21 +10,24 @@ mod convert;
 mod errors;
 mod grammar;
 pub mod lex;
+mod recover;
 pub mod scan;
 
 pub use convert::{KEYWORDS, is_identifier};
 
-use pest::Parser;
-
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{SourceFile, Span};
-use grammar::{KfpParser, Rule};
 
 /// What parsing produced: the AST when the text could be parsed, and every diagnostic found.
 #[derive(Debug)]
 pub struct Parsed {
-    /// The program, when the text was syntactically valid enough to build one.
+    /// The program: everything that could be read, even around syntax
+    /// errors (`partial`). `None` only when a lexical error (an unterminated
+    /// string, an unbalanced bracket) stopped parsing before it began.
     pub program: Option<ast::Program>,
+    /// Syntax errors made parts of the file unreadable: the program lacks
+    /// them, so it is for tools (an outline, completion), not for checking.
+    pub partial: bool,
     /// Errors and warnings, unsorted.
     pub diagnostics: Vec<Diagnostic>,
     /// Whether more input could complete the text (the REPL keeps reading).
@@ -58,104 +61,14 @@ pub fn parse(file: &SourceFile) -> Parsed {
             program: None,
             diagnostics: scan.diagnostics,
             incomplete: scan.incomplete,
+            partial: true,
         };
     }
-    let mut converter = convert::Converter::default();
-    let mut pipelines = Vec::new();
-    let mut at = 0;
-    loop {
-        let head = match next(Rule::file_next, text, at) {
-            Ok(pair) => pair,
-            Err(parsed) => return parsed,
-        };
-        // Spans inside `head` are relative to where it was parsed from.
-        converter.base = at;
-        let start = at + leading_skip(&head);
-        at += head.as_span().end();
-        let Some(open) = head
-            .into_inner()
-            .find(|p| p.as_rule() == Rule::pipeline_open)
-        else {
-            break; // end of file
-        };
-        let name = converter.pipeline_open(open);
-        let mut items = Vec::new();
-        loop {
-            let item = match next(Rule::pipeline_next, text, at) {
-                Ok(pair) => pair,
-                Err(parsed) => return parsed,
-            };
-            converter.base = at;
-            let end = at + item.as_span().end();
-            let is_close = item
-                .clone()
-                .into_inner()
-                .any(|p| p.as_rule() == Rule::pipeline_close);
-            items.extend(converter.pipeline_item(item));
-            at = end;
-            if is_close {
-                break;
-            }
-        }
-        if let Some(name) = name {
-            pipelines.push(ast::Pipeline {
-                name,
-                items,
-                span: Span::new(start, at),
-            });
-        }
+    let mut parsed = recover::read(text);
+    if let Some(program) = &parsed.program {
+        parsed.diagnostics.extend(pipeline_count(program, text));
     }
-    let program = ast::Program {
-        pipelines,
-        span: Span::new(0, text.len()),
-    };
-    let mut diagnostics = converter.diagnostics;
-    diagnostics.extend(pipeline_count(&program, text));
-    Parsed {
-        program: Some(program),
-        diagnostics,
-        incomplete: false,
-    }
-}
-
-/// Parses the next item of `text` at byte `at` with an entry rule.
-fn next(rule: Rule, text: &str, at: usize) -> Result<pest::iterators::Pair<'_, Rule>, Parsed> {
-    let rest = text.get(at..).unwrap_or("");
-    match KfpParser::parse(rule, rest) {
-        Ok(mut pairs) => pairs.next().ok_or_else(|| internal_error(at)),
-        Err(error) => {
-            let diagnostic = errors::syntax_error(&error, text, at);
-            let incomplete = diagnostic.span().start as usize >= text.trim_end().len();
-            Err(Parsed {
-                program: None,
-                diagnostics: vec![diagnostic],
-                incomplete,
-            })
-        }
-    }
-}
-
-/// Bytes of whitespace and comments before the entry rule's first token.
-fn leading_skip(pair: &pest::iterators::Pair<'_, Rule>) -> usize {
-    pair.clone()
-        .into_inner()
-        .next()
-        .map_or(0, |first| first.as_span().start())
-}
-
-fn internal_error(at: usize) -> Parsed {
-    Parsed {
-        program: None,
-        diagnostics: vec![
-            Diagnostic::new(
-                Code::E0901,
-                "internal error in the parser: an entry rule matched nothing",
-            )
-            .primary(Span::at(at), "while reading here")
-            .help("this is a bug in kfpl; please report it with this file"),
-        ],
-        incomplete: false,
-    }
+    parsed
 }
 
 fn pipeline_count(program: &ast::Program, text: &str) -> Option<Diagnostic> {
@@ -266,5 +179,97 @@ mod tests {
             &text[interp.field.as_ref().expect("field").span.range()],
             "model"
         );
+    }
+}
+
+#[cfg(test)]
+mod recovery_tests {
+    use super::ast::{Item, StepItem};
+    use crate::source::SourceFile;
+
+    /// After an error the parser reads on: every step survives, and a broken
+    /// step keeps the items around its mistake.
+    #[test]
+    fn a_partial_program_keeps_what_could_be_read() {
+        let text = "pipeline p {\n  step a { image = \"x\" command = = \"y\" output o }\n  let = 3 # `let` read as an attribute: E0106\n  step b { image \"x\" }\n  param n: number = 1\n}\n";
+        let parsed = super::parse(&SourceFile::new("t.kfp", text));
+        let errors: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            errors,
+            ["E0101", "E0101", "E0106"],
+            "{:#?}",
+            parsed.diagnostics
+        );
+        assert!(parsed.partial);
+        let program = parsed.program.expect("a partial program");
+        let items = &program.pipelines[0].items;
+        let names: Vec<&str> = items
+            .iter()
+            .map(|item| match item {
+                Item::Step(s) => s.name.name.as_str(),
+                Item::Param(p) => p.name.name.as_str(),
+                Item::Let(l) => l.name.name.as_str(),
+                Item::Attribute(a) => a.name.name.as_str(),
+            })
+            .collect();
+        assert_eq!(names, ["a", "let", "b", "n"]);
+        let Item::Step(a) = &items[0] else {
+            panic!("not a step")
+        };
+        let kept: Vec<&str> = a
+            .items
+            .iter()
+            .map(|item| match item {
+                StepItem::Attribute(x) => x.name.name.as_str(),
+                StepItem::Output(o) => o.name.name.as_str(),
+                StepItem::Metric(_) => "metric",
+            })
+            .collect();
+        assert_eq!(kept, ["image", "o"]);
+        assert_eq!(&text[a.braces.close.range()], "}");
+    }
+
+    /// Every token the printer needs has its own span.
+    #[test]
+    fn keywords_braces_and_assignments_have_spans() {
+        let text = "pipeline p {\n  param n: number = 1\n  step s { env = { A = \"1\" } data = [\"c:/d\"] }\n}";
+        let parsed = super::parse(&SourceFile::new("t.kfp", text));
+        let program = parsed.program.expect("parsed");
+        let pipeline = &program.pipelines[0];
+        let at = |span: crate::source::Span| &text[span.range()];
+        assert_eq!(at(pipeline.keyword), "pipeline");
+        assert_eq!(
+            (at(pipeline.braces.open), at(pipeline.braces.close)),
+            ("{", "}")
+        );
+        let Item::Param(n) = &pipeline.items[0] else {
+            panic!("param")
+        };
+        assert_eq!((at(n.keyword), at(n.colon)), ("param", ":"));
+        assert_eq!(n.assign.map(at), Some("="));
+        let Item::Step(s) = &pipeline.items[1] else {
+            panic!("step")
+        };
+        assert_eq!(at(s.keyword), "step");
+        assert_eq!(
+            s.braces.close.start as usize,
+            text.rfind("] }").expect("end") + 2
+        );
+        let StepItem::Attribute(env) = &s.items[0] else {
+            panic!("env")
+        };
+        assert_eq!(at(env.assign), "=");
+        let super::ast::ValueKind::Map(map) = &env.value.kind else {
+            panic!("map")
+        };
+        assert_eq!((at(map.braces.open), at(map.braces.close)), ("{", "}"));
+        assert_eq!(at(map.items[0].assign), "=");
+        let StepItem::Attribute(data) = &s.items[1] else {
+            panic!("data")
+        };
+        let super::ast::ValueKind::List(list) = &data.value.kind else {
+            panic!("list")
+        };
+        assert_eq!((at(list.braces.open), at(list.braces.close)), ("[", "]"));
     }
 }

@@ -1,0 +1,288 @@
+//! Reading a file one item at a time, and going on after a syntax error.
+//!
+//! Pest parses one declaration at a time through the grammar's entry rules
+//! (`file_next`, `pipeline_next`, and `step_open`/`step_next`), so memory
+//! stays proportional to one item and a syntax error loses only the item it
+//! is in. After an error the reader skips to the next *declaration head* at
+//! the depth of the item that failed, as the lexer's tokens show it:
+//! - in a pipeline: `param`, `let`, `step`, `NAME =`, or the block's `}`;
+//! - in a step: `metric`, `output`, `NAME =`, or the block's `}`;
+//! - at the top: `pipeline`.
+//!
+//! A step with an error is read again item by item, so its other items (and
+//! its name, for an outline) survive. Brackets are balanced before this runs
+//! (`scan`), so every block has the `}` that the skipping stops at.
+
+use pest::Parser;
+use pest::iterators::Pair;
+
+use super::convert::{Converter, StepChild};
+use super::errors;
+use super::grammar::{KfpParser, Rule};
+use super::lex::{self, Kind};
+use super::{Parsed, ast};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+
+/// Words that start a declaration in a pipeline block.
+const PIPELINE_HEADS: &[&str] = &["param", "let", "step"];
+/// Words that start a declaration in a step block.
+const STEP_HEADS: &[&str] = &["metric", "output"];
+
+/// Parses `text` (already through `scan`) into pipelines, reporting every
+/// syntax error and keeping whatever could be read.
+pub(super) fn read(text: &str) -> Parsed {
+    let mut reader = Reader {
+        text,
+        converter: Converter::default(),
+        errors: Vec::new(),
+    };
+    let pipelines = reader.file();
+    let incomplete = reader
+        .errors
+        .iter()
+        .any(|d| d.span().start as usize >= text.trim_end().len());
+    let partial = !reader.errors.is_empty();
+    let mut diagnostics = reader.errors;
+    diagnostics.extend(reader.converter.diagnostics);
+    Parsed {
+        program: Some(ast::Program {
+            pipelines,
+            span: Span::new(0, text.len()),
+        }),
+        diagnostics,
+        incomplete,
+        partial,
+    }
+}
+
+struct Reader<'t> {
+    text: &'t str,
+    converter: Converter,
+    /// Syntax errors, one an item that failed.
+    errors: Vec<Diagnostic>,
+}
+
+/// What an entry rule read at an offset.
+type Read<'t> = Result<(Pair<'t, Rule>, usize), usize>;
+
+impl<'t> Reader<'t> {
+    /// Parses the next item at byte `at` with an entry rule: the pair and the
+    /// offset after it, or (the error recorded) the offset of the error.
+    fn next(&mut self, rule: Rule, at: usize) -> Read<'t> {
+        let rest = self.text.get(at..).unwrap_or("");
+        match KfpParser::parse(rule, rest) {
+            Ok(mut pairs) => match pairs.next() {
+                Some(pair) => {
+                    self.converter.base = at;
+                    let end = at + pair.as_span().end();
+                    Ok((pair, end))
+                }
+                None => {
+                    self.errors.push(internal_error(at));
+                    Err(at)
+                }
+            },
+            Err(error) => {
+                let diagnostic = errors::syntax_error(&error, self.text, at);
+                let error_at = diagnostic.span().start as usize;
+                self.errors.push(diagnostic);
+                Err(error_at)
+            }
+        }
+    }
+
+    fn file(&mut self) -> Vec<ast::Pipeline> {
+        let mut pipelines = Vec::new();
+        let mut at = 0;
+        loop {
+            let (head, end) = match self.next(Rule::file_next, at) {
+                Ok(read) => read,
+                Err(error) => match resume(self.text, at, error, &["pipeline"], false) {
+                    Some(next) => {
+                        at = next;
+                        continue;
+                    }
+                    None => break,
+                },
+            };
+            let start = at + leading_skip(&head);
+            at = end;
+            let Some(open) = head
+                .into_inner()
+                .find(|p| p.as_rule() == Rule::pipeline_open)
+            else {
+                break; // end of file
+            };
+            let opened = self.converter.pipeline_open(open);
+            let (items, close) = self.pipeline_items(&mut at);
+            if let Some((keyword, name, open)) = opened {
+                pipelines.push(ast::Pipeline {
+                    keyword,
+                    braces: ast::Braces { open, close },
+                    name,
+                    items,
+                    span: Span::new(start, at),
+                });
+            }
+        }
+        pipelines
+    }
+
+    /// A pipeline's items up to its `}`; `at` ends after it.
+    fn pipeline_items(&mut self, at: &mut usize) -> (Vec<ast::Item>, Span) {
+        let mut items = Vec::new();
+        loop {
+            let item_start = *at;
+            let (item, end) = match self.next(Rule::pipeline_next, item_start) {
+                Ok(read) => read,
+                Err(error) => {
+                    if let Some((step, end)) = self.step_again(item_start) {
+                        items.push(ast::Item::Step(step));
+                        *at = end;
+                        continue;
+                    }
+                    match resume(self.text, item_start, error, PIPELINE_HEADS, true) {
+                        Some(next) => *at = next,
+                        None => return (items, end_of(self.text)),
+                    }
+                    continue;
+                }
+            };
+            *at = end;
+            if let Some(close) = item
+                .clone()
+                .into_inner()
+                .find(|p| p.as_rule() == Rule::pipeline_close)
+            {
+                let span = close.as_span();
+                let base = self.converter.base;
+                return (items, Span::new(base + span.start(), base + span.end()));
+            }
+            items.extend(self.converter.pipeline_item(item));
+        }
+    }
+
+    /// A step that failed as a whole, read again item by item: the step and
+    /// the offset after its `}`, or `None` when its head itself is broken
+    /// (or the item is not a step).
+    fn step_again(&mut self, at: usize) -> Option<(ast::StepDecl, usize)> {
+        let first = lex::lex(&self.text[at..]).find(|t| !t.kind.is_trivia())?;
+        if first.kind != Kind::Word || first.text(&self.text[at..]) != "step" {
+            return None;
+        }
+        // The error is already recorded; a broken head is left to the caller.
+        let (open, mut end) = KfpParser::parse(Rule::step_open, &self.text[at..])
+            .ok()?
+            .next()
+            .map(|pair| {
+                let end = at + pair.as_span().end();
+                (pair, end)
+            })?;
+        self.converter.base = at;
+        let (keyword, name, open_brace) = self.converter.step_open(open)?;
+        // The whole-step error stays: pest reached furthest there, so it says
+        // best what was expected. Reading item by item finds the same mistake
+        // first, with less context; that report is dropped, and reading
+        // resumes after the furthest of the two.
+        let whole = self.errors.last().map_or(at, |d| d.span().start as usize);
+        let mut first_mistake = true;
+        let mut items = Vec::new();
+        let close = loop {
+            let item_start = end;
+            match self.next(Rule::step_next, item_start) {
+                Ok((pair, after)) => {
+                    end = after;
+                    match self.converter.step_next(pair) {
+                        StepChild::Item(item) => items.push(item),
+                        StepChild::Close(span) => break span,
+                        StepChild::Nothing => {}
+                    }
+                }
+                Err(mut error) => {
+                    if std::mem::take(&mut first_mistake) {
+                        self.errors.pop();
+                        error = error.max(whole);
+                    }
+                    match resume(self.text, item_start, error, STEP_HEADS, true) {
+                        Some(next) => end = next,
+                        None => break end_of(self.text),
+                    }
+                }
+            }
+        };
+        let step = ast::StepDecl {
+            keyword,
+            braces: ast::Braces {
+                open: open_brace,
+                close,
+            },
+            name,
+            items,
+            span: Span::new(keyword.start as usize, end),
+        };
+        Some((step, end))
+    }
+}
+
+/// Where reading resumes after a syntax error at `error` in the item that
+/// starts at `from`: the first declaration head after the error at the
+/// item's depth (a word of `heads`, `NAME =` when `attributes`, or the `}`
+/// that closes the enclosing block), or `None` at the end of the text.
+fn resume(
+    text: &str,
+    from: usize,
+    error: usize,
+    heads: &[&str],
+    attributes: bool,
+) -> Option<usize> {
+    let rest = &text[from..];
+    let mut depth = 0usize;
+    let mut tokens = lex::lex(rest).filter(|t| !t.kind.is_trivia()).peekable();
+    while let Some(token) = tokens.next() {
+        let at = from + token.span.start as usize;
+        if at == from {
+            continue; // the failed item's own first token: resuming there would not move
+        }
+        let candidate = depth == 0 && at >= error;
+        match token.kind {
+            Kind::RBrace | Kind::RBracket | Kind::RParen if depth == 0 => {
+                // The enclosing block's `}` (or a stray closer: stop there too).
+                return Some(at);
+            }
+            Kind::RBrace | Kind::RBracket | Kind::RParen => depth -= 1,
+            Kind::LBrace | Kind::LBracket | Kind::LParen => depth += 1,
+            Kind::Word if candidate => {
+                let word = token.text(rest);
+                let assigns = tokens.peek().is_some_and(|t| t.kind == Kind::Assign);
+                if heads.contains(&word) || attributes && assigns {
+                    return Some(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// An empty span at the end of the text: where an unclosed block stops.
+fn end_of(text: &str) -> Span {
+    Span::at(text.len())
+}
+
+/// Bytes of whitespace and comments before the entry rule's first token.
+fn leading_skip(pair: &Pair<'_, Rule>) -> usize {
+    pair.clone()
+        .into_inner()
+        .next()
+        .map_or(0, |first| first.as_span().start())
+}
+
+fn internal_error(at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0901,
+        "internal error in the parser: an entry rule matched nothing",
+    )
+    .primary(Span::at(at), "while reading here")
+    .help("this is a bug in kfpl; please report it with this file")
+}
