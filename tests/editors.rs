@@ -3,12 +3,13 @@
 //! and the vim syntax file. This test reads the rule from grammar/kfp.pest
 //! and checks the other three against it.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::PathBuf;
 
 fn read(path: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
+    let path = support::root().join(path);
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -221,15 +221,13 @@ impl Kfpl {
         self
     }
 
-    /// The process, not started: for `spawn` or a pseudo-terminal.
+    /// The process, not started, for `spawn` or a pseudo-terminal: its
+    /// standard streams are still `Command`'s defaults (a pty replaces them).
     pub(crate) fn command(&self) -> Command {
         let binary = OsString::from(env!("CARGO_BIN_EXE_kfpl"));
         let mut words = self.wrapper.iter().chain([&binary]).chain(&self.args);
         let mut command = Command::new(words.next().expect("a program"));
-        command
-            .args(words)
-            .current_dir(&self.dir)
-            .stdin(Stdio::null());
+        command.args(words).current_dir(&self.dir);
         for (name, value) in &self.env {
             match value {
                 Some(value) => command.env(name, value),
@@ -243,7 +241,7 @@ impl Kfpl {
     pub(crate) fn output(self) -> Output {
         let mut command = self.command();
         let Some(input) = self.stdin else {
-            return command.output().expect("kfpl starts");
+            return command.stdin(Stdio::null()).output().expect("kfpl starts");
         };
         let mut child = command
             .stdin(Stdio::piped())
@@ -355,10 +353,6 @@ impl TempDir {
         &self.0
     }
 
-    pub(crate) fn join(&self, name: impl AsRef<Path>) -> PathBuf {
-        self.0.join(name)
-    }
-
     /// Writes `contents` to `name` in the folder (making its parents) and
     /// returns the file's path.
     pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
@@ -369,6 +363,21 @@ impl TempDir {
         std::fs::write(&path, contents)
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         path
+    }
+}
+
+// A `TempDir` is used where its path would be: `dir.join("x")`, `&dir`.
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
     }
 }
 
