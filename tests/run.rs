@@ -637,17 +637,27 @@ fn resume_reruns_only_what_did_not_succeed() {
 fn run_unprivileged(env: &Env, no_userns: bool) -> Option<Output> {
     let file = env.cwd.join("claims.kfp");
     std::fs::copy(fixture("claims"), &file).unwrap();
-    let works = |args: &[&str]| {
-        Command::new(args[0])
-            .args(&args[1..])
+    let works = |mut command: Command| {
+        command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     };
+    let program = |words: &[&str]| {
+        let mut command = Command::new(words[0]);
+        command.args(&words[1..]);
+        command
+    };
     let command = env.command(&["run", "claims.kfp"]);
     let command = if no_userns {
-        let usable = works(&["unshare", "-Ur", "setpriv", "--bounding-set=-all", "true"]);
+        let usable = works(program(&[
+            "unshare",
+            "-Ur",
+            "setpriv",
+            "--bounding-set=-all",
+            "true",
+        ]));
         if !support::require("`unshare -Ur` and `setpriv` (util-linux)", usable) {
             return None;
         }
@@ -661,13 +671,12 @@ fn run_unprivileged(env: &Env, no_userns: bool) -> Option<Output> {
             "--clear-groups",
         ];
         let root = env.root.to_str().unwrap();
-        let usable = works(&["chown", "-R", "65534:65534", root])
-            && support::kfpl(["--version"])
-                .wrapped_in(nobody)
-                .output()
-                .status
-                .success();
-        if !support::require("root, to run kfpl as uid 65534 with `setpriv`", usable) {
+        let usable = works(program(&["chown", "-R", "65534:65534", root]))
+            && works(support::kfpl(["--version"]).wrapped_in(nobody).command());
+        if !support::require(
+            "root and `setpriv` (util-linux), to run kfpl as uid 65534",
+            usable,
+        ) {
             return None;
         }
         command.wrapped_in(nobody)
