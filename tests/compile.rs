@@ -29,8 +29,7 @@ use support::{Header, TempDir, expect_file};
 fn schema() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/schemas/argo-workflows.schema.json");
+        let path = support::root().join("../shared/schemas/argo-workflows.schema.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
                 "the Argo schema must be at {} (a clone with shared/ beside it): {e}",
