@@ -1,26 +1,15 @@
 //! The `kfpl` binary's conventions: exit codes, output formats, file names
 //! as given, reading errors, `explain`, and the panic hook.
 
-use std::process::{Command, Output};
+mod support;
 
+use std::process::Output;
+
+use support::{TempDir, stderr};
+
+/// `kfpl ARGS`, with `NO_COLOR` unset: these tests see colour decided as a user would.
 fn kfpl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kfpl"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("kfpl runs")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn temp_file(name: &str, contents: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("kfpl-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, contents).expect("write temp file");
-    path
+    support::kfpl(args).env_remove("NO_COLOR").output()
 }
 
 #[test]
@@ -42,7 +31,8 @@ fn every_example_checks_clean() {
 
 #[test]
 fn errors_exit_1_and_name_the_file_as_given() {
-    let path = temp_file("bad.kfp", b"pipeline p {\n  step s { image = \"x\" }\n}\n");
+    let tmp = TempDir::new("cli");
+    let path = tmp.write("bad.kfp", b"pipeline p {\n  step s { image = \"x\" }\n}\n");
     let given = format!(
         "{}/../{}/bad.kfp",
         path.parent().unwrap().display(),
@@ -77,7 +67,8 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn json_diagnostics_are_one_object_a_line() {
-    let path = temp_file("json.kfp", b"pipeline p {\n  step s { image = \"x\" command = \"echo $<trian.output>\" }\n  step train { image = \"x\" command = \"true\" }\n}\n");
+    let tmp = TempDir::new("cli");
+    let path = tmp.write("json.kfp", b"pipeline p {\n  step s { image = \"x\" command = \"echo $<trian.output>\" }\n  step train { image = \"x\" command = \"true\" }\n}\n");
     let output = kfpl(&["check", "--message-format", "json", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
@@ -97,7 +88,8 @@ fn json_diagnostics_are_one_object_a_line() {
 
 #[test]
 fn short_format_and_colour_flag() {
-    let path = temp_file(
+    let tmp = TempDir::new("cli");
+    let path = tmp.write(
         "short.kfp",
         b"pipeline p { step s { image = 1 command = \"x\" } }",
     );
@@ -113,11 +105,12 @@ fn short_format_and_colour_flag() {
 
 #[test]
 fn all_files_are_checked() {
-    let good = temp_file(
+    let tmp = TempDir::new("cli");
+    let good = tmp.write(
         "good.kfp",
         b"pipeline p { step s { image = \"x\" command = \"true\" } }",
     );
-    let bad = temp_file("bad2.kfp", b"pipeline p { step s { command = \"true\" } }");
+    let bad = tmp.write("bad2.kfp", b"pipeline p { step s { command = \"true\" } }");
     let output = kfpl(&[
         "check",
         bad.to_str().unwrap(),
@@ -133,11 +126,11 @@ fn all_files_are_checked() {
 
 #[test]
 fn huge_files_are_refused_before_reading() {
-    let path = std::env::temp_dir().join(format!("kfpl-huge-{}.kfp", std::process::id()));
+    let tmp = TempDir::new("cli-huge");
+    let path = tmp.join("huge.kfp");
     let file = std::fs::File::create(&path).expect("create");
     file.set_len(300 << 20).expect("sparse file");
     let output = kfpl(&["check", path.to_str().unwrap()]);
-    std::fs::remove_file(&path).ok();
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("kfpl::E0003"),
@@ -160,11 +153,9 @@ fn explain_prints_pages_and_lists_codes() {
 
 #[test]
 fn a_panic_is_reported_as_an_internal_error() {
-    let output = Command::new(env!("CARGO_BIN_EXE_kfpl"))
-        .args(["check", "examples/mnist.kfp"])
+    let output = support::kfpl(["check", "examples/mnist.kfp"])
         .env("KFPL_TEST_INTERNAL_PANIC", "1")
-        .output()
-        .expect("kfpl runs");
+        .output();
     let err = stderr(&output);
     assert!(!output.status.success());
     assert!(err.contains("kfpl::E0901"), "{err}");
@@ -174,6 +165,7 @@ fn a_panic_is_reported_as_an_internal_error() {
 
 #[test]
 fn bad_input_gets_a_coded_diagnostic_and_exit_1() {
+    let tmp = TempDir::new("cli");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.kfp", Vec::new(), "E0108"),
         ("junk.kfp", vec![0x00, 0x01, 0x02, b'x', 0x7f], "E0110"),
@@ -205,7 +197,7 @@ fn bad_input_gets_a_coded_diagnostic_and_exit_1() {
         ),
     ];
     for (name, contents, code) in cases {
-        let path = temp_file(name, &contents);
+        let path = tmp.write(name, &contents);
         let output = kfpl(&["check", path.to_str().unwrap()]);
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(1), "{name}: {err}");

@@ -13,62 +13,23 @@
 //! for a YAML 1.1 reader to mistake for a non-string.
 //! `KFPL_BLESS=1 cargo test --test compile` rewrites the expected files.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 use kfpl::diagnostics::render::{self, Format, Style};
 use kfpl::lower::{Workflow, lint, yaml};
 use kfpl::{CompileOptions, SourceFile, compile};
 
-fn blessing() -> bool {
-    std::env::var_os("KFPL_BLESS").is_some_and(|v| !v.is_empty())
-}
-
-/// Compares `actual` with the file, or writes the file when blessing.
-fn expect_file(path: &Path, actual: &str) {
-    if blessing() {
-        std::fs::write(path, actual).expect("write expected file");
-        return;
-    }
-    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
-        panic!(
-            "{} is missing; run `KFPL_BLESS=1 cargo test --test compile`",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs from the output (KFPL_BLESS=1 to accept):\n{}",
-        path.display(),
-        diff(&expected, actual)
-    );
-}
-
-/// The first differing lines, for a readable failure.
-fn diff(expected: &str, actual: &str) -> String {
-    let mut out = String::new();
-    for (i, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {
-        if e != a {
-            out.push_str(&format!("line {}:\n- {e}\n+ {a}\n", i + 1));
-            if out.len() > 2000 {
-                break;
-            }
-        }
-    }
-    let (e, a) = (expected.lines().count(), actual.lines().count());
-    if e != a {
-        out.push_str(&format!("{e} lines expected, {a} produced\n"));
-    }
-    out
-}
+use support::{Header, TempDir, expect_file};
 
 /// The Argo Workflow validator built as shared/schemas/README.md says.
 fn schema() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/schemas/argo-workflows.schema.json");
+        let path = support::root().join("../shared/schemas/argo-workflows.schema.json");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
                 "the Argo schema must be at {} (a clone with shared/ beside it): {e}",
@@ -99,36 +60,11 @@ fn assert_valid(name: &str, yaml: &str) {
     );
 }
 
-/// A fixture's header: `# args:` and `# expect:` lines.
-struct Header {
-    options: CompileOptions,
-    expect: Vec<String>,
-}
-
-fn header(source: &str) -> Header {
-    let mut options = CompileOptions::default();
-    let mut expect = Vec::new();
-    for line in source.lines().take_while(|l| l.starts_with('#')) {
-        if let Some(args) = line.strip_prefix("# args:") {
-            let words: Vec<&str> = args.split_whitespace().collect();
-            let mut i = 0;
-            while i < words.len() {
-                match words[i] {
-                    "-p" => {
-                        let pair = kfpl::params::parse_override(words[i + 1]).expect("NAME=VALUE");
-                        options.params.push(pair);
-                    }
-                    "--git-image" => options.git_image = words[i + 1].to_string(),
-                    other => panic!("unknown fixture argument {other}"),
-                }
-                i += 2;
-            }
-        }
-        if let Some(codes) = line.strip_prefix("# expect:") {
-            expect = codes.split(',').map(|c| c.trim().to_string()).collect();
-        }
-    }
-    Header { options, expect }
+/// A fixture's options (`# args:`), which must all be accepted.
+fn options(header: &Header) -> CompileOptions {
+    let (options, refused) = support::compile_options(&header.args);
+    assert!(refused.is_empty(), "{refused:?}");
+    options
 }
 
 /// Every fixture: (source path, expected-output path without extension).
@@ -138,13 +74,9 @@ fn fixtures() -> Vec<(PathBuf, PathBuf)> {
         ("tests/compile", "tests/compile"),
         ("examples", "tests/compile/examples"),
     ] {
-        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir}: {e}"));
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "kfp") {
-                let stem = path.file_stem().expect("stem").to_owned();
-                out.push((path, Path::new(expected_dir).join(stem)));
-            }
+        for path in support::files_with_extension(dir, "kfp") {
+            let stem = path.file_stem().expect("stem").to_owned();
+            out.push((path, Path::new(expected_dir).join(stem)));
         }
     }
     out.sort();
@@ -159,16 +91,14 @@ fn golden_files() {
     for (path, expected) in &fixtures {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).expect("fixture");
-        let header = header(&text);
+        let header = Header::parse(&text);
+        let expect = header.expect.clone().unwrap_or_default();
+        let options = options(&header);
         let file = SourceFile::new(name.clone(), text);
-        match compile(&file, &header.options) {
+        match compile(&file, &options) {
             Ok(compiled) => {
-                assert!(
-                    header.expect.is_empty(),
-                    "{name} compiled; expected {:?}",
-                    header.expect
-                );
-                check_compiled(&name, &file, &header.options, &compiled);
+                assert!(expect.is_empty(), "{name} compiled; expected {expect:?}");
+                check_compiled(&name, &file, &options, &compiled);
                 expect_file(&expected.with_extension("yaml"), &compiled.yaml);
                 compiled_count += 1;
             }
@@ -178,7 +108,7 @@ fn golden_files() {
                     .filter(|d| d.is_error())
                     .map(|d| d.code.as_str())
                     .collect();
-                assert_eq!(codes, header.expect, "{name}");
+                assert_eq!(codes, expect, "{name}");
                 // The short form (position, code, message, help): the layout of
                 // snippets is the renderer's business, tested in tests/ui.
                 let rendered =
@@ -218,16 +148,13 @@ fn expected_files_read_back_into_workflows() {
     let dirs = ["tests/compile", "tests/compile/examples"];
     let mut count = 0;
     for dir in dirs {
-        for entry in std::fs::read_dir(dir).expect("dir").flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "yaml") {
-                let text = std::fs::read_to_string(&path).expect("yaml");
-                let workflow: Workflow = serde_yaml::from_str(&text)
-                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                assert_eq!(lint(&workflow), Vec::<String>::new(), "{}", path.display());
-                assert_valid(&path.display().to_string(), &text);
-                count += 1;
-            }
+        for path in support::files_with_extension(dir, "yaml") {
+            let text = std::fs::read_to_string(&path).expect("yaml");
+            let workflow: Workflow =
+                serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(lint(&workflow), Vec::<String>::new(), "{}", path.display());
+            assert_valid(&path.display().to_string(), &text);
+            count += 1;
         }
     }
     assert!(count >= 4);
@@ -371,18 +298,7 @@ fn mnist_is_the_tutorials_workflow() {
 // The binary, end to end.
 
 fn kfpl(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kfpl"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("kfpl runs")
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kfpl-compile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    support::kfpl(args).output()
 }
 
 #[test]
@@ -401,7 +317,7 @@ fn binary_prints_yaml_to_stdout_and_writes_yaml_files() {
     let expected = std::fs::read_to_string("tests/compile/examples/mnist.yaml").expect("golden");
     assert_eq!(stdout, expected);
 
-    let dir = temp_dir("yaml");
+    let dir = TempDir::new("yaml");
     let out = dir.join("mnist.yaml");
     let output = kfpl(&[
         "compile",
@@ -419,7 +335,7 @@ fn binary_prints_yaml_to_stdout_and_writes_yaml_files() {
 
 #[test]
 fn binary_writes_a_kfp_package() {
-    let dir = temp_dir("package");
+    let dir = TempDir::new("package");
     for name in ["mnist.tar.gz", "mnist.tgz"] {
         let out = dir.join(name);
         let output = kfpl(&[
@@ -533,7 +449,7 @@ fn binary_reports_unwritable_output_and_usage_errors() {
 
 #[test]
 fn binary_shows_warnings_and_still_compiles() {
-    let dir = temp_dir("warn");
+    let dir = TempDir::new("warn");
     let path = dir.join("warn.kfp");
     std::fs::write(
         &path,

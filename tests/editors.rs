@@ -3,12 +3,13 @@
 //! and the vim syntax file. This test reads the rule from grammar/kfp.pest
 //! and checks the other three against it.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::PathBuf;
 
 fn read(path: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path);
+    let path = support::root().join(path);
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -54,6 +55,18 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|w| !w.is_empty())
 }
 
+/// Fails naming the grammar's keywords that `found` (read from `place`) lacks.
+fn assert_has_every_keyword(found: &BTreeSet<&str>, place: &str) {
+    let missing: Vec<String> = grammar_keywords()
+        .into_iter()
+        .filter(|k| !found.contains(k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keywords missing from {place}: {missing:?}"
+    );
+}
+
 #[test]
 fn parser_keywords_match_the_grammar() {
     let keywords: Vec<&str> = kfpl::syntax::KEYWORDS.to_vec();
@@ -83,13 +96,9 @@ fn vscode_grammar_highlights_every_keyword() {
     }
     collect(&json, &mut patterns);
     let found: BTreeSet<&str> = patterns.iter().flat_map(|p| words(p)).collect();
-    let missing: Vec<String> = grammar_keywords()
-        .into_iter()
-        .filter(|k| !found.contains(k.as_str()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "keywords missing from editors/vscode/syntaxes/kfp.tmLanguage.json patterns: {missing:?}"
+    assert_has_every_keyword(
+        &found,
+        "editors/vscode/syntaxes/kfp.tmLanguage.json patterns",
     );
 }
 
@@ -104,12 +113,5 @@ fn vim_syntax_highlights_every_keyword() {
         .flat_map(|line| line.split_whitespace().skip(3))
         .filter(|word| !word.contains('='))
         .collect();
-    let missing: Vec<String> = grammar_keywords()
-        .into_iter()
-        .filter(|k| !found.contains(k.as_str()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "keywords missing from `syn keyword` lines in editors/vim/syntax/kfp.vim: {missing:?}"
-    );
+    assert_has_every_keyword(&found, "`syn keyword` lines in editors/vim/syntax/kfp.vim");
 }

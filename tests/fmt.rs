@@ -7,40 +7,23 @@
 // Helpers outside `#[test]` functions fail the test by panicking, too.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use kfpl::SourceFile;
 use kfpl::fmt::format;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::{TempDir, diff, root, stderr, stdout};
 
-fn bless() -> bool {
-    std::env::var_os("KFPL_BLESS").is_some_and(|v| v == "1")
-}
-
-/// The `.kfp` files in `dir` (and below it when `deep`), sorted.
-fn kfp_files(dir: &Path, deep: bool) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if deep {
-                out.extend(kfp_files(&path, deep));
-            }
-        } else if path.extension().is_some_and(|e| e == "kfp") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
+/// The `.kfp` files in `dir` and below it, sorted.
+fn kfp_files_under(dir: &Path) -> Vec<PathBuf> {
+    support::all_files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "kfp"))
+        .collect()
 }
 
 fn source(path: &Path) -> SourceFile {
@@ -54,26 +37,10 @@ fn expected_path(input: &Path) -> PathBuf {
 }
 
 fn fixture_inputs() -> Vec<PathBuf> {
-    kfp_files(&root().join("tests/fmt"), false)
+    support::files_with_extension(root().join("tests/fmt"), "kfp")
         .into_iter()
         .filter(|p| !p.to_string_lossy().ends_with(".formatted.kfp"))
         .collect()
-}
-
-/// The first line where two texts differ, for a readable failure.
-fn first_difference(expected: &str, actual: &str) -> String {
-    let (e, a): (Vec<_>, Vec<_>) = (expected.lines().collect(), actual.lines().collect());
-    for i in 0..e.len().max(a.len()) {
-        if e.get(i) != a.get(i) {
-            return format!(
-                "line {}:\n  expected: {:?}\n  actual:   {:?}",
-                i + 1,
-                e.get(i),
-                a.get(i)
-            );
-        }
-    }
-    "only line endings differ".into()
 }
 
 #[test]
@@ -93,19 +60,8 @@ fn fixtures_format_as_expected() {
                 continue;
             }
         };
-        let expected_path = expected_path(input);
-        if bless() {
-            fs::write(&expected_path, &formatted).unwrap();
-            continue;
-        }
-        let expected = fs::read_to_string(&expected_path).unwrap_or_default();
-        if formatted != expected {
-            failures.push(format!(
-                "{}: output differs from {} (KFPL_BLESS=1 to accept)\n{}",
-                input.display(),
-                expected_path.display(),
-                first_difference(&expected, &formatted)
-            ));
+        if let Err(message) = support::check_expected(&expected_path(input), &formatted) {
+            failures.push(format!("{}: {message}", input.display()));
         }
         if formatted == file.text() {
             failures.push(format!(
@@ -160,8 +116,8 @@ fn erase_spans_keeps_everything_else() {
 /// and a file that checks has the same IR and the same diagnostics after.
 #[test]
 fn formatting_is_stable_and_keeps_the_ir() {
-    let mut files = kfp_files(&root().join("examples"), false);
-    files.extend(kfp_files(&root().join("tests"), true));
+    let mut files = support::files_with_extension(root().join("examples"), "kfp");
+    files.extend(kfp_files_under(&root().join("tests")));
     let mut formatted_count = 0;
     let mut ir_count = 0;
     let mut failures = Vec::new();
@@ -180,7 +136,7 @@ fn formatting_is_stable_and_keeps_the_ir() {
             Ok(twice) => failures.push(format!(
                 "{}: not stable\n{}",
                 path.display(),
-                first_difference(&once, &twice)
+                diff(&once, &twice)
             )),
             Err(d) => failures.push(format!("{}: output does not parse: {d:?}", path.display())),
         }
@@ -212,7 +168,7 @@ fn formatting_is_stable_and_keeps_the_ir() {
                 failures.push(format!(
                     "{}: IR changed\n{}",
                     path.display(),
-                    first_difference(&before_ir, &after_ir)
+                    diff(&before_ir, &after_ir)
                 ));
             }
         }
@@ -228,7 +184,7 @@ fn formatting_is_stable_and_keeps_the_ir() {
 
 #[test]
 fn examples_are_in_canonical_form() {
-    let examples = kfp_files(&root().join("examples"), false);
+    let examples = support::files_with_extension(root().join("examples"), "kfp");
     assert!(!examples.is_empty());
     for path in examples {
         let file = source(&path);
@@ -393,34 +349,7 @@ mod generated {
 // ---- the binary -------------------------------------------------------------
 
 fn kfpl(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kfpl"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    pipe.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(pipe);
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A fresh, empty directory under the system's temporary directory.
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kfpl-fmt-{}-{name}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
+    support::kfpl(args).stdin(stdin.unwrap_or("")).output()
 }
 
 fn messy() -> (String, String) {
@@ -441,7 +370,7 @@ fn check_passes_on_the_examples() {
 #[test]
 fn check_names_the_files_that_would_change_and_changes_nothing() {
     let (input, expected) = messy();
-    let dir = temp_dir("check");
+    let dir = TempDir::new("check");
     fs::create_dir_all(dir.join("sub")).unwrap();
     fs::write(dir.join("sub/messy.kfp"), &input).unwrap();
     fs::write(dir.join("clean.kfp"), &expected).unwrap();
@@ -463,14 +392,13 @@ fn check_names_the_files_that_would_change_and_changes_nothing() {
     let out = kfpl(&["fmt", "--check", &clean], None);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
-    fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn rewrites_files_in_place() {
     use std::os::unix::fs::PermissionsExt;
     let (input, expected) = messy();
-    let dir = temp_dir("rewrite");
+    let dir = TempDir::new("rewrite");
     let path = dir.join("p.kfp");
     fs::write(&path, &input).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
@@ -495,13 +423,12 @@ fn rewrites_files_in_place() {
     assert_eq!(stdout(&out), "");
     let out = kfpl(&["fmt", "--check", &arg], None);
     assert_eq!(out.status.code(), Some(0));
-    fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_symbolic_link_keeps_pointing_at_the_formatted_file() {
     let (input, expected) = messy();
-    let dir = temp_dir("symlink");
+    let dir = TempDir::new("symlink");
     fs::write(dir.join("real.kfp"), &input).unwrap();
     std::os::unix::fs::symlink("real.kfp", dir.join("link.kfp")).unwrap();
     let out = kfpl(&["fmt", &dir.join("link.kfp").display().to_string()], None);
@@ -513,7 +440,6 @@ fn a_symbolic_link_keeps_pointing_at_the_formatted_file() {
             .is_symlink()
     );
     assert_eq!(fs::read_to_string(dir.join("real.kfp")).unwrap(), expected);
-    fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -545,7 +471,7 @@ fn stdin_cannot_be_mixed_with_paths() {
 
 #[test]
 fn syntax_errors_are_reported_and_the_file_left_alone() {
-    let dir = temp_dir("syntax");
+    let dir = TempDir::new("syntax");
     let path = dir.join("broken.kfp");
     let text = "pipeline p {\n  step s { image = \"x\"\n}\n";
     fs::write(&path, text).unwrap();
@@ -565,13 +491,12 @@ fn syntax_errors_are_reported_and_the_file_left_alone() {
         "nothing on stdout, so an editor keeps its buffer"
     );
     assert!(stderr(&out).contains("<stdin>"), "{}", stderr(&out));
-    fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn a_missing_file_is_an_error_and_the_others_are_still_formatted() {
     let (input, expected) = messy();
-    let dir = temp_dir("missing");
+    let dir = TempDir::new("missing");
     let path = dir.join("p.kfp");
     fs::write(&path, &input).unwrap();
     let missing = dir.join("nope.kfp").display().to_string();
@@ -579,14 +504,13 @@ fn a_missing_file_is_an_error_and_the_others_are_still_formatted() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("kfpl::E0001"), "{}", stderr(&out));
     assert_eq!(fs::read_to_string(&path).unwrap(), expected);
-    fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn an_unwritable_directory_is_reported() {
     use std::os::unix::fs::PermissionsExt;
     let (input, _) = messy();
-    let dir = temp_dir("readonly");
+    let dir = TempDir::new("readonly");
     let path = dir.join("p.kfp");
     fs::write(&path, &input).unwrap();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
@@ -598,7 +522,6 @@ fn an_unwritable_directory_is_reported() {
         assert!(stderr(&out).contains("kfpl::E0801"), "{}", stderr(&out));
         assert_eq!(fs::read_to_string(&path).unwrap(), input);
     }
-    fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

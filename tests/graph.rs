@@ -5,28 +5,20 @@
 //! `KFPL_BLESS=1 cargo test --test graph` rewrites them. A few tests run the
 //! real binary: the default format, `--format`, and a file with errors.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use kfpl::graph::{self, Format};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kfp_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("folder exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "kfp"))
-        .collect();
-    out.sort();
-    out
-}
+use support::root;
 
 fn inputs() -> Vec<PathBuf> {
-    let mut inputs = kfp_files(&root().join("tests/graph"));
-    inputs.extend(kfp_files(&root().join("examples")));
+    let mut inputs = support::files_with_extension(root().join("tests/graph"), "kfp");
+    inputs.extend(support::files_with_extension(
+        root().join("examples"),
+        "kfp",
+    ));
     inputs
 }
 
@@ -39,7 +31,6 @@ fn expected_path(input: &Path, extension: &str) -> PathBuf {
 
 #[test]
 fn golden_drawings() {
-    let bless = std::env::var_os("KFPL_BLESS").is_some_and(|v| v == "1");
     let inputs = inputs();
     let mut stems: Vec<&str> = inputs
         .iter()
@@ -63,30 +54,17 @@ fn golden_drawings() {
         };
         for (format, extension) in Format::ALL {
             let actual = graph::render(&pipeline, *format);
-            let path = expected_path(input, extension);
-            if bless {
-                std::fs::write(&path, &actual).expect("write golden file");
-                continue;
-            }
-            let expected = std::fs::read_to_string(&path).unwrap_or_default();
-            if actual != expected {
-                failed.push(format!("--- {} differs; got:\n{actual}", path.display()));
+            if let Err(message) = support::check_expected(&expected_path(input, extension), &actual)
+            {
+                failed.push(message);
             }
         }
     }
-    assert!(
-        failed.is_empty(),
-        "{}\n(KFPL_BLESS=1 rewrites them)",
-        failed.join("\n")
-    );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
 fn kfpl(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_kfpl"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run kfpl")
+    support::kfpl(args).output()
 }
 
 #[test]

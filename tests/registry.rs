@@ -1,26 +1,12 @@
 //! Meta-tests on the diagnostic registry: every code has a unique name, an
 //! explanation page whose heading names it, and a test that produces it.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::Path;
 
 use kfpl::Code;
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
 
 #[test]
 fn codes_are_unique_and_have_pages() {
@@ -55,8 +41,7 @@ fn codes_are_unique_and_have_pages() {
 /// raise are exercised by another test under `tests/`, which must name them.
 #[test]
 fn every_code_is_exercised_by_a_test() {
-    let mut files = Vec::new();
-    files_under(Path::new("tests"), &mut files);
+    let files = support::all_files_under("tests");
     let texts: Vec<(String, String)> = files
         .iter()
         .filter_map(|p| Some((p.display().to_string(), fs::read_to_string(p).ok()?)))

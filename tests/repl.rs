@@ -12,37 +12,15 @@
 //! End-to-end: a few tests run the real `kfpl repl` in a pseudo-terminal
 //! (rexpect), with HOME and KFPL_HOME pointing at temporary folders.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 
 use kfpl::repl::hooks::Hooks;
 use kfpl::repl::input::Lines;
 use kfpl::repl::{Options, Session};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A temporary folder, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let path = std::env::temp_dir().join(format!("kfpl-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create a temporary folder");
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use support::{TempDir, root};
 
 /// Stands in for the runner in transcripts (real runs print timings and
 /// run ids; `tests/run.rs` covers the runner, the pty test runs it for real).
@@ -64,7 +42,7 @@ fn describe_run(file: &kfpl::SourceFile, params: &[(String, String)]) -> kfpl::r
 fn replay(transcript: &str, tmp: &Path) -> String {
     let tmp_text = tmp.display().to_string();
     let mut session = Session::new(Options {
-        base_dir: root(),
+        base_dir: root().to_path_buf(),
         hooks: Hooks {
             run: describe_run,
             ..Hooks::default()
@@ -103,14 +81,8 @@ fn replay(transcript: &str, tmp: &Path) -> String {
 
 #[test]
 fn transcripts() {
-    let bless = std::env::var_os("KFPL_BLESS").is_some_and(|v| v == "1");
     let dir = root().join("tests/repl");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/repl exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    paths.sort();
+    let paths = support::files_with_extension(&dir, "txt");
     assert!(
         paths.len() >= 6,
         "transcripts missing from {}",
@@ -122,20 +94,11 @@ fn transcripts() {
         let expected = std::fs::read_to_string(path).expect("readable transcript");
         let tmp = TempDir::new(name);
         let actual = replay(&expected, tmp.path());
-        if bless {
-            std::fs::write(path, &actual).expect("write transcript");
-        } else if actual != expected {
-            failed.push(format!(
-                "--- {} differs; got:\n{actual}",
-                path.strip_prefix(root()).unwrap_or(path).display()
-            ));
+        if let Err(message) = support::check_expected(path, &actual) {
+            failed.push(message);
         }
     }
-    assert!(
-        failed.is_empty(),
-        "{}\n(KFPL_BLESS=1 rewrites them)",
-        failed.join("\n")
-    );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
 /// The `:save`d tutorial checks clean with the real `kfpl check`.
@@ -146,11 +109,7 @@ fn saved_program_checks_clean() {
         .expect("tutorial transcript");
     replay(&transcript, tmp.path());
     let saved = tmp.path().join("mnist.kfp");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kfpl"))
-        .arg("check")
-        .arg(&saved)
-        .output()
-        .expect("run kfpl check");
+    let output = support::kfpl(["check".as_ref(), saved.as_os_str()]).output();
     assert!(output.status.success(), "{output:?}");
     assert!(
         output.stderr.is_empty(),
@@ -173,22 +132,11 @@ fn saved_program_checks_clean() {
 /// Pipes work too: lines are gathered the same way, without prompts.
 #[test]
 fn piped_input() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kfpl"))
-        .args(["repl", "examples/mnist.kfp"])
-        .current_dir(root())
-        .env("KFPL_HOME", std::env::temp_dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start kfpl repl");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(b"step report {\n  image = \"alpine\"\n  command = \"echo $<train.output>\"\n}\n:params\n")
-            .expect("write");
-    }
-    let output = child.wait_with_output().expect("finish");
+    let home = TempDir::new("piped");
+    let output = support::kfpl(["repl", "examples/mnist.kfp"])
+        .env("KFPL_HOME", home.path())
+        .stdin("step report {\n  image = \"alpine\"\n  command = \"echo $<train.output>\"\n}\n:params\n")
+        .output();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success());
     assert!(stdout.starts_with("loaded `examples/mnist.kfp`: pipeline `mnist`: 4 params, 2 lets, 3 steps\nadded step `report`\nparam "), "{stdout}");
@@ -199,7 +147,7 @@ mod pty {
 
     use rexpect::session::{PtySession, spawn_command};
 
-    use super::{TempDir, root};
+    use super::{TempDir, support};
 
     const TIMEOUT_MS: u64 = 20_000;
 
@@ -211,15 +159,12 @@ mod pty {
 
     fn start(name: &str, args: &[&str]) -> (PtySession, TempDir) {
         let home = TempDir::new(name);
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kfpl"));
-        command
-            .arg("repl")
+        let command = support::kfpl(["repl"])
             .args(args)
-            .current_dir(root())
             .env("HOME", home.path())
             .env("KFPL_HOME", home.path())
             .env("TERM", "xterm")
-            .env("NO_COLOR", "1");
+            .command();
         let mut session = spawn_command(command, Some(TIMEOUT_MS)).expect("start kfpl repl");
         session.exp_string("Ctrl-D quits").expect("the banner");
         (session, home)

@@ -2,25 +2,17 @@
 //! example (delete, duplicate, insert bytes) and feed the result to parse and
 //! check, asserting that nothing panics and every span lies in the source.
 
-use std::fs;
+mod support;
 
 use proptest::prelude::*;
 
 fn corpus() -> Vec<String> {
-    let mut texts = Vec::new();
-    for dir in ["tests/ui", "examples"] {
-        let Ok(entries) = fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "kfp")
-                && let Ok(bytes) = fs::read(&path)
-            {
-                texts.push(String::from_utf8_lossy(&bytes).into_owned());
-            }
-        }
-    }
+    let mut texts: Vec<String> = ["tests/ui", "examples"]
+        .into_iter()
+        .flat_map(|dir| support::files_with_extension(dir, "kfp"))
+        .filter_map(|path| std::fs::read(path).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .collect();
     texts.sort();
     assert!(!texts.is_empty(), "no corpus");
     texts

@@ -8,18 +8,19 @@
 // Test helpers outside `#[test]` functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const KFPL: &str = env!("CARGO_BIN_EXE_kfpl");
+use support::{Kfpl, TempDir, root, text};
 
 /// A temporary working directory with its own state folder.
 struct Env {
-    root: PathBuf,
+    root: TempDir,
     cwd: PathBuf,
     home: PathBuf,
     scratch: PathBuf,
@@ -28,13 +29,7 @@ struct Env {
 
 impl Env {
     fn new(name: &str) -> Env {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "kfpl-run-{name}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&root);
+        let root = TempDir::new(&format!("run-{name}"));
         let cwd = root.join("cwd");
         let home = root.join("home");
         let scratch = root.join("scratch");
@@ -50,27 +45,25 @@ impl Env {
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(KFPL);
-        command
-            .args(args)
+    fn command(&self, args: &[&str]) -> Kfpl {
+        let command = support::kfpl(args)
             .current_dir(&self.cwd)
             .env("KFPL_HOME", &self.home)
-            .env("NO_COLOR", "1")
-            .env_remove("KFPL_GPUS")
-            .stdin(Stdio::null());
-        if let Some(gpus) = self.gpus {
-            command.env("KFPL_GPUS", gpus);
+            .env_remove("KFPL_GPUS");
+        match self.gpus {
+            Some(gpus) => command.env("KFPL_GPUS", gpus),
+            None => command,
         }
-        command
     }
 
     fn kfpl(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
+        self.command(args).output()
     }
 
     fn spawn(&self, args: &[&str]) -> Child {
         self.command(args)
+            .command()
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -106,22 +99,8 @@ impl Env {
     }
 }
 
-impl Drop for Env {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.root);
-        }
-    }
-}
-
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/run")
-        .join(format!("{name}.kfp"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    root().join("tests/run").join(format!("{name}.kfp"))
 }
 
 /// `2024-05-01 12:34:56` → `[DATE]` (same width, so tables keep their shape).
@@ -181,23 +160,10 @@ fn normalize_durations(text: &str) -> String {
     out
 }
 
-/// Compares with (or, under `KFPL_BLESS=1`, writes) the expected file beside the fixture.
+/// Compares with (or, under `KFPL_BLESS=1`, writes) `tests/run/NAME.EXTENSION`.
 fn expect_file(name: &str, extension: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/run")
-        .join(format!("{name}.{extension}"));
-    if std::env::var_os("KFPL_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing; run with KFPL_BLESS=1", path.display()));
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs (KFPL_BLESS=1 rewrites it)",
-        path.display()
-    );
+    let path = root().join("tests/run").join(format!("{name}.{extension}"));
+    support::expect_file(&path, actual);
 }
 
 /// Waits (bounded) until `path` exists and is not empty.
@@ -392,6 +358,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 #[test]
 fn sync_source_checks_out_the_requested_commit() {
+    if !support::require_tool("git") {
+        return;
+    }
     let env = Env::new("sync");
     let repo = env.cwd.join("repo");
     std::fs::create_dir_all(&repo).unwrap();
@@ -663,29 +632,37 @@ fn resume_reruns_only_what_did_not_succeed() {
 /// Runs `kfpl run claims.kfp` the way an unprivileged user would: as uid
 /// 65534 (`nobody`), or, with `no_userns`, as root without capabilities in a
 /// user namespace where no further user namespace may be made. `None` (the
-/// test is skipped) when this machine cannot set that up (not root, no
-/// `setpriv` or `unshare`).
+/// test is skipped, or fails under CI: see `support::require`) when this
+/// machine cannot set that up (not root, no `setpriv` or `unshare`).
 fn run_unprivileged(env: &Env, no_userns: bool) -> Option<Output> {
     let file = env.cwd.join("claims.kfp");
     std::fs::copy(fixture("claims"), &file).unwrap();
-    let status = |args: &[&str]| {
-        Command::new(args[0])
-            .args(&args[1..])
+    let works = |mut command: Command| {
+        command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
     };
-    let root = env.root.to_str().unwrap();
-    let mut command = if no_userns {
-        if !status(&["unshare", "-Ur", "setpriv", "--bounding-set=-all", "true"]) {
-            eprintln!("skipped: `unshare -Ur` or `setpriv` does not work here");
+    let program = |words: &[&str]| {
+        let mut command = Command::new(words[0]);
+        command.args(&words[1..]);
+        command
+    };
+    let command = env.command(&["run", "claims.kfp"]);
+    let command = if no_userns {
+        let usable = works(program(&[
+            "unshare",
+            "-Ur",
+            "setpriv",
+            "--bounding-set=-all",
+            "true",
+        ]));
+        if !support::require("`unshare -Ur` and `setpriv` (util-linux)", usable) {
             return None;
         }
         let script = "echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --bounding-set=-all --inh-caps=-all \"$0\" \"$@\"";
-        let mut command = Command::new("unshare");
-        command.args(["-Ur", "sh", "-c", script, KFPL]);
-        command
+        command.wrapped_in(["unshare", "-Ur", "sh", "-c", script])
     } else {
         let nobody = [
             "setpriv",
@@ -693,32 +670,18 @@ fn run_unprivileged(env: &Env, no_userns: bool) -> Option<Output> {
             "--regid=65534",
             "--clear-groups",
         ];
-        if !status(&["chown", "-R", "65534:65534", root])
-            || !status(&[
-                nobody[0],
-                nobody[1],
-                nobody[2],
-                nobody[3],
-                KFPL,
-                "--version",
-            ])
-        {
-            eprintln!("skipped: cannot run kfpl as uid 65534 here");
+        let root = env.root.to_str().unwrap();
+        let usable = works(program(&["chown", "-R", "65534:65534", root]))
+            && works(support::kfpl(["--version"]).wrapped_in(nobody).command());
+        if !support::require(
+            "root and `setpriv` (util-linux), to run kfpl as uid 65534",
+            usable,
+        ) {
             return None;
         }
-        let mut command = Command::new("setpriv");
-        command.args(&nobody[1..]).arg(KFPL);
-        command
+        command.wrapped_in(nobody)
     };
-    let out = command
-        .args(["run", "claims.kfp"])
-        .current_dir(&env.cwd)
-        .env("KFPL_HOME", &env.home)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Some(out)
+    Some(command.output())
 }
 
 #[test]
@@ -776,8 +739,7 @@ fn an_unusable_state_folder_is_refused() {
     let out = env
         .command(&["run", fixture("hello_metrics").to_str().unwrap()])
         .env("KFPL_HOME", &not_a_dir)
-        .output()
-        .unwrap();
+        .output();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("E0607"), "{}", text(&out.stderr));
 }
