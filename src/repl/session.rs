@@ -1,5 +1,5 @@
 //! The REPL's backend: a session holding the pipeline being built, fed one
-//! complete input at a time (no terminal here; see `frontend` for that).
+//! complete input at a time (no terminal here: `kfpl repl` prints the replies).
 //!
 //! The session keeps each accepted declaration as source text (an [`Entry`]).
 //! To check a new input it assembles `pipeline NAME { …accepted… NEW }`,
