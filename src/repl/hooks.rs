@@ -112,3 +112,28 @@ impl Default for Hooks {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Progress, progress_line};
+    use crate::run::{Event, Observer, Stream};
+
+    #[test]
+    fn progress_keeps_the_lines_worth_showing_in_order() {
+        let mut progress = Progress::default();
+        progress.event(&Event::StepStarted {
+            step: "train",
+            attempt: 1,
+            max_attempts: 1,
+            gpus: "",
+        });
+        progress.event(&Event::Tick);
+        progress.event(&Event::Output {
+            step: "train",
+            stream: Stream::Stdout,
+            line: "epoch 1",
+        });
+        assert_eq!(progress.text, "train: started\ntrain | epoch 1\n");
+        assert_eq!(progress_line(&Event::Tick), None);
+    }
+}
