@@ -29,6 +29,18 @@
 //! assert_eq!(codes, ["E0207", "E0301"]);
 //! ```
 
+// Only the binary (src/cli/, src/main.rs) decides what reaches the
+// process's stdout and stderr: the library returns text and diagnostics as
+// data. `disallowed_methods` (see clippy.toml) catches writes through
+// `std::io::stdout()`/`stderr()` handles, which the print lints miss. Tests
+// may print (`allow-print-in-tests`).
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::dbg_macro,
+    clippy::disallowed_methods
+)]
+
 pub mod check;
 pub mod diagnostics;
 pub mod fmt;

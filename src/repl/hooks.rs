@@ -3,14 +3,14 @@
 //!
 //! Each hook gets the session's whole program as a [`SourceFile`] named
 //! `<session>` (already checked clean) and answers `None` when this build
-//! has no such stage, `Some(Ok(text))` to print, or `Some(Err(diagnostics))`
-//! about that file. The session reaches them through [`Hooks`], so tests
-//! can put fakes in their place.
+//! has no such stage, `Some(Ok(text))` for the session to reply with, or
+//! `Some(Err(diagnostics))` about that file. The session reaches them
+//! through [`Hooks`], so tests (and `kfpl repl`) can put others in their place.
 
 use crate::{Diagnostic, SourceFile};
 
 /// What a hook answers: `None` when this build lacks the stage, else text
-/// to print or diagnostics about the file it was given.
+/// to reply with or diagnostics about the file it was given.
 pub type Answer = Option<Result<String, Vec<Diagnostic>>>;
 
 /// What `:yaml` calls: the program lowered to Argo Workflow YAML.
@@ -19,10 +19,23 @@ pub fn compile_yaml(file: &SourceFile) -> Answer {
     Some(crate::lower::compile(file, &options).map(|compiled| compiled.yaml))
 }
 
-/// What `:run` calls, with the `-p` overrides already checked against the
-/// params: runs the pipeline (showing its own progress on the terminal) and
-/// returns the summary to print.
+/// What `:run` calls by default: runs the pipeline and answers its progress
+/// lines ([`progress_line`]) followed by the summary, all at once. `kfpl repl`
+/// puts its own hook in this one's place that prints each line as it happens
+/// (through [`run_observed`]): the library never writes to the terminal.
 pub fn run_pipeline(file: &SourceFile, params: &[(String, String)]) -> Answer {
+    let mut progress = Progress::default();
+    let answer = run_observed(file, params, &mut progress);
+    answer.map(|result| result.map(|summary| progress.text + &summary))
+}
+
+/// Runs the pipeline with the `-p` overrides (already checked against the
+/// params), telling `observer` what happens, and returns the summary.
+pub fn run_observed(
+    file: &SourceFile,
+    params: &[(String, String)],
+    observer: &mut dyn crate::run::Observer,
+) -> Answer {
     let checked = crate::check(file);
     let Some(pipeline) = checked.pipeline else {
         return Some(Err(checked.diagnostics));
@@ -31,7 +44,7 @@ pub fn run_pipeline(file: &SourceFile, params: &[(String, String)]) -> Answer {
     options.overrides = params.to_vec();
     options.experiment = "repl".into();
     options.sandbox_exe = std::env::current_exe().ok();
-    let report = match crate::run::run(&pipeline, &options, &mut Lines) {
+    let report = match crate::run::run(&pipeline, &options, observer) {
         Ok(report) => report,
         Err(diagnostics) => return Some(Err(diagnostics)),
     };
@@ -53,20 +66,31 @@ pub fn run_pipeline(file: &SourceFile, params: &[(String, String)]) -> Answer {
     Some(Ok(summary))
 }
 
-/// Shows a run's progress as plain lines: the REPL owns the terminal, so no
-/// live redrawing here (`kfpl run` draws the full progress view).
-struct Lines;
+/// A run's progress as the REPL shows it, one plain line per event worth
+/// showing (the REPL owns the terminal, so no live redrawing: `kfpl run`
+/// draws the full progress view). `None` for the events it leaves out.
+pub fn progress_line(event: &crate::run::Event<'_>) -> Option<String> {
+    use crate::run::Event;
+    match event {
+        Event::StepStarted { step, .. } => Some(format!("{step}: started")),
+        Event::Output { step, line, .. } => Some(format!("{step} | {line}")),
+        Event::StepFinished { step } => Some(format!("{}: {}", step.name, step.status.as_str())),
+        Event::Warning { message, .. } => Some(format!("warning: {message}")),
+        _ => None,
+    }
+}
 
-impl crate::run::Observer for Lines {
+/// Gathers the progress lines of a run, each ending with a line break.
+#[derive(Debug, Default)]
+struct Progress {
+    text: String,
+}
+
+impl crate::run::Observer for Progress {
     fn event(&mut self, event: &crate::run::Event<'_>) {
-        use crate::run::Event;
-        #[allow(clippy::print_stdout, reason = "the REPL's :run streams step output")]
-        match event {
-            Event::StepStarted { step, .. } => println!("{step}: started"),
-            Event::Output { step, line, .. } => println!("{step} | {line}"),
-            Event::StepFinished { step } => println!("{}: {}", step.name, step.status.as_str()),
-            Event::Warning { message, .. } => println!("warning: {message}"),
-            _ => {}
+        if let Some(line) = progress_line(event) {
+            self.text.push_str(&line);
+            self.text.push('\n');
         }
     }
 }
@@ -86,5 +110,30 @@ impl Default for Hooks {
             compile_yaml,
             run: run_pipeline,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Progress, progress_line};
+    use crate::run::{Event, Observer, Stream};
+
+    #[test]
+    fn progress_keeps_the_lines_worth_showing_in_order() {
+        let mut progress = Progress::default();
+        progress.event(&Event::StepStarted {
+            step: "train",
+            attempt: 1,
+            max_attempts: 1,
+            gpus: "",
+        });
+        progress.event(&Event::Tick);
+        progress.event(&Event::Output {
+            step: "train",
+            stream: Stream::Stdout,
+            line: "epoch 1",
+        });
+        assert_eq!(progress.text, "train: started\ntrain | epoch 1\n");
+        assert_eq!(progress_line(&Event::Tick), None);
     }
 }

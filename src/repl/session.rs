@@ -1,5 +1,5 @@
 //! The REPL's backend: a session holding the pipeline being built, fed one
-//! complete input at a time (no terminal here; see `frontend` for that).
+//! complete input at a time (no terminal here: `kfpl repl` prints the replies).
 //!
 //! The session keeps each accepted declaration as source text (an [`Entry`]).
 //! To check a new input it assembles `pipeline NAME { …accepted… NEW }`,
@@ -55,22 +55,50 @@ impl Default for Options {
     }
 }
 
-/// What the session answers to one input.
+/// What the session answers to one input. The session shows nothing
+/// itself: the frontend prints `text`; `diagnostics` are there for callers
+/// that want them as data (codes, severities) rather than rendered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reply {
-    /// Text to print (ends with a newline unless empty).
+    /// Text to show (ends with a newline unless empty), rendered
+    /// diagnostics included.
     pub text: String,
+    /// The diagnostics `text` shows, in order. Their spans point into the
+    /// text just entered (`<repl>`), the program so far (`<session>`) or the
+    /// file being loaded, as the rendered text names.
+    pub diagnostics: Vec<Diagnostic>,
     /// The user asked to leave.
     pub quit: bool,
 }
 
 impl Reply {
     fn text(text: impl Into<String>) -> Reply {
-        let mut text = text.into();
+        Draft {
+            text: text.into(),
+            diagnostics: Vec::new(),
+        }
+        .reply()
+    }
+}
+
+/// A reply being built: its text so far and the diagnostics that text shows.
+#[derive(Debug, Default)]
+struct Draft {
+    text: String,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Draft {
+    fn reply(self) -> Reply {
+        let mut text = self.text;
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        Reply { text, quit: false }
+        Reply {
+            text,
+            diagnostics: self.diagnostics,
+            quit: false,
+        }
     }
 }
 
@@ -235,19 +263,18 @@ impl Session {
     pub fn load(&mut self, path: &str) -> Reply {
         let file = match crate::read_source(&self.resolve(path), path) {
             Ok(file) => file,
-            Err(error) => {
-                return Reply::text(self.render(&error.diagnostic, &error.file));
-            }
+            Err(error) => return self.shown(&[error.diagnostic], &error.file),
         };
         let checked = crate::check(&file);
-        let mut text = self.render_all(&checked.diagnostics, &file);
+        let mut out = Draft::default();
+        self.show_all(&mut out, &checked.diagnostics, &file);
         let parsed = syntax::parse(&file);
         let pipeline = parsed.program.as_ref().and_then(|p| p.pipelines.first());
         let (Some(_), Some(pipeline)) = (checked.pipeline, pipeline) else {
-            text.push_str(&format!(
+            out.text.push_str(&format!(
                 "not loaded: fix the errors in `{path}`, or enter its declarations one by one\n"
             ));
-            return Reply::text(text);
+            return out.reply();
         };
         let body = body_of(file.text(), pipeline);
         let program = Program {
@@ -255,10 +282,11 @@ impl Session {
             header: header_of(file.text(), pipeline),
             entries: snippet::entries(file.text(), pipeline, body),
         };
-        text.push_str(&format!("loaded `{path}`: {}\n", program.summary()));
+        out.text
+            .push_str(&format!("loaded `{path}`: {}\n", program.summary()));
         self.commit(program, format!("loaded `{path}`"));
         self.last_path = Some(path.to_string());
-        Reply::text(text)
+        out.reply()
     }
 
     fn command(&mut self, command: Command) -> Reply {
@@ -287,8 +315,8 @@ impl Session {
             }
             Command::Save(path) => self.save(path),
             Command::Quit => Reply {
-                text: String::new(),
                 quit: true,
+                ..Reply::default()
             },
         }
     }
@@ -308,19 +336,21 @@ impl Session {
         // a stray `}` would close the pipeline and be reported elsewhere.
         let scanned = syntax::scan::scan(input);
         if !scanned.diagnostics.is_empty() {
-            return rejected(self.render_all(&scanned.diagnostics, &input_file));
+            let mut out = Draft::default();
+            self.show_all(&mut out, &scanned.diagnostics, &input_file);
+            return rejected(out);
         }
         let parsed = syntax::parse(&SourceFile::new(INPUT_NAME, parse_text.as_str()));
         let syntax_failed = parsed.diagnostics.iter().any(Diagnostic::is_error);
         let pipeline = parsed.program.as_ref().and_then(|p| p.pipelines.first());
         let Some(pipeline) = pipeline.filter(|_| !syntax_failed) else {
             let inside = Span::new(offset, offset + input.len());
-            let mut text = String::new();
+            let mut out = Draft::default();
             for diagnostic in &parsed.diagnostics {
                 let local = relocate(diagnostic, inside, 0, None);
-                text.push_str(&self.render(&local, &input_file));
+                self.show(&mut out, local, &input_file);
             }
-            return rejected(text);
+            return rejected(out);
         };
         let body = if pasted {
             body_of(&parse_text, pipeline)
@@ -349,20 +379,20 @@ impl Session {
         let failed = diagnostics.iter().any(|d| d.is_error());
         let inside = Span::new(check_offset, check_offset + raw.len());
         let moved_to = body.start as usize - offset;
-        let mut text = String::new();
+        let mut out = Draft::default();
         for diagnostic in diagnostics {
             if failed && !diagnostic.is_error() {
                 continue;
             }
             if in_span(diagnostic.span(), inside) || diagnostic.span().is_detached() {
                 let local = relocate(diagnostic, inside, moved_to, Some(&check_file));
-                text.push_str(&self.render(&repl_note(local), &input_file));
+                self.show(&mut out, repl_note(local), &input_file);
             } else {
-                text.push_str(&self.render(diagnostic, &check_file));
+                self.show(&mut out, diagnostic.clone(), &check_file);
             }
         }
         if failed {
-            return rejected(text);
+            return rejected(out);
         }
 
         let mut next = self.program.clone();
@@ -407,17 +437,17 @@ impl Session {
             }
         }
         if changes.is_empty() {
-            return Reply::text(text);
+            return out.reply();
         }
         for change in &changes {
-            text.push_str(change);
+            out.text.push_str(change);
             if change.starts_with("replaced") {
-                text.push_str("; `:undo` brings the old one back");
+                out.text.push_str("; `:undo` brings the old one back");
             }
-            text.push('\n');
+            out.text.push('\n');
         }
         self.commit(next, changes.join(", "));
-        Reply::text(text)
+        out.reply()
     }
 
     fn commit(&mut self, program: Program, change: String) {
@@ -432,7 +462,7 @@ impl Session {
         if checked.diagnostics.is_empty() {
             return Reply::text(format!("{}; no errors or warnings", self.program.summary()));
         }
-        Reply::text(self.render_all(&checked.diagnostics, &file))
+        self.shown(&checked.diagnostics, &file)
     }
 
     /// The IR of the program so far (it always checks clean; an error here is a bug).
@@ -441,7 +471,7 @@ impl Session {
         let checked = crate::check(&file);
         match checked.pipeline {
             Some(pipeline) => Ok((file, pipeline)),
-            None => Err(Reply::text(self.render_all(&checked.diagnostics, &file))),
+            None => Err(self.shown(&checked.diagnostics, &file)),
         }
     }
 
@@ -463,7 +493,7 @@ impl Session {
         match (self.options.hooks.compile_yaml)(&file) {
             None => Reply::text("compile is not available in this build"),
             Some(Ok(yaml)) => Reply::text(yaml),
-            Some(Err(diagnostics)) => Reply::text(self.render_all(&diagnostics, &file)),
+            Some(Err(diagnostics)) => self.shown(&diagnostics, &file),
         }
     }
 
@@ -489,12 +519,12 @@ impl Session {
             errors = found;
         }
         if !errors.is_empty() {
-            return Reply::text(self.render_all(&errors, &file));
+            return self.shown(&errors, &file);
         }
         match (self.options.hooks.run)(&file, &overrides) {
             None => Reply::text("run is not available in this build"),
             Some(Ok(summary)) => Reply::text(summary),
-            Some(Err(diagnostics)) => Reply::text(self.render_all(&diagnostics, &file)),
+            Some(Err(diagnostics)) => self.shown(&diagnostics, &file),
         }
     }
 
@@ -577,19 +607,31 @@ impl Session {
         }
     }
 
-    fn render(&self, diagnostic: &Diagnostic, file: &SourceFile) -> String {
-        render::render(diagnostic, file, Format::Human, self.options.style)
+    /// Adds a diagnostic about `file` to the reply being built, rendered.
+    fn show(&self, out: &mut Draft, diagnostic: Diagnostic, file: &SourceFile) {
+        let text = render::render(&diagnostic, file, Format::Human, self.options.style);
+        out.text.push_str(&text);
+        out.diagnostics.push(diagnostic);
     }
 
-    fn render_all(&self, diagnostics: &[Diagnostic], file: &SourceFile) -> String {
-        render::render_all(diagnostics, file, Format::Human, self.options.style)
+    fn show_all(&self, out: &mut Draft, diagnostics: &[Diagnostic], file: &SourceFile) {
+        let text = render::render_all(diagnostics, file, Format::Human, self.options.style);
+        out.text.push_str(&text);
+        out.diagnostics.extend_from_slice(diagnostics);
+    }
+
+    /// A reply that is just these diagnostics about `file`.
+    fn shown(&self, diagnostics: &[Diagnostic], file: &SourceFile) -> Reply {
+        let mut out = Draft::default();
+        self.show_all(&mut out, diagnostics, file);
+        out.reply()
     }
 }
 
 /// The reply to an input that was not added.
-fn rejected(mut text: String) -> Reply {
-    text.push_str("not added (the session is unchanged)\n");
-    Reply::text(text)
+fn rejected(mut out: Draft) -> Reply {
+    out.text.push_str("not added (the session is unchanged)\n");
+    out.reply()
 }
 
 /// Whether the input is a whole `pipeline NAME { … }` (comments may come first).
@@ -672,5 +714,35 @@ fn repl_note(diagnostic: Diagnostic) -> Diagnostic {
         Code::E0201 | Code::E0203 if diagnostic.help.is_none() => diagnostic
             .note("each declaration is checked as it is entered: declare what it refers to first"),
         _ => diagnostic,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Session;
+
+    fn codes(reply: &super::Reply) -> Vec<&str> {
+        reply.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_reply_carries_the_diagnostics_its_text_shows() {
+        let mut session = Session::default();
+        let typo = session.eval(r#"step bye { image = "alpine" comand = "echo bye" }"#);
+        assert_eq!(codes(&typo), ["E0205"]);
+        assert!(typo.text.contains("kfpl::E0205"), "{}", typo.text);
+        assert!(
+            typo.text
+                .ends_with("not added (the session is unchanged)\n")
+        );
+
+        let added = session.eval(r#"param who: string = "world""#);
+        assert_eq!(codes(&added), Vec::<&str>::new());
+        assert_eq!(added.text, "added param `who`\n");
+        assert!(!added.quit);
+
+        let missing = session.eval(":load no/such/file.kfp");
+        assert_eq!(codes(&missing), ["E0001"]);
+        assert!(session.eval(":quit").quit);
     }
 }
