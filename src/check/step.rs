@@ -29,6 +29,9 @@ pub const ATTRIBUTES: &[&str] = &[
     "description",
 ];
 
+/// How to write a `timeout`, for its diagnostics.
+const DURATION_HELP: &str = "write a positive duration such as `\"90s\"`, `\"30m\"`, `\"2h\"` or `\"1h30m\"`, or a whole number of seconds such as `90`";
+
 /// What a step block said, attribute by attribute.
 #[derive(Default)]
 struct Fields {
@@ -527,11 +530,7 @@ impl<'a> Checker<'a> {
         if let Some(text) = template.as_const()
             && !values::is_quantity(&text)
         {
-            let example = if number_ok {
-                "`\"500m\"` or `2`"
-            } else {
-                "`\"4Gi\"` or `\"512Mi\"`"
-            };
+            let example = values::quantity_example(name);
             self.error(
                 Diagnostic::new(
                     Code::E0310,
@@ -545,13 +544,26 @@ impl<'a> Checker<'a> {
         Some(template)
     }
 
+    /// A duration: a string (`"90s"`, `"1h30m"`) or a bare number of
+    /// seconds (`90`, as KFP v1's `set_timeout(90)`), more than zero.
     fn timeout(&mut self, value: &Resolved) -> Option<ir::Timeout> {
-        let text = self.expect_fixed_string(value, "timeout")?;
+        let text = match &value.value {
+            RValue::Number(n) => n.text.clone(),
+            RValue::Str(_) => self.expect_fixed_string(value, "timeout")?,
+            _ => {
+                self.error(
+                    value
+                        .mismatch(value.span, "`timeout`", "a duration")
+                        .help(DURATION_HELP),
+                );
+                return None;
+            }
+        };
         let Some(seconds) = values::parse_duration(&text) else {
             self.error(
                 Diagnostic::new(Code::E0309, format!("`{text}` is not a duration"))
                     .primary(value.span, "invalid `timeout`")
-                    .help("write a positive duration such as `\"90s\"`, `\"30m\"`, `\"2h\"` or `\"1h30m\"`"),
+                    .help(DURATION_HELP),
             );
             return None;
         };
