@@ -118,3 +118,39 @@ fn examples_write_their_declared_outputs() {
     }
     assert!(seen > 0, "no example declares an output");
 }
+
+/// Every diagnostic says how to fix it, including type errors reached
+/// through a let and unknown names with nothing close to suggest.
+#[test]
+fn every_diagnostic_has_a_help_line() {
+    let broken = [
+        "let g = [1, 2]\n  step s { image = \"a\" command = \"x\" gpus = g }",
+        "step s { image = \"a\" command = \"x\" gpus = true }",
+        "step s { image = \"a\" command = 1 }",
+        "step s { image = \"a\" command = [\"x\", true] }",
+        "step s { image = \"a\" command = \"x\" cpu = true }",
+        "step s { image = \"a\" command = \"x\" memory = 4 }",
+        "step s { image = \"a\" command = \"x\" timeout = 90.5 }",
+        "step s { image = \"a\" command = \"x\" timeout = [1] }",
+        "step s { image = \"a\" command = \"x\" sync_source = 1 }",
+        "step s { image = \"a\" command = \"x\" data = [1] }",
+        "let i = 3\n  step s { image = i command = \"x\" }",
+        "name = 1\n  step s { image = \"a\" command = \"x\" }",
+        "step s { image = \"a\" command = \"x\" after = [zzzzzz] }",
+        "step s { image = \"a\" command = \"$<qqqqqq.output>\" }",
+        "step s { image = \"a\" command = \"x\" output output }",
+    ];
+    for body in broken {
+        let source = format!("pipeline p {{\n  {body}\n}}\n");
+        let checked = crate::check(&SourceFile::new("test.kfp", source));
+        assert!(checked.pipeline.is_none(), "{body}: expected an error");
+        for diagnostic in &checked.diagnostics {
+            assert!(
+                diagnostic.help.is_some(),
+                "{body}: {} `{}` has no help line",
+                diagnostic.code.as_str(),
+                diagnostic.message
+            );
+        }
+    }
+}
