@@ -280,21 +280,14 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// E0201: no step is called `ident`. The help suggests a close name,
-    /// else lists the steps there are.
+    /// E0201: no step is called `ident`; the help suggests a close name.
+    /// Without one there is no help: the REPL adds its own note then
+    /// (`repl_note`: names must be declared before their uses there).
     pub(super) fn unknown_step(&self, ident: &ast::Ident) -> Diagnostic {
         let steps: Vec<&str> = self.step_names().collect();
-        let help = did_you_mean(&ident.name, steps.iter().copied()).unwrap_or_else(|| {
-            if steps.is_empty() {
-                "this pipeline has no other step; declare one with `step NAME { … }`".into()
-            } else {
-                let names: Vec<String> = steps.iter().map(|s| format!("`{s}`")).collect();
-                format!("the other steps are {}", names.join(", "))
-            }
-        });
         Diagnostic::new(Code::E0201, format!("unknown step `{}`", ident.name))
             .primary(ident.span, "no step has this name")
-            .help(help)
+            .maybe_help(did_you_mean(&ident.name, steps))
     }
 
     fn output_reference(

@@ -262,18 +262,18 @@ impl<'a> Checker<'a> {
             other => {
                 // Through a let, the label on the let says what it is.
                 let help = match other {
-                    // Through a let, the label on the let says what it is.
-                    _ if value.via.is_some() => {
-                        format!("give `{name}` a string (a let holding one is fine)")
-                    }
-                    RValue::Number(n) => format!("quote it: `{name} = \"{}\"`", n.text),
-                    RValue::Bool(b) => format!("quote it: `{name} = \"{b}\"`"),
-                    _ => format!("write `{name} = \"…\"`"),
+                    // Through a let, the label on the let says what it is
+                    // (and the REPL, which shows that label as a note, puts
+                    // the note where the help would be).
+                    _ if value.via.is_some() => None,
+                    RValue::Number(n) => Some(format!("quote it: `{name} = \"{}\"`", n.text)),
+                    RValue::Bool(b) => Some(format!("quote it: `{name} = \"{b}\"`")),
+                    _ => Some(format!("write `{name} = \"…\"`")),
                 };
                 self.error(
                     value
                         .mismatch(value.span, &format!("`{name}`"), "a string")
-                        .help(help),
+                        .maybe_help(help),
                 );
                 None
             }
