@@ -12,6 +12,8 @@ mod lint;
 pub mod params;
 mod resolve;
 mod step;
+#[cfg(test)]
+mod tests;
 pub mod values;
 
 pub use step::ATTRIBUTES as STEP_ATTRIBUTES;
@@ -144,6 +146,14 @@ impl<'a> Checker<'a> {
         let (name, description) = self.pipeline_attributes();
         let params = self.params();
         let steps = self.steps();
+        // What the defaults give `gpus`, `cpu`… is checked by the rule that
+        // checks `-p` values, so `check` refuses what `compile` would.
+        let default = |name: &str| {
+            let param = params.iter().find(|p| p.name == name)?;
+            Some((param.default.as_ref()?.as_text(), params::Source::Default))
+        };
+        let problems = params::resource_values(&params, &steps, default);
+        self.diagnostics.extend(problems);
         self.resolve_all_lets();
         lint::unused(self);
         lint::steps(self, &steps, &params);
@@ -202,25 +212,26 @@ impl<'a> Checker<'a> {
         values::check_kubernetes_name(self, &step.name, "step");
         let mut outputs = vec!["output"];
         for item in &step.items {
-            if let ast::StepItem::Output(output) = item {
-                if outputs.contains(&output.name.name.as_str()) {
-                    let diagnostic = if output.name.name == "output" {
-                        Diagnostic::new(Code::E0204, "output `output` is declared twice")
-                            .primary(output.name.span, "every step already has `output`")
-                            .help("remove this line; write `$KFP_OUTPUTS/output` to set it")
-                    } else {
-                        Diagnostic::new(
-                            Code::E0204,
-                            format!("output `{}` is declared twice", output.name.name),
-                        )
-                        .primary(output.name.span, "declared again here")
-                        .help("remove one of the declarations")
-                    };
-                    self.error(diagnostic);
-                    continue;
-                }
-                outputs.push(&output.name.name);
+            let ast::StepItem::Output(output) = item else {
+                continue;
+            };
+            // `output output`: the parser has reported the keyword (E0106);
+            // a second diagnostic here would give other advice for one line.
+            if output.name.name == "output" {
+                continue;
             }
+            if outputs.contains(&output.name.name.as_str()) {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0204,
+                        format!("output `{}` is declared twice", output.name.name),
+                    )
+                    .primary(output.name.span, "declared again here")
+                    .help("remove one of the declarations"),
+                );
+                continue;
+            }
+            outputs.push(&output.name.name);
         }
         self.steps.insert(&step.name.name, step);
         self.outputs.insert(&step.name.name, outputs);

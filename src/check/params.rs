@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::ir::{Count, ParamType, Pipeline};
+use super::ir::{Count, Param, ParamType, Part, Pipeline, Step, Template};
+use super::values::{is_quantity, quantity_example};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
+use crate::source::Span;
 
 /// Splits a `NAME=VALUE` argument.
 pub fn parse_override(argument: &str) -> Result<(String, String), Diagnostic> {
@@ -94,7 +96,15 @@ pub fn bind(
             ),
         }
     }
-    errors.extend(counts(pipeline, &values));
+    let bound = |name: &str| {
+        let source = if overrides.iter().any(|(n, _)| n == name) {
+            Source::CommandLine
+        } else {
+            Source::Default
+        };
+        values.get(name).map(|v| (v.as_str(), source))
+    };
+    errors.extend(resource_values(&pipeline.params, &pipeline.steps, bound));
     if errors.is_empty() {
         Ok(values)
     } else {
@@ -102,30 +112,153 @@ pub fn bind(
     }
 }
 
-/// `gpus = "$<n>"` and `retries = "$<n>"` need whole numbers >= 0.
-fn counts(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Vec<Diagnostic> {
+/// Where a param's value came from, for the diagnostic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The declaration's default (`kfpl check` sees only these).
+    Default,
+    /// `-p NAME=VALUE`.
+    CommandLine,
+}
+
+/// The values params give to resources: `gpus` and `retries` from
+/// `"$<n>"` must be whole numbers >= 0, `cpu` and `memory` that read params
+/// Kubernetes quantities (the rule literal values follow). The one check for
+/// both defaults (when checking, so `check` says what `compile` will) and
+/// `-p` values (when binding); a value not known yet (no default, a step
+/// output) is left for the cluster.
+pub(crate) fn resource_values<'v>(
+    params: &[Param],
+    steps: &[Step],
+    value: impl Fn(&str) -> Option<(&'v str, Source)>,
+) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
-    for step in &pipeline.steps {
-        for (what, count) in [("gpus", &step.gpus), ("retries", &step.retries)] {
-            let Count::Param { name, span } = count else {
+    for step in steps {
+        for (field, count) in [("gpus", &step.gpus), ("retries", &step.retries)] {
+            if let Count::Param { name, span } = count
+                && let Some((text, source)) = value(name)
+                && whole_number(text).is_none()
+            {
+                let problem = Problem {
+                    step: &step.name,
+                    field,
+                    param: name,
+                    text,
+                    alone: true,
+                    source,
+                };
+                let rule = (Code::E0308, "a whole number >= 0", "`1`");
+                errors.push(problem.diagnostic(params, rule, *span));
+            }
+        }
+        for (field, template) in [("cpu", &step.cpu), ("memory", &step.memory)] {
+            let Some(template) = template else {
                 continue;
             };
-            let Some(value) = values.get(name) else {
+            let Some((text, param, source)) = rendered(template, &value) else {
                 continue;
             };
-            if whole_number(value).is_none() {
-                errors.push(
-                    Diagnostic::new(
-                        Code::E0308,
-                        format!("`{what}` of step `{}` is `{value}` (from param `{name}`), not a whole number >= 0", step.name),
-                    )
-                    .secondary(*span, "the value is used here")
-                    .help(format!("give `{name}` a whole number such as `1`")),
+            if !is_quantity(&text) {
+                let problem = Problem {
+                    step: &step.name,
+                    field,
+                    param,
+                    text: &text,
+                    alone: value(param).is_some_and(|(v, _)| v == text),
+                    source,
+                };
+                let rule = (
+                    Code::E0310,
+                    "a Kubernetes quantity",
+                    quantity_example(field),
                 );
+                errors.push(problem.diagnostic(params, rule, template.span));
             }
         }
     }
     errors
+}
+
+/// A resource template with every param put in: the text, the first param
+/// it reads and where that value came from. `None` when it reads no param,
+/// a param without a value, or a step output (known only at run time).
+fn rendered<'t, 'v>(
+    template: &'t Template,
+    value: &impl Fn(&str) -> Option<(&'v str, Source)>,
+) -> Option<(String, &'t str, Source)> {
+    let mut first: Option<(&str, Source)> = None;
+    for part in template.references() {
+        let Part::Param { name, .. } = part else {
+            return None;
+        };
+        let (_, source) = value(name)?;
+        first.get_or_insert((name, source));
+    }
+    let (param, source) = first?;
+    let text = template.render(&mut |part| match part {
+        Part::Param { name, .. } => value(name).map_or("", |(v, _)| v).to_string(),
+        _ => String::new(),
+    });
+    Some((text, param, source))
+}
+
+/// One resource a param's value does not fit.
+struct Problem<'a> {
+    step: &'a str,
+    field: &'a str,
+    param: &'a str,
+    /// The resource's value (the param's value, with any text around it).
+    text: &'a str,
+    /// Whether `text` is the param's value alone (not `"$<size>Gi"`).
+    alone: bool,
+    source: Source,
+}
+
+impl Problem<'_> {
+    /// The diagnostic: `expected` names the rule, `example` a value that
+    /// fits it, `used` where the step reads the value.
+    fn diagnostic(
+        &self,
+        params: &[Param],
+        (code, expected, example): (Code, &str, &str),
+        used: Span,
+    ) -> Diagnostic {
+        let Problem {
+            step,
+            field,
+            param,
+            text,
+            alone,
+            source,
+        } = self;
+        let diagnostic = Diagnostic::new(
+            code,
+            format!(
+                "`{field}` of step `{step}` is `{text}` (from param `{param}`), not {expected}"
+            ),
+        )
+        .secondary(used, "the value is used here");
+        // In `"$<size>Gi"` the param is a part of the value: an example of
+        // the whole value would mislead.
+        let declaration = params.iter().find(|p| p.name == *param).map(|p| p.span);
+        let help = match (source, declaration) {
+            (Source::Default, Some(_)) if *alone => {
+                format!("change the default of `{param}` to {expected}, such as {example}")
+            }
+            (Source::Default, Some(_)) => {
+                format!("change the default of `{param}` so that `{field}` is {expected}")
+            }
+            _ if *alone => format!("give `{param}` {expected}, such as {example}"),
+            _ => format!("give `{param}` a value that makes `{field}` {expected}"),
+        };
+        match (source, declaration) {
+            (Source::Default, Some(span)) => {
+                diagnostic.secondary(span, format!("`{param}` is declared with this default"))
+            }
+            _ => diagnostic,
+        }
+        .help(help)
+    }
 }
 
 /// The value of a bound count param (`"2"` → 2).

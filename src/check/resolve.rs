@@ -280,6 +280,16 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// E0201: no step is called `ident`; the help suggests a close name.
+    /// Without one there is no help: the REPL adds its own note then
+    /// (`repl_note`: names must be declared before their uses there).
+    pub(super) fn unknown_step(&self, ident: &ast::Ident) -> Diagnostic {
+        let steps: Vec<&str> = self.step_names().collect();
+        Diagnostic::new(Code::E0201, format!("unknown step `{}`", ident.name))
+            .primary(ident.span, "no step has this name")
+            .maybe_help(did_you_mean(&ident.name, steps))
+    }
+
     fn output_reference(
         &mut self,
         head: &'a ast::Ident,
@@ -287,22 +297,16 @@ impl<'a> Checker<'a> {
         span: Span,
     ) -> Option<Part> {
         let Some(outputs) = self.outputs.get(head.name.as_str()) else {
-            let help = if self.params.contains_key(head.name.as_str())
+            let mut diagnostic = self.unknown_step(head);
+            if self.params.contains_key(head.name.as_str())
                 || self.lets.contains_key(head.name.as_str())
             {
-                Some(format!(
+                diagnostic = diagnostic.help(format!(
                     "`{0}` is not a step; write `$<{0}>` for its value",
                     head.name
-                ))
-            } else {
-                let steps: Vec<&str> = self.step_names().collect();
-                did_you_mean(&head.name, steps)
-            };
-            self.error(
-                Diagnostic::new(Code::E0201, format!("unknown step `{}`", head.name))
-                    .primary(head.span, "no step has this name")
-                    .maybe_help(help),
-            );
+                ));
+            }
+            self.error(diagnostic);
             return None;
         };
         if !outputs.contains(&field.name.as_str()) {
@@ -332,7 +336,13 @@ impl<'a> Checker<'a> {
     /// A value that must be a string with no param or output in it (lets are fine).
     pub(super) fn expect_fixed_string(&mut self, value: &Resolved, what: &str) -> Option<String> {
         let RValue::Str(template) = &value.value else {
-            self.error(value.mismatch(value.span, &format!("`{what}`"), "a string"));
+            self.error(
+                value
+                    .mismatch(value.span, &format!("`{what}`"), "a string")
+                    .help(format!(
+                        "write `{what}` as a string in quotes, known when compiling"
+                    )),
+            );
             return None;
         };
         match template.as_const() {

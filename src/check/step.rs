@@ -29,6 +29,12 @@ pub const ATTRIBUTES: &[&str] = &[
     "description",
 ];
 
+/// The two forms of `command`, for its diagnostics.
+const COMMAND_FORMS: &str = "`command = \"…\"` (a shell script) or `command = [\"prog\", \"arg\"]`";
+
+/// How to write a `timeout`, for its diagnostics.
+const DURATION_HELP: &str = "write a positive duration such as `\"90s\"`, `\"30m\"`, `\"2h\"` or `\"1h30m\"`, or a whole number of seconds such as `90`";
+
 /// What a step block said, attribute by attribute.
 #[derive(Default)]
 struct Fields {
@@ -88,10 +94,9 @@ pub(super) fn check_step<'a>(
                 .help(match required {
                     "image" => {
                         "add `image = \"python:3.12\"` (the container image the step runs in)"
+                            .to_string()
                     }
-                    _ => {
-                        "add `command = \"…\"` (a shell script) or `command = [\"prog\", \"arg\"]`"
-                    }
+                    _ => format!("add {COMMAND_FORMS}"),
                 }),
             );
         }
@@ -257,6 +262,9 @@ impl<'a> Checker<'a> {
             other => {
                 // Through a let, the label on the let says what it is.
                 let help = match other {
+                    // Through a let, the label on the let says what it is
+                    // (and the REPL, which shows that label as a note, puts
+                    // the note where the help would be).
                     _ if value.via.is_some() => None,
                     RValue::Number(n) => Some(format!("quote it: `{name} = \"{}\"`", n.text)),
                     RValue::Bool(b) => Some(format!("quote it: `{name} = \"{b}\"`")),
@@ -282,11 +290,10 @@ impl<'a> Checker<'a> {
                         RValue::Str(t) => args.push(with_span(t, item.span)),
                         RValue::Number(n) => args.push(Template::text(n.text.clone(), item.span)),
                         _ => {
-                            self.error(item.mismatch(
-                                item.span,
-                                "each `command` argument",
-                                "a string",
-                            ));
+                            self.error(
+                                item.mismatch(item.span, "each `command` argument", "a string")
+                                    .help("write each argument as a string (numbers may stay bare): `[\"prog\", \"--flag\", \"1\"]`"),
+                            );
                             return None;
                         }
                     }
@@ -294,11 +301,11 @@ impl<'a> Checker<'a> {
                 ir::Command::Exec(args)
             }
             _ => {
-                self.error(value.mismatch(
-                    value.span,
-                    "`command`",
-                    "a string or a list of strings",
-                ));
+                self.error(
+                    value
+                        .mismatch(value.span, "`command`", "a string or a list of strings")
+                        .help(format!("write {COMMAND_FORMS}")),
+                );
                 return None;
             }
         };
@@ -503,7 +510,11 @@ impl<'a> Checker<'a> {
                 None
             }
             _ => {
-                self.error(value.mismatch(value.span, &format!("`{name}`"), "a whole number"));
+                self.error(
+                    value
+                        .mismatch(value.span, &format!("`{name}`"), "a whole number")
+                        .help(format!("write `{name} = 1`")),
+                );
                 None
             }
         }
@@ -520,18 +531,19 @@ impl<'a> Checker<'a> {
                 } else {
                     "a string"
                 };
-                self.error(value.mismatch(value.span, &format!("`{name}`"), expected));
+                let example = values::quantity_example(name);
+                self.error(
+                    value
+                        .mismatch(value.span, &format!("`{name}`"), expected)
+                        .help(format!("write a quantity such as {example}")),
+                );
                 return None;
             }
         };
         if let Some(text) = template.as_const()
             && !values::is_quantity(&text)
         {
-            let example = if number_ok {
-                "`\"500m\"` or `2`"
-            } else {
-                "`\"4Gi\"` or `\"512Mi\"`"
-            };
+            let example = values::quantity_example(name);
             self.error(
                 Diagnostic::new(
                     Code::E0310,
@@ -545,13 +557,26 @@ impl<'a> Checker<'a> {
         Some(template)
     }
 
+    /// A duration: a string (`"90s"`, `"1h30m"`) or a bare number of
+    /// seconds (`90`, as KFP v1's `set_timeout(90)`), more than zero.
     fn timeout(&mut self, value: &Resolved) -> Option<ir::Timeout> {
-        let text = self.expect_fixed_string(value, "timeout")?;
+        let text = match &value.value {
+            RValue::Number(n) => n.text.clone(),
+            RValue::Str(_) => self.expect_fixed_string(value, "timeout")?,
+            _ => {
+                self.error(
+                    value
+                        .mismatch(value.span, "`timeout`", "a duration")
+                        .help(DURATION_HELP),
+                );
+                return None;
+            }
+        };
         let Some(seconds) = values::parse_duration(&text) else {
             self.error(
                 Diagnostic::new(Code::E0309, format!("`{text}` is not a duration"))
                     .primary(value.span, "invalid `timeout`")
-                    .help("write a positive duration such as `\"90s\"`, `\"30m\"`, `\"2h\"` or `\"1h30m\"`"),
+                    .help(DURATION_HELP),
             );
             return None;
         };
@@ -585,12 +610,8 @@ impl<'a> Checker<'a> {
                 continue;
             };
             if !self.steps.contains_key(ident.name.as_str()) {
-                let steps: Vec<&str> = self.step_names().collect();
-                self.error(
-                    Diagnostic::new(Code::E0201, format!("unknown step `{}`", ident.name))
-                        .primary(ident.span, "no step has this name")
-                        .maybe_help(did_you_mean(&ident.name, steps)),
-                );
+                let diagnostic = self.unknown_step(ident);
+                self.error(diagnostic);
                 continue;
             }
             out.push((ident.name.clone(), ident.span));

@@ -128,6 +128,15 @@ pub fn is_quantity(text: &str) -> bool {
     valid_number && valid_suffix
 }
 
+/// Quantities to suggest for `cpu` (which also takes a number) or `memory`.
+pub(crate) fn quantity_example(field: &str) -> &'static str {
+    if field == "cpu" {
+        "`\"500m\"` or `2`"
+    } else {
+        "`\"4Gi\"` or `\"512Mi\"`"
+    }
+}
+
 /// KFP's metric name pattern: `^[a-zA-Z]([-_a-zA-Z0-9]{0,62}[a-zA-Z0-9])?$`.
 pub fn is_kfp_metric_name(name: &str) -> bool {
     let bytes = name.as_bytes();

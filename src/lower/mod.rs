@@ -2,7 +2,8 @@
 //! with Argo and that a Kubeflow Pipelines v1 server accepts as a package.
 //!
 //! [`compile`] is the whole path from source text: check, bind the params
-//! (every param needs a value: its default or `-p`), refuse what cannot be
+//! (a param with neither a default nor `-p` becomes a required input of the
+//! workflow, given at submission), refuse what cannot be
 //! lowered (E05xx, [`checks`]), build the model ([`argo`]), write YAML
 //! ([`yaml`]). The pieces:
 //! - [`argo_types`]: the typed Argo model (serde + `k8s-openapi`);
@@ -131,7 +132,10 @@ pub fn compile_workflow(
     let Some(pipeline) = checked.pipeline else {
         return Err(diagnostics);
     };
-    let lowered = bind(&pipeline, &options.params, Missing::Error)
+    // A param without a value stays a required input: Argo asks for it at
+    // `argo submit`, KFP's run form asks for it (LANGUAGE.md lets the value
+    // come at run time, and KFP v1 accepts such pipelines).
+    let lowered = bind(&pipeline, &options.params, Missing::Allow)
         .and_then(|values| lower(&pipeline, &values, &options.git_image));
     match lowered {
         Ok(workflow) => Ok((workflow, diagnostics)),
