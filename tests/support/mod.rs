@@ -393,52 +393,9 @@ impl Drop for TempDir {
 
 // ---- outside tools ------------------------------------------------------------------
 
-/// Whether this test may go on using the program `name` (found on `PATH`).
-/// When it is missing: under CI ([`in_ci`]) the test fails; elsewhere a
-/// notice says what was skipped, and the caller returns.
-#[must_use = "return from the test when this is false"]
-pub(crate) fn require_tool(name: &str) -> bool {
-    require(&format!("`{name}`"), find_on_path(name).is_some())
-}
-
-/// [`require_tool`] for what a test needs that is more than a program on
-/// `PATH` (`unshare -Ur` working, say): `what` names it, `available` says
-/// whether it is here.
-#[must_use = "return from the test when this is false"]
-pub(crate) fn require(what: &str, available: bool) -> bool {
-    if available {
-        return true;
-    }
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("a test")
-        .to_string();
-    assert!(
-        !in_ci(),
-        "{test} needs {what}, which this machine lacks; CI is set, so this is a failure \
-         (.ci/setup installs the tools the tests drive)"
-    );
-    // Straight to stderr: the test harness would swallow `eprintln!` of a passing test.
-    let _ = writeln!(
-        std::io::stderr(),
-        "NOTICE: skipped {test}: needs {what} (with CI=1 this fails; .ci/setup installs it)"
-    );
-    false
-}
-
-/// `CI` is set and not empty, as CI services set it.
-pub(crate) fn in_ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
-}
-
-/// The executable file `name` in a `PATH` folder.
-pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|file| {
-            std::fs::metadata(file)
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-}
+// One rule for tests that drive an outside tool, shared with the library's
+// own unit tests (src/lower/tests), which include the same file.
+#[path = "tools.rs"]
+mod tools;
+#[allow(unused_imports)] // each test binary uses a different part
+pub(crate) use tools::{find_on_path, in_ci, require, require_tool};

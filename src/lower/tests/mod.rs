@@ -42,6 +42,10 @@ fn template<'a>(workflow: &'a Workflow, name: &str) -> &'a Template {
         .expect("template")
 }
 
+// The one rule for outside tools (a missing one fails under CI), shared with tests/.
+#[path = "../../../tests/support/tools.rs"]
+pub(super) mod tools;
+
 /// The shells the wrappers must work under.
 #[derive(Debug, Clone, Copy)]
 enum Shell {
@@ -54,22 +58,13 @@ fn shell_bin(shell: Shell, root: &Path) -> Option<PathBuf> {
     let bin = root.join("bin");
     std::fs::create_dir_all(&bin).expect("bin dir");
     let (program, applets): (&str, &[&str]) = match shell {
-        Shell::Dash => ("/usr/bin/dash", &["sh"]),
-        Shell::Busybox => (
-            "/usr/bin/busybox",
-            &["sh", "awk", "tee", "rm", "printf", "cat"],
-        ),
+        Shell::Dash => ("dash", &["sh"]),
+        Shell::Busybox => ("busybox", &["sh", "awk", "tee", "rm", "printf", "cat"]),
     };
-    let found = [program, &program.replace("/usr", "")]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
-    let Some(program) = found else {
-        println!(
-            "NOTICE: {program} is not installed; skipping the {shell:?} run (apt-get install -y busybox)"
-        );
+    if !tools::require_tool(program) {
         return None;
-    };
+    }
+    let program = tools::find_on_path(program)?;
     for applet in applets {
         let link = bin.join(applet);
         let _ = std::fs::remove_file(&link);
