@@ -276,7 +276,7 @@ impl Session {
             ));
             return out.reply();
         };
-        let body = body_of(file.text(), pipeline);
+        let body = body_of(pipeline);
         let program = Program {
             name: pipeline.name.name.clone(),
             header: header_of(file.text(), pipeline),
@@ -353,7 +353,7 @@ impl Session {
             return rejected(out);
         };
         let body = if pasted {
-            body_of(&parse_text, pipeline)
+            body_of(pipeline)
         } else {
             Span::new(offset, offset + input.len())
         };
@@ -636,27 +636,17 @@ fn rejected(mut out: Draft) -> Reply {
 
 /// Whether the input is a whole `pipeline NAME { … }` (comments may come first).
 fn starts_with_pipeline(input: &str) -> bool {
-    let mut rest = input;
-    loop {
-        rest = rest.trim_start();
-        match rest.strip_prefix('#') {
-            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, r)| r),
-            None => break,
-        }
-    }
-    rest.strip_prefix("pipeline")
-        .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+    syntax::lex::lex(input)
+        .find(|t| !t.kind.is_trivia())
+        .is_some_and(|t| t.kind == syntax::lex::Kind::Word && t.text(input) == "pipeline")
 }
 
 /// The range between a pipeline's braces.
-fn body_of(text: &str, pipeline: &ast::Pipeline) -> Span {
-    let after_name = pipeline.name.span.end as usize;
-    let open = text
-        .get(after_name..)
-        .and_then(|t| t.find('{'))
-        .map_or(after_name, |i| after_name + i + 1);
-    let close = (pipeline.span.end as usize).saturating_sub(1).max(open);
-    Span::new(open, close)
+fn body_of(pipeline: &ast::Pipeline) -> Span {
+    Span::new(
+        pipeline.braces.open.end as usize,
+        pipeline.braces.close.start as usize,
+    )
 }
 
 /// Comments above the `pipeline` keyword.
