@@ -65,7 +65,7 @@ impl crate::run::Observer for Lines {
             Event::StepStarted { step, .. } => println!("{step}: started"),
             Event::Output { step, line, .. } => println!("{step} | {line}"),
             Event::StepFinished { step } => println!("{}: {}", step.name, step.status.as_str()),
-            Event::Warning { message, .. } => println!("warning: {message}"),
+            Event::Warning { diagnostic, .. } => println!("warning: {}", diagnostic.message),
             _ => {}
         }
     }
