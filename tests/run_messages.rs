@@ -142,10 +142,7 @@ fn records_that_cannot_be_written_are_a_json_warning_with_its_code() {
     let warnings = with_code(&lines, "kfpl::W0604");
     assert_eq!(warnings.len(), 1, "one W0604 as JSON in:\n{stderr}");
     assert!(
-        warnings[0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("metrics"),
+        warnings[0]["message"].as_str().unwrap().contains("metrics"),
         "says what failed: {}",
         warnings[0]
     );

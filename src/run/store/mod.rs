@@ -636,6 +636,67 @@ mod tests {
         assert!(!process_alive(pid, start.map(|s| s + 1)));
     }
 
+    const STEP_STATUSES: [StepStatus; 8] = [
+        StepStatus::Pending,
+        StepStatus::Running,
+        StepStatus::Succeeded,
+        StepStatus::Failed,
+        StepStatus::Skipped,
+        StepStatus::Cancelled,
+        StepStatus::Reused,
+        StepStatus::Interrupted,
+    ];
+
+    #[test]
+    fn statuses_read_back_what_they_write() {
+        for status in STEP_STATUSES {
+            assert_eq!(status.as_str().parse::<StepStatus>(), Ok(status));
+        }
+        for status in [
+            RunStatus::Running,
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Cancelled,
+            RunStatus::Interrupted,
+        ] {
+            assert_eq!(status.as_str().parse::<RunStatus>(), Ok(status));
+        }
+        assert_eq!(
+            "Succeeded".parse::<StepStatus>(),
+            Err(UnknownStatus("Succeeded".into()))
+        );
+    }
+
+    /// Databases written before the statuses were typed hold these words:
+    /// they must still read, and new rows must hold the same.
+    #[test]
+    fn status_columns_hold_the_schema_words() {
+        let words = [
+            "pending",
+            "running",
+            "succeeded",
+            "failed",
+            "skipped",
+            "cancelled",
+            "reused",
+            "interrupted",
+        ];
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        for (status, word) in STEP_STATUSES.iter().zip(words) {
+            let stored: String = conn
+                .query_row("SELECT ?1", [status], |row| row.get(0))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(stored, word);
+            let read: StepStatus = conn
+                .query_row("SELECT ?1", [word], |row| row.get(0))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(read, *status);
+        }
+        let bad: rusqlite::Result<StepStatus> =
+            conn.query_row("SELECT 'done'", [], |row| row.get(0));
+        assert!(bad.is_err(), "an unknown word is an error, not a guess");
+    }
+
     #[test]
     fn source_hash_is_fnv1a() {
         assert_eq!(source_hash(""), "cbf29ce484222325");
