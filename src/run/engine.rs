@@ -214,19 +214,22 @@ impl<'a> Engine<'a> {
         for (index, gpus) in self.scheduler.start_ready() {
             match self.spawn_step(index, gpus, tx) {
                 Ok(thread) => threads.push(thread),
-                Err(report) => self.done(index, report),
+                Err(problem) => {
+                    let report = self.unrun(index, StepStatus::Failed, Some(problem));
+                    self.done(index, report);
+                }
             }
         }
         threads
     }
 
-    /// One step's thread; the step's failure when no thread can be made.
+    /// One step's thread; why the step failed when no thread can be made.
     fn spawn_step(
         &mut self,
         index: usize,
         gpus: Vec<u32>,
         tx: &Sender<Msg>,
-    ) -> Result<JoinHandle<()>, StepReport> {
+    ) -> Result<JoinHandle<()>, StepProblem> {
         let spec = prepare::step_spec(
             self.pipeline,
             index,
@@ -244,12 +247,9 @@ impl<'a> Engine<'a> {
         std::thread::Builder::new()
             .name(format!("step-{}", spec.name))
             .spawn(move || executor::supervise(spec, live, shared, tx))
-            .map_err(|e| {
-                let problem = StepProblem {
-                    code: Code::E0601,
-                    message: format!("cannot start a thread for the step: {e}"),
-                };
-                self.unrun(index, StepStatus::Failed, Some(problem))
+            .map_err(|e| StepProblem {
+                code: Code::E0601,
+                message: format!("cannot start a thread for the step: {e}"),
             })
     }
 
