@@ -43,8 +43,7 @@ use std::time::Duration;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
-pub use protocol::{MetricValue, StepProblem, StepReport};
-pub use store::{RunStatus, StepStatus};
+pub use protocol::{MetricValue, RunStatus, StepProblem, StepReport, StepStatus};
 
 /// What `kfpl run` was asked to do.
 #[derive(Debug, Clone)]

@@ -1,10 +1,10 @@
 //! What passes between the engine's loop and the step threads: the channel
 //! messages, the one record of how a step went ([`StepReport`], also what
-//! the store writes and the caller is shown), and the [`Live`] process group
-//! the engine polices.
+//! the store writes and the caller is shown) with its typed [`StepStatus`],
+//! and the [`Live`] process group the engine polices.
 //!
-//! Both sides import this module and nothing of each other's, so the
-//! engine depends on the executor one way only.
+//! The engine, the executor and the store import this module and it imports
+//! none of them, so the engine depends on the executor one way only.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,9 +15,105 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use super::Stream;
-use super::store::StepStatus;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
+
+/// How a run ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Still going (or its kfpl died and no one has looked since).
+    Running,
+    /// Every step succeeded.
+    Succeeded,
+    /// A step failed, or the run could not go on.
+    Failed,
+    /// Stopped by Ctrl-C (SIGINT) or SIGTERM.
+    Cancelled,
+    /// Its kfpl process died without finishing the record.
+    Interrupted,
+}
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    /// Not started yet.
+    Pending,
+    /// Started, not finished.
+    Running,
+    /// Exited 0.
+    Succeeded,
+    /// Failed on its last attempt (exit code, signal, timeout, setup error).
+    Failed,
+    /// Never started: an upstream step failed or the run was stopped.
+    Skipped,
+    /// Stopped by a cancelled run.
+    Cancelled,
+    /// Not run again: its outputs came from the run being resumed.
+    Reused,
+    /// Running when its kfpl died.
+    Interrupted,
+}
+
+/// Statuses are these words wherever they are text (the records, `kfpl
+/// runs`, JSON): `as_str` writes them, `FromStr` reads them back, and
+/// nothing else spells them.
+macro_rules! status_text {
+    ($ty:ident { $($variant:ident => $text:literal,)* }) => {
+        impl $ty {
+            /// The word stored and shown.
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text,)* }
+            }
+        }
+        impl std::str::FromStr for $ty {
+            type Err = UnknownStatus;
+            fn from_str(text: &str) -> Result<$ty, UnknownStatus> {
+                match text {
+                    $($text => Ok($ty::$variant),)*
+                    _ => Err(UnknownStatus(text.to_string())),
+                }
+            }
+        }
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A status word no kfpl writes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status `{0}`")]
+pub struct UnknownStatus(pub String);
+
+status_text!(RunStatus {
+    Running => "running",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Cancelled => "cancelled",
+    Interrupted => "interrupted",
+});
+
+status_text!(StepStatus {
+    Pending => "pending",
+    Running => "running",
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Skipped => "skipped",
+    Cancelled => "cancelled",
+    Reused => "reused",
+    Interrupted => "interrupted",
+});
+
+impl StepStatus {
+    /// Whether the step's outputs are usable: it succeeded, now or in the run it was reused from.
+    pub fn is_success(self) -> bool {
+        matches!(self, StepStatus::Succeeded | StepStatus::Reused)
+    }
+}
 
 /// From a step's thread to the engine.
 #[derive(Debug)]

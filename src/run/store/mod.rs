@@ -21,7 +21,8 @@ use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior, params
 
 pub use query::{MetricRecord, RunRecord, StepRecord};
 
-use super::StepReport;
+use super::protocol::StepReport;
+pub use super::protocol::{RunStatus, StepStatus, UnknownStatus};
 use crate::ir::MetricFormat;
 
 /// The migrations, in order: entry `i` takes the schema from version `i` to `i + 1`.
@@ -58,68 +59,10 @@ pub enum StoreError {
     },
 }
 
-/// How a run ended (or that it has not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    /// Still going (or its kfpl died and no one has looked since).
-    Running,
-    /// Every step succeeded.
-    Succeeded,
-    /// A step failed, or the run could not go on.
-    Failed,
-    /// Stopped by Ctrl-C (SIGINT) or SIGTERM.
-    Cancelled,
-    /// Its kfpl process died without finishing the record.
-    Interrupted,
-}
-
-/// Where a step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepStatus {
-    /// Not started yet.
-    Pending,
-    /// Started, not finished.
-    Running,
-    /// Exited 0.
-    Succeeded,
-    /// Failed on its last attempt (exit code, signal, timeout, setup error).
-    Failed,
-    /// Never started: an upstream step failed or the run was stopped.
-    Skipped,
-    /// Stopped by a cancelled run.
-    Cancelled,
-    /// Not run again: its outputs came from the run being resumed.
-    Reused,
-    /// Running when its kfpl died.
-    Interrupted,
-}
-
-/// Statuses live in the records as these words: `as_str` writes them,
-/// `FromStr` reads them back, and nothing else spells them.
-macro_rules! status_text {
-    ($ty:ident { $($variant:ident => $text:literal,)* }) => {
-        impl $ty {
-            /// The word stored and shown.
-            pub fn as_str(self) -> &'static str {
-                match self { $($ty::$variant => $text,)* }
-            }
-        }
-        impl std::str::FromStr for $ty {
-            type Err = UnknownStatus;
-            fn from_str(text: &str) -> Result<$ty, UnknownStatus> {
-                match text {
-                    $($text => Ok($ty::$variant),)*
-                    _ => Err(UnknownStatus(text.to_string())),
-                }
-            }
-        }
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
+// The statuses' one text mapping is `as_str`/`FromStr` (in `protocol`);
+// the records store and read exactly those words.
+macro_rules! status_sql {
+    ($($ty:ident),*) => {$(
         impl ToSql for $ty {
             fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
                 Ok(ToSqlOutput::from(self.as_str()))
@@ -133,39 +76,10 @@ macro_rules! status_text {
                     .map_err(|e: UnknownStatus| FromSqlError::Other(Box::new(e)))
             }
         }
-    };
+    )*};
 }
 
-/// A status word no kfpl writes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown status `{0}`")]
-pub struct UnknownStatus(pub String);
-
-status_text!(RunStatus {
-    Running => "running",
-    Succeeded => "succeeded",
-    Failed => "failed",
-    Cancelled => "cancelled",
-    Interrupted => "interrupted",
-});
-
-status_text!(StepStatus {
-    Pending => "pending",
-    Running => "running",
-    Succeeded => "succeeded",
-    Failed => "failed",
-    Skipped => "skipped",
-    Cancelled => "cancelled",
-    Reused => "reused",
-    Interrupted => "interrupted",
-});
-
-impl StepStatus {
-    /// Whether the step's outputs are usable: it succeeded, now or in the run it was reused from.
-    pub fn is_success(self) -> bool {
-        matches!(self, StepStatus::Succeeded | StepStatus::Reused)
-    }
-}
+status_sql!(RunStatus, StepStatus);
 
 /// A run about to start.
 #[derive(Debug, Clone)]
