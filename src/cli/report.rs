@@ -43,10 +43,16 @@ impl Reporter {
         if diagnostics.is_empty() {
             return;
         }
-        let text = render::render_all(diagnostics, file, self.format, self.style);
+        let text = self.render(diagnostics, file);
         let mut stderr = std::io::stderr().lock();
         // Nothing useful can be done when stderr is gone.
         let _ = stderr.write_all(text.as_bytes());
+    }
+
+    /// `diagnostics` as [`Reporter::emit`] prints them, for callers that
+    /// must place the text themselves (above `kfpl run`'s progress lines).
+    pub(crate) fn render(&self, diagnostics: &[Diagnostic], file: &SourceFile) -> String {
+        render::render_all(diagnostics, file, self.format, self.style)
     }
 
     /// Prints a summary line (`2 errors, 1 warning`) in the human format.

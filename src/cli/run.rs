@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kfpl::SourceFile;
 use kfpl::run::{Event, Observer, RunOptions, RunReport, StepReport, StepStatus, Stream};
 
 use super::Reporter;
@@ -60,7 +61,7 @@ impl Args {
             .map(|s| s.name.len())
             .max()
             .unwrap_or(0);
-        let mut observer = Progress::new(width);
+        let mut observer = Progress::new(width, *reporter, &file);
         let result = kfpl::run::run(&pipeline, &options, &mut observer);
         observer.clear();
         match result {
@@ -119,22 +120,24 @@ fn print_summary(report: &RunReport) {
     );
     let _ = write!(out, "{}", table(&rows, "  "));
     let _ = writeln!(out, "logs: {}", report.run_dir.display());
-    for warning in &report.warnings {
-        let _ = writeln!(out, "warning: {warning}");
-    }
 }
 
-/// Shows events: spinners on a terminal, plain lines elsewhere.
-struct Progress {
+/// Shows events: spinners on a terminal, plain lines elsewhere; warnings
+/// as diagnostics, in the `--message-format` `kfpl check` uses.
+struct Progress<'a> {
     width: usize,
     bars: Option<(MultiProgress, BTreeMap<String, ProgressBar>)>,
     stdout_terminal: bool,
+    reporter: Reporter,
+    file: &'a SourceFile,
 }
 
-impl Progress {
-    fn new(width: usize) -> Progress {
+impl<'a> Progress<'a> {
+    fn new(width: usize, reporter: Reporter, file: &'a SourceFile) -> Progress<'a> {
         let terminal = std::io::stderr().is_terminal();
         Progress {
+            reporter,
+            file,
             width,
             bars: terminal.then(|| {
                 (
@@ -240,7 +243,7 @@ impl Progress {
     }
 }
 
-impl Observer for Progress {
+impl Observer for Progress<'_> {
     fn event(&mut self, event: &Event<'_>) {
         match event {
             Event::Interrupted { runs } => self.note(&format!(
@@ -273,9 +276,9 @@ impl Observer for Progress {
                 self.note(&format!("↻ {step}: attempt {attempt} failed ({reason}); trying again"));
             }
             Event::Output { step, stream, line } => self.output(step, *stream, line),
-            Event::Warning { step, code, message } => {
-                let at = step.map(|s| format!(" in step `{s}`")).unwrap_or_default();
-                self.note(&format!("warning[kfpl::{}]{at}: {message}", code.as_str()));
+            Event::Warning { diagnostic, .. } => {
+                let text = self.reporter.render(std::slice::from_ref(diagnostic), self.file);
+                self.note(text.trim_end());
             }
             Event::StepFinished { step } => self.finished(step),
             Event::Cancelling { signal } => self.note(&format!(

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use kfpl::run::RunStatus;
 use kfpl::run::store::{RunRecord, Store};
 use kfpl::{Code, Diagnostic, SourceFile};
 use serde_json::{Value, json};
@@ -192,7 +193,7 @@ fn list(store: &Store, experiment: Option<&str>, format: Format) -> Result<(), D
             run.id.clone(),
             run.experiment.clone(),
             run.pipeline.clone(),
-            run.status.clone(),
+            run.status.to_string(),
             short_time(&run.started_at),
             run_duration(run),
             run.params
@@ -276,7 +277,7 @@ fn show(run: &RunRecord, format: Format) {
         };
         rows.push(vec![
             step.name.clone(),
-            step.status.clone(),
+            step.status.to_string(),
             step.attempts.to_string(),
             step.duration_s.map_or("-".into(), seconds),
             exit,
@@ -379,7 +380,7 @@ fn compare(runs: &[RunRecord], format: Format) {
     };
     row("experiment".into(), &|r| r.experiment.clone());
     row("pipeline".into(), &|r| r.pipeline.clone());
-    row("status".into(), &|r| r.status.clone());
+    row("status".into(), &|r| r.status.to_string());
     row("started (UTC)".into(), &|r| short_time(&r.started_at));
     row("duration".into(), &|r| run_duration(r));
     for name in &param_names {
@@ -429,9 +430,9 @@ fn short_time(rfc3339: &str) -> String {
 }
 
 fn run_duration(run: &RunRecord) -> String {
-    match (run.duration_s, run.status.as_str()) {
+    match (run.duration_s, run.status) {
         (Some(s), _) => seconds(s),
-        (None, "running") => "running".into(),
+        (None, RunStatus::Running) => "running".into(),
         (None, _) => "-".into(),
     }
 }

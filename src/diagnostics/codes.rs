@@ -124,6 +124,8 @@ codes! {
     W0601 => "a metric value that is not a number",
     W0602 => "a declared metric was never printed",
     W0603 => "a step output that is not UTF-8",
+    W0604 => "the run's records could not be updated",
+    W0605 => "Ctrl-C cannot be watched during a run",
 }
 
 impl Code {

@@ -75,7 +75,7 @@ pub fn progress_line(event: &crate::run::Event<'_>) -> Option<String> {
         Event::StepStarted { step, .. } => Some(format!("{step}: started")),
         Event::Output { step, line, .. } => Some(format!("{step} | {line}")),
         Event::StepFinished { step } => Some(format!("{}: {}", step.name, step.status.as_str())),
-        Event::Warning { message, .. } => Some(format!("warning: {message}")),
+        Event::Warning { diagnostic, .. } => Some(format!("warning: {}", diagnostic.message)),
         _ => None,
     }
 }

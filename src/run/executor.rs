@@ -17,19 +17,21 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use super::metrics::{Collector, Reading};
 use super::prepare::StepSpec;
-use super::{StepProblem, StepStatus, Stream};
+use super::protocol::{
+    KillReason, Live, MetricValue, Msg, Shared, StepProblem, StepReport, now_ms,
+};
+use super::{StepStatus, Stream, warnings};
 use crate::diagnostics::Code;
 
 /// The largest output value passed on (environment variables are limited to 128 KiB each).
@@ -41,149 +43,54 @@ pub(crate) const SANDBOX_FAILED: i32 = 125;
 /// Exit status of `kfpl __sandbox-exec` when the command does not exist.
 pub(crate) const NOT_FOUND: i32 = 127;
 
-/// From a step's thread to the engine.
-#[derive(Debug)]
-pub(crate) enum Msg {
-    Attempt {
-        step: usize,
-        attempt: u32,
-        started_ms: i64,
-    },
-    Retry {
-        step: usize,
-        attempt: u32,
-        reason: String,
-    },
-    Line {
-        step: usize,
-        stream: Stream,
-        line: String,
-    },
-    Warning {
-        step: usize,
-        code: Code,
-        message: String,
-    },
-    Done {
-        step: usize,
-        outcome: Box<Outcome>,
-    },
-}
-
-/// How a step ended.
-#[derive(Debug, Clone)]
-pub(crate) struct Outcome {
-    pub(crate) status: StepStatus,
-    pub(crate) attempts: u32,
-    pub(crate) started_ms: Option<i64>,
-    pub(crate) ended_ms: i64,
-    pub(crate) duration: Option<Duration>,
-    pub(crate) exit_code: Option<i32>,
-    pub(crate) signal: Option<i32>,
-    pub(crate) outputs: BTreeMap<String, String>,
-    pub(crate) metrics: Vec<(String, Option<f64>)>,
-    pub(crate) problem: Option<StepProblem>,
-}
-
-/// Why the engine is stopping a process group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum KillReason {
-    Timeout,
-    Cancel,
-}
-
-/// A stop in progress: SIGTERM sent at `term_at`, SIGKILL once `hard`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Kill {
-    pub(crate) reason: KillReason,
-    pub(crate) term_at: Instant,
-    pub(crate) hard: bool,
-}
-
-/// The process group a step is running now, shared with the engine.
-#[derive(Debug, Default)]
-pub(crate) struct Live {
-    /// The group (= the leader's pid) while it may have members.
-    pub(crate) pgid: Option<i32>,
-    pub(crate) started: Option<Instant>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) kill: Option<Kill>,
-}
-
-impl Live {
-    /// Sends SIGTERM to the group (first time) and remembers why.
-    pub(crate) fn stop(&mut self, reason: KillReason, now: Instant) {
-        if let (Some(pgid), None) = (self.pgid, self.kill) {
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGTERM);
-            self.kill = Some(Kill {
-                reason,
-                term_at: now,
-                hard: false,
-            });
-        }
-    }
-
-    /// Sends SIGKILL to the group.
-    pub(crate) fn kill_now(&mut self) {
-        if let Some(pgid) = self.pgid {
-            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-            if let Some(kill) = &mut self.kill {
-                kill.hard = true;
-            }
-        }
-    }
-}
-
-/// What every step thread shares.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) cancel: AtomicBool,
-    pub(crate) state_dir: PathBuf,
-    pub(crate) invocation_dir: PathBuf,
-    pub(crate) sandbox_exe: Option<PathBuf>,
-}
-
 fn lock(live: &Mutex<Live>) -> std::sync::MutexGuard<'_, Live> {
     live.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Milliseconds since the epoch.
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Sends `Done` when dropped without having sent it (a panic in the step
 /// thread must not leave the engine waiting forever).
-struct DoneGuard {
-    step: usize,
+struct DoneGuard<'a> {
+    spec: &'a StepSpec,
     tx: Sender<Msg>,
     sent: bool,
 }
 
-impl DoneGuard {
-    fn send(mut self, outcome: Outcome) {
+impl DoneGuard<'_> {
+    fn send(mut self, report: StepReport) {
         self.sent = true;
         let _ = self.tx.send(Msg::Done {
-            step: self.step,
-            outcome: Box::new(outcome),
+            step: self.spec.index,
+            report: Box::new(report),
         });
     }
 }
 
-impl Drop for DoneGuard {
+impl Drop for DoneGuard<'_> {
     fn drop(&mut self) {
         if !self.sent {
+            let problem = StepProblem {
+                code: Code::E0901,
+                message: "internal error while running the step".into(),
+            };
             let _ = self.tx.send(Msg::Done {
-                step: self.step,
-                outcome: Box::new(super::engine::failed_outcome(
-                    Code::E0901,
-                    "internal error while running the step".into(),
-                )),
+                step: self.spec.index,
+                report: Box::new(unrun(self.spec, StepStatus::Failed, Some(problem))),
             });
         }
     }
+}
+
+/// The report of a step that ran no process.
+fn unrun(spec: &StepSpec, status: StepStatus, problem: Option<StepProblem>) -> StepReport {
+    StepReport::unrun(
+        &spec.name,
+        spec.dirs.step.clone(),
+        spec.metrics
+            .iter()
+            .map(|(name, format)| (name.as_str(), *format)),
+        status,
+        problem,
+    )
 }
 
 /// Runs the step to its end and sends `Msg::Done`.
@@ -194,18 +101,18 @@ pub(crate) fn supervise(
     tx: Sender<Msg>,
 ) {
     let guard = DoneGuard {
-        step: spec.index,
+        spec: &spec,
         tx: tx.clone(),
         sent: false,
     };
-    let outcome = Supervisor {
+    let report = Supervisor {
         spec: &spec,
         live: &live,
         shared: &shared,
         tx: &tx,
     }
     .run();
-    guard.send(outcome);
+    guard.send(report);
 }
 
 struct Supervisor<'a> {
@@ -223,13 +130,36 @@ struct Attempt {
     result: Result<BTreeMap<String, String>, AttemptError>,
 }
 
+impl Attempt {
+    /// Stopped (or never started) because the run was cancelled.
+    fn cancelled() -> Attempt {
+        Attempt {
+            exit_code: None,
+            signal: None,
+            metrics: Vec::new(),
+            result: Err(AttemptError::Cancelled),
+        }
+    }
+}
+
+/// Copies what the collector read into the declared metrics.
+fn fill_metrics(declared: &mut [MetricValue], read: &[(String, Option<f64>)]) {
+    for metric in declared {
+        metric.value = read
+            .iter()
+            .find(|(name, _)| *name == metric.name)
+            .and_then(|(_, value)| *value);
+    }
+}
+
 enum AttemptError {
     Cancelled,
     Failed(StepProblem),
 }
 
 impl Supervisor<'_> {
-    fn run(&self) -> Outcome {
+    /// Attempts until one succeeds, the retries are spent or the run is cancelled.
+    fn run(&self) -> StepReport {
         let spec = self.spec;
         let first = Instant::now();
         let started_ms = now_ms();
@@ -244,59 +174,59 @@ impl Supervisor<'_> {
                 started_ms: now_ms(),
             });
             let result = if self.shared.cancel.load(Ordering::SeqCst) {
-                Attempt {
-                    exit_code: None,
-                    signal: None,
-                    metrics: Vec::new(),
-                    result: Err(AttemptError::Cancelled),
-                }
+                Attempt::cancelled()
             } else {
                 self.attempt(attempt, &mut synced)
             };
-            let mut outcome = Outcome {
-                status: StepStatus::Succeeded,
+            let mut report = StepReport {
                 attempts: attempt,
                 started_ms: Some(started_ms),
-                ended_ms: now_ms(),
                 duration: Some(first.elapsed()),
                 exit_code: result.exit_code,
                 signal: result.signal,
-                outputs: BTreeMap::new(),
-                metrics: result.metrics,
-                problem: None,
+                ..unrun(spec, StepStatus::Succeeded, None)
             };
+            fill_metrics(&mut report.metrics, &result.metrics);
             match result.result {
                 Ok(outputs) => {
-                    outcome.outputs = outputs;
-                    return outcome;
+                    report.outputs = outputs;
+                    return report;
                 }
                 Err(AttemptError::Cancelled) => {
-                    outcome.status = StepStatus::Cancelled;
-                    outcome.problem = Some(StepProblem {
-                        code: Code::E0601,
-                        message: "stopped: the run was cancelled".into(),
-                    });
-                    return outcome;
+                    report.status = StepStatus::Cancelled;
+                    report.problem = Some(self.cancelled());
+                    return report;
                 }
                 Err(AttemptError::Failed(problem)) => {
                     if attempt < max_attempts && !self.shared.cancel.load(Ordering::SeqCst) {
-                        self.note(&format!(
-                            "kfpl: attempt {attempt} of {max_attempts} failed: {}; trying again",
-                            problem.message
-                        ));
-                        let _ = self.tx.send(Msg::Retry {
-                            step: spec.index,
-                            attempt,
-                            reason: problem.message,
-                        });
+                        self.retry(attempt, max_attempts, problem.message);
                         continue;
                     }
-                    outcome.status = StepStatus::Failed;
-                    outcome.problem = Some(problem);
-                    return outcome;
+                    report.status = StepStatus::Failed;
+                    report.problem = Some(problem);
+                    return report;
                 }
             }
         }
+    }
+
+    fn cancelled(&self) -> StepProblem {
+        StepProblem {
+            code: Code::E0601,
+            message: "stopped: the run was cancelled".into(),
+        }
+    }
+
+    /// Notes a failed attempt that will be tried again, in the log and to the engine.
+    fn retry(&self, attempt: u32, max_attempts: u32, reason: String) {
+        self.note(&format!(
+            "kfpl: attempt {attempt} of {max_attempts} failed: {reason}; trying again"
+        ));
+        let _ = self.tx.send(Msg::Retry {
+            step: self.spec.index,
+            attempt,
+            reason,
+        });
     }
 
     /// A line of kfpl's own in the step's stderr log.
@@ -372,12 +302,7 @@ impl Supervisor<'_> {
                 &register,
             );
             if self.shared.cancel.load(Ordering::SeqCst) {
-                return Attempt {
-                    exit_code: None,
-                    signal: None,
-                    metrics: Vec::new(),
-                    result: Err(AttemptError::Cancelled),
-                };
+                return Attempt::cancelled();
             }
             if let Err(message) = synced_now {
                 return self.failed(Code::E0606, message);
@@ -461,17 +386,12 @@ impl Supervisor<'_> {
         let collector = Collector::new(spec.metrics.iter().map(|(name, _)| name.clone()));
         let readers = (
             child.stdout.take().map(|pipe| {
-                let reader = Reader::new(
-                    spec.index,
-                    Stream::Stdout,
-                    stdout_log,
-                    Some(collector),
-                    self.tx,
-                );
+                let reader =
+                    Reader::new(spec, Stream::Stdout, stdout_log, Some(collector), self.tx);
                 std::thread::spawn(move || reader.read(pipe))
             }),
             child.stderr.take().map(|pipe| {
-                let reader = Reader::new(spec.index, Stream::Stderr, stderr_log, None, self.tx);
+                let reader = Reader::new(spec, Stream::Stderr, stderr_log, None, self.tx);
                 std::thread::spawn(move || reader.read(pipe))
             }),
         );
@@ -596,10 +516,7 @@ impl Supervisor<'_> {
                 Err(e) => {
                     let _ = self.tx.send(Msg::Warning {
                         step: self.spec.index,
-                        code: Code::W0603,
-                        message: format!(
-                            "output `{name}` is not valid UTF-8; invalid bytes were replaced"
-                        ),
+                        warning: Box::new(warnings::output_not_utf8(&self.spec.name, name)),
                     });
                     String::from_utf8_lossy(e.as_bytes()).into_owned()
                 }
@@ -630,6 +547,7 @@ fn clear_dir(dir: &std::path::Path) {
 /// Copies one pipe to its log and, line by line, to the engine.
 struct Reader {
     step: usize,
+    name: String,
     stream: Stream,
     log: File,
     collector: Option<Collector>,
@@ -639,14 +557,15 @@ struct Reader {
 
 impl Reader {
     fn new(
-        step: usize,
+        spec: &StepSpec,
         stream: Stream,
         log: File,
         collector: Option<Collector>,
         tx: &Sender<Msg>,
     ) -> Reader {
         Reader {
-            step,
+            step: spec.index,
+            name: spec.name.clone(),
             stream,
             log,
             collector,
@@ -697,12 +616,9 @@ impl Reader {
             && !overlong
             && let Some(Reading::NotANumber { name, text: value }) = collector.line(&text)
         {
-            let message =
-                format!("metric `{name}` was printed as `{value}`, which is not a number; ignored");
             let _ = self.tx.send(Msg::Warning {
                 step: self.step,
-                code: Code::W0601,
-                message,
+                warning: Box::new(warnings::metric_not_a_number(&self.name, &name, &value)),
             });
         }
         if self.stream == Stream::Stderr && text.starts_with("kfpl: ") {

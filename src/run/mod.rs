@@ -12,7 +12,13 @@
 //!   [`sandbox`] when it mounts claims), logs, outputs, [`metrics`];
 //! - [`engine`] is the loop in between: it starts steps, records every event,
 //!   enforces timeouts and turns SIGINT/SIGTERM ([`signals`]) into a
-//!   cancelled run with no processes left behind.
+//!   cancelled run with no processes left behind;
+//! - [`preflight`] is everything before the loop: the run being resumed,
+//!   params, GPUs, the sandbox probe;
+//! - [`protocol`] is what the engine and the step threads exchange
+//!   (messages, the [`StepReport`], the live process group), so neither
+//!   imports the other's internals;
+//! - [`warnings`] builds every `W06xx` run warning as a [`Diagnostic`].
 //!
 //! The library never prints: progress reaches the caller as [`Event`]s
 //! through an [`Observer`]. See docs/run.md for the state folder's layout,
@@ -23,18 +29,21 @@ mod executor;
 mod git;
 mod gpus;
 pub mod metrics;
+mod preflight;
 mod prepare;
+mod protocol;
 pub mod sandbox;
 pub mod schedule;
 mod signals;
 pub mod store;
+mod warnings;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
-pub use store::{RunStatus, StepStatus};
+pub use protocol::{MetricValue, RunStatus, StepProblem, StepReport, StepStatus};
 
 /// What `kfpl run` was asked to do.
 #[derive(Debug, Clone)]
@@ -158,14 +167,13 @@ pub enum Event<'a> {
         /// The text (lossy UTF-8, cut at 16 KiB).
         line: &'a str,
     },
-    /// Something worth saying that does not fail the step.
+    /// Something worth saying that does not fail the run (a `W06xx`
+    /// diagnostic, without labels: it is about the run, not the source).
     Warning {
-        /// The step concerned.
+        /// The step concerned, if one is.
         step: Option<&'a str>,
-        /// A `W06xx` code.
-        code: Code,
-        /// The message.
-        message: &'a str,
+        /// The warning.
+        diagnostic: &'a Diagnostic,
     },
     /// A step ended, or will never start (skipped), or was reused.
     StepFinished {
@@ -195,47 +203,6 @@ impl Observer for Quiet {
     fn event(&mut self, _event: &Event<'_>) {}
 }
 
-/// A metric's value at the end of a step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricValue {
-    /// The declared name.
-    pub name: String,
-    /// The last number printed; `None`: never printed (missing, not zero).
-    pub value: Option<f64>,
-    /// Raw or percentage.
-    pub format: ir::MetricFormat,
-}
-
-/// Why a step did not succeed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepProblem {
-    /// E06xx.
-    pub code: Code,
-    /// What happened.
-    pub message: String,
-}
-
-/// How one step went.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepReport {
-    /// The step.
-    pub name: String,
-    /// Its final status.
-    pub status: StepStatus,
-    /// Attempts made.
-    pub attempts: u32,
-    /// From the first start to the last end.
-    pub duration: Option<Duration>,
-    /// The last attempt's exit code.
-    pub exit_code: Option<i32>,
-    /// Declared metrics, in declaration order.
-    pub metrics: Vec<MetricValue>,
-    /// Why it failed, was cancelled or skipped.
-    pub problem: Option<StepProblem>,
-    /// The folder with its logs, working directory and outputs.
-    pub step_dir: PathBuf,
-}
-
 /// How a run went.
 #[derive(Debug, Clone)]
 pub struct RunReport {
@@ -249,8 +216,8 @@ pub struct RunReport {
     pub duration: Duration,
     /// Every step, in topological order.
     pub steps: Vec<StepReport>,
-    /// Problems with the records themselves (the run went on).
-    pub warnings: Vec<String>,
+    /// Every warning given during the run (each also went to the observer).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl RunReport {
@@ -278,6 +245,15 @@ pub fn run(
     observer: &mut dyn Observer,
 ) -> Result<RunReport, Vec<Diagnostic>> {
     engine::run(pipeline, options, observer)
+}
+
+/// The run records cannot be used: nothing can start.
+pub(crate) fn store_error(problem: &store::StoreError) -> Diagnostic {
+    error(
+        Code::E0607,
+        format!("cannot use the run records: {problem}"),
+        "check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable",
+    )
 }
 
 /// The one diagnostic for a problem that is not about a place in the source.

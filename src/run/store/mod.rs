@@ -16,9 +16,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior, params};
 
 pub use query::{MetricRecord, RunRecord, StepRecord};
+
+use super::protocol::StepReport;
+pub use super::protocol::{RunStatus, StepStatus, UnknownStatus};
+use crate::ir::MetricFormat;
 
 /// The migrations, in order: entry `i` takes the schema from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
@@ -54,89 +59,27 @@ pub enum StoreError {
     },
 }
 
-/// How a run ended (or that it has not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    /// Still going (or its kfpl died and no one has looked since).
-    Running,
-    /// Every step succeeded.
-    Succeeded,
-    /// A step failed, or the run could not go on.
-    Failed,
-    /// Stopped by Ctrl-C (SIGINT) or SIGTERM.
-    Cancelled,
-    /// Its kfpl process died without finishing the record.
-    Interrupted,
-}
-
-/// Where a step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StepStatus {
-    /// Not started yet.
-    Pending,
-    /// Started, not finished.
-    Running,
-    /// Exited 0.
-    Succeeded,
-    /// Failed on its last attempt (exit code, signal, timeout, setup error).
-    Failed,
-    /// Never started: an upstream step failed or the run was stopped.
-    Skipped,
-    /// Stopped by a cancelled run.
-    Cancelled,
-    /// Not run again: its outputs came from the run being resumed.
-    Reused,
-    /// Running when its kfpl died.
-    Interrupted,
-}
-
-macro_rules! status_text {
-    ($ty:ident { $($variant:ident => $text:literal,)* }) => {
-        impl $ty {
-            /// The word stored and shown.
-            pub fn as_str(self) -> &'static str {
-                match self { $($ty::$variant => $text,)* }
-            }
-            /// The status a stored word names.
-            pub fn parse(text: &str) -> Option<$ty> {
-                match text { $($text => Some($ty::$variant),)* _ => None }
+// The statuses' one text mapping is `as_str`/`FromStr` (in `protocol`);
+// the records store and read exactly those words.
+macro_rules! status_sql {
+    ($($ty:ident),*) => {$(
+        impl ToSql for $ty {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
             }
         }
-        impl std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
+        impl FromSql for $ty {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<$ty> {
+                value
+                    .as_str()?
+                    .parse()
+                    .map_err(|e: UnknownStatus| FromSqlError::Other(Box::new(e)))
             }
         }
-    };
+    )*};
 }
 
-status_text!(RunStatus {
-    Running => "running",
-    Succeeded => "succeeded",
-    Failed => "failed",
-    Cancelled => "cancelled",
-    Interrupted => "interrupted",
-});
-
-status_text!(StepStatus {
-    Pending => "pending",
-    Running => "running",
-    Succeeded => "succeeded",
-    Failed => "failed",
-    Skipped => "skipped",
-    Cancelled => "cancelled",
-    Reused => "reused",
-    Interrupted => "interrupted",
-});
-
-impl StepStatus {
-    /// Whether the step's outputs are usable: it succeeded, now or in the run it was reused from.
-    pub fn is_success(self) -> bool {
-        matches!(self, StepStatus::Succeeded | StepStatus::Reused)
-    }
-}
+status_sql!(RunStatus, StepStatus);
 
 /// A run about to start.
 #[derive(Debug, Clone)]
@@ -165,29 +108,6 @@ pub struct NewRun<'a> {
     pub reused: Vec<&'a StepRecord>,
     /// The metrics of the reused steps.
     pub reused_metrics: Vec<&'a MetricRecord>,
-}
-
-/// A step's end, as recorded.
-#[derive(Debug, Clone)]
-pub struct StepEnd<'a> {
-    /// Succeeded, failed, cancelled or skipped.
-    pub status: StepStatus,
-    /// Attempts made.
-    pub attempts: u32,
-    /// First attempt's start (none when skipped).
-    pub started_ms: Option<i64>,
-    /// Last attempt's end.
-    pub ended_ms: i64,
-    /// The last attempt's exit code.
-    pub exit_code: Option<i32>,
-    /// The signal that ended the last attempt.
-    pub signal: Option<i32>,
-    /// Outputs read after success.
-    pub outputs: &'a BTreeMap<String, String>,
-    /// Why it failed or was skipped.
-    pub message: Option<&'a str>,
-    /// Declared metrics: name, value (None: missing), format.
-    pub metrics: Vec<(&'a str, Option<f64>, &'a str)>,
 }
 
 /// The open database.
@@ -294,9 +214,9 @@ impl Store {
             .map_err(sql)?;
         let running: Vec<(String, i64, Option<i64>, String)> = {
             let mut stmt = tx
-                .prepare("SELECT id, pid, pid_start, run_dir FROM runs WHERE status = 'running'")
+                .prepare("SELECT id, pid, pid_start, run_dir FROM runs WHERE status = ?1")
                 .map_err(sql)?;
-            stmt.query_map([], |row| {
+            stmt.query_map([RunStatus::Running], |row| {
                 Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
             })
             .map_err(sql)?
@@ -315,21 +235,21 @@ impl Store {
                 n => format!("; stopped {n} processes it left running"),
             };
             tx.execute(
-                "UPDATE runs SET status = 'interrupted',
+                "UPDATE runs SET status = ?3,
                    message = 'kfpl (pid ' || pid || ') stopped before the run finished' || ?2
                  WHERE id = ?1",
-                params![id, leftovers],
+                params![id, leftovers, RunStatus::Interrupted],
             )
             .map_err(sql)?;
             tx.execute(
-                "UPDATE steps SET status = 'interrupted' WHERE run_id = ?1 AND status = 'running'",
-                [&id],
+                "UPDATE steps SET status = ?2 WHERE run_id = ?1 AND status = ?3",
+                params![id, StepStatus::Interrupted, StepStatus::Running],
             )
             .map_err(sql)?;
             tx.execute(
-                "UPDATE steps SET status = 'skipped', message = 'the run was interrupted'
-                 WHERE run_id = ?1 AND status = 'pending'",
-                [&id],
+                "UPDATE steps SET status = ?2, message = 'the run was interrupted'
+                 WHERE run_id = ?1 AND status = ?3",
+                params![id, StepStatus::Skipped, StepStatus::Pending],
             )
             .map_err(sql)?;
             marked.push(id);
@@ -374,7 +294,7 @@ impl Store {
         tx.execute(
             "INSERT INTO runs (seq, id, experiment_id, pipeline, pipeline_name, source_path,
                source_hash, source, params, status, started_ms, pid, pid_start, run_dir, resumed_from)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'running', ?10, ?11, ?12, ?13, ?14)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?15, ?10, ?11, ?12, ?13, ?14)",
             params![
                 seq,
                 id,
@@ -390,6 +310,7 @@ impl Store {
                 pid_start,
                 run_dir.to_string_lossy(),
                 run.resumed_from,
+                RunStatus::Running,
             ],
         )
         .map_err(sql)?;
@@ -399,13 +320,20 @@ impl Store {
             match reused {
                 None => tx.execute(
                     "INSERT INTO steps (run_id, name, position, image, status, step_dir)
-                     VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
-                    params![id, name, position as i64, image, step_dir.to_string_lossy()],
+                     VALUES (?1, ?2, ?3, ?4, ?6, ?5)",
+                    params![
+                        id,
+                        name,
+                        position as i64,
+                        image,
+                        step_dir.to_string_lossy(),
+                        StepStatus::Pending
+                    ],
                 ),
                 Some(old) => tx.execute(
                     "INSERT INTO steps (run_id, name, position, image, status, attempts, started_ms,
                        ended_ms, exit_code, gpus, outputs, step_dir, message)
-                     VALUES (?1, ?2, ?3, ?4, 'reused', 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     VALUES (?1, ?2, ?3, ?4, ?12, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                     params![
                         id,
                         name,
@@ -418,6 +346,7 @@ impl Store {
                         serde_json::to_string(&old.outputs).unwrap_or_else(|_| "{}".into()),
                         old.step_dir,
                         format!("outputs reused from run `{}`", run.resumed_from.unwrap_or("?")),
+                        StepStatus::Reused,
                     ],
                 ),
             }
@@ -446,22 +375,17 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "UPDATE steps SET status = 'running', attempts = ?3,
+                "UPDATE steps SET status = ?6, attempts = ?3,
                    started_ms = COALESCE(started_ms, ?4), gpus = ?5
                  WHERE run_id = ?1 AND name = ?2",
-                params![run, step, attempt, started_ms, gpus],
+                params![run, step, attempt, started_ms, gpus, StepStatus::Running],
             )
             .map(drop)
             .map_err(|e| self.err(e))
     }
 
     /// A step ended (or was skipped): its record and its metrics, in one transaction.
-    pub fn step_finished(
-        &mut self,
-        run: &str,
-        step: &str,
-        end: &StepEnd<'_>,
-    ) -> Result<(), StoreError> {
+    pub fn step_finished(&mut self, run: &str, step: &StepReport) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -474,23 +398,29 @@ impl Store {
              WHERE run_id = ?1 AND name = ?2",
             params![
                 run,
-                step,
-                end.status.as_str(),
-                end.attempts,
-                end.started_ms,
-                end.ended_ms,
-                end.exit_code,
-                end.signal,
-                serde_json::to_string(end.outputs).unwrap_or_else(|_| "{}".into()),
-                end.message,
+                step.name,
+                step.status,
+                step.attempts,
+                step.started_ms,
+                step.ended_ms,
+                step.exit_code,
+                step.signal,
+                serde_json::to_string(&step.outputs).unwrap_or_else(|_| "{}".into()),
+                step.problem.as_ref().map(|p| p.message.as_str()),
             ],
         )
         .map_err(sql)?;
-        for (name, value, format) in &end.metrics {
+        for metric in &step.metrics {
             tx.execute(
                 "INSERT OR REPLACE INTO metrics (run_id, step, name, value, format)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run, step, name, value, format],
+                params![
+                    run,
+                    step.name,
+                    metric.name,
+                    metric.value,
+                    metric_format_name(metric.format)
+                ],
             )
             .map_err(sql)?;
         }
@@ -509,7 +439,7 @@ impl Store {
         self.conn
             .execute(
                 "UPDATE runs SET status = ?2, ended_ms = ?3, exit_code = ?4, message = ?5 WHERE id = ?1",
-                params![run, status.as_str(), ended_ms, exit_code, message],
+                params![run, status, ended_ms, exit_code, message],
             )
             .map(drop)
             .map_err(|e| self.err(e))
@@ -527,6 +457,14 @@ impl Store {
             .query_row("SELECT id FROM runs WHERE id = ?1", [&id], |row| row.get(0))
             .optional()
             .map_err(|e| self.err(e))
+    }
+}
+
+/// `raw` or `percentage`: a metric's format as recorded.
+pub(crate) fn metric_format_name(format: MetricFormat) -> &'static str {
+    match format {
+        MetricFormat::Raw => "raw",
+        MetricFormat::Percentage => "percentage",
     }
 }
 
@@ -610,6 +548,67 @@ mod tests {
         assert!(start.is_some());
         assert!(process_alive(pid, start));
         assert!(!process_alive(pid, start.map(|s| s + 1)));
+    }
+
+    const STEP_STATUSES: [StepStatus; 8] = [
+        StepStatus::Pending,
+        StepStatus::Running,
+        StepStatus::Succeeded,
+        StepStatus::Failed,
+        StepStatus::Skipped,
+        StepStatus::Cancelled,
+        StepStatus::Reused,
+        StepStatus::Interrupted,
+    ];
+
+    #[test]
+    fn statuses_read_back_what_they_write() {
+        for status in STEP_STATUSES {
+            assert_eq!(status.as_str().parse::<StepStatus>(), Ok(status));
+        }
+        for status in [
+            RunStatus::Running,
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Cancelled,
+            RunStatus::Interrupted,
+        ] {
+            assert_eq!(status.as_str().parse::<RunStatus>(), Ok(status));
+        }
+        assert_eq!(
+            "Succeeded".parse::<StepStatus>(),
+            Err(UnknownStatus("Succeeded".into()))
+        );
+    }
+
+    /// Databases written before the statuses were typed hold these words:
+    /// they must still read, and new rows must hold the same.
+    #[test]
+    fn status_columns_hold_the_schema_words() {
+        let words = [
+            "pending",
+            "running",
+            "succeeded",
+            "failed",
+            "skipped",
+            "cancelled",
+            "reused",
+            "interrupted",
+        ];
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        for (status, word) in STEP_STATUSES.iter().zip(words) {
+            let stored: String = conn
+                .query_row("SELECT ?1", [status], |row| row.get(0))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(stored, word);
+            let read: StepStatus = conn
+                .query_row("SELECT ?1", [word], |row| row.get(0))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(read, *status);
+        }
+        let bad: rusqlite::Result<StepStatus> =
+            conn.query_row("SELECT 'done'", [], |row| row.get(0));
+        assert!(bad.is_err(), "an unknown word is an error, not a guess");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Store, StoreError};
+use super::{RunStatus, StepStatus, Store, StoreError};
 
 /// One recorded run.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -21,8 +21,8 @@ pub struct RunRecord {
     pub source_path: String,
     /// FNV-1a 64 of the program text.
     pub source_hash: String,
-    /// `running`, `succeeded`, `failed`, `cancelled` or `interrupted`.
-    pub status: String,
+    /// How it ended, or that it has not.
+    pub status: RunStatus,
     /// Every param's value.
     pub params: BTreeMap<String, String>,
     /// Start, RFC 3339 UTC.
@@ -57,8 +57,8 @@ pub struct StepRecord {
     pub name: String,
     /// The image (recorded, not pulled).
     pub image: String,
-    /// See [`super::StepStatus`].
-    pub status: String,
+    /// Where it stands.
+    pub status: StepStatus,
     /// Attempts made.
     pub attempts: u32,
     /// First start, RFC 3339 UTC.

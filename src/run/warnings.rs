@@ -1,0 +1,62 @@
+//! Every warning `kfpl run` gives (`W06xx`): things worth saying that do
+//! not fail a step. Each is a [`Diagnostic`] like the checker's, so the CLI
+//! renders both the same way (human, short or JSON). They are about a run,
+//! not a place in the source, so they carry no labels.
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::run::store::StoreError;
+
+/// W0601: a metric line whose value is not a number.
+pub(crate) fn metric_not_a_number(step: &str, metric: &str, text: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0601,
+        format!(
+            "metric `{metric}` of step `{step}` was printed as `{text}`, which is not a number; ignored"
+        ),
+    )
+    .help(format!(
+        "print a finite number, e.g. `{metric}=0.25`; the last number printed wins"
+    ))
+}
+
+/// W0602: a step succeeded without printing a declared metric.
+pub(crate) fn metric_never_printed(step: &str, metric: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0602,
+        format!(
+            "metric `{metric}` of step `{step}` was declared but never printed; recorded as missing"
+        ),
+    )
+    .help(format!(
+        "print a line `{metric}=VALUE` on the step's stdout, spelled exactly as declared"
+    ))
+}
+
+/// W0603: an output file that is not UTF-8.
+pub(crate) fn output_not_utf8(step: &str, output: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0603,
+        format!(
+            "output `{output}` of step `{step}` is not valid UTF-8; invalid bytes were replaced"
+        ),
+    )
+    .help("write text to `$KFP_OUTPUTS/NAME`; pass binary data through a `data` claim instead")
+}
+
+/// W0604: the run went on, but its records could not be updated.
+pub(crate) fn records_not_updated(problem: &StoreError) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0604,
+        format!("the run's records could not be updated: {problem}"),
+    )
+    .help("the run went on; `kfpl runs show` may lack part of it. Check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable and has room")
+}
+
+/// W0605: SIGINT/SIGTERM could not be blocked, so Ctrl-C is not turned into a cancelled run.
+pub(crate) fn signals_not_watched(problem: &nix::Error) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0605,
+        format!("cannot watch for Ctrl-C during the run: {problem}"),
+    )
+    .help("Ctrl-C will kill kfpl without stopping the steps or recording the end; the next `kfpl run` marks the run interrupted and stops what it left running")
+}
