@@ -18,7 +18,7 @@ pub struct Span {
 impl Span {
     /// A span for things that have no place in the source (command-line values).
     /// It is never given a primary label.
-    pub const DETACHED: Span = Span {
+    pub(crate) const DETACHED: Span = Span {
         start: u32::MAX,
         end: u32::MAX,
     };
@@ -38,7 +38,7 @@ impl Span {
     }
 
     /// Whether this span points nowhere.
-    pub fn is_detached(self) -> bool {
+    pub(crate) fn is_detached(self) -> bool {
         self == Span::DETACHED
     }
 
@@ -86,7 +86,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Larger inputs are refused before parsing, so every offset fits a `u32`.
-    pub const MAX_LEN: usize = 256 * 1024 * 1024;
+    pub(crate) const MAX_LEN: usize = 256 * 1024 * 1024;
 
     /// A source named `name` (a path as given on the command line, or `<repl>`).
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
@@ -122,7 +122,7 @@ impl SourceFile {
     }
 
     /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+    pub(crate) fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = offset.min(self.text.len() as u32);
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line] as usize;

@@ -72,7 +72,7 @@ pub enum Scalar {
 
 impl Scalar {
     /// The value as text.
-    pub fn as_text(&self) -> &str {
+    pub(crate) fn as_text(&self) -> &str {
         match self {
             Scalar::String(s) | Scalar::Number(s) => s,
         }
@@ -125,7 +125,7 @@ impl Step {
     }
 
     /// The value of `env.GIT_SYNC_REV`, the revision `sync_source` is checked out at.
-    pub fn git_revision(&self) -> Option<&Template> {
+    pub(crate) fn git_revision(&self) -> Option<&Template> {
         self.env
             .iter()
             .find(|e| e.name == "GIT_SYNC_REV")
@@ -191,7 +191,7 @@ impl Part {
     /// The environment variable a shell command reads this value from:
     /// `KFP_learning_rate`, `KFP_code` (a let), `KFP_train__output`.
     /// `None` for literal text.
-    pub fn env_name(&self) -> Option<String> {
+    pub(crate) fn env_name(&self) -> Option<String> {
         match self {
             Part::Text(_) => None,
             Part::Param { name, .. } | Part::Let { name, .. } => Some(format!("KFP_{name}")),
@@ -210,7 +210,7 @@ impl Template {
     }
 
     /// The text when nothing is interpolated (lets with constant values count as text).
-    pub fn as_const(&self) -> Option<String> {
+    pub(crate) fn as_const(&self) -> Option<String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -241,7 +241,7 @@ impl Template {
     }
 
     /// Every param and output this template reads, lets looked through.
-    pub fn references(&self) -> Vec<&Part> {
+    pub(crate) fn references(&self) -> Vec<&Part> {
         let mut out = Vec::new();
         self.collect_references(&mut out);
         out
@@ -260,7 +260,7 @@ impl Template {
     /// The form a shell command takes: the script text, where each
     /// interpolation became `${KFP_…}`, and the variables to set, each
     /// once, in first-use order. Values never enter the script text.
-    pub fn shell_script(&self) -> ShellScript<'_> {
+    pub(crate) fn shell_script(&self) -> ShellScript<'_> {
         let mut script = String::new();
         let mut variables: Vec<(String, &Part)> = Vec::new();
         for part in &self.parts {
@@ -284,7 +284,7 @@ impl Template {
 
 /// A shell command split into script text and the variables it reads.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ShellScript<'a> {
+pub(crate) struct ShellScript<'a> {
     /// The script, referring to values only as `${KFP_…}`.
     pub script: String,
     /// Variable name → the part whose value it holds (a let's value may itself interpolate).

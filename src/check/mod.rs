@@ -14,9 +14,9 @@ mod resolve;
 mod step;
 #[cfg(test)]
 mod tests;
-pub mod values;
+pub(crate) mod values;
 
-pub use step::ATTRIBUTES as STEP_ATTRIBUTES;
+pub(crate) use step::ATTRIBUTES as STEP_ATTRIBUTES;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,7 +43,7 @@ pub fn check(program: &ast::Program) -> Checked {
 /// not yet sorted. It borrows nothing, so the AST can be dropped before the
 /// graph is sorted (that keeps peak memory down on large programs).
 #[derive(Debug)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     parts: Option<Parts>,
     diagnostics: Diagnostics,
 }
@@ -59,7 +59,7 @@ struct Parts {
 }
 
 /// The first half of [`check`]: everything but the dependency graph.
-pub fn resolve_program(program: &ast::Program) -> Resolved {
+pub(crate) fn resolve_program(program: &ast::Program) -> Resolved {
     let Some(pipeline) = program.pipelines.first() else {
         return Resolved {
             parts: None,
@@ -76,7 +76,7 @@ pub fn resolve_program(program: &ast::Program) -> Resolved {
 
 impl Resolved {
     /// The second half of [`check`]: sorts the graph and builds the IR.
-    pub fn finish(self) -> Checked {
+    pub(crate) fn finish(self) -> Checked {
         let mut diagnostics = self.diagnostics;
         let pipeline = self.parts.and_then(|parts| {
             let steps = dag::sort(&mut diagnostics, parts.steps)?;

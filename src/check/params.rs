@@ -262,18 +262,18 @@ impl Problem<'_> {
 }
 
 /// The value of a bound count param (`"2"` → 2).
-pub fn whole_number(text: &str) -> Option<u32> {
+pub(crate) fn whole_number(text: &str) -> Option<u32> {
     let value: f64 = text.trim().parse().ok()?;
     (value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value)).then_some(value as u32)
 }
 
 /// Whether `text` is a number the way a `number` param accepts one.
-pub fn is_number(text: &str) -> bool {
+pub(crate) fn is_number(text: &str) -> bool {
     text.trim().parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// Resolves a [`Count`] against bound values (0 for a value that was not bound).
-pub fn count_value(count: &Count, values: &BTreeMap<String, String>) -> u32 {
+pub(crate) fn count_value(count: &Count, values: &BTreeMap<String, String>) -> u32 {
     match count {
         Count::Fixed(n) => *n,
         Count::Param { name, .. } => values.get(name).and_then(|v| whole_number(v)).unwrap_or(0),

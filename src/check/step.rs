@@ -14,7 +14,7 @@ use crate::source::Span;
 use crate::syntax::ast;
 
 /// Every step attribute (LANGUAGE.md, "Step attributes").
-pub const ATTRIBUTES: &[&str] = &[
+pub(crate) const ATTRIBUTES: &[&str] = &[
     "image",
     "command",
     "data",

@@ -7,10 +7,10 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::syntax::ast;
 
 /// Longest step or pipeline identifier (a DNS-1123 label after `_` → `-`).
-pub const MAX_NAME_LEN: usize = 63;
+pub(crate) const MAX_NAME_LEN: usize = 63;
 
 /// Whether `name` is a DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 bytes.
-pub fn is_dns_label(name: &str) -> bool {
+pub(crate) fn is_dns_label(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= MAX_NAME_LEN
@@ -22,7 +22,7 @@ pub fn is_dns_label(name: &str) -> bool {
 }
 
 /// The Kubernetes form of an identifier: `_` → `-` (`prepare_data` → `prepare-data`).
-pub fn kubernetes_name(ident: &str) -> String {
+pub(crate) fn kubernetes_name(ident: &str) -> String {
     ident.replace('_', "-")
 }
 
@@ -67,7 +67,7 @@ pub(super) fn check_kubernetes_name(checker: &mut Checker<'_>, name: &ast::Ident
 }
 
 /// Whether `name` is a valid environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
-pub fn is_env_name(name: &str) -> bool {
+pub(crate) fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -77,7 +77,7 @@ pub fn is_env_name(name: &str) -> bool {
 
 /// Parses a duration such as `90s`, `30m`, `2h`, `1d` or `1h30m` into seconds.
 /// A bare number means seconds. `None` when malformed or zero.
-pub fn parse_duration(text: &str) -> Option<u64> {
+pub(crate) fn parse_duration(text: &str) -> Option<u64> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -107,7 +107,7 @@ pub fn parse_duration(text: &str) -> Option<u64> {
 }
 
 /// Whether `text` is a Kubernetes quantity (`500m`, `2`, `1.5`, `4Gi`, `1e3`).
-pub fn is_quantity(text: &str) -> bool {
+pub(crate) fn is_quantity(text: &str) -> bool {
     let body = text.strip_prefix(['+', '-']).unwrap_or(text);
     let number_len = body
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -138,7 +138,7 @@ pub(crate) fn quantity_example(field: &str) -> &'static str {
 }
 
 /// KFP's metric name pattern: `^[a-zA-Z]([-_a-zA-Z0-9]{0,62}[a-zA-Z0-9])?$`.
-pub fn is_kfp_metric_name(name: &str) -> bool {
+pub(crate) fn is_kfp_metric_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     let ok_inner = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_';
     !bytes.is_empty()
@@ -151,7 +151,7 @@ pub fn is_kfp_metric_name(name: &str) -> bool {
 /// The closest name KFP accepts: other characters become `-`, leading
 /// non-letters and trailing non-alphanumerics go, at most 64 characters.
 /// Empty when nothing usable is left.
-pub fn normalize_metric_name(name: &str) -> String {
+pub(crate) fn normalize_metric_name(name: &str) -> String {
     let replaced: String = name
         .chars()
         .map(|c| {
@@ -171,7 +171,7 @@ pub fn normalize_metric_name(name: &str) -> String {
 }
 
 /// The directory name a git URL is cloned into: its last path segment without `.git`.
-pub fn repo_name(url: &str) -> Option<String> {
+pub(crate) fn repo_name(url: &str) -> Option<String> {
     let trimmed = url.trim().trim_end_matches('/');
     let last = trimmed.rsplit(['/', ':']).next()?;
     let name = last.strip_suffix(".git").unwrap_or(last);
@@ -186,7 +186,7 @@ pub fn repo_name(url: &str) -> Option<String> {
 
 /// Why a `data` entry is malformed, if it is.
 #[derive(Debug, PartialEq, Eq)]
-pub enum MountError {
+pub(crate) enum MountError {
     /// No `:` between claim and path.
     NoColon,
     /// The claim is not a DNS-1123 label.
@@ -196,7 +196,7 @@ pub enum MountError {
 }
 
 /// Splits and checks `claim:/mount/path`; returns the claim and the normalised path.
-pub fn parse_mount(entry: &str) -> Result<(String, String), MountError> {
+pub(crate) fn parse_mount(entry: &str) -> Result<(String, String), MountError> {
     let (claim, path) = entry.split_once(':').ok_or(MountError::NoColon)?;
     if !is_dns_label(claim) {
         return Err(MountError::BadClaim);

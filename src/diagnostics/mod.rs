@@ -69,7 +69,7 @@ impl Diagnostic {
     }
 
     /// Adds the primary label (skipped for detached spans).
-    pub fn primary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn primary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
         if !span.is_detached() {
             self.labels.push(Label {
                 span,
@@ -81,7 +81,7 @@ impl Diagnostic {
     }
 
     /// Adds a secondary label (skipped for detached spans).
-    pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
         if !span.is_detached() {
             self.labels.push(Label {
                 span,
@@ -99,7 +99,7 @@ impl Diagnostic {
     }
 
     /// Sets the help line when there is one.
-    pub fn maybe_help(mut self, help: Option<String>) -> Diagnostic {
+    pub(crate) fn maybe_help(mut self, help: Option<String>) -> Diagnostic {
         if help.is_some() {
             self.help = help.map(elide);
         }
@@ -155,47 +155,42 @@ fn elide(text: String) -> String {
 
 /// Diagnostics gathered over one phase or one file, emitted sorted by position.
 #[derive(Debug, Default, Clone)]
-pub struct Diagnostics {
+pub(crate) struct Diagnostics {
     items: Vec<Diagnostic>,
     errors: usize,
 }
 
 impl Diagnostics {
     /// Nothing yet.
-    pub fn new() -> Diagnostics {
+    pub(crate) fn new() -> Diagnostics {
         Diagnostics::default()
     }
 
     /// Adds one.
-    pub fn push(&mut self, diagnostic: Diagnostic) {
+    pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
         self.errors += usize::from(diagnostic.is_error());
         self.items.push(diagnostic);
     }
 
     /// Adds many.
-    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+    pub(crate) fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
         for diagnostic in diagnostics {
             self.push(diagnostic);
         }
     }
 
     /// Whether any is an error.
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.errors > 0
     }
 
     /// How many errors so far.
-    pub fn error_count(&self) -> usize {
+    pub(crate) fn error_count(&self) -> usize {
         self.errors
     }
 
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// Sorted by position, then code; exact duplicates removed.
-    pub fn into_sorted(mut self) -> Vec<Diagnostic> {
+    pub(crate) fn into_sorted(mut self) -> Vec<Diagnostic> {
         sort(&mut self.items);
         self.items
     }
@@ -219,7 +214,7 @@ pub fn sort(diagnostics: &mut Vec<Diagnostic>) {
 }
 
 /// Suggests the candidate closest to `name` by edit distance, when one is close enough.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
@@ -227,7 +222,7 @@ pub fn did_you_mean<'a>(
 }
 
 /// The candidate closest to `name` by edit distance, when one is close enough.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     // Among equally close names, prefer the one sharing the longest prefix
     // (`gpu` → `gpus`, not `cpu`).

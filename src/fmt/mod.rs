@@ -23,7 +23,7 @@ use crate::syntax;
 
 /// Lists and maps wider than this (in characters, indentation included) go
 /// one element a line.
-pub const MAX_WIDTH: usize = 100;
+pub(crate) const MAX_WIDTH: usize = 100;
 
 /// Formats a file. Files with syntax errors are not formatted: their
 /// diagnostics (errors and warnings from parsing, sorted) come back instead.

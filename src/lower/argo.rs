@@ -32,9 +32,9 @@ use super::text::{Ref, argo_text, display_text, flatten, refs};
 use crate::check::ir::{Count, ParamType, Pipeline, Step, Template as Text};
 
 /// The annotation KFP v1 reads the pipeline's name, description and inputs from.
-pub const PIPELINE_SPEC_ANNOTATION: &str = "pipelines.kubeflow.org/pipeline_spec";
+pub(crate) const PIPELINE_SPEC_ANNOTATION: &str = "pipelines.kubeflow.org/pipeline_spec";
 /// The pod annotation holding a step's `description`.
-pub const DESCRIPTION_ANNOTATION: &str = "kfpl/description";
+pub(crate) const DESCRIPTION_ANNOTATION: &str = "kfpl/description";
 
 /// Builds the workflow. `values` holds each param's value as text (a param
 /// missing from it is left for the submitter to give).

@@ -15,10 +15,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
 /// `apiVersion` of every Argo workflow.
-pub const API_VERSION: &str = "argoproj.io/v1alpha1";
+pub(crate) const API_VERSION: &str = "argoproj.io/v1alpha1";
 
 /// `kind` of the document kfpl writes.
-pub const KIND: &str = "Workflow";
+pub(crate) const KIND: &str = "Workflow";
 
 /// An Argo `Workflow`: the whole compiled pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

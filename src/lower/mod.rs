@@ -31,7 +31,6 @@ mod tests;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-pub use argo::{DESCRIPTION_ANNOTATION, PIPELINE_SPEC_ANNOTATION};
 pub use argo_types::Workflow;
 pub use lint::lint;
 

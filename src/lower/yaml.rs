@@ -158,7 +158,7 @@ fn is_yaml12_string(value: &str) -> bool {
 /// Whether a YAML 1.1 reader takes the plain scalar `value` as a string.
 /// Conservative: anything that looks like a bool, null, number, date or
 /// merge key is reported as not a string (quoting a string never hurts).
-pub fn is_yaml11_string(value: &str) -> bool {
+pub(crate) fn is_yaml11_string(value: &str) -> bool {
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
     ];

@@ -35,7 +35,7 @@ pub enum Command {
 
 /// One row of the command table.
 #[derive(Debug, Clone, Copy)]
-pub struct Info {
+pub(crate) struct Info {
     /// The name, without the colon.
     pub name: &'static str,
     /// Other names it answers to.
@@ -47,7 +47,7 @@ pub struct Info {
 }
 
 /// Every command, in the order `:help` lists them.
-pub const COMMANDS: &[Info] = &[
+pub(crate) const COMMANDS: &[Info] = &[
     Info {
         name: "help",
         aliases: &["h", "?"],
@@ -123,7 +123,7 @@ pub const COMMANDS: &[Info] = &[
 ];
 
 /// Whether the input is a command rather than a declaration.
-pub fn is_command(input: &str) -> bool {
+pub(crate) fn is_command(input: &str) -> bool {
     input.trim_start().starts_with(':')
 }
 
@@ -276,7 +276,7 @@ fn split_words(text: &str) -> Option<Vec<String>> {
 }
 
 /// The `:help` text.
-pub fn help_text() -> String {
+pub(crate) fn help_text() -> String {
     let rows: Vec<(String, &str)> = COMMANDS
         .iter()
         .map(|c| {

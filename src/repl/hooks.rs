@@ -14,7 +14,7 @@ use crate::{Diagnostic, SourceFile};
 pub type Answer = Option<Result<String, Vec<Diagnostic>>>;
 
 /// What `:yaml` calls: the program lowered to Argo Workflow YAML.
-pub fn compile_yaml(file: &SourceFile) -> Answer {
+pub(crate) fn compile_yaml(file: &SourceFile) -> Answer {
     let options = crate::lower::CompileOptions::default();
     Some(crate::lower::compile(file, &options).map(|compiled| compiled.yaml))
 }
@@ -23,7 +23,7 @@ pub fn compile_yaml(file: &SourceFile) -> Answer {
 /// lines ([`progress_line`]) followed by the summary, all at once. `kfpl repl`
 /// puts its own hook in this one's place that prints each line as it happens
 /// (through [`run_observed`]): the library never writes to the terminal.
-pub fn run_pipeline(file: &SourceFile, params: &[(String, String)]) -> Answer {
+pub(crate) fn run_pipeline(file: &SourceFile, params: &[(String, String)]) -> Answer {
     let mut progress = Progress::default();
     let answer = run_observed(file, params, &mut progress);
     answer.map(|result| result.map(|summary| progress.text + &summary))

@@ -28,9 +28,9 @@ use crate::source::{SourceFile, Span};
 use crate::syntax::{self, ast};
 
 /// The name diagnostics give the text just entered.
-pub const INPUT_NAME: &str = "<repl>";
+pub(crate) const INPUT_NAME: &str = "<repl>";
 /// The name diagnostics give the whole program so far.
-pub const SESSION_NAME: &str = "<session>";
+pub(crate) const SESSION_NAME: &str = "<session>";
 /// The pipeline's identifier until the user names it.
 const DEFAULT_NAME: &str = "untitled";
 

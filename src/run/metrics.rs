@@ -9,14 +9,14 @@
 
 /// Collects declared metrics line by line.
 #[derive(Debug, Clone)]
-pub struct Collector {
+pub(crate) struct Collector {
     names: Vec<String>,
     values: Vec<Option<f64>>,
 }
 
 /// What one line said about a metric.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Reading {
+pub(crate) enum Reading {
     /// `name=value` with a number: recorded.
     Value {
         /// The metric.
@@ -35,14 +35,14 @@ pub enum Reading {
 
 impl Collector {
     /// A collector for the declared names.
-    pub fn new(names: impl IntoIterator<Item = String>) -> Collector {
+    pub(crate) fn new(names: impl IntoIterator<Item = String>) -> Collector {
         let names: Vec<String> = names.into_iter().collect();
         let values = vec![None; names.len()];
         Collector { names, values }
     }
 
     /// Looks at one stdout line (without its newline).
-    pub fn line(&mut self, line: &str) -> Option<Reading> {
+    pub(crate) fn line(&mut self, line: &str) -> Option<Reading> {
         if self.names.is_empty() {
             return None;
         }
@@ -74,7 +74,7 @@ impl Collector {
     }
 
     /// Every declared metric with its last value (`None`: missing).
-    pub fn values(&self) -> Vec<(String, Option<f64>)> {
+    pub(crate) fn values(&self) -> Vec<(String, Option<f64>)> {
         self.names
             .iter()
             .cloned()

@@ -28,12 +28,12 @@ mod engine;
 mod executor;
 mod git;
 mod gpus;
-pub mod metrics;
+pub(crate) mod metrics;
 mod preflight;
 mod prepare;
 mod protocol;
 pub mod sandbox;
-pub mod schedule;
+pub(crate) mod schedule;
 mod signals;
 pub mod store;
 mod warnings;
@@ -92,7 +92,7 @@ impl RunOptions {
 }
 
 /// The number of CPUs (1 when unknown): the default `--parallelism`.
-pub fn default_parallelism() -> usize {
+pub(crate) fn default_parallelism() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 

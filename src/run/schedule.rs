@@ -20,7 +20,7 @@ enum Slot {
 
 /// The scheduler's state.
 #[derive(Debug, Clone)]
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     deps: Vec<Vec<usize>>,
     gpus: Vec<u32>,
     slots: Vec<Slot>,
@@ -33,7 +33,7 @@ pub struct Scheduler {
 impl Scheduler {
     /// Steps `0..n` with their dependencies (indices) and GPU needs; `done`
     /// marks steps already succeeded (reused from a resumed run).
-    pub fn new(
+    pub(crate) fn new(
         deps: Vec<Vec<usize>>,
         gpus: Vec<u32>,
         total_gpus: u32,
@@ -61,7 +61,7 @@ impl Scheduler {
     }
 
     /// The steps to start now, each with the GPU ids it gets; they count as running.
-    pub fn start_ready(&mut self) -> Vec<(usize, Vec<u32>)> {
+    pub(crate) fn start_ready(&mut self) -> Vec<(usize, Vec<u32>)> {
         let mut started = Vec::new();
         if self.stopped {
             return started;
@@ -94,7 +94,7 @@ impl Scheduler {
     }
 
     /// Step `i` ended; its GPUs are free again. A failure stops the run.
-    pub fn finish(&mut self, i: usize, success: bool) {
+    pub(crate) fn finish(&mut self, i: usize, success: bool) {
         if let Some(Slot::Running(gpus)) = self.slots.get(i) {
             self.free_gpus.extend(gpus);
             self.free_gpus.sort_unstable();
@@ -113,24 +113,24 @@ impl Scheduler {
     }
 
     /// Starts nothing more.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         self.stopped = true;
     }
 
     /// How many steps run now.
-    pub fn running(&self) -> usize {
+    pub(crate) fn running(&self) -> usize {
         self.running
     }
 
     /// Steps that never started.
-    pub fn unstarted(&self) -> Vec<usize> {
+    pub(crate) fn unstarted(&self) -> Vec<usize> {
         (0..self.slots.len())
             .filter(|&i| self.slots[i] == Slot::Waiting)
             .collect()
     }
 
     /// The first failed step that `i` depends on, directly or not.
-    pub fn failed_dependency(&self, i: usize) -> Option<usize> {
+    pub(crate) fn failed_dependency(&self, i: usize) -> Option<usize> {
         let mut stack = self.deps.get(i)?.clone();
         let mut seen = vec![false; self.slots.len()];
         while let Some(d) = stack.pop() {

@@ -246,7 +246,7 @@ pub struct StringLit {
 
 impl StringLit {
     /// The text when the string has no interpolation.
-    pub fn as_plain(&self) -> Option<String> {
+    pub(crate) fn as_plain(&self) -> Option<String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {

@@ -612,7 +612,7 @@ fn text(text: &str, span: Span) -> StringPart {
 }
 
 /// `[a-z_][a-z0-9_]*`.
-pub fn is_identifier(name: &str) -> bool {
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

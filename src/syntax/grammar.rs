@@ -5,4 +5,4 @@
 /// The generated parser; `Rule` names every grammar rule.
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/kfp.pest"]
-pub struct KfpParser;
+pub(crate) struct KfpParser;

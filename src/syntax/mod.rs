@@ -11,9 +11,9 @@ mod errors;
 mod grammar;
 pub mod lex;
 mod recover;
-pub mod scan;
+pub(crate) mod scan;
 
-pub use convert::{KEYWORDS, is_identifier};
+pub use convert::KEYWORDS;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::{SourceFile, Span};

@@ -11,14 +11,14 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
 /// Deeper nesting is refused; real programs need three or four levels.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// At most this many unexpected-character errors are reported (binary junk).
 const MAX_JUNK_REPORTS: usize = 5;
 
 /// What the pre-pass found.
 #[derive(Debug, Default)]
-pub struct Scan {
+pub(crate) struct Scan {
     /// Problems that make parsing pointless.
     pub diagnostics: Vec<Diagnostic>,
     /// The text ends inside an open bracket or `"""` string: more input may complete it.
@@ -29,7 +29,7 @@ pub struct Scan {
 }
 
 /// Scans `text` once, in linear time, over the lexer's tokens.
-pub fn scan(text: &str) -> Scan {
+pub(crate) fn scan(text: &str) -> Scan {
     let mut out = Scan::default();
     let mut brackets: Vec<(u8, usize)> = Vec::new();
     let mut junk = 0;

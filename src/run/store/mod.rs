@@ -83,7 +83,7 @@ status_sql!(RunStatus, StepStatus);
 
 /// A run about to start.
 #[derive(Debug, Clone)]
-pub struct NewRun<'a> {
+pub(crate) struct NewRun<'a> {
     /// The experiment (created when new).
     pub experiment: &'a str,
     /// The pipeline identifier.
@@ -155,7 +155,7 @@ impl Store {
     }
 
     /// Runs that [`Store::open`] found abandoned and marked `interrupted`.
-    pub fn interrupted_on_open(&self) -> &[String] {
+    pub(crate) fn interrupted_on_open(&self) -> &[String] {
         &self.interrupted
     }
 
@@ -260,7 +260,7 @@ impl Store {
 
     /// Records a new run (status `running`) and its steps (`pending`, or
     /// `reused` with their old outputs and metrics); returns its id.
-    pub fn begin_run(&mut self, run: &NewRun<'_>) -> Result<(String, PathBuf), StoreError> {
+    pub(crate) fn begin_run(&mut self, run: &NewRun<'_>) -> Result<(String, PathBuf), StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -365,7 +365,7 @@ impl Store {
     }
 
     /// A step's attempt started.
-    pub fn step_started(
+    pub(crate) fn step_started(
         &mut self,
         run: &str,
         step: &str,
@@ -428,7 +428,7 @@ impl Store {
     }
 
     /// The run ended.
-    pub fn finish_run(
+    pub(crate) fn finish_run(
         &mut self,
         run: &str,
         status: RunStatus,
