@@ -222,7 +222,10 @@ pub(crate) fn did_you_mean<'a>(
 }
 
 /// The candidate closest to `name` by edit distance, when one is close enough.
-pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     // Among equally close names, prefer the one sharing the longest prefix
     // (`gpu` → `gpus`, not `cpu`).

@@ -203,44 +203,48 @@ impl Lexer<'_> {
     /// A string from its opening quote: returns the quote and queues the rest.
     fn string(&mut self, start: usize) -> Token {
         let text = self.text;
+        let bytes = text.as_bytes();
         let triple = text[start..].starts_with("\"\"\"");
         let quote_len = if triple { 3 } else { 1 };
         let mut i = start + quote_len;
         let mut piece = i;
-        let mut closed = false;
-        loop {
-            let rest = &text[i..];
-            let ends = if triple {
-                rest.is_empty() || rest.starts_with("\"\"\"")
-            } else {
-                rest.is_empty() || rest.starts_with(['"', '\n'])
+        let closed = loop {
+            // Ordinary text is skipped a byte at a time; every byte that can
+            // matter is ASCII, so `i` stays on a character boundary.
+            while bytes
+                .get(i)
+                .is_some_and(|b| !matches!(b, b'"' | b'\n' | b'$' | b'\\'))
+            {
+                i += 1;
+            }
+            let Some(&b) = bytes.get(i) else {
+                break false;
             };
-            if ends {
-                self.queue(Kind::Text, piece, i, false);
-                if triple && !rest.is_empty() || rest.starts_with('"') {
-                    self.queue(Kind::Quote, i, i + quote_len, false);
-                    i += quote_len;
-                    closed = true;
+            match b {
+                b'"' if !triple || bytes[i..].starts_with(b"\"\"\"") => break true,
+                b'\n' if !triple => break false,
+                b'\\' if !triple && bytes.get(i + 1).is_some_and(|&n| n != b'\n') => {
+                    // `\` and the character it escapes (an unknown escape is the
+                    // parser's to report).
+                    i += 1 + text[i + 1..].chars().next().map_or(0, char::len_utf8);
                 }
-                break;
+                b'$' if bytes[i..].starts_with(b"$$<") => i += 3,
+                b'$' if bytes.get(i + 1) == Some(&b'<') => {
+                    self.queue(Kind::Text, piece, i, false);
+                    let body_len = interp_body_len(&text[i + 2..]);
+                    let gt = bytes.get(i + 2 + body_len) == Some(&b'>');
+                    let end = i + 2 + body_len + usize::from(gt);
+                    self.queue(Kind::Interp, i, end, !gt);
+                    i = end;
+                    piece = i;
+                }
+                _ => i += 1,
             }
-            if rest.starts_with("$$<") {
-                i += 3;
-            } else if let Some(body) = rest.strip_prefix("$<") {
-                self.queue(Kind::Text, piece, i, false);
-                let body_len = interp_body_len(body);
-                let gt = body[body_len..].starts_with('>');
-                let end = i + 2 + body_len + usize::from(gt);
-                self.queue(Kind::Interp, i, end, !gt);
-                i = end;
-                piece = i;
-            } else if !triple && rest.starts_with('\\') && !rest[1..].starts_with('\n') {
-                // `\` and the character it escapes (an unknown escape is the
-                // parser's to report).
-                i += 1 + rest[1..].chars().next().map_or(0, char::len_utf8);
-            } else {
-                i += rest.chars().next().map_or(1, char::len_utf8);
-            }
+        };
+        self.queue(Kind::Text, piece, i, false);
+        if closed {
+            self.queue(Kind::Quote, i, i + quote_len, false);
+            i += quote_len;
         }
         self.at = i;
         token(Kind::Quote, start, start + quote_len, !closed)
