@@ -41,6 +41,9 @@
     clippy::disallowed_methods
 )]
 
+// pest's generated parser names `::alloc` when pest is built without `std` (Cargo.toml).
+extern crate alloc;
+
 pub mod check;
 pub mod diagnostics;
 pub mod fmt;
