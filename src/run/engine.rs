@@ -208,19 +208,27 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Starts every step the scheduler lets start; their threads.
+    /// Starts every step the scheduler lets start; their threads. A step
+    /// that fails to start is a failure like any other: it frees its slot
+    /// and the other ready steps still start (Argo's failFast, see
+    /// `schedule`), so ask again until nothing more starts.
     fn start_ready(&mut self, tx: &Sender<Msg>) -> Vec<JoinHandle<()>> {
         let mut threads = Vec::new();
-        for (index, gpus) in self.scheduler.start_ready() {
-            match self.spawn_step(index, gpus, tx) {
-                Ok(thread) => threads.push(thread),
-                Err(problem) => {
-                    let report = self.unrun(index, StepStatus::Failed, Some(problem));
-                    self.done(index, report);
+        loop {
+            let ready = self.scheduler.start_ready();
+            if ready.is_empty() {
+                return threads;
+            }
+            for (index, gpus) in ready {
+                match self.spawn_step(index, gpus, tx) {
+                    Ok(thread) => threads.push(thread),
+                    Err(problem) => {
+                        let report = self.unrun(index, StepStatus::Failed, Some(problem));
+                        self.done(index, report);
+                    }
                 }
             }
         }
-        threads
     }
 
     /// One step's thread; why the step failed when no thread can be made.

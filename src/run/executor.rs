@@ -152,6 +152,19 @@ fn fill_metrics(declared: &mut [MetricValue], read: &[(String, Option<f64>)]) {
     }
 }
 
+/// Whether `retries` tries a failure again. A `sync_source` that cannot be
+/// had is not: on Argo the clone is an init container, whose failure makes
+/// the pod an Error, and a `retryStrategy` without `retryPolicy` retries
+/// only Failures (v3.3 `workflow/controller/operator.go`,
+/// `processNodeRetries`: `RetryPolicyOnFailure` by default).
+fn is_retried(problem: &StepProblem) -> bool {
+    problem.code != Code::E0606
+}
+
+/// Appended to a failure that [`is_retried`] does not try again.
+const NOT_RETRIED: &str =
+    " (not retried: a failed `sync_source` is an Error on Argo, and `retries` repeats only failures)";
+
 enum AttemptError {
     Cancelled,
     Failed(StepProblem),
@@ -197,8 +210,12 @@ impl Supervisor<'_> {
                     report.problem = Some(self.cancelled());
                     return report;
                 }
-                Err(AttemptError::Failed(problem)) => {
-                    if attempt < max_attempts && !self.shared.cancel.load(Ordering::SeqCst) {
+                Err(AttemptError::Failed(mut problem)) => {
+                    let retries_left = attempt < max_attempts;
+                    if retries_left && !is_retried(&problem) {
+                        problem.message.push_str(NOT_RETRIED);
+                        self.note(&format!("kfpl: {}", NOT_RETRIED.trim_start()));
+                    } else if retries_left && !self.shared.cancel.load(Ordering::SeqCst) {
                         self.retry(attempt, max_attempts, problem.message);
                         continue;
                     }

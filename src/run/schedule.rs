@@ -5,9 +5,13 @@
 //! GPUs are handed out lowest ids first; a ready step that needs more GPUs
 //! than are free waits, and no later GPU step may overtake it (so a 2-GPU
 //! step is not starved by a stream of 1-GPU steps), while steps without GPUs
-//! still start. After [`Scheduler::stop`] (a failure, or Ctrl-C) nothing new
-//! starts; the run ends when nothing runs. Pure logic, no processes: the
-//! engine drives it and unit tests drive it directly.
+//! still start. A failure does not stop the run: its dependents never start,
+//! but every other step still starts once its own dependencies succeed, as
+//! Argo v3.3 schedules a DAG (its `failFast` lets ready tasks start while any
+//! node runs, and a task becomes ready in the reconciliation that completes
+//! its dependency; argo-workflows#5223). After [`Scheduler::stop`] (Ctrl-C)
+//! nothing new starts. The run ends when nothing runs. Pure logic, no
+//! processes: the engine drives it and unit tests drive it directly.
 
 /// Where a step is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +97,7 @@ impl Scheduler {
             .all(|&d| self.slots.get(d) == Some(&Slot::Succeeded))
     }
 
-    /// Step `i` ended; its GPUs are free again. A failure stops the run.
+    /// Step `i` ended; its GPUs are free again. A failure blocks only its dependents.
     pub(crate) fn finish(&mut self, i: usize, success: bool) {
         if let Some(Slot::Running(gpus)) = self.slots.get(i) {
             self.free_gpus.extend(gpus);
@@ -107,12 +111,9 @@ impl Scheduler {
                 Slot::Failed
             };
         }
-        if !success {
-            self.stopped = true;
-        }
     }
 
-    /// Starts nothing more.
+    /// Starts nothing more (Ctrl-C).
     pub(crate) fn stop(&mut self) {
         self.stopped = true;
     }
@@ -164,19 +165,33 @@ mod tests {
     }
 
     #[test]
-    fn dependents_wait_and_never_start_after_a_failure() {
-        // 0 -> 1 -> 2, and 3 independent
-        let deps = vec![vec![], vec![0], vec![1], vec![]];
-        let mut s = Scheduler::new(deps, vec![0; 4], 0, 1, &[]);
+    fn a_failure_blocks_its_dependents_but_not_the_other_steps() {
+        // 0 -> 1 -> 2, and 3 -> 4 independent (Argo v3.3 starts 3 and 4 too)
+        let deps = vec![vec![], vec![0], vec![1], vec![], vec![3]];
+        let mut s = Scheduler::new(deps, vec![0; 5], 0, 1, &[]);
         assert_eq!(ids(&s.start_ready()), [0]);
         s.finish(0, true);
         assert_eq!(ids(&s.start_ready()), [1]);
         s.finish(1, false);
+        assert_eq!(ids(&s.start_ready()), [3]);
+        s.finish(3, true);
+        assert_eq!(ids(&s.start_ready()), [4]);
+        s.finish(4, true);
         assert!(s.start_ready().is_empty());
         assert_eq!(s.running(), 0);
-        assert_eq!(s.unstarted(), [2, 3]);
+        assert_eq!(s.unstarted(), [2]);
         assert_eq!(s.failed_dependency(2), Some(1));
         assert_eq!(s.failed_dependency(3), None);
+    }
+
+    #[test]
+    fn nothing_starts_after_stop() {
+        let mut s = Scheduler::new(vec![vec![], vec![]], vec![0; 2], 0, 1, &[]);
+        assert_eq!(ids(&s.start_ready()), [0]);
+        s.stop();
+        s.finish(0, true);
+        assert!(s.start_ready().is_empty());
+        assert_eq!(s.unstarted(), [1]);
     }
 
     #[test]
