@@ -303,6 +303,16 @@ impl<'a> Checker<'a> {
             }
             (ast::ValueKind::String(s), ast::ParamType::String) => {
                 if let Some(text) = s.as_plain() {
+                    if let Some(why) = values::value_too_large(&text) {
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0317,
+                                format!("default of param `{}` is too large", decl.name.name),
+                            )
+                            .primary(value.span, why)
+                            .help(values::VALUE_TOO_LARGE_HELP),
+                        );
+                    }
                     return Some(ir::Scalar::String(text));
                 }
                 "a string with an interpolation"

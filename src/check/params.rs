@@ -75,6 +75,13 @@ pub fn bind(
             );
             continue;
         }
+        if let Some(why) = super::values::value_too_large(value) {
+            errors.push(
+                Diagnostic::new(Code::E0317, format!("`-p {name}=…` is too large: {why}"))
+                    .help(super::values::VALUE_TOO_LARGE_HELP),
+            );
+            continue;
+        }
         values.insert(name.clone(), value.clone());
     }
     for param in &pipeline.params {

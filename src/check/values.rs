@@ -278,3 +278,74 @@ mod tests {
         assert_eq!(repo_name(""), None);
     }
 }
+
+/// The largest value (a param's default or `-p` value, a step's output) kfpl
+/// accepts, in bytes as Argo carries it: quoted by Go's `json.Marshal`
+/// ([`argo_quoted_len`]). Argo v3.3 hands each pod its template, with every
+/// input value filled in, in the `ARGO_TEMPLATE` environment variable, and
+/// Linux refuses to exec with any one variable over 128 KiB
+/// (`MAX_ARG_STRLEN`; argo-workflows#7586). A value is in that template twice
+/// (the input parameter and the `env` entry or argument that uses it), so
+/// 32 KiB leaves half of the 128 KiB for the command and the rest. The one
+/// limit for `kfpl check`/`compile` (literal defaults) and `kfpl run`
+/// (`-p` values and outputs): see [`value_too_large`].
+pub(crate) const MAX_VALUE_BYTES: usize = 32 * 1024;
+
+/// The length of `value` once Go's `encoding/json` has quoted it, quotes
+/// left out: `"` `\` and `\n` `\r` `\t` take 2 bytes, other control
+/// characters, `<` `>` `&` (HTML-safe escaping) and U+2028/U+2029 take 6.
+pub(crate) fn argo_quoted_len(value: &str) -> usize {
+    value
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' => 2,
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => 6,
+            c if (c as u32) < 0x20 => 6,
+            c => c.len_utf8(),
+        })
+        .sum()
+}
+
+/// The one size check for values: why `value` is too large to pass between
+/// steps on Argo (and so under `kfpl run`), or `None` when it fits.
+pub(crate) fn value_too_large(value: &str) -> Option<String> {
+    // A value of at most MAX/6 bytes fits whatever it holds: skip the scan.
+    if value.len() <= MAX_VALUE_BYTES / 6 {
+        return None;
+    }
+    let quoted = argo_quoted_len(value);
+    (quoted > MAX_VALUE_BYTES).then(|| {
+        format!(
+            "{} bytes once quoted for Argo, over the limit of {} KiB",
+            quoted,
+            MAX_VALUE_BYTES / 1024
+        )
+    })
+}
+
+/// The help line for [`value_too_large`]'s diagnostics.
+pub(crate) const VALUE_TOO_LARGE_HELP: &str = "Argo passes every value inside the pod's `ARGO_TEMPLATE` variable, which Linux caps at 128 KiB; put large data in a `data` claim and pass its path";
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn quoting_counts_what_go_escapes() {
+        assert_eq!(argo_quoted_len("abc"), 3);
+        assert_eq!(argo_quoted_len("a\"b\\\n"), 7);
+        assert_eq!(argo_quoted_len("<&>"), 18);
+        assert_eq!(argo_quoted_len("\u{1}é\u{2028}"), 6 + 2 + 6);
+    }
+
+    #[test]
+    fn the_limit_is_on_the_quoted_length() {
+        assert_eq!(value_too_large(&"a".repeat(MAX_VALUE_BYTES)), None);
+        assert!(value_too_large(&"a".repeat(MAX_VALUE_BYTES + 1)).is_some());
+        let quotes = "\"".repeat(MAX_VALUE_BYTES / 2 + 1);
+        assert!(
+            value_too_large(&quotes)
+                .is_some_and(|m| m.contains(&format!("{} bytes", MAX_VALUE_BYTES + 2)))
+        );
+    }
+}

@@ -92,6 +92,7 @@ codes! {
     E0314 => "value must be fixed at compile time",
     E0315 => "invalid metric name",
     E0316 => "empty command",
+    E0317 => "value too large to pass on Argo",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",

@@ -32,10 +32,9 @@ use super::protocol::{
     KillReason, Live, MetricValue, Msg, Shared, StepProblem, StepReport, now_ms,
 };
 use super::{StepStatus, Stream, warnings};
+use crate::check::values::{MAX_VALUE_BYTES, value_too_large};
 use crate::diagnostics::Code;
 
-/// The largest output value passed on (environment variables are limited to 128 KiB each).
-pub(crate) const MAX_OUTPUT: u64 = 100 * 1024;
 /// Lines longer than this are cut for the terminal and metric parsing (logs keep everything).
 const MAX_LINE: usize = 16 * 1024;
 /// Exit status of `kfpl __sandbox-exec` when it cannot set the step up.
@@ -509,7 +508,10 @@ impl Supervisor<'_> {
             let mut bytes = Vec::new();
             match File::open(&path) {
                 Ok(file) => {
-                    if let Err(e) = file.take(MAX_OUTPUT + 2).read_to_end(&mut bytes) {
+                    // A value's bytes never outnumber its quoted length: past
+                    // the limit plus a newline, the rest cannot matter.
+                    let most = MAX_VALUE_BYTES as u64 + 2;
+                    if let Err(e) = file.take(most).read_to_end(&mut bytes) {
                         return bad(format!("cannot read output `{name}`: {e}"));
                     }
                 }
@@ -518,12 +520,6 @@ impl Supervisor<'_> {
             }
             if bytes.last() == Some(&b'\n') {
                 bytes.pop();
-            }
-            if bytes.len() as u64 > MAX_OUTPUT {
-                return bad(format!(
-                    "output `{name}` is larger than {} KiB; outputs are passed as environment variables",
-                    MAX_OUTPUT / 1024
-                ));
             }
             if bytes.contains(&0) {
                 return bad(format!("output `{name}` contains a NUL byte"));
@@ -538,6 +534,9 @@ impl Supervisor<'_> {
                     String::from_utf8_lossy(e.as_bytes()).into_owned()
                 }
             };
+            if let Some(why) = value_too_large(&text) {
+                return bad(format!("output `{name}` is too large: {why}"));
+            }
             outputs.insert(name.clone(), text);
         }
         Ok(outputs)
