@@ -163,8 +163,7 @@ type Summary = BTreeMap<String, String>;
 
 #[test]
 fn kfpl_run_and_the_compiled_workflow_on_argo_agree() {
-    if !support::require_tool("bwrap") || !support::require("python3 with PyYAML", has_pyyaml())
-    {
+    if !support::require_tool("bwrap") || !support::require("python3 with PyYAML", has_pyyaml()) {
         return;
     }
     let simulator = root().join(SIMULATOR);
@@ -516,3 +515,98 @@ fn render(summary: &Summary) -> String {
         .map(|(key, value)| format!("{key} = {value}\n"))
         .collect()
 }
+
+// ---- the one size limit ---------------------------------------------------------
+
+/// The largest value, counted as Argo quotes it (docs/run.md, `kfpl explain E0317`).
+const MAX_VALUE_BYTES: usize = 32 * 1024;
+
+/// A value at the limit runs on both sides, even one whose every character
+/// Go's JSON writes as six bytes; one past it is refused by `kfpl check`
+/// (a default), `kfpl compile` and `kfpl run` (`-p`) and, as an output, by
+/// `kfpl run`; and twice the limit really fails on Argo (the pod cannot
+/// exec with such an `ARGO_TEMPLATE`), which the old 100 KiB let through.
+#[test]
+fn one_value_size_limit_holds_on_argo_and_in_kfpl() {
+    if !support::require_tool("bwrap") || !support::require("python3 with PyYAML", has_pyyaml()) {
+        return;
+    }
+    let simulator = root().join(SIMULATOR);
+    let dir = TempDir::new("parity-size");
+    let program = dir.write("size.kfp", SIZE_PROGRAM);
+    let at_limit = "<".repeat(MAX_VALUE_BYTES / 6);
+    let case = |name: &str, value: &str| Case {
+        name: name.to_string(),
+        program: program.clone(),
+        params: vec![("v".to_string(), value.to_string())],
+        run_args: Vec::new(),
+    };
+    let fits = case("at-the-limit", &at_limit);
+    let work = TempDir::new("parity-size-at-limit");
+    let (ours, argo) = (run_kfpl(&fits, &work), run_argo(&fits, &work, &simulator));
+    assert_eq!(ours.get("run").map(String::as_str), Some("succeeded"));
+    assert!(
+        mismatches(&ours, &argo).is_empty(),
+        "{:?}",
+        mismatches(&ours, &argo)
+    );
+
+    let over = format!("v={}", "a".repeat(MAX_VALUE_BYTES + 1));
+    for command in [
+        &["run", "-p", &over][..],
+        &["compile", "-p", &over, "-o", "/dev/null"],
+    ] {
+        let out = kfpl(command)
+            .arg(&program)
+            .env("KFPL_HOME", dir.join("home"))
+            .output();
+        let stderr = text(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("E0317"),
+            "{command:?}: {stderr}"
+        );
+    }
+    let big_default =
+        SIZE_PROGRAM.replace("\"x\"", &format!("\"{}\"", "a".repeat(MAX_VALUE_BYTES + 1)));
+    let out = kfpl([
+        "check".as_ref(),
+        dir.write("default.kfp", big_default).as_os_str(),
+    ])
+    .output();
+    assert!(text(&out.stderr).contains("E0317"), "{}", text(&out.stderr));
+
+    let big_output = format!("v=big:{}", MAX_VALUE_BYTES + 1);
+    let out = kfpl(["run".as_ref(), program.as_os_str()])
+        .args(["-p", &big_output])
+        .env("KFPL_HOME", dir.join("home-output"))
+        .output();
+    assert!(text(&out.stderr).contains("E0610"), "{}", text(&out.stderr));
+
+    let twice = case("twice-the-limit", &"a".repeat(2 * MAX_VALUE_BYTES));
+    let argo = run_argo(&twice, &TempDir::new("parity-size-twice"), &simulator);
+    assert_eq!(
+        argo.get("step emit").map(String::as_str),
+        Some("failed attempts=1")
+    );
+}
+
+/// Passes `v` through an output; `v=big:N` makes `emit` write N bytes instead.
+const SIZE_PROGRAM: &str = r#"pipeline size {
+  param v: string = "x"
+  step emit {
+    image = "alpine"
+    output v
+    command = """
+      case "$<v>" in
+        big:*) head -c "$(echo "$<v>" | cut -d: -f2)" /dev/zero | tr '\0' a > "$KFP_OUTPUTS/v" ;;
+        *) printf '%s' "$<v>" > "$KFP_OUTPUTS/v" ;;
+      esac
+    """
+  }
+  step relay {
+    image = "alpine"
+    output v
+    command = "printf '%s' \"$<emit.v>\" > \"$KFP_OUTPUTS/v\""
+  }
+}
+"#;

@@ -161,8 +161,7 @@ fn is_retried(problem: &StepProblem) -> bool {
 }
 
 /// Appended to a failure that [`is_retried`] does not try again.
-const NOT_RETRIED: &str =
-    " (not retried: a failed `sync_source` is an Error on Argo, and `retries` repeats only failures)";
+const NOT_RETRIED: &str = " (not retried: a failed `sync_source` is an Error on Argo, and `retries` repeats only failures)";
 
 enum AttemptError {
     Cancelled,
