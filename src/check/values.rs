@@ -333,7 +333,7 @@ mod size_tests {
     #[test]
     fn quoting_counts_what_go_escapes() {
         assert_eq!(argo_quoted_len("abc"), 3);
-        assert_eq!(argo_quoted_len("a\"b\\\n"), 7);
+        assert_eq!(argo_quoted_len("a\"b\\\n"), 8);
         assert_eq!(argo_quoted_len("<&>"), 18);
         assert_eq!(argo_quoted_len("\u{1}é\u{2028}"), 6 + 2 + 6);
     }
