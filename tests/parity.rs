@@ -21,6 +21,9 @@
 //! printed, not hidden, and an entry that no longer mismatches fails the
 //! test so that the list is emptied as the gaps close.
 
+// Test helpers outside `#[test]` functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 use std::collections::BTreeMap;
