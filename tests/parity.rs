@@ -83,6 +83,10 @@ const KNOWN_VALUE_ENCODING_GAPS: &[(&str, &str)] = &[
         "a param's default reaches the pod through Argo, so Kubernetes turns its `$$` into `$`",
     ),
     (
+        "step_outputs_code",
+        "an output reaches the next pod through Argo: `{{…}}` in it is substituted, and Kubernetes expands `$$` and `$(NAME)`",
+    ),
+    (
         "values-argo-tag",
         "Argo substitutes `{{…}}` again inside a value it inserted: the workflow fails to resolve it",
     ),
