@@ -523,6 +523,24 @@ fn render(summary: &Summary) -> String {
         .collect()
 }
 
+/// A clone that fails is not retried by `kfpl run` (as on Argo, where it is
+/// an Error), and the message says why.
+#[test]
+fn a_failed_clone_is_reported_and_not_retried() {
+    let home = TempDir::new("parity-clone");
+    let program = root().join("tests/parity/clone_fails.kfp");
+    let out = kfpl(["run".as_ref(), program.as_os_str()])
+        .env("KFPL_HOME", home.path())
+        .output();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("E0606"), "{stderr}");
+    assert!(stderr.contains("not retried"), "{stderr}");
+    assert!(!stderr.contains("trying again"), "{stderr}");
+    let log = std::fs::read_to_string(home.join("runs/r1/fetch/stderr.log")).unwrap();
+    assert_eq!(log.matches("cannot clone").count(), 1, "{log}");
+}
+
 // ---- the one size limit ---------------------------------------------------------
 
 /// The largest value, counted as Argo quotes it (docs/run.md, `kfpl explain E0317`).

@@ -160,8 +160,9 @@ fn is_retried(problem: &StepProblem) -> bool {
     problem.code != Code::E0606
 }
 
-/// Appended to a failure that [`is_retried`] does not try again.
-const NOT_RETRIED: &str = " (not retried: a failed `sync_source` is an Error on Argo, and `retries` repeats only failures)";
+/// Why a failure that [`is_retried`] does not try again is final.
+const NOT_RETRIED: &str =
+    "not retried: a failed `sync_source` is an Error on Argo, and `retries` repeats only failures";
 
 enum AttemptError {
     Cancelled,
@@ -211,8 +212,8 @@ impl Supervisor<'_> {
                 Err(AttemptError::Failed(mut problem)) => {
                     let retries_left = attempt < max_attempts;
                     if retries_left && !is_retried(&problem) {
-                        problem.message.push_str(NOT_RETRIED);
-                        self.note(&format!("kfpl: {}", NOT_RETRIED.trim_start()));
+                        problem.message = format!("{} ({NOT_RETRIED})", problem.message);
+                        self.note(&format!("kfpl: {NOT_RETRIED}"));
                     } else if retries_left && !self.shared.cancel.load(Ordering::SeqCst) {
                         self.retry(attempt, max_attempts, problem.message);
                         continue;
