@@ -521,23 +521,21 @@ impl Supervisor<'_> {
             if bytes.last() == Some(&b'\n') {
                 bytes.pop();
             }
-            if bytes.contains(&0) {
-                return bad(format!("output `{name}` contains a NUL byte"));
-            }
-            let text = match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    let _ = self.tx.send(Msg::Warning {
-                        step: self.spec.index,
-                        warning: Box::new(warnings::output_not_utf8(&self.spec.name, name)),
-                    });
-                    String::from_utf8_lossy(e.as_bytes()).into_owned()
-                }
-            };
+            // The size first: a cut-off read must not be judged on its last bytes.
+            let text = String::from_utf8_lossy(&bytes);
             if let Some(why) = value_too_large(&text) {
                 return bad(format!("output `{name}` is too large: {why}"));
             }
-            outputs.insert(name.clone(), text);
+            if bytes.contains(&0) {
+                return bad(format!("output `{name}` contains a NUL byte"));
+            }
+            if std::str::from_utf8(&bytes).is_err() {
+                let _ = self.tx.send(Msg::Warning {
+                    step: self.spec.index,
+                    warning: Box::new(warnings::output_not_utf8(&self.spec.name, name)),
+                });
+            }
+            outputs.insert(name.clone(), text.into_owned());
         }
         Ok(outputs)
     }
