@@ -168,7 +168,7 @@ fn check_dag(
         for argument in &arguments {
             let value = argument.value.as_deref().unwrap_or_default();
             for reference in references(problems, &place, value) {
-                if !dag_reference_resolves(reference, task, &tasks, templates, globals) {
+                if !dag_reference_resolves(&reference, task, &tasks, templates, globals) {
                     problems.push(format!("{place}: `{{{{{reference}}}}}` does not resolve"));
                 }
             }
@@ -310,8 +310,9 @@ fn check_step(
     }
 }
 
-/// The `{{…}}` references in `text`, trimmed as Argo trims them.
-fn references<'a>(problems: &mut Vec<String>, place: &str, text: &'a str) -> Vec<&'a str> {
+/// The `{{…}}` references in `text`, trimmed as Argo trims them; kfpl's
+/// expression tags (`{{=sprig.b64enc(…)}}`) as the plain reference they read.
+fn references(problems: &mut Vec<String>, place: &str, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
@@ -320,7 +321,9 @@ fn references<'a>(problems: &mut Vec<String>, place: &str, text: &'a str) -> Vec
             problems.push(format!("{place}: `{{{{` without `}}}}` in {text:?}"));
             break;
         };
-        out.push(after[..close].trim());
+        let tag = after[..close].trim();
+        let plain = tag.strip_prefix('=').and_then(super::text::expression_reference);
+        out.push(plain.unwrap_or_else(|| tag.to_string()));
         rest = &after[close + 2..];
     }
     out
