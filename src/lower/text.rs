@@ -302,14 +302,17 @@ mod tests {
     fn argo_text_refuses_braces_that_argo_would_read() {
         let lr = param("lr");
         assert_eq!(
-            argo_text(&[Piece::Lit("--lr=".into()), lr.clone()], true).as_deref(),
-            Some("--lr={{inputs.parameters.lr}}")
+            argo_text(&[Piece::Lit("--lr=".into()), lr.clone()], false).as_deref(),
+            Some("--lr={{=sprig.b64dec(inputs.parameters['lr'])}}")
         );
+        // Only the container can decode a value for a program.
+        assert_eq!(argo_text(&[Piece::Lit("--lr=".into()), lr.clone()], true), None);
+        assert_eq!(argo_text(&lit("$(x)"), true).as_deref(), Some("$$(x)"));
         assert_eq!(argo_text(&lit("{{.Id}}"), true), None);
         assert_eq!(argo_text(&[Piece::Lit("{".into()), lr.clone()], true), None);
         assert_eq!(
-            argo_text(&[lr, Piece::Lit("}".into())], true).as_deref(),
-            Some("{{inputs.parameters.lr}}}")
+            argo_text(&[lr, Piece::Lit("}".into())], false).as_deref(),
+            Some("{{=sprig.b64dec(inputs.parameters['lr'])}}}")
         );
         assert_eq!(argo_text(&lit("{ {"), true).as_deref(), Some("{ {"));
     }
@@ -341,7 +344,39 @@ mod tests {
         assert_eq!(display_text(&lit("a {{b}} c")), "a { {b}} c");
         assert_eq!(
             display_text(&[Piece::Lit("{".into()), param("p")]),
-            "{ {{inputs.parameters.p}}"
+            "{ {{=sprig.b64dec(inputs.parameters['p'])}}"
         );
+    }
+
+    #[test]
+    fn values_are_encoded_where_they_enter_and_lint_reads_the_tags_back() {
+        let output = Ref::Output {
+            step: "prepare_data".into(),
+            output: "in".into(),
+        };
+        let cases = [
+            (
+                Ref::Param("retries".into()),
+                "{{=sprig.b64enc(workflow.parameters['retries'])}}",
+                "workflow.parameters.retries",
+            ),
+            (
+                output.clone(),
+                "{{=sprig.b64enc(tasks['prepare-data'].outputs.parameters['in'])}}",
+                "tasks.prepare-data.outputs.parameters.in",
+            ),
+        ];
+        for (r, argument, plain) in cases {
+            assert_eq!(r.task_argument(), argument);
+            let tag = &argument[3..argument.len() - 2];
+            assert_eq!(expression_reference(tag).as_deref(), Some(plain));
+        }
+        let decoded = output.argo_decoded();
+        assert_eq!(
+            expression_reference(&decoded[3..decoded.len() - 2]).as_deref(),
+            Some("inputs.parameters.prepare_data-in")
+        );
+        assert_eq!(expression_reference("sprig.upper(inputs.parameters['x'])"), None);
+        assert_eq!(expression_reference("sprig.b64enc(x"), None);
     }
 }
