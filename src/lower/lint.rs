@@ -322,7 +322,9 @@ fn references(problems: &mut Vec<String>, place: &str, text: &str) -> Vec<String
             break;
         };
         let tag = after[..close].trim();
-        let plain = tag.strip_prefix('=').and_then(super::text::expression_reference);
+        let plain = tag
+            .strip_prefix('=')
+            .and_then(super::text::expression_reference);
         out.push(plain.unwrap_or_else(|| tag.to_string()));
         rest = &after[close + 2..];
     }

@@ -66,8 +66,12 @@ pub(crate) fn main_program(step: &Step) -> Program {
         Some(args) => positional = args,
         None => {
             let words: Vec<String> = argv.iter().map(|a| sh_word(a)).collect();
-            carried.lines.push_str(&format!("set -- {}\n", words.join(" ")));
-            carried.decode.extend(argv.iter().flat_map(|a| refs(a).cloned()));
+            carried
+                .lines
+                .push_str(&format!("set -- {}\n", words.join(" ")));
+            carried
+                .decode
+                .extend(argv.iter().flat_map(|a| refs(a).cloned()));
         }
     }
     // The program sees the variables `kfpl run` gives it, no more.
@@ -78,7 +82,9 @@ pub(crate) fn main_program(step: &Step) -> Program {
         .filter(|name| !script_names.contains(name))
         .collect();
     if !helpers.is_empty() {
-        carried.lines.push_str(&format!("unset {}\n", helpers.join(" ")));
+        carried
+            .lines
+            .push_str(&format!("unset {}\n", helpers.join(" ")));
     }
     let mut wrapper = String::from(if step.metrics.is_empty() {
         "# kfpl: decodes the values and sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"

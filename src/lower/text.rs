@@ -208,9 +208,7 @@ pub(crate) fn expression_reference(expression: &str) -> Option<String> {
 /// a value that does not decode stops the step.
 pub(crate) fn decode_line(r: &Ref) -> String {
     let name = r.env_name();
-    format!(
-        "{name}=$(printf %s \"${name}\" | base64 -d && echo .) || exit; {name}=${{{name}%.}}\n"
-    )
+    format!("{name}=$(printf %s \"${name}\" | base64 -d && echo .) || exit; {name}=${{{name}%.}}\n")
 }
 
 /// Display text with every `{{` broken as `{ {`, for places that are only
@@ -306,7 +304,10 @@ mod tests {
             Some("--lr={{=sprig.b64dec(inputs.parameters['lr'])}}")
         );
         // Only the container can decode a value for a program.
-        assert_eq!(argo_text(&[Piece::Lit("--lr=".into()), lr.clone()], true), None);
+        assert_eq!(
+            argo_text(&[Piece::Lit("--lr=".into()), lr.clone()], true),
+            None
+        );
         assert_eq!(argo_text(&lit("$(x)"), true).as_deref(), Some("$$(x)"));
         assert_eq!(argo_text(&lit("{{.Id}}"), true), None);
         assert_eq!(argo_text(&[Piece::Lit("{".into()), lr.clone()], true), None);
@@ -376,7 +377,10 @@ mod tests {
             expression_reference(&decoded[3..decoded.len() - 2]).as_deref(),
             Some("inputs.parameters.prepare_data-in")
         );
-        assert_eq!(expression_reference("sprig.upper(inputs.parameters['x'])"), None);
+        assert_eq!(
+            expression_reference("sprig.upper(inputs.parameters['x'])"),
+            None
+        );
         assert_eq!(expression_reference("sprig.b64enc(x"), None);
     }
 }

@@ -116,17 +116,23 @@ fn argo_substitute(text: &str, inputs: &BTreeMap<&str, &str>) -> String {
             value,
         );
     }
-    assert!(!out.contains("inputs.parameters"), "unbound input in {text:?}");
+    assert!(
+        !out.contains("inputs.parameters"),
+        "unbound input in {text:?}"
+    );
     out
 }
 
 /// Standard base64 with padding (Go's `base64.StdEncoding`, as sprig's `b64enc`).
 fn base64(text: &str) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in text.as_bytes().chunks(3) {
-        let bytes = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let bytes = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = u32::from(bytes[0]) << 16 | u32::from(bytes[1]) << 8 | u32::from(bytes[2]);
         for i in 0..4 {
             if i <= chunk.len() {
