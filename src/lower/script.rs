@@ -129,7 +129,7 @@ impl Carried {
 
     /// The shell text: the decoding lines, then the others.
     fn prelude(&self) -> String {
-        let mut out: String = self.decode.iter().map(decode_line).collect();
+        let mut out = decode_line(&self.decode);
         out.push_str(&self.lines);
         out
     }

@@ -202,13 +202,22 @@ pub(crate) fn expression_reference(expression: &str) -> Option<String> {
     Some(source.replace("['", ".").replace("']", ""))
 }
 
-/// The shell line that decodes a value's variable in place (the container's
-/// half of the encoding; `base64 -d` is in coreutils and busybox). A `.` is
-/// appended before `$(…)` and taken off after, so trailing newlines stay;
-/// a value that does not decode stops the step.
-pub(crate) fn decode_line(r: &Ref) -> String {
-    let name = r.env_name();
-    format!("{name}=$(printf %s \"${name}\" | base64 -d && echo .) || exit; {name}=${{{name}%.}}\n")
+/// The shell line that decodes each value's variable in place (the
+/// container's half of the encoding; `base64 -d` is in coreutils and
+/// busybox): one loop, so a value costs its name, not a line. The names are
+/// kfpl's own (`KFP_` and an identifier), so `eval` sees no user text. A `.`
+/// is appended inside `$(…)` and taken off after, so trailing newlines stay;
+/// a value that does not decode stops the step. `KFP_VALUE` (upper case: no
+/// param or let makes it) is a plain shell variable, not exported.
+pub(crate) fn decode_line<'a>(values: impl IntoIterator<Item = &'a Ref>) -> String {
+    let names: Vec<String> = values.into_iter().map(Ref::env_name).collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    format!(
+        "for KFP_VALUE in {}; do eval \"$KFP_VALUE=\\$(printf %s \\\"\\$$KFP_VALUE\\\" | base64 -d && echo .) || exit; $KFP_VALUE=\\${{$KFP_VALUE%.}}\"; done\n",
+        names.join(" ")
+    )
 }
 
 /// Display text with every `{{` broken as `{ {`, for places that are only
