@@ -291,3 +291,55 @@ fn values_given_at_compile_time_and_as_defaults_reach_the_program_unchanged() {
     let argo = run_on_argo(&dir, &source, &[], &[]);
     assert_same("defaults", &values, &local, &argo);
 }
+
+/// Fields Argo fills itself read the value decoded (`sprig.b64dec`): a
+/// `retries` param set at submission is the number of retries.
+#[test]
+fn fields_argo_fills_read_the_decoded_value() {
+    if !simulator_available() {
+        return;
+    }
+    let dir = TempDir::new("values-fields");
+    let source = dir.write(
+        "fields.kfp",
+        r#"pipeline fields {
+  param n: number = 0
+  param c: string = "100m"
+  step s {
+    image = "alpine"
+    cpu = "$<c>"
+    retries = "$<n>"
+    data = ["values:/values"]
+    command = "echo x >> /values/attempts; exit 1"
+  }
+}
+"#,
+    );
+    let yaml = dir.join("fields.yaml");
+    let out = kfpl([
+        "compile".as_ref(),
+        source.as_os_str(),
+        "-o".as_ref(),
+        yaml.as_os_str(),
+    ])
+    .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let claims = dir.join("claims");
+    let out = Command::new("python3")
+        .arg(simulator())
+        .arg(&yaml)
+        .args(["-p", "n=2", "-p", "c=250m", "--claims"])
+        .arg(&claims)
+        .arg("--out")
+        .arg(dir.join("result.json"))
+        .output()
+        .expect("python3 runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the step fails: {}",
+        stderr(&out)
+    );
+    let attempts = std::fs::read_to_string(claims.join("values/attempts")).unwrap_or_default();
+    assert_eq!(attempts, "x\nx\nx\n", "1 try and 2 retries");
+}
