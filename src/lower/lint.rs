@@ -11,7 +11,9 @@
 //!   its inputs; dependencies exist, are not the task itself, and form no cycle;
 //! - every `{{…}}` resolves: `workflow.parameters.P` and
 //!   `tasks.T.outputs.parameters.O` (T a dependency, O one of its outputs)
-//!   in the DAG, `inputs.parameters.N` in a step; nowhere else any `{{`;
+//!   in the DAG, `inputs.parameters.N` in a step, also inside kfpl's
+//!   `{{=sprig.b64enc(…)}}`/`{{=sprig.b64dec(…)}}` tags (no other
+//!   expression); nowhere else any `{{`;
 //! - every mounted volume is declared, once, and no path is mounted twice;
 //! - resource amounts are Kubernetes quantities (`{{…}}` goes in `podSpecPatch`);
 //! - only fields that Argo v3.3 knows appear ([`known_fields`]).
