@@ -74,30 +74,8 @@ pub(crate) fn main_program(step: &Step) -> Program {
                 .extend(argv.iter().flat_map(|a| refs(a).cloned()));
         }
     }
-    // The program sees the variables `kfpl run` gives it, no more.
-    let helpers: Vec<String> = carried
-        .decode
-        .iter()
-        .map(Ref::env_name)
-        .filter(|name| !script_names.contains(name))
-        .collect();
-    if !helpers.is_empty() {
-        carried
-            .lines
-            .push_str(&format!("unset {}\n", helpers.join(" ")));
-    }
-    let mut wrapper = String::from(if step.metrics.is_empty() {
-        "# kfpl: decodes the values and sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"
-    } else {
-        "# kfpl: runs the step's command (\"$@\") with its stdout copied to the log and\n\
-         # kept; then writes its metrics for KFP and exits with the command's status\n"
-    });
-    wrapper.push_str(&carried.prelude());
-    if step.metrics.is_empty() {
-        wrapper.push_str("exec \"$@\"\n");
-    } else {
-        wrapper.push_str(&metrics_block(step));
-    }
+    carried.unset_helpers(&script_names);
+    let wrapper = wrapper(step, &carried);
     program.command = vec![
         "sh".into(),
         "-c".into(),
@@ -127,12 +105,45 @@ impl Carried {
         self.decode.is_empty() && self.lines.is_empty()
     }
 
+    /// Unsets the decoded variables that are not the script's own: the
+    /// program sees the variables `kfpl run` gives it, no more.
+    fn unset_helpers(&mut self, script_names: &BTreeSet<String>) {
+        let helpers: Vec<String> = self
+            .decode
+            .iter()
+            .map(Ref::env_name)
+            .filter(|name| !script_names.contains(name))
+            .collect();
+        if !helpers.is_empty() {
+            self.lines
+                .push_str(&format!("unset {}\n", helpers.join(" ")));
+        }
+    }
+
     /// The shell text: the decoding lines, then the others.
     fn prelude(&self) -> String {
         let mut out = decode_line(&self.decode);
         out.push_str(&self.lines);
         out
     }
+}
+
+/// The wrapper's text: what `carried` does, then `exec "$@"` or the
+/// metrics block.
+fn wrapper(step: &Step, carried: &Carried) -> String {
+    let mut wrapper = String::from(if step.metrics.is_empty() {
+        "# kfpl: decodes the values and sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"
+    } else {
+        "# kfpl: runs the step's command (\"$@\") with its stdout copied to the log and\n\
+         # kept; then writes its metrics for KFP and exits with the command's status\n"
+    });
+    wrapper.push_str(&carried.prelude());
+    if step.metrics.is_empty() {
+        wrapper.push_str("exec \"$@\"\n");
+    } else {
+        wrapper.push_str(&metrics_block(step));
+    }
+    wrapper
 }
 
 /// `sh -c SCRIPT` and the `KFP_…` variables the script reads.
