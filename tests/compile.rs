@@ -246,22 +246,19 @@ fn mnist_is_the_tutorials_workflow() {
     assert_eq!(limits["nvidia.com/gpu"].0, "1");
     assert!(compiled.yaml.contains("nvidia.com/gpu: '1'"));
     let git = &train.init_containers[0];
+    // The revision arrives base64-encoded; the clone script decodes it.
     let revision = git
         .env
         .iter()
         .flatten()
-        .find(|e| e.name == "GIT_SYNC_REV")
+        .find(|e| e.name == "KFP_commit")
         .expect("rev");
     assert_eq!(
         revision.value.as_deref(),
         Some("{{inputs.parameters.commit}}")
     );
-    assert!(
-        git.command
-            .iter()
-            .flatten()
-            .any(|c| c.contains("git clone"))
-    );
+    assert!(git.command.iter().flatten().any(|c| c.contains("git clone")
+        && c.contains("export GIT_SYNC_REV=\"${KFP_commit}\"")));
     let artifacts = &train.outputs.as_ref().expect("outputs").artifacts;
     assert_eq!(artifacts[0].name, "mlpipeline-metrics");
     let arguments: Vec<(&str, &str)> = spec

@@ -1,10 +1,12 @@
 //! The checked IR → the Argo model: one DAG template (the entrypoint) with a
 //! task a step, and one container template a step.
 //!
-//! Values reach a step only through its template's inputs: the DAG task
-//! passes `{{workflow.parameters.P}}` for a param and
-//! `{{tasks.T.outputs.parameters.O}}` for an upstream output, and the
-//! template reads `{{inputs.parameters.…}}` (see [`super::text::Ref`]).
+//! Values reach a step only through its template's inputs, base64-encoded:
+//! the DAG task passes `{{=sprig.b64enc(workflow.parameters['P'])}}` for a
+//! param and `{{=sprig.b64enc(tasks['T'].outputs.parameters['O'])}}` for an
+//! upstream output; the container decodes `{{inputs.parameters.…}}`, and
+//! fields Argo fills read `{{=sprig.b64dec(inputs.parameters['…'])}}` (see
+//! [`super::text::Ref`]).
 //! Every step mounts an `emptyDir` at `KFP_OUTPUTS`; outputs are read back
 //! from its files (default `""`). Callers run [`super::checks`] first: what
 //! it refuses (text Argo would read as a reference in an image, say) is
@@ -145,13 +147,7 @@ fn dag_template(pipeline: &Pipeline, plans: &[(Program, BTreeSet<Ref>)], name: &
                 .iter()
                 .map(|r| Parameter {
                     name: r.input_name(),
-                    value: Some(match r {
-                        Ref::Param(p) => format!("{{{{workflow.parameters.{p}}}}}"),
-                        Ref::Output { step, output } => format!(
-                            "{{{{tasks.{}.outputs.parameters.{output}}}}}",
-                            kubernetes_name(step)
-                        ),
-                    }),
+                    value: Some(r.task_argument()),
                     value_from: None,
                 })
                 .collect();
@@ -294,12 +290,12 @@ fn text(template: &Text) -> String {
     argo_text(&pieces, false).unwrap_or_else(|| display_text(&pieces))
 }
 
-/// A count as a string: `None` for a fixed 0, `{{inputs.parameters.X}}` for a param.
+/// A count as a string: `None` for a fixed 0, the decoded input for a param.
 fn count(count: &Count) -> Option<String> {
     match count {
         Count::Fixed(0) => None,
         Count::Fixed(n) => Some(n.to_string()),
-        Count::Param { name, .. } => Some(Ref::Param(name.clone()).argo()),
+        Count::Param { name, .. } => Some(Ref::Param(name.clone()).argo_decoded()),
     }
 }
 

@@ -11,7 +11,9 @@
 //!   its inputs; dependencies exist, are not the task itself, and form no cycle;
 //! - every `{{…}}` resolves: `workflow.parameters.P` and
 //!   `tasks.T.outputs.parameters.O` (T a dependency, O one of its outputs)
-//!   in the DAG, `inputs.parameters.N` in a step; nowhere else any `{{`;
+//!   in the DAG, `inputs.parameters.N` in a step, also inside kfpl's
+//!   `{{=sprig.b64enc(…)}}`/`{{=sprig.b64dec(…)}}` tags (no other
+//!   expression); nowhere else any `{{`;
 //! - every mounted volume is declared, once, and no path is mounted twice;
 //! - resource amounts are Kubernetes quantities (`{{…}}` goes in `podSpecPatch`);
 //! - only fields that Argo v3.3 knows appear ([`known_fields`]).
@@ -168,7 +170,7 @@ fn check_dag(
         for argument in &arguments {
             let value = argument.value.as_deref().unwrap_or_default();
             for reference in references(problems, &place, value) {
-                if !dag_reference_resolves(reference, task, &tasks, templates, globals) {
+                if !dag_reference_resolves(&reference, task, &tasks, templates, globals) {
                     problems.push(format!("{place}: `{{{{{reference}}}}}` does not resolve"));
                 }
             }
@@ -310,8 +312,9 @@ fn check_step(
     }
 }
 
-/// The `{{…}}` references in `text`, trimmed as Argo trims them.
-fn references<'a>(problems: &mut Vec<String>, place: &str, text: &'a str) -> Vec<&'a str> {
+/// The `{{…}}` references in `text`, trimmed as Argo trims them; kfpl's
+/// expression tags (`{{=sprig.b64enc(…)}}`) as the plain reference they read.
+fn references(problems: &mut Vec<String>, place: &str, text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
@@ -320,7 +323,11 @@ fn references<'a>(problems: &mut Vec<String>, place: &str, text: &'a str) -> Vec
             problems.push(format!("{place}: `{{{{` without `}}}}` in {text:?}"));
             break;
         };
-        out.push(after[..close].trim());
+        let tag = after[..close].trim();
+        let plain = tag
+            .strip_prefix('=')
+            .and_then(super::text::expression_reference);
+        out.push(plain.unwrap_or_else(|| tag.to_string()));
         rest = &after[close + 2..];
     }
     out

@@ -18,7 +18,9 @@
 use std::collections::BTreeSet;
 
 use super::names::{CODE_DIR, METRICS_FILE};
-use super::text::{Piece, Ref, argo_text, flatten, k8s_escape, lit, refs, sh_quote, sh_word};
+use super::text::{
+    Piece, Ref, argo_text, decode_line, flatten, k8s_escape, lit, refs, sh_quote, sh_word,
+};
 use crate::check::ir::{Command, MetricFormat, Part, Step, SyncSource, Template};
 
 /// What a container runs, ready for the model.
@@ -38,6 +40,7 @@ pub(crate) fn main_program(step: &Step) -> Program {
         Command::Shell(template) => shell_argv(template),
         Command::Exec(args) => (args.iter().map(flatten).collect(), Vec::new()),
     };
+    let script_names: BTreeSet<String> = script_vars.iter().map(|(n, _)| n.clone()).collect();
     let mut vars: Vars = step
         .env
         .iter()
@@ -49,37 +52,30 @@ pub(crate) fn main_program(step: &Step) -> Program {
     for pieces in argv.iter().chain(vars.iter().map(|(_, p)| p)) {
         program.refs.extend(refs(pieces).cloned());
     }
-    let mut exports = String::new();
-    let mut needed = export_vars(&vars, &mut program.env, &mut exports);
+    let mut carried = carry_vars(&vars, &mut program.env);
     let argv_text: Option<Vec<String>> = argv.iter().map(|a| argo_text(a, true)).collect();
     if step.metrics.is_empty()
-        && exports.is_empty()
+        && carried.is_empty()
         && let Some(args) = &argv_text
     {
         program.command = args.clone();
         return program;
     }
-    let mut wrapper = String::from(if step.metrics.is_empty() {
-        "# kfpl: sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"
-    } else {
-        "# kfpl: runs the step's command (\"$@\") with its stdout copied to the log and\n\
-         # kept; then writes its metrics for KFP and exits with the command's status\n"
-    });
-    wrapper.push_str(&exports);
     let mut positional = Vec::new();
     match argv_text {
         Some(args) => positional = args,
         None => {
             let words: Vec<String> = argv.iter().map(|a| sh_word(a)).collect();
-            wrapper.push_str(&format!("set -- {}\n", words.join(" ")));
-            needed.extend(argv.iter().flat_map(|a| refs(a).cloned()));
+            carried
+                .lines
+                .push_str(&format!("set -- {}\n", words.join(" ")));
+            carried
+                .decode
+                .extend(argv.iter().flat_map(|a| refs(a).cloned()));
         }
     }
-    if step.metrics.is_empty() {
-        wrapper.push_str("exec \"$@\"\n");
-    } else {
-        wrapper.push_str(&metrics_block(step));
-    }
+    carried.unset_helpers(&script_names);
+    let wrapper = wrapper(step, &carried);
     program.command = vec![
         "sh".into(),
         "-c".into(),
@@ -87,12 +83,68 @@ pub(crate) fn main_program(step: &Step) -> Program {
         "kfpl".into(),
     ];
     program.command.extend(positional);
-    add_ref_vars(&mut program.env, needed);
+    add_ref_vars(&mut program.env, &carried.decode);
     program
 }
 
 /// Environment variables: names and values.
 type Vars = Vec<(String, Vec<Piece>)>;
+
+/// What a wrapper must do before the command: decode values, then run
+/// `lines` (exports, `set --`, `unset`).
+#[derive(Debug, Default)]
+struct Carried {
+    /// The values to decode (each arrives base64-encoded in its `KFP_…` variable).
+    decode: BTreeSet<Ref>,
+    /// Shell lines run after decoding.
+    lines: String,
+}
+
+impl Carried {
+    fn is_empty(&self) -> bool {
+        self.decode.is_empty() && self.lines.is_empty()
+    }
+
+    /// Unsets the decoded variables that are not the script's own: the
+    /// program sees the variables `kfpl run` gives it, no more.
+    fn unset_helpers(&mut self, script_names: &BTreeSet<String>) {
+        let helpers: Vec<String> = self
+            .decode
+            .iter()
+            .map(Ref::env_name)
+            .filter(|name| !script_names.contains(name))
+            .collect();
+        if !helpers.is_empty() {
+            self.lines
+                .push_str(&format!("unset {}\n", helpers.join(" ")));
+        }
+    }
+
+    /// The shell text: the decoding lines, then the others.
+    fn prelude(&self) -> String {
+        let mut out = decode_line(&self.decode);
+        out.push_str(&self.lines);
+        out
+    }
+}
+
+/// The wrapper's text: what `carried` does, then `exec "$@"` or the
+/// metrics block.
+fn wrapper(step: &Step, carried: &Carried) -> String {
+    let mut wrapper = String::from(if step.metrics.is_empty() {
+        "# kfpl: decodes the values and sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"
+    } else {
+        "# kfpl: runs the step's command (\"$@\") with its stdout copied to the log and\n\
+         # kept; then writes its metrics for KFP and exits with the command's status\n"
+    });
+    wrapper.push_str(&carried.prelude());
+    if step.metrics.is_empty() {
+        wrapper.push_str("exec \"$@\"\n");
+    } else {
+        wrapper.push_str(&metrics_block(step));
+    }
+    wrapper
+}
 
 /// `sh -c SCRIPT` and the `KFP_…` variables the script reads.
 fn shell_argv(template: &Template) -> (Vec<Vec<Piece>>, Vars) {
@@ -115,29 +167,34 @@ fn part_pieces(part: &Part) -> Vec<Piece> {
     }
 }
 
-/// Puts each variable Argo can carry into `env` and writes an `export` line
-/// for each other one; returns the references those lines read.
-fn export_vars(
-    vars: &Vars,
-    env: &mut Vec<(String, String)>,
-    exports: &mut String,
-) -> BTreeSet<Ref> {
-    let mut needed = BTreeSet::new();
+/// Puts each variable that is literal text Argo can carry into `env`; a
+/// variable that is one value's own `KFP_…` variable is decoded in place;
+/// any other gets an `export` line built from shell words.
+fn carry_vars(vars: &Vars, env: &mut Vec<(String, String)>) -> Carried {
+    let mut carried = Carried::default();
     for (name, pieces) in vars {
-        match argo_text(pieces, true) {
-            Some(value) => env.push((name.clone(), value)),
-            None => {
-                exports.push_str(&format!("export {name}={}\n", sh_word(pieces)));
-                needed.extend(refs(pieces).cloned());
-            }
+        if let Some(value) = argo_text(pieces, true) {
+            env.push((name.clone(), value));
+            continue;
         }
+        if let [Piece::Ref(r)] = pieces.as_slice()
+            && r.env_name() == *name
+        {
+            carried.decode.insert(r.clone());
+            continue;
+        }
+        carried
+            .lines
+            .push_str(&format!("export {name}={}\n", sh_word(pieces)));
+        carried.decode.extend(refs(pieces).cloned());
     }
-    needed
+    carried
 }
 
-/// Adds `KFP_…={{inputs.parameters.…}}` for references shell words read.
-fn add_ref_vars(env: &mut Vec<(String, String)>, needed: BTreeSet<Ref>) {
-    for r in needed {
+/// Adds `KFP_…={{inputs.parameters.…}}` (the encoded value) for each value
+/// the wrapper decodes.
+fn add_ref_vars(env: &mut Vec<(String, String)>, decoded: &BTreeSet<Ref>) {
+    for r in decoded {
         let name = r.env_name();
         if !env.iter().any(|(n, _)| *n == name) {
             env.push((name, r.argo()));
@@ -149,18 +206,19 @@ fn add_ref_vars(env: &mut Vec<(String, String)>, needed: BTreeSet<Ref>) {
 /// `code/<repo-name>` at `GIT_SYNC_REV` (when the step sets it).
 pub(crate) fn git_program(step: &Step, source: &SyncSource) -> Program {
     let mut program = Program::default();
-    let mut exports = String::new();
+    let mut prelude = String::new();
     if let Some(revision) = step.git_revision() {
         let vars = vec![("GIT_SYNC_REV".to_string(), flatten(revision))];
         program.refs.extend(refs(&vars[0].1).cloned());
-        let needed = export_vars(&vars, &mut program.env, &mut exports);
-        add_ref_vars(&mut program.env, needed);
+        let carried = carry_vars(&vars, &mut program.env);
+        prelude = carried.prelude();
+        add_ref_vars(&mut program.env, &carried.decode);
     }
     let dir = sh_quote(&format!("{CODE_DIR}/{}", source.repo_name));
     let script = format!(
         "# kfpl: clone sync_source, then check out $GIT_SYNC_REV when it is set\n\
          set -e\n\
-         {exports}\
+         {prelude}\
          git clone -- {url} {dir}\n\
          if [ -n \"${{GIT_SYNC_REV:-}}\" ]; then\n\
          \x20 cd {dir}\n\

@@ -12,8 +12,24 @@
 //! - Kubernetes expands `$(VAR)` and turns `$$` into `$` in `command`,
 //!   `args` and `env` values. [`k8s_escape`] doubles each `$` that comes
 //!   before `$` or `(`, which the expansion turns back into the original.
+//!
+//! Values known only at run time (params, outputs) cannot be escaped when
+//! compiling, so they travel base64-encoded: the DAG task encodes each one
+//! in an expression tag ([`Ref::task_argument`]), evaluated once where the
+//! value first enters the workflow, so no later substitution pass and no
+//! `$(VAR)` expansion can read it (base64 has no `{`, `$` or control
+//! character). The container decodes it ([`decode_line`]); a field Argo
+//! must fill itself (an image, a quantity) decodes it there
+//! ([`Ref::argo_decoded`]).
 
+use super::names::kubernetes_name;
 use crate::check::ir::{Part, Template};
+
+/// The expr function (sprig v3.2.2, in Argo v3.3's expression env) that
+/// encodes a value for its way to the container.
+const ENCODE: &str = "sprig.b64enc";
+/// Its inverse, for fields Argo fills itself.
+const DECODE: &str = "sprig.b64dec";
 
 /// A value a step reads at run time.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,9 +67,33 @@ impl Ref {
         }
     }
 
-    /// Argo's reference to the template input.
+    /// Argo's reference to the template input: the value base64-encoded,
+    /// for an env value that the container decodes ([`decode_line`]).
     pub(crate) fn argo(&self) -> String {
         format!("{{{{inputs.parameters.{}}}}}", self.input_name())
+    }
+
+    /// The value itself, decoded by Argo, for a field Argo fills (image,
+    /// quantities, counts, annotations).
+    pub(crate) fn argo_decoded(&self) -> String {
+        format!(
+            "{{{{={DECODE}(inputs.parameters['{}'])}}}}",
+            self.input_name()
+        )
+    }
+
+    /// What the DAG task passes for the input: the value encoded where it
+    /// is first read (expr indexes with `['…']`: a task name holds `-`, and
+    /// a name could be an expr keyword or `retries`, which Argo treats apart).
+    pub(crate) fn task_argument(&self) -> String {
+        let source = match self {
+            Ref::Param(name) => format!("workflow.parameters['{name}']"),
+            Ref::Output { step, output } => format!(
+                "tasks['{}'].outputs.parameters['{output}']",
+                kubernetes_name(step)
+            ),
+        };
+        format!("{{{{={ENCODE}({source})}}}}")
     }
 
     /// The environment variable a shell reads it from (as [`Part::env_name`]).
@@ -121,10 +161,12 @@ pub(crate) fn refs(pieces: &[Piece]) -> impl Iterator<Item = &Ref> {
     })
 }
 
-/// The pieces as an Argo string (references as `{{inputs.parameters.X}}`),
-/// or `None` when literal text would be taken for an Argo reference.
-/// With `k8s`, literal text is escaped for Kubernetes' `$(VAR)` expansion
-/// (for `command`, `args` and `env` values).
+/// The pieces as an Argo string, or `None` when Argo cannot carry them as
+/// they are: literal text it would take for a reference, or, with `k8s`
+/// (a `command`, `args` or `env` value, where literal text is escaped for
+/// Kubernetes' `$(VAR)` expansion), any reference, whose value only the
+/// container can decode. Without `k8s`, a reference is decoded by Argo
+/// ([`Ref::argo_decoded`]).
 pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
     let mut out = String::new();
     for (i, piece) in pieces.iter().enumerate() {
@@ -140,10 +182,42 @@ pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
                     out.push_str(text);
                 }
             }
-            Piece::Ref(r) => out.push_str(&r.argo()),
+            Piece::Ref(_) if k8s => return None,
+            Piece::Ref(r) => out.push_str(&r.argo_decoded()),
         }
     }
     Some(out)
+}
+
+/// The reference a kfpl expression tag makes, as a plain tag: the text
+/// between `{{=` and `}}` of [`Ref::task_argument`] or [`Ref::argo_decoded`]
+/// gives `workflow.parameters.P`, `tasks.T.outputs.parameters.O` or
+/// `inputs.parameters.N` (what `lint` resolves); any other expression `None`.
+pub(crate) fn expression_reference(expression: &str) -> Option<String> {
+    let call = [ENCODE, DECODE]
+        .iter()
+        .find_map(|f| expression.strip_prefix(f)?.strip_prefix('('))?;
+    let source = call.strip_suffix(')')?;
+    // Keys are identifiers and task names: no `'`, `.`, `[` or `]` inside.
+    Some(source.replace("['", ".").replace("']", ""))
+}
+
+/// The shell line that decodes each value's variable in place (the
+/// container's half of the encoding; `base64 -d` is in coreutils and
+/// busybox): one loop, so a value costs its name, not a line. The names are
+/// kfpl's own (`KFP_` and an identifier), so `eval` sees no user text. A `.`
+/// is appended inside `$(…)` and taken off after, so trailing newlines stay;
+/// a value that does not decode stops the step. `KFP_VALUE` (upper case: no
+/// param or let makes it) is a plain shell variable, not exported.
+pub(crate) fn decode_line<'a>(values: impl IntoIterator<Item = &'a Ref>) -> String {
+    let names: Vec<String> = values.into_iter().map(Ref::env_name).collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    format!(
+        "for KFP_VALUE in {}; do eval \"$KFP_VALUE=\\$(printf %s \\\"\\$$KFP_VALUE\\\" | base64 -d && echo .) || exit; $KFP_VALUE=\\${{$KFP_VALUE%.}}\"; done\n",
+        names.join(" ")
+    )
 }
 
 /// Display text with every `{{` broken as `{ {`, for places that are only
@@ -165,7 +239,7 @@ pub(crate) fn display_text(pieces: &[Piece]) -> String {
                     out.push(' ');
                 }
             }
-            Piece::Ref(r) => out.push_str(&r.argo()),
+            Piece::Ref(r) => out.push_str(&r.argo_decoded()),
         }
     }
     out
@@ -235,14 +309,20 @@ mod tests {
     fn argo_text_refuses_braces_that_argo_would_read() {
         let lr = param("lr");
         assert_eq!(
-            argo_text(&[Piece::Lit("--lr=".into()), lr.clone()], true).as_deref(),
-            Some("--lr={{inputs.parameters.lr}}")
+            argo_text(&[Piece::Lit("--lr=".into()), lr.clone()], false).as_deref(),
+            Some("--lr={{=sprig.b64dec(inputs.parameters['lr'])}}")
         );
+        // Only the container can decode a value for a program.
+        assert_eq!(
+            argo_text(&[Piece::Lit("--lr=".into()), lr.clone()], true),
+            None
+        );
+        assert_eq!(argo_text(&lit("$(x)"), true).as_deref(), Some("$$(x)"));
         assert_eq!(argo_text(&lit("{{.Id}}"), true), None);
         assert_eq!(argo_text(&[Piece::Lit("{".into()), lr.clone()], true), None);
         assert_eq!(
-            argo_text(&[lr, Piece::Lit("}".into())], true).as_deref(),
-            Some("{{inputs.parameters.lr}}}")
+            argo_text(&[lr, Piece::Lit("}".into())], false).as_deref(),
+            Some("{{=sprig.b64dec(inputs.parameters['lr'])}}}")
         );
         assert_eq!(argo_text(&lit("{ {"), true).as_deref(), Some("{ {"));
     }
@@ -274,7 +354,42 @@ mod tests {
         assert_eq!(display_text(&lit("a {{b}} c")), "a { {b}} c");
         assert_eq!(
             display_text(&[Piece::Lit("{".into()), param("p")]),
-            "{ {{inputs.parameters.p}}"
+            "{ {{=sprig.b64dec(inputs.parameters['p'])}}"
         );
+    }
+
+    #[test]
+    fn values_are_encoded_where_they_enter_and_lint_reads_the_tags_back() {
+        let output = Ref::Output {
+            step: "prepare_data".into(),
+            output: "in".into(),
+        };
+        let cases = [
+            (
+                Ref::Param("retries".into()),
+                "{{=sprig.b64enc(workflow.parameters['retries'])}}",
+                "workflow.parameters.retries",
+            ),
+            (
+                output.clone(),
+                "{{=sprig.b64enc(tasks['prepare-data'].outputs.parameters['in'])}}",
+                "tasks.prepare-data.outputs.parameters.in",
+            ),
+        ];
+        for (r, argument, plain) in cases {
+            assert_eq!(r.task_argument(), argument);
+            let tag = &argument[3..argument.len() - 2];
+            assert_eq!(expression_reference(tag).as_deref(), Some(plain));
+        }
+        let decoded = output.argo_decoded();
+        assert_eq!(
+            expression_reference(&decoded[3..decoded.len() - 2]).as_deref(),
+            Some("inputs.parameters.prepare_data-in")
+        );
+        assert_eq!(
+            expression_reference("sprig.upper(inputs.parameters['x'])"),
+            None
+        );
+        assert_eq!(expression_reference("sprig.b64enc(x"), None);
     }
 }

@@ -74,6 +74,25 @@ fn lint_reports_each_broken_guarantee() {
             }),
         ),
         (
+            "does not resolve",
+            Box::new(|w| {
+                if let Some(dag) = &mut w.spec.templates[0].dag
+                    && let Some(a) = &mut dag.tasks[1].arguments
+                {
+                    a.parameters[0].value =
+                        Some("{{=sprig.upper(workflow.parameters['commit'])}}".into());
+                }
+            }),
+        ),
+        (
+            "does not resolve",
+            Box::new(|w| {
+                if let Some(c) = &mut w.spec.templates[1].container {
+                    c.image = Some("{{=sprig.b64dec(inputs.parameters['nope'])}}".into());
+                }
+            }),
+        ),
+        (
             "`{{` in",
             Box::new(|w| {
                 if let Some(a) = &mut w.spec.arguments {

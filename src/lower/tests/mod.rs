@@ -59,7 +59,10 @@ fn shell_bin(shell: Shell, root: &Path) -> Option<PathBuf> {
     std::fs::create_dir_all(&bin).expect("bin dir");
     let (program, applets): (&str, &[&str]) = match shell {
         Shell::Dash => ("dash", &["sh"]),
-        Shell::Busybox => ("busybox", &["sh", "awk", "tee", "rm", "printf", "cat"]),
+        Shell::Busybox => (
+            "busybox",
+            &["sh", "awk", "tee", "rm", "printf", "cat", "base64"],
+        ),
     };
     if !tools::require_tool(program) {
         return None;
@@ -101,13 +104,44 @@ fn k8s_expand(input: &str, env: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// Argo's substitution of the template's inputs.
+/// Argo's substitution of the template's inputs: each input holds its value
+/// base64-encoded (the DAG task's `sprig.b64enc`), which
+/// `{{=sprig.b64dec(…)}}` gives back.
 fn argo_substitute(text: &str, inputs: &BTreeMap<&str, &str>) -> String {
     let mut out = text.to_string();
     for (name, value) in inputs {
-        out = out.replace(&format!("{{{{inputs.parameters.{name}}}}}"), value);
+        out = out.replace(&format!("{{{{inputs.parameters.{name}}}}}"), &base64(value));
+        out = out.replace(
+            &format!("{{{{=sprig.b64dec(inputs.parameters['{name}'])}}}}"),
+            value,
+        );
     }
-    assert!(!out.contains("{{inputs."), "unbound input in {text:?}");
+    assert!(
+        !out.contains("inputs.parameters"),
+        "unbound input in {text:?}"
+    );
+    out
+}
+
+/// Standard base64 with padding (Go's `base64.StdEncoding`, as sprig's `b64enc`).
+fn base64(text: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let bytes = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(bytes[0]) << 16 | u32::from(bytes[1]) << 8 | u32::from(bytes[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
     out
 }
 
