@@ -15,11 +15,8 @@
 //! and equal to `tests/parity/CASE.expected` (`KFPL_BLESS=1` rewrites it),
 //! so a change that moves both sides together is seen too.
 //!
-//! Values that Argo and Kubernetes still read as code on the cluster
-//! (`$$`, `$(…)`, `{{…}}` in run-time values; docs/compile.md "Known
-//! limit") are in [`KNOWN_VALUE_ENCODING_GAPS`]: their mismatches are
-//! printed, not hidden, and an entry that no longer mismatches fails the
-//! test so that the list is emptied as the gaps close.
+//! Hostile values (`$$`, `$(…)`, `{{…}}`, quotes, newlines, unicode,
+//! empty) are compared like any other: every case must agree.
 
 // Test helpers outside `#[test]` functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -27,7 +24,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -63,33 +59,6 @@ const HOSTILE_VALUES: &[(&str, &str)] = &[
     ("unicode", "héllo ✓ 日本語 \u{2028} <&>"),
     ("empty", ""),
     ("spaces-and-globs", "  * ? [a] ~ #not-a-comment  "),
-];
-
-/// Cases whose mismatches are known, with why: each is printed, with its
-/// mismatches, every time the test runs. The value-encoding work
-/// (src/lower/text.rs, src/lower/script.rs) closes them; an entry whose
-/// case agrees fails the test until it is removed from here.
-const KNOWN_VALUE_ENCODING_GAPS: &[(&str, &str)] = &[
-    (
-        "values-double-dollar",
-        "Kubernetes turns `$$` into `$` in env values and args, also in values Argo put there",
-    ),
-    (
-        "values-kubernetes-variable",
-        "Kubernetes replaces `$(KFP_OUTPUTS)` in env values and args by that variable's value",
-    ),
-    (
-        "literal_values",
-        "a param's default reaches the pod through Argo, so Kubernetes turns its `$$` into `$`",
-    ),
-    (
-        "step_outputs_code",
-        "an output reaches the next pod through Argo: `{{…}}` in it is substituted, and Kubernetes expands `$$` and `$(NAME)`",
-    ),
-    (
-        "values-argo-tag",
-        "Argo substitutes `{{…}}` again inside a value it inserted: the workflow fails to resolve it",
-    ),
 ];
 
 /// How many cases run at once: most of a case is waiting on processes.
@@ -183,35 +152,20 @@ fn kfpl_run_and_the_compiled_workflow_on_argo_agree() {
     let cases = cases();
     let results = run_all(&cases, &simulator);
     let mut failures = Vec::new();
-    let mut notes = Vec::new();
     for (case, (ours, argo)) in cases.iter().zip(results) {
         let mismatches = mismatches(&ours, &argo);
-        let gap = KNOWN_VALUE_ENCODING_GAPS
-            .iter()
-            .find(|(name, _)| *name == case.name);
-        match (gap, mismatches.is_empty()) {
-            (None, true) => {}
-            (None, false) => failures.push(format!(
+        if !mismatches.is_empty() {
+            failures.push(format!(
                 "{}: kfpl run and Argo differ:\n{}",
                 case.name,
                 mismatches.join("\n")
-            )),
-            (Some((_, why)), false) => notes.push(format!(
-                "KNOWN_VALUE_ENCODING_GAPS {} ({why}):\n{}",
-                case.name,
-                mismatches.join("\n")
-            )),
-            (Some(_), true) => failures.push(format!(
-                "{}: kfpl run and Argo now agree: remove it from KNOWN_VALUE_ENCODING_GAPS",
-                case.name
-            )),
+            ));
         }
         let expected = root().join(format!("tests/parity/{}.expected", case.name));
         if let Err(message) = check_expected(&expected, &render(&ours)) {
             failures.push(message);
         }
     }
-    report(&notes);
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -226,23 +180,6 @@ fn every_example_is_compared_or_excused() {
             examples.iter().any(|e| e == name),
             "EXAMPLES_NOT_RUN names {name}, which is not in examples/"
         );
-    }
-}
-
-/// Prints the known gaps where a passing test still shows them.
-#[allow(clippy::disallowed_methods)] // the notes must reach the terminal of a passing test
-fn report(notes: &[String]) {
-    if notes.is_empty() {
-        return;
-    }
-    let mut stderr = std::io::stderr();
-    let _ = writeln!(
-        stderr,
-        "NOTICE: {} case(s) differ as expected (KNOWN_VALUE_ENCODING_GAPS):",
-        notes.len()
-    );
-    for note in notes {
-        let _ = writeln!(stderr, "{note}\n");
     }
 }
 
