@@ -1,0 +1,95 @@
+//! `kfpl ui [--port N] [--host ADDR] [--open]`: serves the recorded runs as
+//! web pages (src/web) until Ctrl-C.
+//!
+//! It listens on 127.0.0.1 unless `--host` says otherwise, and then warns:
+//! the pages have no login, so anyone who can reach the address sees every
+//! run, its params and its logs.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::{ExitCode, Stdio};
+
+use super::Reporter;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The port (0: any free one; the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// The address to listen on. Anything but loopback shows the runs, without
+    /// a login, to whoever can reach it.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+    /// Open the page in the default browser (`xdg-open`).
+    #[arg(long)]
+    open: bool,
+}
+
+impl Args {
+    pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
+        let _ = reporter;
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                eprintln!("error: kfpl ui cannot start its event loop: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        runtime.block_on(self.serve())
+    }
+
+    async fn serve(self) -> ExitCode {
+        let wanted = SocketAddr::new(self.host, self.port);
+        let listener = match tokio::net::TcpListener::bind(wanted).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!(
+                    "error: kfpl ui cannot listen on {wanted}: {error}\n  help: another program may hold the port; try `--port 0` for any free one"
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener.local_addr().unwrap_or(wanted);
+        let state = kfpl::run::state_dir();
+        let config = kfpl::web::Config::new(state.clone(), addr);
+        let url = format!("http://{}/", config.hosts[0]);
+        if !self.host.is_loopback() {
+            eprintln!(
+                "warning: kfpl ui listens on {addr}: the pages have no login, so anyone who can reach this address sees every run, its params and its logs"
+            );
+        }
+        println!("kfpl ui: serving the runs of {} at {url}", state.display());
+        println!("press Ctrl-C to stop");
+        if self.open {
+            open_browser(&url);
+        }
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match kfpl::web::serve(listener, config, stop).await {
+            Ok(()) => {
+                println!("kfpl ui: stopped");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: kfpl ui stopped serving: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Asks the desktop to open `url`; a machine without one just gets the printed address.
+fn open_browser(url: &str) {
+    let started = std::process::Command::new("xdg-open")
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    if started.is_err() {
+        eprintln!("note: could not start a browser (xdg-open); open {url} yourself");
+    }
+}
