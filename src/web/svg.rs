@@ -115,7 +115,7 @@ pub(super) fn step_graph(
                 @let status = record.map_or("pending", |s| s.status.as_str());
                 @let (x, y) = corner(index);
                 a href={"/runs/" (encode(run_id)) "?step=" (encode(name)) "#step"} {
-                    g.node.selected[selected == Some(*name)] class={"st-" (status)} data-step=(name) data-status=(status) {
+                    g class={"node st-" (status) @if selected == Some(*name) { " selected" }} data-step=(name) data-status=(status) {
                         title { (name) ": " (status) }
                         rect x=(x) y=(y) width=(NODE_W) height=(NODE_H) rx="8" {}
                         circle.dot cx=(x + 16.0) cy=(y + NODE_H / 2.0) r="6" {}
