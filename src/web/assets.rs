@@ -8,6 +8,7 @@ pub(super) fn get(name: &str) -> Option<(&'static str, &'static str)> {
             "text/javascript; charset=utf-8",
             include_str!("assets/live.js"),
         )),
+        "favicon.svg" => Some(("image/svg+xml", include_str!("assets/favicon.svg"))),
         _ => None,
     }
 }
