@@ -180,7 +180,11 @@ fn assert_escaped(page: &http::Response) {
         "raw hostile text in:\n{}",
         page.body
     );
-    assert!(page.body.contains(ESCAPED), "no escaped text in:\n{}", page.body);
+    assert!(
+        page.body.contains(ESCAPED),
+        "no escaped text in:\n{}",
+        page.body
+    );
 }
 
 // ---- HTTP -----------------------------------------------------------------------
@@ -191,13 +195,29 @@ fn runs_page_lists_every_run_with_its_metric_and_escapes_params() {
     let server = env.serve(&[]);
     let page = server.get("/");
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
-    assert!(page.header("content-security-policy").unwrap().contains("script-src 'self'"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("script-src 'self'")
+    );
     for id in ["r1", "r2", "r3"] {
-        assert!(page.body.contains(&format!("data-run=\"{id}\"")), "{id} missing");
+        assert!(
+            page.body.contains(&format!("data-run=\"{id}\"")),
+            "{id} missing"
+        );
     }
-    assert!(page.body.contains("title=\"s.accuracy\""), "no metric column");
-    assert!(page.body.contains("Experiment <span class=\"name\">default</span>"));
+    assert!(
+        page.body.contains("title=\"s.accuracy\""),
+        "no metric column"
+    );
+    assert!(
+        page.body
+            .contains("Experiment <span class=\"name\">default</span>")
+    );
     assert_escaped(&page);
 }
 
@@ -228,12 +248,19 @@ fn run_page_draws_the_graph_and_the_step_details_escaped() {
     let page = server.get("/runs/r2");
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<svg class=\"graph\""));
-    assert!(page.body.contains("class=\"node st-succeeded\" data-step=\"s\""));
+    assert!(
+        page.body
+            .contains("class=\"node st-succeeded\" data-step=\"s\"")
+    );
     assert_escaped(&page);
     let step = server.get("/runs/2?step=s");
     assert_eq!(step.status, 200);
     // The log line `note: <script>…` and the output file's link.
-    assert!(step.body.contains(&format!("note: {ESCAPED}")), "{}", step.body);
+    assert!(
+        step.body.contains(&format!("note: {ESCAPED}")),
+        "{}",
+        step.body
+    );
     assert!(step.body.contains("/runs/r2/files/s/outputs/result"));
     assert!(server.get("/runs/r2?step=nope").body.contains("No step"));
     assert_eq!(server.get("/runs/r99").status, 404);
@@ -246,7 +273,10 @@ fn logs_files_and_state_are_served_as_data_not_markup() {
     let server = env.serve(&[]);
     let log = server.get("/runs/r2/log/s/stdout");
     assert_eq!(log.status, 200);
-    assert_eq!(log.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        log.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(log.header("x-content-type-options"), Some("nosniff"));
     assert!(log.body.contains(&format!("note: {HOSTILE}")));
     let next: usize = log.header("x-log-next").unwrap().parse().unwrap();
@@ -286,7 +316,10 @@ fn paths_out_of_the_run_folder_are_refused() {
             "{path} answered {}",
             answer.status
         );
-        assert!(!answer.body.contains("top secret") && !answer.body.contains("root:"), "{path}");
+        assert!(
+            !answer.body.contains("top secret") && !answer.body.contains("root:"),
+            "{path}"
+        );
     }
 }
 
@@ -300,12 +333,21 @@ fn foreign_host_or_origin_and_posts_without_token_are_refused() {
     assert_eq!(refused.status, 403);
     assert!(!refused.body.contains("data-run"));
     let localhost = format!("localhost:{port}");
-    assert_eq!(http::request(&server.addr, "GET", "/", &[("Host", &localhost)], "").status, 200);
+    assert_eq!(
+        http::request(&server.addr, "GET", "/", &[("Host", &localhost)], "").status,
+        200
+    );
     let cross = [("Origin", "http://evil.example")];
-    assert_eq!(http::request(&server.addr, "GET", "/", &cross, "").status, 403);
+    assert_eq!(
+        http::request(&server.addr, "GET", "/", &cross, "").status,
+        403
+    );
     let own_origin = format!("http://{}", server.addr);
     let own = [("Origin", own_origin.as_str())];
-    assert_eq!(http::request(&server.addr, "GET", "/", &own, "").status, 200);
+    assert_eq!(
+        http::request(&server.addr, "GET", "/", &own, "").status,
+        200
+    );
     for (method, headers) in [
         ("POST", vec![]),
         ("POST", vec![("X-CSRF-Token", "guessed")]),
@@ -324,14 +366,21 @@ fn compare_marks_differences_and_draws_one_point_per_run() {
     let page = server.get("/compare?run=r1&run=r2&run=3");
     assert_eq!(page.status, 200);
     assert_escaped(&page);
-    assert!(page.body.contains("<tr class=\"diff\"><th><span class=\"marker\" title=\"differs\">≠ </span>lr</th>"));
+    assert!(page.body.contains(
+        "<tr class=\"diff\"><th><span class=\"marker\" title=\"differs\">≠ </span>lr</th>"
+    ));
     let chart_start = page.body.find("s.accuracy vs lr").unwrap();
     let chart = &page.body[chart_start..];
     let chart = &chart[..chart.find("</figure>").unwrap()];
     assert_eq!(chart.matches("<circle class=\"point\"").count(), 3);
     assert!(page.body.contains("<svg class=\"durations\""));
     assert_eq!(server.get("/compare?run=r1&run=r404").status, 404);
-    assert!(server.get("/compare").body.contains("Tick two or more runs"));
+    assert!(
+        server
+            .get("/compare")
+            .body
+            .contains("Tick two or more runs")
+    );
 }
 
 #[test]
@@ -339,7 +388,10 @@ fn assets_and_unknown_routes() {
     let env = Env::new("assets");
     let server = env.serve(&[]);
     let css = server.get("/assets/style.css");
-    assert_eq!((css.status, css.header("content-type")), (200, Some("text/css; charset=utf-8")));
+    assert_eq!(
+        (css.status, css.header("content-type")),
+        (200, Some("text/css; charset=utf-8"))
+    );
     let js = server.get("/assets/live.js");
     assert_eq!(js.status, 200);
     assert!(js.body.contains("textContent"));
@@ -360,14 +412,22 @@ fn a_live_run_is_shown_running_then_finished() {
     let state = || -> Value {
         serde_json::from_str(&server.get("/runs/r1/state.json").body).unwrap_or(Value::Null)
     };
-    wait_until("the step to run", || state()["steps"]["wait"]["status"] == "running");
+    wait_until("the step to run", || {
+        state()["steps"]["wait"]["status"] == "running"
+    });
     let list = server.get("/");
     assert!(list.body.contains("data-live=\"list\""));
     let page = server.get("/runs/r1?step=wait");
     assert!(page.body.contains("data-live=\"run\""));
-    assert!(page.body.contains("class=\"node st-running selected\" data-step=\"wait\""));
+    assert!(
+        page.body
+            .contains("class=\"node st-running selected\" data-step=\"wait\"")
+    );
     wait_until("the log line", || {
-        server.get("/runs/r1/log/wait/stdout").body.contains("waiting for go")
+        server
+            .get("/runs/r1/log/wait/stdout")
+            .body
+            .contains("waiting for go")
     });
     std::fs::write(&go, "").unwrap();
     wait_until("the run to finish", || state()["status"] == "succeeded");
@@ -392,13 +452,19 @@ fn another_address_than_loopback_prints_a_warning() {
     let port = server.addr.rsplit(':').next().unwrap().to_string();
     let local = format!("127.0.0.1:{port}");
     // Bound to every address, it answers only to the one it was given as Host.
-    assert_eq!(http::request(&local, "GET", "/", &[("Host", &server.addr)], "").status, 200);
+    assert_eq!(
+        http::request(&local, "GET", "/", &[("Host", &server.addr)], "").status,
+        200
+    );
     let mut child = server;
     sigint(&child.child);
     let _ = child.child.wait();
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-    assert!(stderr.contains("warning: kfpl ui listens on 0.0.0.0"), "{stderr}");
+    assert!(
+        stderr.contains("warning: kfpl ui listens on 0.0.0.0"),
+        "{stderr}"
+    );
     assert!(stderr.contains("no login"), "{stderr}");
 }
 
@@ -466,7 +532,9 @@ fn browser_run_page_turns_a_step_green_when_it_finishes() {
     let env = Env::new("browser-live");
     let (mut run, go) = env.start_wait();
     let server = env.serve(&[]);
-    wait_until("the run to be recorded", || server.get("/runs/r1").status == 200);
+    wait_until("the run to be recorded", || {
+        server.get("/runs/r1").status == 200
+    });
     let driver = webdriver::Driver::start(&env.dir.join("profile"));
     driver.goto(&server.url("/runs/r1?step=wait"));
     let node = "document.querySelector('g.node[data-step=wait]')";
@@ -495,5 +563,8 @@ fn browser_run_page_turns_a_step_green_when_it_finishes() {
 /// Where `path` is relative to the repository root (for messages).
 #[allow(dead_code)]
 fn shown(path: &Path) -> String {
-    path.strip_prefix(root()).unwrap_or(path).display().to_string()
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }

@@ -58,10 +58,8 @@ fn read_response(stream: &mut TcpStream) -> Vec<u8> {
     let mut raw = Vec::new();
     let mut buffer = [0u8; 16 * 1024];
     loop {
-        if let Some(total) = complete_length(&raw) {
-            if raw.len() >= total {
-                return raw;
-            }
+        if complete_length(&raw).is_some_and(|total| raw.len() >= total) {
+            return raw;
         }
         match stream.read(&mut buffer) {
             Ok(0) => return raw,
@@ -81,7 +79,9 @@ fn complete_length(raw: &[u8]) -> Option<usize> {
         return Some(body_start + length);
     }
     if head.contains("transfer-encoding: chunked") {
-        let end = raw[body_start..].windows(5).position(|w| w == b"0\r\n\r\n")?;
+        let end = raw[body_start..]
+            .windows(5)
+            .position(|w| w == b"0\r\n\r\n")?;
         return Some(body_start + end + 5);
     }
     None

@@ -101,7 +101,11 @@ impl Driver {
 
     /// Opens `url` and waits for it to load.
     pub(crate) fn goto(&self, url: &str) {
-        self.call("POST", &self.session_path("/url"), Some(&json!({ "url": url })));
+        self.call(
+            "POST",
+            &self.session_path("/url"),
+            Some(&json!({ "url": url })),
+        );
     }
 
     /// Runs `script` (a function body) in the page and returns its result.
@@ -156,7 +160,8 @@ impl Drop for Driver {
     fn drop(&mut self) {
         if !self.session.is_empty() {
             let path = self.session_path("");
-            let _ = std::panic::catch_unwind(|| http::request(&self.addr, "DELETE", &path, &[], ""));
+            let _ =
+                std::panic::catch_unwind(|| http::request(&self.addr, "DELETE", &path, &[], ""));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
