@@ -490,6 +490,20 @@ pub(super) fn compare(runs: &[RunRecord]) -> Markup {
                     }
                 }
             }
+            @if !differing.is_empty() {
+                section.card {
+                    h2 { "Parallel coordinates" }
+                    @let mut axes: Vec<svg::Axis> = differing.iter().map(|p| svg::Axis {
+                        name: (*p).to_string(),
+                        values: runs.iter().map(|r| r.params.get(*p).cloned()).collect(),
+                    }).collect();
+                    @let _ = axes.extend(metrics.iter().map(|(key, _)| svg::Axis {
+                        name: key.clone(),
+                        values: runs.iter().map(|r| metric_of(r, key).map(|v| v.to_string())).collect(),
+                    }));
+                    div.scroll { (svg::parallel(&ids, &axes)) }
+                }
+            }
             section.card {
                 h2 { "Step durations" }
                 div.scroll { (svg::durations(runs)) }

@@ -51,9 +51,11 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
-/// Seconds as `0.4s`, `12s`, `3m05s`.
+/// Seconds as `45ms`, `1.4s`, `12s`, `3m05s`.
 pub(super) fn duration(seconds: f64) -> String {
-    if seconds < 10.0 {
+    if seconds < 1.0 {
+        format!("{:.0}ms", seconds * 1000.0)
+    } else if seconds < 10.0 {
         format!("{seconds:.1}s")
     } else if seconds < 60.0 {
         format!("{seconds:.0}s")
@@ -290,6 +292,89 @@ pub(super) fn durations(runs: &[RunRecord]) -> Markup {
                         text.value x=(label_w) y=(y + 11.0) { "—" }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// One axis of a parallel-coordinates view: its name and each run's value.
+#[derive(Debug, Clone)]
+pub(super) struct Axis {
+    pub(super) name: String,
+    pub(super) values: Vec<Option<String>>,
+}
+
+impl Axis {
+    /// Each run's position on the axis, 0 (bottom) to 1 (top), and the
+    /// labels of its two ends. Numbers are scaled; other values get one
+    /// evenly spaced slot each, in sorted order.
+    fn positions(&self) -> (Vec<Option<f64>>, String, String) {
+        let numbers: Option<Vec<Option<f64>>> = self
+            .values
+            .iter()
+            .map(|v| match v {
+                Some(text) => text.trim().parse().ok().map(Some),
+                None => Some(None),
+            })
+            .collect();
+        if let Some(numbers) = numbers {
+            let present: Vec<f64> = numbers.iter().flatten().copied().collect();
+            let (low, high) = bounds(&present);
+            let at = numbers
+                .iter()
+                .map(|n| n.map(|x| scale(x, low, high, 0.0, 1.0)))
+                .collect();
+            return (at, tick(low), tick(high));
+        }
+        let mut categories: Vec<&str> = self.values.iter().flatten().map(String::as_str).collect();
+        categories.sort_unstable();
+        categories.dedup();
+        let last = categories.len().saturating_sub(1).max(1) as f64;
+        let at = self
+            .values
+            .iter()
+            .map(|v| {
+                let index = categories.iter().position(|c| Some(*c) == v.as_deref())?;
+                Some(if categories.len() == 1 {
+                    0.5
+                } else {
+                    index as f64 / last
+                })
+            })
+            .collect();
+        let first = categories.first().map(|c| clip(c, 12)).unwrap_or_default();
+        let top = categories.last().map(|c| clip(c, 12)).unwrap_or_default();
+        (at, first, top)
+    }
+}
+
+/// Runs as lines across one vertical axis per param and metric.
+pub(super) fn parallel(run_ids: &[&str], axes: &[Axis]) -> Markup {
+    let gap = 150.0;
+    let width = LEFT + gap * (axes.len().max(2) - 1) as f64 + 90.0;
+    let height = 280.0;
+    let (top, bottom) = (36.0, height - 36.0);
+    let x = |i: usize| LEFT + gap * i as f64;
+    let placed: Vec<(Vec<Option<f64>>, String, String)> =
+        axes.iter().map(Axis::positions).collect();
+    let y = |at: f64| scale(at, 0.0, 1.0, bottom, top);
+    html! {
+        svg.parallel xmlns="http://www.w3.org/2000/svg" width=(width) height=(height)
+            viewBox={"0 0 " (width) " " (height)} role="img" aria-label="parallel coordinates" {
+            @for (r, run) in run_ids.iter().enumerate() {
+                @let points: Vec<String> = placed.iter().enumerate()
+                    .filter_map(|(i, (at, _, _))| at.get(r).copied().flatten().map(|a| format!("{:.1},{:.1}", x(i), y(a))))
+                    .collect();
+                polyline class={"line c" (r % 8)} points=(points.join(" ")) data-run=(run) { title { (run) } }
+                @if let Some(a) = placed.last().and_then(|(at, _, _)| at.get(r).copied().flatten()) {
+                    text.run x=(x(placed.len() - 1) + 8.0) y=(y(a) + 4.0) { (run) }
+                }
+            }
+            @for (i, (axis, (_, low, high))) in axes.iter().zip(&placed).enumerate() {
+                line.axis-line x1=(x(i)) x2=(x(i)) y1=(top) y2=(bottom) {}
+                text.axis x=(x(i)) y=(top - 18.0) text-anchor="middle" { (clip(&axis.name, 22)) }
+                text.tick x=(x(i)) y=(top - 5.0) text-anchor="middle" { (high) }
+                text.tick x=(x(i)) y=(bottom + 15.0) text-anchor="middle" { (low) }
             }
         }
     }
