@@ -468,6 +468,136 @@ fn another_address_than_loopback_prints_a_warning() {
     assert!(stderr.contains("no login"), "{stderr}");
 }
 
+// ---- run again, cancel ------------------------------------------------------------
+
+/// The CSRF token in a page's form action (`…?csrf=TOKEN"`).
+fn token_in(page: &http::Response) -> String {
+    let start = page.body.find("?csrf=").expect("a form with a token") + "?csrf=".len();
+    page.body[start..].split('"').next().unwrap().to_string()
+}
+
+fn post_form(server: &Server, path: &str, form: &str) -> http::Response {
+    let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+    http::request(&server.addr, "POST", path, &headers, form)
+}
+
+#[test]
+fn run_again_checks_params_like_dash_p_then_starts_kfpl_run() {
+    let env = Env::new("again");
+    env.run_metric("0.1", "first");
+    let server = env.serve(&[]);
+    assert!(server.get("/runs/r1").body.contains("/runs/r1/again"));
+    let form = server.get("/runs/r1/again");
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body
+            .contains("name=\"param.lr\" inputmode=\"decimal\" value=\"0.1\""),
+        "{}",
+        form.body
+    );
+    let token = token_in(&form);
+    let path = format!("/runs/r1/again?csrf={token}");
+    // Without the token: refused before anything is checked or started.
+    assert_eq!(
+        post_form(&server, "/runs/r1/again", "param.lr=0.5").status,
+        403
+    );
+    let bad = post_form(&server, &path, "param.lr=fast&param.bogus=1&experiment=e");
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body
+            .contains("E0303: param `lr` is a number, but `-p` gave `fast`"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("E0209"), "{}", bad.body);
+    let note = "%3Cscript%3Ealert(1)%3C%2Fscript%3E%22";
+    let started = post_form(
+        &server,
+        &path,
+        &format!("param.lr=0.7&param.note={note}&experiment=again"),
+    );
+    assert_eq!(started.status, 303, "{}", started.body);
+    assert_eq!(started.header("location"), Some("/runs/r2"));
+    let state =
+        || -> Value { serde_json::from_str(&server.get("/runs/r2/state.json").body).unwrap() };
+    wait_until("the new run to finish", || state()["status"] == "succeeded");
+    let page = server.get("/runs/r2?step=s");
+    assert!(page.body.contains("experiment again"));
+    assert!(page.body.contains("accuracy=0.7"), "{}", page.body);
+    assert_escaped(&page);
+}
+
+#[test]
+fn run_again_refuses_a_pipeline_file_that_changed() {
+    let env = Env::new("again-changed");
+    std::fs::copy(fixture("metric.kfp"), env.dir.join("metric.kfp")).unwrap();
+    assert!(env.kfpl(&["run", "metric.kfp"]).output().status.success());
+    let server = env.serve(&[]);
+    assert!(server.get("/runs/r1").body.contains("/runs/r1/again"));
+    std::fs::write(env.dir.join("metric.kfp"), "pipeline other {}\n").unwrap();
+    let page = server.get("/runs/r1");
+    assert!(!page.body.contains("/runs/r1/again"));
+    let form = server.get("/runs/r1/again");
+    assert!(
+        form.body.contains("has changed since r1 ran"),
+        "{}",
+        form.body
+    );
+    let token = token_in(&server.get("/runs/r1/again"));
+    let refused = post_form(
+        &server,
+        &format!("/runs/r1/again?csrf={token}"),
+        "param.lr=1",
+    );
+    assert_eq!(refused.status, 422);
+    assert!(!env.home.join("runs/r2").exists());
+}
+
+#[test]
+fn cancel_stops_a_run_started_here_and_only_those() {
+    let env = Env::new("cancel");
+    let (mut outside, go) = env.start_wait();
+    let server = env.serve(&[]);
+    let state = |id: &str| -> Value {
+        serde_json::from_str(&server.get(&format!("/runs/{id}/state.json")).body)
+            .unwrap_or(Value::Null)
+    };
+    wait_until("r1 to run", || {
+        state("r1")["steps"]["wait"]["status"] == "running"
+    });
+    let page = server.get("/runs/r1");
+    let token = token_in(&page);
+    assert!(page.body.contains("/runs/r1/cancel?csrf="));
+    let not_ours = post_form(&server, &format!("/runs/r1/cancel?csrf={token}"), "");
+    assert_eq!(not_ours.status, 409);
+    assert!(not_ours.body.contains("was not started from this page"));
+    let dir = format!(
+        "param.dir={}",
+        go.parent().unwrap().join("second").display()
+    );
+    std::fs::create_dir_all(go.parent().unwrap().join("second")).unwrap();
+    let started = post_form(&server, &format!("/runs/r1/again?csrf={token}"), &dir);
+    assert_eq!(
+        started.header("location"),
+        Some("/runs/r2"),
+        "{}",
+        started.body
+    );
+    wait_until("r2 to run", || {
+        state("r2")["steps"]["wait"]["status"] == "running"
+    });
+    assert_eq!(post_form(&server, "/runs/r2/cancel", "").status, 403);
+    let cancelled = post_form(&server, &format!("/runs/r2/cancel?csrf={token}"), "");
+    assert_eq!(cancelled.status, 303);
+    wait_until("r2 to be cancelled", || {
+        state("r2")["status"] == "cancelled"
+    });
+    assert_eq!(state("r1")["status"], "running");
+    std::fs::write(&go, "").unwrap();
+    assert!(outside.wait().unwrap().success());
+}
+
 // ---- a real browser -----------------------------------------------------------------
 
 fn screenshots() -> PathBuf {

@@ -53,7 +53,9 @@ impl Args {
         };
         let addr = listener.local_addr().unwrap_or(wanted);
         let state = kfpl::run::state_dir();
-        let config = kfpl::web::Config::new(state.clone(), addr);
+        let mut config = kfpl::web::Config::new(state.clone(), addr);
+        // "Run again" starts this same binary's `kfpl run`.
+        config.kfpl = std::env::current_exe().ok();
         let url = format!("http://{}/", config.hosts[0]);
         if !self.host.is_loopback() {
             eprintln!(

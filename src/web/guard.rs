@@ -4,8 +4,8 @@
 //!   127.0.0.1 reaches this server with `Host: evil.example`. Only the
 //!   server's own names are answered; a cross-site `Origin` is refused too.
 //! - CSRF: a method other than GET/HEAD must carry the per-process token in
-//!   `X-CSRF-Token` (a form on another site cannot set that header, and the
-//!   token is only in this server's own pages).
+//!   `X-CSRF-Token` or `?csrf=` (only this server's own pages hold it, and
+//!   another site cannot read them: no CORS, and a foreign Origin is refused).
 //! - Every answer gets a strict Content-Security-Policy (only this server's
 //!   script and style; no inline code), `nosniff` and no framing.
 
@@ -59,6 +59,7 @@ pub(super) fn refusal(
     token: &str,
     method: &Method,
     headers: &HeaderMap,
+    query: Option<&str>,
 ) -> Option<&'static str> {
     let text = |name: &str| {
         headers
@@ -80,7 +81,9 @@ pub(super) fn refusal(
         }
     }
     let safe = matches!(*method, Method::GET | Method::HEAD);
-    if !safe && text("x-csrf-token") != Some(token) {
+    let pairs = super::query::pairs(query.unwrap_or(""));
+    let given = text("x-csrf-token").or_else(|| super::query::first(&pairs, "csrf"));
+    if !safe && given != Some(token) {
         return Some("a missing or wrong CSRF token");
     }
     None
@@ -98,6 +101,7 @@ pub(super) async fn check(
         &config.csrf_token,
         request.method(),
         request.headers(),
+        request.uri().query(),
     );
     let mut response = match why {
         Some(why) => html(StatusCode::FORBIDDEN, pages::error("Forbidden", why)),

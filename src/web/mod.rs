@@ -19,6 +19,7 @@ mod assets;
 mod data;
 mod files;
 mod guard;
+mod launch;
 mod pages;
 mod query;
 mod svg;
@@ -31,8 +32,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
+use axum::response::Redirect;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub use guard::allowed_hosts;
 
@@ -43,8 +45,11 @@ pub struct Config {
     pub state: PathBuf,
     /// The `Host` values (`127.0.0.1:8080`, `localhost:8080`, …) this server answers to.
     pub hosts: Vec<String>,
-    /// The token every unsafe request (POST, …) must carry in `X-CSRF-Token`.
+    /// The token every unsafe request (POST, …) must carry, in `X-CSRF-Token`
+    /// or as `?csrf=` (the pages' own forms).
     pub csrf_token: String,
+    /// The `kfpl` binary that "Run again" starts; `None`: the pages only read.
+    pub kfpl: Option<PathBuf>,
 }
 
 impl Config {
@@ -54,19 +59,40 @@ impl Config {
             state,
             hosts: allowed_hosts(addr),
             csrf_token: guard::fresh_token(),
+            kfpl: None,
         }
     }
 }
 
-type Shared = Arc<Config>;
+/// The server's state: its config and the runs it started.
+#[derive(Debug)]
+struct App {
+    config: Config,
+    children: launch::Children,
+}
+
+impl std::ops::Deref for App {
+    type Target = Config;
+
+    fn deref(&self) -> &Config {
+        &self.config
+    }
+}
+
+type Shared = Arc<App>;
 
 /// Every route of the UI, behind the Host/Origin and CSRF guard.
 pub fn router(config: Config) -> Router {
-    let shared: Shared = Arc::new(config);
+    let shared: Shared = Arc::new(App {
+        config,
+        children: launch::Children::default(),
+    });
     Router::new()
         .route("/", get(runs_page))
         .route("/runs/{id}", get(run_page))
         .route("/runs/{id}/state.json", get(run_state))
+        .route("/runs/{id}/again", get(again_form).post(again_start))
+        .route("/runs/{id}/cancel", post(cancel))
         .route("/runs/{id}/log/{step}/{stream}", get(step_log))
         .route("/runs/{id}/files/{*path}", get(run_file))
         .route("/compare", get(compare_page))
@@ -145,11 +171,20 @@ async fn run_page(
     page(
         blocking(move || {
             let view = data::run(&config.state, &id)?;
+            let actions = pages::Actions {
+                token: &config.csrf_token,
+                again: config.kfpl.is_some() && launch::can_run_again(&view).is_ok(),
+            };
             let files = selected
                 .as_deref()
                 .and_then(|step| view.record.steps.iter().find(|s| s.name == step))
                 .map(|step| files::step_files(&view.record, step));
-            Ok(pages::run(&view, selected.as_deref(), files.as_ref()))
+            Ok(pages::run(
+                &view,
+                selected.as_deref(),
+                files.as_ref(),
+                &actions,
+            ))
         })
         .await,
     )
@@ -233,6 +268,77 @@ async fn compare_page(State(config): State<Shared>, RawQuery(raw): RawQuery) -> 
         })
         .await,
     )
+}
+
+async fn again_form(State(config): State<Shared>, Path(id): Path<String>) -> Response {
+    page(
+        blocking(move || {
+            let view = data::run(&config.state, &id)?;
+            let problem = match config.kfpl {
+                Some(_) => launch::can_run_again(&view).err(),
+                None => Some("this server was started without a kfpl to run".into()),
+            };
+            let request = launch::Request::like(&view);
+            Ok(pages::again(
+                &view,
+                &config.csrf_token,
+                &request,
+                problem.as_slice(),
+            ))
+        })
+        .await,
+    )
+}
+
+async fn again_start(
+    State(config): State<Shared>,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let request = launch::Request::from_pairs(&query::pairs(&body));
+    let outcome = blocking(move || {
+        let view = data::run(&config.state, &id)?;
+        let Some(kfpl) = &config.kfpl else {
+            let problems = vec!["this server was started without a kfpl to run".to_string()];
+            return Ok(Err(pages::again(
+                &view,
+                &config.csrf_token,
+                &request,
+                &problems,
+            )));
+        };
+        Ok(
+            match launch::start(kfpl, &config.state, &config.children, &view, &request) {
+                Ok(new) => Ok(new),
+                Err(problems) => Err(pages::again(&view, &config.csrf_token, &request, &problems)),
+            },
+        )
+    })
+    .await;
+    match outcome {
+        Some(Ok(Ok(new))) => {
+            Redirect::to(&format!("/runs/{}", query::encode(&new))).into_response()
+        }
+        Some(Ok(Err(form))) => html(StatusCode::UNPROCESSABLE_ENTITY, form),
+        Some(Err(error)) => page(Some(Err(error))),
+        None => page(None),
+    }
+}
+
+async fn cancel(State(config): State<Shared>, Path(id): Path<String>) -> Response {
+    let outcome = blocking(move || {
+        let view = data::run(&config.state, &id)?;
+        Ok((view.record.id.clone(), config.children.cancel(&view)))
+    })
+    .await;
+    match outcome {
+        Some(Ok((id, Ok(())))) => {
+            Redirect::to(&format!("/runs/{}", query::encode(&id))).into_response()
+        }
+        Some(Ok((_, Err(why)))) => html(StatusCode::CONFLICT, pages::error("Cannot cancel", &why)),
+        Some(Err(error)) => page(Some(Err(error))),
+        None => page(None),
+    }
 }
 
 async fn asset(Path(name): Path<String>) -> Response {

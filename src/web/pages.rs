@@ -8,6 +8,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::data::RunView;
 use super::files::StepFiles;
+use super::launch::Request;
 use super::query::{self, encode};
 use super::svg::{self, Point, duration};
 use crate::run::RunStatus;
@@ -299,15 +300,38 @@ fn experiment_table(experiment: &str, runs: &[&RunRecord], query: &ListQuery) ->
     }
 }
 
+/// What the run page may offer besides reading.
+#[derive(Debug)]
+pub(super) struct Actions<'a> {
+    /// The CSRF token its forms carry.
+    pub(super) token: &'a str,
+    /// Whether "Run again" can start this run's pipeline.
+    pub(super) again: bool,
+}
+
 /// One run: summary, step graph, and the selected step's details.
-pub(super) fn run(view: &RunView, selected: Option<&str>, files: Option<&StepFiles>) -> Markup {
+pub(super) fn run(
+    view: &RunView,
+    selected: Option<&str>,
+    files: Option<&StepFiles>,
+    actions: &Actions<'_>,
+) -> Markup {
     let run = &view.record;
+    let base = format!("/runs/{}", encode(&run.id));
     let live = run.status == RunStatus::Running;
     let step = selected.and_then(|name| run.steps.iter().find(|s| s.name == name));
     let body = html! {
         div.heading {
             h1 { "Run " (run.id) " " (badge(run.status.as_str())) }
             p.muted { (run.pipeline_name) " · experiment " (run.experiment) " · " (run.source_path) }
+            div.run-actions {
+                @if live {
+                    form method="post" action={(base) "/cancel?csrf=" (actions.token)} {
+                        button.danger type="submit" { "Cancel run" }
+                    }
+                }
+                @if actions.again { a.button href={(base) "/again"} { "Run again…" } }
+            }
         }
         section.card.summary {
             dl {
@@ -384,6 +408,42 @@ fn step_details(run: &RunRecord, step: &StepRecord, files: &StepFiles) -> Markup
             }
         }
     }
+}
+
+/// The "Run again" form: each param of the pipeline, typed as declared,
+/// filled with `request`'s values; `problems` above it when there are any.
+pub(super) fn again(view: &RunView, token: &str, request: &Request, problems: &[String]) -> Markup {
+    let run = &view.record;
+    let base = format!("/runs/{}", encode(&run.id));
+    let body = html! {
+        div.heading { h1 { "Run again: " (run.pipeline_name) } p.muted { "from " a href=(base) { (run.id) } " · " (run.source_path) } }
+        @if !problems.is_empty() {
+            section.card.error { h2 { "Cannot start the run" } ul { @for p in problems { li { (p) } } } }
+        }
+        @if let Some(pipeline) = &view.pipeline {
+            form.card.again method="post" action={(base) "/again?csrf=" (token)} {
+                table { tbody {
+                    @for param in &pipeline.params {
+                        @let number = param.ty == crate::check::ir::ParamType::Number;
+                        tr {
+                            th { label for={"p-" (param.name)} { (param.name) } }
+                            td.muted { (if number { "number" } else { "string" }) }
+                            td { input #{"p-" (param.name)} name={"param." (param.name)}
+                                inputmode=[number.then_some("decimal")]
+                                value=[request.params.get(&param.name)]; }
+                        }
+                    }
+                    tr {
+                        th { label for="experiment" { "experiment" } }
+                        td.muted { "name" }
+                        td { input #experiment name="experiment" value=(request.experiment); }
+                    }
+                } }
+                div.actions { button type="submit" { "Start run" } " " a.button.quiet href=(base) { "Back" } }
+            }
+        }
+    };
+    layout("Run again", None, body)
 }
 
 /// What the run page's script polls: the run's and each step's status.

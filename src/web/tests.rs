@@ -56,19 +56,24 @@ fn only_own_host_and_origin_and_token_pass() {
     let hosts = guard::allowed_hosts(addr);
     let get = Method::GET;
     let ok = headers(&[(header::HOST, "localhost:4000")]);
-    assert_eq!(guard::refusal(&hosts, "t", &get, &ok), None);
+    assert_eq!(guard::refusal(&hosts, "t", &get, &ok, None), None);
     let foreign = headers(&[(header::HOST, "evil.example:4000")]);
-    assert!(guard::refusal(&hosts, "t", &get, &foreign).is_some());
+    assert!(guard::refusal(&hosts, "t", &get, &foreign, None).is_some());
     let cross = headers(&[
         (header::HOST, "127.0.0.1:4000"),
         (header::ORIGIN, "http://evil.example"),
     ]);
-    assert!(guard::refusal(&hosts, "t", &get, &cross).is_some());
-    assert!(guard::refusal(&hosts, "t", &Method::POST, &ok).is_some());
+    assert!(guard::refusal(&hosts, "t", &get, &cross, None).is_some());
+    assert!(guard::refusal(&hosts, "t", &Method::POST, &ok, None).is_some());
+    assert!(guard::refusal(&hosts, "t", &Method::POST, &ok, Some("csrf=x")).is_some());
+    assert_eq!(
+        guard::refusal(&hosts, "t", &Method::POST, &ok, Some("csrf=t")),
+        None
+    );
     let mut with_token = ok.clone();
     with_token.insert("x-csrf-token", HeaderValue::from_static("t"));
     assert_eq!(
-        guard::refusal(&hosts, "t", &Method::POST, &with_token),
+        guard::refusal(&hosts, "t", &Method::POST, &with_token, None),
         None
     );
 }
