@@ -88,3 +88,52 @@ fn pages_escape_hostile_text() {
         "{html}"
     );
 }
+
+#[test]
+fn the_graph_is_drawn_in_layers_with_every_step_linked() {
+    let text = r#"pipeline diamond {
+  step a { image = "alpine" command = "true" }
+  step b { image = "alpine" command = "echo $<a.output>" }
+  step c { image = "alpine" after = [a] command = "true" }
+  step d { image = "alpine" command = "echo $<b.output> $<c.output>" }
+}"#;
+    let file = crate::SourceFile::new("diamond.kfp", text);
+    let pipeline = crate::check(&file).pipeline.expect("the diamond checks");
+    let svg = super::svg::step_graph("r1", Some(&pipeline), &[], Some("b")).into_string();
+    for step in ["a", "b", "c", "d"] {
+        assert!(
+            svg.contains(&format!("href=\"/runs/r1?step={step}#step\"")),
+            "{svg}"
+        );
+    }
+    // Four edges, one of them `after` (dashed).
+    assert_eq!(svg.matches("<path class=\"edge").count(), 4, "{svg}");
+    assert_eq!(svg.matches("class=\"edge after\"").count(), 1, "{svg}");
+    assert!(svg.contains("class=\"node st-pending selected\" data-step=\"b\""));
+}
+
+#[test]
+fn durations_read_at_a_glance() {
+    use super::svg::duration;
+    assert_eq!(duration(0.045), "45ms");
+    assert_eq!(duration(1.44), "1.4s");
+    assert_eq!(duration(42.0), "42s");
+    assert_eq!(duration(185.0), "3m05s");
+}
+
+#[test]
+fn a_scatter_has_one_point_per_run_even_for_text_params() {
+    use super::svg::{Point, scatter};
+    let points: Vec<Point> = ["adam", "sgd", "adam"]
+        .iter()
+        .enumerate()
+        .map(|(i, x)| Point {
+            x: (*x).to_string(),
+            y: i as f64,
+            run: format!("r{i}"),
+        })
+        .collect();
+    let svg = scatter("acc<", "opt\"", &points).into_string();
+    assert_eq!(svg.matches("<circle class=\"point\"").count(), 3);
+    assert!(svg.contains("acc&lt; vs opt&quot;"), "{svg}");
+}
