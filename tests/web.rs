@@ -451,11 +451,14 @@ fn another_address_than_loopback_prints_a_warning() {
     let server = env.serve(&["--host", "0.0.0.0"]);
     let port = server.addr.rsplit(':').next().unwrap().to_string();
     let local = format!("127.0.0.1:{port}");
-    // Bound to every address, it answers only to the one it was given as Host.
-    assert_eq!(
-        http::request(&local, "GET", "/", &[("Host", &server.addr)], "").status,
-        200
-    );
+    // Bound to every address, it answers to any IP address with its port,
+    // never to a name other than localhost (DNS rebinding).
+    let status = |host: &str| http::request(&local, "GET", "/", &[("Host", host)], "").status;
+    assert_eq!(status(&server.addr), 200);
+    assert_eq!(status(&local), 200);
+    assert_eq!(status(&format!("evil.example:{port}")), 403);
+    let other_port = port.parse::<u16>().unwrap().wrapping_add(1);
+    assert_eq!(status(&format!("127.0.0.1:{other_port}")), 403);
     let mut child = server;
     sigint(&child.child);
     let _ = child.child.wait();

@@ -36,6 +36,19 @@ pub fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
     hosts
 }
 
+/// Listening on every address (`0.0.0.0`, `::`), the server cannot know the
+/// names it is reached by; an IP address with its port is still safe to
+/// answer (DNS rebinding needs a name), so any is allowed.
+fn any_ip_of_every_address(hosts: &[String], host: &str) -> bool {
+    let Ok(asked) = host.parse::<SocketAddr>() else {
+        return false;
+    };
+    hosts.iter().any(|h| {
+        h.parse::<SocketAddr>()
+            .is_ok_and(|own| own.ip().is_unspecified() && own.port() == asked.port())
+    })
+}
+
 /// 16 random bytes as hex, from the kernel; the clock and pid only where
 /// `/dev/urandom` cannot be read (the token then still differs per process).
 pub(super) fn fresh_token() -> String {
@@ -69,7 +82,8 @@ pub(super) fn refusal(
     let Some(host) = text(header::HOST.as_str()) else {
         return Some("a request without Host");
     };
-    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+    if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) && !any_ip_of_every_address(hosts, host)
+    {
         return Some("this server answers only to its own address (Host)");
     }
     if let Some(origin) = text(header::ORIGIN.as_str()) {
