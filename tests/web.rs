@@ -446,6 +446,21 @@ fn ctrl_c_stops_the_server_cleanly() {
 }
 
 #[test]
+fn a_port_in_use_is_e0701() {
+    let env = Env::new("busy");
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port().to_string();
+    let output = env.kfpl(&["ui", "--port", &port]).output();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = support::stderr(&output);
+    assert!(stderr.contains("kfpl::E0701"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn another_address_than_loopback_prints_a_warning() {
     let env = Env::new("host");
     let server = env.serve(&["--host", "0.0.0.0"]);

@@ -8,6 +8,8 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{ExitCode, Stdio};
 
+use kfpl::{Code, Diagnostic, SourceFile};
+
 use super::Reporter;
 
 #[derive(Debug, clap::Args)]
@@ -26,31 +28,30 @@ pub(crate) struct Args {
 
 impl Args {
     pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
-        let _ = reporter;
+        let fail = |message: String| {
+            let diagnostic = Diagnostic::new(Code::E0701, message)
+                .help("another program may hold the port: try `--port 0` for any free one");
+            reporter.emit(&[diagnostic], &SourceFile::new("", ""));
+            ExitCode::FAILURE
+        };
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
             Ok(runtime) => runtime,
-            Err(error) => {
-                eprintln!("error: kfpl ui cannot start its event loop: {error}");
-                return ExitCode::FAILURE;
-            }
+            Err(error) => return fail(format!("`kfpl ui` cannot start its event loop: {error}")),
         };
-        runtime.block_on(self.serve())
+        match runtime.block_on(self.serve()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => fail(message),
+        }
     }
 
-    async fn serve(self) -> ExitCode {
+    async fn serve(self) -> Result<(), String> {
         let wanted = SocketAddr::new(self.host, self.port);
-        let listener = match tokio::net::TcpListener::bind(wanted).await {
-            Ok(listener) => listener,
-            Err(error) => {
-                eprintln!(
-                    "error: kfpl ui cannot listen on {wanted}: {error}\n  help: another program may hold the port; try `--port 0` for any free one"
-                );
-                return ExitCode::FAILURE;
-            }
-        };
+        let listener = tokio::net::TcpListener::bind(wanted)
+            .await
+            .map_err(|error| format!("`kfpl ui` cannot listen on {wanted}: {error}"))?;
         let addr = listener.local_addr().unwrap_or(wanted);
         let state = kfpl::run::state_dir();
         let mut config = kfpl::web::Config::new(state.clone(), addr);
@@ -70,16 +71,11 @@ impl Args {
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match kfpl::web::serve(listener, config, stop).await {
-            Ok(()) => {
-                println!("kfpl ui: stopped");
-                ExitCode::SUCCESS
-            }
-            Err(error) => {
-                eprintln!("error: kfpl ui stopped serving: {error}");
-                ExitCode::FAILURE
-            }
-        }
+        kfpl::web::serve(listener, config, stop)
+            .await
+            .map_err(|error| format!("`kfpl ui` stopped serving on {addr}: {error}"))?;
+        println!("kfpl ui: stopped");
+        Ok(())
     }
 }
 
