@@ -466,6 +466,29 @@ pub(super) fn state(view: &RunView) -> serde_json::Value {
     serde_json::json!({ "status": view.record.status.as_str(), "steps": steps })
 }
 
+/// The axes of the parallel-coordinates view: each param that differs, then each metric.
+fn parallel_axes(
+    runs: &[RunRecord],
+    differing: &[&str],
+    metrics: &[(String, &MetricRecord)],
+) -> Vec<svg::Axis> {
+    let params = differing.iter().map(|p| svg::Axis {
+        name: (*p).to_string(),
+        values: runs.iter().map(|r| r.params.get(*p).cloned()).collect(),
+    });
+    let metrics = metrics.iter().map(|(key, _)| svg::Axis {
+        name: key.clone(),
+        values: runs
+            .iter()
+            .map(|r| {
+                let value = r.metrics.iter().find(|m| metric_key(m) == *key);
+                value.and_then(|m| m.value).map(|v| v.to_string())
+            })
+            .collect(),
+    });
+    params.chain(metrics).collect()
+}
+
 /// Runs side by side: params and metrics (differences marked), charts of
 /// each metric against each param that differs, and step durations.
 pub(super) fn compare(runs: &[RunRecord]) -> Markup {
@@ -553,14 +576,7 @@ pub(super) fn compare(runs: &[RunRecord]) -> Markup {
             @if !differing.is_empty() {
                 section.card {
                     h2 { "Parallel coordinates" }
-                    @let mut axes: Vec<svg::Axis> = differing.iter().map(|p| svg::Axis {
-                        name: (*p).to_string(),
-                        values: runs.iter().map(|r| r.params.get(*p).cloned()).collect(),
-                    }).collect();
-                    @let _ = axes.extend(metrics.iter().map(|(key, _)| svg::Axis {
-                        name: key.clone(),
-                        values: runs.iter().map(|r| metric_of(r, key).map(|v| v.to_string())).collect(),
-                    }));
+                    @let axes = parallel_axes(runs, &differing, &metrics);
                     div.scroll { (svg::parallel(&ids, &axes)) }
                 }
             }
