@@ -13,6 +13,9 @@
   // keeping the ticked runs ticked. Stops when nothing runs any more.
   if (main && main.dataset.live === "list") {
     every(2000, async () => {
+      // Not while someone is typing in the filter bar: the swap would eat it.
+      const filters = main.querySelector("form.filters");
+      if (filters && filters.contains(document.activeElement)) return true;
       const response = await fetch(location.href, { cache: "no-store" });
       if (!response.ok) return true;
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
