@@ -716,3 +716,39 @@ fn shown(path: &Path) -> String {
         .display()
         .to_string()
 }
+
+#[test]
+fn browser_run_again_form_lands_on_the_new_run() {
+    if !browser_available() {
+        return;
+    }
+    let env = Env::new("browser-again");
+    env.run_metric("0.1", "first");
+    let server = env.serve(&[]);
+    let driver = webdriver::Driver::start(&env.dir.join("profile"));
+    driver.goto(&server.url("/runs/r1"));
+    driver.script("document.querySelector('a[href=\"/runs/r1/again\"]').click()");
+    driver.wait_for(
+        "return location.pathname === '/runs/r1/again' && !!document.querySelector('#p-lr')",
+        "the Run again form",
+    );
+    driver.script("document.querySelector('#p-lr').value = 'fast'; document.querySelector('form.again').submit()");
+    driver.wait_for(
+        "return document.body.textContent.includes('is a number, but')",
+        "the -p check's message",
+    );
+    // The refused form comes back as 422, which chromium logs; nothing else may be there.
+    let errors = driver.console_errors();
+    assert!(errors.iter().all(|e| e.contains("status of 422")), "{errors:?}");
+    driver.script("document.querySelector('#p-lr').value = '0.9'");
+    driver.screenshot(&screenshots().join("again.png"));
+    driver.script("document.querySelector('form.again').submit()");
+    driver.wait_for(
+        "const n = document.querySelector('g.node[data-step=s]');
+         return location.pathname === '/runs/r2' && !!n && n.classList.contains('st-succeeded')",
+        "the new run, finished",
+    );
+    let metric = driver.script("return document.querySelector('.metrics-card td.num').textContent");
+    assert_eq!(metric, "0.9");
+    no_console_errors(&driver, "run again");
+}
