@@ -739,7 +739,10 @@ fn browser_run_again_form_lands_on_the_new_run() {
     );
     // The refused form comes back as 422, which chromium logs; nothing else may be there.
     let errors = driver.console_errors();
-    assert!(errors.iter().all(|e| e.contains("status of 422")), "{errors:?}");
+    assert!(
+        errors.iter().all(|e| e.contains("status of 422")),
+        "{errors:?}"
+    );
     driver.script("document.querySelector('#p-lr').value = '0.9'");
     driver.screenshot(&screenshots().join("again.png"));
     driver.script("document.querySelector('form.again').submit()");
