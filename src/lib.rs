@@ -54,6 +54,7 @@ pub mod repl;
 pub mod run;
 pub mod source;
 pub mod syntax;
+pub mod web;
 
 pub use check::ir;
 pub use check::{Checked, params};

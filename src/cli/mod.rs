@@ -13,6 +13,7 @@ mod repl;
 mod report;
 mod run;
 mod runs;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -108,6 +109,9 @@ pub(crate) enum Command {
         after_help = "Example:\n  kfpl completions bash > ~/.local/share/bash-completion/completions/kfpl"
     )]
     Completions(completions::Args),
+    /// Serve the recorded runs as web pages on 127.0.0.1 (runs, one run, compare).
+    #[command(after_help = "Examples:\n  kfpl ui\n  kfpl ui --port 0 --open")]
+    Ui(ui::Args),
     /// Write the man page (roff) to stdout.
     #[command(after_help = "Example:\n  kfpl man > ~/.local/share/man/man1/kfpl.1")]
     Man(completions::ManArgs),
@@ -137,6 +141,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Fmt(args) => args.run(&reporter),
         Command::Completions(args) => args.run(),
         Command::Man(args) => args.run(),
+        Command::Ui(args) => args.run(&reporter),
     }
 }
 

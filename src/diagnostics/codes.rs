@@ -111,6 +111,8 @@ codes! {
     E0608 => "no such run",
     E0609 => "resuming a run of another pipeline",
     E0610 => "a step output that cannot be passed on",
+    // E07xx: the web view
+    E0701 => "`kfpl ui` cannot serve on its address",
     // E08xx: formatting
     E0801 => "cannot write a formatted file",
     // E09xx: internal
