@@ -16,13 +16,17 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::Sender;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender as Sender;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
@@ -229,6 +233,14 @@ impl Supervisor<'_> {
         });
     }
 
+    /// A `W06xx` warning about this step, to the engine.
+    fn warn(&self, warning: crate::diagnostics::Diagnostic) {
+        let _ = self.tx.send(Msg::Warning {
+            step: self.spec.index,
+            warning: Box::new(warning),
+        });
+    }
+
     /// A line of kfpl's own in the step's stderr log.
     fn note(&self, text: &str) {
         if let Ok(mut log) = append(&self.spec.dirs.stderr_log) {
@@ -384,27 +396,39 @@ impl Supervisor<'_> {
             }
         }
         let collector = Collector::new(spec.metrics.iter().map(|(name, _)| name.clone()));
+        let gone = Arc::new(AtomicBool::new(false));
         let readers = (
             child.stdout.take().map(|pipe| {
                 let reader =
                     Reader::new(spec, Stream::Stdout, stdout_log, Some(collector), self.tx);
-                std::thread::spawn(move || reader.read(pipe))
+                let gone = Arc::clone(&gone);
+                std::thread::spawn(move || reader.read(pipe, &gone))
             }),
             child.stderr.take().map(|pipe| {
                 let reader = Reader::new(spec, Stream::Stderr, stderr_log, None, self.tx);
-                std::thread::spawn(move || reader.read(pipe))
+                let gone = Arc::clone(&gone);
+                std::thread::spawn(move || reader.read(pipe, &gone))
             }),
         );
         let status = child.wait();
         let kill = {
             let mut live = lock(self.live);
-            // The main process is gone: so is the rest of its group.
+            // The main process is gone: so is the rest of its group, and
+            // whatever left the group (setsid) but still carries the step's tag.
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             live.pgid = None;
             live.kill.take()
         };
+        let outputs = spec.dirs.outputs.to_string_lossy();
+        super::reap::kill_tagged("KFP_OUTPUTS", &outputs);
+        gone.store(true, Ordering::SeqCst);
         let stdout = readers.0.and_then(|h| h.join().ok());
         let stderr = readers.1.and_then(|h| h.join().ok());
+        for reader in [&stdout, &stderr].into_iter().flatten() {
+            if let Some(warning) = reader.log_cut() {
+                self.warn(warning);
+            }
+        }
         if !spec.mounts.is_empty() {
             let _ = std::fs::remove_dir(&spec.dirs.root);
         }
@@ -477,11 +501,11 @@ impl Supervisor<'_> {
         }
     }
 
-    /// Reads `$KFP_OUTPUTS/NAME` for every output: missing = "", one trailing newline trimmed.
+    /// Reads `$KFP_OUTPUTS/NAME` for every output: missing = "" (with a
+    /// W0606 warning), one trailing newline trimmed.
     fn read_outputs(&self) -> Result<BTreeMap<String, String>, AttemptError> {
         let mut outputs = BTreeMap::new();
         for name in &self.spec.outputs {
-            let path = self.spec.dirs.outputs.join(name);
             let bad = |message: String| {
                 self.note(&format!("kfpl: error[E0610]: {message}"));
                 Err(AttemptError::Failed(StepProblem {
@@ -489,16 +513,14 @@ impl Supervisor<'_> {
                     message,
                 }))
             };
-            let mut bytes = Vec::new();
-            match File::open(&path) {
-                Ok(file) => {
-                    if let Err(e) = file.take(MAX_OUTPUT + 2).read_to_end(&mut bytes) {
-                        return bad(format!("cannot read output `{name}`: {e}"));
-                    }
+            let mut bytes = match read_output(&self.spec.dirs.outputs, name) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    self.warn(warnings::output_never_written(&self.spec.name, name));
+                    Vec::new()
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return bad(format!("cannot read output `{name}`: {e}")),
-            }
+                Err(message) => return bad(message),
+            };
             if bytes.last() == Some(&b'\n') {
                 bytes.pop();
             }
@@ -514,16 +536,80 @@ impl Supervisor<'_> {
             let text = match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(e) => {
-                    let _ = self.tx.send(Msg::Warning {
-                        step: self.spec.index,
-                        warning: Box::new(warnings::output_not_utf8(&self.spec.name, name)),
-                    });
+                    self.warn(warnings::output_not_utf8(&self.spec.name, name));
                     String::from_utf8_lossy(e.as_bytes()).into_owned()
                 }
             };
             outputs.insert(name.clone(), text);
         }
         Ok(outputs)
+    }
+}
+
+/// The bytes of output `name` in the step's `outputs` folder (at most
+/// [`MAX_OUTPUT`] + 2), `None` when the step never wrote it. Only a regular
+/// file is read: the folder itself must not be a symbolic link, the file is
+/// opened without following one and without blocking (a FIFO would wait
+/// forever for a writer), and what was opened is checked again.
+fn read_output(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, String> {
+    let not_regular = |kind: &str| {
+        format!("output `{name}` is {kind}, not a regular file; write the value to `$KFP_OUTPUTS/{name}`")
+    };
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(format!("`$KFP_OUTPUTS` (`{}`) is no longer a folder", dir.display())),
+        Err(e) => return Err(format!("cannot read `$KFP_OUTPUTS` (`{}`): {e}", dir.display())),
+    }
+    let path = dir.join(name);
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read output `{name}`: {e}")),
+        Ok(meta) if !meta.is_file() => return Err(not_regular(file_kind(&meta.file_type()))),
+        Ok(_) => {}
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(|e| format!("cannot read output `{name}`: {e}"))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot read output `{name}`: {e}"))?;
+    if !meta.is_file() {
+        return Err(not_regular(file_kind(&meta.file_type())));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_OUTPUT + 2)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read output `{name}`: {e}"))?;
+    Ok(Some(bytes))
+}
+
+/// What a file that is not a regular file is, for a message.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a folder"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "something else"
+    }
+}
+
+/// Waits until `pipe` has data (or its end) or `timeout` passes.
+fn wait_readable(pipe: &impl AsFd, timeout: Duration) -> Wait {
+    let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+    let mut fds = [PollFd::new(pipe.as_fd(), PollFlags::POLLIN)];
+    match poll(&mut fds, PollTimeout::from(millis)) {
+        Ok(0) => Wait::Idle,
+        // Ready, hung up, or poll failed (EINTR): let `read` say which.
+        Ok(_) | Err(_) => Wait::Data,
     }
 }
 
@@ -544,15 +630,35 @@ fn clear_dir(dir: &std::path::Path) {
     }
 }
 
+/// How long a reader waits for more once the step's processes are gone:
+/// what they wrote is already in the pipe, so an idle pipe means that only
+/// a process that escaped the step (and its tag) still holds it.
+const DRAIN_IDLE: Duration = Duration::from_millis(100);
+/// The longest a reader goes on once the step's processes are gone, however
+/// much an escaped process writes.
+const DRAIN_MAX: Duration = Duration::from_secs(2);
+/// How often a reader looks whether the step's processes are gone.
+const POLL: Duration = Duration::from_millis(100);
+
 /// Copies one pipe to its log and, line by line, to the engine.
 struct Reader {
     step: usize,
     name: String,
     stream: Stream,
     log: File,
+    /// Bytes written to the log, and the write that failed (the log is cut there).
+    logged: u64,
+    log_error: Option<std::io::Error>,
+    log_path: std::path::PathBuf,
     collector: Option<Collector>,
     tx: Sender<Msg>,
     last_kfpl_line: Option<String>,
+}
+
+/// Why a reader stopped waiting on its pipe.
+enum Wait {
+    Data,
+    Idle,
 }
 
 impl Reader {
@@ -563,29 +669,51 @@ impl Reader {
         collector: Option<Collector>,
         tx: &Sender<Msg>,
     ) -> Reader {
+        let log_path = match stream {
+            Stream::Stdout => spec.dirs.stdout_log.clone(),
+            Stream::Stderr => spec.dirs.stderr_log.clone(),
+        };
         Reader {
             step: spec.index,
             name: spec.name.clone(),
             stream,
             log,
+            logged: 0,
+            log_error: None,
+            log_path,
             collector,
             tx: tx.clone(),
             last_kfpl_line: None,
         }
     }
 
-    fn read(mut self, mut pipe: impl Read) -> Reader {
+    /// Reads until end of file, or until the step's processes are `gone`
+    /// and the pipe has been idle for [`DRAIN_IDLE`] (at most [`DRAIN_MAX`]).
+    fn read(mut self, mut pipe: impl Read + AsFd, gone: &AtomicBool) -> Reader {
         let mut buf = vec![0u8; 64 * 1024];
         let mut line = Vec::new();
         let mut overlong = false;
+        let mut gone_at: Option<Instant> = None;
         loop {
+            if gone_at.is_none() && gone.load(Ordering::SeqCst) {
+                gone_at = Some(Instant::now());
+            }
+            if gone_at.is_some_and(|at| at.elapsed() >= DRAIN_MAX) {
+                break;
+            }
+            let timeout = if gone_at.is_some() { DRAIN_IDLE } else { POLL };
+            match wait_readable(&pipe, timeout) {
+                Wait::Data => {}
+                Wait::Idle if gone_at.is_some() => break,
+                Wait::Idle => continue,
+            }
             let n = match pipe.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             };
-            let _ = self.log.write_all(&buf[..n]);
+            self.log_bytes(&buf[..n]);
             for piece in buf[..n].split_inclusive(|&b| b == b'\n') {
                 let (body, ends) = match piece.split_last() {
                     Some((b'\n', body)) => (body, true),
@@ -605,6 +733,28 @@ impl Reader {
             self.emit(&line, overlong);
         }
         self
+    }
+
+    /// Appends to the log until a write fails; the failure is kept for [`Reader::log_cut`].
+    fn log_bytes(&mut self, bytes: &[u8]) {
+        if self.log_error.is_some() {
+            return;
+        }
+        match self.log.write_all(bytes) {
+            Ok(()) => self.logged += bytes.len() as u64,
+            Err(e) => self.log_error = Some(e),
+        }
+    }
+
+    /// W0604 when the log could not be written to the end.
+    fn log_cut(&self) -> Option<crate::diagnostics::Diagnostic> {
+        let error = self.log_error.as_ref()?;
+        Some(warnings::log_cut(
+            &self.name,
+            &self.log_path,
+            self.logged,
+            error,
+        ))
     }
 
     fn emit(&mut self, bytes: &[u8], overlong: bool) {

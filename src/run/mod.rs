@@ -32,6 +32,7 @@ pub(crate) mod metrics;
 mod preflight;
 mod prepare;
 mod protocol;
+mod reap;
 pub mod sandbox;
 pub(crate) mod schedule;
 mod signals;
@@ -218,6 +219,9 @@ pub struct RunReport {
     pub steps: Vec<StepReport>,
     /// Every warning given during the run (each also went to the observer).
     pub warnings: Vec<Diagnostic>,
+    /// What could not be written to the records or the logs (a full disk):
+    /// each was a W0604 warning; any makes the run a failure (see [`RunReport::incomplete`]).
+    pub unrecorded: Vec<String>,
 }
 
 impl RunReport {
@@ -226,9 +230,30 @@ impl RunReport {
         self.status == RunStatus::Succeeded
     }
 
-    /// kfpl's exit status for this run: 0 only when every step succeeded.
+    /// kfpl's exit status for this run: 0 only when every step succeeded
+    /// and everything was recorded.
     pub fn exit_code(&self) -> i32 {
-        i32::from(!self.succeeded())
+        i32::from(!self.succeeded() || !self.unrecorded.is_empty())
+    }
+
+    /// E0611 when part of the run could not be recorded: what was lost.
+    pub fn incomplete(&self) -> Option<Diagnostic> {
+        if self.unrecorded.is_empty() {
+            return None;
+        }
+        let lost = self
+            .unrecorded
+            .iter()
+            .map(|what| format!("\n  - {what}"))
+            .collect::<String>();
+        Some(error(
+            Code::E0611,
+            format!(
+                "the record of run `{}` is incomplete; what was lost:{lost}",
+                self.run_id
+            ),
+            "free space where the state folder is (`$KFPL_HOME`, else `.kfpl`) and run again; `kfpl runs show` and `--resume` cannot trust this run",
+        ))
     }
 }
 
@@ -248,11 +273,11 @@ pub fn run(
 }
 
 /// The run records cannot be used: nothing can start.
-pub(crate) fn store_error(problem: &store::StoreError) -> Diagnostic {
+pub fn store_error(problem: &store::StoreError) -> Diagnostic {
     error(
         Code::E0607,
         format!("cannot use the run records: {problem}"),
-        "check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable",
+        problem.help(),
     )
 }
 

@@ -44,12 +44,12 @@ pub(crate) fn output_not_utf8(step: &str, output: &str) -> Diagnostic {
 }
 
 /// W0604: the run went on, but its records could not be updated.
-pub(crate) fn records_not_updated(problem: &StoreError) -> Diagnostic {
+pub(crate) fn records_not_updated(what: &str, problem: &StoreError) -> Diagnostic {
     Diagnostic::new(
         Code::W0604,
-        format!("the run's records could not be updated: {problem}"),
+        format!("{what} was not recorded: {problem}"),
     )
-    .help("the run went on; `kfpl runs show` may lack part of it. Check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable and has room")
+    .help("the steps go on, but the run will fail (E0611): `kfpl runs show` would lack this. Check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable and has room")
 }
 
 /// W0605: SIGINT/SIGTERM could not be blocked, so Ctrl-C is not turned into a cancelled run.
@@ -59,4 +59,34 @@ pub(crate) fn signals_not_watched(problem: &nix::Error) -> Diagnostic {
         format!("cannot watch for Ctrl-C during the run: {problem}"),
     )
     .help("Ctrl-C will kill kfpl without stopping the steps or recording the end; the next `kfpl run` marks the run interrupted and stops what it left running")
+}
+
+/// W0604 too: a step's log could not be written to the end (a full disk).
+pub(crate) fn log_cut(
+    step: &str,
+    log: &std::path::Path,
+    written: u64,
+    problem: &std::io::Error,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0604,
+        format!(
+            "the log of step `{step}` is cut: `{}` holds only the first {written} bytes the step printed ({problem})",
+            log.display()
+        ),
+    )
+    .help("check that the state folder (`$KFPL_HOME`, else `.kfpl`) has room; the rest of the step's output was shown but not kept")
+}
+
+/// W0606: a step succeeded without writing a declared output.
+pub(crate) fn output_never_written(step: &str, output: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0606,
+        format!(
+            "output `{output}` of step `{step}` was declared but never written; later steps get an empty value"
+        ),
+    )
+    .help(format!(
+        "write the value to `$KFP_OUTPUTS/{output}` (e.g. `echo VALUE > $KFP_OUTPUTS/{output}`), spelled exactly as declared"
+    ))
 }
