@@ -302,7 +302,10 @@ fn show(run: &RunRecord, format: Format) {
     if !run.warnings.is_empty() {
         out.push_str("\nwarnings\n");
         for warning in &run.warnings {
-            out.push_str(&format!("  warning[{}]: {}\n", warning.code, warning.message));
+            out.push_str(&format!(
+                "  warning[{}]: {}\n",
+                warning.code, warning.message
+            ));
         }
     }
     out.push_str("\nlogs\n");

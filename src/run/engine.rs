@@ -400,7 +400,10 @@ impl<'a> Engine<'a> {
         let result =
             self.store
                 .step_started(&self.run_id, &name, attempt, started_ms, &self.gpus[step]);
-        self.record(&format!("the start of step `{name}` (attempt {attempt})"), result);
+        self.record(
+            &format!("the start of step `{name}` (attempt {attempt})"),
+            result,
+        );
         let max_attempts =
             count_value(&self.pipeline.steps[step].retries, &self.values.params).saturating_add(1);
         self.observer.event(&Event::StepStarted {
@@ -468,7 +471,11 @@ impl<'a> Engine<'a> {
 
     fn warn_missing_metrics(&mut self, index: usize, metrics: &[MetricValue]) {
         for metric in metrics.iter().filter(|m| m.value.is_none()) {
-            let warning = warnings::metric_never_printed(self.name(index), &metric.name);
+            let warning = warnings::metric_never_printed(
+                self.name(index),
+                &metric.name,
+                metric.rejected.as_deref(),
+            );
             self.warn(Some(index), warning);
         }
     }

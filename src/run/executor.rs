@@ -18,8 +18,8 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::Path;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender as Sender;
@@ -40,6 +40,9 @@ use crate::diagnostics::Code;
 
 /// The largest output value passed on (environment variables are limited to 128 KiB each).
 pub(crate) const MAX_OUTPUT: u64 = 100 * 1024;
+/// The output every step has without declaring it (LANGUAGE.md, "Outputs"):
+/// most steps never write it, so leaving it empty is worth no warning.
+const IMPLICIT_OUTPUT: &str = "output";
 /// Lines longer than this are cut for the terminal and metric parsing (logs keep everything).
 const MAX_LINE: usize = 16 * 1024;
 /// Exit status of `kfpl __sandbox-exec` when it cannot set the step up.
@@ -131,6 +134,8 @@ struct Attempt {
     exit_code: Option<i32>,
     signal: Option<i32>,
     metrics: Vec<(String, Option<f64>)>,
+    /// Metrics printed as something that is not a number: the last text.
+    rejected: Vec<(String, String)>,
     result: Result<BTreeMap<String, String>, AttemptError>,
 }
 
@@ -141,18 +146,27 @@ impl Attempt {
             exit_code: None,
             signal: None,
             metrics: Vec::new(),
+            rejected: Vec::new(),
             result: Err(AttemptError::Cancelled),
         }
     }
 }
 
 /// Copies what the collector read into the declared metrics.
-fn fill_metrics(declared: &mut [MetricValue], read: &[(String, Option<f64>)]) {
+fn fill_metrics(
+    declared: &mut [MetricValue],
+    read: &[(String, Option<f64>)],
+    rejected: &[(String, String)],
+) {
     for metric in declared {
         metric.value = read
             .iter()
             .find(|(name, _)| *name == metric.name)
             .and_then(|(_, value)| *value);
+        metric.rejected = rejected
+            .iter()
+            .find(|(name, _)| *name == metric.name)
+            .map(|(_, text)| text.clone());
     }
 }
 
@@ -190,7 +204,7 @@ impl Supervisor<'_> {
                 signal: result.signal,
                 ..unrun(spec, StepStatus::Succeeded, None)
             };
-            fill_metrics(&mut report.metrics, &result.metrics);
+            fill_metrics(&mut report.metrics, &result.metrics, &result.rejected);
             match result.result {
                 Ok(outputs) => {
                     report.outputs = outputs;
@@ -254,6 +268,7 @@ impl Supervisor<'_> {
             exit_code: None,
             signal: None,
             metrics: Vec::new(),
+            rejected: Vec::new(),
             result: Err(AttemptError::Failed(StepProblem { code, message })),
         }
     }
@@ -432,11 +447,9 @@ impl Supervisor<'_> {
         if !spec.mounts.is_empty() {
             let _ = std::fs::remove_dir(&spec.dirs.root);
         }
-        let metrics = stdout
-            .as_ref()
-            .and_then(|r| r.collector.as_ref())
-            .map(Collector::values)
-            .unwrap_or_default();
+        let collector = stdout.as_ref().and_then(|r| r.collector.as_ref());
+        let metrics = collector.map(Collector::values).unwrap_or_default();
+        let rejected = collector.map(Collector::rejected).unwrap_or_default();
         let status = match status {
             Ok(status) => status,
             Err(e) => return self.failed(Code::E0601, format!("lost the step's process: {e}")),
@@ -445,6 +458,7 @@ impl Supervisor<'_> {
             exit_code: status.code(),
             signal: status.signal(),
             metrics,
+            rejected,
             result: Ok(BTreeMap::new()),
         };
         let last_kfpl_line = stderr.and_then(|r| r.last_kfpl_line);
@@ -516,7 +530,9 @@ impl Supervisor<'_> {
             let mut bytes = match read_output(&self.spec.dirs.outputs, name) {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => {
-                    self.warn(warnings::output_never_written(&self.spec.name, name));
+                    if name != IMPLICIT_OUTPUT {
+                        self.warn(warnings::output_never_written(&self.spec.name, name));
+                    }
                     Vec::new()
                 }
                 Err(message) => return bad(message),
@@ -553,12 +569,24 @@ impl Supervisor<'_> {
 /// forever for a writer), and what was opened is checked again.
 fn read_output(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, String> {
     let not_regular = |kind: &str| {
-        format!("output `{name}` is {kind}, not a regular file; write the value to `$KFP_OUTPUTS/{name}`")
+        format!(
+            "output `{name}` is {kind}, not a regular file; write the value to `$KFP_OUTPUTS/{name}`"
+        )
     };
     match std::fs::symlink_metadata(dir) {
         Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(format!("`$KFP_OUTPUTS` (`{}`) is no longer a folder", dir.display())),
-        Err(e) => return Err(format!("cannot read `$KFP_OUTPUTS` (`{}`): {e}", dir.display())),
+        Ok(_) => {
+            return Err(format!(
+                "`$KFP_OUTPUTS` (`{}`) is no longer a folder",
+                dir.display()
+            ));
+        }
+        Err(e) => {
+            return Err(format!(
+                "cannot read `$KFP_OUTPUTS` (`{}`): {e}",
+                dir.display()
+            ));
+        }
     }
     let path = dir.join(name);
     match std::fs::symlink_metadata(&path) {

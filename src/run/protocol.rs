@@ -155,6 +155,9 @@ pub struct MetricValue {
     pub name: String,
     /// The last number printed; `None`: never printed (missing, not zero).
     pub value: Option<f64>,
+    /// The last text printed for it that was not a finite number (`inf`):
+    /// says why a metric that was printed is still missing.
+    pub rejected: Option<String>,
     /// Raw or percentage.
     pub format: ir::MetricFormat,
 }
@@ -223,6 +226,7 @@ impl StepReport {
                 .map(|(name, format)| MetricValue {
                     name: name.to_string(),
                     value: None,
+                    rejected: None,
                     format,
                 })
                 .collect(),

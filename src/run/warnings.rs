@@ -19,13 +19,16 @@ pub(crate) fn metric_not_a_number(step: &str, metric: &str, text: &str) -> Diagn
     ))
 }
 
-/// W0602: a step succeeded without printing a declared metric.
-pub(crate) fn metric_never_printed(step: &str, metric: &str) -> Diagnostic {
+/// W0602: a step succeeded without printing a declared metric as a number;
+/// `rejected` is the last text it printed for it instead (`inf`), if any.
+pub(crate) fn metric_never_printed(step: &str, metric: &str, rejected: Option<&str>) -> Diagnostic {
+    let what = match rejected {
+        Some(text) => format!("was printed only as `{text}`, never as a finite number"),
+        None => "was declared but never printed".to_string(),
+    };
     Diagnostic::new(
         Code::W0602,
-        format!(
-            "metric `{metric}` of step `{step}` was declared but never printed; recorded as missing"
-        ),
+        format!("metric `{metric}` of step `{step}` {what}; recorded as missing"),
     )
     .help(format!(
         "print a line `{metric}=VALUE` on the step's stdout, spelled exactly as declared"

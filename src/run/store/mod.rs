@@ -81,7 +81,11 @@ impl StoreError {
             StoreError::Sqlite {
                 source: rusqlite::Error::SqliteFailure(failure, _),
                 ..
-            } if matches!(failure.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            } if matches!(
+                failure.code,
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked
+            ) =>
+            {
                 "another program holds `kfpl.db` locked: wait for it to finish, then run again"
             }
             StoreError::Sqlite {
