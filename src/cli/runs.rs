@@ -90,8 +90,8 @@ impl Args {
                 ),
             };
         }
-        // Read-only: listing needs no write access to the state folder.
-        let store = match Store::open_read_only(&state) {
+        // Listing needs no write access to the state folder.
+        let store = match Store::open_to_read(&state) {
             Ok(store) => store,
             Err(e) => return fail(kfpl::run::store_error(&e)),
         };

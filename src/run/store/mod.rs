@@ -191,9 +191,16 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens `<state>/kfpl.db` only to read it (`kfpl runs`): nothing is
-    /// created, migrated or marked, so a read-only state folder can be
-    /// listed. A database in WAL mode needs its `-shm` file; where it cannot
+    /// Opens `<state>/kfpl.db` for `kfpl runs`: as [`Store::open`] does
+    /// (marking abandoned runs `interrupted`) where the records can be
+    /// written, else only to read them ([`Store::open_read_only`]), so that a
+    /// read-only state folder can still be listed.
+    pub fn open_to_read(state: &Path) -> Result<Store, StoreError> {
+        Store::open(state).or_else(|_| Store::open_read_only(state))
+    }
+
+    /// Opens `<state>/kfpl.db` only to read it: nothing is created,
+    /// migrated or marked. A database in WAL mode needs its `-shm` file; where it cannot
     /// be created, the file is read as immutable.
     pub fn open_read_only(state: &Path) -> Result<Store, StoreError> {
         use rusqlite::OpenFlags;
