@@ -113,7 +113,11 @@ fn records_that_cannot_be_written_are_a_json_warning_with_its_code() {
 "#,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "an incomplete record fails the run:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an incomplete record fails the run:\n{stderr}"
+    );
     let lines = json_lines(&out);
     assert_eq!(with_code(&lines, "kfpl::E0611").len(), 1, "{stderr}");
     let warnings = with_code(&lines, "kfpl::W0604");
