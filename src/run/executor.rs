@@ -9,9 +9,16 @@
 //! to the step's log files and, line by line, to the engine (stdout lines are
 //! also fed to the metric [`Collector`]). When the main process exits, the
 //! rest of its group is killed (as a container's processes die with it), so
-//! no step leaves processes behind. Timeouts and Ctrl-C are enforced by the
-//! engine through the shared [`Live`] record: SIGTERM to the group, SIGKILL
-//! after the grace period.
+//! no step leaves processes behind. A process that left the group (`setsid`)
+//! and still holds the step's pipes, or any left after a timeout or Ctrl-C,
+//! is found by the step's tag and killed ([`super::reap`]); and once the
+//! group is gone the readers stop at the first idle moment (or after
+//! `DRAIN_MAX`), so nothing outside the group can hold the step open.
+//! Timeouts and Ctrl-C are enforced by the engine through the shared
+//! [`Live`] record: SIGTERM to the group, SIGKILL after the grace period.
+//!
+//! The lines go to the engine through a bounded channel: a step that prints
+//! faster than the caller shows waits, and kfpl's memory stays flat.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -412,30 +419,43 @@ impl Supervisor<'_> {
         }
         let collector = Collector::new(spec.metrics.iter().map(|(name, _)| name.clone()));
         let gone = Arc::new(AtomicBool::new(false));
+        let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
+        let read = |reader: Reader, pipe| {
+            let gone = Arc::clone(&gone);
+            let ended_tx = ended_tx.clone();
+            std::thread::spawn(move || {
+                let reader = reader.read(pipe, &gone);
+                let _ = ended_tx.send(());
+                reader
+            })
+        };
         let readers = (
             child.stdout.take().map(|pipe| {
                 let reader =
                     Reader::new(spec, Stream::Stdout, stdout_log, Some(collector), self.tx);
-                let gone = Arc::clone(&gone);
-                std::thread::spawn(move || reader.read(pipe, &gone))
+                read(reader, ChildPipe::Stdout(pipe))
             }),
             child.stderr.take().map(|pipe| {
                 let reader = Reader::new(spec, Stream::Stderr, stderr_log, None, self.tx);
-                let gone = Arc::clone(&gone);
-                std::thread::spawn(move || reader.read(pipe, &gone))
+                read(reader, ChildPipe::Stderr(pipe))
             }),
         );
+        drop(ended_tx);
         let status = child.wait();
         let kill = {
             let mut live = lock(self.live);
-            // The main process is gone: so is the rest of its group, and
-            // whatever left the group (setsid) but still carries the step's tag.
+            // The main process is gone: so is the rest of its group.
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             live.pgid = None;
             live.kill.take()
         };
-        let outputs = spec.dirs.outputs.to_string_lossy();
-        super::reap::kill_tagged("KFP_OUTPUTS", &outputs);
+        let held = !pipes_closed(&ended, DRAIN_IDLE);
+        if held || kill.is_some() {
+            // Something that left the group (setsid) still holds the pipes,
+            // or the step was stopped: kill what carries the step's tag.
+            let outputs = spec.dirs.outputs.to_string_lossy();
+            super::reap::kill_tagged("KFP_OUTPUTS", &outputs);
+        }
         gone.store(true, Ordering::SeqCst);
         let stdout = readers.0.and_then(|h| h.join().ok());
         let stderr = readers.1.and_then(|h| h.join().ok());
@@ -627,6 +647,44 @@ fn file_kind(kind: &std::fs::FileType) -> &'static str {
         "a device"
     } else {
         "something else"
+    }
+}
+
+/// Whether every reader reached the end of its pipe within `wait` (each
+/// sends once on `ended` when it stops; the channel closes when all have).
+fn pipes_closed(ended: &std::sync::mpsc::Receiver<()>, wait: Duration) -> bool {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match ended.recv_timeout(left) {
+            Ok(()) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return true,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return false,
+        }
+    }
+}
+
+/// A step's stdout or stderr pipe (one reader type for both).
+enum ChildPipe {
+    Stdout(std::process::ChildStdout),
+    Stderr(std::process::ChildStderr),
+}
+
+impl Read for ChildPipe {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            ChildPipe::Stdout(pipe) => pipe.read(buf),
+            ChildPipe::Stderr(pipe) => pipe.read(buf),
+        }
+    }
+}
+
+impl AsFd for ChildPipe {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            ChildPipe::Stdout(pipe) => pipe.as_fd(),
+            ChildPipe::Stderr(pipe) => pipe.as_fd(),
+        }
     }
 }
 

@@ -8,7 +8,10 @@
 //! privilege (a user may read the environment of their own processes) and
 //! misses only a process that cleared or rewrote its environment (`env -i`);
 //! the step's readers stop waiting on those after a short drain (see the
-//! executor). A PID namespace or a cgroup would be a tighter fence, but both
+//! executor). The executor sweeps only when it must (the step's pipes are
+//! still held after its group is gone, or the step was stopped): a sweep
+//! reads every process's environment, which would cost the usual step more
+//! than the step itself. A PID namespace or a cgroup would be a tighter fence, but both
 //! need root or delegated cgroups on most machines.
 
 use nix::sys::signal::{Signal, kill};
