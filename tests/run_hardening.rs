@@ -64,6 +64,11 @@ impl Case {
 /// Runs `command` to its end, its output going to files in `dir` (a pipe
 /// could fill and stall it); kills it and fails the test after [`GUARD`].
 fn bounded(dir: &Path, command: Kfpl) -> Output {
+    bounded_with(dir, command, |_| {})
+}
+
+/// [`bounded`], calling `meanwhile` with kfpl's pid once it has started.
+fn bounded_with(dir: &Path, command: Kfpl, meanwhile: impl FnOnce(u32)) -> Output {
     let (out_path, err_path) = (dir.join("kfpl.stdout"), dir.join("kfpl.stderr"));
     let mut child = command
         .command()
@@ -73,6 +78,7 @@ fn bounded(dir: &Path, command: Kfpl) -> Output {
         .spawn()
         .unwrap();
     let start = Instant::now();
+    meanwhile(child.id());
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -166,6 +172,71 @@ fn a_setsid_child_does_not_hold_a_finished_step() {
     assert!(
         process_gone(pid.trim()),
         "the escaped `sleep` ({pid}) is still running"
+    );
+}
+
+/// Ctrl-C (SIGINT to kfpl) while an escaped child holds the step's pipes:
+/// the run is cancelled and ends, and the child is stopped.
+#[test]
+fn a_setsid_child_does_not_hold_a_cancelled_step() {
+    if !support::require_tool("setsid") {
+        return;
+    }
+    let case = Case::new(
+        "setsid-sigint",
+        r#"pipeline p {
+  step escaped {
+    image = "alpine"
+    command = "setsid sleep infinity & echo $! > pid.tmp; mv pid.tmp pid; sleep 100"
+  }
+}
+"#,
+    );
+    let pid_file = case.home.join("runs/r1/escaped/work/pid");
+    let out = bounded_with(&case.dir, case.kfpl(&["run", "main.kfp"]), |kfpl| {
+        let start = Instant::now();
+        while !pid_file.exists() && start.elapsed() < GUARD {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let kfpl = nix::unistd::Pid::from_raw(kfpl as i32);
+        nix::sys::signal::kill(kfpl, nix::sys::signal::Signal::SIGINT).unwrap();
+    });
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        text(&out.stdout).contains("run r1 cancelled"),
+        "{}",
+        text(&out.stdout)
+    );
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(
+        process_gone(pid.trim()),
+        "the escaped `sleep` ({pid}) is still running"
+    );
+}
+
+/// A step that replaces its own `stderr.log` with a FIFO: kfpl's own lines
+/// for that log (the failure) must not wait forever for a reader.
+#[test]
+fn a_log_replaced_by_a_fifo_does_not_hang_kfpl() {
+    if !support::require_tool("mkfifo") {
+        return;
+    }
+    let case = Case::new(
+        "log-fifo",
+        r#"pipeline p {
+  step sly {
+    image = "alpine"
+    command = "rm ../stderr.log; mkfifo ../stderr.log; exit 1"
+  }
+}
+"#,
+    );
+    let out = case.run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("exited with code 1"),
+        "{}",
+        stderr(&out)
     );
 }
 

@@ -699,8 +699,16 @@ fn wait_readable(pipe: &impl AsFd, timeout: Duration) -> Wait {
     }
 }
 
-fn append(path: &std::path::Path) -> std::io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+/// Opens a log for appending. Without blocking and without following a
+/// link: a step may replace its own log with a FIFO or a link (the folder is
+/// its parent), and kfpl must neither hang on the one nor write through the
+/// other.
+pub(crate) fn append(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW)
+        .open(path)
 }
 
 fn clear_dir(dir: &std::path::Path) {
