@@ -215,7 +215,7 @@ fn a_setsid_child_does_not_hold_a_cancelled_step() {
 }
 
 /// A step that replaces its own `stderr.log` with a FIFO: kfpl's own lines
-/// for that log (the failure) must not wait forever for a reader.
+/// for that log (the retry note) must not wait forever for a reader.
 #[test]
 fn a_log_replaced_by_a_fifo_does_not_hang_kfpl() {
     if !support::require_tool("mkfifo") {
@@ -226,6 +226,7 @@ fn a_log_replaced_by_a_fifo_does_not_hang_kfpl() {
         r#"pipeline p {
   step sly {
     image = "alpine"
+    retries = 1
     command = "rm ../stderr.log; mkfifo ../stderr.log; exit 1"
   }
 }
