@@ -175,6 +175,38 @@ fn a_setsid_child_does_not_hold_a_finished_step() {
     );
 }
 
+/// An escaped child that also cleared its environment cannot be found by
+/// the step's tag: kfpl still stops waiting on the pipes it holds.
+#[test]
+fn an_untagged_escaped_child_does_not_hold_the_step() {
+    if !support::require_tool("setsid") {
+        return;
+    }
+    let case = Case::new(
+        "untagged",
+        r#"pipeline p {
+  step hidden {
+    image = "alpine"
+    command = "env -i setsid sleep 120 & echo $! > pid; echo done"
+  }
+}
+"#,
+    );
+    let out = case.run(&[]);
+    let pid = std::fs::read_to_string(case.home.join("runs/r1/hidden/work/pid")).unwrap();
+    // Not ours to leave behind: kfpl documents that it cannot find it.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid.trim().parse().unwrap()),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        text(&out.stdout).contains("hidden | done"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 /// Ctrl-C (SIGINT to kfpl) while an escaped child holds the step's pipes:
 /// the run is cancelled and ends, and the child is stopped.
 #[test]
@@ -553,6 +585,45 @@ fn a_newer_database_gets_its_own_help() {
         assert!(err.contains("kfpl::E0607"), "{args:?}: {err}");
         assert!(err.contains("written by a newer kfpl"), "{args:?}: {err}");
     }
+}
+
+/// A record that cannot be written: the run's own record says it failed
+/// (exit 1, E0611 in its message) when the end could still be written.
+#[test]
+fn a_lost_step_record_fails_the_recorded_run() {
+    if !support::require_tool("python3") {
+        return;
+    }
+    let case = Case::new(
+        "lost-record",
+        r#"pipeline p {
+  step vandal {
+    image = "python"
+    metric "accuracy"
+    command = ["python3", "-c", "import os, sqlite3; sqlite3.connect(os.environ['KFPL_HOME'] + '/kfpl.db', isolation_level=None).execute('DROP TABLE metrics'); print('accuracy=1')"]
+  }
+}
+"#,
+    );
+    let out = case.run(&[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the end of step `vandal` was not recorded"),
+        "{err}"
+    );
+    assert!(err.contains("kfpl::E0611"), "{err}");
+    // `kfpl runs show` needs the dropped table: read the run's row itself.
+    let conn = rusqlite::Connection::open(case.home.join("kfpl.db")).unwrap();
+    let (status, exit, message): (String, i64, String) = conn
+        .query_row(
+            "SELECT status, exit_code, message FROM runs WHERE id = 'r1'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((status.as_str(), exit), ("succeeded", 1), "{message}");
+    assert!(message.contains("E0611"), "{message}");
 }
 
 /// Unmounts when dropped (before the folder under it is removed).

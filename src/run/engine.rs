@@ -489,7 +489,8 @@ impl<'a> Engine<'a> {
         self.skip_unstarted();
         let status = self.run_status();
         let message = self.run_message();
-        let exit = i32::from(status != RunStatus::Succeeded);
+        // kfpl's own exit status: a run that could not be recorded whole fails.
+        let exit = i32::from(status != RunStatus::Succeeded || !self.unrecorded.is_empty());
         let result =
             self.store
                 .finish_run(&self.run_id, status, now_ms(), exit, message.as_deref());
@@ -555,6 +556,9 @@ impl<'a> Engine<'a> {
         match (&self.cancelled, self.failed) {
             (Some(signal), _) => Some(format!("cancelled by {signal}")),
             (None, Some(index)) => Some(format!("step `{}` failed", self.name(index))),
+            (None, None) if !self.unrecorded.is_empty() => {
+                Some("part of the run could not be recorded (E0611)".to_string())
+            }
             (None, None) => None,
         }
     }

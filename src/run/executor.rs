@@ -13,7 +13,8 @@
 //! and still holds the step's pipes, or any left after a timeout or Ctrl-C,
 //! is found by the step's tag and killed ([`super::reap`]); and once the
 //! group is gone the readers stop at the first idle moment (or after
-//! `DRAIN_MAX`), so nothing outside the group can hold the step open.
+//! `DRAIN_MAX` more bytes), so nothing outside the group can hold the step
+//! open.
 //! Timeouts and Ctrl-C are enforced by the engine through the shared
 //! [`Live`] record: SIGTERM to the group, SIGKILL after the grace period.
 //!
@@ -728,9 +729,12 @@ fn clear_dir(dir: &std::path::Path) {
 /// what they wrote is already in the pipe, so an idle pipe means that only
 /// a process that escaped the step (and its tag) still holds it.
 const DRAIN_IDLE: Duration = Duration::from_millis(100);
-/// The longest a reader goes on once the step's processes are gone, however
-/// much an escaped process writes.
-const DRAIN_MAX: Duration = Duration::from_secs(2);
+/// The most a reader reads once the step's processes are gone, however much
+/// an escaped process writes. What the step itself wrote before it ended is
+/// at most a pipe's capacity (64 KiB, at most `pipe-max-size`, 1 MiB by
+/// default): a budget in bytes, not in time, so a slow terminal never cuts
+/// the step's own output.
+const DRAIN_MAX: u64 = 2 * 1024 * 1024;
 /// How often a reader looks whether the step's processes are gone.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -782,23 +786,25 @@ impl Reader {
     }
 
     /// Reads until end of file, or until the step's processes are `gone`
-    /// and the pipe has been idle for [`DRAIN_IDLE`] (at most [`DRAIN_MAX`]).
+    /// and the pipe has been idle for [`DRAIN_IDLE`] (or [`DRAIN_MAX`] more
+    /// bytes were read).
     fn read(mut self, mut pipe: impl Read + AsFd, gone: &AtomicBool) -> Reader {
         let mut buf = vec![0u8; 64 * 1024];
         let mut line = Vec::new();
         let mut overlong = false;
-        let mut gone_at: Option<Instant> = None;
+        // Bytes read since the step's processes were found gone.
+        let mut drained: Option<u64> = None;
         loop {
-            if gone_at.is_none() && gone.load(Ordering::SeqCst) {
-                gone_at = Some(Instant::now());
+            if drained.is_none() && gone.load(Ordering::SeqCst) {
+                drained = Some(0);
             }
-            if gone_at.is_some_and(|at| at.elapsed() >= DRAIN_MAX) {
+            if drained.is_some_and(|bytes| bytes >= DRAIN_MAX) {
                 break;
             }
-            let timeout = if gone_at.is_some() { DRAIN_IDLE } else { POLL };
+            let timeout = if drained.is_some() { DRAIN_IDLE } else { POLL };
             match wait_readable(&pipe, timeout) {
                 Wait::Data => {}
-                Wait::Idle if gone_at.is_some() => break,
+                Wait::Idle if drained.is_some() => break,
                 Wait::Idle => continue,
             }
             let n = match pipe.read(&mut buf) {
@@ -807,6 +813,9 @@ impl Reader {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             };
+            if let Some(bytes) = &mut drained {
+                *bytes += n as u64;
+            }
             self.log_bytes(&buf[..n]);
             for piece in buf[..n].split_inclusive(|&b| b == b'\n') {
                 let (body, ends) = match piece.split_last() {
