@@ -509,3 +509,16 @@ pub(crate) fn table(rows: &[Vec<String>], gap: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_too_large_to_scale_are_not_inf() {
+        assert_eq!(metric_text(Some(0.934), "percentage"), "93.40%");
+        assert_eq!(metric_text(Some(1.5e308), "percentage"), "1.5e310%");
+        assert_eq!(metric_text(Some(-1.5e308), "percentage"), "-1.5e310%");
+        assert_eq!(metric_text(None, "percentage"), "missing");
+    }
+}

@@ -730,6 +730,26 @@ mod tests {
         assert!(bad.is_err(), "an unknown word is an error, not a guess");
     }
 
+    /// A folder left by a run whose record was lost is never reused.
+    #[test]
+    fn run_folders_that_exist_are_skipped() {
+        let runs = std::env::temp_dir().join(format!("kfpl-claim-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&runs);
+        std::fs::create_dir_all(runs.join("r1")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(runs.join("r2")).unwrap_or_else(|e| panic!("{e}"));
+        let (seq, dir) = claim_run_dir(&runs, 1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((seq, dir.clone()), (3, runs.join("r3")));
+        assert!(dir.is_dir());
+        let (seq, _) = claim_run_dir(&runs, 3).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(seq, 4, "the folder just claimed is taken too");
+        let _ = std::fs::remove_dir_all(&runs);
+    }
+
+    #[test]
+    fn sqlite_uri_paths_escape_query_characters() {
+        assert_eq!(uri_path(Path::new("/a b/c?d#e%f")), "/a b/c%3fd%23e%25f");
+    }
+
     #[test]
     fn source_hash_is_fnv1a() {
         assert_eq!(source_hash(""), "cbf29ce484222325");
