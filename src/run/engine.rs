@@ -420,7 +420,7 @@ impl<'a> Engine<'a> {
         let name = step.map(|index| self.name(index).to_string());
         if let Some(name) = &name {
             let log = self.run_dir.join(name).join("stderr.log");
-            if let Ok(mut file) = executor::append(&log) {
+            if let Ok(mut file) = super::files::append(&log) {
                 use std::io::Write;
                 let _ = writeln!(file, "kfpl: warning[{}]: {}", warning.code, warning.message);
             }

@@ -22,27 +22,24 @@
 //! faster than the caller shows waits, and kfpl's memory stays flat.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::fd::AsFd;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::SyncSender as Sender;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::metrics::{Collector, Reading};
+use super::files::{append, read_output};
+use super::metrics::Collector;
 use super::prepare::StepSpec;
 use super::protocol::{
     KillReason, Live, MetricValue, Msg, Shared, StepProblem, StepReport, now_ms,
 };
+use super::reader::{ChildPipe, DRAIN_IDLE, Reader, pipes_closed};
 use super::{StepStatus, Stream, warnings};
 use crate::diagnostics::Code;
 
@@ -51,8 +48,6 @@ pub(crate) const MAX_OUTPUT: u64 = 100 * 1024;
 /// The output every step has without declaring it (LANGUAGE.md, "Outputs"):
 /// most steps never write it, so leaving it empty is worth no warning.
 const IMPLICIT_OUTPUT: &str = "output";
-/// Lines longer than this are cut for the terminal and metric parsing (logs keep everything).
-const MAX_LINE: usize = 16 * 1024;
 /// Exit status of `kfpl __sandbox-exec` when it cannot set the step up.
 pub(crate) const SANDBOX_FAILED: i32 = 125;
 /// Exit status of `kfpl __sandbox-exec` when the command does not exist.
@@ -548,7 +543,7 @@ impl Supervisor<'_> {
                     message,
                 }))
             };
-            let mut bytes = match read_output(&self.spec.dirs.outputs, name) {
+            let mut bytes = match read_output(&self.spec.dirs.outputs, name, MAX_OUTPUT + 2) {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => {
                     if name != IMPLICIT_OUTPUT {
@@ -583,135 +578,6 @@ impl Supervisor<'_> {
     }
 }
 
-/// The bytes of output `name` in the step's `outputs` folder (at most
-/// [`MAX_OUTPUT`] + 2), `None` when the step never wrote it. Only a regular
-/// file is read: the folder itself must not be a symbolic link, the file is
-/// opened without following one and without blocking (a FIFO would wait
-/// forever for a writer), and what was opened is checked again.
-fn read_output(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, String> {
-    let not_regular = |kind: &str| {
-        format!(
-            "output `{name}` is {kind}, not a regular file; write the value to `$KFP_OUTPUTS/{name}`"
-        )
-    };
-    match std::fs::symlink_metadata(dir) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => {
-            return Err(format!(
-                "`$KFP_OUTPUTS` (`{}`) is no longer a folder",
-                dir.display()
-            ));
-        }
-        Err(e) => {
-            return Err(format!(
-                "cannot read `$KFP_OUTPUTS` (`{}`): {e}",
-                dir.display()
-            ));
-        }
-    }
-    let path = dir.join(name);
-    match std::fs::symlink_metadata(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read output `{name}`: {e}")),
-        Ok(meta) if !meta.is_file() => return Err(not_regular(file_kind(&meta.file_type()))),
-        Ok(_) => {}
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW)
-        .open(&path)
-        .map_err(|e| format!("cannot read output `{name}`: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read output `{name}`: {e}"))?;
-    if !meta.is_file() {
-        return Err(not_regular(file_kind(&meta.file_type())));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_OUTPUT + 2)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read output `{name}`: {e}"))?;
-    Ok(Some(bytes))
-}
-
-/// What a file that is not a regular file is, for a message.
-fn file_kind(kind: &std::fs::FileType) -> &'static str {
-    if kind.is_symlink() {
-        "a symbolic link"
-    } else if kind.is_dir() {
-        "a folder"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else {
-        "something else"
-    }
-}
-
-/// Whether every reader reached the end of its pipe within `wait` (each
-/// sends once on `ended` when it stops; the channel closes when all have).
-fn pipes_closed(ended: &std::sync::mpsc::Receiver<()>, wait: Duration) -> bool {
-    let deadline = Instant::now() + wait;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match ended.recv_timeout(left) {
-            Ok(()) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return true,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => return false,
-        }
-    }
-}
-
-/// A step's stdout or stderr pipe (one reader type for both).
-enum ChildPipe {
-    Stdout(std::process::ChildStdout),
-    Stderr(std::process::ChildStderr),
-}
-
-impl Read for ChildPipe {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            ChildPipe::Stdout(pipe) => pipe.read(buf),
-            ChildPipe::Stderr(pipe) => pipe.read(buf),
-        }
-    }
-}
-
-impl AsFd for ChildPipe {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        match self {
-            ChildPipe::Stdout(pipe) => pipe.as_fd(),
-            ChildPipe::Stderr(pipe) => pipe.as_fd(),
-        }
-    }
-}
-
-/// Waits until `pipe` has data (or its end) or `timeout` passes.
-fn wait_readable(pipe: &impl AsFd, timeout: Duration) -> Wait {
-    let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
-    let mut fds = [PollFd::new(pipe.as_fd(), PollFlags::POLLIN)];
-    match poll(&mut fds, PollTimeout::from(millis)) {
-        Ok(0) => Wait::Idle,
-        // Ready, hung up, or poll failed (EINTR): let `read` say which.
-        Ok(_) | Err(_) => Wait::Data,
-    }
-}
-
-/// Opens a log for appending. Without blocking and without following a
-/// link: a step may replace its own log with a FIFO or a link (the folder is
-/// its parent), and kfpl must neither hang on the one nor write through the
-/// other.
-pub(crate) fn append(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW)
-        .open(path)
-}
-
 fn clear_dir(dir: &std::path::Path) {
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
@@ -722,168 +588,5 @@ fn clear_dir(dir: &std::path::Path) {
                 std::fs::remove_file(&path)
             };
         }
-    }
-}
-
-/// How long a reader waits for more once the step's processes are gone:
-/// what they wrote is already in the pipe, so an idle pipe means that only
-/// a process that escaped the step (and its tag) still holds it.
-const DRAIN_IDLE: Duration = Duration::from_millis(100);
-/// The most a reader reads once the step's processes are gone, however much
-/// an escaped process writes. What the step itself wrote before it ended is
-/// at most a pipe's capacity (64 KiB, at most `pipe-max-size`, 1 MiB by
-/// default): a budget in bytes, not in time, so a slow terminal never cuts
-/// the step's own output.
-const DRAIN_MAX: u64 = 2 * 1024 * 1024;
-/// How often a reader looks whether the step's processes are gone.
-const POLL: Duration = Duration::from_millis(100);
-
-/// Copies one pipe to its log and, line by line, to the engine.
-struct Reader {
-    step: usize,
-    name: String,
-    stream: Stream,
-    log: File,
-    /// Bytes written to the log, and the write that failed (the log is cut there).
-    logged: u64,
-    log_error: Option<std::io::Error>,
-    log_path: std::path::PathBuf,
-    collector: Option<Collector>,
-    tx: Sender<Msg>,
-    last_kfpl_line: Option<String>,
-}
-
-/// Why a reader stopped waiting on its pipe.
-enum Wait {
-    Data,
-    Idle,
-}
-
-impl Reader {
-    fn new(
-        spec: &StepSpec,
-        stream: Stream,
-        log: File,
-        collector: Option<Collector>,
-        tx: &Sender<Msg>,
-    ) -> Reader {
-        let log_path = match stream {
-            Stream::Stdout => spec.dirs.stdout_log.clone(),
-            Stream::Stderr => spec.dirs.stderr_log.clone(),
-        };
-        Reader {
-            step: spec.index,
-            name: spec.name.clone(),
-            stream,
-            log,
-            logged: 0,
-            log_error: None,
-            log_path,
-            collector,
-            tx: tx.clone(),
-            last_kfpl_line: None,
-        }
-    }
-
-    /// Reads until end of file, or until the step's processes are `gone`
-    /// and the pipe has been idle for [`DRAIN_IDLE`] (or [`DRAIN_MAX`] more
-    /// bytes were read).
-    fn read(mut self, mut pipe: impl Read + AsFd, gone: &AtomicBool) -> Reader {
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut line = Vec::new();
-        let mut overlong = false;
-        // Bytes read since the step's processes were found gone.
-        let mut drained: Option<u64> = None;
-        loop {
-            if drained.is_none() && gone.load(Ordering::SeqCst) {
-                drained = Some(0);
-            }
-            if drained.is_some_and(|bytes| bytes >= DRAIN_MAX) {
-                break;
-            }
-            let timeout = if drained.is_some() { DRAIN_IDLE } else { POLL };
-            match wait_readable(&pipe, timeout) {
-                Wait::Data => {}
-                Wait::Idle if drained.is_some() => break,
-                Wait::Idle => continue,
-            }
-            let n = match pipe.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            if let Some(bytes) = &mut drained {
-                *bytes += n as u64;
-            }
-            self.log_bytes(&buf[..n]);
-            for piece in buf[..n].split_inclusive(|&b| b == b'\n') {
-                let (body, ends) = match piece.split_last() {
-                    Some((b'\n', body)) => (body, true),
-                    _ => (piece, false),
-                };
-                let room = MAX_LINE.saturating_sub(line.len());
-                line.extend_from_slice(&body[..body.len().min(room)]);
-                overlong |= body.len() > room;
-                if ends {
-                    self.emit(&line, overlong);
-                    line.clear();
-                    overlong = false;
-                }
-            }
-        }
-        if !line.is_empty() {
-            self.emit(&line, overlong);
-        }
-        self
-    }
-
-    /// Appends to the log until a write fails; the failure is kept for [`Reader::log_cut`].
-    fn log_bytes(&mut self, bytes: &[u8]) {
-        if self.log_error.is_some() {
-            return;
-        }
-        match self.log.write_all(bytes) {
-            Ok(()) => self.logged += bytes.len() as u64,
-            Err(e) => self.log_error = Some(e),
-        }
-    }
-
-    /// W0604 when the log could not be written to the end.
-    fn log_cut(&self) -> Option<crate::diagnostics::Diagnostic> {
-        let error = self.log_error.as_ref()?;
-        Some(warnings::log_cut(
-            &self.name,
-            &self.log_path,
-            self.logged,
-            error,
-        ))
-    }
-
-    fn emit(&mut self, bytes: &[u8], overlong: bool) {
-        let mut text = String::from_utf8_lossy(bytes).into_owned();
-        if text.ends_with('\r') {
-            text.pop();
-        }
-        if let Some(collector) = &mut self.collector
-            && !overlong
-            && let Some(Reading::NotANumber { name, text: value }) = collector.line(&text)
-        {
-            let _ = self.tx.send(Msg::Warning {
-                step: self.step,
-                warning: Box::new(warnings::metric_not_a_number(&self.name, &name, &value)),
-            });
-        }
-        if self.stream == Stream::Stderr && text.starts_with("kfpl: ") {
-            self.last_kfpl_line = Some(text.clone());
-        }
-        if overlong {
-            text.push_str(" […]");
-        }
-        let _ = self.tx.send(Msg::Line {
-            step: self.step,
-            stream: self.stream,
-            line: text,
-        });
     }
 }

@@ -26,12 +26,14 @@
 
 mod engine;
 mod executor;
+mod files;
 mod git;
 mod gpus;
 pub(crate) mod metrics;
 mod preflight;
 mod prepare;
 mod protocol;
+mod reader;
 mod reap;
 pub mod sandbox;
 pub(crate) mod schedule;
