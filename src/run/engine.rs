@@ -369,7 +369,11 @@ impl<'a> Engine<'a> {
                 step,
                 attempt,
                 started_ms,
-            } => self.attempt_started(step, attempt, started_ms),
+                recorded,
+            } => {
+                self.attempt_started(step, attempt, started_ms);
+                let _ = recorded.send(());
+            }
             Msg::Retry {
                 step,
                 attempt,

@@ -189,11 +189,15 @@ impl Supervisor<'_> {
         let max_attempts = spec.retries.saturating_add(1);
         loop {
             attempt += 1;
+            let (recorded, start_recorded) = std::sync::mpsc::sync_channel(1);
             let _ = self.tx.send(Msg::Attempt {
                 step: spec.index,
                 attempt,
                 started_ms: now_ms(),
+                recorded,
             });
+            // Err: the engine is gone, and there is nothing to wait for.
+            let _ = start_recorded.recv();
             let result = if self.shared.cancel.load(Ordering::SeqCst) {
                 Attempt::cancelled()
             } else {

@@ -119,10 +119,15 @@ impl StepStatus {
 #[derive(Debug)]
 pub(crate) enum Msg {
     /// An attempt is starting.
+    /// The step thread waits for `recorded` before it starts the process,
+    /// so a kfpl killed after that leaves the step `running` in the
+    /// records (and so `interrupted`, with its processes found and stopped),
+    /// never `pending` with a process nobody knows of.
     Attempt {
         step: usize,
         attempt: u32,
         started_ms: i64,
+        recorded: std::sync::mpsc::SyncSender<()>,
     },
     /// An attempt failed and another follows.
     Retry {
