@@ -9,7 +9,10 @@
 //!   most `parallelism` at once, free GPUs);
 //! - [`executor`] runs one step on a thread of its own: `sync_source`
 //!   ([`git`]), each attempt as a process in its own process group (through
-//!   [`sandbox`] when it mounts claims), logs, outputs, [`metrics`];
+//!   [`sandbox`] when it mounts claims), logs, outputs, [`metrics`]; its
+//!   pipes are read by [`reader`], its outputs and logs opened by [`files`]
+//!   (never blocking on a FIFO, never following a link), and what escaped
+//!   its process group is found by [`reap`];
 //! - [`engine`] is the loop in between: it starts steps, records every event,
 //!   enforces timeouts and turns SIGINT/SIGTERM ([`signals`]) into a
 //!   cancelled run with no processes left behind;
