@@ -93,7 +93,8 @@ fn a_metric_that_is_not_a_number_is_a_json_warning_with_its_code() {
 }
 
 /// A step removes the metrics table under its own run: recording its end
-/// fails, the run goes on, and the failure is a W0604 warning.
+/// fails, the steps go on, the failure is a W0604 warning, and the run
+/// fails at the end with E0611 (its record is incomplete).
 #[test]
 fn records_that_cannot_be_written_are_a_json_warning_with_its_code() {
     if !support::require_tool("python3") {
@@ -112,8 +113,13 @@ fn records_that_cannot_be_written_are_a_json_warning_with_its_code() {
 "#,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the run goes on:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an incomplete record fails the run:\n{stderr}"
+    );
     let lines = json_lines(&out);
+    assert_eq!(with_code(&lines, "kfpl::E0611").len(), 1, "{stderr}");
     let warnings = with_code(&lines, "kfpl::W0604");
     assert_eq!(warnings.len(), 1, "one W0604 as JSON in:\n{stderr}");
     assert!(

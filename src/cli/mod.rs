@@ -21,6 +21,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub(crate) use report::Reporter;
 
+/// The exit status of a command line that is itself wrong (clap's usage
+/// errors, and `-p` without `NAME=VALUE`).
+pub(crate) const USAGE_ERROR: u8 = 2;
+
 /// kfpl: write, check, compile and run machine-learning pipelines.
 #[derive(Debug, Parser)]
 #[command(name = "kfpl", version, about, long_about = None, propagate_version = true)]

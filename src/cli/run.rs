@@ -45,7 +45,8 @@ impl Args {
         };
         let name = file.name().to_string();
         let Some(overrides) = reporter.overrides(&self.params, &file) else {
-            return ExitCode::FAILURE;
+            // `-p` without `NAME=VALUE` is a usage error (CLI.md: exit 2).
+            return ExitCode::from(super::USAGE_ERROR);
         };
         let mut options = RunOptions::new(&name, file.text());
         options.overrides = overrides;
@@ -67,7 +68,10 @@ impl Args {
         match result {
             Ok(report) => {
                 print_summary(&report);
-                if report.succeeded() {
+                if let Some(incomplete) = report.incomplete() {
+                    reporter.emit(&[incomplete], &file);
+                }
+                if report.exit_code() == 0 {
                     ExitCode::SUCCESS
                 } else {
                     ExitCode::FAILURE
@@ -111,9 +115,14 @@ fn print_summary(report: &RunReport) {
         ]);
     }
     let mut out = std::io::stdout().lock();
+    let incomplete = if report.unrecorded.is_empty() {
+        ""
+    } else {
+        ", but its record is incomplete (see below)"
+    };
     let _ = writeln!(
         out,
-        "run {} {} in {}",
+        "run {} {} in {}{incomplete}",
         report.run_id,
         report.status,
         duration(report.duration)

@@ -90,15 +90,10 @@ impl Args {
                 ),
             };
         }
-        let store = match Store::open(&state) {
+        // Listing needs no write access to the state folder.
+        let store = match Store::open_to_read(&state) {
             Ok(store) => store,
-            Err(e) => {
-                return fail(
-                    Diagnostic::new(Code::E0607, format!("cannot use the run records: {e}")).help(
-                        "check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable",
-                    ),
-                );
-            }
+            Err(e) => return fail(kfpl::run::store_error(&e)),
         };
         let result = match self.command {
             RunsCommand::List { experiment, format } => list(&store, experiment.as_deref(), format),
@@ -114,7 +109,7 @@ impl Args {
                 let ids = match last {
                     Some(n) => store
                         .last_runs(n, experiment.as_deref())
-                        .map_err(|e| Diagnostic::new(Code::E0607, e.to_string())),
+                        .map_err(|e| kfpl::run::store_error(&e)),
                     None => Ok(runs),
                 };
                 ids.and_then(|ids| load(&store, &ids))
@@ -130,7 +125,7 @@ impl Args {
 
 /// Every named run, with its steps; E0608 for the first unknown one.
 fn load(store: &Store, ids: &[String]) -> Result<Vec<RunRecord>, Diagnostic> {
-    let db = |e: kfpl::run::store::StoreError| Diagnostic::new(Code::E0607, e.to_string());
+    let db = |e: kfpl::run::store::StoreError| kfpl::run::store_error(&e);
     let mut runs = Vec::new();
     for id in ids {
         let resolved = store.resolve_id(id).map_err(db)?;
@@ -165,7 +160,7 @@ fn print_json(value: &Value) {
 fn list(store: &Store, experiment: Option<&str>, format: Format) -> Result<(), Diagnostic> {
     let runs = store
         .runs(experiment)
-        .map_err(|e| Diagnostic::new(Code::E0607, e.to_string()))?;
+        .map_err(|e| kfpl::run::store_error(&e))?;
     if format == Format::Json {
         print_json(&serde_json::to_value(&runs).unwrap_or_default());
         return Ok(());
@@ -304,6 +299,15 @@ fn show(run: &RunRecord, format: Format) {
         out.push('\n');
         out.push_str(&table(&problems, " "));
     }
+    if !run.warnings.is_empty() {
+        out.push_str("\nwarnings\n");
+        for warning in &run.warnings {
+            out.push_str(&format!(
+                "  warning[{}]: {}\n",
+                warning.code, warning.message
+            ));
+        }
+    }
     out.push_str("\nlogs\n");
     for step in &run.steps {
         out.push_str(&format!("  {}: {}\n", step.name, step.step_dir));
@@ -419,8 +423,22 @@ fn metric_columns(run: &RunRecord) -> Vec<(String, String)> {
 pub(crate) fn metric_text(value: Option<f64>, format: &str) -> String {
     match value {
         None => "missing".into(),
-        Some(v) if format == "percentage" => format!("{:.2}%", v * 100.0),
+        Some(v) if format == "percentage" => percentage(v),
         Some(v) => format!("{v}"),
+    }
+}
+
+/// `v` as a percentage with two decimals; in scientific notation where
+/// `v * 100` is too large for a float (1.5e308 → `1.5e310%`, not `inf%`).
+fn percentage(v: f64) -> String {
+    let scaled = v * 100.0;
+    if scaled.is_finite() {
+        return format!("{scaled:.2}%");
+    }
+    let text = format!("{v:e}");
+    match text.split_once('e').map(|(m, e)| (m, e.parse::<i32>())) {
+        Some((mantissa, Ok(exponent))) => format!("{mantissa}e{}%", exponent + 2),
+        _ => format!("{text}×100%"),
     }
 }
 
@@ -490,4 +508,17 @@ pub(crate) fn table(rows: &[Vec<String>], gap: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_too_large_to_scale_are_not_inf() {
+        assert_eq!(metric_text(Some(0.934), "percentage"), "93.40%");
+        assert_eq!(metric_text(Some(1.5e308), "percentage"), "1.5e310%");
+        assert_eq!(metric_text(Some(-1.5e308), "percentage"), "-1.5e310%");
+        assert_eq!(metric_text(None, "percentage"), "missing");
+    }
 }

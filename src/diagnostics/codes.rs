@@ -111,6 +111,7 @@ codes! {
     E0608 => "no such run",
     E0609 => "resuming a run of another pipeline",
     E0610 => "a step output that cannot be passed on",
+    E0611 => "the run's record is incomplete",
     // E07xx: the web view
     E0701 => "`kfpl ui` cannot serve on its address",
     // E08xx: formatting
@@ -129,6 +130,7 @@ codes! {
     W0603 => "a step output that is not UTF-8",
     W0604 => "the run's records could not be updated",
     W0605 => "Ctrl-C cannot be watched during a run",
+    W0606 => "a declared output was never written",
 }
 
 impl Code {

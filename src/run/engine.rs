@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender as Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -34,6 +34,11 @@ use crate::params::count_value;
 
 /// The longest the loop sleeps.
 const TICK: Duration = Duration::from_millis(100);
+/// Messages waiting for the loop at most. A step that prints faster than
+/// the caller shows its lines waits (as on a full pipe) instead of queueing
+/// them in memory: lines are at most 16 KiB, so the queue stays under
+/// 16 MiB whatever the steps print.
+const QUEUE: usize = 1024;
 
 pub(super) fn run(
     pipeline: &ir::Pipeline,
@@ -84,6 +89,8 @@ struct Engine<'a> {
     reports: Vec<Option<StepReport>>,
     shared: Arc<Shared>,
     warnings: Vec<Diagnostic>,
+    /// What could not be recorded (each also a W0604 warning): the run fails.
+    unrecorded: Vec<String>,
     cancelled: Option<String>,
     failed: Option<usize>,
 }
@@ -124,6 +131,7 @@ impl<'a> Engine<'a> {
                 sandbox_exe: options.sandbox_exe.clone(),
             }),
             warnings: Vec::new(),
+            unrecorded: Vec::new(),
             cancelled: None,
             failed: None,
         })
@@ -186,7 +194,7 @@ impl<'a> Engine<'a> {
     /// The loop: start what may start, handle messages, police deadlines,
     /// until nothing runs.
     fn drive(&mut self, signals: Option<&Signals>) {
-        let (tx, rx) = mpsc::channel::<Msg>();
+        let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUE);
         let mut threads = Vec::new();
         let mut last_tick = Instant::now();
         loop {
@@ -355,10 +363,11 @@ impl<'a> Engine<'a> {
         )
     }
 
-    /// A failed write to the records is a warning: the run goes on.
-    fn record<T>(&mut self, result: Result<T, StoreError>) {
+    /// A failed write to the records is a warning (the steps go on) and
+    /// makes the run a failure at the end; `what` says what was lost.
+    fn record<T>(&mut self, what: &str, result: Result<T, StoreError>) {
         if let Err(e) = result {
-            self.warn(None, warnings::records_not_updated(&e));
+            self.warn(None, warnings::records_not_updated(what, &e));
         }
     }
 
@@ -368,7 +377,11 @@ impl<'a> Engine<'a> {
                 step,
                 attempt,
                 started_ms,
-            } => self.attempt_started(step, attempt, started_ms),
+                recorded,
+            } => {
+                self.attempt_started(step, attempt, started_ms);
+                let _ = recorded.send(());
+            }
             Msg::Retry {
                 step,
                 attempt,
@@ -399,7 +412,10 @@ impl<'a> Engine<'a> {
         let result =
             self.store
                 .step_started(&self.run_id, &name, attempt, started_ms, &self.gpus[step]);
-        self.record(result);
+        self.record(
+            &format!("the start of step `{name}` (attempt {attempt})"),
+            result,
+        );
         let max_attempts =
             count_value(&self.pipeline.steps[step].retries, &self.values.params).saturating_add(1);
         self.observer.event(&Event::StepStarted {
@@ -416,11 +432,7 @@ impl<'a> Engine<'a> {
         let name = step.map(|index| self.name(index).to_string());
         if let Some(name) = &name {
             let log = self.run_dir.join(name).join("stderr.log");
-            if let Ok(mut file) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log)
-            {
+            if let Ok(mut file) = super::files::append(&log) {
                 use std::io::Write;
                 let _ = writeln!(file, "kfpl: warning[{}]: {}", warning.code, warning.message);
             }
@@ -429,6 +441,17 @@ impl<'a> Engine<'a> {
             step: name.as_deref(),
             diagnostic: &warning,
         });
+        if warning.code == Code::W0604 {
+            self.unrecorded.push(warning.message.clone());
+        } else {
+            let result = self.store.warning(
+                &self.run_id,
+                name.as_deref(),
+                warning.code.as_str(),
+                &warning.message,
+            );
+            self.record(&format!("warning {}", warning.code.as_str()), result);
+        }
         self.warnings.push(warning);
     }
 
@@ -456,7 +479,11 @@ impl<'a> Engine<'a> {
 
     fn warn_missing_metrics(&mut self, index: usize, metrics: &[MetricValue]) {
         for metric in metrics.iter().filter(|m| m.value.is_none()) {
-            let warning = warnings::metric_never_printed(self.name(index), &metric.name);
+            let warning = warnings::metric_never_printed(
+                self.name(index),
+                &metric.name,
+                metric.rejected.as_deref(),
+            );
             self.warn(Some(index), warning);
         }
     }
@@ -464,7 +491,7 @@ impl<'a> Engine<'a> {
     /// Records a step's end and shows it.
     fn finished(&mut self, index: usize, report: StepReport) {
         let result = self.store.step_finished(&self.run_id, &report);
-        self.record(result);
+        self.record(&format!("the end of step `{}`", report.name), result);
         self.observer.event(&Event::StepFinished { step: &report });
         self.reports[index] = Some(report);
     }
@@ -474,11 +501,15 @@ impl<'a> Engine<'a> {
         self.skip_unstarted();
         let status = self.run_status();
         let message = self.run_message();
-        let exit = i32::from(status != RunStatus::Succeeded);
+        // kfpl's own exit status: a run that could not be recorded whole fails.
+        let exit = i32::from(status != RunStatus::Succeeded || !self.unrecorded.is_empty());
         let result =
             self.store
                 .finish_run(&self.run_id, status, now_ms(), exit, message.as_deref());
-        self.record(result);
+        self.record(
+            "the end of the run (its record still says `running`)",
+            result,
+        );
         let reports = std::mem::take(&mut self.reports);
         let steps = reports
             .into_iter()
@@ -492,6 +523,7 @@ impl<'a> Engine<'a> {
             duration: started.elapsed(),
             steps,
             warnings: self.warnings,
+            unrecorded: self.unrecorded,
         }
     }
 
@@ -536,6 +568,9 @@ impl<'a> Engine<'a> {
         match (&self.cancelled, self.failed) {
             (Some(signal), _) => Some(format!("cancelled by {signal}")),
             (None, Some(index)) => Some(format!("step `{}` failed", self.name(index))),
+            (None, None) if !self.unrecorded.is_empty() => {
+                Some("part of the run could not be recorded (E0611)".to_string())
+            }
             (None, None) => None,
         }
     }

@@ -9,34 +9,44 @@
 //! to the step's log files and, line by line, to the engine (stdout lines are
 //! also fed to the metric [`Collector`]). When the main process exits, the
 //! rest of its group is killed (as a container's processes die with it), so
-//! no step leaves processes behind. Timeouts and Ctrl-C are enforced by the
-//! engine through the shared [`Live`] record: SIGTERM to the group, SIGKILL
-//! after the grace period.
+//! no step leaves processes behind. A process that left the group (`setsid`)
+//! and still holds the step's pipes, or any left after a timeout or Ctrl-C,
+//! is found by the step's tag and killed ([`super::reap`]); and once the
+//! group is gone the readers stop at the first idle moment (or after
+//! `DRAIN_MAX` more bytes), so nothing outside the group can hold the step
+//! open.
+//! Timeouts and Ctrl-C are enforced by the engine through the shared
+//! [`Live`] record: SIGTERM to the group, SIGKILL after the grace period.
+//!
+//! The lines go to the engine through a bounded channel: a step that prints
+//! faster than the caller shows waits, and kfpl's memory stays flat.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::Ordering;
-use std::sync::mpsc::Sender;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::SyncSender as Sender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
-use super::metrics::{Collector, Reading};
+use super::files::{append, read_output};
+use super::metrics::Collector;
 use super::prepare::StepSpec;
 use super::protocol::{
     KillReason, Live, MetricValue, Msg, Shared, StepProblem, StepReport, now_ms,
 };
+use super::reader::{ChildPipe, DRAIN_IDLE, Reader, pipes_closed};
 use super::{StepStatus, Stream, warnings};
 use crate::check::values::{MAX_VALUE_BYTES, value_too_large};
 use crate::diagnostics::Code;
 
-/// Lines longer than this are cut for the terminal and metric parsing (logs keep everything).
-const MAX_LINE: usize = 16 * 1024;
+/// The output every step has without declaring it (LANGUAGE.md, "Outputs"):
+/// most steps never write it, so leaving it empty is worth no warning.
+const IMPLICIT_OUTPUT: &str = "output";
 /// Exit status of `kfpl __sandbox-exec` when it cannot set the step up.
 pub(crate) const SANDBOX_FAILED: i32 = 125;
 /// Exit status of `kfpl __sandbox-exec` when the command does not exist.
@@ -126,6 +136,8 @@ struct Attempt {
     exit_code: Option<i32>,
     signal: Option<i32>,
     metrics: Vec<(String, Option<f64>)>,
+    /// Metrics printed as something that is not a number: the last text.
+    rejected: Vec<(String, String)>,
     result: Result<BTreeMap<String, String>, AttemptError>,
 }
 
@@ -136,18 +148,27 @@ impl Attempt {
             exit_code: None,
             signal: None,
             metrics: Vec::new(),
+            rejected: Vec::new(),
             result: Err(AttemptError::Cancelled),
         }
     }
 }
 
 /// Copies what the collector read into the declared metrics.
-fn fill_metrics(declared: &mut [MetricValue], read: &[(String, Option<f64>)]) {
+fn fill_metrics(
+    declared: &mut [MetricValue],
+    read: &[(String, Option<f64>)],
+    rejected: &[(String, String)],
+) {
     for metric in declared {
         metric.value = read
             .iter()
             .find(|(name, _)| *name == metric.name)
             .and_then(|(_, value)| *value);
+        metric.rejected = rejected
+            .iter()
+            .find(|(name, _)| *name == metric.name)
+            .map(|(_, text)| text.clone());
     }
 }
 
@@ -180,11 +201,15 @@ impl Supervisor<'_> {
         let max_attempts = spec.retries.saturating_add(1);
         loop {
             attempt += 1;
+            let (recorded, start_recorded) = std::sync::mpsc::sync_channel(1);
             let _ = self.tx.send(Msg::Attempt {
                 step: spec.index,
                 attempt,
                 started_ms: now_ms(),
+                recorded,
             });
+            // Err: the engine is gone, and there is nothing to wait for.
+            let _ = start_recorded.recv();
             let result = if self.shared.cancel.load(Ordering::SeqCst) {
                 Attempt::cancelled()
             } else {
@@ -198,7 +223,7 @@ impl Supervisor<'_> {
                 signal: result.signal,
                 ..unrun(spec, StepStatus::Succeeded, None)
             };
-            fill_metrics(&mut report.metrics, &result.metrics);
+            fill_metrics(&mut report.metrics, &result.metrics, &result.rejected);
             match result.result {
                 Ok(outputs) => {
                     report.outputs = outputs;
@@ -245,6 +270,14 @@ impl Supervisor<'_> {
         });
     }
 
+    /// A `W06xx` warning about this step, to the engine.
+    fn warn(&self, warning: crate::diagnostics::Diagnostic) {
+        let _ = self.tx.send(Msg::Warning {
+            step: self.spec.index,
+            warning: Box::new(warning),
+        });
+    }
+
     /// A line of kfpl's own in the step's stderr log.
     fn note(&self, text: &str) {
         if let Ok(mut log) = append(&self.spec.dirs.stderr_log) {
@@ -258,6 +291,7 @@ impl Supervisor<'_> {
             exit_code: None,
             signal: None,
             metrics: Vec::new(),
+            rejected: Vec::new(),
             result: Err(AttemptError::Failed(StepProblem { code, message })),
         }
     }
@@ -400,17 +434,29 @@ impl Supervisor<'_> {
             }
         }
         let collector = Collector::new(spec.metrics.iter().map(|(name, _)| name.clone()));
+        let gone = Arc::new(AtomicBool::new(false));
+        let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
+        let read = |reader: Reader, pipe| {
+            let gone = Arc::clone(&gone);
+            let ended_tx = ended_tx.clone();
+            std::thread::spawn(move || {
+                let reader = reader.read(pipe, &gone);
+                let _ = ended_tx.send(());
+                reader
+            })
+        };
         let readers = (
             child.stdout.take().map(|pipe| {
                 let reader =
                     Reader::new(spec, Stream::Stdout, stdout_log, Some(collector), self.tx);
-                std::thread::spawn(move || reader.read(pipe))
+                read(reader, ChildPipe::Stdout(pipe))
             }),
             child.stderr.take().map(|pipe| {
                 let reader = Reader::new(spec, Stream::Stderr, stderr_log, None, self.tx);
-                std::thread::spawn(move || reader.read(pipe))
+                read(reader, ChildPipe::Stderr(pipe))
             }),
         );
+        drop(ended_tx);
         let status = child.wait();
         let kill = {
             let mut live = lock(self.live);
@@ -419,16 +465,27 @@ impl Supervisor<'_> {
             live.pgid = None;
             live.kill.take()
         };
+        let held = !pipes_closed(&ended, DRAIN_IDLE);
+        if held || kill.is_some() {
+            // Something that left the group (setsid) still holds the pipes,
+            // or the step was stopped: kill what carries the step's tag.
+            let outputs = spec.dirs.outputs.to_string_lossy();
+            super::reap::kill_tagged("KFP_OUTPUTS", &outputs);
+        }
+        gone.store(true, Ordering::SeqCst);
         let stdout = readers.0.and_then(|h| h.join().ok());
         let stderr = readers.1.and_then(|h| h.join().ok());
+        for reader in [&stdout, &stderr].into_iter().flatten() {
+            if let Some(warning) = reader.log_cut() {
+                self.warn(warning);
+            }
+        }
         if !spec.mounts.is_empty() {
             let _ = std::fs::remove_dir(&spec.dirs.root);
         }
-        let metrics = stdout
-            .as_ref()
-            .and_then(|r| r.collector.as_ref())
-            .map(Collector::values)
-            .unwrap_or_default();
+        let collector = stdout.as_ref().and_then(|r| r.collector.as_ref());
+        let metrics = collector.map(Collector::values).unwrap_or_default();
+        let rejected = collector.map(Collector::rejected).unwrap_or_default();
         let status = match status {
             Ok(status) => status,
             Err(e) => return self.failed(Code::E0601, format!("lost the step's process: {e}")),
@@ -437,6 +494,7 @@ impl Supervisor<'_> {
             exit_code: status.code(),
             signal: status.signal(),
             metrics,
+            rejected,
             result: Ok(BTreeMap::new()),
         };
         let last_kfpl_line = stderr.and_then(|r| r.last_kfpl_line);
@@ -493,11 +551,11 @@ impl Supervisor<'_> {
         }
     }
 
-    /// Reads `$KFP_OUTPUTS/NAME` for every output: missing = "", one trailing newline trimmed.
+    /// Reads `$KFP_OUTPUTS/NAME` for every output: missing = "" (with a
+    /// W0606 warning), one trailing newline trimmed.
     fn read_outputs(&self) -> Result<BTreeMap<String, String>, AttemptError> {
         let mut outputs = BTreeMap::new();
         for name in &self.spec.outputs {
-            let path = self.spec.dirs.outputs.join(name);
             let bad = |message: String| {
                 self.note(&format!("kfpl: error[E0610]: {message}"));
                 Err(AttemptError::Failed(StepProblem {
@@ -505,44 +563,40 @@ impl Supervisor<'_> {
                     message,
                 }))
             };
-            let mut bytes = Vec::new();
-            match File::open(&path) {
-                Ok(file) => {
-                    // A value's bytes never outnumber its quoted length: past
-                    // the limit plus a newline, the rest cannot matter.
-                    let most = MAX_VALUE_BYTES as u64 + 2;
-                    if let Err(e) = file.take(most).read_to_end(&mut bytes) {
-                        return bad(format!("cannot read output `{name}`: {e}"));
+            // A value's bytes never outnumber its quoted length: past the
+            // limit plus a newline, the rest cannot matter.
+            let most = MAX_VALUE_BYTES as u64 + 2;
+            let mut bytes = match read_output(&self.spec.dirs.outputs, name, most) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => {
+                    if name != IMPLICIT_OUTPUT {
+                        self.warn(warnings::output_never_written(&self.spec.name, name));
                     }
+                    Vec::new()
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return bad(format!("cannot read output `{name}`: {e}")),
-            }
+                Err(message) => return bad(message),
+            };
             if bytes.last() == Some(&b'\n') {
                 bytes.pop();
             }
             // The size first: a cut-off read must not be judged on its last bytes.
-            let text = String::from_utf8_lossy(&bytes);
-            if let Some(why) = value_too_large(&text) {
+            if let Some(why) = value_too_large(&String::from_utf8_lossy(&bytes)) {
                 return bad(format!("output `{name}` is too large: {why}"));
             }
             if bytes.contains(&0) {
                 return bad(format!("output `{name}` contains a NUL byte"));
             }
-            if std::str::from_utf8(&bytes).is_err() {
-                let _ = self.tx.send(Msg::Warning {
-                    step: self.spec.index,
-                    warning: Box::new(warnings::output_not_utf8(&self.spec.name, name)),
-                });
-            }
-            outputs.insert(name.clone(), text.into_owned());
+            let text = match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => {
+                    self.warn(warnings::output_not_utf8(&self.spec.name, name));
+                    String::from_utf8_lossy(e.as_bytes()).into_owned()
+                }
+            };
+            outputs.insert(name.clone(), text);
         }
         Ok(outputs)
     }
-}
-
-fn append(path: &std::path::Path) -> std::io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
 }
 
 fn clear_dir(dir: &std::path::Path) {
@@ -555,96 +609,5 @@ fn clear_dir(dir: &std::path::Path) {
                 std::fs::remove_file(&path)
             };
         }
-    }
-}
-
-/// Copies one pipe to its log and, line by line, to the engine.
-struct Reader {
-    step: usize,
-    name: String,
-    stream: Stream,
-    log: File,
-    collector: Option<Collector>,
-    tx: Sender<Msg>,
-    last_kfpl_line: Option<String>,
-}
-
-impl Reader {
-    fn new(
-        spec: &StepSpec,
-        stream: Stream,
-        log: File,
-        collector: Option<Collector>,
-        tx: &Sender<Msg>,
-    ) -> Reader {
-        Reader {
-            step: spec.index,
-            name: spec.name.clone(),
-            stream,
-            log,
-            collector,
-            tx: tx.clone(),
-            last_kfpl_line: None,
-        }
-    }
-
-    fn read(mut self, mut pipe: impl Read) -> Reader {
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut line = Vec::new();
-        let mut overlong = false;
-        loop {
-            let n = match pipe.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            let _ = self.log.write_all(&buf[..n]);
-            for piece in buf[..n].split_inclusive(|&b| b == b'\n') {
-                let (body, ends) = match piece.split_last() {
-                    Some((b'\n', body)) => (body, true),
-                    _ => (piece, false),
-                };
-                let room = MAX_LINE.saturating_sub(line.len());
-                line.extend_from_slice(&body[..body.len().min(room)]);
-                overlong |= body.len() > room;
-                if ends {
-                    self.emit(&line, overlong);
-                    line.clear();
-                    overlong = false;
-                }
-            }
-        }
-        if !line.is_empty() {
-            self.emit(&line, overlong);
-        }
-        self
-    }
-
-    fn emit(&mut self, bytes: &[u8], overlong: bool) {
-        let mut text = String::from_utf8_lossy(bytes).into_owned();
-        if text.ends_with('\r') {
-            text.pop();
-        }
-        if let Some(collector) = &mut self.collector
-            && !overlong
-            && let Some(Reading::NotANumber { name, text: value }) = collector.line(&text)
-        {
-            let _ = self.tx.send(Msg::Warning {
-                step: self.step,
-                warning: Box::new(warnings::metric_not_a_number(&self.name, &name, &value)),
-            });
-        }
-        if self.stream == Stream::Stderr && text.starts_with("kfpl: ") {
-            self.last_kfpl_line = Some(text.clone());
-        }
-        if overlong {
-            text.push_str(" […]");
-        }
-        let _ = self.tx.send(Msg::Line {
-            step: self.step,
-            stream: self.stream,
-            line: text,
-        });
     }
 }

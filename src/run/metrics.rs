@@ -12,6 +12,8 @@
 pub(crate) struct Collector {
     names: Vec<String>,
     values: Vec<Option<f64>>,
+    /// The last text printed for each that was not a finite number.
+    rejected: Vec<Option<String>>,
 }
 
 /// What one line said about a metric.
@@ -38,7 +40,12 @@ impl Collector {
     pub(crate) fn new(names: impl IntoIterator<Item = String>) -> Collector {
         let names: Vec<String> = names.into_iter().collect();
         let values = vec![None; names.len()];
-        Collector { names, values }
+        let rejected = vec![None; names.len()];
+        Collector {
+            names,
+            values,
+            rejected,
+        }
     }
 
     /// Looks at one stdout line (without its newline).
@@ -64,10 +71,13 @@ impl Collector {
                         value,
                     }
                 }
-                None => Reading::NotANumber {
-                    name: name.clone(),
-                    text: text.to_string(),
-                },
+                None => {
+                    self.rejected[i] = Some(text.to_string());
+                    Reading::NotANumber {
+                        name: name.clone(),
+                        text: text.to_string(),
+                    }
+                }
             });
         }
         None
@@ -79,6 +89,18 @@ impl Collector {
             .iter()
             .cloned()
             .zip(self.values.clone())
+            .collect()
+    }
+}
+
+impl Collector {
+    /// Every metric printed at least once as something that is not a finite
+    /// number (`inf`, `nan`, `high`), with the last such text.
+    pub(crate) fn rejected(&self) -> Vec<(String, String)> {
+        self.names
+            .iter()
+            .zip(&self.rejected)
+            .filter_map(|(name, text)| Some((name.clone(), text.clone()?)))
             .collect()
     }
 }
@@ -130,6 +152,7 @@ mod tests {
             Some(Reading::NotANumber { .. })
         ));
         assert_eq!(c.line("accuracy is fine"), None);
+        assert_eq!(c.rejected(), [("accuracy".to_string(), "nan".to_string())]);
         assert_eq!(
             c.values(),
             [

@@ -9,7 +9,10 @@
 //!   most `parallelism` at once, free GPUs);
 //! - [`executor`] runs one step on a thread of its own: `sync_source`
 //!   ([`git`]), each attempt as a process in its own process group (through
-//!   [`sandbox`] when it mounts claims), logs, outputs, [`metrics`];
+//!   [`sandbox`] when it mounts claims), logs, outputs, [`metrics`]; its
+//!   pipes are read by [`reader`], its outputs and logs opened by [`files`]
+//!   (never blocking on a FIFO, never following a link), and what escaped
+//!   its process group is found by [`reap`];
 //! - [`engine`] is the loop in between: it starts steps, records every event,
 //!   enforces timeouts and turns SIGINT/SIGTERM ([`signals`]) into a
 //!   cancelled run with no processes left behind;
@@ -26,12 +29,15 @@
 
 mod engine;
 mod executor;
+mod files;
 mod git;
 mod gpus;
 pub(crate) mod metrics;
 mod preflight;
 mod prepare;
 mod protocol;
+mod reader;
+mod reap;
 pub mod sandbox;
 pub(crate) mod schedule;
 mod signals;
@@ -218,6 +224,9 @@ pub struct RunReport {
     pub steps: Vec<StepReport>,
     /// Every warning given during the run (each also went to the observer).
     pub warnings: Vec<Diagnostic>,
+    /// What could not be written to the records or the logs (a full disk):
+    /// each was a W0604 warning; any makes the run a failure (see [`RunReport::incomplete`]).
+    pub unrecorded: Vec<String>,
 }
 
 impl RunReport {
@@ -226,9 +235,30 @@ impl RunReport {
         self.status == RunStatus::Succeeded
     }
 
-    /// kfpl's exit status for this run: 0 only when every step succeeded.
+    /// kfpl's exit status for this run: 0 only when every step succeeded
+    /// and everything was recorded.
     pub fn exit_code(&self) -> i32 {
-        i32::from(!self.succeeded())
+        i32::from(!self.succeeded() || !self.unrecorded.is_empty())
+    }
+
+    /// E0611 when part of the run could not be recorded: what was lost.
+    pub fn incomplete(&self) -> Option<Diagnostic> {
+        if self.unrecorded.is_empty() {
+            return None;
+        }
+        let lost = self
+            .unrecorded
+            .iter()
+            .map(|what| format!("\n  - {what}"))
+            .collect::<String>();
+        Some(error(
+            Code::E0611,
+            format!(
+                "the record of run `{}` is incomplete; what was lost:{lost}",
+                self.run_id
+            ),
+            "free space where the state folder is (`$KFPL_HOME`, else `.kfpl`) and run again; `kfpl runs show` and `--resume` cannot trust this run",
+        ))
     }
 }
 
@@ -248,11 +278,11 @@ pub fn run(
 }
 
 /// The run records cannot be used: nothing can start.
-pub(crate) fn store_error(problem: &store::StoreError) -> Diagnostic {
+pub fn store_error(problem: &store::StoreError) -> Diagnostic {
     error(
         Code::E0607,
         format!("cannot use the run records: {problem}"),
-        "check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable",
+        problem.help(),
     )
 }
 

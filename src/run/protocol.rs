@@ -119,10 +119,15 @@ impl StepStatus {
 #[derive(Debug)]
 pub(crate) enum Msg {
     /// An attempt is starting.
+    /// The step thread waits for `recorded` before it starts the process,
+    /// so a kfpl killed after that leaves the step `running` in the
+    /// records (and so `interrupted`, with its processes found and stopped),
+    /// never `pending` with a process nobody knows of.
     Attempt {
         step: usize,
         attempt: u32,
         started_ms: i64,
+        recorded: std::sync::mpsc::SyncSender<()>,
     },
     /// An attempt failed and another follows.
     Retry {
@@ -155,6 +160,9 @@ pub struct MetricValue {
     pub name: String,
     /// The last number printed; `None`: never printed (missing, not zero).
     pub value: Option<f64>,
+    /// The last text printed for it that was not a finite number (`inf`):
+    /// says why a metric that was printed is still missing.
+    pub rejected: Option<String>,
     /// Raw or percentage.
     pub format: ir::MetricFormat,
 }
@@ -223,6 +231,7 @@ impl StepReport {
                 .map(|(name, format)| MetricValue {
                     name: name.to_string(),
                     value: None,
+                    rejected: None,
                     format,
                 })
                 .collect(),

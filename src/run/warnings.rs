@@ -19,13 +19,16 @@ pub(crate) fn metric_not_a_number(step: &str, metric: &str, text: &str) -> Diagn
     ))
 }
 
-/// W0602: a step succeeded without printing a declared metric.
-pub(crate) fn metric_never_printed(step: &str, metric: &str) -> Diagnostic {
+/// W0602: a step succeeded without printing a declared metric as a number;
+/// `rejected` is the last text it printed for it instead (`inf`), if any.
+pub(crate) fn metric_never_printed(step: &str, metric: &str, rejected: Option<&str>) -> Diagnostic {
+    let what = match rejected {
+        Some(text) => format!("was printed only as `{text}`, never as a finite number"),
+        None => "was declared but never printed".to_string(),
+    };
     Diagnostic::new(
         Code::W0602,
-        format!(
-            "metric `{metric}` of step `{step}` was declared but never printed; recorded as missing"
-        ),
+        format!("metric `{metric}` of step `{step}` {what}; recorded as missing"),
     )
     .help(format!(
         "print a line `{metric}=VALUE` on the step's stdout, spelled exactly as declared"
@@ -44,12 +47,12 @@ pub(crate) fn output_not_utf8(step: &str, output: &str) -> Diagnostic {
 }
 
 /// W0604: the run went on, but its records could not be updated.
-pub(crate) fn records_not_updated(problem: &StoreError) -> Diagnostic {
+pub(crate) fn records_not_updated(what: &str, problem: &StoreError) -> Diagnostic {
     Diagnostic::new(
         Code::W0604,
-        format!("the run's records could not be updated: {problem}"),
+        format!("{what} was not recorded: {problem}"),
     )
-    .help("the run went on; `kfpl runs show` may lack part of it. Check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable and has room")
+    .help("the steps go on, but the run will fail (E0611): `kfpl runs show` would lack this. Check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable and has room")
 }
 
 /// W0605: SIGINT/SIGTERM could not be blocked, so Ctrl-C is not turned into a cancelled run.
@@ -59,4 +62,34 @@ pub(crate) fn signals_not_watched(problem: &nix::Error) -> Diagnostic {
         format!("cannot watch for Ctrl-C during the run: {problem}"),
     )
     .help("Ctrl-C will kill kfpl without stopping the steps or recording the end; the next `kfpl run` marks the run interrupted and stops what it left running")
+}
+
+/// W0604 too: a step's log could not be written to the end (a full disk).
+pub(crate) fn log_cut(
+    step: &str,
+    log: &std::path::Path,
+    written: u64,
+    problem: &std::io::Error,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0604,
+        format!(
+            "the log of step `{step}` is cut: `{}` holds only the first {written} bytes the step printed ({problem})",
+            log.display()
+        ),
+    )
+    .help("check that the state folder (`$KFPL_HOME`, else `.kfpl`) has room; the rest of the step's output was shown but not kept")
+}
+
+/// W0606: a step succeeded without writing a declared output.
+pub(crate) fn output_never_written(step: &str, output: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0606,
+        format!(
+            "output `{output}` of step `{step}` was declared but never written; later steps get an empty value"
+        ),
+    )
+    .help(format!(
+        "write the value to `$KFP_OUTPUTS/{output}` (e.g. `echo VALUE > $KFP_OUTPUTS/{output}`), spelled exactly as declared"
+    ))
 }

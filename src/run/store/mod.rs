@@ -19,14 +19,14 @@ use std::time::Duration;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior, params};
 
-pub use query::{MetricRecord, RunRecord, StepRecord};
+pub use query::{MetricRecord, RunRecord, StepRecord, WarningRecord};
 
 use super::protocol::StepReport;
 pub use super::protocol::{RunStatus, StepStatus, UnknownStatus};
 use crate::ir::MetricFormat;
 
 /// The migrations, in order: entry `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.sql")];
 
 /// Why the records could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +57,48 @@ pub enum StoreError {
         /// The newest this build knows.
         known: i64,
     },
+}
+
+impl StoreError {
+    /// A help line that fits the cause: a folder that cannot be written, a
+    /// database that is damaged or not kfpl's, one from a newer kfpl.
+    pub fn help(&self) -> &'static str {
+        use rusqlite::ErrorCode;
+        match self {
+            StoreError::TooNew { .. } => {
+                "these records were written by a newer kfpl: run that kfpl, or point `KFPL_HOME` at another folder"
+            }
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(failure, _),
+                ..
+            } if matches!(
+                failure.code,
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase
+            ) =>
+            {
+                "`kfpl.db` is damaged or is not a kfpl database: move it aside (a new one is created) or point `KFPL_HOME` at another folder"
+            }
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(failure, _),
+                ..
+            } if matches!(
+                failure.code,
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked
+            ) =>
+            {
+                "another program holds `kfpl.db` locked: wait for it to finish, then run again"
+            }
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(failure, _),
+                ..
+            } if failure.code == ErrorCode::DiskFull => {
+                "the disk holding the state folder is full: free space, or point `KFPL_HOME` at a folder with room"
+            }
+            StoreError::Sqlite { .. } | StoreError::Io { .. } => {
+                "check that the state folder (`$KFPL_HOME`, else `.kfpl`) is writable"
+            }
+        }
+    }
 }
 
 // The statuses' one text mapping is `as_str`/`FromStr` (in `protocol`);
@@ -147,6 +189,57 @@ impl Store {
         store.migrate()?;
         store.interrupted = store.mark_interrupted()?;
         Ok(store)
+    }
+
+    /// Opens `<state>/kfpl.db` for `kfpl runs`: as [`Store::open`] does
+    /// (marking abandoned runs `interrupted`) where the records can be
+    /// written, else only to read them ([`Store::open_read_only`]), so that a
+    /// read-only state folder can still be listed.
+    pub fn open_to_read(state: &Path) -> Result<Store, StoreError> {
+        Store::open(state).or_else(|_| Store::open_read_only(state))
+    }
+
+    /// Opens `<state>/kfpl.db` only to read it: nothing is created,
+    /// migrated or marked. A database in WAL mode needs its `-shm` file; where it cannot
+    /// be created, the file is read as immutable.
+    pub fn open_read_only(state: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let path = state.join("kfpl.db");
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let readable = |conn: Connection| -> rusqlite::Result<Connection> {
+            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0))?;
+            Ok(conn)
+        };
+        let conn = match Connection::open_with_flags(&path, flags).and_then(readable) {
+            Ok(conn) => conn,
+            Err(_) => {
+                let uri = format!("file:{}?immutable=1", uri_path(&path));
+                Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                    .and_then(readable)
+                    .map_err(sql)?
+            }
+        };
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(sql)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path,
+                found: version,
+                known,
+            });
+        }
+        Ok(Store {
+            conn,
+            path,
+            interrupted: Vec::new(),
+        })
     }
 
     /// Where the database is.
@@ -284,13 +377,13 @@ impl Store {
                 |row| row.get(0),
             )
             .map_err(sql)?;
-        let seq: i64 = tx
+        let first: i64 = tx
             .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs", [], |row| {
                 row.get(0)
             })
             .map_err(sql)?;
+        let (seq, run_dir) = claim_run_dir(run.runs_dir, first)?;
         let id = format!("r{seq}");
-        let run_dir = run.runs_dir.join(&id);
         tx.execute(
             "INSERT INTO runs (seq, id, experiment_id, pipeline, pipeline_name, source_path,
                source_hash, source, params, status, started_ms, pid, pid_start, run_dir, resumed_from)
@@ -360,8 +453,29 @@ impl Store {
             )
             .map_err(sql)?;
         }
-        tx.commit().map_err(sql)?;
+        if let Err(e) = tx.commit() {
+            // The folder is ours: leave no empty folder behind a run that was never recorded.
+            let _ = std::fs::remove_dir(&run_dir);
+            return Err(sql(e));
+        }
         Ok((id, run_dir))
+    }
+
+    /// Records a warning the run gave (shown again by `kfpl runs show`).
+    pub(crate) fn warning(
+        &mut self,
+        run: &str,
+        step: Option<&str>,
+        code: &str,
+        message: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO warnings (run_id, step, code, message) VALUES (?1, ?2, ?3, ?4)",
+                params![run, step, code, message],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
     }
 
     /// A step's attempt started.
@@ -460,6 +574,41 @@ impl Store {
     }
 }
 
+/// The first free run number from `first` on and its folder, created: a
+/// folder that exists belongs to another run (one recorded in a `kfpl.db`
+/// that was since lost or replaced), so its number is skipped, never reused.
+/// `create_dir` either makes the folder or fails, so two kfpl processes
+/// cannot claim the same one.
+fn claim_run_dir(runs_dir: &Path, first: i64) -> Result<(i64, PathBuf), StoreError> {
+    std::fs::create_dir_all(runs_dir).map_err(|source| StoreError::Io {
+        path: runs_dir.to_path_buf(),
+        source,
+    })?;
+    let mut seq = first;
+    loop {
+        let dir = runs_dir.join(format!("r{seq}"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((seq, dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => seq += 1,
+            Err(source) => return Err(StoreError::Io { path: dir, source }),
+        }
+    }
+}
+
+/// A path as the path part of an SQLite `file:` URI (`?`, `#` and `%` escaped).
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            '%' => out.push_str("%25"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `raw` or `percentage`: a metric's format as recorded.
 pub(crate) fn metric_format_name(format: MetricFormat) -> &'static str {
     match format {
@@ -496,37 +645,7 @@ fn process_start(pid: i64) -> Option<i64> {
 /// whose environment holds `KFPL_RUN_DIR=<run_dir>` (every step process gets
 /// it, and its children inherit it). Returns how many.
 fn stop_leftovers(run_dir: &str) -> usize {
-    let needle = format!("KFPL_RUN_DIR={run_dir}");
-    let own = std::process::id() as i32;
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    let mut stopped = 0;
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == own {
-            continue;
-        }
-        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
-            continue;
-        };
-        if environ
-            .split(|&b| b == 0)
-            .any(|var| var == needle.as_bytes())
-        {
-            let target = nix::unistd::Pid::from_raw(pid);
-            if nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGKILL).is_ok() {
-                stopped += 1;
-            }
-        }
-    }
-    stopped
+    super::reap::kill_tagged("KFPL_RUN_DIR", run_dir)
 }
 
 /// Whether the process that wrote a run is still the same live process.
@@ -609,6 +728,26 @@ mod tests {
         let bad: rusqlite::Result<StepStatus> =
             conn.query_row("SELECT 'done'", [], |row| row.get(0));
         assert!(bad.is_err(), "an unknown word is an error, not a guess");
+    }
+
+    /// A folder left by a run whose record was lost is never reused.
+    #[test]
+    fn run_folders_that_exist_are_skipped() {
+        let runs = std::env::temp_dir().join(format!("kfpl-claim-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&runs);
+        std::fs::create_dir_all(runs.join("r1")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::create_dir_all(runs.join("r2")).unwrap_or_else(|e| panic!("{e}"));
+        let (seq, dir) = claim_run_dir(&runs, 1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((seq, dir.clone()), (3, runs.join("r3")));
+        assert!(dir.is_dir());
+        let (seq, _) = claim_run_dir(&runs, 3).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(seq, 4, "the folder just claimed is taken too");
+        let _ = std::fs::remove_dir_all(&runs);
+    }
+
+    #[test]
+    fn sqlite_uri_paths_escape_query_characters() {
+        assert_eq!(uri_path(Path::new("/a b/c?d#e%f")), "/a b/c%3fd%23e%25f");
     }
 
     #[test]

@@ -48,6 +48,19 @@ pub struct RunRecord {
     pub steps: Vec<StepRecord>,
     /// Every declared metric of every step, missing ones with `value: null`.
     pub metrics: Vec<MetricRecord>,
+    /// The warnings the run gave, in order (empty in listings).
+    pub warnings: Vec<WarningRecord>,
+}
+
+/// A warning a run gave (`W06xx`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WarningRecord {
+    /// The step concerned, if one is.
+    pub step: Option<String>,
+    /// `W0606`, …
+    pub code: String,
+    /// What it said.
+    pub message: String,
 }
 
 /// One step of a recorded run.
@@ -133,6 +146,7 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         message: row.get(14)?,
         steps: Vec::new(),
         metrics: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 
@@ -172,6 +186,7 @@ impl Store {
         };
         run.steps = self.steps(id)?;
         run.metrics = self.metrics(id)?;
+        run.warnings = self.warnings(id)?;
         Ok(Some(run))
     }
 
@@ -232,6 +247,31 @@ impl Store {
                     stderr_log: format!("{step_dir}/stderr.log"),
                     step_dir,
                     message: row.get(11)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    fn warnings(&self, run: &str) -> Result<Vec<WarningRecord>, StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| self.err(e))?;
+        if version < 2 {
+            // Records from before warnings were kept (read without migrating).
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT step, code, message FROM warnings WHERE run_id = ?1 ORDER BY rowid")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([run], |row| {
+                Ok(WarningRecord {
+                    step: row.get(0)?,
+                    code: row.get(1)?,
+                    message: row.get(2)?,
                 })
             })
             .map_err(|e| self.err(e))?;
