@@ -381,28 +381,37 @@ fn binary_writes_a_kfp_package() {
 }
 
 #[test]
-fn binary_param_errors_exit_1_with_their_codes() {
-    let cases: [(&[&str], &str, &str); 5] = [
-        (&["-p", "learning_rate=abc"], "kfpl::E0303", "is a number"),
+fn binary_param_errors_exit_with_their_codes() {
+    // (arguments, exit code, diagnostic code, text): a malformed `-p` is a
+    // usage error (2), a value the program refuses an error in it (1).
+    let cases: [(&[&str], i32, &str, &str); 5] = [
+        (
+            &["-p", "learning_rate=abc"],
+            1,
+            "kfpl::E0303",
+            "is a number",
+        ),
         (
             &["-p", "learnig_rate=0.5"],
+            1,
             "kfpl::E0209",
             "did you mean `learning_rate`?",
         ),
-        (&["-p", "learning_rate"], "kfpl::E0004", "NAME=VALUE"),
+        (&["-p", "learning_rate"], 2, "kfpl::E0004", "NAME=VALUE"),
         (
             &["-p", "model_version={{x}}"],
+            1,
             "kfpl::E0501",
             "Argo would read as a reference",
         ),
-        (&["--git-image", ""], "kfpl::E0501", "--git-image"),
+        (&["--git-image", ""], 1, "kfpl::E0501", "--git-image"),
     ];
-    for (args, code, text) in cases {
+    for (args, exit, code, text) in cases {
         let mut all = vec!["compile", "examples/mnist.kfp"];
         all.extend_from_slice(args);
         let output = kfpl(&all);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(exit), "{args:?}: {stderr}");
         assert!(output.stdout.is_empty(), "{args:?}: nothing on stdout");
         assert!(stderr.contains(code), "{args:?}: {stderr}");
         assert!(stderr.contains(text), "{args:?}: {stderr}");

@@ -33,7 +33,8 @@ impl Args {
         };
         let name = file.name().to_string();
         let Some(params) = reporter.overrides(&self.params, &file) else {
-            return ExitCode::FAILURE;
+            // A malformed `-p` is a usage error, as for `kfpl run`.
+            return ExitCode::from(super::USAGE_ERROR);
         };
         let options = CompileOptions {
             params,
