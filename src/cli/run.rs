@@ -17,7 +17,8 @@ use kfpl::SourceFile;
 use kfpl::run::{Event, Observer, RunOptions, RunReport, StepReport, StepStatus, Stream};
 
 use super::Reporter;
-use super::runs::{duration, metric_text, table};
+use super::runs::{duration, table};
+use kfpl::run::display::metric_text;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {

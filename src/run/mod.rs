@@ -27,6 +27,7 @@
 //! through an [`Observer`]. See docs/run.md for the state folder's layout,
 //! the sandbox and the records' schema.
 
+pub mod display;
 mod engine;
 mod executor;
 mod files;

@@ -12,6 +12,7 @@ use super::launch::Request;
 use super::query::{self, encode};
 use super::svg::{self, Point, duration};
 use crate::run::RunStatus;
+use crate::run::display::{metric_text, short_time};
 use crate::run::store::{MetricRecord, RunRecord, StepRecord};
 
 /// The frame of every page. `live` marks a page the script refreshes.
@@ -50,20 +51,6 @@ pub(super) fn error(title: &str, message: &str) -> Markup {
 /// A status word as a coloured badge.
 fn badge(status: &str) -> Markup {
     html! { span class={"badge st-" (status)} { (status) } }
-}
-
-/// `2024-05-01T12:34:56.789Z` → `2024-05-01 12:34:56`.
-fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(..19).unwrap_or(rfc3339).replace('T', " ")
-}
-
-/// A metric as shown: `93.40%` for percentages, the number for raw, `missing`.
-fn metric_text(value: Option<f64>, format: &str) -> String {
-    match value {
-        None => "missing".into(),
-        Some(v) if format == "percentage" => format!("{:.2}%", v * 100.0),
-        Some(v) => format!("{v}"),
-    }
 }
 
 /// `step.metric`: the one key of a metric across runs.
