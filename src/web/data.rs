@@ -3,7 +3,6 @@
 //! busy timeout covers a writer holding the lock).
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::check::ir;
 use crate::run::store::{RunRecord, Store};
@@ -37,7 +36,9 @@ fn open(state: &Path) -> Result<Option<Store>, Error> {
     if !state.join("kfpl.db").is_file() {
         return Ok(None);
     }
-    Ok(Some(Store::open(state)?))
+    // Read-write where possible, so abandoned runs are marked interrupted as
+    // `kfpl runs` marks them; read-only where the folder is not writable.
+    Ok(Some(Store::open_to_read(state)?))
 }
 
 /// Every run, oldest first, with metrics.
@@ -54,7 +55,7 @@ pub(super) fn run(state: &Path, id: &str) -> Result<RunView, Error> {
     let store = open(state)?.ok_or_else(missing)?;
     let id = store.resolve_id(id)?.ok_or_else(missing)?;
     let record = store.run(&id)?.ok_or_else(missing)?;
-    let pipeline = recorded_source(store.path(), &id).and_then(|text| {
+    let pipeline = store.source(&id)?.and_then(|text| {
         let file = SourceFile::new(record.source_path.clone(), text);
         crate::check(&file).pipeline
     });
@@ -75,17 +76,4 @@ pub(super) fn runs_by_id(state: &Path, ids: &[String]) -> Result<Vec<RunRecord>,
         runs.push(record.ok_or_else(|| Error::NotFound(format!("no run `{id}` is recorded")))?);
     }
     Ok(runs)
-}
-
-/// The program text as run. The store keeps it but has no reader for it, so
-/// this one column is read here, over a read-only connection.
-fn recorded_source(db: &Path, id: &str) -> Option<String> {
-    let flags =
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = rusqlite::Connection::open_with_flags(db, flags).ok()?;
-    conn.busy_timeout(Duration::from_secs(10)).ok()?;
-    conn.query_row("SELECT source FROM runs WHERE id = ?1", [id], |row| {
-        row.get(0)
-    })
-    .ok()
 }

@@ -190,6 +190,16 @@ impl Store {
         Ok(Some(run))
     }
 
+    /// The program text a run ran, as recorded.
+    pub fn source(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT source FROM runs WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// The ids of the last `count` runs (oldest of them first), optionally of one experiment.
     pub fn last_runs(
         &self,
