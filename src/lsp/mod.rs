@@ -1,0 +1,449 @@
+//! `kfpl lsp`: the language server's requests and notifications, as pure
+//! handlers over the crate's parse, check and fmt.
+//!
+//! A [`Server`] holds the open documents and answers one JSON-RPC message
+//! at a time with the messages to send back ([`Outcome`]). It never reads
+//! or writes a stream: the binary's stdio loop (`src/cli/lsp.rs`) does.
+//! Every handler runs under `catch_unwind`: a panic becomes an error
+//! response (or, for a notification, a log line), never a dead server.
+//!
+//! Diagnostics are exactly `kfpl::check`'s on the document's text; the
+//! other features read [`analysis::Analysis`], which keeps working on a
+//! half-typed file.
+
+pub mod analysis;
+pub mod assist;
+pub mod diagnostics;
+pub mod navigate;
+pub mod outline;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use lsp_server::{ErrorCode, Message, Notification, Request, Response, ResponseError};
+use lsp_types::notification::{self as note, Notification as _};
+use lsp_types::request::{self as req, Request as _};
+use lsp_types::{
+    CodeActionKind, CodeActionProviderCapability, CompletionOptions, HoverProviderCapability,
+    OneOf, PublishDiagnosticsParams, RenameOptions, SemanticTokensFullOptions,
+    SemanticTokensOptions, ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind,
+    Url,
+};
+use serde_json::Value;
+
+use self::analysis::Analysis;
+use self::text::LineIndex;
+use crate::{Diagnostic, SourceFile};
+
+/// A request method that panics on purpose, for the tests that prove a
+/// panic is contained. Only answered when [`Server::with_test_panic`] is set.
+pub const TEST_PANIC_METHOD: &str = "kfpl/testPanic";
+
+/// The open documents.
+#[derive(Debug, Default)]
+pub struct Server {
+    documents: BTreeMap<Url, Document>,
+    test_panic: bool,
+}
+
+#[derive(Debug)]
+struct Document {
+    text: String,
+    /// `kfpl::check`'s diagnostics on `text`, for hover.
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// What handling one message produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// To send to the client, in order.
+    pub messages: Vec<Message>,
+    /// Lines for the server's log (stderr): panics, bad notifications.
+    pub log: Vec<String>,
+}
+
+type Answer = Result<Value, ResponseError>;
+
+fn error(code: ErrorCode, message: impl Into<String>) -> ResponseError {
+    ResponseError {
+        code: code as i32,
+        message: message.into(),
+        data: None,
+    }
+}
+
+impl Server {
+    /// A server with no documents open.
+    pub fn new() -> Server {
+        Server::default()
+    }
+
+    /// Also answers [`TEST_PANIC_METHOD`] by panicking.
+    pub fn with_test_panic(mut self) -> Server {
+        self.test_panic = true;
+        self
+    }
+
+    /// What the server can do, for `initialize`.
+    pub fn capabilities() -> ServerCapabilities {
+        ServerCapabilities {
+            text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                TextDocumentSyncKind::INCREMENTAL,
+            )),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
+            definition_provider: Some(OneOf::Left(true)),
+            references_provider: Some(OneOf::Left(true)),
+            rename_provider: Some(OneOf::Right(RenameOptions {
+                prepare_provider: Some(true),
+                work_done_progress_options: Default::default(),
+            })),
+            document_symbol_provider: Some(OneOf::Left(true)),
+            document_formatting_provider: Some(OneOf::Left(true)),
+            completion_provider: Some(CompletionOptions {
+                trigger_characters: Some(vec!["<".into(), ".".into(), ":".into()]),
+                ..CompletionOptions::default()
+            }),
+            semantic_tokens_provider: Some(
+                SemanticTokensOptions {
+                    legend: outline::legend(),
+                    full: Some(SemanticTokensFullOptions::Bool(true)),
+                    range: None,
+                    work_done_progress_options: Default::default(),
+                }
+                .into(),
+            ),
+            folding_range_provider: Some(true.into()),
+            code_action_provider: Some(CodeActionProviderCapability::Options(
+                lsp_types::CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                    ..Default::default()
+                },
+            )),
+            ..ServerCapabilities::default()
+        }
+    }
+
+    /// Handles one message from the client.
+    pub fn handle(&mut self, message: Message) -> Outcome {
+        let mut outcome = Outcome::default();
+        match message {
+            Message::Request(request) => {
+                let id = request.id.clone();
+                let method = request.method.clone();
+                let answer = catch_unwind(AssertUnwindSafe(|| self.request(request)))
+                    .unwrap_or_else(|panic| {
+                        let why = panic_text(&*panic);
+                        outcome.log.push(format!("panic in `{method}`: {why}"));
+                        Err(error(
+                            ErrorCode::InternalError,
+                            format!("internal error: {why}"),
+                        ))
+                    });
+                let response = match answer {
+                    Ok(result) => Response::new_ok(id, result),
+                    Err(error) => Response {
+                        id,
+                        result: None,
+                        error: Some(error),
+                    },
+                };
+                outcome.messages.push(Message::Response(response));
+            }
+            Message::Notification(notification) => {
+                let method = notification.method.clone();
+                match catch_unwind(AssertUnwindSafe(|| self.notification(notification))) {
+                    Ok(Ok(messages)) => outcome.messages = messages,
+                    Ok(Err(why)) => outcome.log.push(format!("`{method}`: {why}")),
+                    Err(panic) => outcome
+                        .log
+                        .push(format!("panic in `{method}`: {}", panic_text(&*panic))),
+                }
+            }
+            Message::Response(_) => {}
+        }
+        outcome
+    }
+
+    fn notification(&mut self, notification: Notification) -> Result<Vec<Message>, String> {
+        fn params<N: note::Notification>(n: Notification) -> Result<N::Params, String> {
+            serde_json::from_value(n.params).map_err(|e| e.to_string())
+        }
+        let uri = match notification.method.as_str() {
+            note::DidOpenTextDocument::METHOD => {
+                let params = params::<note::DidOpenTextDocument>(notification)?;
+                let document = params.text_document;
+                self.set_text(document.uri.clone(), document.text);
+                document.uri
+            }
+            note::DidChangeTextDocument::METHOD => {
+                let params = params::<note::DidChangeTextDocument>(notification)?;
+                let uri = params.text_document.uri;
+                let mut text = self
+                    .documents
+                    .remove(&uri)
+                    .map(|d| d.text)
+                    .ok_or_else(|| format!("`{uri}` is not open"))?;
+                for change in params.content_changes {
+                    text::apply_change(&mut text, change);
+                }
+                self.set_text(uri.clone(), text);
+                uri
+            }
+            note::DidCloseTextDocument::METHOD => {
+                let params = params::<note::DidCloseTextDocument>(notification)?;
+                let uri = params.text_document.uri;
+                self.documents.remove(&uri);
+                return Ok(vec![publish(uri, Vec::new())]);
+            }
+            _ => return Ok(Vec::new()),
+        };
+        let published = self.published(&uri);
+        Ok(vec![publish(uri, published)])
+    }
+
+    /// Replaces a document's text and checks it.
+    fn set_text(&mut self, uri: Url, text: String) {
+        let file = SourceFile::new(uri.path(), text.as_str());
+        let diagnostics = crate::check(&file).diagnostics;
+        self.documents.insert(uri, Document { text, diagnostics });
+    }
+
+    /// The LSP diagnostics of an open document.
+    fn published(&self, uri: &Url) -> Vec<lsp_types::Diagnostic> {
+        let Some(document) = self.documents.get(uri) else {
+            return Vec::new();
+        };
+        let index = LineIndex::new(&document.text);
+        document
+            .diagnostics
+            .iter()
+            .map(|d| diagnostics::to_lsp(uri, &index, d))
+            .collect()
+    }
+
+    fn request(&mut self, request: Request) -> Answer {
+        let method = request.method.as_str();
+        match method {
+            req::HoverRequest::METHOD => self.on::<req::HoverRequest>(request, Self::hover),
+            req::GotoDefinition::METHOD => {
+                self.on::<req::GotoDefinition>(request, Self::definition)
+            }
+            req::References::METHOD => self.on::<req::References>(request, Self::references),
+            req::PrepareRenameRequest::METHOD => {
+                self.on::<req::PrepareRenameRequest>(request, Self::prepare_rename)
+            }
+            req::Rename::METHOD => self.on::<req::Rename>(request, Self::rename),
+            req::DocumentSymbolRequest::METHOD => {
+                self.on::<req::DocumentSymbolRequest>(request, Self::symbols)
+            }
+            req::Formatting::METHOD => self.on::<req::Formatting>(request, Self::formatting),
+            req::Completion::METHOD => self.on::<req::Completion>(request, Self::completion),
+            req::SemanticTokensFullRequest::METHOD => {
+                self.on::<req::SemanticTokensFullRequest>(request, Self::semantic_tokens)
+            }
+            req::FoldingRangeRequest::METHOD => {
+                self.on::<req::FoldingRangeRequest>(request, Self::folding)
+            }
+            req::CodeActionRequest::METHOD => {
+                self.on::<req::CodeActionRequest>(request, Self::code_actions)
+            }
+            TEST_PANIC_METHOD if self.test_panic => panic!("{TEST_PANIC_METHOD} was called"),
+            _ => Err(error(
+                ErrorCode::MethodNotFound,
+                format!("kfpl lsp does not handle `{method}`"),
+            )),
+        }
+    }
+
+    /// Decodes a request's params, runs `handler`, encodes its result.
+    fn on<R: req::Request>(
+        &self,
+        request: Request,
+        handler: fn(&Self, R::Params) -> Result<R::Result, ResponseError>,
+    ) -> Answer {
+        let params = serde_json::from_value(request.params)
+            .map_err(|e| error(ErrorCode::InvalidParams, e.to_string()))?;
+        let result = handler(self, params)?;
+        serde_json::to_value(result).map_err(|e| error(ErrorCode::InternalError, e.to_string()))
+    }
+
+    fn document(&self, uri: &Url) -> Result<&Document, ResponseError> {
+        self.documents
+            .get(uri)
+            .ok_or_else(|| error(ErrorCode::InvalidParams, format!("`{uri}` is not open")))
+    }
+
+    /// A document, its analysis, and the byte offset of a position in it.
+    fn at(
+        &self,
+        at: &lsp_types::TextDocumentPositionParams,
+    ) -> Result<(&Document, Analysis, usize), ResponseError> {
+        let document = self.document(&at.text_document.uri)?;
+        let offset = LineIndex::new(&document.text).offset(at.position);
+        Ok((document, Analysis::new(&document.text), offset))
+    }
+
+    fn hover(
+        &self,
+        params: lsp_types::HoverParams,
+    ) -> Result<Option<lsp_types::Hover>, ResponseError> {
+        let (document, analysis, offset) = self.at(&params.text_document_position_params)?;
+        let text = &document.text;
+        let hover = assist::hover(&analysis, text, offset, &document.diagnostics);
+        Ok(hover.map(|h| assist::to_hover(&LineIndex::new(text), h)))
+    }
+
+    fn definition(
+        &self,
+        params: lsp_types::GotoDefinitionParams,
+    ) -> Result<Option<lsp_types::GotoDefinitionResponse>, ResponseError> {
+        let at = &params.text_document_position_params;
+        let (document, analysis, offset) = self.at(at)?;
+        let index = LineIndex::new(&document.text);
+        Ok(navigate::definition(&analysis, offset).map(|span| {
+            let uri = at.text_document.uri.clone();
+            lsp_types::Location::new(uri, index.range(span)).into()
+        }))
+    }
+
+    fn references(
+        &self,
+        params: lsp_types::ReferenceParams,
+    ) -> Result<Option<Vec<lsp_types::Location>>, ResponseError> {
+        let at = &params.text_document_position;
+        let (document, analysis, offset) = self.at(at)?;
+        let spans = navigate::references(&analysis, offset, params.context.include_declaration);
+        let index = LineIndex::new(&document.text);
+        Ok(Some(navigate::locations(
+            &at.text_document.uri,
+            &index,
+            &spans,
+        )))
+    }
+
+    fn prepare_rename(
+        &self,
+        at: lsp_types::TextDocumentPositionParams,
+    ) -> Result<Option<lsp_types::PrepareRenameResponse>, ResponseError> {
+        let (document, analysis, offset) = self.at(&at)?;
+        let (span, name) = navigate::prepare_rename(&analysis, offset)
+            .map_err(|why| error(ErrorCode::RequestFailed, why))?;
+        let range = LineIndex::new(&document.text).range(span);
+        Ok(Some(
+            lsp_types::PrepareRenameResponse::RangeWithPlaceholder {
+                range,
+                placeholder: name,
+            },
+        ))
+    }
+
+    fn rename(
+        &self,
+        params: lsp_types::RenameParams,
+    ) -> Result<Option<lsp_types::WorkspaceEdit>, ResponseError> {
+        let at = &params.text_document_position;
+        let (document, analysis, offset) = self.at(at)?;
+        let edits = navigate::rename(&analysis, &document.text, offset, &params.new_name)
+            .map_err(|why| error(ErrorCode::RequestFailed, why))?;
+        let index = LineIndex::new(&document.text);
+        let uri = &at.text_document.uri;
+        Ok(Some(navigate::workspace_edit(uri, &index, edits)))
+    }
+
+    fn symbols(
+        &self,
+        params: lsp_types::DocumentSymbolParams,
+    ) -> Result<Option<lsp_types::DocumentSymbolResponse>, ResponseError> {
+        let document = self.document(&params.text_document.uri)?;
+        let analysis = Analysis::new(&document.text);
+        let index = LineIndex::new(&document.text);
+        let symbols = outline::document_symbols(&analysis, &index);
+        Ok(Some(symbols.into()))
+    }
+
+    fn formatting(
+        &self,
+        params: lsp_types::DocumentFormattingParams,
+    ) -> Result<Option<Vec<lsp_types::TextEdit>>, ResponseError> {
+        let document = self.document(&params.text_document.uri)?;
+        let edit = assist::formatting(&document.text)
+            .map_err(|why| error(ErrorCode::RequestFailed, why))?;
+        Ok(Some(edit.into_iter().collect()))
+    }
+
+    fn completion(
+        &self,
+        params: lsp_types::CompletionParams,
+    ) -> Result<Option<lsp_types::CompletionResponse>, ResponseError> {
+        let (document, analysis, offset) = self.at(&params.text_document_position)?;
+        let items = assist::completion(&analysis, &document.text, offset);
+        Ok(Some(items.into()))
+    }
+
+    fn semantic_tokens(
+        &self,
+        params: lsp_types::SemanticTokensParams,
+    ) -> Result<Option<lsp_types::SemanticTokensResult>, ResponseError> {
+        let document = self.document(&params.text_document.uri)?;
+        let index = LineIndex::new(&document.text);
+        let data = outline::semantic_tokens(&document.text, &index);
+        Ok(Some(
+            lsp_types::SemanticTokens {
+                result_id: None,
+                data,
+            }
+            .into(),
+        ))
+    }
+
+    fn folding(
+        &self,
+        params: lsp_types::FoldingRangeParams,
+    ) -> Result<Option<Vec<lsp_types::FoldingRange>>, ResponseError> {
+        let document = self.document(&params.text_document.uri)?;
+        let index = LineIndex::new(&document.text);
+        Ok(Some(outline::folding_ranges(&document.text, &index)))
+    }
+
+    fn code_actions(
+        &self,
+        params: lsp_types::CodeActionParams,
+    ) -> Result<Option<lsp_types::CodeActionResponse>, ResponseError> {
+        let uri = &params.text_document.uri;
+        let document = self.document(uri)?;
+        let index = LineIndex::new(&document.text);
+        let wanted = index.span(params.range);
+        let actions = assist::did_you_mean_fixes(&document.text, &document.diagnostics, wanted)
+            .into_iter()
+            .map(|(title, span, replacement)| {
+                let edit = navigate::workspace_edit(uri, &index, vec![(span, replacement)]);
+                lsp_types::CodeAction {
+                    title,
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    edit: Some(edit),
+                    is_preferred: Some(true),
+                    ..Default::default()
+                }
+                .into()
+            })
+            .collect();
+        Ok(Some(actions))
+    }
+}
+
+fn publish(uri: Url, diagnostics: Vec<lsp_types::Diagnostic>) -> Message {
+    let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
+    Message::Notification(Notification::new(
+        note::PublishDiagnostics::METHOD.to_string(),
+        params,
+    ))
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
