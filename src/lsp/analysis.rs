@@ -269,29 +269,44 @@ fn close_strings(text: &str) -> String {
 }
 
 /// `text` with unmatched closing brackets blanked and the missing closers
-/// appended.
+/// supplied: before a `step`, `param` or `let` that starts a line inside
+/// another block (half a step was typed above it), in the blank space
+/// before that word; the rest at the end.
 fn balance_brackets(text: &str) -> String {
     let mut bytes = text.as_bytes().to_vec();
-    let mut open = Vec::new();
+    let mut open: Vec<u8> = Vec::new();
+    let mut space_before: Option<Span> = None;
     for token in lex::lex(text) {
-        let closer = match token.kind {
-            Kind::LBrace => Some(b'}'),
-            Kind::LBracket => Some(b']'),
-            Kind::LParen => Some(b')'),
-            _ => None,
-        };
-        if let Some(closer) = closer {
-            open.push(closer);
-            continue;
-        }
-        if matches!(token.kind, Kind::RBrace | Kind::RBracket | Kind::RParen) {
-            let byte = text.as_bytes()[token.span.start as usize];
-            if open.last() == Some(&byte) {
-                open.pop();
-            } else {
-                bytes[token.span.start as usize] = b' ';
+        let start = token.span.start as usize;
+        match token.kind {
+            Kind::Space => {
+                space_before = Some(token.span).filter(|s| text[s.range()].contains('\n'));
+                continue;
             }
+            Kind::LBrace => open.push(b'}'),
+            Kind::LBracket => open.push(b']'),
+            Kind::LParen => open.push(b')'),
+            Kind::RBrace | Kind::RBracket | Kind::RParen => {
+                if open.last() == Some(&text.as_bytes()[start]) {
+                    open.pop();
+                } else {
+                    bytes[start] = b' ';
+                }
+            }
+            Kind::Word if open.len() > 1 && PIPELINE_HEADS.contains(&token.text(text)) => {
+                if let Some(space) = space_before {
+                    // Closers in the blank space, innermost first: offsets do not move.
+                    for slot in space.range() {
+                        if open.len() <= 1 {
+                            break;
+                        }
+                        bytes[slot] = open.pop().unwrap_or(b' ');
+                    }
+                }
+            }
+            _ => {}
         }
+        space_before = None;
     }
     while let Some(closer) = open.pop() {
         bytes.extend_from_slice(b"\n");
@@ -299,6 +314,9 @@ fn balance_brackets(text: &str) -> String {
     }
     String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
+
+/// Words that start a declaration in a pipeline, never inside a step.
+const PIPELINE_HEADS: &[&str] = &["param", "let", "step"];
 
 #[cfg(test)]
 mod tests {
@@ -339,5 +357,8 @@ mod tests {
         let half = format!("{}  step c {{\n    image = \n", &TEXT[..TEXT.len() - 2]);
         let analysis = Analysis::new(&half);
         assert!(analysis.step("a").is_some() && analysis.param("lr").is_some());
+        let above = TEXT.replacen("  step b {", "  step c {\n    image = \"x\n\n  step b {", 1);
+        let analysis = Analysis::new(&above);
+        assert!(analysis.step("b").is_some() && analysis.step("c").is_some());
     }
 }
