@@ -114,12 +114,18 @@ impl Client {
         };
         if let Some(n) = self.pending.iter().position(is_ours) {
             let message = self.pending.remove(n);
-            return message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+            return message["params"]["diagnostics"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
         }
         loop {
             let message = self.receive();
             if is_ours(&message) {
-                return message["params"]["diagnostics"].as_array().cloned().unwrap_or_default();
+                return message["params"]["diagnostics"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
             }
             self.pending.push(message);
         }
@@ -222,7 +228,10 @@ fn every_feature_answers_as_its_fixture_says() {
     let mut results = vec![("diagnostics", Value::from(client.open(URI, &text)))];
     let document = json!({ "textDocument": { "uri": URI } });
     let hover = |needle: &str, nth: usize, delta: usize| {
-        ("textDocument/hover", document_at(at(&text, needle, nth, delta)))
+        (
+            "textDocument/hover",
+            document_at(at(&text, needle, nth, delta)),
+        )
     };
     let requests: Vec<(&str, (&str, Value))> = vec![
         ("hover_param", hover("learning_rate", 0, 2)),
@@ -233,15 +242,24 @@ fn every_feature_answers_as_its_fixture_says() {
         ("hover_diagnostic", hover("prepar]", 0, 2)),
         (
             "definition_of_output",
-            ("textDocument/definition", document_at(at(&text, "prepare.output", 1, 10))),
+            (
+                "textDocument/definition",
+                document_at(at(&text, "prepare.output", 1, 10)),
+            ),
         ),
         (
             "definition_of_declared_output",
-            ("textDocument/definition", document_at(at(&text, "prepare.stats", 0, 9))),
+            (
+                "textDocument/definition",
+                document_at(at(&text, "prepare.stats", 0, 9)),
+            ),
         ),
         (
             "definition_in_after",
-            ("textDocument/definition", document_at(at(&text, "[prepare", 0, 2))),
+            (
+                "textDocument/definition",
+                document_at(at(&text, "[prepare", 0, 2)),
+            ),
         ),
         (
             "references_of_step",
@@ -288,15 +306,48 @@ fn every_feature_answers_as_its_fixture_says() {
             ),
         ),
         ("symbols", ("textDocument/documentSymbol", document.clone())),
-        ("formatting", ("textDocument/formatting", json!({
-            "textDocument": { "uri": URI },
-            "options": { "tabSize": 2, "insertSpaces": true },
-        }))),
-        ("completion_interpolation", ("textDocument/completion", document_at(at(&text, "$<learning_rate>", 0, 2)))),
-        ("completion_output", ("textDocument/completion", document_at(at(&text, "prepare.stats", 0, 8)))),
-        ("completion_step_attribute", ("textDocument/completion", document_at(at(&text, "    gpus", 0, 6)))),
-        ("completion_metric_format", ("textDocument/completion", document_at(at(&text, "percentage", 0, 0)))),
-        ("semantic_tokens", ("textDocument/semanticTokens/full", document.clone())),
+        (
+            "formatting",
+            (
+                "textDocument/formatting",
+                json!({
+                    "textDocument": { "uri": URI },
+                    "options": { "tabSize": 2, "insertSpaces": true },
+                }),
+            ),
+        ),
+        (
+            "completion_interpolation",
+            (
+                "textDocument/completion",
+                document_at(at(&text, "$<learning_rate>", 0, 2)),
+            ),
+        ),
+        (
+            "completion_output",
+            (
+                "textDocument/completion",
+                document_at(at(&text, "prepare.stats", 0, 8)),
+            ),
+        ),
+        (
+            "completion_step_attribute",
+            (
+                "textDocument/completion",
+                document_at(at(&text, "    gpus", 0, 6)),
+            ),
+        ),
+        (
+            "completion_metric_format",
+            (
+                "textDocument/completion",
+                document_at(at(&text, "percentage", 0, 0)),
+            ),
+        ),
+        (
+            "semantic_tokens",
+            ("textDocument/semanticTokens/full", document.clone()),
+        ),
         ("folding", ("textDocument/foldingRange", document.clone())),
         (
             "code_action_did_you_mean",
@@ -346,12 +397,19 @@ fn symbol_names(symbols: &Value) -> Vec<String> {
 fn labels(items: &Value) -> Vec<String> {
     let list = items.get("items").unwrap_or(items);
     list.as_array()
-        .map(|l| l.iter().map(|i| i["label"].as_str().unwrap_or("?").to_string()).collect())
+        .map(|l| {
+            l.iter()
+                .map(|i| i["label"].as_str().unwrap_or("?").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 fn codes(diagnostics: &[Value]) -> Vec<String> {
-    diagnostics.iter().map(|d| d["code"].as_str().unwrap_or("?").to_string()).collect()
+    diagnostics
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("?").to_string())
+        .collect()
 }
 
 #[test]
@@ -365,31 +423,56 @@ fn a_half_typed_file_still_gets_diagnostics_completion_and_symbols() {
     let range = json!({ "start": broken_at, "end": at(&text, "\"alpine:3.20\"", 0, 13) });
     let diagnostics = client.change(URI, range, "");
     let broken = text.replacen("\"alpine:3.20\"", "\"alpine:3.20", 1);
-    transcript.push_str(&format!("unclosed string: diagnostics {:?}\n", codes(&diagnostics)));
-    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": URI } }));
+    transcript.push_str(&format!(
+        "unclosed string: diagnostics {:?}\n",
+        codes(&diagnostics)
+    ));
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": URI } }),
+    );
     transcript.push_str(&format!("  symbols {:?}\n", symbol_names(&symbols)));
     let completion = client.request(
         "textDocument/completion",
         document_at(at(&broken, "$<learning_rate>", 0, 2)),
     );
-    transcript.push_str(&format!("  completion after $< {:?}\n", labels(&completion)));
+    transcript.push_str(&format!(
+        "  completion after $< {:?}\n",
+        labels(&completion)
+    ));
     // Half a step typed before the last one.
     let whole = json!({ "start": position(&broken, 0), "end": position(&broken, broken.len()) });
-    let half = text.replacen("  step train {", "  step evaluate {\n    image = \"x\n    command = \n\n  step train {", 1);
+    let half = text.replacen(
+        "  step train {",
+        "  step evaluate {\n    image = \"x\n    command = \n\n  step train {",
+        1,
+    );
     let diagnostics = client.change(URI, whole, &half);
-    transcript.push_str(&format!("half a step: diagnostics {:?}\n", codes(&diagnostics)));
-    let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": URI } }));
+    transcript.push_str(&format!(
+        "half a step: diagnostics {:?}\n",
+        codes(&diagnostics)
+    ));
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": URI } }),
+    );
     transcript.push_str(&format!("  symbols {:?}\n", symbol_names(&symbols)));
     let completion = client.request(
         "textDocument/completion",
         document_at(at(&half, "prepare.stats", 0, 8)),
     );
-    transcript.push_str(&format!("  completion after $<prepare. {:?}\n", labels(&completion)));
+    transcript.push_str(&format!(
+        "  completion after $<prepare. {:?}\n",
+        labels(&completion)
+    ));
     let definition = client.request(
         "textDocument/definition",
         document_at(at(&half, "prepare.output", 1, 3)),
     );
-    transcript.push_str(&format!("  definition of $<prepare.…> {}\n", definition["range"]));
+    transcript.push_str(&format!(
+        "  definition of $<prepare.…> {}\n",
+        definition["range"]
+    ));
     client.shutdown();
     support::expect_file(&fixture("half_typed.txt"), &transcript);
 }
@@ -401,8 +484,16 @@ fn a_panicking_handler_answers_an_error_and_the_server_lives_on() {
     client.open(URI, &text);
     let answer = client.request(kfpl::lsp::TEST_PANIC_METHOD, json!({}));
     assert_eq!(answer["error"]["code"], json!(-32603), "{answer}");
-    let hover = client.request("textDocument/hover", document_at(at(&text, "learning_rate", 0, 2)));
-    assert!(hover["contents"]["value"].as_str().is_some_and(|v| v.contains("number")), "{hover}");
+    let hover = client.request(
+        "textDocument/hover",
+        document_at(at(&text, "learning_rate", 0, 2)),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("number")),
+        "{hover}"
+    );
     let log = client.shutdown();
     assert!(log.contains("panic in `kfpl/testPanic`"), "{log}");
 }
@@ -452,7 +543,10 @@ fn diagnostics_are_kfpl_checks_on_every_example() {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue; // the ui fixtures that are not UTF-8 on purpose
         };
-        let uri = format!("file:///{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("x"));
+        let uri = format!(
+            "file:///{}",
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("x")
+        );
         let published: Vec<String> = client.open(&uri, &text).iter().map(summary).collect();
         assert_eq!(published, expected_summaries(&text), "{}", path.display());
         let diagnostics = client.open(&uri, &text);
@@ -467,9 +561,26 @@ fn diagnostics_are_kfpl_checks_on_every_example() {
 
 /// Pieces random edits insert: kfpl's own tokens, broken ones, non-ASCII.
 const PIECES: &[&str] = &[
-    "", "step s { image = \"i\" command = \"c\" }", "\"", "\"\"\"", "$<", "$<prepare.", "}", "{",
-    "[", "]", "param p: number = 1\n", "let x = data\n", "é", "😀", "\n", "after = [train]",
-    "# comment\n", "=", "output o\n", "metric \"m\": raw\n",
+    "",
+    "step s { image = \"i\" command = \"c\" }",
+    "\"",
+    "\"\"\"",
+    "$<",
+    "$<prepare.",
+    "}",
+    "{",
+    "[",
+    "]",
+    "param p: number = 1\n",
+    "let x = data\n",
+    "é",
+    "😀",
+    "\n",
+    "after = [train]",
+    "# comment\n",
+    "=",
+    "output o\n",
+    "metric \"m\": raw\n",
 ];
 
 /// An edit as fractions of the text (start, length) and a piece to insert.
@@ -510,4 +621,81 @@ proptest! {
         prop_assert!(symbols.get("error").is_none(), "{}", symbols);
         client.shutdown();
     }
+}
+
+/// `(major, minor)` of `nvim --version`'s first line, `NVIM v0.7.2`.
+fn nvim_version() -> Option<(u32, u32)> {
+    let output = std::process::Command::new("nvim")
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let version = text.lines().next()?.strip_prefix("NVIM v")?;
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+    Some((parts.next()??, parts.next()??))
+}
+
+#[test]
+fn neovim_gets_diagnostics_hover_definition_and_rename() {
+    if !support::require_tool("nvim") {
+        return;
+    }
+    // editors/nvim needs 0.7 (nvim_create_autocmd); 0.8+ uses vim.lsp.start.
+    let version = nvim_version();
+    assert!(
+        version.is_some_and(|v| v >= (0, 7)),
+        "nvim {version:?} is older than 0.7"
+    );
+    let dir = support::TempDir::new("lsp-nvim");
+    let file = dir.write("sample.kfp", read(&fixture("sample.kfp")));
+    let root = support::root();
+    let output = std::process::Command::new("nvim")
+        .args(["--headless", "-i", "NONE", "-u"])
+        .arg(root.join("editors/nvim/init.lua"))
+        .arg("-c")
+        .arg(format!("luafile {}", root.join("editors/nvim/test/lsp_test.lua").display()))
+        .env("KFPL_LSP_CMD", env!("CARGO_BIN_EXE_kfpl"))
+        .env("KFPL_NVIM_FILE", &file)
+        // Neovim's LSP log and state go to the temporary folder.
+        .env("XDG_STATE_HOME", dir.path())
+        .env("XDG_CACHE_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("nvim runs");
+    let stdout = support::stdout(&output);
+    assert!(
+        output.status.success(),
+        "nvim failed ({}):\n{stdout}\n{}",
+        output.status,
+        support::stderr(&output)
+    );
+    for check in [
+        "diagnostics carry their codes",
+        "hover on a param",
+        "jumps to the step",
+        "rename of a step",
+    ] {
+        let passed = stdout
+            .lines()
+            .any(|l| l.starts_with("ok: ") && l.contains(check));
+        assert!(passed, "`{check}` did not pass:\n{stdout}");
+    }
+}
+
+#[test]
+fn formatting_rewrites_a_messy_file_as_kfpl_fmt_does() {
+    let messy = "pipeline  p {\nparam lr :number=1\n  step s { image = \"i\"\n command = \"echo $<lr>\" }\n}\n";
+    let mut client = Client::start();
+    client.open(URI, messy);
+    let edits = client.request(
+        "textDocument/formatting",
+        json!({ "textDocument": { "uri": URI }, "options": { "tabSize": 2, "insertSpaces": true } }),
+    );
+    let formatted = kfpl::fmt::format(&kfpl::SourceFile::new("t.kfp", messy)).expect("formats");
+    assert_eq!(edits[0]["newText"], json!(formatted), "{edits}");
+    assert_eq!(edits[0]["range"]["start"], position(messy, 0));
+    assert_eq!(edits[0]["range"]["end"], position(messy, messy.len()));
+    client.shutdown();
 }
