@@ -350,6 +350,16 @@ fn every_feature_answers_as_its_fixture_says() {
         ),
         ("folding", ("textDocument/foldingRange", document.clone())),
         (
+            "inlay_hints",
+            (
+                "textDocument/inlayHint",
+                json!({
+                    "textDocument": { "uri": URI },
+                    "range": { "start": position(&text, 0), "end": position(&text, text.len()) },
+                }),
+            ),
+        ),
+        (
             "code_action_did_you_mean",
             (
                 "textDocument/codeAction",

@@ -326,6 +326,24 @@ pub fn did_you_mean_fixes(
         .collect()
 }
 
+/// Inlay hints: the type after each use of a param (`$<lr>: number`),
+/// as (the offset after the name, the label).
+pub fn inlay_hints(analysis: &Analysis, text: &str, wanted: Span) -> Vec<(usize, String)> {
+    analysis
+        .occurrences
+        .iter()
+        .filter(|o| !o.declaration && wanted.start <= o.span.start && o.span.end <= wanted.end)
+        .filter_map(|o| {
+            let Target::Value(name) = &o.target else {
+                return None;
+            };
+            let param = analysis.param(name)?;
+            let ty = text.get(param.ty_span.range())?;
+            Some((o.span.end as usize, format!(": {ty}")))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -114,6 +114,7 @@ impl Server {
                 .into(),
             ),
             folding_range_provider: Some(true.into()),
+            inlay_hint_provider: Some(OneOf::Left(true)),
             code_action_provider: Some(CodeActionProviderCapability::Options(
                 lsp_types::CodeActionOptions {
                     code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
@@ -247,6 +248,9 @@ impl Server {
             }
             req::CodeActionRequest::METHOD => {
                 self.on::<req::CodeActionRequest>(request, Self::code_actions)
+            }
+            req::InlayHintRequest::METHOD => {
+                self.on::<req::InlayHintRequest>(request, Self::inlay_hints)
             }
             TEST_PANIC_METHOD if self.test_panic => panic!("{TEST_PANIC_METHOD} was called"),
             _ => Err(error(
@@ -404,6 +408,30 @@ impl Server {
         let document = self.document(&params.text_document.uri)?;
         let index = LineIndex::new(&document.text);
         Ok(Some(outline::folding_ranges(&document.text, &index)))
+    }
+
+    fn inlay_hints(
+        &self,
+        params: lsp_types::InlayHintParams,
+    ) -> Result<Option<Vec<lsp_types::InlayHint>>, ResponseError> {
+        let document = self.document(&params.text_document.uri)?;
+        let index = LineIndex::new(&document.text);
+        let analysis = Analysis::new(&document.text);
+        let wanted = index.span(params.range);
+        let hints = assist::inlay_hints(&analysis, &document.text, wanted)
+            .into_iter()
+            .map(|(offset, label)| lsp_types::InlayHint {
+                position: index.position(offset),
+                label: label.into(),
+                kind: Some(lsp_types::InlayHintKind::TYPE),
+                text_edits: None,
+                tooltip: None,
+                padding_left: None,
+                padding_right: None,
+                data: None,
+            })
+            .collect();
+        Ok(Some(hints))
     }
 
     fn code_actions(
