@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use kfpl::lsp::Server;
-use lsp_server::Connection;
+use lsp_server::{Connection, Message, Response};
 
 /// Lets the tests prove a panicking handler answers an error and the
 /// server lives on.
@@ -39,18 +39,33 @@ fn serve() -> Result<(), Box<dyn std::error::Error + Sync + Send>> {
     if std::env::var_os(TEST_PANIC_VARIABLE).is_some() {
         server = server.with_test_panic();
     }
-    for message in &connection.receiver {
-        if let lsp_server::Message::Request(request) = &message
-            && connection.handle_shutdown(request)?
-        {
-            break;
-        }
-        let outcome = server.handle(message);
-        for line in outcome.log {
-            eprintln!("kfpl lsp: {line}");
-        }
-        for message in outcome.messages {
-            connection.sender.send(message)?;
+    while let Ok(first) = connection.receiver.recv() {
+        // What queued while the last message was handled: runs of edits are checked once.
+        let mut queued = vec![first];
+        queued.extend(connection.receiver.try_iter());
+        for message in kfpl::lsp::coalesce(queued) {
+            // `shutdown` and `exit` are answered here, not by `Connection::handle_shutdown`,
+            // which would wait on the receiver for an `exit` already drained above.
+            match &message {
+                Message::Request(request) if request.method == "shutdown" => {
+                    let done = Response::new_ok(request.id.clone(), ());
+                    connection.sender.send(done.into())?;
+                    continue;
+                }
+                Message::Notification(notification) if notification.method == "exit" => {
+                    drop(connection);
+                    io_threads.join()?;
+                    return Ok(());
+                }
+                _ => {}
+            }
+            let outcome = server.handle(message);
+            for line in outcome.log {
+                eprintln!("kfpl lsp: {line}");
+            }
+            for message in outcome.messages {
+                connection.sender.send(message)?;
+            }
         }
     }
     drop(connection);

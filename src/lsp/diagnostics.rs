@@ -23,18 +23,7 @@ pub fn explain_url(code: Code) -> Option<Url> {
     Url::parse(&format!("{EXPLAIN_BASE}{}", code.as_str())).ok()
 }
 
-/// The diagnostics of `text` (as `kfpl check` reports them) for `uri`.
-pub fn diagnostics(uri: &Url, text: &str) -> Vec<lsp_types::Diagnostic> {
-    let file = crate::SourceFile::new(uri.path(), text);
-    let index = LineIndex::new(text);
-    crate::check(&file)
-        .diagnostics
-        .iter()
-        .map(|d| to_lsp(uri, &index, d))
-        .collect()
-}
-
-/// One diagnostic converted.
+/// One of `kfpl::check`'s diagnostics on the text `index` indexes, converted.
 pub fn to_lsp(uri: &Url, index: &LineIndex<'_>, diagnostic: &Diagnostic) -> lsp_types::Diagnostic {
     let span = diagnostic.span();
     // A diagnostic without a primary label (E0108 on an empty file) sits at the start.

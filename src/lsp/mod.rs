@@ -460,6 +460,53 @@ impl Server {
     }
 }
 
+/// `messages` with each run of `didChange` notifications for one document
+/// merged into one (their changes in order, the last version): the same
+/// edits, checked once. A client typing fast into a large file queues
+/// changes faster than each can be checked; the stdio loop passes what is
+/// queued through this.
+pub fn coalesce(messages: Vec<Message>) -> Vec<Message> {
+    let mut out: Vec<Message> = Vec::with_capacity(messages.len());
+    for message in messages {
+        let merged = match (out.last_mut(), &message) {
+            (Some(Message::Notification(last)), Message::Notification(next)) => {
+                merge_changes(last, next)
+            }
+            _ => false,
+        };
+        if !merged {
+            out.push(message);
+        }
+    }
+    out
+}
+
+/// Appends `next`'s changes to `last` when both are `didChange` for one document.
+fn merge_changes(last: &mut Notification, next: &Notification) -> bool {
+    let change = note::DidChangeTextDocument::METHOD;
+    if last.method != change || next.method != change {
+        return false;
+    }
+    let (Ok(mut a), Ok(b)) = (
+        serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(last.params.clone()),
+        serde_json::from_value::<lsp_types::DidChangeTextDocumentParams>(next.params.clone()),
+    ) else {
+        return false;
+    };
+    if a.text_document.uri != b.text_document.uri {
+        return false;
+    }
+    a.text_document.version = b.text_document.version;
+    a.content_changes.extend(b.content_changes);
+    match serde_json::to_value(a) {
+        Ok(params) => {
+            last.params = params;
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 fn publish(uri: Url, diagnostics: Vec<lsp_types::Diagnostic>) -> Message {
     let params = PublishDiagnosticsParams::new(uri, diagnostics, None);
     Message::Notification(Notification::new(
@@ -474,4 +521,51 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(uri: &str, version: i32, text: &str) -> Message {
+        let params = serde_json::json!({
+            "textDocument": { "uri": uri, "version": version },
+            "contentChanges": [{ "text": text }],
+        });
+        Message::Notification(Notification::new(
+            note::DidChangeTextDocument::METHOD.into(),
+            params,
+        ))
+    }
+
+    #[test]
+    fn queued_changes_to_one_document_are_checked_once() {
+        let queued = vec![
+            change("file:///a.kfp", 2, "x"),
+            change("file:///a.kfp", 3, "y"),
+            change("file:///b.kfp", 2, "z"),
+            change("file:///a.kfp", 4, "w"),
+        ];
+        let merged = coalesce(queued);
+        assert_eq!(merged.len(), 3);
+        let Message::Notification(first) = &merged[0] else {
+            panic!("a notification")
+        };
+        assert_eq!(first.params["textDocument"]["version"], 3);
+        assert_eq!(
+            first.params["contentChanges"].as_array().map(Vec::len),
+            Some(2)
+        );
+        let mut server = Server::new();
+        let open = serde_json::json!({ "textDocument": {
+            "uri": "file:///a.kfp", "languageId": "kfp", "version": 1, "text": "" } });
+        let open = Notification::new(note::DidOpenTextDocument::METHOD.into(), open);
+        server.handle(Message::Notification(open));
+        let outcome = server.handle(merged[0].clone());
+        assert_eq!(outcome.messages.len(), 1, "one publishDiagnostics");
+        let Some(document) = server.documents.values().next() else {
+            panic!("open")
+        };
+        assert_eq!(document.text, "y");
+    }
 }
