@@ -614,7 +614,10 @@ proptest! {
     /// server, and after each its diagnostics are `kfpl::check`'s on the
     /// text the test computed itself.
     #[test]
-    fn random_edits_keep_diagnostics_equal_to_kfpl_check(edits in prop::collection::vec(edit(), 1..8)) {
+    fn random_edits_keep_diagnostics_equal_to_kfpl_check(
+        edits in prop::collection::vec(edit(), 1..8),
+        at_fraction in 0.0..1.0f64,
+    ) {
         let mut text = read(&fixture("sample.kfp"));
         let mut client = Client::start();
         client.open(URI, &text);
@@ -627,9 +630,31 @@ proptest! {
             let published: Vec<String> = published.iter().map(summary).collect();
             prop_assert_eq!(published, expected_summaries(&text), "text:\n{}", text);
         }
-        let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": URI } }));
-        prop_assert!(symbols.get("error").is_none(), "{}", symbols);
-        client.shutdown();
+        // Every request at a random spot of the edited text answers without a panic
+        // (an internal error); refusals such as "no name here" are fine.
+        let spot = position(&text, offset_at(&text, at_fraction));
+        let whole = json!({ "start": position(&text, 0), "end": position(&text, text.len()) });
+        let document = json!({ "uri": URI });
+        let requests = [
+            ("textDocument/hover", document_at(spot.clone())),
+            ("textDocument/definition", document_at(spot.clone())),
+            ("textDocument/completion", document_at(spot.clone())),
+            ("textDocument/prepareRename", document_at(spot.clone())),
+            ("textDocument/rename", json!({ "textDocument": document, "position": spot, "newName": "renamed" })),
+            ("textDocument/references", json!({ "textDocument": document, "position": spot, "context": { "includeDeclaration": true } })),
+            ("textDocument/documentSymbol", json!({ "textDocument": document })),
+            ("textDocument/semanticTokens/full", json!({ "textDocument": document })),
+            ("textDocument/foldingRange", json!({ "textDocument": document })),
+            ("textDocument/formatting", json!({ "textDocument": document, "options": { "tabSize": 2, "insertSpaces": true } })),
+            ("textDocument/inlayHint", json!({ "textDocument": document, "range": whole })),
+            ("textDocument/codeAction", json!({ "textDocument": document, "range": whole, "context": { "diagnostics": [] } })),
+        ];
+        for (method, params) in requests {
+            let answer = client.request(method, params);
+            prop_assert_ne!(&answer["error"]["code"], &json!(-32603), "{} panicked: {}", method, answer);
+        }
+        let log = client.shutdown();
+        prop_assert!(!log.contains("panic"), "{}", log);
     }
 }
 
