@@ -122,11 +122,11 @@ pub fn to_hover(index: &LineIndex<'_>, (markdown, span): (String, Span)) -> Hove
 
 fn value_hover(analysis: &Analysis, text: &str, name: &str) -> Option<String> {
     if let Some(param) = analysis.param(name) {
-        let ty = &text[param.ty_span.range()];
+        let ty = slice(text, param.ty_span);
         let default = param
             .default
             .as_ref()
-            .map(|v| format!(" = {}", &text[v.span.range()]))
+            .map(|v| format!(" = {}", slice(text, v.span)))
             .unwrap_or_default();
         let description = comment_above(text, param.span.start as usize);
         let mut out = format!("```kfp\nparam {name}: {ty}{default}\n```");
@@ -139,7 +139,7 @@ fn value_hover(analysis: &Analysis, text: &str, name: &str) -> Option<String> {
         return Some(out);
     }
     let decl = analysis.let_decl(name)?;
-    let value = &text[decl.value.span.range()];
+    let value = slice(text, decl.value.span);
     let description = comment_above(text, decl.span.start as usize);
     let mut out = format!("```kfp\nlet {name} = {value}\n```");
     if !description.is_empty() {
@@ -151,7 +151,7 @@ fn value_hover(analysis: &Analysis, text: &str, name: &str) -> Option<String> {
 fn step_hover(text: &str, step: &ast::StepDecl) -> String {
     let attribute = |name: &str| {
         step.items.iter().find_map(|item| match item {
-            StepItem::Attribute(a) if a.name.name == name => Some(&text[a.value.span.range()]),
+            StepItem::Attribute(a) if a.name.name == name => Some(slice(text, a.value.span)),
             _ => None,
         })
     };
@@ -177,9 +177,18 @@ fn output_hover(analysis: &Analysis, text: &str, step: &str, output: &str) -> Op
     Some(format!("{what}\n\n{}", step_hover(text, decl)))
 }
 
+/// The text of a span; a repaired AST's span may reach past the real text.
+fn slice(text: &str, span: Span) -> &str {
+    text.get(span.range()).unwrap_or("…")
+}
+
 /// The comment lines right above a declaration, without their `#`.
 fn comment_above(text: &str, start: usize) -> String {
-    let before = &text[..text[..start].rfind('\n').map_or(0, |n| n + 1)];
+    let line_start = text
+        .get(..start)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |n| n + 1);
+    let before = &text[..line_start];
     let mut lines: Vec<&str> = before
         .lines()
         .rev()

@@ -52,10 +52,14 @@ impl<'t> LineIndex<'t> {
         let Some(&start) = self.line_starts.get(position.line as usize) else {
             return self.text.len();
         };
-        let end = self
+        let mut end = self
             .line_starts
             .get(position.line as usize + 1)
             .map_or(self.text.len(), |&next| next - 1);
+        // A CRLF line ends before its `\r`.
+        if end > start && self.text.as_bytes()[end - 1] == b'\r' {
+            end -= 1;
+        }
         let wanted = position.character as usize;
         let mut units = 0;
         // A column inside a surrogate pair means the character's start.
@@ -124,6 +128,8 @@ mod tests {
         // Inside a surrogate pair: the character's start, never a panic.
         assert_eq!(index.offset(Position::new(0, 2)), 1);
         assert_eq!(index.position(2), Position::new(0, 1));
+        let crlf = LineIndex::new("ab\r\ncd");
+        assert_eq!(crlf.offset(Position::new(0, 9)), 2);
     }
 
     #[test]
