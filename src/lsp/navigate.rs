@@ -7,6 +7,7 @@ use lsp_types::{Location, TextEdit, Url, WorkspaceEdit};
 
 use super::analysis::{Analysis, Target};
 use super::text::LineIndex;
+use crate::check::values;
 use crate::syntax::KEYWORDS;
 
 /// Where the name under `offset` is declared.
@@ -62,6 +63,9 @@ pub fn rename(
     let (_, old_name) = prepare_rename(analysis, offset)?;
     let target = analysis.at(offset).map(|o| o.target.clone()).ok_or("")?;
     valid_name(new_name)?;
+    if matches!(target, Target::Step(_)) {
+        valid_step_name(new_name)?;
+    }
     if new_name != old_name && is_declared(analysis, new_name) {
         return Err(format!("`{new_name}` is already declared in this pipeline"));
     }
@@ -107,6 +111,17 @@ fn valid_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A step's name becomes its Kubernetes name (E0211 checks the same rule).
+fn valid_step_name(name: &str) -> Result<(), String> {
+    let kubernetes = values::kubernetes_name(name);
+    if values::is_dns_label(&kubernetes) {
+        return Ok(());
+    }
+    Err(format!(
+        "`{name}` would be the Kubernetes name `{kubernetes}`, which is not valid (see `kfpl explain E0211`)"
+    ))
+}
+
 /// Whether a param, let or step is already called `name`.
 fn is_declared(analysis: &Analysis, name: &str) -> bool {
     analysis.occurrences.iter().any(|o| {
@@ -149,5 +164,8 @@ mod tests {
         assert!(refuse("step").contains("keyword"));
         assert!(refuse("9x").contains("not a name"));
         assert!(refuse("").contains("not a name"));
+        let at_step = TEXT.find("step prep").expect("step") + 5;
+        let refused = rename(&analysis, TEXT, at_step, "_prep").expect_err("k8s");
+        assert!(refused.contains("E0211"), "{refused}");
     }
 }
