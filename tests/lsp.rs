@@ -239,6 +239,7 @@ fn every_feature_answers_as_its_fixture_says() {
         ("hover_step", hover("step train", 0, 6)),
         ("hover_output", hover("prepare.output", 1, 9)),
         ("hover_attribute", hover("gpus", 0, 1)),
+        ("hover_let", hover("data = data", 0, 8)),
         ("hover_diagnostic", hover("prepar]", 0, 2)),
         (
             "definition_of_output",
@@ -252,6 +253,24 @@ fn every_feature_answers_as_its_fixture_says() {
             (
                 "textDocument/definition",
                 document_at(at(&text, "prepare.stats", 0, 9)),
+            ),
+        ),
+        (
+            "definition_of_param",
+            (
+                "textDocument/definition",
+                document_at(at(&text, "$<learning_rate>", 0, 4)),
+            ),
+        ),
+        (
+            "references_of_param",
+            (
+                "textDocument/references",
+                json!({
+                    "textDocument": { "uri": URI },
+                    "position": at(&text, "$<epochs>", 0, 3),
+                    "context": { "includeDeclaration": false },
+                }),
             ),
         ),
         (
