@@ -292,6 +292,13 @@ fn every_feature_answers_as_its_fixture_says() {
             ),
         ),
         (
+            "highlight_let",
+            (
+                "textDocument/documentHighlight",
+                document_at(at(&text, "let data", 0, 5)),
+            ),
+        ),
+        (
             "rename_step",
             (
                 "textDocument/rename",
@@ -657,6 +664,7 @@ proptest! {
         let requests = [
             ("textDocument/hover", document_at(spot.clone())),
             ("textDocument/definition", document_at(spot.clone())),
+            ("textDocument/documentHighlight", document_at(spot.clone())),
             ("textDocument/completion", document_at(spot.clone())),
             ("textDocument/prepareRename", document_at(spot.clone())),
             ("textDocument/rename", json!({ "textDocument": document, "position": spot, "newName": "renamed" })),

@@ -17,6 +17,9 @@ impl Server {
             req::GotoDefinition::METHOD => {
                 self.on::<req::GotoDefinition>(request, Self::definition)
             }
+            req::DocumentHighlightRequest::METHOD => {
+                self.on::<req::DocumentHighlightRequest>(request, Self::highlights)
+            }
             req::References::METHOD => self.on::<req::References>(request, Self::references),
             req::PrepareRenameRequest::METHOD => {
                 self.on::<req::PrepareRenameRequest>(request, Self::prepare_rename)
@@ -96,6 +99,30 @@ impl Server {
             let uri = at.text_document.uri.clone();
             lsp_types::Location::new(uri, index.range(span)).into()
         }))
+    }
+
+    /// Every occurrence of the name under the cursor, the declaration as a write.
+    fn highlights(
+        &self,
+        params: lsp_types::DocumentHighlightParams,
+    ) -> Result<Option<Vec<lsp_types::DocumentHighlight>>, ResponseError> {
+        let (document, analysis, offset) = self.at(&params.text_document_position_params)?;
+        let index = LineIndex::new(&document.text);
+        let Some(target) = analysis.at(offset).map(|o| o.target.clone()) else {
+            return Ok(None);
+        };
+        let highlights = analysis
+            .of(&target)
+            .map(|o| lsp_types::DocumentHighlight {
+                range: index.range(o.span),
+                kind: Some(if o.declaration {
+                    lsp_types::DocumentHighlightKind::WRITE
+                } else {
+                    lsp_types::DocumentHighlightKind::READ
+                }),
+            })
+            .collect();
+        Ok(Some(highlights))
     }
 
     fn references(
