@@ -514,12 +514,21 @@ fn a_half_typed_file_still_gets_diagnostics_completion_and_symbols() {
 }
 
 #[test]
-fn a_panicking_handler_answers_an_error_and_the_server_lives_on() {
+fn a_panic_or_a_bad_request_answers_an_error_and_the_server_lives_on() {
     let text = read(&fixture("sample.kfp"));
     let mut client = Client::start_with(&[("KFPL_LSP_TEST_PANIC", "1")]);
     client.open(URI, &text);
     let answer = client.request(kfpl::lsp::TEST_PANIC_METHOD, json!({}));
     assert_eq!(answer["error"]["code"], json!(-32603), "{answer}");
+    let malformed = client.request("textDocument/hover", json!({ "position": 3 }));
+    assert_eq!(malformed["error"]["code"], json!(-32602), "{malformed}");
+    let unknown = client.request("kfpl/noSuchMethod", json!({}));
+    assert_eq!(unknown["error"]["code"], json!(-32601), "{unknown}");
+    let closed = client.request(
+        "textDocument/hover",
+        json!({ "textDocument": { "uri": "file:///never-opened.kfp" }, "position": { "line": 0, "character": 0 } }),
+    );
+    assert_eq!(closed["error"]["code"], json!(-32602), "{closed}");
     let hover = client.request(
         "textDocument/hover",
         document_at(at(&text, "learning_rate", 0, 2)),
