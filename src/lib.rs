@@ -50,6 +50,7 @@ pub mod fmt;
 pub mod generate;
 pub mod graph;
 pub mod lower;
+pub mod lsp;
 pub mod repl;
 pub mod run;
 pub mod source;

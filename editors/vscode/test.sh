@@ -9,6 +9,9 @@ else
   npm install --no-audit --no-fund
 fi
 npx --no-install vscode-tmgrammar-test 'tests/*.kfp'
+# The extension's entry point parses, and the language client it loads is installed.
+node --check extension.js
+node -e "require.resolve('vscode-languageclient/node')"
 files=$(ls tests/*.kfp | wc -l)
 asserts=$(cat tests/*.kfp | grep -cE '^#( *\^| *<~*-)' || true)
 echo "grammar tests: ${files} files, ${asserts} assertion lines, all passed"

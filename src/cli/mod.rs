@@ -9,6 +9,7 @@ mod completions;
 mod explain;
 mod fmt;
 mod graph;
+mod lsp;
 mod repl;
 mod report;
 mod run;
@@ -87,6 +88,8 @@ pub(crate) enum Command {
         after_help = "Examples:\n  kfpl graph examples/mnist.kfp\n  kfpl graph examples/mnist.kfp --format dot | dot -Tsvg > mnist.svg"
     )]
     Graph(graph::Args),
+    /// Serve the Language Server Protocol on stdin/stdout (for editors).
+    Lsp(lsp::Args),
     /// Build a pipeline interactively, one declaration at a time.
     #[command(after_help = "Examples:\n  kfpl repl\n  kfpl repl examples/mnist.kfp")]
     Repl(repl::Args),
@@ -138,6 +141,7 @@ pub(crate) fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Graph(args) => args.run(&reporter),
+        Command::Lsp(args) => args.run(),
         Command::Repl(args) => args.run(cli.color),
         Command::Run(args) => args.run(&reporter),
         Command::Runs(args) => args.run(&reporter),

@@ -1,0 +1,2 @@
+" .kfp files are kfpl pipelines.
+autocmd BufRead,BufNewFile *.kfp setfiletype kfp

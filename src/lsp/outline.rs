@@ -1,0 +1,243 @@
+//! The file's shape: document symbols (pipeline → params, lets, steps →
+//! outputs), folding ranges (blocks, multi-line lists and strings,
+//! comment runs) and semantic tokens (from the lexer).
+
+use lsp_types::{
+    DocumentSymbol, FoldingRange, FoldingRangeKind, SemanticToken, SemanticTokenType,
+    SemanticTokensLegend, SymbolKind,
+};
+
+use super::analysis::Analysis;
+use super::text::{LineIndex, utf16_len};
+use crate::source::Span;
+use crate::syntax::KEYWORDS;
+use crate::syntax::ast::{self, Item, StepItem};
+use crate::syntax::lex::{self, Kind};
+
+/// The outline of the file.
+pub fn document_symbols(analysis: &Analysis, index: &LineIndex<'_>) -> Vec<DocumentSymbol> {
+    let Some(program) = &analysis.program else {
+        return Vec::new();
+    };
+    program
+        .pipelines
+        .iter()
+        .map(|pipeline| {
+            let children = pipeline
+                .items
+                .iter()
+                .filter_map(|item| item_symbol(item, index))
+                .collect();
+            symbol(
+                index,
+                (&pipeline.name, pipeline.span),
+                SymbolKind::MODULE,
+                None,
+                children,
+            )
+        })
+        .collect()
+}
+
+fn item_symbol(item: &Item, index: &LineIndex<'_>) -> Option<DocumentSymbol> {
+    Some(match item {
+        Item::Attribute(_) => return None,
+        Item::Param(param) => {
+            let ty = match param.ty {
+                ast::ParamType::String => "string",
+                ast::ParamType::Number => "number",
+            };
+            symbol(
+                index,
+                (&param.name, param.span),
+                SymbolKind::VARIABLE,
+                Some(format!("param: {ty}")),
+                Vec::new(),
+            )
+        }
+        Item::Let(decl) => symbol(
+            index,
+            (&decl.name, decl.span),
+            SymbolKind::CONSTANT,
+            Some("let".into()),
+            Vec::new(),
+        ),
+        Item::Step(step) => {
+            let outputs = step
+                .items
+                .iter()
+                .filter_map(|item| match item {
+                    StepItem::Output(output) => Some(symbol(
+                        index,
+                        (&output.name, output.span),
+                        SymbolKind::FIELD,
+                        Some("output".into()),
+                        Vec::new(),
+                    )),
+                    _ => None,
+                })
+                .collect();
+            symbol(
+                index,
+                (&step.name, step.span),
+                SymbolKind::FUNCTION,
+                Some("step".into()),
+                outputs,
+            )
+        }
+    })
+}
+
+#[allow(deprecated)] // `deprecated` is a required field of the struct
+fn symbol(
+    index: &LineIndex<'_>,
+    (name, whole): (&ast::Ident, Span),
+    kind: SymbolKind,
+    detail: Option<String>,
+    children: Vec<DocumentSymbol>,
+) -> DocumentSymbol {
+    // The selection must lie inside the range, even for a repaired AST.
+    let whole = whole.to(name.span);
+    DocumentSymbol {
+        name: if name.name.is_empty() {
+            "?".into()
+        } else {
+            name.name.clone()
+        },
+        detail,
+        kind,
+        tags: None,
+        deprecated: None,
+        range: index.range(whole),
+        selection_range: index.range(name.span),
+        children: Some(children),
+    }
+}
+
+/// Blocks, multi-line brackets and strings, and runs of comment lines.
+pub fn folding_ranges(text: &str, index: &LineIndex<'_>) -> Vec<FoldingRange> {
+    let mut out = Vec::new();
+    let mut open: Vec<u32> = Vec::new();
+    let mut string_start = None;
+    let mut comments: Option<(u32, u32)> = None;
+    let line = |offset: u32| index.position(offset as usize).line;
+    let mut fold = |start: u32, end: u32, kind: Option<FoldingRangeKind>| {
+        if end > start {
+            out.push(FoldingRange {
+                start_line: start,
+                end_line: end,
+                kind,
+                ..FoldingRange::default()
+            });
+        }
+    };
+    for token in lex::lex(text) {
+        let (start, end) = (line(token.span.start), line(token.span.end));
+        if token.kind == Kind::Comment {
+            comments = match comments {
+                Some((first, last)) if start == last + 1 => Some((first, start)),
+                run => {
+                    if let Some((first, last)) = run {
+                        fold(first, last, Some(FoldingRangeKind::Comment));
+                    }
+                    Some((start, start))
+                }
+            };
+            continue;
+        }
+        match token.kind {
+            Kind::LBrace | Kind::LBracket | Kind::LParen => open.push(start),
+            // A block folds up to the line before its closer, which stays visible.
+            Kind::RBrace | Kind::RBracket | Kind::RParen => {
+                if let Some(first) = open.pop() {
+                    fold(first, start.saturating_sub(1), None);
+                }
+            }
+            Kind::Quote if string_start.is_none() && !token.open => string_start = Some(start),
+            Kind::Quote => {
+                if let Some(first) = string_start.take() {
+                    fold(first, end, None);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((first, last)) = comments {
+        fold(first, last, Some(FoldingRangeKind::Comment));
+    }
+    out
+}
+
+/// The token types, in the order their indices are sent.
+const TOKEN_TYPES: &[SemanticTokenType] = &[
+    SemanticTokenType::KEYWORD,
+    SemanticTokenType::VARIABLE,
+    SemanticTokenType::STRING,
+    SemanticTokenType::NUMBER,
+    SemanticTokenType::COMMENT,
+    SemanticTokenType::OPERATOR,
+    SemanticTokenType::PROPERTY,
+];
+
+/// What the server says its token indices mean.
+pub fn legend() -> SemanticTokensLegend {
+    SemanticTokensLegend {
+        token_types: TOKEN_TYPES.to_vec(),
+        token_modifiers: Vec::new(),
+    }
+}
+
+fn token_type(kind: Kind, word: &str, next_is_assign: bool) -> Option<u32> {
+    let ty = match kind {
+        Kind::Word if KEYWORDS.contains(&word) || matches!(word, "true" | "false") => {
+            SemanticTokenType::KEYWORD
+        }
+        Kind::Word if next_is_assign => SemanticTokenType::PROPERTY,
+        Kind::Word => SemanticTokenType::VARIABLE,
+        Kind::Quote | Kind::Text => SemanticTokenType::STRING,
+        Kind::Interp => SemanticTokenType::VARIABLE,
+        Kind::Number => SemanticTokenType::NUMBER,
+        Kind::Comment => SemanticTokenType::COMMENT,
+        Kind::Assign | Kind::Colon | Kind::Compare => SemanticTokenType::OPERATOR,
+        _ => return None,
+    };
+    TOKEN_TYPES.iter().position(|t| *t == ty).map(|i| i as u32)
+}
+
+/// Every token of the file, relative-encoded, one per line piece (a
+/// multi-line string is sent line by line: not every client takes
+/// multi-line tokens).
+pub fn semantic_tokens(text: &str, index: &LineIndex<'_>) -> Vec<SemanticToken> {
+    let tokens: Vec<lex::Token> = lex::lex(text).filter(|t| t.kind != Kind::Space).collect();
+    let mut out = Vec::new();
+    let mut last = (0u32, 0u32);
+    for (n, token) in tokens.iter().enumerate() {
+        let next_is_assign = tokens.get(n + 1).is_some_and(|t| t.kind == Kind::Assign);
+        let Some(ty) = token_type(token.kind, token.text(text), next_is_assign) else {
+            continue;
+        };
+        let mut start = token.span.start as usize;
+        for piece in token.text(text).split_inclusive('\n') {
+            let trimmed = piece.trim_end_matches(['\n', '\r']);
+            let length = utf16_len(trimmed) as u32;
+            if length > 0 {
+                let at = index.position(start);
+                let delta_start = if at.line == last.0 {
+                    at.character - last.1
+                } else {
+                    at.character
+                };
+                out.push(SemanticToken {
+                    delta_line: at.line - last.0,
+                    delta_start,
+                    length,
+                    token_type: ty,
+                    token_modifiers_bitset: 0,
+                });
+                last = (at.line, at.character);
+            }
+            start += piece.len();
+        }
+    }
+    out
+}
