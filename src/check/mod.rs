@@ -16,7 +16,7 @@ mod step;
 mod tests;
 pub(crate) mod values;
 
-pub(crate) use step::ATTRIBUTES as STEP_ATTRIBUTES;
+pub(crate) use step::{ATTRIBUTES as STEP_ATTRIBUTES, attribute_doc};
 
 use std::collections::{BTreeMap, BTreeSet};
 

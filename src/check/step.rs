@@ -29,6 +29,39 @@ pub(crate) const ATTRIBUTES: &[&str] = &[
     "description",
 ];
 
+/// One line on each attribute a step or pipeline takes, from the language
+/// spec's tables: what editors show on hover.
+pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "image" => "string, required: the container image",
+        "command" => {
+            "string or list of strings, required: a string is a shell script run by `sh -c`; a list is an exec-form argv"
+        }
+        "data" => "list of `\"claim:/mount/path\"`: mount each persistent volume claim at its path",
+        "sync_source" => {
+            "string (git URL): clone the repository into `code/<repo-name>/` before the command runs, at `env.GIT_SYNC_REV` when set"
+        }
+        "env" => "map of string to string: environment variables",
+        "gpus" => {
+            "whole number >= 0 (default 0): GPUs the step needs (`nvidia.com/gpu` on Kubernetes)"
+        }
+        "cpu" => "string or number: CPU request and limit, a Kubernetes quantity (`\"500m\"`, `2`)",
+        "memory" => "string: memory request and limit, a Kubernetes quantity (`\"4Gi\"`)",
+        "after" => {
+            "list of step names: explicit ordering, on top of the ordering implied by `$<step.…>`"
+        }
+        "retries" => "whole number >= 0 (default 0): times a failed step is tried again",
+        "timeout" => {
+            "duration (`\"90s\"`, `\"30m\"`, `\"2h\"`) or whole number of seconds: the step fails when it runs longer"
+        }
+        "description" => "string: shown in KFP and in `kfpl` listings",
+        "name" => {
+            "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
+        }
+        _ => return None,
+    })
+}
+
 /// The two forms of `command`, for its diagnostics.
 const COMMAND_FORMS: &str = "`command = \"…\"` (a shell script) or `command = [\"prog\", \"arg\"]`";
 

@@ -13,59 +13,9 @@ use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{self, Item, StepItem};
 use crate::syntax::lex;
 
-/// One line on each attribute, from the language spec's tables.
-const ATTRIBUTE_DOCS: &[(&str, &str)] = &[
-    ("image", "string, required: the container image"),
-    (
-        "command",
-        "string or list of strings, required: a string is a shell script run by `sh -c`; a list is an exec-form argv",
-    ),
-    (
-        "data",
-        "list of `\"claim:/mount/path\"`: mount each persistent volume claim at its path",
-    ),
-    (
-        "sync_source",
-        "string (git URL): clone the repository into `code/<repo-name>/` before the command runs, at `env.GIT_SYNC_REV` when set",
-    ),
-    ("env", "map of string to string: environment variables"),
-    (
-        "gpus",
-        "whole number >= 0 (default 0): GPUs the step needs (`nvidia.com/gpu` on Kubernetes)",
-    ),
-    (
-        "cpu",
-        "string or number: CPU request and limit, a Kubernetes quantity (`\"500m\"`, `2`)",
-    ),
-    (
-        "memory",
-        "string: memory request and limit, a Kubernetes quantity (`\"4Gi\"`)",
-    ),
-    (
-        "after",
-        "list of step names: explicit ordering, on top of the ordering implied by `$<step.…>`",
-    ),
-    (
-        "retries",
-        "whole number >= 0 (default 0): times a failed step is tried again",
-    ),
-    (
-        "timeout",
-        "string duration (`\"90s\"`, `\"30m\"`, `\"2h\"`): the step fails when it runs longer",
-    ),
-    ("description", "string: shown in KFP and in `kfpl` listings"),
-    (
-        "name",
-        "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier",
-    ),
-];
-
-/// The doc line of an attribute.
+/// The doc line of an attribute (the checker keeps them with its attribute list).
 pub fn attribute_doc(name: &str) -> Option<&'static str> {
-    ATTRIBUTE_DOCS
-        .iter()
-        .find(|(attribute, _)| *attribute == name)
-        .map(|(_, doc)| *doc)
+    crate::check::attribute_doc(name)
 }
 
 /// What to show for the cursor at `offset`: a name's declaration, an
