@@ -373,12 +373,9 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// `string` or `number`.
+/// `string`, `number`, `bool`, `list` or `file`.
 pub(crate) fn type_word(ty: ast::ParamType) -> &'static str {
-    match ty {
-        ast::ParamType::String => "string",
-        ast::ParamType::Number => "number",
-    }
+    ty.word()
 }
 
 fn duplicate(name: &ast::Ident, first: Span, kind: &str) -> Diagnostic {
