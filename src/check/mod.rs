@@ -12,6 +12,7 @@ mod lint;
 pub mod params;
 mod resolve;
 mod step;
+pub mod types;
 #[cfg(test)]
 mod tests;
 pub(crate) mod values;

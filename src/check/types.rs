@@ -1,0 +1,285 @@
+//! Typed values (LANGUAGE-2, "Types and how values become text"): the one
+//! place that decides whether a text is a `number`, a `bool` or a `list`,
+//! and how a list or map becomes text.
+//!
+//! The same rules check `-p` values (before anything runs), typed outputs
+//! when a step ends (`kfpl run`), and the shell check the compiler emits for
+//! Argo (`OUTPUT_CHECK_SH`, which mirrors [`check_output`]).
+
+use std::collections::BTreeMap;
+
+use super::ir::ParamType;
+
+/// A JSON value written the way kfpl writes values as text: compact, map
+/// keys sorted, numbers as the text they were given in.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Json {
+    Str(String),
+    Num(String),
+    Bool(bool),
+    List(Vec<Json>),
+    Map(BTreeMap<String, Json>),
+}
+
+impl Json {
+    /// Compact JSON text.
+    pub(crate) fn to_text(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Json::Str(s) => out.push_str(&quote(s)),
+            Json::Num(n) => out.push_str(n),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write(out);
+                }
+                out.push(']');
+            }
+            Json::Map(entries) => {
+                out.push('{');
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&quote(key));
+                    out.push(':');
+                    value.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    fn from_serde(value: &serde_json::Value) -> Json {
+        match value {
+            serde_json::Value::Null => Json::Str(String::new()),
+            serde_json::Value::Bool(b) => Json::Bool(*b),
+            serde_json::Value::Number(n) => Json::Num(n.to_string()),
+            serde_json::Value::String(s) => Json::Str(s.clone()),
+            serde_json::Value::Array(items) => Json::List(items.iter().map(Json::from_serde).collect()),
+            serde_json::Value::Object(map) => Json::Map(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Json::from_serde(v)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
+}
+
+/// Why a text is not a value of a type, and where in the text (a byte offset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// What is wrong, e.g. "expected `,` or `]`".
+    pub why: String,
+    /// Where in the (untrimmed) text the problem is.
+    pub at: usize,
+    /// What to do about it.
+    pub help: String,
+}
+
+/// The spellings a `bool` accepts (Python's too, since `print(flag)` writes them).
+pub const BOOL_SPELLINGS: &[&str] = &["true", "false", "True", "False"];
+
+/// Checks a `-p` value against a param's type and returns its canonical
+/// text: a bool `true`/`false`, a list compact JSON with sorted keys.
+pub fn param_value(ty: ParamType, text: &str) -> Result<String, Mismatch> {
+    match ty {
+        // v1 took any finite number Rust reads (`.5`, `+1`), as given: kept.
+        ParamType::Number if text.trim().parse::<f64>().is_ok_and(f64::is_finite) => {
+            Ok(text.to_string())
+        }
+        ParamType::Number => number(text).map(|()| text.to_string()),
+        ParamType::Bool => boolean(text).map(|b| b.to_string()),
+        ParamType::List => {
+            let items = list(text, "give a JSON array, such as `-p NAME='[0.1, 0.2]'`")?;
+            list_items(&items, text)?;
+            Ok(Json::from_serde(&serde_json::Value::Array(items)).to_text())
+        }
+        ParamType::String | ParamType::File => Ok(text.to_string()),
+    }
+}
+
+/// Checks a step's typed output (the file's text) against its type.
+pub fn check_output(ty: ParamType, text: &str) -> Result<(), Mismatch> {
+    match ty {
+        ParamType::Number => number(text),
+        ParamType::Bool => boolean(text).map(|_| ()),
+        ParamType::List => list(
+            text,
+            "write the list as JSON, e.g. `json.dumps(values)` in Python (not `str(values)`)",
+        )
+        .map(|_| ()),
+        ParamType::String | ParamType::File => Ok(()),
+    }
+}
+
+/// Where the trimmed text starts.
+fn leading(text: &str) -> usize {
+    text.len() - text.trim_start().len()
+}
+
+fn number(text: &str) -> Result<(), Mismatch> {
+    let trimmed = text.trim();
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(serde_json::Value::Number(n)) if n.as_f64().is_some_and(f64::is_finite) => Ok(()),
+        _ => Err(Mismatch {
+            why: format!("`{trimmed}` is not a number"),
+            at: leading(text),
+            help: "write a JSON number such as `0.5` or `-3e2` (no NaN or Infinity)".into(),
+        }),
+    }
+}
+
+fn boolean(text: &str) -> Result<bool, Mismatch> {
+    match text.trim() {
+        "true" | "True" => Ok(true),
+        "false" | "False" => Ok(false),
+        other => Err(Mismatch {
+            why: format!("`{other}` is not a bool"),
+            at: leading(text),
+            help: format!(
+                "a bool is written {}",
+                BOOL_SPELLINGS
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }),
+    }
+}
+
+/// A JSON array; a syntax error points at its place in `text`.
+fn list(text: &str, help: &str) -> Result<Vec<serde_json::Value>, Mismatch> {
+    let trimmed = text.trim();
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(serde_json::Value::Array(items)) => Ok(items),
+        Ok(_) => Err(Mismatch {
+            why: "not a JSON array".into(),
+            at: leading(text),
+            help: help.into(),
+        }),
+        Err(error) => Err(Mismatch {
+            why: format!("not a JSON array: {}", json_reason(&error)),
+            at: leading(text) + offset_of(trimmed, error.line(), error.column()),
+            help: help.into(),
+        }),
+    }
+}
+
+/// serde_json's message without its " at line L column C" tail (the caret says where).
+fn json_reason(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.find(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message,
+    }
+}
+
+/// The byte offset of serde_json's 1-based line and column (the column
+/// counts bytes; 0 means the line's start).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(text.len())
+}
+
+/// A param's list holds strings, numbers, bools, or maps of those.
+fn list_items(items: &[serde_json::Value], text: &str) -> Result<(), Mismatch> {
+    let scalar = |v: &serde_json::Value| {
+        matches!(
+            v,
+            serde_json::Value::String(_) | serde_json::Value::Number(_) | serde_json::Value::Bool(_)
+        )
+    };
+    for (index, item) in items.iter().enumerate() {
+        let fine = match item {
+            serde_json::Value::Object(map) => map.values().all(scalar),
+            other => scalar(other),
+        };
+        if !fine {
+            return Err(Mismatch {
+                why: format!("item {} is {}", index + 1, json_kind(item)),
+                at: leading(text),
+                help: "a list param holds strings, numbers, bools, or maps of those".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a bool",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a map holding a list, a map or null",
+    }
+}
+
+/// The caret lines a diagnostic shows under `-p NAME=VALUE` to point into the value.
+pub(crate) fn point_into(name: &str, value: &str, at: usize, why: &str) -> String {
+    let prefix = format!("-p {name}=");
+    let column = prefix.chars().count() + value[..at.min(value.len())].chars().count();
+    let shown = value.replace('\n', " ");
+    format!("{prefix}{shown}\n{}^ {why}", " ".repeat(column))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_become_compact_json_with_sorted_keys() {
+        let text = param_value(ParamType::List, r#" [0.10, {"b": 1, "a": true}, "x"] "#);
+        assert_eq!(text.as_deref(), Ok(r#"[0.1,{"a":true,"b":1},"x"]"#));
+    }
+
+    #[test]
+    fn a_json_error_points_into_the_value() {
+        let error = param_value(ParamType::List, "[0.1, x]").unwrap_err();
+        assert_eq!(error.at, 6);
+        let error = param_value(ParamType::List, "[[1]]").unwrap_err();
+        assert!(error.why.contains("item 1 is a list"), "{}", error.why);
+    }
+
+    #[test]
+    fn bools_take_json_and_python_spellings() {
+        assert_eq!(param_value(ParamType::Bool, "True").as_deref(), Ok("true"));
+        assert!(param_value(ParamType::Bool, "yes").unwrap_err().help.contains("`True`"));
+        assert!(check_output(ParamType::Bool, " false\n").is_ok());
+    }
+
+    #[test]
+    fn numbers_are_json_numbers() {
+        assert!(check_output(ParamType::Number, "0.5\n").is_ok());
+        for bad in ["NaN", "inf", "1e999", "", "0x10", "1.", "abc"] {
+            assert!(check_output(ParamType::Number, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_python_repr_is_not_a_list() {
+        let error = check_output(ParamType::List, "['a', 'b']").unwrap_err();
+        assert!(error.help.contains("json.dumps"));
+        assert!(check_output(ParamType::List, "[[1], null]\n").is_ok());
+    }
+}
