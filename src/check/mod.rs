@@ -211,11 +211,17 @@ impl<'a> Checker<'a> {
             return;
         }
         values::check_kubernetes_name(self, &step.name, "step");
+        if step.name.name == "workflow" {
+            self.error(reserved_step_name(&step.name));
+        }
         let mut outputs = vec!["output"];
         for item in &step.items {
             let ast::StepItem::Output(output) = item else {
                 continue;
             };
+            if let Some((_, ast::ParamType::File, ty_span)) = output.ty {
+                self.error(file_not_supported(ty_span, &output.name.name, "output"));
+            }
             // `output output`: the parser has reported the keyword (E0106);
             // a second diagnostic here would give other advice for one line.
             if output.name.name == "output" {
@@ -283,6 +289,9 @@ impl<'a> Checker<'a> {
                     .is_some_and(|d| std::ptr::eq(*d, *p))
             })
             .collect();
+        for decl in decls.iter().filter(|d| d.ty == ast::ParamType::File) {
+            self.error(file_not_supported(decl.ty_span, &decl.name.name, "param"));
+        }
         decls
             .into_iter()
             .map(|decl| ir::Param {
@@ -299,6 +308,28 @@ impl<'a> Checker<'a> {
 
     fn param_default(&mut self, decl: &ast::ParamDecl, value: &ast::Value) -> Option<ir::Scalar> {
         let found = match (&value.kind, decl.ty) {
+            (_, ast::ParamType::File) => return None,
+            (ast::ValueKind::Bool(b), ast::ParamType::Bool) => return Some(ir::Scalar::Bool(*b)),
+            (ast::ValueKind::List(list), ast::ParamType::List) => {
+                match types::list_default(&list.items) {
+                    Ok(json) => return Some(ir::Scalar::List(json.to_text())),
+                    Err(item) => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0302,
+                                format!(
+                                    "default of param `{}` holds {}",
+                                    decl.name.name,
+                                    resolve::kind_name(&item.kind)
+                                ),
+                            )
+                            .primary(item.span, "not allowed in a list param")
+                            .help("a list param holds strings, numbers, bools, or maps of those, written as literals"),
+                        );
+                        return None;
+                    }
+                }
+            }
             (ast::ValueKind::Number(n), ast::ParamType::Number) if n.value.is_finite() => {
                 return Some(ir::Scalar::Number(n.text.clone()));
             }
@@ -377,6 +408,23 @@ impl<'a> Checker<'a> {
 /// `string`, `number`, `bool`, `list` or `file`.
 pub(crate) fn type_word(ty: ast::ParamType) -> &'static str {
     ty.word()
+}
+
+/// E0213: `$<workflow.…>` is run information in v2, so no step may be called `workflow`.
+fn reserved_step_name(name: &ast::Ident) -> Diagnostic {
+    Diagnostic::new(Code::E0213, "`workflow` is a reserved step name")
+        .primary(name.span, "reserved for `$<workflow.name>` and other run information")
+        .help("rename the step, such as `run_workflow`, and the `$<workflow.…>` references to it")
+}
+
+/// E0318: `file` is reserved for v2's file outputs, which are not implemented yet.
+pub(crate) fn file_not_supported(ty_span: Span, name: &str, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0318,
+        format!("{what} `{name}` is a `file`, which kfpl does not support yet"),
+    )
+    .primary(ty_span, "not supported yet")
+    .help("pass a path on a `data` volume as a plain output, or use `number`, `bool` or `list`")
 }
 
 fn duplicate(name: &ast::Ident, first: Span, kind: &str) -> Diagnostic {

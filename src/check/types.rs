@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::ir::ParamType;
+use crate::syntax::ast;
 
 /// A JSON value written the way kfpl writes values as text: compact, map
 /// keys sorted, numbers as the text they were given in.
@@ -73,6 +74,33 @@ impl Json {
             ),
         }
     }
+}
+
+/// A list param's default written in kfp syntax, as JSON; the item that is
+/// not a string, number, bool or map of those is the error.
+pub(crate) fn list_default(items: &[ast::Value]) -> Result<Json, &ast::Value> {
+    let scalar = |value: &ast::Value| match &value.kind {
+        ast::ValueKind::String(s) => s.as_plain().map(Json::Str),
+        ast::ValueKind::Number(n) if n.value.is_finite() => Some(Json::Num(n.text.clone())),
+        ast::ValueKind::Bool(b) => Some(Json::Bool(*b)),
+        _ => None,
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let json = match &item.kind {
+            ast::ValueKind::Map(map) => {
+                let mut entries = BTreeMap::new();
+                for entry in &map.items {
+                    let value = scalar(&entry.value).ok_or(&entry.value)?;
+                    entries.insert(entry.key.name.clone(), value);
+                }
+                Json::Map(entries)
+            }
+            _ => scalar(item).ok_or(item)?,
+        };
+        out.push(json);
+    }
+    Ok(Json::List(out))
 }
 
 fn quote(text: &str) -> String {
