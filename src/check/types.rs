@@ -154,6 +154,24 @@ pub fn check_output(ty: ParamType, text: &str) -> Result<(), Mismatch> {
     }
 }
 
+/// The message for a typed output the step did not write (E0611).
+pub fn missing_message(name: &str, ty: ParamType) -> String {
+    format!(
+        "output `{name}` is declared `{}` but the step did not write $KFP_OUTPUTS/{name}",
+        ty.word()
+    )
+}
+
+/// The message for a typed output that is not of its type (E0611).
+pub fn mismatch_message(name: &str, ty: ParamType, mismatch: &Mismatch) -> String {
+    format!(
+        "output `{name}` is declared `{}`, but {}: {}",
+        ty.word(),
+        mismatch.why,
+        mismatch.help
+    )
+}
+
 /// Where the trimmed text starts.
 fn leading(text: &str) -> usize {
     text.len() - text.trim_start().len()

@@ -13,6 +13,7 @@
 //! engine through the shared [`Live`] record: SIGTERM to the group, SIGKILL
 //! after the grace period.
 
+use crate::check::ir::ParamType;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -496,15 +497,13 @@ impl Supervisor<'_> {
     /// Reads `$KFP_OUTPUTS/NAME` for every output: missing = "", one trailing newline trimmed.
     fn read_outputs(&self) -> Result<BTreeMap<String, String>, AttemptError> {
         let mut outputs = BTreeMap::new();
-        for name in &self.spec.outputs {
+        for (name, ty) in &self.spec.outputs {
             let path = self.spec.dirs.outputs.join(name);
-            let bad = |message: String| {
-                self.note(&format!("kfpl: error[E0610]: {message}"));
-                Err(AttemptError::Failed(StepProblem {
-                    code: Code::E0610,
-                    message,
-                }))
+            let fail = |code: Code, message: String| {
+                self.note(&format!("kfpl: error[{}]: {message}", code.as_str()));
+                Err(AttemptError::Failed(StepProblem { code, message }))
             };
+            let bad = |message: String| fail(Code::E0610, message);
             let mut bytes = Vec::new();
             match File::open(&path) {
                 Ok(file) => {
@@ -515,7 +514,11 @@ impl Supervisor<'_> {
                         return bad(format!("cannot read output `{name}`: {e}"));
                     }
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if let Some(message) = typed_output_missing(name, *ty) {
+                        return fail(Code::E0611, message);
+                    }
+                }
                 Err(e) => return bad(format!("cannot read output `{name}`: {e}")),
             }
             if bytes.last() == Some(&b'\n') {
@@ -535,10 +538,24 @@ impl Supervisor<'_> {
                     warning: Box::new(warnings::output_not_utf8(&self.spec.name, name)),
                 });
             }
+            if let Err(message) = check_typed_output(name, *ty, &text) {
+                return fail(Code::E0611, message);
+            }
             outputs.insert(name.clone(), text.into_owned());
         }
         Ok(outputs)
     }
+}
+
+/// E0611: a typed output the step never wrote.
+fn typed_output_missing(name: &str, ty: ParamType) -> Option<String> {
+    (ty != ParamType::String).then(|| crate::check::types::missing_message(name, ty))
+}
+
+/// E0611: a typed output that is not of its type (the one rule: `check::types`).
+fn check_typed_output(name: &str, ty: ParamType, text: &str) -> Result<(), String> {
+    crate::check::types::check_output(ty, text)
+        .map_err(|m| crate::check::types::mismatch_message(name, ty, &m))
 }
 
 fn append(path: &std::path::Path) -> std::io::Result<File> {
