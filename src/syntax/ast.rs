@@ -80,6 +80,11 @@ pub enum ParamType {
 }
 
 impl ParamType {
+    /// The types a param may be declared with, as written after `param NAME:`.
+    pub const PARAM_WORDS: &'static [&'static str] = &["string", "number", "bool", "list"];
+    /// The types an output may be declared with, as written after `output [NAME]:`.
+    pub const OUTPUT_WORDS: &'static [&'static str] = &["number", "bool", "list", "file"];
+
     /// The word the type is written as.
     pub fn word(self) -> &'static str {
         match self {
