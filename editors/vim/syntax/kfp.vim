@@ -31,6 +31,8 @@ syn match   kfpOutputName   "\<[a-z_][a-z0-9_]*\>" contained
 
 " Types, booleans, metric formats.
 syn keyword kfpType        string number
+" bool, list and file are type words only after ':' (they stay valid names elsewhere).
+syn match   kfpType        "\%(:\s*\)\@<=\<\%(bool\|list\|file\)\>"
 syn keyword kfpBoolean     true false
 syn keyword kfpFormat      raw percentage
 
