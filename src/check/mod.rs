@@ -12,9 +12,9 @@ mod lint;
 pub mod params;
 mod resolve;
 mod step;
-pub mod types;
 #[cfg(test)]
 mod tests;
+pub mod types;
 pub(crate) mod values;
 
 pub(crate) use step::ATTRIBUTES as STEP_ATTRIBUTES;
@@ -413,7 +413,10 @@ pub(crate) fn type_word(ty: ast::ParamType) -> &'static str {
 /// E0213: `$<workflow.…>` is run information in v2, so no step may be called `workflow`.
 fn reserved_step_name(name: &ast::Ident) -> Diagnostic {
     Diagnostic::new(Code::E0213, "`workflow` is a reserved step name")
-        .primary(name.span, "reserved for `$<workflow.name>` and other run information")
+        .primary(
+            name.span,
+            "reserved for `$<workflow.name>` and other run information",
+        )
         .help("rename the step, such as `run_workflow`, and the `$<workflow.…>` references to it")
 }
 

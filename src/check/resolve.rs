@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use super::Checker;
-use super::types::Json;
 use super::ir::{Part, Template};
+use super::types::Json;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::source::Span;
 use crate::syntax::ast;

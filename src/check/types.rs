@@ -66,7 +66,9 @@ impl Json {
             serde_json::Value::Bool(b) => Json::Bool(*b),
             serde_json::Value::Number(n) => Json::Num(n.to_string()),
             serde_json::Value::String(s) => Json::Str(s.clone()),
-            serde_json::Value::Array(items) => Json::List(items.iter().map(Json::from_serde).collect()),
+            serde_json::Value::Array(items) => {
+                Json::List(items.iter().map(Json::from_serde).collect())
+            }
             serde_json::Value::Object(map) => Json::Map(
                 map.iter()
                     .map(|(k, v)| (k.clone(), Json::from_serde(v)))
@@ -251,7 +253,9 @@ fn list_items(items: &[serde_json::Value], text: &str) -> Result<(), Mismatch> {
     let scalar = |v: &serde_json::Value| {
         matches!(
             v,
-            serde_json::Value::String(_) | serde_json::Value::Number(_) | serde_json::Value::Bool(_)
+            serde_json::Value::String(_)
+                | serde_json::Value::Number(_)
+                | serde_json::Value::Bool(_)
         )
     };
     for (index, item) in items.iter().enumerate() {
@@ -310,7 +314,12 @@ mod tests {
     #[test]
     fn bools_take_json_and_python_spellings() {
         assert_eq!(param_value(ParamType::Bool, "True").as_deref(), Ok("true"));
-        assert!(param_value(ParamType::Bool, "yes").unwrap_err().help.contains("`True`"));
+        assert!(
+            param_value(ParamType::Bool, "yes")
+                .unwrap_err()
+                .help
+                .contains("`True`")
+        );
         assert!(check_output(ParamType::Bool, " false\n").is_ok());
     }
 

@@ -287,9 +287,18 @@ mod tests {
         assert_eq!(words_at_end("param lr: n"), ["param lr: number"]);
         assert_eq!(words_at_end("param go: b"), ["param go: bool"]);
         assert_eq!(words_at_end("param lrs: l"), ["param lrs: list"]);
-        assert_eq!(words_at_end("step s { output: l"), ["step s { output: list"]);
-        assert_eq!(words_at_end("step s { output acc: n"), ["step s { output acc: number"]);
-        assert_eq!(words_at_end("step s { output acc: f"), ["step s { output acc: file"]);
+        assert_eq!(
+            words_at_end("step s { output: l"),
+            ["step s { output: list"]
+        );
+        assert_eq!(
+            words_at_end("step s { output acc: n"),
+            ["step s { output acc: number"]
+        );
+        assert_eq!(
+            words_at_end("step s { output acc: f"),
+            ["step s { output acc: file"]
+        );
         assert_eq!(
             words_at_end("step s { metric \"acc\": p"),
             ["step s { metric \"acc\": percentage"]

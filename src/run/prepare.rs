@@ -185,7 +185,11 @@ pub(crate) fn step_spec(
             .iter()
             .map(|m| (m.name.clone(), m.format))
             .collect(),
-        outputs: step.outputs.iter().map(|o| (o.name.clone(), o.ty)).collect(),
+        outputs: step
+            .outputs
+            .iter()
+            .map(|o| (o.name.clone(), o.ty))
+            .collect(),
         dirs,
     }
 }

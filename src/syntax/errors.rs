@@ -142,7 +142,8 @@ fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
         return "attributes are written `name = value`".into();
     }
     if expects(Rule::param_type) {
-        return "a param is a `string`, a `number`, a `bool` or a `list`; maps can be `let`s".into();
+        return "a param is a `string`, a `number`, a `bool` or a `list`; maps can be `let`s"
+            .into();
     }
     if expects(Rule::pipeline_close) || expects(Rule::param) {
         return "a pipeline holds `param`, `let` and `step` declarations and `name`/`description` attributes".into();
