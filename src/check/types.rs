@@ -164,35 +164,162 @@ pub fn missing_message(name: &str, ty: ParamType) -> String {
     )
 }
 
-/// The message for a typed output that is not of its type (E0611).
-pub fn mismatch_message(name: &str, ty: ParamType, mismatch: &Mismatch) -> String {
+/// The message for a typed output that is not of its type (E0611). It
+/// depends on the name and type only, so the container's shell check
+/// prints the very same words.
+pub fn mismatch_message(name: &str, ty: ParamType) -> String {
+    let what = match ty {
+        ParamType::Number => "a JSON number (NaN and Infinity are not numbers)",
+        ParamType::Bool => "`true` or `false` (or Python's `True`/`False`)",
+        ParamType::List => {
+            "a JSON array: write it with `json.dumps(values)` in Python, not `str(values)`"
+        }
+        ParamType::String | ParamType::File => "text",
+    };
     format!(
-        "output `{name}` is declared `{}`, but {}: {}",
-        ty.word(),
-        mismatch.why,
-        mismatch.help
+        "output `{name}` is declared `{}`, but $KFP_OUTPUTS/{name} does not hold {what}",
+        ty.word()
     )
 }
 
+/// The awk program behind the container's check of a typed output: exit
+/// status 0 when the file (trimmed as [`check_output`] trims) holds a value
+/// of type `t` (`number`, `bool` or `list`), 1 otherwise. The same rules as
+/// [`check_output`]; `src/lower/tests/typed_outputs.rs` runs both on the same
+/// texts under dash and busybox.
+pub const OUTPUT_CHECK_AWK: &str = r#"function ws() { while (p <= n && index(" \t\n\r\f", substr(s, p, 1)) > 0) p++ }
+function str(   c) {
+  p++
+  while (p <= n) {
+    c = substr(s, p, 1)
+    if (c == "\"") { p++; return 1 }
+    if (c == "\\") {
+      c = substr(s, p + 1, 1)
+      if (c == "u") {
+        if (substr(s, p + 2, 4) !~ /^[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]$/) return 0
+        p += 6
+      } else if (c != "" && index("\"\\/bfnrt", c) > 0) p += 2
+      else return 0
+    } else if (c ~ /[\001-\037]/) return 0
+    else p++
+  }
+  return 0
+}
+function val(   c) {
+  ws()
+  c = substr(s, p, 1)
+  if (c == "[") return arr()
+  if (c == "{") return obj()
+  if (c == "\"") return str()
+  if (match(substr(s, p), /^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][-+]?[0-9]+)?/)) { p += RLENGTH; return 1 }
+  if (substr(s, p, 4) == "true" || substr(s, p, 4) == "null") { p += 4; return 1 }
+  if (substr(s, p, 5) == "false") { p += 5; return 1 }
+  return 0
+}
+function arr(   c) {
+  p++; ws()
+  if (substr(s, p, 1) == "]") { p++; return 1 }
+  while (1) {
+    if (!val()) return 0
+    ws(); c = substr(s, p, 1); p++
+    if (c == "]") return 1
+    if (c != ",") return 0
+  }
+}
+function obj(   c) {
+  p++; ws()
+  if (substr(s, p, 1) == "}") { p++; return 1 }
+  while (1) {
+    ws()
+    if (substr(s, p, 1) != "\"" || !str()) return 0
+    ws()
+    if (substr(s, p, 1) != ":") return 0
+    p++
+    if (!val()) return 0
+    ws(); c = substr(s, p, 1); p++
+    if (c == "}") return 1
+    if (c != ",") return 0
+  }
+}
+{ s = s $0 "\n" }
+END {
+  sub(/^[ \t\n\r\f]+/, "", s); sub(/[ \t\n\r\f]+$/, "", s)
+  n = length(s); p = 1; ok = 0
+  if (t == "bool") ok = (s == "true" || s == "false" || s == "True" || s == "False")
+  else if (t == "number") {
+    if (s ~ /^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][-+]?[0-9]+)?$/) {
+      x = s + 0
+      ok = !((x - x != 0) || (x != 0 && x == x * 2))
+    }
+  } else if (t == "list") ok = (substr(s, 1, 1) == "[" && arr() && p > n)
+  exit ok ? 0 : 1
+}"#;
+
 /// Where the trimmed text starts.
 fn leading(text: &str) -> usize {
-    text.len() - text.trim_start().len()
+    text.len()
+        - text
+            .trim_start_matches([' ', '\t', '\n', '\r', '\x0c'])
+            .len()
 }
 
 fn number(text: &str) -> Result<(), Mismatch> {
-    let trimmed = text.trim();
-    match serde_json::from_str::<serde_json::Value>(trimmed) {
-        Ok(serde_json::Value::Number(n)) if n.as_f64().is_some_and(f64::is_finite) => Ok(()),
-        _ => Err(Mismatch {
-            why: format!("`{trimmed}` is not a number"),
-            at: leading(text),
-            help: "write a JSON number such as `0.5` or `-3e2` (no NaN or Infinity)".into(),
-        }),
+    let trimmed = trim(text);
+    if is_json_number(trimmed) && trimmed.parse::<f64>().is_ok_and(f64::is_finite) {
+        return Ok(());
     }
+    Err(Mismatch {
+        why: format!("`{trimmed}` is not a number"),
+        at: leading(text),
+        help: "write a JSON number such as `0.5` or `-3e2` (no NaN or Infinity)".into(),
+    })
+}
+
+/// JSON's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+/// (the awk check in `OUTPUT_CHECK_AWK` uses the same expression).
+fn is_json_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    match bytes.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i += digits(i),
+        _ => return false,
+    }
+    if bytes.get(i) == Some(&b'.') {
+        let n = digits(i + 1);
+        if n == 0 {
+            return false;
+        }
+        i += 1 + n;
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let n = digits(i);
+        if n == 0 {
+            return false;
+        }
+        i += n;
+    }
+    i == bytes.len()
+}
+
+/// Surrounding whitespace as JSON and the awk check see it: space, tab,
+/// line feed, carriage return, form feed.
+fn trim(text: &str) -> &str {
+    text.trim_matches([' ', '\t', '\n', '\r', '\x0c'])
 }
 
 fn boolean(text: &str) -> Result<bool, Mismatch> {
-    match text.trim() {
+    match trim(text) {
         "true" | "True" => Ok(true),
         "false" | "False" => Ok(false),
         other => Err(Mismatch {
@@ -212,7 +339,7 @@ fn boolean(text: &str) -> Result<bool, Mismatch> {
 
 /// A JSON array; a syntax error points at its place in `text`.
 fn list(text: &str, help: &str) -> Result<Vec<serde_json::Value>, Mismatch> {
-    let trimmed = text.trim();
+    let trimmed = trim(text);
     match serde_json::from_str::<serde_json::Value>(trimmed) {
         Ok(serde_json::Value::Array(items)) => Ok(items),
         Ok(_) => Err(Mismatch {
@@ -326,7 +453,9 @@ mod tests {
     #[test]
     fn numbers_are_json_numbers() {
         assert!(check_output(ParamType::Number, "0.5\n").is_ok());
-        for bad in ["NaN", "inf", "1e999", "", "0x10", "1.", "abc"] {
+        for bad in [
+            "NaN", "inf", "1e999", "", "0x10", "1.", "abc", "01", "+1", ".5",
+        ] {
             assert!(check_output(ParamType::Number, bad).is_err(), "{bad}");
         }
     }

@@ -555,7 +555,7 @@ fn typed_output_missing(name: &str, ty: ParamType) -> Option<String> {
 /// E0611: a typed output that is not of its type (the one rule: `check::types`).
 fn check_typed_output(name: &str, ty: ParamType, text: &str) -> Result<(), String> {
     crate::check::types::check_output(ty, text)
-        .map_err(|m| crate::check::types::mismatch_message(name, ty, &m))
+        .map_err(|_| crate::check::types::mismatch_message(name, ty))
 }
 
 fn append(path: &std::path::Path) -> std::io::Result<File> {
