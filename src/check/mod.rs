@@ -427,7 +427,11 @@ pub(crate) fn file_not_supported(ty_span: Span, name: &str, what: &str) -> Diagn
         format!("{what} `{name}` is a `file`, which kfpl does not support yet"),
     )
     .primary(ty_span, "not supported yet")
-    .help("pass a path on a `data` volume as a plain output, or use `number`, `bool` or `list`")
+    .help(if what == "param" {
+        "a param is a `string`, `number`, `bool` or `list`: pass a file's path as a `string`"
+    } else {
+        "pass a path on a `data` volume as a plain output, or use `number`, `bool` or `list`"
+    })
 }
 
 fn duplicate(name: &ast::Ident, first: Span, kind: &str) -> Diagnostic {

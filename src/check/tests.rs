@@ -76,6 +76,34 @@ fn resources_from_command_line_values_are_checked() {
     assert!(bind(&[("cores", "1500m"), ("mem", "2Gi")]).is_ok());
 }
 
+/// `-p` bools and lists are checked and carried in their canonical text;
+/// defaults too (compact JSON with sorted keys).
+#[test]
+fn bool_and_list_values_are_checked_and_canonical() {
+    let source = "pipeline p {\n  param go: bool = True\n  param lrs: list = [0.10, {b = 1, a = \"x\"}]\n  step s {\n    image = \"alpine\"\n    command = \"echo $<go> $<lrs>\"\n  }\n}\n";
+    // Python's spelling is for `-p` and outputs; in kfp, `True` is a (bad) name.
+    assert_eq!(checked(source), Err(vec![Code::E0109, Code::E0302]));
+    let source = source.replace("True", "true");
+    let pipeline = checked(&source).expect("valid");
+    let bind = |pairs: &[(&str, &str)]| {
+        let overrides: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        params::bind(&pipeline, &overrides, Missing::Error)
+            .map_err(|errors| errors.iter().map(|d| d.code).collect::<Vec<_>>())
+    };
+    let defaults = bind(&[]).expect("defaults");
+    assert_eq!(defaults["go"], "true");
+    assert_eq!(defaults["lrs"], r#"[0.10,{"a":"x","b":1}]"#);
+    let given = bind(&[("go", "False"), ("lrs", "[ 1, {\"z\": true, \"a\": 2} ]")]).expect("given");
+    assert_eq!(given["go"], "false");
+    assert_eq!(given["lrs"], r#"[1,{"a":2,"z":true}]"#);
+    assert_eq!(bind(&[("go", "yes")]), Err(vec![Code::E0303]));
+    assert_eq!(bind(&[("lrs", "[1,")]), Err(vec![Code::E0303]));
+    assert_eq!(bind(&[("lrs", "[[1]]")]), Err(vec![Code::E0303]));
+}
+
 /// Every example writes each output it declares to `$KFP_OUTPUTS/NAME`
 /// from a shell script (an argv is not expanded, so a path there must be
 /// literal, and only `$KFP_OUTPUTS` is the outputs folder everywhere).

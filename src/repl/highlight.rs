@@ -104,7 +104,10 @@ mod tests {
     fn type_words_are_coloured_only_after_a_colon() {
         let coloured = highlight("param list: list = [1]");
         assert!(coloured.contains("param\x1b[0m list:"), "{coloured:?}");
-        assert!(coloured.contains("\x1b[1;35mlist\x1b[0m = "), "{coloured:?}");
+        assert!(
+            coloured.contains("\x1b[1;35mlist\x1b[0m = "),
+            "{coloured:?}"
+        );
         assert!(highlight("output: bool").contains("\x1b[1;35mbool\x1b[0m"));
         assert!(!highlight("let file = 1").contains("\x1b[1;35mfile"));
     }
