@@ -104,6 +104,22 @@ fn bool_and_list_values_are_checked_and_canonical() {
     assert_eq!(bind(&[("lrs", "[[1]]")]), Err(vec![Code::E0303]));
 }
 
+/// v1's E0312 is gone (its code is kept, marked removed): a fixed list or
+/// map let interpolates as compact JSON with sorted keys.
+#[test]
+fn lists_and_maps_interpolate_as_json() {
+    assert!(Code::E0312.is_removed());
+    let source = "pipeline p {\n  let m = {z = [1, true], a = \"x\"}\n  step s {\n    image = \"alpine\"\n    command = [\"echo\", \"$<m>\"]\n  }\n}\n";
+    let pipeline = checked(source).expect("valid");
+    let crate::check::ir::Command::Exec(args) = &pipeline.steps[0].command else {
+        panic!("an argv")
+    };
+    assert_eq!(
+        args[1].as_const().as_deref(),
+        Some(r#"{"a":"x","z":[1,true]}"#)
+    );
+}
+
 /// Every example writes each output it declares to `$KFP_OUTPUTS/NAME`
 /// from a shell script (an argv is not expanded, so a path there must be
 /// literal, and only `$KFP_OUTPUTS` is the outputs folder everywhere).
