@@ -215,12 +215,24 @@ impl<'a> Checker<'a> {
             self.error(reserved_step_name(&step.name));
         }
         let mut outputs = vec!["output"];
+        let mut implicit_typed: Option<Span> = None;
         for item in &step.items {
             let ast::StepItem::Output(output) = item else {
                 continue;
             };
             if let Some((_, ast::ParamType::File, ty_span)) = output.ty {
                 self.error(file_not_supported(ty_span, &output.name.name, "output"));
+            }
+            if output.implicit {
+                if let Some(first) = implicit_typed.replace(output.span) {
+                    self.error(
+                        Diagnostic::new(Code::E0204, "the implicit `output` is typed twice")
+                            .primary(output.span, "typed again here")
+                            .secondary(first, "first typed here")
+                            .help("keep one `output: TYPE` line"),
+                    );
+                }
+                continue;
             }
             // `output output`: the parser has reported the keyword (E0106);
             // a second diagnostic here would give other advice for one line.

@@ -499,13 +499,14 @@ impl<'a> Checker<'a> {
                             span: *span,
                         });
                     }
+                    let ty = decl.ty.word();
                     self.error(
                         Diagnostic::new(
                             Code::E0301,
-                            format!("`{name}` needs a number param, but `{param}` is a string"),
+                            format!("`{name}` needs a number param, but `{param}` is a {ty}"),
                         )
-                        .primary(*span, "a string param")
-                        .secondary(decl.ty_span, "declared as a string here")
+                        .primary(*span, format!("a {ty} param"))
+                        .secondary(decl.ty_span, format!("declared as a {ty} here"))
                         .help(format!("declare `param {param}: number`")),
                     );
                     return None;
