@@ -8,6 +8,7 @@
 
 mod dag;
 pub mod ir;
+mod json;
 mod lint;
 pub mod params;
 mod resolve;

@@ -4,79 +4,14 @@
 //!
 //! The same rules check `-p` values (before anything runs), typed outputs
 //! when a step ends (`kfpl run`), and the shell check the compiler emits for
-//! Argo (`OUTPUT_CHECK_SH`, which mirrors [`check_output`]).
+//! Argo ([`OUTPUT_CHECK_AWK`], which mirrors [`check_output`]).
 
 use std::collections::BTreeMap;
 
 use super::ir::ParamType;
+pub(crate) use super::json::Json;
+use super::json::{self, number_len};
 use crate::syntax::ast;
-
-/// A JSON value written the way kfpl writes values as text: compact, map
-/// keys sorted, numbers as the text they were given in.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json {
-    Str(String),
-    Num(String),
-    Bool(bool),
-    List(Vec<Json>),
-    Map(BTreeMap<String, Json>),
-}
-
-impl Json {
-    /// Compact JSON text.
-    pub(crate) fn to_text(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out);
-        out
-    }
-
-    fn write(&self, out: &mut String) {
-        match self {
-            Json::Str(s) => out.push_str(&quote(s)),
-            Json::Num(n) => out.push_str(n),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::List(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write(out);
-                }
-                out.push(']');
-            }
-            Json::Map(entries) => {
-                out.push('{');
-                for (i, (key, value)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&quote(key));
-                    out.push(':');
-                    value.write(out);
-                }
-                out.push('}');
-            }
-        }
-    }
-
-    fn from_serde(value: &serde_json::Value) -> Json {
-        match value {
-            serde_json::Value::Null => Json::Str(String::new()),
-            serde_json::Value::Bool(b) => Json::Bool(*b),
-            serde_json::Value::Number(n) => Json::Num(n.to_string()),
-            serde_json::Value::String(s) => Json::Str(s.clone()),
-            serde_json::Value::Array(items) => {
-                Json::List(items.iter().map(Json::from_serde).collect())
-            }
-            serde_json::Value::Object(map) => Json::Map(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), Json::from_serde(v)))
-                    .collect(),
-            ),
-        }
-    }
-}
 
 /// A list param's default written in kfp syntax, as JSON; the item that is
 /// not a string, number, bool or map of those is the error.
@@ -105,10 +40,6 @@ pub(crate) fn list_default(items: &[ast::Value]) -> Result<Json, &ast::Value> {
     Ok(Json::List(out))
 }
 
-fn quote(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_else(|_| format!("\"{text}\""))
-}
-
 /// Why a text is not a value of a type, and where in the text (a byte offset).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
@@ -134,9 +65,9 @@ pub fn param_value(ty: ParamType, text: &str) -> Result<String, Mismatch> {
         ParamType::Number => number(text).map(|()| text.to_string()),
         ParamType::Bool => boolean(text).map(|b| b.to_string()),
         ParamType::List => {
-            let items = list(text, "give a JSON array, such as `-p NAME='[0.1, 0.2]'`")?;
-            list_items(&items, text)?;
-            Ok(Json::from_serde(&serde_json::Value::Array(items)).to_text())
+            let (value, starts) = list(text, "give a JSON array, such as `-p NAME='[0.1, 0.2]'`")?;
+            list_items(&value, &starts, text)?;
+            Ok(value.to_text())
         }
         ParamType::String | ParamType::File => Ok(text.to_string()),
     }
@@ -187,7 +118,7 @@ pub fn mismatch_message(name: &str, ty: ParamType) -> String {
 /// of type `t` (`number`, `bool` or `list`), 1 otherwise. The same rules as
 /// [`check_output`]; `src/lower/tests/typed_outputs.rs` runs both on the same
 /// texts under dash and busybox.
-pub const OUTPUT_CHECK_AWK: &str = r#"function ws() { while (p <= n && index(" \t\n\r\f", substr(s, p, 1)) > 0) p++ }
+pub const OUTPUT_CHECK_AWK: &str = r#"function ws() { while (p <= n && index(" \t\n\r", substr(s, p, 1)) > 0) p++ }
 function str(   c) {
   p++
   while (p <= n) {
@@ -275,41 +206,9 @@ fn number(text: &str) -> Result<(), Mismatch> {
     })
 }
 
-/// JSON's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-/// (the awk check in `OUTPUT_CHECK_AWK` uses the same expression).
+/// JSON's number grammar, the whole text (the awk check uses the same expression).
 fn is_json_number(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let digits = |from: usize| {
-        bytes[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let mut i = usize::from(bytes.first() == Some(&b'-'));
-    match bytes.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => i += digits(i),
-        _ => return false,
-    }
-    if bytes.get(i) == Some(&b'.') {
-        let n = digits(i + 1);
-        if n == 0 {
-            return false;
-        }
-        i += 1 + n;
-    }
-    if matches!(bytes.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(bytes.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let n = digits(i);
-        if n == 0 {
-            return false;
-        }
-        i += n;
-    }
-    i == bytes.len()
+    !text.is_empty() && number_len(text.as_bytes()) == text.len()
 }
 
 /// Surrounding whitespace as JSON and the awk check see it: space, tab,
@@ -337,63 +236,42 @@ fn boolean(text: &str) -> Result<bool, Mismatch> {
     }
 }
 
-/// A JSON array; a syntax error points at its place in `text`.
-fn list(text: &str, help: &str) -> Result<Vec<serde_json::Value>, Mismatch> {
+/// A JSON array (and where its items start); an error points at its place in `text`.
+fn list(text: &str, help: &str) -> Result<(Json, Vec<usize>), Mismatch> {
     let trimmed = trim(text);
-    match serde_json::from_str::<serde_json::Value>(trimmed) {
-        Ok(serde_json::Value::Array(items)) => Ok(items),
+    let offset = leading(text);
+    match json::parse_with_item_starts(trimmed) {
+        Ok((value @ Json::List(_), starts)) => {
+            Ok((value, starts.into_iter().map(|s| s + offset).collect()))
+        }
         Ok(_) => Err(Mismatch {
             why: "not a JSON array".into(),
-            at: leading(text),
+            at: offset,
             help: help.into(),
         }),
         Err(error) => Err(Mismatch {
-            why: format!("not a JSON array: {}", json_reason(&error)),
-            at: leading(text) + offset_of(trimmed, error.line(), error.column()),
+            why: format!("not a JSON array: {}", error.why),
+            at: offset + error.at,
             help: help.into(),
         }),
     }
 }
 
-/// serde_json's message without its " at line L column C" tail (the caret says where).
-fn json_reason(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    match message.find(" at line ") {
-        Some(at) => message[..at].to_string(),
-        None => message,
-    }
-}
-
-/// The byte offset of serde_json's 1-based line and column (the column
-/// counts bytes; 0 means the line's start).
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (line_start + column.saturating_sub(1)).min(text.len())
-}
-
 /// A param's list holds strings, numbers, bools, or maps of those.
-fn list_items(items: &[serde_json::Value], text: &str) -> Result<(), Mismatch> {
-    let scalar = |v: &serde_json::Value| {
-        matches!(
-            v,
-            serde_json::Value::String(_)
-                | serde_json::Value::Number(_)
-                | serde_json::Value::Bool(_)
-        )
+fn list_items(value: &Json, starts: &[usize], text: &str) -> Result<(), Mismatch> {
+    let Json::List(items) = value else {
+        return Ok(());
     };
+    let scalar = |v: &Json| matches!(v, Json::Str(_) | Json::Num(_) | Json::Bool(_));
     for (index, item) in items.iter().enumerate() {
         let fine = match item {
-            serde_json::Value::Object(map) => map.values().all(scalar),
+            Json::Map(map) => map.values().all(scalar),
             other => scalar(other),
         };
         if !fine {
             return Err(Mismatch {
                 why: format!("item {} is {}", index + 1, json_kind(item)),
-                at: leading(text),
+                at: starts.get(index).copied().unwrap_or_else(|| leading(text)),
                 help: "a list param holds strings, numbers, bools, or maps of those".into(),
             });
         }
@@ -401,14 +279,14 @@ fn list_items(items: &[serde_json::Value], text: &str) -> Result<(), Mismatch> {
     Ok(())
 }
 
-fn json_kind(value: &serde_json::Value) -> &'static str {
+fn json_kind(value: &Json) -> &'static str {
     match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a bool",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "a map holding a list, a map or null",
+        Json::Null => "null",
+        Json::Bool(_) => "a bool",
+        Json::Num(_) => "a number",
+        Json::Str(_) => "a string",
+        Json::List(_) => "a list",
+        Json::Map(_) => "a map holding a list, a map or null",
     }
 }
 
@@ -427,15 +305,16 @@ mod tests {
     #[test]
     fn lists_become_compact_json_with_sorted_keys() {
         let text = param_value(ParamType::List, r#" [0.10, {"b": 1, "a": true}, "x"] "#);
-        assert_eq!(text.as_deref(), Ok(r#"[0.1,{"a":true,"b":1},"x"]"#));
+        assert_eq!(text.as_deref(), Ok(r#"[0.10,{"a":true,"b":1},"x"]"#));
     }
 
     #[test]
     fn a_json_error_points_into_the_value() {
         let error = param_value(ParamType::List, "[0.1, x]").unwrap_err();
         assert_eq!(error.at, 6);
-        let error = param_value(ParamType::List, "[[1]]").unwrap_err();
-        assert!(error.why.contains("item 1 is a list"), "{}", error.why);
+        let error = param_value(ParamType::List, "[1, [2]]").unwrap_err();
+        assert!(error.why.contains("item 2 is a list"), "{}", error.why);
+        assert_eq!(error.at, 4, "the caret is under the item");
     }
 
     #[test]

@@ -39,6 +39,12 @@ const CASES: &[(ParamType, &str)] = &[
     (ParamType::List, "[01]"),
     (ParamType::List, "[tru]"),
     (ParamType::List, "[{\"a\" 1}]"),
+    (ParamType::List, "[1e999, 0.10]"),
+    (ParamType::List, "[\"\\ud800\"]"),
+    (ParamType::List, "[\u{c}1]"),
+    (ParamType::List, "\u{c}[1]\u{c}"),
+    (ParamType::List, "[\"caf\u{e9}\"]"),
+    (ParamType::List, "[\"\\u12\"]"),
 ];
 
 fn program(ty: ParamType, given: &Path) -> String {
