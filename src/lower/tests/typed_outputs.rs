@@ -69,6 +69,7 @@ fn the_container_checks_typed_outputs_as_kfpl_run_does() {
             let Some(ran) = run(step, false, &[], shell, &format!("typed-{i}")) else {
                 continue;
             };
+            let _ = std::fs::remove_dir_all(&ran.root);
             let case = format!("{shell:?} {} {text:?}: {}", ty.word(), ran.stderr);
             assert_eq!(ran.status == 0, local.is_ok(), "{case}");
             if local.is_err() {
@@ -91,6 +92,7 @@ fn a_missing_typed_output_fails_the_container() {
         let Some(ran) = run(step, false, &[], shell, "typed-missing") else {
             continue;
         };
+        let _ = std::fs::remove_dir_all(&ran.root);
         assert_eq!(ran.status, 1, "{shell:?}: {}", ran.stderr);
         let message = missing_message("v", ParamType::Bool);
         assert_eq!(ran.stderr, format!("kfpl: error[E0611]: {message}\n"));
@@ -107,6 +109,7 @@ fn a_failed_command_keeps_its_status_and_is_not_checked() {
         let Some(ran) = run(step, false, &[], shell, "typed-failed") else {
             continue;
         };
+        let _ = std::fs::remove_dir_all(&ran.root);
         assert_eq!(ran.status, 7, "{shell:?}: {}", ran.stderr);
         assert!(!ran.stderr.contains("E0611"), "{shell:?}: {}", ran.stderr);
     }
