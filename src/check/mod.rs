@@ -324,24 +324,7 @@ impl<'a> Checker<'a> {
             (_, ast::ParamType::File) => return None,
             (ast::ValueKind::Bool(b), ast::ParamType::Bool) => return Some(ir::Scalar::Bool(*b)),
             (ast::ValueKind::List(list), ast::ParamType::List) => {
-                match types::list_default(&list.items) {
-                    Ok(json) => return Some(ir::Scalar::List(json.to_text())),
-                    Err(item) => {
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0302,
-                                format!(
-                                    "default of param `{}` holds {}",
-                                    decl.name.name,
-                                    resolve::kind_name(&item.kind)
-                                ),
-                            )
-                            .primary(item.span, "not allowed in a list param")
-                            .help("a list param holds strings, numbers, bools, or maps of those, written as literals"),
-                        );
-                        return None;
-                    }
-                }
+                return self.list_default(decl, &list.items);
             }
             (ast::ValueKind::Number(n), ast::ParamType::Number) if n.value.is_finite() => {
                 return Some(ir::Scalar::Number(n.text.clone()));
@@ -393,6 +376,41 @@ impl<'a> Checker<'a> {
         };
         self.error(diagnostic);
         None
+    }
+
+    /// A `list` param's default: kfp syntax, kept as compact JSON.
+    fn list_default(&mut self, decl: &ast::ParamDecl, items: &[ast::Value]) -> Option<ir::Scalar> {
+        match types::list_default(items) {
+            Ok(json) => {
+                let text = json.to_text();
+                if let Some(why) = values::value_too_large(&text) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0317,
+                            format!("default of param `{}` is too large", decl.name.name),
+                        )
+                        .primary(decl.span, why)
+                        .help(values::VALUE_TOO_LARGE_HELP),
+                    );
+                }
+                Some(ir::Scalar::List(text))
+            }
+            Err(item) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0302,
+                        format!(
+                            "default of param `{}` holds {}",
+                            decl.name.name,
+                            resolve::kind_name(&item.kind)
+                        ),
+                    )
+                    .primary(item.span, "not allowed in a list param")
+                    .help("a list param holds strings, numbers, bools, or maps of those, written as literals"),
+                );
+                None
+            }
+        }
     }
 
     fn steps(&mut self) -> Vec<ir::Step> {
