@@ -722,6 +722,9 @@ fn step_problems_are_reported_with_their_codes() {
         ("missing_program", "E0604", false),
         ("huge_output", "E0610", false),
         ("latin1_output", "W0603", true),
+        ("typed_output_bad", "E0612", false),
+        ("typed_output_missing", "E0612", false),
+        ("typed_outputs", "succeeded", true),
     ] {
         let env = Env::new(fixture_name);
         let out = env.run(fixture_name, &[]);

@@ -25,6 +25,10 @@ let s:lines = [
       \ '  let on = true',
       \ '  let off = false',
       \ '}',
+      \ '  param xs: list',
+      \ '  let file = 1',
+      \ '    output: bool',
+      \ '  param list: string',
       \ ]
 let s:checks = [
       \ [1, '#', 'kfpComment'], [1, 'pipeline', 'kfpComment'], [1, '"no', 'kfpComment'],
@@ -51,6 +55,8 @@ let s:checks = [
       \ [18, '"""', 'kfpTripleString'],
       \ [19, 'retries', 'kfpAttribute'], [19, '-2.5e3', 'kfpNumber'],
       \ [21, 'true', 'kfpBoolean'], [22, 'false', 'kfpBoolean'],
+      \ [24, 'list', 'kfpType'], [27, 'list', 'kfpParamName'], [25, 'file', 'kfpLetName'],
+      \ [26, 'bool', 'kfpType'],
       \ ]
 enew
 call setline(1, s:lines)

@@ -68,13 +68,19 @@ pub enum Scalar {
     String(String),
     /// A number, as written (`0.01` stays `0.01`).
     Number(String),
+    /// A bool.
+    Bool(bool),
+    /// A list, as compact JSON with map keys sorted.
+    List(String),
 }
 
 impl Scalar {
     /// The value as text.
     pub(crate) fn as_text(&self) -> &str {
         match self {
-            Scalar::String(s) | Scalar::Number(s) => s,
+            Scalar::String(s) | Scalar::Number(s) | Scalar::List(s) => s,
+            Scalar::Bool(true) => "true",
+            Scalar::Bool(false) => "false",
         }
     }
 }
@@ -396,6 +402,8 @@ pub struct Metric {
 pub struct Output {
     /// `output` for the implicit one, else the declared name.
     pub name: String,
+    /// `string` unless declared `number`, `bool` or `list`.
+    pub ty: ParamType,
     /// The declaration (the step's name for the implicit one).
     pub span: Span,
 }

@@ -8,12 +8,14 @@
 
 mod dag;
 pub mod ir;
+mod json;
 mod lint;
 pub mod params;
 mod resolve;
 mod step;
 #[cfg(test)]
 mod tests;
+pub mod types;
 pub(crate) mod values;
 
 pub(crate) use step::{ATTRIBUTES as STEP_ATTRIBUTES, attribute_doc};
@@ -210,11 +212,29 @@ impl<'a> Checker<'a> {
             return;
         }
         values::check_kubernetes_name(self, &step.name, "step");
+        if step.name.name == "workflow" {
+            self.error(reserved_step_name(&step.name));
+        }
         let mut outputs = vec!["output"];
+        let mut implicit_typed: Option<Span> = None;
         for item in &step.items {
             let ast::StepItem::Output(output) = item else {
                 continue;
             };
+            if let Some((_, ast::ParamType::File, ty_span)) = output.ty {
+                self.error(file_not_supported(ty_span, &output.name.name, "output"));
+            }
+            if output.implicit {
+                if let Some(first) = implicit_typed.replace(output.span) {
+                    self.error(
+                        Diagnostic::new(Code::E0204, "the implicit `output` is typed twice")
+                            .primary(output.span, "typed again here")
+                            .secondary(first, "first typed here")
+                            .help("keep one `output: TYPE` line"),
+                    );
+                }
+                continue;
+            }
             // `output output`: the parser has reported the keyword (E0106);
             // a second diagnostic here would give other advice for one line.
             if output.name.name == "output" {
@@ -282,6 +302,9 @@ impl<'a> Checker<'a> {
                     .is_some_and(|d| std::ptr::eq(*d, *p))
             })
             .collect();
+        for decl in decls.iter().filter(|d| d.ty == ast::ParamType::File) {
+            self.error(file_not_supported(decl.ty_span, &decl.name.name, "param"));
+        }
         decls
             .into_iter()
             .map(|decl| ir::Param {
@@ -298,6 +321,11 @@ impl<'a> Checker<'a> {
 
     fn param_default(&mut self, decl: &ast::ParamDecl, value: &ast::Value) -> Option<ir::Scalar> {
         let found = match (&value.kind, decl.ty) {
+            (_, ast::ParamType::File) => return None,
+            (ast::ValueKind::Bool(b), ast::ParamType::Bool) => return Some(ir::Scalar::Bool(*b)),
+            (ast::ValueKind::List(list), ast::ParamType::List) => {
+                return self.list_default(decl, &list.items);
+            }
             (ast::ValueKind::Number(n), ast::ParamType::Number) if n.value.is_finite() => {
                 return Some(ir::Scalar::Number(n.text.clone()));
             }
@@ -350,6 +378,41 @@ impl<'a> Checker<'a> {
         None
     }
 
+    /// A `list` param's default: kfp syntax, kept as compact JSON.
+    fn list_default(&mut self, decl: &ast::ParamDecl, items: &[ast::Value]) -> Option<ir::Scalar> {
+        match types::list_default(items) {
+            Ok(json) => {
+                let text = json.to_text();
+                if let Some(why) = values::value_too_large(&text) {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0317,
+                            format!("default of param `{}` is too large", decl.name.name),
+                        )
+                        .primary(decl.span, why)
+                        .help(values::VALUE_TOO_LARGE_HELP),
+                    );
+                }
+                Some(ir::Scalar::List(text))
+            }
+            Err(item) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0302,
+                        format!(
+                            "default of param `{}` holds {}",
+                            decl.name.name,
+                            resolve::kind_name(&item.kind)
+                        ),
+                    )
+                    .primary(item.span, "not allowed in a list param")
+                    .help("a list param holds strings, numbers, bools, or maps of those, written as literals"),
+                );
+                None
+            }
+        }
+    }
+
     fn steps(&mut self) -> Vec<ir::Step> {
         let decls: Vec<&'a ast::StepDecl> = self.steps.values().copied().collect();
         let mut order: Vec<&'a ast::StepDecl> = decls;
@@ -373,12 +436,33 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// `string` or `number`.
+/// `string`, `number`, `bool`, `list` or `file`.
 pub(crate) fn type_word(ty: ast::ParamType) -> &'static str {
-    match ty {
-        ast::ParamType::String => "string",
-        ast::ParamType::Number => "number",
-    }
+    ty.word()
+}
+
+/// E0213: `$<workflow.…>` is run information in v2, so no step may be called `workflow`.
+fn reserved_step_name(name: &ast::Ident) -> Diagnostic {
+    Diagnostic::new(Code::E0213, "`workflow` is a reserved step name")
+        .primary(
+            name.span,
+            "reserved for `$<workflow.name>` and other run information",
+        )
+        .help("rename the step, such as `run_workflow`, and the `$<workflow.…>` references to it")
+}
+
+/// E0318: `file` is reserved for v2's file outputs, which are not implemented yet.
+pub(crate) fn file_not_supported(ty_span: Span, name: &str, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0318,
+        format!("{what} `{name}` is a `file`, which kfpl does not support yet"),
+    )
+    .primary(ty_span, "not supported yet")
+    .help(if what == "param" {
+        "a param is a `string`, `number`, `bool` or `list`: pass a file's path as a `string`"
+    } else {
+        "pass a path on a `data` volume as a plain output, or use `number`, `bool` or `list`"
+    })
 }
 
 fn duplicate(name: &ast::Ident, first: Span, kind: &str) -> Diagnostic {

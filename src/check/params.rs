@@ -64,25 +64,21 @@ pub fn bind(
             );
             continue;
         };
-        if param.ty == ParamType::Number && !is_number(value) {
-            errors.push(
-                Diagnostic::new(
-                    Code::E0303,
-                    format!("param `{name}` is a number, but `-p` gave `{value}`"),
-                )
-                .secondary(param.span, "declared as a number here")
-                .help(format!("give a number, such as `-p {name}=0.5`")),
-            );
-            continue;
-        }
-        if let Some(why) = super::values::value_too_large(value) {
+        let value = match super::types::param_value(param.ty, value) {
+            Ok(canonical) => canonical,
+            Err(mismatch) => {
+                errors.push(wrong_type(param, value, &mismatch));
+                continue;
+            }
+        };
+        if let Some(why) = super::values::value_too_large(&value) {
             errors.push(
                 Diagnostic::new(Code::E0317, format!("`-p {name}=…` is too large: {why}"))
                     .help(super::values::VALUE_TOO_LARGE_HELP),
             );
             continue;
         }
-        values.insert(name.clone(), value.clone());
+        values.insert(name.clone(), value);
     }
     for param in &pipeline.params {
         if values.contains_key(&param.name) || overrides.iter().any(|(n, _)| *n == param.name) {
@@ -117,6 +113,31 @@ pub fn bind(
     } else {
         Err(errors)
     }
+}
+
+/// E0303: a `-p` value that is not of its param's type. The note points
+/// into the value (the command line has no span in the file).
+fn wrong_type(param: &Param, value: &str, mismatch: &super::types::Mismatch) -> Diagnostic {
+    let (name, ty) = (&param.name, param.ty.word());
+    let help = match param.ty {
+        ParamType::Number => format!("give a number, such as `-p {name}=0.5`"),
+        _ => mismatch.help.clone(),
+    };
+    let mut diagnostic = Diagnostic::new(
+        Code::E0303,
+        format!("param `{name}` is a {ty}, but `-p` gave `{value}`"),
+    )
+    .secondary(param.span, format!("declared as a {ty} here"))
+    .help(help);
+    if param.ty != ParamType::Number {
+        diagnostic = diagnostic.note(super::types::point_into(
+            name,
+            value,
+            mismatch.at,
+            &mismatch.why,
+        ));
+    }
+    diagnostic
 }
 
 /// Where a param's value came from, for the diagnostic.
@@ -272,11 +293,6 @@ impl Problem<'_> {
 pub(crate) fn whole_number(text: &str) -> Option<u32> {
     let value: f64 = text.trim().parse().ok()?;
     (value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value)).then_some(value as u32)
-}
-
-/// Whether `text` is a number the way a `number` param accepts one.
-pub(crate) fn is_number(text: &str) -> bool {
-    text.trim().parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// Resolves a [`Count`] against bound values (0 for a value that was not bound).

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::Checker;
 use super::ir::{Part, Template};
+use super::types::Json;
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::source::Span;
 use crate::syntax::ast;
@@ -68,6 +69,22 @@ impl Resolved {
 }
 
 /// The kind of an unresolved value, for messages.
+/// A fixed value as JSON; `None` when it interpolates a param or an output.
+fn as_json(value: &Resolved) -> Option<Json> {
+    Some(match &value.value {
+        RValue::Str(template) => Json::Str(template.as_const()?),
+        RValue::Number(n) => Json::Num(n.text.clone()),
+        RValue::Bool(b) => Json::Bool(*b),
+        RValue::List(items) => Json::List(items.iter().map(as_json).collect::<Option<_>>()?),
+        RValue::Map(entries) => Json::Map(
+            entries
+                .iter()
+                .map(|(key, value)| Some((key.name.clone(), as_json(value)?)))
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
+
 pub(super) fn kind_name(kind: &ast::ValueKind) -> &'static str {
     match kind {
         ast::ValueKind::String(_) => "a string",
@@ -252,7 +269,8 @@ impl<'a> Checker<'a> {
         None
     }
 
-    /// A let's value as text: strings, numbers and bools interpolate; lists and maps do not.
+    /// A let's value as text: strings, numbers and bools as they are, lists
+    /// and maps as compact JSON with keys sorted (LANGUAGE-2).
     fn let_as_text(
         &mut self,
         value: &Resolved,
@@ -263,20 +281,26 @@ impl<'a> Checker<'a> {
             RValue::Str(template) => Some(template.clone()),
             RValue::Number(n) => Some(Arc::new(Template::text(n.text.clone(), value.span))),
             RValue::Bool(b) => Some(Arc::new(Template::text(b.to_string(), value.span))),
-            RValue::List(_) | RValue::Map(_) => {
-                let mut diagnostic = Diagnostic::new(
-                    Code::E0312,
-                    format!("let `{name}` is {} and cannot be interpolated into a string", value.kind()),
-                )
-                .primary(use_span, "interpolated here")
-                .help("interpolate a string or number let, or use the let as the whole value: `data = data`");
-                if let Some((_, span)) = &value.via {
-                    diagnostic =
-                        diagnostic.secondary(*span, format!("`{name}` is {}", value.kind()));
+            RValue::List(_) | RValue::Map(_) => match as_json(value) {
+                Some(json) => Some(Arc::new(Template::text(json.to_text(), value.span))),
+                None => {
+                    let mut diagnostic = Diagnostic::new(
+                        Code::E0319,
+                        format!(
+                            "let `{name}` is {} that interpolates a value, and cannot become text",
+                            value.kind()
+                        ),
+                    )
+                    .primary(use_span, "interpolated here")
+                    .help("make it a `list` param, or interpolate its items one by one");
+                    if let Some((_, span)) = &value.via {
+                        diagnostic =
+                            diagnostic.secondary(*span, format!("`{name}` is {}", value.kind()));
+                    }
+                    self.error(diagnostic);
+                    None
                 }
-                self.error(diagnostic);
-                None
-            }
+            },
         }
     }
 

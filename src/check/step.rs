@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::Checker;
-use super::ir::{self, Count, Part, Template};
+use super::ir::{self, Count, ParamType, Part, Template};
 use super::resolve::{RValue, Resolved};
 use super::values::{self, MountError};
 use crate::diagnostics::{Code, Diagnostic, closest, did_you_mean};
@@ -220,14 +220,24 @@ fn attribute_value<'a>(
 fn outputs(decl: &ast::StepDecl) -> Vec<ir::Output> {
     let mut out = vec![ir::Output {
         name: "output".into(),
+        ty: ParamType::String,
         span: decl.name.span,
     }];
     for item in &decl.items {
-        if let ast::StepItem::Output(output) = item
-            && !out.iter().any(|o| o.name == output.name.name)
-        {
+        let ast::StepItem::Output(output) = item else {
+            continue;
+        };
+        // A `file` output was reported (E0318); it is carried as a string.
+        let ty = match output.ty {
+            Some((_, ParamType::File, _)) | None => ParamType::String,
+            Some((_, ty, _)) => ty,
+        };
+        if output.implicit {
+            out[0].ty = ty;
+        } else if !out.iter().any(|o| o.name == output.name.name) {
             out.push(ir::Output {
                 name: output.name.name.clone(),
+                ty,
                 span: output.span,
             });
         }
@@ -522,13 +532,14 @@ impl<'a> Checker<'a> {
                             span: *span,
                         });
                     }
+                    let ty = decl.ty.word();
                     self.error(
                         Diagnostic::new(
                             Code::E0301,
-                            format!("`{name}` needs a number param, but `{param}` is a string"),
+                            format!("`{name}` needs a number param, but `{param}` is a {ty}"),
                         )
-                        .primary(*span, "a string param")
-                        .secondary(decl.ty_span, "declared as a string here")
+                        .primary(*span, format!("a {ty} param"))
+                        .secondary(decl.ty_span, format!("declared as a {ty} here"))
                         .help(format!("declare `param {param}: number`")),
                     );
                     return None;

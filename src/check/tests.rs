@@ -76,6 +76,50 @@ fn resources_from_command_line_values_are_checked() {
     assert!(bind(&[("cores", "1500m"), ("mem", "2Gi")]).is_ok());
 }
 
+/// `-p` bools and lists are checked and carried in their canonical text;
+/// defaults too (compact JSON with sorted keys).
+#[test]
+fn bool_and_list_values_are_checked_and_canonical() {
+    let source = "pipeline p {\n  param go: bool = True\n  param lrs: list = [0.10, {b = 1, a = \"x\"}]\n  step s {\n    image = \"alpine\"\n    command = \"echo $<go> $<lrs>\"\n  }\n}\n";
+    // Python's spelling is for `-p` and outputs; in kfp, `True` is a (bad) name.
+    assert_eq!(checked(source), Err(vec![Code::E0109, Code::E0302]));
+    let source = source.replace("True", "true");
+    let pipeline = checked(&source).expect("valid");
+    let bind = |pairs: &[(&str, &str)]| {
+        let overrides: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        params::bind(&pipeline, &overrides, Missing::Error)
+            .map_err(|errors| errors.iter().map(|d| d.code).collect::<Vec<_>>())
+    };
+    let defaults = bind(&[]).expect("defaults");
+    assert_eq!(defaults["go"], "true");
+    assert_eq!(defaults["lrs"], r#"[0.10,{"a":"x","b":1}]"#);
+    let given = bind(&[("go", "False"), ("lrs", "[ 1, {\"z\": true, \"a\": 2} ]")]).expect("given");
+    assert_eq!(given["go"], "false");
+    assert_eq!(given["lrs"], r#"[1,{"a":2,"z":true}]"#);
+    assert_eq!(bind(&[("go", "yes")]), Err(vec![Code::E0303]));
+    assert_eq!(bind(&[("lrs", "[1,")]), Err(vec![Code::E0303]));
+    assert_eq!(bind(&[("lrs", "[[1]]")]), Err(vec![Code::E0303]));
+}
+
+/// v1's E0312 is gone (its code is kept, marked removed): a fixed list or
+/// map let interpolates as compact JSON with sorted keys.
+#[test]
+fn lists_and_maps_interpolate_as_json() {
+    assert!(Code::E0312.is_removed());
+    let source = "pipeline p {\n  let m = {z = [1, true], a = \"x\"}\n  step s {\n    image = \"alpine\"\n    command = [\"echo\", \"$<m>\"]\n  }\n}\n";
+    let pipeline = checked(source).expect("valid");
+    let crate::check::ir::Command::Exec(args) = &pipeline.steps[0].command else {
+        panic!("an argv")
+    };
+    assert_eq!(
+        args[1].as_const().as_deref(),
+        Some(r#"{"a":"x","z":[1,true]}"#)
+    );
+}
+
 /// Every example writes each output it declares to `$KFP_OUTPUTS/NAME`
 /// from a shell script (an argv is not expanded, so a path there must be
 /// literal, and only `$KFP_OUTPUTS` is the outputs folder everywhere).

@@ -75,6 +75,7 @@ codes! {
     E0210 => "param has no value",
     E0211 => "name not valid for Kubernetes",
     E0212 => "`let` definitions refer to each other in a cycle",
+    E0213 => "`workflow` is a reserved step name",
     // E03xx: types and values
     E0301 => "value has the wrong type",
     E0302 => "param default does not match the param's type",
@@ -87,12 +88,14 @@ codes! {
     E0309 => "invalid duration",
     E0310 => "invalid Kubernetes quantity",
     E0311 => "invalid environment variable name",
-    E0312 => "list or map interpolated into a string",
+    E0312 => "(removed in v2) list or map interpolated into a string",
     E0313 => "invalid `sync_source`",
     E0314 => "value must be fixed at compile time",
     E0315 => "invalid metric name",
     E0316 => "empty command",
     E0317 => "value too large to pass on Argo",
+    E0318 => "`file` type is not supported yet",
+    E0319 => "list or map with an interpolation used as text",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
@@ -112,6 +115,7 @@ codes! {
     E0609 => "resuming a run of another pipeline",
     E0610 => "a step output that cannot be passed on",
     E0611 => "the run's record is incomplete",
+    E0612 => "a typed step output is missing or not of its type",
     // E07xx: the web view
     E0701 => "`kfpl ui` cannot serve on its address",
     // E08xx: formatting
@@ -137,6 +141,12 @@ impl Code {
     /// Whether diagnostics with this code are errors (as opposed to warnings).
     pub fn is_error(self) -> bool {
         self.as_str().starts_with('E')
+    }
+
+    /// Codes no longer raised (kept so they are never reused, and so
+    /// `kfpl explain` can say what became of them).
+    pub fn is_removed(self) -> bool {
+        matches!(self, Code::E0312)
     }
 
     /// Looks a code up by its name (`E0201`, `e0201` or `kfpl::E0201`).

@@ -121,12 +121,18 @@ fn output(
     OutputDecl {
         keyword,
         name,
+        implicit: _,
+        ty,
         span,
     }: &mut OutputDecl,
 ) {
     erase(keyword);
     erase(span);
     ident(name);
+    if let Some((colon, _, ty_span)) = ty {
+        erase(colon);
+        erase(ty_span);
+    }
 }
 
 fn attribute(attribute: &mut Attribute) {

@@ -175,8 +175,14 @@ impl Layout<'_> {
 
     fn output(&mut self, output: &OutputDecl) {
         self.token(output.keyword, "output");
-        self.printer.write(" ");
-        self.verbatim(output.name.span.start, output.name.span.end);
+        if !output.implicit {
+            self.printer.write(" ");
+            self.verbatim(output.name.span.start, output.name.span.end);
+        }
+        if let Some((_, ty, span)) = output.ty {
+            self.printer.write(": ");
+            self.token_at(span.start, span.end, ty.word());
+        }
     }
 
     /// Writes a value that starts at the current column; `suffix` is the

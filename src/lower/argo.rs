@@ -112,8 +112,10 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
         .iter()
         .map(|param| {
             let ty = match param.ty {
-                ParamType::String => "String",
+                ParamType::String | ParamType::File => "String",
                 ParamType::Number => "Float",
+                ParamType::Bool => "Bool",
+                ParamType::List => "JsonArray",
             };
             let mut input = serde_json::json!({ "name": param.name, "type": ty });
             if let Some(value) = values.get(&param.name) {

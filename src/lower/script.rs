@@ -21,7 +21,10 @@ use super::names::{CODE_DIR, METRICS_FILE};
 use super::text::{
     Piece, Ref, argo_text, decode_line, flatten, k8s_escape, lit, refs, sh_quote, sh_word,
 };
-use crate::check::ir::{Command, MetricFormat, Part, Step, SyncSource, Template};
+use crate::check::ir::{
+    Command, MetricFormat, Output, ParamType, Part, Step, SyncSource, Template,
+};
+use crate::check::types;
 
 /// What a container runs, ready for the model.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -56,6 +59,7 @@ pub(crate) fn main_program(step: &Step) -> Program {
     let argv_text: Option<Vec<String>> = argv.iter().map(|a| argo_text(a, true)).collect();
     if step.metrics.is_empty()
         && carried.is_empty()
+        && typed_outputs(step).next().is_none()
         && let Some(args) = &argv_text
     {
         program.command = args.clone();
@@ -128,22 +132,80 @@ impl Carried {
     }
 }
 
-/// The wrapper's text: what `carried` does, then `exec "$@"` or the
-/// metrics block.
+/// The wrapper's text: what `carried` does, then `exec "$@"`, or the
+/// command (through the metrics block when there are metrics) followed by
+/// the typed-output checks.
 fn wrapper(step: &Step, carried: &Carried) -> String {
-    let mut wrapper = String::from(if step.metrics.is_empty() {
-        "# kfpl: decodes the values and sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"
-    } else {
-        "# kfpl: runs the step's command (\"$@\") with its stdout copied to the log and\n\
-         # kept; then writes its metrics for KFP and exits with the command's status\n"
+    let typed = typed_outputs(step).next().is_some();
+    let mut wrapper = String::from(match (step.metrics.is_empty(), typed) {
+        (true, false) => {
+            "# kfpl: decodes the values and sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"
+        }
+        (true, true) => {
+            "# kfpl: runs the step's command (\"$@\"), then checks its typed outputs as `kfpl run` does\n"
+        }
+        (false, _) => {
+            "# kfpl: runs the step's command (\"$@\") with its stdout copied to the log and\n\
+             # kept; then writes its metrics for KFP and exits with the command's status\n"
+        }
     });
     wrapper.push_str(&carried.prelude());
-    if step.metrics.is_empty() {
+    if step.metrics.is_empty() && !typed {
         wrapper.push_str("exec \"$@\"\n");
+        return wrapper;
+    }
+    if step.metrics.is_empty() {
+        wrapper.push_str("\"$@\"\nKFP_STATUS=$?\n");
     } else {
         wrapper.push_str(&metrics_block(step));
     }
+    wrapper.push_str(&output_checks(step));
+    wrapper.push_str("exit \"${KFP_STATUS:-1}\"\n");
     wrapper
+}
+
+/// The outputs with a declared type, in the order `kfpl run` checks them.
+fn typed_outputs(step: &Step) -> impl Iterator<Item = &Output> {
+    step.outputs
+        .iter()
+        .filter(|o| !matches!(o.ty, ParamType::String | ParamType::File))
+}
+
+/// After a successful command, the first typed output that is missing or
+/// not of its type fails the step with E0612, in `kfpl run`'s words
+/// (`check::types` holds the rule and the messages).
+fn output_checks(step: &Step) -> String {
+    let mut out = String::new();
+    let mut checks = String::new();
+    for output in typed_outputs(step) {
+        let file = format!("\"$KFP_OUTPUTS\"/{}", sh_quote(&output.name));
+        let fail = |message: String| {
+            format!(
+                "then printf '%s\\n' {} >&2; KFP_STATUS=1\n",
+                sh_quote(&format!("kfpl: error[E0612]: {message}"))
+            )
+        };
+        checks.push_str(&format!(
+            "elif [ ! -f {file} ]; {}",
+            fail(types::missing_message(&output.name, output.ty))
+        ));
+        checks.push_str(&format!(
+            "elif ! kfpl_typed {} {file}; {}",
+            output.ty.word(),
+            fail(types::mismatch_message(&output.name, output.ty))
+        ));
+    }
+    if checks.is_empty() {
+        return out;
+    }
+    out.push_str(&format!(
+        "kfpl_typed() {{ LC_ALL=C awk -v t=\"$1\" {} \"$2\"; }}\n",
+        sh_quote(types::OUTPUT_CHECK_AWK)
+    ));
+    out.push_str("if [ \"${KFP_STATUS:-1}\" != 0 ]; then :\n");
+    out.push_str(&checks);
+    out.push_str("fi\n");
+    out
 }
 
 /// `sh -c SCRIPT` and the `KFP_…` variables the script reads.
@@ -263,7 +325,7 @@ fn metrics_block(step: &Step) -> String {
         .replace("@TABLE@", &table)
         .replace("@FILE@", METRICS_FILE);
     out.push_str(&format!("LC_ALL=C awk '{program}' {log}\n"));
-    out.push_str(&format!("rm -f {log}\nexit \"${{KFP_STATUS:-1}}\"\n"));
+    out.push_str(&format!("rm -f {log}\n"));
     out
 }
 

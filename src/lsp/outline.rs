@@ -43,10 +43,7 @@ fn item_symbol(item: &Item, index: &LineIndex<'_>) -> Option<DocumentSymbol> {
     Some(match item {
         Item::Attribute(_) => return None,
         Item::Param(param) => {
-            let ty = match param.ty {
-                ast::ParamType::String => "string",
-                ast::ParamType::Number => "number",
-            };
+            let ty = crate::check::type_word(param.ty);
             symbol(
                 index,
                 (&param.name, param.span),

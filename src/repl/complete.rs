@@ -11,6 +11,7 @@
 use super::command::{COMMANDS, is_command};
 use crate::check::STEP_ATTRIBUTES;
 use crate::graph::Format;
+use crate::syntax::ast::ParamType;
 use crate::syntax::lex::{self, Kind, Token};
 
 /// The names a session has declared.
@@ -200,7 +201,15 @@ fn candidates(text: &str, context: &[Token], names: &Names) -> Vec<String> {
         ":" if before_previous.is_some_and(|t| t.kind == Kind::Quote) => {
             vec!["raw".into(), "percentage".into()]
         }
-        ":" => vec!["string".into(), "number".into()],
+        ":" if word(before_previous) == "output"
+            || significant
+                .len()
+                .checked_sub(3)
+                .is_some_and(|i| word(significant.get(i)) == "output") =>
+        {
+            type_words(ParamType::OUTPUT_WORDS)
+        }
+        ":" => type_words(ParamType::PARAM_WORDS),
         "step" => steps(),
         "param" => names.params.clone(),
         "let" => names.lets.clone(),
@@ -216,6 +225,11 @@ fn candidates(text: &str, context: &[Token], names: &Names) -> Vec<String> {
 }
 
 /// Words that start a declaration where the cursor is.
+/// `bool`, `list` and `file` are words only after `:` (LANGUAGE-2, "Words").
+fn type_words(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| (*w).to_string()).collect()
+}
+
 fn statement_words(stack: &[Open], names: &Names, at_start: bool) -> Vec<String> {
     let _ = names;
     match stack.last() {
@@ -271,6 +285,20 @@ mod tests {
         assert_eq!(words_at_end(":load ex"), ["<path>"]);
         assert_eq!(words_at_end(":graph m"), [":graph mermaid"]);
         assert_eq!(words_at_end("param lr: n"), ["param lr: number"]);
+        assert_eq!(words_at_end("param go: b"), ["param go: bool"]);
+        assert_eq!(words_at_end("param lrs: l"), ["param lrs: list"]);
+        assert_eq!(
+            words_at_end("step s { output: l"),
+            ["step s { output: list"]
+        );
+        assert_eq!(
+            words_at_end("step s { output acc: n"),
+            ["step s { output acc: number"]
+        );
+        assert_eq!(
+            words_at_end("step s { output acc: f"),
+            ["step s { output acc: file"]
+        );
         assert_eq!(
             words_at_end("step s { metric \"acc\": p"),
             ["step s { metric \"acc\": percentage"]

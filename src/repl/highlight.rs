@@ -12,9 +12,11 @@ const RESET: &str = "\x1b[0m";
 const KEYWORD: &str = "\x1b[1;35m";
 const COMMAND: &str = "\x1b[1;34m";
 
-fn colour(kind: Kind, piece: &str) -> Option<&'static str> {
+/// `after_colon`: the previous token that is not a space or a comment is `:`.
+fn colour(kind: Kind, piece: &str, after_colon: bool) -> Option<&'static str> {
     match kind {
         Kind::Word if KEYWORDS.contains(&piece) => Some(KEYWORD),
+        Kind::Word if after_colon && lex::TYPE_WORDS_AFTER_COLON.contains(&piece) => Some(KEYWORD),
         Kind::Quote | Kind::Text => Some("\x1b[32m"),
         Kind::Interp => Some("\x1b[1;36m"),
         Kind::Number => Some("\x1b[33m"),
@@ -39,9 +41,13 @@ pub fn highlight(text: &str) -> String {
     }
     // Adjacent pieces of one colour (a string's quotes and text) are painted as one.
     let mut run: (usize, Option<&str>) = (0, None);
+    let mut after_colon = false;
     for token in lex::lex(text) {
         let start = token.span.start as usize;
-        let colour = colour(token.kind, token.text(text));
+        let colour = colour(token.kind, token.text(text), after_colon);
+        if !token.kind.is_trivia() {
+            after_colon = token.kind == Kind::Colon;
+        }
         if colour != run.1 {
             paint(&mut out, &text[run.0..start], run.1);
             run = (start, colour);
@@ -92,6 +98,18 @@ mod tests {
         assert!(coloured.starts_with("\x1b[1;35mstep\x1b[0m"));
         assert!(coloured.contains("\x1b[1;36m$<train.output>\x1b[0m"));
         assert_eq!(strip(&highlight(":load x")), ":load x");
+    }
+
+    #[test]
+    fn type_words_are_coloured_only_after_a_colon() {
+        let coloured = highlight("param list: list = [1]");
+        assert!(coloured.contains("param\x1b[0m list:"), "{coloured:?}");
+        assert!(
+            coloured.contains("\x1b[1;35mlist\x1b[0m = "),
+            "{coloured:?}"
+        );
+        assert!(highlight("output: bool").contains("\x1b[1;35mbool\x1b[0m"));
+        assert!(!highlight("let file = 1").contains("\x1b[1;35mfile"));
     }
 }
 

@@ -543,8 +543,8 @@ impl Session {
             .map(|p| {
                 let default = match &p.default {
                     None => "(none: give one with `:run -p`)".to_string(),
-                    Some(Scalar::Number(n)) => n.clone(),
                     Some(Scalar::String(s)) => format!("\"{}\"", crate::syntax::escape_string(s)),
+                    Some(other) => other.as_text().to_string(),
                 };
                 [
                     p.name.clone(),

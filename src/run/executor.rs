@@ -21,6 +21,7 @@
 //! The lines go to the engine through a bounded channel: a step that prints
 //! faster than the caller shows waits, and kfpl's memory stays flat.
 
+use crate::check::ir::ParamType;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -555,20 +556,21 @@ impl Supervisor<'_> {
     /// W0606 warning), one trailing newline trimmed.
     fn read_outputs(&self) -> Result<BTreeMap<String, String>, AttemptError> {
         let mut outputs = BTreeMap::new();
-        for name in &self.spec.outputs {
-            let bad = |message: String| {
-                self.note(&format!("kfpl: error[E0610]: {message}"));
-                Err(AttemptError::Failed(StepProblem {
-                    code: Code::E0610,
-                    message,
-                }))
+        for (name, ty) in &self.spec.outputs {
+            let fail = |code: Code, message: String| {
+                self.note(&format!("kfpl: error[{}]: {message}", code.as_str()));
+                Err(AttemptError::Failed(StepProblem { code, message }))
             };
+            let bad = |message: String| fail(Code::E0610, message);
             // A value's bytes never outnumber its quoted length: past the
             // limit plus a newline, the rest cannot matter.
             let most = MAX_VALUE_BYTES as u64 + 2;
             let mut bytes = match read_output(&self.spec.dirs.outputs, name, most) {
                 Ok(Some(bytes)) => bytes,
                 Ok(None) => {
+                    if let Some(message) = typed_output_missing(name, *ty) {
+                        return fail(Code::E0612, message);
+                    }
                     if name != IMPLICIT_OUTPUT {
                         self.warn(warnings::output_never_written(&self.spec.name, name));
                     }
@@ -593,10 +595,24 @@ impl Supervisor<'_> {
                     String::from_utf8_lossy(e.as_bytes()).into_owned()
                 }
             };
+            if let Err(message) = check_typed_output(name, *ty, &text) {
+                return fail(Code::E0612, message);
+            }
             outputs.insert(name.clone(), text);
         }
         Ok(outputs)
     }
+}
+
+/// E0612: a typed output the step never wrote.
+fn typed_output_missing(name: &str, ty: ParamType) -> Option<String> {
+    (ty != ParamType::String).then(|| crate::check::types::missing_message(name, ty))
+}
+
+/// E0612: a typed output that is not of its type (the one rule: `check::types`).
+fn check_typed_output(name: &str, ty: ParamType, text: &str) -> Result<(), String> {
+    crate::check::types::check_output(ty, text)
+        .map_err(|_| crate::check::types::mismatch_message(name, ty))
 }
 
 fn clear_dir(dir: &std::path::Path) {

@@ -103,7 +103,8 @@ pub(crate) struct StepSpec {
     pub(crate) retries: u32,
     pub(crate) timeout: Option<Duration>,
     pub(crate) metrics: Vec<(String, MetricFormat)>,
-    pub(crate) outputs: Vec<String>,
+    /// Each output's name and declared type (checked when the step ends).
+    pub(crate) outputs: Vec<(String, crate::check::ir::ParamType)>,
     pub(crate) dirs: StepDirs,
 }
 
@@ -184,7 +185,11 @@ pub(crate) fn step_spec(
             .iter()
             .map(|m| (m.name.clone(), m.format))
             .collect(),
-        outputs: step.outputs.iter().map(|o| o.name.clone()).collect(),
+        outputs: step
+            .outputs
+            .iter()
+            .map(|o| (o.name.clone(), o.ty))
+            .collect(),
         dirs,
     }
 }

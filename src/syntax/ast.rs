@@ -64,13 +64,50 @@ pub struct Attribute {
     pub span: Span,
 }
 
-/// The two types a param can have.
+/// The types a param or an output can have (an output without a type is a `string`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
     /// `string`.
     String,
     /// `number`.
     Number,
+    /// `bool`.
+    Bool,
+    /// `list`: a JSON array of strings, numbers, bools or maps of those.
+    List,
+    /// `file` (v2 part 2): read so the checker can say it is not supported yet.
+    File,
+}
+
+impl ParamType {
+    /// The types a param may be declared with, as written after `param NAME:`.
+    pub const PARAM_WORDS: &'static [&'static str] = &["string", "number", "bool", "list"];
+    /// The types an output may be declared with, as written after `output [NAME]:`.
+    pub const OUTPUT_WORDS: &'static [&'static str] = &["number", "bool", "list", "file"];
+
+    /// The word the type is written as.
+    pub fn word(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Number => "number",
+            ParamType::Bool => "bool",
+            ParamType::List => "list",
+            ParamType::File => "file",
+        }
+    }
+
+    /// The type a type word names.
+    pub fn from_word(word: &str) -> Option<ParamType> {
+        [
+            ParamType::String,
+            ParamType::Number,
+            ParamType::Bool,
+            ParamType::List,
+            ParamType::File,
+        ]
+        .into_iter()
+        .find(|ty| ty.word() == word)
+    }
 }
 
 /// `param NAME: TYPE [= default]`.
@@ -159,11 +196,15 @@ pub struct MetricDecl {
     pub span: Span,
 }
 
-/// `output NAME`.
+/// `output NAME`, `output NAME: TYPE` or `output: TYPE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputDecl {
-    /// The output's name.
+    /// The output's name (`output`, spanning the keyword, for `output: TYPE`).
     pub name: Ident,
+    /// Whether this types the implicit `output` (`output: TYPE`, no name).
+    pub implicit: bool,
+    /// `:` and the type, when written.
+    pub ty: Option<(Span, ParamType, Span)>,
     /// The whole declaration.
     /// `output`
     pub keyword: Span,

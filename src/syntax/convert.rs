@@ -186,11 +186,7 @@ impl Converter {
         let colon = children.punct(Rule::colon, self)?;
         let ty_pair = children.expect(Rule::param_type, self)?;
         let ty_span = span_at(&ty_pair, self.base);
-        let ty = if ty_pair.as_str() == "number" {
-            ParamType::Number
-        } else {
-            ParamType::String
-        };
+        let ty = ParamType::from_word(ty_pair.as_str()).unwrap_or(ParamType::String);
         let assign = children.optional_punct(Rule::assign);
         let default = match children.optional(Rule::value) {
             Some(value) => Some(self.value(value)?),
@@ -326,14 +322,37 @@ impl Converter {
         let span = span_at(&pair, self.base);
         let mut children = Children::of(pair, self.base);
         let keyword = span_at(&children.expect(Rule::kw_output, self)?, self.base);
-        let name = {
+        // `output: TYPE` has its colon right after the keyword.
+        let implicit_colon = children.optional_punct(Rule::colon);
+        let implicit = implicit_colon.is_some();
+        let name = if implicit {
+            Ident {
+                name: "output".into(),
+                span: keyword,
+            }
+        } else {
             let pair = children.expect(Rule::word, self)?;
             self.ident(pair)
         };
+        let ty = match implicit_colon.or_else(|| children.optional_punct(Rule::colon)) {
+            Some(colon) => {
+                let pair = children.expect(Rule::output_type, self)?;
+                let ty = ParamType::from_word(pair.as_str()).unwrap_or(ParamType::String);
+                Some((colon, ty, span_at(&pair, self.base)))
+            }
+            None => None,
+        };
+        // Pest counts the whitespace tried before a missing `: TYPE` as part of the pair.
+        let end = ty.map_or(name.span.end, |(_, _, span)| span.end);
         Some(OutputDecl {
             keyword,
             name,
-            span,
+            implicit,
+            ty,
+            span: Span {
+                start: span.start,
+                end,
+            },
         })
     }
 

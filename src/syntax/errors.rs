@@ -76,7 +76,10 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::step | Rule::kw_step => "`step`",
         Rule::metric | Rule::kw_metric => "`metric`",
         Rule::output | Rule::kw_output => "`output`",
-        Rule::param_type | Rule::kw_string | Rule::kw_number => "a type (`string` or `number`)",
+        Rule::param_type | Rule::kw_string => "a type (`string`, `number`, `bool` or `list`)",
+        Rule::output_type | Rule::kw_number | Rule::kw_bool | Rule::kw_list | Rule::kw_file => {
+            "an output type (`number`, `bool`, `list` or `file`)"
+        }
         Rule::metric_format | Rule::kw_raw | Rule::kw_percentage => {
             "a metric format (`raw` or `percentage`)"
         }
@@ -124,6 +127,13 @@ fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
     if expects(Rule::metric_format) {
         return "a metric's format is `raw` (the default) or `percentage`".into();
     }
+    if expects(Rule::output_type) {
+        return "an output's type is `number`, `bool`, `list` or `file`: `output accuracy: number`"
+            .into();
+    }
+    if expects(Rule::colon) && expects(Rule::word) {
+        return "an output has a name, a type, or both: `output model`, `output: list`, `output accuracy: number`".into();
+    }
     if expects(Rule::colon) {
         return "declare a param with its type: `param NAME: string` or `param NAME: number = 0.5`"
             .into();
@@ -132,7 +142,8 @@ fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
         return "attributes are written `name = value`".into();
     }
     if expects(Rule::param_type) {
-        return "a param is a `string` or a `number`; lists and maps can be `let`s".into();
+        return "a param is a `string`, a `number`, a `bool` or a `list`; maps can be `let`s"
+            .into();
     }
     if expects(Rule::pipeline_close) || expects(Rule::param) {
         return "a pipeline holds `param`, `let` and `step` declarations and `name`/`description` attributes".into();

@@ -118,6 +118,10 @@ pub fn lex(text: &str) -> Lexer<'_> {
     }
 }
 
+/// Words that are type names only right after `:` (LANGUAGE-2, "Words");
+/// anywhere else they are ordinary names, so v1 programs keep their meaning.
+pub const TYPE_WORDS_AFTER_COLON: &[&str] = &["bool", "list", "file"];
+
 /// Whether `b` is a control character that can only be junk outside a string.
 pub fn is_junk(b: u8) -> bool {
     (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f

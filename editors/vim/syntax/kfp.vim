@@ -38,6 +38,9 @@ syn keyword kfpFormat      raw percentage
 " known pipeline and step attributes.
 syn match   kfpKey         "\<[A-Za-z_][A-Za-z0-9_]*\>\ze\s*="
 syn match   kfpAttribute   "\<\%(name\|description\|image\|command\|data\|sync_source\|env\|gpus\|cpu\|memory\|after\|retries\|timeout\)\>\ze\s*="
+" bool, list and file are type words only after ':' (they stay valid names elsewhere);
+" defined after kfpKey so that `param x: list = …` colours `list` as a type.
+syn match   kfpType        "\%(:\s*\)\@<=\<\%(bool\|list\|file\)\>"
 
 " Numbers: -?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?
 syn match   kfpNumber      "-\=\<\d\+\%(\.\d\+\)\=\%([eE][+-]\=\d\+\)\=\>"

@@ -10,6 +10,7 @@
 
 mod containers;
 mod guarantees;
+mod typed_outputs;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
