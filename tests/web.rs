@@ -50,18 +50,21 @@ impl Env {
 
     /// `kfpl run tests/web/metric.kfp -p lr=LR -p note=NOTE`, to the end.
     fn run_metric(&self, lr: &str, note: &str) {
-        let file = fixture("metric.kfp");
-        let output = self
-            .kfpl(&[
-                "run",
-                file.to_str().unwrap(),
-                "-p",
-                &format!("lr={lr}"),
-                "-p",
-                &format!("note={note}"),
-            ])
-            .output();
+        let output = self.run(
+            "metric.kfp",
+            &[&format!("lr={lr}"), &format!("note={note}")],
+        );
         assert!(output.status.success(), "{}", support::stderr(&output));
+    }
+
+    /// `kfpl run tests/web/FIXTURE -p NAME=VALUE…`, to the end.
+    fn run(&self, name: &str, params: &[&str]) -> std::process::Output {
+        let file = fixture(name);
+        let mut args = vec!["run", file.to_str().unwrap()];
+        for param in params {
+            args.extend(["-p", param]);
+        }
+        self.kfpl(&args).output()
     }
 
     /// Starts `kfpl run tests/web/wait.kfp` (it waits for `go` in the scratch folder).
@@ -754,4 +757,72 @@ fn browser_run_again_form_lands_on_the_new_run() {
     let metric = driver.script("return document.querySelector('.metrics-card td.num').textContent");
     assert_eq!(metric, "0.9");
     no_console_errors(&driver, "run again");
+}
+
+/// The diagnostic `kfpl run tests/web/FIXTURE -p ASSIGNMENT` refuses it with
+/// on stderr (read as JSON, so its text is exact): code, message, help.
+fn dash_p_refusal(env: &Env, name: &str, assignment: &str) -> (String, String, String) {
+    let file = fixture(name);
+    let output = env
+        .kfpl(&[
+            "run",
+            file.to_str().unwrap(),
+            "-p",
+            assignment,
+            "--message-format",
+            "json",
+        ])
+        .output();
+    assert!(!output.status.success(), "{assignment} was accepted");
+    let stderr = support::stderr(&output);
+    let first = stderr.lines().next().unwrap_or_default();
+    let diagnostic: Value =
+        serde_json::from_str(first).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    let text = |key: &str| diagnostic[key].as_str().unwrap_or_default().to_string();
+    (text("code"), text("message"), text("help"))
+}
+
+#[test]
+fn browser_run_again_refuses_a_wrong_number_with_the_dash_p_message() {
+    if !browser_available() {
+        return;
+    }
+    let env = Env::new("browser-again-number");
+    let first = env.run("rate.kfp", &["learning_rate=0.1"]);
+    assert!(first.status.success(), "{}", support::stderr(&first));
+    let (code, message, help) = dash_p_refusal(&env, "rate.kfp", "learning_rate=abc");
+    assert!(!message.is_empty() && !help.is_empty(), "{code}: {message}");
+    let server = env.serve(&[]);
+    let driver = webdriver::Driver::start(&env.dir.join("profile"));
+    driver.goto(&server.url("/runs/r1/again"));
+    driver.type_into("#p-learning_rate", "abc");
+    driver.click("form.again button[type=submit]");
+    driver.wait_for(
+        "return !!document.querySelector('section.error li')",
+        "the refusal",
+    );
+    let shown = driver.script(
+        "return [...document.querySelectorAll('section.error li')].map(li => li.textContent)",
+    );
+    let shown: Vec<&str> = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let code = code.rsplit("::").next().unwrap_or_default();
+    assert!(
+        matches!(shown[..], [one] if one.contains(code) && one.contains(&message) && one.contains(&help)),
+        "the form showed {shown:?}; `-p` says {code}: {message} (help: {help})"
+    );
+    // The form keeps what was typed, and nothing was started.
+    let typed = driver.script("return document.querySelector('#p-learning_rate').value");
+    assert_eq!(typed, "abc");
+    assert_eq!(server.get("/runs/r2").status, 404);
+    driver.screenshot(&screenshots().join("again-refused.png"));
+    let errors = driver.console_errors();
+    assert!(
+        errors.iter().all(|e| e.contains("status of 422")),
+        "{errors:?}"
+    );
 }

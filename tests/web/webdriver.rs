@@ -1,6 +1,6 @@
 //! Just enough WebDriver (W3C, JSON over HTTP) to drive Debian's headless
-//! chromium through chromedriver: open a page, run a script, take a
-//! screenshot, read the console.
+//! chromium through chromedriver: open a page, run a script, type into a
+//! field and click as a user does, take a screenshot, read the console.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -115,6 +115,45 @@ impl Driver {
             &self.session_path("/execute/sync"),
             Some(&json!({ "script": script, "args": [] })),
         )
+    }
+
+    /// The element `css` selects (the test fails if there is none).
+    fn element(&self, css: &str) -> String {
+        let found = self.call(
+            "POST",
+            &self.session_path("/element"),
+            Some(&json!({ "using": "css selector", "value": css })),
+        );
+        // The W3C name of an element reference's key.
+        found["element-6066-11e4-a52e-4f735466cecf"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_string()
+    }
+
+    /// Empties the field `css` selects and types `text` into it, key by key.
+    pub(crate) fn type_into(&self, css: &str, text: &str) {
+        let element = self.element(css);
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{element}/clear")),
+            Some(&json!({})),
+        );
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{element}/value")),
+            Some(&json!({ "text": text })),
+        );
+    }
+
+    /// Clicks the element `css` selects.
+    pub(crate) fn click(&self, css: &str) {
+        let element = self.element(css);
+        self.call(
+            "POST",
+            &self.session_path(&format!("/element/{element}/click")),
+            Some(&json!({})),
+        );
     }
 
     /// Polls `script` until it returns true (60 s at most, else the test fails with `what`).
