@@ -530,11 +530,10 @@ pub(super) fn compare(runs: &[RunRecord]) -> Markup {
                         @for (key, m) in &metrics {
                             @let values: Vec<Option<f64>> = runs.iter().map(|r| metric_of(r, key)).collect();
                             @let differs = values.iter().collect::<Vec<_>>().windows(2).any(|w| w[0] != w[1]);
-                            @let best = values.iter().flatten().copied().fold(f64::NEG_INFINITY, f64::max);
                             tr.diff[differs] {
                                 th { @if differs { span.marker title="differs" { "≠ " } } (key) }
                                 @for value in &values {
-                                    td.num.best[differs && *value == Some(best)].missing[value.is_none()] { (metric_text(*value, &m.format)) }
+                                    td.num.missing[value.is_none()] { (metric_text(*value, &m.format)) }
                                 }
                             }
                         }
