@@ -260,31 +260,6 @@ pub fn formatting(text: &str) -> Result<Option<TextEdit>, String> {
     }
 }
 
-/// Quick fixes for the diagnostics overlapping `wanted` whose help says
-/// "did you mean `X`?": (title, the misspelt name's span, `X`). Offered
-/// only where the diagnostic's span is one word, so the fix replaces a name.
-pub fn did_you_mean_fixes(
-    text: &str,
-    diagnostics: &[Diagnostic],
-    wanted: Span,
-) -> Vec<(String, Span, String)> {
-    diagnostics
-        .iter()
-        .filter_map(|diagnostic| {
-            let span = diagnostic.span();
-            let overlaps = span.start <= wanted.end && wanted.start <= span.end;
-            let help = diagnostic.help.as_deref()?;
-            let suggestion = help.strip_prefix("did you mean `")?.strip_suffix("`?")?;
-            let word = text.get(span.range())?;
-            let is_word = !word.is_empty() && word.bytes().all(lex::is_word_byte);
-            (overlaps && is_word).then(|| {
-                let title = format!("replace `{word}` with `{suggestion}`");
-                (title, span, suggestion.to_string())
-            })
-        })
-        .collect()
-}
-
 /// Inlay hints: the type after each use of a param (`$<lr>: number`),
 /// as (the offset after the name, the label).
 pub fn inlay_hints(analysis: &Analysis, text: &str, wanted: Span) -> Vec<(usize, String)> {

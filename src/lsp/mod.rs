@@ -14,6 +14,7 @@
 pub mod analysis;
 pub mod assist;
 pub mod diagnostics;
+pub mod fixes;
 pub mod navigate;
 pub mod outline;
 mod requests;
