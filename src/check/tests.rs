@@ -157,7 +157,13 @@ fn every_diagnostic_has_a_help_line() {
 /// Editors show a doc line on hover for every attribute the checker takes.
 #[test]
 fn every_attribute_has_a_doc_line() {
-    for name in super::STEP_ATTRIBUTES.iter().chain(&["name", "description"]) {
-        assert!(super::attribute_doc(name).is_some(), "`{name}` has no doc line");
+    for name in super::STEP_ATTRIBUTES
+        .iter()
+        .chain(&["name", "description"])
+    {
+        assert!(
+            super::attribute_doc(name).is_some(),
+            "`{name}` has no doc line"
+        );
     }
 }

@@ -245,7 +245,11 @@ mod tests {
             ("= true", "= \"true\""),
             ("= 1.5", "= \"1.5\""),
         ] {
-            assert!(fixes.iter().any(|(_, after)| *after == text.replacen(from, to, 1)));
+            assert!(
+                fixes
+                    .iter()
+                    .any(|(_, after)| *after == text.replacen(from, to, 1))
+            );
             all = all.replacen(from, to, 1);
         }
         assert!(codes(&all).is_empty(), "{all}");

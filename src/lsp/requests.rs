@@ -7,9 +7,7 @@ use lsp_types::{CodeActionKind, Url};
 
 use super::analysis::Analysis;
 use super::text::LineIndex;
-use super::{
-    Answer, Document, Server, TEST_PANIC_METHOD, assist, error, fixes, navigate, outline,
-};
+use super::{Answer, Document, Server, TEST_PANIC_METHOD, assist, error, fixes, navigate, outline};
 
 impl Server {
     pub(super) fn request(&mut self, request: Request) -> Answer {
@@ -197,7 +195,7 @@ impl Server {
         params: lsp_types::CompletionParams,
     ) -> Result<Option<lsp_types::CompletionResponse>, ResponseError> {
         let (document, analysis, offset) = self.at(&params.text_document_position)?;
-        let items = assist::completion(&analysis, &document.text, offset);
+        let items = assist::completion(&analysis, &document.text, offset, self.snippets);
         Ok(Some(items.into()))
     }
 
