@@ -111,7 +111,8 @@ fn items_indent(text: &str, step: &ast::StepDecl) -> Option<String> {
         StepItem::Output(o) => o.span.start,
     })? as usize;
     let start = line_start(text, first);
-    let own_line = start > step.braces.open.start as usize && text[start..first].trim().is_empty();
+    let own_line = start > step.braces.open.start as usize
+        && text.get(start..first).is_some_and(|t| t.trim().is_empty());
     own_line.then(|| line_indent(text, first))
 }
 
