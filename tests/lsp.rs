@@ -35,6 +35,11 @@ impl Client {
 
     /// Starts the server with extra environment variables and initializes it.
     fn start_with(env: &[(&str, &str)]) -> Client {
+        Client::start_for(env, json!({}))
+    }
+
+    /// Starts the server for a client with `capabilities`.
+    fn start_for(env: &[(&str, &str)], capabilities: Value) -> Client {
         let mut kfpl = support::kfpl(["lsp"]);
         for (name, value) in env {
             kfpl = kfpl.env(name, value);
@@ -64,7 +69,7 @@ impl Client {
             next_id: 0,
             pending: Vec::new(),
         };
-        let capabilities = client.request("initialize", json!({ "capabilities": {} }));
+        let capabilities = client.request("initialize", json!({ "capabilities": capabilities }));
         assert_eq!(
             capabilities["capabilities"]["textDocumentSync"],
             json!(2),
@@ -405,6 +410,61 @@ fn every_feature_answers_as_its_fixture_says() {
         .iter()
         .filter_map(|(name, value)| {
             support::check_expected(&fixture(&format!("sample/{name}.json")), &pretty(value)).err()
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A code action request for the cursor at `position`.
+fn code_actions_at(uri: &str, position: Value) -> Value {
+    json!({
+        "textDocument": { "uri": uri },
+        "range": { "start": position, "end": position },
+        "context": { "diagnostics": [] },
+    })
+}
+
+#[test]
+fn quick_fixes_and_the_step_snippet_answer_as_their_fixtures_say() {
+    let uri = "file:///work/fixes.kfp";
+    let text = read(&fixture("fixes.kfp"));
+    let at_step =
+        json!({ "textDocument": { "uri": uri }, "position": at(&text, "step train", 0, 2) });
+    let snippets = json!({ "textDocument": { "completion": { "completionItem": { "snippetSupport": true } } } });
+    let mut plain = Client::start();
+    plain.open(uri, &text);
+    let mut results = vec![
+        (
+            "code_action_add_output",
+            plain.request(
+                "textDocument/codeAction",
+                code_actions_at(uri, at(&text, "prepare.model", 0, 9)),
+            ),
+        ),
+        (
+            "code_action_quote_number",
+            plain.request(
+                "textDocument/codeAction",
+                code_actions_at(uri, at(&text, "= 3", 0, 2)),
+            ),
+        ),
+        (
+            "completion_step_keyword",
+            plain.request("textDocument/completion", at_step.clone()),
+        ),
+    ];
+    plain.shutdown();
+    let mut snippet_client = Client::start_for(&[], snippets);
+    snippet_client.open(uri, &text);
+    results.push((
+        "completion_step_snippet",
+        snippet_client.request("textDocument/completion", at_step),
+    ));
+    snippet_client.shutdown();
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|(name, value)| {
+            support::check_expected(&fixture(&format!("fixes/{name}.json")), &pretty(value)).err()
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));

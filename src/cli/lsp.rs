@@ -34,8 +34,8 @@ impl Args {
 fn serve() -> Result<(), Box<dyn std::error::Error + Sync + Send>> {
     let (connection, io_threads) = Connection::stdio();
     let capabilities = serde_json::to_value(Server::capabilities())?;
-    connection.initialize(capabilities)?;
-    let mut server = Server::new();
+    let client = connection.initialize(capabilities)?;
+    let mut server = Server::new().with_client(&client);
     if std::env::var_os(TEST_PANIC_VARIABLE).is_some() {
         server = server.with_test_panic();
     }

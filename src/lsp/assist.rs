@@ -1,11 +1,12 @@
 //! Hover, completion and formatting.
 
 use lsp_types::{
-    CompletionItem, CompletionItemKind, CompletionTextEdit, Hover, HoverContents, MarkupContent,
-    MarkupKind, TextEdit,
+    CompletionItem, CompletionItemKind, CompletionTextEdit, Hover, HoverContents, InsertTextFormat,
+    InsertTextMode, MarkupContent, MarkupKind, Range, TextEdit,
 };
 
 use super::analysis::{Analysis, Target, outputs};
+use super::fixes;
 use super::text::LineIndex;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::repl::complete::{self, Completion, Names};
@@ -199,8 +200,15 @@ fn names(analysis: &Analysis) -> Names {
 
 /// Completion at `offset`: the REPL's completion logic (keywords and
 /// attributes valid at the cursor, names after `$<`, outputs after
-/// `$<step.`, `raw`/`percentage`) with the file's names.
-pub fn completion(analysis: &Analysis, text: &str, offset: usize) -> Vec<CompletionItem> {
+/// `$<step.`, `raw`/`percentage`) with the file's names. Where `step` may
+/// start a declaration and the client takes snippets, `step` is a snippet
+/// of a whole step.
+pub fn completion(
+    analysis: &Analysis,
+    text: &str,
+    offset: usize,
+    snippets: bool,
+) -> Vec<CompletionItem> {
     let names = names(analysis);
     let Completion::Words { start, words } = complete::complete(text, offset, &names) else {
         return Vec::new();
@@ -210,6 +218,9 @@ pub fn completion(analysis: &Analysis, text: &str, offset: usize) -> Vec<Complet
     words
         .into_iter()
         .map(|word| {
+            if snippets && word == "step" {
+                return step_snippet(range, &fixes::line_indent(text, start));
+            }
             let kind = completion_kind(&word, &names);
             let detail = attribute_doc(word.trim_end_matches(['>', '.'])).map(str::to_string);
             CompletionItem {
@@ -221,6 +232,24 @@ pub fn completion(analysis: &Analysis, text: &str, offset: usize) -> Vec<Complet
             }
         })
         .collect()
+}
+
+/// A new step with its two required attributes, as a snippet: its lines
+/// carry the cursor line's `indent` themselves (inserted as is, so the
+/// client does not indent them again).
+fn step_snippet(range: Range, indent: &str) -> CompletionItem {
+    let snippet = format!(
+        "step ${{1:name}} {{\n{indent}  image = \"${{2:python:3.12}}\"\n{indent}  command = \"${{3}}\"\n{indent}}}"
+    );
+    CompletionItem {
+        label: "step".into(),
+        kind: Some(CompletionItemKind::SNIPPET),
+        detail: Some("a new step with its image and command".into()),
+        insert_text_format: Some(InsertTextFormat::SNIPPET),
+        insert_text_mode: Some(InsertTextMode::AS_IS),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(range, snippet))),
+        ..CompletionItem::default()
+    }
 }
 
 fn completion_kind(word: &str, names: &Names) -> CompletionItemKind {
@@ -258,31 +287,6 @@ pub fn formatting(text: &str) -> Result<Option<TextEdit>, String> {
             ))
         )),
     }
-}
-
-/// Quick fixes for the diagnostics overlapping `wanted` whose help says
-/// "did you mean `X`?": (title, the misspelt name's span, `X`). Offered
-/// only where the diagnostic's span is one word, so the fix replaces a name.
-pub fn did_you_mean_fixes(
-    text: &str,
-    diagnostics: &[Diagnostic],
-    wanted: Span,
-) -> Vec<(String, Span, String)> {
-    diagnostics
-        .iter()
-        .filter_map(|diagnostic| {
-            let span = diagnostic.span();
-            let overlaps = span.start <= wanted.end && wanted.start <= span.end;
-            let help = diagnostic.help.as_deref()?;
-            let suggestion = help.strip_prefix("did you mean `")?.strip_suffix("`?")?;
-            let word = text.get(span.range())?;
-            let is_word = !word.is_empty() && word.bytes().all(lex::is_word_byte);
-            (overlaps && is_word).then(|| {
-                let title = format!("replace `{word}` with `{suggestion}`");
-                (title, span, suggestion.to_string())
-            })
-        })
-        .collect()
 }
 
 /// Inlay hints: the type after each use of a param (`$<lr>: number`),
@@ -325,5 +329,32 @@ mod tests {
             markdown.contains("How fast it learns.\nSmall is safe."),
             "{markdown}"
         );
+    }
+
+    #[test]
+    fn step_is_a_snippet_only_for_a_client_that_takes_snippets() {
+        let text = "pipeline p {\n  param lr: number = 1\n  st";
+        let analysis = Analysis::new(text);
+        let step = |snippets| {
+            completion(&analysis, text, text.len(), snippets)
+                .into_iter()
+                .find(|item| item.label == "step")
+                .expect("`step` is offered")
+        };
+        let snippet = step(true);
+        assert_eq!(snippet.insert_text_format, Some(InsertTextFormat::SNIPPET));
+        let Some(CompletionTextEdit::Edit(edit)) = snippet.text_edit else {
+            panic!("a text edit")
+        };
+        assert!(
+            edit.new_text
+                .starts_with("step ${1:name} {\n    image = \"${2:python:3.12}\"\n"),
+            "{}",
+            edit.new_text
+        );
+        assert!(edit.new_text.ends_with("\n  }"), "{}", edit.new_text);
+        let keyword = step(false);
+        assert_eq!(keyword.insert_text_format, None);
+        assert_eq!(keyword.kind, Some(CompletionItemKind::KEYWORD));
     }
 }

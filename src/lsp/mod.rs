@@ -14,6 +14,7 @@
 pub mod analysis;
 pub mod assist;
 pub mod diagnostics;
+pub mod fixes;
 pub mod navigate;
 pub mod outline;
 mod requests;
@@ -44,6 +45,8 @@ pub const TEST_PANIC_METHOD: &str = "kfpl/testPanic";
 pub struct Server {
     documents: BTreeMap<Url, Document>,
     test_panic: bool,
+    /// Whether the client takes snippets in completion items.
+    snippets: bool,
 }
 
 #[derive(Debug)]
@@ -81,6 +84,15 @@ impl Server {
     /// Also answers [`TEST_PANIC_METHOD`] by panicking.
     pub fn with_test_panic(mut self) -> Server {
         self.test_panic = true;
+        self
+    }
+
+    /// Reads what the client can do from its `initialize` params: whether
+    /// completion items may be snippets.
+    pub fn with_client(mut self, initialize_params: &Value) -> Server {
+        let snippets = &initialize_params["capabilities"]["textDocument"]["completion"]["completionItem"]
+            ["snippetSupport"];
+        self.snippets = snippets.as_bool().unwrap_or(false);
         self
     }
 

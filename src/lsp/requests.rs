@@ -7,7 +7,7 @@ use lsp_types::{CodeActionKind, Url};
 
 use super::analysis::Analysis;
 use super::text::LineIndex;
-use super::{Answer, Document, Server, TEST_PANIC_METHOD, assist, error, navigate, outline};
+use super::{Answer, Document, Server, TEST_PANIC_METHOD, assist, error, fixes, navigate, outline};
 
 impl Server {
     pub(super) fn request(&mut self, request: Request) -> Answer {
@@ -195,7 +195,7 @@ impl Server {
         params: lsp_types::CompletionParams,
     ) -> Result<Option<lsp_types::CompletionResponse>, ResponseError> {
         let (document, analysis, offset) = self.at(&params.text_document_position)?;
-        let items = assist::completion(&analysis, &document.text, offset);
+        let items = assist::completion(&analysis, &document.text, offset, self.snippets);
         Ok(Some(items.into()))
     }
 
@@ -256,15 +256,17 @@ impl Server {
         let document = self.document(uri)?;
         let index = LineIndex::new(&document.text);
         let wanted = index.span(params.range);
-        let actions = assist::did_you_mean_fixes(&document.text, &document.diagnostics, wanted)
+        let analysis = Analysis::new(&document.text);
+        let fixes = fixes::quick_fixes(&analysis, &document.text, &document.diagnostics, wanted);
+        let actions = fixes
             .into_iter()
-            .map(|(title, span, replacement)| {
-                let edit = navigate::workspace_edit(uri, &index, vec![(span, replacement)]);
+            .map(|fix| {
+                let edit = navigate::workspace_edit(uri, &index, fix.edits);
                 lsp_types::CodeAction {
-                    title,
+                    title: fix.title,
                     kind: Some(CodeActionKind::QUICKFIX),
                     edit: Some(edit),
-                    is_preferred: Some(true),
+                    is_preferred: Some(fix.preferred),
                     ..Default::default()
                 }
                 .into()
