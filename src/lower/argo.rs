@@ -12,7 +12,8 @@
 //! it refuses (text Argo would read as a reference in an image, say) is
 //! written here without further checks.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::Hasher;
 
 use k8s_openapi::api::core::v1::{
     Container, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaimVolumeSource,
@@ -52,25 +53,17 @@ pub(crate) fn workflow(
     let entrypoint = template_names.claim(&kubernetes_name(&pipeline.ident));
     let volumes = VolumeNames::new(pipeline);
 
-    let plans: Vec<(Program, BTreeSet<Ref>)> = pipeline
-        .steps
-        .iter()
-        .map(|step| {
-            let program = script::main_program(step);
-            let inputs = step_inputs(step, &program);
-            (program, inputs)
-        })
-        .collect();
-    let mut templates = vec![dag_template(pipeline, &plans, &entrypoint)];
-    templates.extend(
-        pipeline
-            .steps
-            .iter()
-            .zip(plans)
-            .map(|(step, (program, inputs))| {
-                step_template(step, program, &inputs, &volumes, git_image)
-            }),
-    );
+    let mut templates = SharedTemplates::default();
+    let mut tasks = Vec::with_capacity(pipeline.steps.len());
+    for step in &pipeline.steps {
+        let program = script::main_program(step);
+        let inputs = step_inputs(step, &program);
+        let template = step_template(step, program, &inputs, &volumes, git_image);
+        let template_name = templates.add(template);
+        tasks.push(dag_task(step, &inputs, template_name));
+    }
+    let dag = dag_template(tasks, &entrypoint);
+    let templates = std::iter::once(dag).chain(templates.into_vec()).collect();
     let arguments = pipeline
         .params
         .iter()
@@ -131,34 +124,7 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
 }
 
 /// The entrypoint: one task a step, in the IR's topological order.
-fn dag_template(pipeline: &Pipeline, plans: &[(Program, BTreeSet<Ref>)], name: &str) -> Template {
-    let tasks = pipeline
-        .steps
-        .iter()
-        .zip(plans)
-        .map(|(step, (_, inputs))| {
-            let mut dependencies: Vec<String> = step
-                .dependencies
-                .iter()
-                .map(|d| kubernetes_name(&d.step))
-                .collect();
-            dependencies.sort();
-            let parameters = inputs
-                .iter()
-                .map(|r| Parameter {
-                    name: r.input_name(),
-                    value: Some(r.task_argument()),
-                    value_from: None,
-                })
-                .collect();
-            DagTask {
-                name: kubernetes_name(&step.name),
-                template: kubernetes_name(&step.name),
-                dependencies,
-                arguments: Some(Arguments { parameters }).filter(|a| !a.parameters.is_empty()),
-            }
-        })
-        .collect();
+fn dag_template(tasks: Vec<DagTask>, name: &str) -> Template {
     Template {
         name: name.to_string(),
         inputs: None,
@@ -171,6 +137,86 @@ fn dag_template(pipeline: &Pipeline, plans: &[(Program, BTreeSet<Ref>)], name: &
         pod_spec_patch: None,
         active_deadline_seconds: None,
     }
+}
+
+/// A step's DAG task: its dependencies and the values its template reads.
+fn dag_task(step: &Step, inputs: &BTreeSet<Ref>, template: String) -> DagTask {
+    let mut dependencies: Vec<String> = step
+        .dependencies
+        .iter()
+        .map(|d| kubernetes_name(&d.step))
+        .collect();
+    dependencies.sort();
+    let parameters = inputs
+        .iter()
+        .map(|r| Parameter {
+            name: r.input_name(),
+            value: Some(r.task_argument()),
+            value_from: None,
+        })
+        .collect();
+    DagTask {
+        name: kubernetes_name(&step.name),
+        template,
+        dependencies,
+        arguments: Some(Arguments { parameters }).filter(|a| !a.parameters.is_empty()),
+    }
+}
+
+/// The step templates, each content once: steps whose templates would be
+/// identical but for the name share the first one's (a pipeline of many
+/// alike steps stays under the cluster's object size limit, and the file
+/// is smaller to store and read).
+#[derive(Default)]
+struct SharedTemplates {
+    /// The templates with their names taken out (into `names`), so that
+    /// comparing two compares their content.
+    unnamed: Vec<Template>,
+    names: Vec<String>,
+    /// Content hash → indexes into `unnamed`.
+    by_content: HashMap<u64, Vec<usize>>,
+}
+
+impl SharedTemplates {
+    /// Adds `template` unless an identical one is there; the name to use.
+    fn add(&mut self, mut template: Template) -> String {
+        let name = std::mem::take(&mut template.name);
+        let same = self.by_content.entry(content_hash(&template)).or_default();
+        if let Some(&shared) = same.iter().find(|&&i| self.unnamed[i] == template) {
+            return self.names[shared].clone();
+        }
+        same.push(self.unnamed.len());
+        self.unnamed.push(template);
+        self.names.push(name.clone());
+        name
+    }
+
+    fn into_vec(self) -> Vec<Template> {
+        self.unnamed
+            .into_iter()
+            .zip(self.names)
+            .map(|(template, name)| Template { name, ..template })
+            .collect()
+    }
+}
+
+/// A hash of a template's content. The model is plain data, so its JSON is
+/// a faithful key; hashing it as it is written holds no text.
+fn content_hash(template: &Template) -> u64 {
+    struct HashWriter(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = HashWriter(Default::default());
+    // Writing plain data to a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut writer, template);
+    writer.0.finish()
 }
 
 /// Every value a step's template reads, sorted (the template's inputs).

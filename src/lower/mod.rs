@@ -60,6 +60,32 @@ impl Default for CompileOptions {
     }
 }
 
+/// Output size past which `kfpl compile` warns (W0501): Kubernetes stores
+/// objects in etcd, which refuses requests over 1.5 MiB, and KFP stores the
+/// workflow again; 1 MB leaves room for what the server adds.
+pub const SIZE_WARNING_BYTES: u64 = 1_000_000;
+
+/// etcd's request limit, named in W0501.
+const ETCD_LIMIT: &str = "1.5 MiB";
+
+/// W0501 when `bytes` of YAML pass [`SIZE_WARNING_BYTES`].
+pub fn size_warning(bytes: u64) -> Option<Diagnostic> {
+    (bytes > SIZE_WARNING_BYTES).then(|| {
+        Diagnostic::new(
+            Code::W0501,
+            format!(
+                "the compiled workflow is {:.1} MB; a cluster refuses objects over {ETCD_LIMIT}",
+                bytes as f64 / 1e6
+            ),
+        )
+        .help(
+            "shrink it: steps with identical settings share one template, so give alike \
+             steps the same image, command and resources and pass what differs as outputs \
+             or params; or split the pipeline in two",
+        )
+    })
+}
+
 /// A compiled program.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
@@ -67,7 +93,7 @@ pub struct Compiled {
     pub workflow: Workflow,
     /// The workflow as YAML (what `kfpl compile` prints).
     pub yaml: String,
-    /// Warnings from checking (compiling adds none).
+    /// Warnings from checking, and W0501 for a large workflow.
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -108,9 +134,12 @@ pub fn compile(file: &SourceFile, options: &CompileOptions) -> Result<Compiled, 
     let (workflow, mut diagnostics) = compile_workflow(file, options)?;
     match yaml::to_yaml(&workflow) {
         Ok(yaml) => Ok(Compiled {
+            warnings: diagnostics
+                .into_iter()
+                .chain(size_warning(yaml.len() as u64))
+                .collect(),
             workflow,
             yaml,
-            warnings: diagnostics,
         }),
         Err(error) => {
             diagnostics.push(not_serialisable(&error));
