@@ -18,6 +18,7 @@
 
 mod argo;
 pub mod argo_types;
+mod block;
 mod checks;
 pub mod lint;
 mod names;

@@ -12,8 +12,6 @@
 
 use std::io::Write;
 
-use serde::ser::Error as _;
-
 use super::argo_types::Workflow;
 
 /// The workflow as YAML, quoted for YAML 1.1 readers.
@@ -27,9 +25,7 @@ pub fn to_yaml(workflow: &Workflow) -> Result<String, serde_yaml::Error> {
 /// Writes the workflow as YAML to `out`, quoted for YAML 1.1 readers, one
 /// line at a time: a 100,000-step workflow is never held as text.
 pub fn write_yaml(workflow: &Workflow, out: impl Write) -> Result<(), serde_yaml::Error> {
-    let mut writer = Yaml11Writer::new(out);
-    serde_yaml::to_writer(&mut writer, workflow)?;
-    writer.finish().map(drop).map_err(serde_yaml::Error::custom)
+    super::block::to_writer(out, workflow)
 }
 
 /// Single-quotes every plain scalar value that a YAML 1.1 reader would not
