@@ -39,24 +39,24 @@ impl Args {
             params,
             git_image: self.git_image.clone(),
         };
-        let (workflow, warnings) = match lower::compile_workflow(&file, &options) {
-            Ok(compiled) => compiled,
-            Err(diagnostics) => {
-                reporter.emit(&diagnostics, &file);
-                reporter.summary(&name, &diagnostics);
-                return ExitCode::FAILURE;
-            }
-        };
-        reporter.emit(&warnings, &file);
-        match self.write(&workflow) {
-            Ok(bytes) => {
-                // Known only once written: the YAML is streamed.
-                if let Some(warning) = lower::size_warning(bytes) {
-                    reporter.emit(&[warning], &file);
+        // Warnings come after the YAML: the size is known once it is written.
+        let (written, mut warnings) =
+            match lower::compile_streamed(&file, &options, |workflow| self.write(workflow)) {
+                Ok(compiled) => compiled,
+                Err(diagnostics) => {
+                    reporter.emit(&diagnostics, &file);
+                    reporter.summary(&name, &diagnostics);
+                    return ExitCode::FAILURE;
                 }
+            };
+        match written {
+            Ok(bytes) => {
+                warnings.extend(lower::size_warning(bytes));
+                reporter.emit(&warnings, &file);
                 ExitCode::SUCCESS
             }
             Err(diagnostic) => {
+                reporter.emit(&warnings, &file);
                 reporter.emit(&[diagnostic], &SourceFile::new(&name, ""));
                 ExitCode::FAILURE
             }
@@ -65,7 +65,7 @@ impl Args {
 
     /// Writes the YAML (or the package) where `-o` says; the YAML's size.
     /// YAML is streamed: a large workflow is never held as text.
-    fn write(&self, workflow: &lower::Workflow) -> Result<u64, Diagnostic> {
+    fn write(&self, workflow: &lower::Workflow<impl serde::Serialize>) -> Result<u64, Diagnostic> {
         let Some(path) = &self.output else {
             let mut stdout = Counted::new(std::io::BufWriter::new(std::io::stdout().lock()));
             // A closed pipe (`| head`) is not worth an error.

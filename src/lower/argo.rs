@@ -39,31 +39,51 @@ pub(crate) const PIPELINE_SPEC_ANNOTATION: &str = "pipelines.kubeflow.org/pipeli
 /// The pod annotation holding a step's `description`.
 pub(crate) const DESCRIPTION_ANNOTATION: &str = "kfpl/description";
 
-/// Builds the workflow. `values` holds each param's value as text (a param
-/// missing from it is left for the submitter to give).
+/// Builds the workflow in memory. `values` holds each param's value as text
+/// (a param missing from it is left for the submitter to give).
 pub(crate) fn workflow(
     pipeline: &Pipeline,
     values: &BTreeMap<String, String>,
     git_image: &str,
 ) -> Workflow {
+    let streamed = streamed(pipeline, values, git_image);
+    let spec = streamed.spec;
+    let mut templates = spec.templates;
+    let dag = std::mem::replace(&mut templates.dag, dag_template(Vec::new(), ""));
+    let steps = templates.shared.iter().map(|&i| templates.build(i));
+    Workflow {
+        api_version: streamed.api_version,
+        kind: streamed.kind,
+        metadata: streamed.metadata,
+        spec: WorkflowSpec {
+            entrypoint: spec.entrypoint,
+            arguments: spec.arguments,
+            templates: std::iter::once(dag).chain(steps).collect(),
+            volumes: spec.volumes,
+        },
+    }
+}
+
+/// The workflow with its step templates built one at a time as they are
+/// written: peak memory is the IR and the DAG, not the whole model.
+pub(crate) fn streamed<'a>(
+    pipeline: &'a Pipeline,
+    values: &BTreeMap<String, String>,
+    git_image: &'a str,
+) -> Workflow<StepTemplates<'a>> {
     let mut template_names = Namer::new(128);
     for step in &pipeline.steps {
         template_names.claim(&kubernetes_name(&step.name));
     }
     let entrypoint = template_names.claim(&kubernetes_name(&pipeline.ident));
-    let volumes = VolumeNames::new(pipeline);
-
-    let mut templates = SharedTemplates::default();
-    let mut tasks = Vec::with_capacity(pipeline.steps.len());
-    for step in &pipeline.steps {
-        let program = script::main_program(step);
-        let inputs = step_inputs(step, &program);
-        let template = step_template(step, program, &inputs, &volumes, git_image);
-        let template_name = templates.add(template);
-        tasks.push(dag_task(step, &inputs, template_name));
-    }
-    let dag = dag_template(tasks, &entrypoint);
-    let templates = std::iter::once(dag).chain(templates.into_vec()).collect();
+    let mut templates = StepTemplates {
+        dag: dag_template(Vec::new(), &entrypoint),
+        pipeline,
+        volumes: VolumeNames::new(pipeline),
+        git_image,
+        shared: Vec::new(),
+    };
+    templates.dag = dag_template(templates.share(), &entrypoint);
     let arguments = pipeline
         .params
         .iter()
@@ -90,9 +110,79 @@ pub(crate) fn workflow(
                 parameters: arguments,
             })
             .filter(|a| !a.parameters.is_empty()),
+            volumes: templates.volumes.declare(),
             templates,
-            volumes: volumes.declare(),
         },
+    }
+}
+
+/// `spec.templates`, written as a sequence: the DAG, then each distinct
+/// step template, built from the IR as it is written.
+pub struct StepTemplates<'a> {
+    dag: Template,
+    pipeline: &'a Pipeline,
+    volumes: VolumeNames,
+    git_image: &'a str,
+    /// The steps whose templates are written (the first of each content).
+    shared: Vec<usize>,
+}
+
+impl StepTemplates<'_> {
+    /// Step `index`'s template and the values it reads.
+    fn build_with_inputs(&self, index: usize) -> (Template, BTreeSet<Ref>) {
+        let step = &self.pipeline.steps[index];
+        let program = script::main_program(step);
+        let inputs = step_inputs(step, &program);
+        let template = step_template(step, program, &inputs, &self.volumes, self.git_image);
+        (template, inputs)
+    }
+
+    fn build(&self, index: usize) -> Template {
+        self.build_with_inputs(index).0
+    }
+
+    /// Decides which steps share a template (steps whose templates would be
+    /// identical but for the name use the first one's: a pipeline of alike
+    /// steps stays smaller than the cluster's object limit) and returns the
+    /// DAG's tasks. Templates are compared by a hash of their content, and
+    /// on a match by rebuilding the first and comparing, so none is held.
+    fn share(&mut self) -> Vec<DagTask> {
+        let mut by_content: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut tasks = Vec::with_capacity(self.pipeline.steps.len());
+        for (index, step) in self.pipeline.steps.iter().enumerate() {
+            let (mut template, inputs) = self.build_with_inputs(index);
+            let name = std::mem::take(&mut template.name);
+            let same = by_content.entry(content_hash(&template)).or_default();
+            let shared = same.iter().copied().find(|&first| {
+                let other = self.build(first);
+                Template {
+                    name: String::new(),
+                    ..other
+                } == template
+            });
+            let template_name = match shared {
+                Some(first) => kubernetes_name(&self.pipeline.steps[first].name),
+                None => {
+                    same.push(index);
+                    self.shared.push(index);
+                    name
+                }
+            };
+            tasks.push(dag_task(step, &inputs, template_name));
+        }
+        tasks
+    }
+}
+
+impl serde::Serialize for StepTemplates<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(1 + self.shared.len()))?;
+        seq.serialize_element(&self.dag)?;
+        for &index in &self.shared {
+            seq.serialize_element(&self.build(index))?;
+        }
+        seq.end()
     }
 }
 
@@ -160,43 +250,6 @@ fn dag_task(step: &Step, inputs: &BTreeSet<Ref>, template: String) -> DagTask {
         template,
         dependencies,
         arguments: Some(Arguments { parameters }).filter(|a| !a.parameters.is_empty()),
-    }
-}
-
-/// The step templates, each content once: steps whose templates would be
-/// identical but for the name share the first one's (a pipeline of many
-/// alike steps stays under the cluster's object size limit, and the file
-/// is smaller to store and read).
-#[derive(Default)]
-struct SharedTemplates {
-    /// The templates with their names taken out (into `names`), so that
-    /// comparing two compares their content.
-    unnamed: Vec<Template>,
-    names: Vec<String>,
-    /// Content hash → indexes into `unnamed`.
-    by_content: HashMap<u64, Vec<usize>>,
-}
-
-impl SharedTemplates {
-    /// Adds `template` unless an identical one is there; the name to use.
-    fn add(&mut self, mut template: Template) -> String {
-        let name = std::mem::take(&mut template.name);
-        let same = self.by_content.entry(content_hash(&template)).or_default();
-        if let Some(&shared) = same.iter().find(|&&i| self.unnamed[i] == template) {
-            return self.names[shared].clone();
-        }
-        same.push(self.unnamed.len());
-        self.unnamed.push(template);
-        self.names.push(name.clone());
-        name
-    }
-
-    fn into_vec(self) -> Vec<Template> {
-        self.unnamed
-            .into_iter()
-            .zip(self.names)
-            .map(|(template, name)| Template { name, ..template })
-            .collect()
     }
 }
 

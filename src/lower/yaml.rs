@@ -12,10 +12,12 @@
 
 use std::io::Write;
 
+use serde::Serialize;
+
 use super::argo_types::Workflow;
 
 /// The workflow as YAML, quoted for YAML 1.1 readers.
-pub fn to_yaml(workflow: &Workflow) -> Result<String, serde_yaml::Error> {
+pub fn to_yaml<T: Serialize>(workflow: &Workflow<T>) -> Result<String, serde_yaml::Error> {
     let mut bytes = Vec::new();
     write_yaml(workflow, &mut bytes)?;
     // serde_yaml writes UTF-8 and the quoting only adds ASCII.
@@ -24,7 +26,10 @@ pub fn to_yaml(workflow: &Workflow) -> Result<String, serde_yaml::Error> {
 
 /// Writes the workflow as YAML to `out`, quoted for YAML 1.1 readers, one
 /// line at a time: a 100,000-step workflow is never held as text.
-pub fn write_yaml(workflow: &Workflow, out: impl Write) -> Result<(), serde_yaml::Error> {
+pub fn write_yaml<T: Serialize>(
+    workflow: &Workflow<T>,
+    out: impl Write,
+) -> Result<(), serde_yaml::Error> {
     super::block::to_writer(out, workflow)
 }
 
