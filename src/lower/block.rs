@@ -130,8 +130,11 @@ impl<'a, W: Write> Place<'a, W> {
 /// How to write a string: libyaml's style choice, then the text.
 /// `key` strings are mapping keys (never block scalars).
 fn write_string<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize, key: bool) -> Result {
-    let analysis = Analysis::of(value);
     let wants_literal = !key && value.contains('\n');
+    if wants_literal && literal_fits_ascii(value) {
+        return literal(writer, value, indent);
+    }
+    let analysis = Analysis::of(value);
     let style = if wants_literal && analysis.block {
         Style::Literal
     } else if wants_literal || analysis.line_breaks {
@@ -150,6 +153,17 @@ fn write_string<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize, ke
         Style::Double => double_quoted(writer, value),
         Style::Literal => literal(writer, value, indent),
     }
+}
+
+/// [`Analysis`]'s verdict on a literal block for ASCII text, found with
+/// scans the compiler vectorises (scripts are most of the output): no
+/// trailing space, no space before a break, nothing unprintable.
+fn literal_fits_ascii(value: &str) -> bool {
+    !value.ends_with(' ')
+        && !value.contains(" \n")
+        && value
+            .bytes()
+            .all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
 }
 
 /// Whether a plain string must be quoted to read back as a string: serde_yaml
@@ -252,6 +266,32 @@ struct Analysis {
 
 impl Analysis {
     fn of(value: &str) -> Analysis {
+        Analysis::of_printable_ascii_line(value).unwrap_or_else(|| Analysis::of_any(value))
+    }
+
+    /// The same verdict for one line of printable ASCII (most of kfpl's
+    /// strings), from a few scans: there the only blank is the space.
+    fn of_printable_ascii_line(value: &str) -> Option<Analysis> {
+        let bytes = value.as_bytes();
+        let (&first, &last) = (bytes.first()?, bytes.last()?);
+        if !bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
+            return None;
+        }
+        let second_blank = bytes.get(1).is_none_or(|&b| b == b' ');
+        let bad_start = b"#,[]{}&*!|>'\"%@`".contains(&first)
+            || b"?:-".contains(&first) && second_blank
+            || value.starts_with("---")
+            || value.starts_with("...");
+        let indicators = bad_start || last == b':' || value.contains(": ") || value.contains(" #");
+        Some(Analysis {
+            line_breaks: false,
+            block_plain: !(indicators || first == b' ' || last == b' '),
+            single: true,
+            block: last != b' ',
+        })
+    }
+
+    fn of_any(value: &str) -> Analysis {
         if value.is_empty() {
             return Analysis {
                 line_breaks: false,
@@ -267,12 +307,15 @@ impl Analysis {
         let (mut special, mut line_breaks) = (false, false);
         let (mut previous_space, mut previous_break) = (false, false);
         let mut preceded_by_whitespace = true;
-        let mut chars = value.chars().peekable();
-        let mut first = true;
-        while let Some(c) = chars.next() {
-            let next = chars.peek().copied();
-            let followed_by_whitespace = next.is_none_or(is_blankz);
-            let last = next.is_none();
+        let bytes = value.as_bytes();
+        let mut at = 0;
+        // Bytes, not chars: kfpl's text is mostly ASCII, and a char is only
+        // decoded where a byte is not.
+        while at < bytes.len() {
+            let (c, width) = char_at(value, at);
+            let next = at + width;
+            let followed_by_whitespace = next == bytes.len() || is_blankz(char_at(value, next).0);
+            let (first, last) = (at == 0, next == bytes.len());
             if first {
                 block_indicators |= matches!(
                     c,
@@ -297,15 +340,13 @@ impl Analysis {
                     c == ':' && followed_by_whitespace || c == '#' && preceded_by_whitespace;
             }
             special |= !is_printable(c) || c == '\u{feff}';
-            if is_break(c) {
-                line_breaks = true;
-            }
             if c == ' ' {
                 leading_space |= first;
                 trailing_space |= last;
                 break_space |= previous_break;
                 (previous_space, previous_break) = (true, false);
             } else if is_break(c) {
+                line_breaks = true;
                 leading_break |= first;
                 trailing_break |= last;
                 space_break |= previous_space;
@@ -314,7 +355,7 @@ impl Analysis {
                 (previous_space, previous_break) = (false, false);
             }
             preceded_by_whitespace = is_blankz(c);
-            first = false;
+            at = next;
         }
         let edges = leading_space || leading_break || trailing_space || trailing_break;
         let hopeless = space_break || special;
@@ -325,6 +366,16 @@ impl Analysis {
             block: !(trailing_space || hopeless),
         }
     }
+}
+
+/// The char at byte `at` of `text` and its width: ASCII without decoding.
+fn char_at(text: &str, at: usize) -> (char, usize) {
+    let byte = text.as_bytes()[at];
+    if byte.is_ascii() {
+        return (char::from(byte), 1);
+    }
+    let c = text[at..].chars().next().unwrap_or('\0');
+    (c, c.len_utf8())
 }
 
 fn is_break(c: char) -> bool {
