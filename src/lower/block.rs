@@ -185,7 +185,7 @@ fn single_quoted<W: Write>(writer: &mut Writer<W>, value: &str) -> Result {
     writer.put(b"'")?;
     let mut rest = value;
     while let Some(quote) = rest.find('\'') {
-        writer.put(rest[..=quote].as_bytes())?;
+        writer.put(&rest.as_bytes()[..=quote])?;
         writer.put(b"'")?;
         rest = &rest[quote + 1..];
     }
