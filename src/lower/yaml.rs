@@ -1,14 +1,13 @@
 //! Writing the workflow as YAML that every reader takes the same way.
 //!
-//! serde_yaml 0.9 writes the model; it quotes what YAML 1.2 would read as a
-//! non-string, but Kubernetes, Argo and KFP read YAML 1.1, where `yes`,
-//! `on`, `y`, `n` (any case), `1_000`, `1:20` and `2001-12-14` are not
-//! strings either, and serde_yaml leaves those bare. [`quote_yaml11`] walks
-//! the emitted lines (serde_yaml writes block style: `key: value`, `- value`,
-//! block scalars `|`), finds each plain scalar a YAML 1.1 reader could take
-//! for anything but a string, and single-quotes it. Only whole plain values
-//! are touched; block scalar bodies are skipped. The tests read every
-//! output back and compare it with the model.
+//! Kubernetes, Argo and KFP read YAML 1.1, where `yes`, `on`, `y`, `n` (any
+//! case), `1_000`, `1:20` and `2001-12-14` are not strings; YAML 1.2 readers
+//! (serde_yaml) take them as strings. [`is_yaml11_string`] is kfpl's one
+//! rule for which plain scalars need quotes. [`write_yaml`] writes with
+//! [`super::block`], which applies it as it writes. [`quote_yaml11`] applies
+//! the same rule to text serde_yaml wrote (a line filter: `key: value`,
+//! `- value`, block scalars skipped); the tests use it to show that the
+//! output leaves nothing to quote.
 
 use std::io::Write;
 
