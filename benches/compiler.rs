@@ -42,6 +42,20 @@ fn stages(c: &mut Criterion) {
             &pipeline,
             |b, pipeline| b.iter(|| black_box(kfpl::lower::lower(pipeline, &values, git_image))),
         );
+        // The whole library path `kfpl compile` takes: check, lower and
+        // write one template at a time.
+        group.bench_with_input(
+            BenchmarkId::new("compile_streamed", steps),
+            &file,
+            |b, file| {
+                b.iter(|| {
+                    let options = kfpl::CompileOptions::default();
+                    black_box(kfpl::lower::compile_streamed(file, &options, |workflow| {
+                        kfpl::lower::yaml::write_yaml(workflow, std::io::sink())
+                    }))
+                })
+            },
+        );
         let workflow = kfpl::lower::lower(&pipeline, &values, git_image).expect("lowers");
         group.bench_with_input(
             BenchmarkId::new("serialise", steps),

@@ -29,6 +29,12 @@ for n in 1000 10000 100000; do
   printf '%-34s %s\n' "kfpl check $n steps" "$(measure "$runs" "$kfpl" check "$tmp/g$n.kfp")"
   printf '%-34s %s\n' "kfpl compile $n steps" "$(measure "$runs" "$kfpl" compile "$tmp/g$n.kfp")"
 done
+# Instructions (callgrind): the same on a loaded machine as on a quiet one.
+if command -v valgrind >/dev/null; then
+  count=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+    "$kfpl" compile "$tmp/g1000.kfp" -o /dev/null 2>&1 | sed -n 's/.*Collected : *//p')
+  printf '%-34s %s instructions\n' "kfpl compile 1000 steps" "$count"
+fi
 if [ -n "${KFP_PYTHON:-}" ]; then
   for w in mnist 1000 10000; do
     runs=$([ "$w" = 10000 ] && echo 1 || echo 3)

@@ -566,3 +566,28 @@ fn a_large_layered_dag_is_valid() {
     assert_eq!(dag.tasks.len(), 300);
     assert_eq!(dag.tasks[299].dependencies.len(), 2);
 }
+
+#[test]
+fn binary_warns_w0501_when_the_workflow_passes_one_megabyte() {
+    let dir = TempDir::new("large");
+    let source = dir.join("large.kfp");
+    // About 3 KB of YAML a generated step: 500 steps pass 1 MB.
+    std::fs::write(&source, kfpl::generate::program(500)).expect("write source");
+    let out = dir.join("large.yaml");
+    let output = kfpl(&[
+        "compile",
+        &source.display().to_string(),
+        "-o",
+        &out.display().to_string(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let size = std::fs::metadata(&out).expect("written").len();
+    assert!(size > kfpl::lower::SIZE_WARNING_BYTES);
+    assert!(stderr.contains("W0501"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{:.1} MB", size as f64 / 1e6)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1.5 MiB"), "{stderr}");
+}

@@ -40,43 +40,76 @@ impl Args {
             params,
             git_image: self.git_image.clone(),
         };
-        let (workflow, warnings) = match lower::compile_workflow(&file, &options) {
-            Ok(compiled) => compiled,
-            Err(diagnostics) => {
-                reporter.emit(&diagnostics, &file);
-                reporter.summary(&name, &diagnostics);
-                return ExitCode::FAILURE;
+        // Warnings come after the YAML: the size is known once it is written.
+        let (written, mut warnings) =
+            match lower::compile_streamed(&file, &options, |workflow| self.write(workflow)) {
+                Ok(compiled) => compiled,
+                Err(diagnostics) => {
+                    reporter.emit(&diagnostics, &file);
+                    reporter.summary(&name, &diagnostics);
+                    return ExitCode::FAILURE;
+                }
+            };
+        match written {
+            Ok(bytes) => {
+                warnings.extend(lower::size_warning(bytes));
+                reporter.emit(&warnings, &file);
+                ExitCode::SUCCESS
             }
-        };
-        reporter.emit(&warnings, &file);
-        match self.write(&workflow) {
-            Ok(()) => ExitCode::SUCCESS,
             Err(diagnostic) => {
+                reporter.emit(&warnings, &file);
                 reporter.emit(&[diagnostic], &SourceFile::new(&name, ""));
                 ExitCode::FAILURE
             }
         }
     }
 
-    /// Writes the YAML (or the package) where `-o` says. YAML is streamed:
-    /// a large workflow is never held as text.
-    fn write(&self, workflow: &lower::Workflow) -> Result<(), Diagnostic> {
+    /// Writes the YAML (or the package) where `-o` says; the YAML's size.
+    /// YAML is streamed: a large workflow is never held as text.
+    fn write(&self, workflow: &lower::Workflow<impl serde::Serialize>) -> Result<u64, Diagnostic> {
         let Some(path) = &self.output else {
-            let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut stdout = Counted::new(std::io::BufWriter::new(std::io::stdout().lock()));
             // A closed pipe (`| head`) is not worth an error.
-            let _ = lower::yaml::write_yaml(workflow, stdout);
-            return Ok(());
+            let _ = lower::yaml::write_yaml(workflow, &mut stdout);
+            return Ok(stdout.bytes);
         };
         let shown = path.display().to_string();
         let is_package = shown.ends_with(".tar.gz") || shown.ends_with(".tgz");
         if is_package {
             let yaml = lower::yaml::to_yaml(workflow).map_err(|e| lower::not_serialisable(&e))?;
             let bytes = lower::package(&yaml).map_err(|error| cannot_write(&shown, &error))?;
-            return std::fs::write(path, bytes).map_err(|error| cannot_write(&shown, &error));
+            std::fs::write(path, bytes).map_err(|error| cannot_write(&shown, &error))?;
+            return Ok(yaml.len() as u64);
         }
         let file = std::fs::File::create(path).map_err(|error| cannot_write(&shown, &error))?;
-        lower::yaml::write_yaml(workflow, std::io::BufWriter::new(file))
-            .map_err(|error| cannot_write(&shown, &std::io::Error::other(error.to_string())))
+        let mut file = Counted::new(std::io::BufWriter::new(file));
+        lower::yaml::write_yaml(workflow, &mut file)
+            .map_err(|error| cannot_write(&shown, &std::io::Error::other(error.to_string())))?;
+        Ok(file.bytes)
+    }
+}
+
+/// A writer that counts what passes through it.
+struct Counted<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W> Counted<W> {
+    fn new(inner: W) -> Self {
+        Counted { inner, bytes: 0 }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -129,6 +129,7 @@ codes! {
     W0302 => "metric name that Kubeflow Pipelines does not accept",
     W0303 => "`GIT_SYNC_REV` is not a full commit SHA",
     W0304 => "more metrics than Kubeflow Pipelines shows",
+    W0501 => "compiled workflow close to the cluster's object size limit",
     W0601 => "a metric value that is not a number",
     W0602 => "a declared metric was never printed",
     W0603 => "a step output that is not UTF-8",

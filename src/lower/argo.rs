@@ -12,7 +12,8 @@
 //! it refuses (text Argo would read as a reference in an image, say) is
 //! written here without further checks.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::Hasher;
 
 use k8s_openapi::api::core::v1::{
     Container, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaimVolumeSource,
@@ -38,39 +39,51 @@ pub(crate) const PIPELINE_SPEC_ANNOTATION: &str = "pipelines.kubeflow.org/pipeli
 /// The pod annotation holding a step's `description`.
 pub(crate) const DESCRIPTION_ANNOTATION: &str = "kfpl/description";
 
-/// Builds the workflow. `values` holds each param's value as text (a param
-/// missing from it is left for the submitter to give).
+/// Builds the workflow in memory. `values` holds each param's value as text
+/// (a param missing from it is left for the submitter to give).
 pub(crate) fn workflow(
     pipeline: &Pipeline,
     values: &BTreeMap<String, String>,
     git_image: &str,
 ) -> Workflow {
+    let streamed = streamed(pipeline, values, git_image);
+    let spec = streamed.spec;
+    let mut templates = spec.templates;
+    let dag = std::mem::replace(&mut templates.dag, dag_template(Vec::new(), ""));
+    let steps = templates.shared.iter().map(|&i| templates.build(i));
+    Workflow {
+        api_version: streamed.api_version,
+        kind: streamed.kind,
+        metadata: streamed.metadata,
+        spec: WorkflowSpec {
+            entrypoint: spec.entrypoint,
+            arguments: spec.arguments,
+            templates: std::iter::once(dag).chain(steps).collect(),
+            volumes: spec.volumes,
+        },
+    }
+}
+
+/// The workflow with its step templates built one at a time as they are
+/// written: peak memory is the IR and the DAG, not the whole model.
+pub(crate) fn streamed<'a>(
+    pipeline: &'a Pipeline,
+    values: &BTreeMap<String, String>,
+    git_image: &'a str,
+) -> Workflow<StepTemplates<'a>> {
     let mut template_names = Namer::new(128);
     for step in &pipeline.steps {
         template_names.claim(&kubernetes_name(&step.name));
     }
     let entrypoint = template_names.claim(&kubernetes_name(&pipeline.ident));
-    let volumes = VolumeNames::new(pipeline);
-
-    let plans: Vec<(Program, BTreeSet<Ref>)> = pipeline
-        .steps
-        .iter()
-        .map(|step| {
-            let program = script::main_program(step);
-            let inputs = step_inputs(step, &program);
-            (program, inputs)
-        })
-        .collect();
-    let mut templates = vec![dag_template(pipeline, &plans, &entrypoint)];
-    templates.extend(
-        pipeline
-            .steps
-            .iter()
-            .zip(plans)
-            .map(|(step, (program, inputs))| {
-                step_template(step, program, &inputs, &volumes, git_image)
-            }),
-    );
+    let mut templates = StepTemplates {
+        dag: dag_template(Vec::new(), &entrypoint),
+        pipeline,
+        volumes: VolumeNames::new(pipeline),
+        git_image,
+        shared: Vec::new(),
+    };
+    templates.dag = dag_template(templates.share(), &entrypoint);
     let arguments = pipeline
         .params
         .iter()
@@ -97,9 +110,79 @@ pub(crate) fn workflow(
                 parameters: arguments,
             })
             .filter(|a| !a.parameters.is_empty()),
+            volumes: templates.volumes.declare(),
             templates,
-            volumes: volumes.declare(),
         },
+    }
+}
+
+/// `spec.templates`, written as a sequence: the DAG, then each distinct
+/// step template, built from the IR as it is written.
+pub struct StepTemplates<'a> {
+    dag: Template,
+    pipeline: &'a Pipeline,
+    volumes: VolumeNames,
+    git_image: &'a str,
+    /// The steps whose templates are written (the first of each content).
+    shared: Vec<usize>,
+}
+
+impl StepTemplates<'_> {
+    /// Step `index`'s template and the values it reads.
+    fn build_with_inputs(&self, index: usize) -> (Template, BTreeSet<Ref>) {
+        let step = &self.pipeline.steps[index];
+        let program = script::main_program(step);
+        let inputs = step_inputs(step, &program);
+        let template = step_template(step, program, &inputs, &self.volumes, self.git_image);
+        (template, inputs)
+    }
+
+    fn build(&self, index: usize) -> Template {
+        self.build_with_inputs(index).0
+    }
+
+    /// Decides which steps share a template (steps whose templates would be
+    /// identical but for the name use the first one's: a pipeline of alike
+    /// steps stays smaller than the cluster's object limit) and returns the
+    /// DAG's tasks. Templates are compared by a hash of their content, and
+    /// on a match by rebuilding the first and comparing, so none is held.
+    fn share(&mut self) -> Vec<DagTask> {
+        let mut by_content: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut tasks = Vec::with_capacity(self.pipeline.steps.len());
+        for (index, step) in self.pipeline.steps.iter().enumerate() {
+            let (mut template, inputs) = self.build_with_inputs(index);
+            let name = std::mem::take(&mut template.name);
+            let same = by_content.entry(content_hash(&template)).or_default();
+            let shared = same.iter().copied().find(|&first| {
+                let other = self.build(first);
+                Template {
+                    name: String::new(),
+                    ..other
+                } == template
+            });
+            let template_name = match shared {
+                Some(first) => kubernetes_name(&self.pipeline.steps[first].name),
+                None => {
+                    same.push(index);
+                    self.shared.push(index);
+                    name
+                }
+            };
+            tasks.push(dag_task(step, &inputs, template_name));
+        }
+        tasks
+    }
+}
+
+impl serde::Serialize for StepTemplates<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(1 + self.shared.len()))?;
+        seq.serialize_element(&self.dag)?;
+        for &index in &self.shared {
+            seq.serialize_element(&self.build(index))?;
+        }
+        seq.end()
     }
 }
 
@@ -133,34 +216,7 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
 }
 
 /// The entrypoint: one task a step, in the IR's topological order.
-fn dag_template(pipeline: &Pipeline, plans: &[(Program, BTreeSet<Ref>)], name: &str) -> Template {
-    let tasks = pipeline
-        .steps
-        .iter()
-        .zip(plans)
-        .map(|(step, (_, inputs))| {
-            let mut dependencies: Vec<String> = step
-                .dependencies
-                .iter()
-                .map(|d| kubernetes_name(&d.step))
-                .collect();
-            dependencies.sort();
-            let parameters = inputs
-                .iter()
-                .map(|r| Parameter {
-                    name: r.input_name(),
-                    value: Some(r.task_argument()),
-                    value_from: None,
-                })
-                .collect();
-            DagTask {
-                name: kubernetes_name(&step.name),
-                template: kubernetes_name(&step.name),
-                dependencies,
-                arguments: Some(Arguments { parameters }).filter(|a| !a.parameters.is_empty()),
-            }
-        })
-        .collect();
+fn dag_template(tasks: Vec<DagTask>, name: &str) -> Template {
     Template {
         name: name.to_string(),
         inputs: None,
@@ -173,6 +229,49 @@ fn dag_template(pipeline: &Pipeline, plans: &[(Program, BTreeSet<Ref>)], name: &
         pod_spec_patch: None,
         active_deadline_seconds: None,
     }
+}
+
+/// A step's DAG task: its dependencies and the values its template reads.
+fn dag_task(step: &Step, inputs: &BTreeSet<Ref>, template: String) -> DagTask {
+    let mut dependencies: Vec<String> = step
+        .dependencies
+        .iter()
+        .map(|d| kubernetes_name(&d.step))
+        .collect();
+    dependencies.sort();
+    let parameters = inputs
+        .iter()
+        .map(|r| Parameter {
+            name: r.input_name(),
+            value: Some(r.task_argument()),
+            value_from: None,
+        })
+        .collect();
+    DagTask {
+        name: kubernetes_name(&step.name),
+        template,
+        dependencies,
+        arguments: Some(Arguments { parameters }).filter(|a| !a.parameters.is_empty()),
+    }
+}
+
+/// A hash of a template's content. The model is plain data, so its JSON is
+/// a faithful key; hashing it as it is written holds no text.
+fn content_hash(template: &Template) -> u64 {
+    struct HashWriter(std::collections::hash_map::DefaultHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut writer = HashWriter(Default::default());
+    // Writing plain data to a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut writer, template);
+    writer.0.finish()
 }
 
 /// Every value a step's template reads, sorted (the template's inputs).

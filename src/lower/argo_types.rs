@@ -20,10 +20,12 @@ pub(crate) const API_VERSION: &str = "argoproj.io/v1alpha1";
 /// `kind` of the document kfpl writes.
 pub(crate) const KIND: &str = "Workflow";
 
-/// An Argo `Workflow`: the whole compiled pipeline.
+/// An Argo `Workflow`: the whole compiled pipeline. `Templates` is the
+/// list in memory, or (while streaming) something that builds each template
+/// as it is written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Workflow {
+pub struct Workflow<Templates = Vec<Template>> {
     /// Always [`API_VERSION`].
     pub api_version: String,
     /// Always [`KIND`].
@@ -31,20 +33,21 @@ pub struct Workflow {
     /// `generateName` and the KFP annotations.
     pub metadata: ObjectMeta,
     /// Templates, arguments, volumes.
-    pub spec: WorkflowSpec,
+    pub spec: WorkflowSpec<Templates>,
 }
 
 /// `spec` of a [`Workflow`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct WorkflowSpec {
+pub struct WorkflowSpec<Templates = Vec<Template>> {
     /// The template the workflow starts with: the DAG.
     pub entrypoint: String,
     /// The pipeline's params with their values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Arguments>,
-    /// The DAG template first, then one container template a step.
-    pub templates: Vec<Template>,
+    /// The DAG template first, then one container template a step (steps
+    /// whose templates would be identical share one).
+    pub templates: Templates,
     /// Claims and kfpl's scratch `emptyDir`s, mounted by the templates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Volume>,

@@ -18,6 +18,7 @@
 
 mod argo;
 pub mod argo_types;
+mod block;
 mod checks;
 pub mod lint;
 mod names;
@@ -31,6 +32,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::io::Write;
 
+pub use argo::StepTemplates;
 pub use argo_types::Workflow;
 pub use lint::lint;
 
@@ -60,6 +62,32 @@ impl Default for CompileOptions {
     }
 }
 
+/// Output size past which `kfpl compile` warns (W0501): Kubernetes stores
+/// objects in etcd, which refuses requests over 1.5 MiB, and KFP stores the
+/// workflow again; 1 MB leaves room for what the server adds.
+pub const SIZE_WARNING_BYTES: u64 = 1_000_000;
+
+/// etcd's request limit, named in W0501.
+const ETCD_LIMIT: &str = "1.5 MiB";
+
+/// W0501 when `bytes` of YAML pass [`SIZE_WARNING_BYTES`].
+pub fn size_warning(bytes: u64) -> Option<Diagnostic> {
+    (bytes > SIZE_WARNING_BYTES).then(|| {
+        Diagnostic::new(
+            Code::W0501,
+            format!(
+                "the compiled workflow is {:.1} MB; a cluster refuses objects over {ETCD_LIMIT}",
+                bytes as f64 / 1e6
+            ),
+        )
+        .help(
+            "shrink it: steps with identical settings share one template, so give alike \
+             steps the same image, command and resources and pass what differs as outputs \
+             or params; or split the pipeline in two",
+        )
+    })
+}
+
 /// A compiled program.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Compiled {
@@ -67,7 +95,7 @@ pub struct Compiled {
     pub workflow: Workflow,
     /// The workflow as YAML (what `kfpl compile` prints).
     pub yaml: String,
-    /// Warnings from checking (compiling adds none).
+    /// Warnings from checking, and W0501 for a large workflow.
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -108,9 +136,12 @@ pub fn compile(file: &SourceFile, options: &CompileOptions) -> Result<Compiled, 
     let (workflow, mut diagnostics) = compile_workflow(file, options)?;
     match yaml::to_yaml(&workflow) {
         Ok(yaml) => Ok(Compiled {
+            warnings: diagnostics
+                .into_iter()
+                .chain(size_warning(yaml.len() as u64))
+                .collect(),
             workflow,
             yaml,
-            warnings: diagnostics,
         }),
         Err(error) => {
             diagnostics.push(not_serialisable(&error));
@@ -120,24 +151,64 @@ pub fn compile(file: &SourceFile, options: &CompileOptions) -> Result<Compiled, 
 }
 
 /// [`compile`] without the YAML text: the workflow and the warnings. For
-/// large programs, write it with [`yaml::write_yaml`] instead of holding
-/// the text; the checked IR is dropped before this returns.
+/// large programs, use [`compile_streamed`] instead: it never holds the
+/// whole model or the text.
 pub fn compile_workflow(
     file: &SourceFile,
     options: &CompileOptions,
 ) -> Result<(Workflow, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let (pipeline, values, diagnostics) = checked(file, options)?;
+    let workflow = lower(&pipeline, &values, &options.git_image);
+    with_warnings(workflow, diagnostics)
+}
+
+/// Compiles `file` and hands the workflow to `write` with its step
+/// templates built one at a time as it is serialised (with
+/// [`yaml::write_yaml`], say): peak memory is the checked IR, not the
+/// model or the text. `write`'s result comes back with the warnings.
+pub fn compile_streamed<R>(
+    file: &SourceFile,
+    options: &CompileOptions,
+    write: impl FnOnce(&Workflow<StepTemplates<'_>>) -> R,
+) -> Result<(R, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let (pipeline, values, diagnostics) = checked(file, options)?;
+    let refused = refusals(&pipeline, &values, &options.git_image);
+    let streamed = refused
+        .is_empty()
+        .then(|| argo::streamed(&pipeline, &values, &options.git_image))
+        .ok_or(refused);
+    with_warnings(streamed.map(|workflow| write(&workflow)), diagnostics)
+}
+
+/// The checked pipeline and its bound params, with the warnings so far.
+/// A param without a value stays a required input: Argo asks for it at
+/// `argo submit`, KFP's run form asks for it (LANGUAGE.md lets the value
+/// come at run time, and KFP v1 accepts such pipelines).
+type Checked = (Pipeline, BTreeMap<String, String>, Vec<Diagnostic>);
+
+fn checked(file: &SourceFile, options: &CompileOptions) -> Result<Checked, Vec<Diagnostic>> {
     let checked = crate::check(file);
     let mut diagnostics = checked.diagnostics;
     let Some(pipeline) = checked.pipeline else {
         return Err(diagnostics);
     };
-    // A param without a value stays a required input: Argo asks for it at
-    // `argo submit`, KFP's run form asks for it (LANGUAGE.md lets the value
-    // come at run time, and KFP v1 accepts such pipelines).
-    let lowered = bind(&pipeline, &options.params, Missing::Allow)
-        .and_then(|values| lower(&pipeline, &values, &options.git_image));
-    match lowered {
-        Ok(workflow) => Ok((workflow, diagnostics)),
+    match bind(&pipeline, &options.params, Missing::Allow) {
+        Ok(values) => Ok((pipeline, values, diagnostics)),
+        Err(errors) => {
+            diagnostics.extend(errors);
+            diagnostics::sort(&mut diagnostics);
+            Err(diagnostics)
+        }
+    }
+}
+
+/// `result` with the warnings beside it, or every diagnostic, sorted.
+fn with_warnings<T>(
+    result: Result<T, Vec<Diagnostic>>,
+    mut diagnostics: Vec<Diagnostic>,
+) -> Result<(T, Vec<Diagnostic>), Vec<Diagnostic>> {
+    match result {
+        Ok(value) => Ok((value, diagnostics)),
         Err(errors) => {
             diagnostics.extend(errors);
             diagnostics::sort(&mut diagnostics);
@@ -162,6 +233,21 @@ pub fn lower(
     values: &BTreeMap<String, String>,
     git_image: &str,
 ) -> Result<Workflow, Vec<Diagnostic>> {
+    let mut errors = refusals(pipeline, values, git_image);
+    if errors.is_empty() {
+        Ok(argo::workflow(pipeline, values, git_image))
+    } else {
+        diagnostics::sort(&mut errors);
+        Err(errors)
+    }
+}
+
+/// What cannot be lowered (E05xx), unsorted.
+fn refusals(
+    pipeline: &Pipeline,
+    values: &BTreeMap<String, String>,
+    git_image: &str,
+) -> Vec<Diagnostic> {
     let mut errors = checks::check(pipeline, values);
     if git_image.contains("{{") || git_image.trim().is_empty() {
         errors.push(
@@ -175,12 +261,7 @@ pub fn lower(
             )),
         );
     }
-    if errors.is_empty() {
-        Ok(argo::workflow(pipeline, values, git_image))
-    } else {
-        diagnostics::sort(&mut errors);
-        Err(errors)
-    }
+    errors
 }
 
 /// A KFP pipeline package: a gzip tar holding `pipeline.yaml`, as the KFP

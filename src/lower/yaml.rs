@@ -1,23 +1,22 @@
 //! Writing the workflow as YAML that every reader takes the same way.
 //!
-//! serde_yaml 0.9 writes the model; it quotes what YAML 1.2 would read as a
-//! non-string, but Kubernetes, Argo and KFP read YAML 1.1, where `yes`,
-//! `on`, `y`, `n` (any case), `1_000`, `1:20` and `2001-12-14` are not
-//! strings either, and serde_yaml leaves those bare. [`quote_yaml11`] walks
-//! the emitted lines (serde_yaml writes block style: `key: value`, `- value`,
-//! block scalars `|`), finds each plain scalar a YAML 1.1 reader could take
-//! for anything but a string, and single-quotes it. Only whole plain values
-//! are touched; block scalar bodies are skipped. The tests read every
-//! output back and compare it with the model.
+//! Kubernetes, Argo and KFP read YAML 1.1, where `yes`, `on`, `y`, `n` (any
+//! case), `1_000`, `1:20` and `2001-12-14` are not strings; YAML 1.2 readers
+//! (serde_yaml) take them as strings. [`is_yaml11_string`] is kfpl's one
+//! rule for which plain scalars need quotes. [`write_yaml`] writes with
+//! [`super::block`], which applies it as it writes. [`quote_yaml11`] applies
+//! the same rule to text serde_yaml wrote (a line filter: `key: value`,
+//! `- value`, block scalars skipped); the tests use it to show that the
+//! output leaves nothing to quote.
 
 use std::io::Write;
 
-use serde::ser::Error as _;
+use serde::Serialize;
 
 use super::argo_types::Workflow;
 
 /// The workflow as YAML, quoted for YAML 1.1 readers.
-pub fn to_yaml(workflow: &Workflow) -> Result<String, serde_yaml::Error> {
+pub fn to_yaml<T: Serialize>(workflow: &Workflow<T>) -> Result<String, serde_yaml::Error> {
     let mut bytes = Vec::new();
     write_yaml(workflow, &mut bytes)?;
     // serde_yaml writes UTF-8 and the quoting only adds ASCII.
@@ -26,10 +25,11 @@ pub fn to_yaml(workflow: &Workflow) -> Result<String, serde_yaml::Error> {
 
 /// Writes the workflow as YAML to `out`, quoted for YAML 1.1 readers, one
 /// line at a time: a 100,000-step workflow is never held as text.
-pub fn write_yaml(workflow: &Workflow, out: impl Write) -> Result<(), serde_yaml::Error> {
-    let mut writer = Yaml11Writer::new(out);
-    serde_yaml::to_writer(&mut writer, workflow)?;
-    writer.finish().map(drop).map_err(serde_yaml::Error::custom)
+pub fn write_yaml<T: Serialize>(
+    workflow: &Workflow<T>,
+    out: impl Write,
+) -> Result<(), serde_yaml::Error> {
+    super::block::to_writer(out, workflow)
 }
 
 /// Single-quotes every plain scalar value that a YAML 1.1 reader would not

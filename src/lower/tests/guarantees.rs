@@ -195,3 +195,31 @@ fn lowering_errors_have_codes() {
     let codes: Vec<&str> = errors.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(codes, ["E0501", "E0501", "E0502"]);
 }
+
+#[test]
+fn steps_with_identical_templates_share_one() {
+    let workflow = compile_src(
+        r#"
+pipeline p {
+  step a { image = "alpine" command = "echo same" }
+  step b { image = "alpine" command = "echo same" }
+  step c { image = "alpine" command = "echo other" after = [a, b] }
+}
+"#,
+        &[],
+    );
+    let names: Vec<&str> = workflow
+        .spec
+        .templates
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["p", "a", "c"]);
+    let dag = workflow.spec.templates[0].dag.as_ref().expect("dag");
+    let uses: Vec<(&str, &str)> = dag
+        .tasks
+        .iter()
+        .map(|t| (t.name.as_str(), t.template.as_str()))
+        .collect();
+    assert_eq!(uses, [("a", "a"), ("b", "a"), ("c", "c")]);
+}
