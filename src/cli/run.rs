@@ -14,7 +14,10 @@ use std::process::ExitCode;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kfpl::SourceFile;
-use kfpl::run::{Event, Observer, RunOptions, RunReport, StepReport, StepStatus, Stream};
+use kfpl::run::{
+    Engine, Event, Observer, Pull, RunOptions, RunReport, StepReport, StepStatus, Stream,
+    shell_quote,
+};
 
 use super::Reporter;
 use super::runs::{duration, table};
@@ -37,6 +40,17 @@ pub(crate) struct Args {
     /// those that did (with RUN's params unless `-p` overrides them).
     #[arg(long, value_name = "RUN")]
     resume: Option<String>,
+    /// Where steps run: `host` (processes on this machine), or `podman` /
+    /// `docker` (each step in its `image`).
+    #[arg(long, env = "KFPL_ENGINE", default_value = "host", value_parser = ["host", "podman", "docker"])]
+    engine: String,
+    /// When a container engine pulls images: `missing` (if not present), `always`, `never`.
+    #[arg(long, default_value = "missing", value_parser = ["missing", "if-not-present", "always", "never"])]
+    pull: String,
+    /// Print each step's command (for a container engine, the exact
+    /// `podman run …`) in order, and run nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 impl Args {
@@ -56,6 +70,12 @@ impl Args {
         options.sandbox_exe = std::env::current_exe().ok();
         if let Some(n) = self.parallelism {
             options.parallelism = n as usize;
+        }
+        // Both were checked by clap's value parsers.
+        options.engine = Engine::parse(&self.engine).unwrap_or_default();
+        options.pull = Pull::parse(&self.pull).unwrap_or_default();
+        if self.dry_run {
+            return print_dry_run(&pipeline, &options, reporter, &file);
         }
         let width = pipeline
             .steps
@@ -82,6 +102,28 @@ impl Args {
                 reporter.emit(&diagnostics, &file);
                 ExitCode::FAILURE
             }
+        }
+    }
+}
+
+/// `--dry-run`: one shell-quoted command line a step.
+fn print_dry_run(
+    pipeline: &kfpl::ir::Pipeline,
+    options: &RunOptions,
+    reporter: &Reporter,
+    file: &kfpl::SourceFile,
+) -> ExitCode {
+    match kfpl::run::dry_run(pipeline, options) {
+        Ok(commands) => {
+            for argv in commands {
+                let words: Vec<String> = argv.iter().map(|a| shell_quote(a)).collect();
+                println!("{}", words.join(" "));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => {
+            reporter.emit(&diagnostics, file);
+            ExitCode::FAILURE
         }
     }
 }

@@ -116,6 +116,7 @@ codes! {
     E0610 => "a step output that cannot be passed on",
     E0611 => "the run's record is incomplete",
     E0612 => "a typed step output is missing or not of its type",
+    E0613 => "a step's image or its container engine is not available",
     // E07xx: the web view
     E0701 => "`kfpl ui` cannot serve on its address",
     // E08xx: formatting

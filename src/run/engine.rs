@@ -129,6 +129,7 @@ impl<'a> Engine<'a> {
                 state_dir: options.state_dir.clone(),
                 invocation_dir: options.invocation_dir.clone(),
                 sandbox_exe: options.sandbox_exe.clone(),
+                engine: options.engine,
             }),
             warnings: Vec::new(),
             unrecorded: Vec::new(),

@@ -309,7 +309,9 @@ impl Supervisor<'_> {
             }
         }
         if !spec.mounts.is_empty() {
-            let _ = std::fs::create_dir_all(&dirs.root);
+            if self.shared.engine.binary().is_none() {
+                let _ = std::fs::create_dir_all(&dirs.root);
+            }
             for (claim, _) in &spec.mounts {
                 if let Err(e) = std::fs::create_dir_all(claim) {
                     return self.failed(
@@ -365,7 +367,12 @@ impl Supervisor<'_> {
 
     fn command(&self) -> Result<Command, (Code, String)> {
         let spec = self.spec;
-        let mut command = if spec.mounts.is_empty() {
+        let mut command = if let Some(binary) = self.shared.engine.binary() {
+            let argv = super::engine_container::run_argv(binary, spec, &spec.run_id);
+            let mut command = Command::new(binary);
+            command.args(&argv[1..]);
+            command
+        } else if spec.mounts.is_empty() {
             let (program, args) = spec
                 .argv
                 .split_first()
@@ -467,6 +474,10 @@ impl Supervisor<'_> {
             live.kill.take()
         };
         let held = !pipes_closed(&ended, DRAIN_IDLE);
+        if let (Some(binary), Some(_)) = (self.shared.engine.binary(), &kill) {
+            // A killed `podman run` leaves its container running.
+            super::engine_container::remove(binary, &spec.run_id, &spec.name);
+        }
         if held || kill.is_some() {
             // Something that left the group (setsid) still holds the pipes,
             // or the step was stopped: kill what carries the step's tag.

@@ -29,6 +29,7 @@
 
 pub mod display;
 mod engine;
+mod engine_container;
 mod executor;
 mod files;
 mod git;
@@ -50,6 +51,7 @@ use std::time::Duration;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir;
+pub use engine_container::{Engine, Pull, shell_quote};
 pub use protocol::{MetricValue, RunStatus, StepProblem, StepReport, StepStatus};
 
 /// What `kfpl run` was asked to do.
@@ -76,6 +78,10 @@ pub struct RunOptions {
     pub kill_grace: Duration,
     /// The directory relative `sync_source` paths are read from.
     pub invocation_dir: PathBuf,
+    /// Where steps run: on the host, or in their images (podman, docker).
+    pub engine: Engine,
+    /// When a container engine pulls images.
+    pub pull: Pull,
 }
 
 impl RunOptions {
@@ -94,6 +100,8 @@ impl RunOptions {
             sandbox_exe: None,
             kill_grace: Duration::from_secs(3),
             invocation_dir,
+            engine: Engine::Host,
+            pull: Pull::Missing,
         }
     }
 }
@@ -275,7 +283,58 @@ pub fn run(
     options: &RunOptions,
     observer: &mut dyn Observer,
 ) -> Result<RunReport, Vec<Diagnostic>> {
+    engine_container::prepare(options.engine, options.pull, pipeline)?;
     engine::run(pipeline, options, observer)
+}
+
+/// The exact commands a container engine would run, one per step in order
+/// (`kfpl run --dry-run`): params bound as for a run, upstream outputs shown
+/// as `<step.output>` since nothing has run.
+pub fn dry_run(
+    pipeline: &ir::Pipeline,
+    options: &RunOptions,
+) -> Result<Vec<Vec<String>>, Vec<Diagnostic>> {
+    let params = crate::check::params::bind(
+        pipeline,
+        &options.overrides,
+        crate::check::params::Missing::Error,
+    )?;
+    let outputs = pipeline
+        .steps
+        .iter()
+        .flat_map(|step| {
+            let mut names: Vec<String> = step.outputs.iter().map(|o| o.name.clone()).collect();
+            names.push("output".into());
+            names.into_iter().map(move |output| {
+                let shown = format!("<{}.{output}>", step.name);
+                ((step.name.clone(), output), shown)
+            })
+        })
+        .collect();
+    let values = prepare::Values { params, outputs };
+    let run_id = "DRYRUN";
+    let run_dir = options.state_dir.join("runs").join(run_id);
+    Ok((0..pipeline.steps.len())
+        .map(|index| {
+            let gpus = pipeline.steps[index]
+                .gpus
+                .fixed()
+                .map_or_else(Vec::new, |n| (0..n).collect());
+            let spec = prepare::step_spec(
+                pipeline,
+                index,
+                &values,
+                gpus,
+                &options.state_dir,
+                run_id,
+                &run_dir,
+            );
+            match options.engine.binary() {
+                Some(binary) => engine_container::run_argv(binary, &spec, run_id),
+                None => spec.argv,
+            }
+        })
+        .collect())
 }
 
 /// The run records cannot be used: nothing can start.

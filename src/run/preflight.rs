@@ -211,6 +211,10 @@ fn too_many_gpus(step: &ir::Step, need: u32, inventory: &gpus::Inventory) -> Dia
 
 /// Steps with `data` need a private mount namespace: try one before starting.
 fn check_sandbox(pipeline: &ir::Pipeline, options: &RunOptions) -> Result<(), Vec<Diagnostic>> {
+    // A container engine mounts claims itself.
+    if options.engine.binary().is_some() {
+        return Ok(());
+    }
     let Some(mount) = pipeline.steps.iter().flat_map(|s| s.data.first()).next() else {
         return Ok(());
     };

@@ -92,6 +92,13 @@ pub(crate) struct SyncSpec {
 pub(crate) struct StepSpec {
     pub(crate) index: usize,
     pub(crate) name: String,
+    /// The run's id (container engines name the step's container after it).
+    pub(crate) run_id: String,
+    /// The image, rendered (used only by a container engine).
+    pub(crate) image: String,
+    /// `cpu` and `memory`, rendered (applied only by a container engine).
+    pub(crate) cpu: Option<String>,
+    pub(crate) memory: Option<String>,
     /// The program and its arguments.
     pub(crate) argv: Vec<String>,
     /// Variables set on top of kfpl's environment, in order.
@@ -166,6 +173,10 @@ pub(crate) fn step_spec(
     StepSpec {
         index,
         name: step.name.clone(),
+        run_id: run_id.to_string(),
+        image: values.render(&step.image),
+        cpu: step.cpu.as_ref().map(|cpu| values.render(cpu)),
+        memory: step.memory.as_ref().map(|memory| values.render(memory)),
         argv,
         env,
         mounts: step

@@ -313,6 +313,8 @@ pub(crate) struct Shared {
     pub(crate) state_dir: PathBuf,
     pub(crate) invocation_dir: PathBuf,
     pub(crate) sandbox_exe: Option<PathBuf>,
+    /// Where steps run (the host, or a container engine).
+    pub(crate) engine: super::Engine,
 }
 
 /// Milliseconds since the epoch.
