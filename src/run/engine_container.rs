@@ -8,8 +8,8 @@
 //! `data` paths. The container runs as the invoking uid:gid, so what it
 //! writes into claims and outputs stays the user's.
 //!
-//! Containers are named `kfpl-<run>-<step>` and labelled `kfpl.run=<id>` and
-//! `kfpl.pid=<kfpl's pid>`: a stopped step's container is removed by name,
+//! Containers are named `kfpl-<run>-<step>-<folder hash>` and labelled
+//! `kfpl.run=<id>`, `kfpl.dir=<run folder>` and `kfpl.pid=<kfpl's pid>`: a stopped step's container is removed by name,
 //! and at the next start any container whose kfpl is gone is removed by label.
 //! Engine configuration (runtime, cgroup manager, ulimits) belongs in the
 //! engine's containers.conf, not here.
@@ -87,9 +87,15 @@ impl Pull {
     }
 }
 
-/// The container's name: `kfpl-<run>-<step>`.
-pub(crate) fn container_name(run_id: &str, step: &str) -> String {
-    format!("kfpl-{run_id}-{step}")
+/// The container's name: `kfpl-<run>-<step>-<hash of the run folder>`. Run
+/// ids count from `r1` in each state folder, so the folder's hash keeps two
+/// projects' (or two tests') containers apart.
+pub(crate) fn container_name(spec: &StepSpec) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    spec.dirs.step.parent().hash(&mut hasher);
+    let folder = hasher.finish() as u32;
+    format!("kfpl-{}-{}-{folder:08x}", spec.run_id, spec.name)
 }
 
 /// The invoking user, as `--user` takes it.
@@ -98,14 +104,18 @@ fn invoking_user() -> String {
 }
 
 /// The full argv (`podman run …`) that runs `spec` in its image.
-pub(crate) fn run_argv(binary: &str, spec: &StepSpec, run_id: &str) -> Vec<String> {
+pub(crate) fn run_argv(binary: &str, spec: &StepSpec) -> Vec<String> {
+    let run_id = &spec.run_id;
     let mut argv: Vec<String> = vec![binary.into(), "run".into(), "--rm".into()];
     let mut flag = |name: &str, value: String| {
         argv.push(name.to_string());
         argv.push(value);
     };
-    flag("--name", container_name(run_id, &spec.name));
+    flag("--name", container_name(spec));
     flag("--label", format!("kfpl.run={run_id}"));
+    if let Some(run_dir) = spec.dirs.step.parent() {
+        flag("--label", format!("kfpl.dir={}", run_dir.display()));
+    }
     flag("--label", format!("kfpl.pid={}", std::process::id()));
     flag("--user", invoking_user());
     let work = spec.dirs.work.to_string_lossy().into_owned();
@@ -176,8 +186,8 @@ fn quietly(binary: &str, args: &[&str]) -> bool {
 }
 
 /// Removes a stopped step's container (a killed `podman run` leaves it).
-pub(crate) fn remove(binary: &str, run_id: &str, step: &str) {
-    quietly(binary, &["rm", "-f", &container_name(run_id, step)]);
+pub(crate) fn remove(binary: &str, spec: &StepSpec) {
+    quietly(binary, &["rm", "-f", &container_name(spec)]);
 }
 
 /// Removes containers of runs whose kfpl is gone (killed with `kill -9`).

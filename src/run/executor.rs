@@ -368,7 +368,7 @@ impl Supervisor<'_> {
     fn command(&self) -> Result<Command, (Code, String)> {
         let spec = self.spec;
         let mut command = if let Some(binary) = self.shared.engine.binary() {
-            let argv = super::engine_container::run_argv(binary, spec, &spec.run_id);
+            let argv = super::engine_container::run_argv(binary, spec);
             let mut command = Command::new(binary);
             command.args(&argv[1..]);
             command
@@ -476,7 +476,7 @@ impl Supervisor<'_> {
         let held = !pipes_closed(&ended, DRAIN_IDLE);
         if let (Some(binary), Some(_)) = (self.shared.engine.binary(), &kill) {
             // A killed `podman run` leaves its container running.
-            super::engine_container::remove(binary, &spec.run_id, &spec.name);
+            super::engine_container::remove(binary, spec);
         }
         if held || kill.is_some() {
             // Something that left the group (setsid) still holds the pipes,

@@ -330,7 +330,7 @@ pub fn dry_run(
                 &run_dir,
             );
             match options.engine.binary() {
-                Some(binary) => engine_container::run_argv(binary, &spec, run_id),
+                Some(binary) => engine_container::run_argv(binary, &spec),
                 None => spec.argv,
             }
         })

@@ -1,0 +1,226 @@
+//! `kfpl run --engine podman`, end to end: the real binary driving the real
+//! podman with the local test image `kfpl-test/busybox:1` (built by
+//! tests/engine/build-busybox-image.sh, which .ci/setup runs). Inputs are
+//! `tests/engine/*.kfp`. Every test has its own `KFPL_HOME`; containers are
+//! found by their `kfpl.dir` label, so parallel tests never see each other's.
+//! Without podman or the image the tests fail under CI and skip elsewhere.
+
+// Test helpers outside `#[test]` functions: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use support::{TempDir, root, text};
+
+const IMAGE: &str = "kfpl-test/busybox:1";
+
+/// True when podman and the test image are here (else skipped, or failed under CI).
+fn podman_ready() -> bool {
+    if !support::require_tool("podman") {
+        return false;
+    }
+    let image = Command::new("podman")
+        .args(["image", "exists", IMAGE])
+        .status()
+        .is_ok_and(|s| s.success());
+    support::require(
+        &format!("the image {IMAGE} (tests/engine/build-busybox-image.sh builds it)"),
+        image,
+    )
+}
+
+/// A working directory with its own state folder.
+struct Env {
+    _root: TempDir,
+    cwd: PathBuf,
+    home: PathBuf,
+}
+
+impl Env {
+    fn new(name: &str) -> Env {
+        let root = TempDir::new(&format!("engine-{name}"));
+        let cwd = root.join("cwd");
+        let home = root.join("home");
+        for dir in [&cwd, &home] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        Env {
+            _root: root,
+            cwd,
+            home,
+        }
+    }
+
+    fn kfpl(&self, args: &[&str]) -> Output {
+        support::kfpl(args)
+            .current_dir(&self.cwd)
+            .env("KFPL_HOME", &self.home)
+            .env_remove("KFPL_ENGINE")
+            .env_remove("KFPL_GPUS")
+            .output()
+    }
+
+    /// `kfpl run --engine podman tests/engine/NAME.kfp ARGS…`
+    fn run(&self, name: &str, args: &[&str]) -> Output {
+        let file = fixture(name);
+        let mut all = vec!["run", "--engine", "podman", file.to_str().unwrap()];
+        all.extend(args);
+        self.kfpl(&all)
+    }
+
+    /// `kfpl runs show RUN --format json`
+    fn show(&self, run: &str) -> Value {
+        let out = self.kfpl(&["runs", "show", run, "--format", "json"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// The containers (running or not) of run `id` of this state folder.
+    fn containers(&self, id: &str) -> String {
+        let run_dir = self.home.join("runs").join(id);
+        let out = Command::new("podman")
+            .args(["ps", "-a", "--format", "{{.Names}}", "--filter"])
+            .arg(format!("label=kfpl.dir={}", run_dir.display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/engine").join(format!("{name}.kfp"))
+}
+
+fn owner(path: &Path) -> (u32, u32) {
+    let meta = std::fs::metadata(path).unwrap();
+    (meta.uid(), meta.gid())
+}
+
+#[test]
+fn a_step_runs_in_its_image_not_on_the_host() {
+    if !podman_ready() {
+        return;
+    }
+    let env = Env::new("in-image");
+    let host_only = env.cwd.join("host-only");
+    std::fs::write(&host_only, "the host's").unwrap();
+    let hostfile = format!("hostfile={}", host_only.display());
+    let out = env.run("in_image", &["-p", &hostfile]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("probe | 5"),
+        "dc ran in the image: {stdout}"
+    );
+    assert!(stdout.contains("inside kfpl-test/busybox"), "{stdout}");
+    assert_eq!(env.containers("r1"), "", "--rm removed the container");
+    // The same pipeline on the host lacks `dc` (and sees the host file).
+    let host = env.kfpl(&[
+        "run",
+        "--engine",
+        "host",
+        fixture("in_image").to_str().unwrap(),
+        "-p",
+        &hostfile,
+    ]);
+    assert!(!host.status.success(), "{}", text(&host.stderr));
+}
+
+#[test]
+fn claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected() {
+    if !podman_ready() {
+        return;
+    }
+    let env = Env::new("claims");
+    for run in ["r1", "r2"] {
+        let out = env.run("claims", &[]);
+        assert!(out.status.success(), "{run}: {}", text(&out.stderr));
+    }
+    let count = env.home.join("volumes/shelf/count");
+    assert_eq!(std::fs::read_to_string(&count).unwrap(), "2\n");
+    assert_eq!(
+        owner(&count),
+        owner(&env.cwd),
+        "a claim's file belongs to whoever ran kfpl"
+    );
+    let run = env.show("r2");
+    assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["steps"][0]["outputs"]["count"], "2");
+    assert_eq!(run["metrics"][0]["name"], "accuracy");
+    assert_eq!(run["metrics"][0]["value"], 0.2);
+    let log = std::fs::read_to_string(run["steps"][1]["stdout_log"].as_str().unwrap()).unwrap();
+    assert_eq!(log, "read 2\n", "the output reached the next step");
+}
+
+#[test]
+fn a_timeout_leaves_no_container() {
+    if !podman_ready() {
+        return;
+    }
+    let env = Env::new("timeout");
+    let out = env.run("timeout", &[]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("E0605"), "{stderr}");
+    assert_eq!(env.containers("r1"), "", "the timed-out container is gone");
+}
+
+#[test]
+fn a_missing_image_is_named_before_anything_runs() {
+    if !podman_ready() {
+        return;
+    }
+    let env = Env::new("missing");
+    let out = env.run("missing_image", &["--pull", "never"]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("E0613"), "{stderr}");
+    assert!(stderr.contains("kfpl-test/absent:1"), "{stderr}");
+    assert!(
+        !stderr.contains(IMAGE),
+        "only the missing image is named: {stderr}"
+    );
+    assert!(
+        !env.home.join("runs").exists(),
+        "nothing ran and nothing was recorded"
+    );
+}
+
+#[test]
+fn dry_run_prints_the_engine_commands() {
+    let env = Env::new("dry-run");
+    for (engine, binary) in [("podman", "podman run --rm"), ("docker", "docker run --rm")] {
+        let out = env.kfpl(&[
+            "run",
+            "--engine",
+            engine,
+            "--dry-run",
+            fixture("resources").to_str().unwrap(),
+            "-p",
+            "who=a b",
+        ]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(stdout.starts_with(binary), "{stdout}");
+        for flag in [
+            "--name kfpl-DRYRUN-train-",
+            "--label kfpl.run=DRYRUN",
+            "--cpus 0.5",
+            "--memory 64m",
+            "--device nvidia.com/gpu=0",
+            "--env 'KFP_who=a b'",
+            "kfpl-test/busybox:1 sh -c 'echo hello ${KFP_who}'",
+        ] {
+            assert!(stdout.contains(flag), "{flag} in {stdout}");
+        }
+        assert!(!stdout.contains("CUDA_VISIBLE_DEVICES"), "{stdout}");
+    }
+    assert!(!env.home.join("runs").exists(), "a dry run runs nothing");
+}
