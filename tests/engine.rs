@@ -152,6 +152,7 @@ fn claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected()
     );
     let run = env.show("r2");
     assert_eq!(run["status"], "succeeded");
+    assert_eq!(run["engine"], "podman", "the record says where it ran");
     assert_eq!(run["steps"][0]["outputs"]["count"], "2");
     assert_eq!(run["metrics"][0]["name"], "accuracy");
     assert_eq!(run["metrics"][0]["value"], 0.2);

@@ -240,6 +240,9 @@ fn show(run: &RunRecord, format: Format) {
     if let Some(from) = &run.resumed_from {
         facts.push(vec!["resumed".into(), format!("from {from}")]);
     }
+    if let Some(engine) = &run.engine {
+        facts.push(vec!["engine".into(), engine.clone()]);
+    }
     if let Some(message) = &run.message {
         facts.push(vec!["message".into(), message.clone()]);
     }

@@ -613,6 +613,7 @@ fn record_run(
         started_ms: now_ms(),
         runs_dir: &runs_dir,
         resumed_from: resumed.map(|r| r.run.id.as_str()),
+        engine: options.engine.name(),
         steps: pipeline
             .steps
             .iter()

@@ -26,7 +26,11 @@ pub use super::protocol::{RunStatus, StepStatus, UnknownStatus};
 use crate::ir::MetricFormat;
 
 /// The migrations, in order: entry `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema2.sql"),
+    include_str!("schema3.sql"),
+];
 
 /// Why the records could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +148,8 @@ pub(crate) struct NewRun<'a> {
     pub runs_dir: &'a Path,
     /// The run it resumes.
     pub resumed_from: Option<&'a str>,
+    /// Where its steps run: `host`, `podman` or `docker`.
+    pub engine: &'a str,
     /// The steps in order: name, image.
     pub steps: Vec<(&'a str, String)>,
     /// Steps taken over from the resumed run: their record there.
@@ -386,8 +392,8 @@ impl Store {
         let id = format!("r{seq}");
         tx.execute(
             "INSERT INTO runs (seq, id, experiment_id, pipeline, pipeline_name, source_path,
-               source_hash, source, params, status, started_ms, pid, pid_start, run_dir, resumed_from)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?15, ?10, ?11, ?12, ?13, ?14)",
+               source_hash, source, params, status, started_ms, pid, pid_start, run_dir, resumed_from, engine)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?15, ?10, ?11, ?12, ?13, ?14, ?16)",
             params![
                 seq,
                 id,
@@ -404,6 +410,7 @@ impl Store {
                 run_dir.to_string_lossy(),
                 run.resumed_from,
                 RunStatus::Running,
+                run.engine,
             ],
         )
         .map_err(sql)?;

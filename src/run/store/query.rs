@@ -42,6 +42,10 @@ pub struct RunRecord {
     pub run_dir: String,
     /// The run it resumed.
     pub resumed_from: Option<String>,
+    /// The container engine its steps ran in (`podman`, `docker`); absent
+    /// for runs on the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
     /// Why it did not succeed.
     pub message: Option<String>,
     /// Its steps in order (empty in listings).
@@ -143,6 +147,7 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         pid: row.get(11)?,
         run_dir: row.get(12)?,
         resumed_from: row.get(13)?,
+        engine: None,
         message: row.get(14)?,
         steps: Vec::new(),
         metrics: Vec::new(),
@@ -187,6 +192,7 @@ impl Store {
         run.steps = self.steps(id)?;
         run.metrics = self.metrics(id)?;
         run.warnings = self.warnings(id)?;
+        run.engine = self.engine(id)?;
         Ok(Some(run))
     }
 
@@ -261,6 +267,25 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// The run's container engine, `None` on the host (and in records from
+    /// before the engine was kept, read without migrating).
+    fn engine(&self, run: &str) -> Result<Option<String>, StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|e| self.err(e))?;
+        if version < 3 {
+            return Ok(None);
+        }
+        let engine: String = self
+            .conn
+            .query_row("SELECT engine FROM runs WHERE id = ?1", [run], |row| {
+                row.get(0)
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(Some(engine).filter(|engine| engine != "host"))
     }
 
     fn warnings(&self, run: &str) -> Result<Vec<WarningRecord>, StoreError> {
