@@ -12,7 +12,8 @@ mod support;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -72,6 +73,33 @@ impl Env {
         let mut all = vec!["run", "--engine", "podman", file.to_str().unwrap()];
         all.extend(args);
         self.kfpl(&all)
+    }
+
+    /// `kfpl run --engine podman tests/engine/NAME.kfp` in the background.
+    fn spawn(&self, name: &str) -> Child {
+        let file = fixture(name);
+        support::kfpl(["run", "--engine", "podman", file.to_str().unwrap()])
+            .current_dir(&self.cwd)
+            .env("KFPL_HOME", &self.home)
+            .env_remove("KFPL_GPUS")
+            .command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits (bounded) until run `id` has a running container.
+    fn wait_for_container(&self, id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.containers(id).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "run {id} never started its container"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// `kfpl runs show RUN --format json`
@@ -224,4 +252,48 @@ fn dry_run_prints_the_engine_commands() {
         assert!(!stdout.contains("CUDA_VISIBLE_DEVICES"), "{stdout}");
     }
     assert!(!env.home.join("runs").exists(), "a dry run runs nothing");
+}
+
+fn signal(child: &Child, signal: nix::sys::signal::Signal) {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::kill(pid, signal);
+}
+
+#[test]
+fn ctrl_c_removes_the_container() {
+    if !podman_ready() {
+        return;
+    }
+    let env = Env::new("ctrl-c");
+    let mut child = env.spawn("long");
+    env.wait_for_container("r1");
+    signal(&child, nix::sys::signal::Signal::SIGINT);
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert_eq!(env.containers("r1"), "", "Ctrl-C left no container");
+    assert_eq!(env.show("r1")["status"], "cancelled");
+}
+
+#[test]
+fn the_next_start_removes_the_containers_of_a_killed_kfpl() {
+    if !podman_ready() {
+        return;
+    }
+    let env = Env::new("kill-9");
+    let mut child = env.spawn("long");
+    env.wait_for_container("r1");
+    signal(&child, nix::sys::signal::Signal::SIGKILL);
+    let _ = child.wait();
+    assert_ne!(
+        env.containers("r1"),
+        "",
+        "kill -9 leaves the container running"
+    );
+    let out = env.run("in_image", &["-p", "hostfile=/nonexistent"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        env.containers("r1"),
+        "",
+        "the next start removed the killed run's container"
+    );
 }
