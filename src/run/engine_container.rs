@@ -190,11 +190,21 @@ pub(crate) fn remove(binary: &str, spec: &StepSpec) {
     quietly(binary, &["rm", "-f", &container_name(spec)]);
 }
 
+/// `ps --format` for a container's id and its kfpl's pid: podman's `.Labels`
+/// is a map, docker's a string with a `.Label` method.
+fn id_and_pid_format(binary: &str) -> &'static str {
+    if binary == "docker" {
+        "{{.ID}} {{.Label \"kfpl.pid\"}}"
+    } else {
+        "{{.ID}} {{index .Labels \"kfpl.pid\"}}"
+    }
+}
+
 /// Removes containers of runs whose kfpl is gone (killed with `kill -9`).
 fn remove_leftovers(binary: &str) {
     let Ok(listed) = Command::new(binary)
         .args(["ps", "-a", "--filter", "label=kfpl.run", "--format"])
-        .arg("{{.ID}} {{index .Labels \"kfpl.pid\"}}")
+        .arg(id_and_pid_format(binary))
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
