@@ -250,6 +250,15 @@ fn dry_run_prints_the_engine_commands() {
             assert!(stdout.contains(flag), "{flag} in {stdout}");
         }
         assert!(!stdout.contains("CUDA_VISIBLE_DEVICES"), "{stdout}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert!(
+            lines[0].contains("--pull never"),
+            "a fixed image was made present before the run: {stdout}"
+        );
+        assert!(
+            lines.last().unwrap().contains("--pull missing"),
+            "an image known only at the step's start follows --pull: {stdout}"
+        );
     }
     assert!(!env.home.join("runs").exists(), "a dry run runs nothing");
 }

@@ -130,6 +130,7 @@ impl<'a> Engine<'a> {
                 invocation_dir: options.invocation_dir.clone(),
                 sandbox_exe: options.sandbox_exe.clone(),
                 engine: options.engine,
+                pull: options.pull,
             }),
             warnings: Vec::new(),
             unrecorded: Vec::new(),

@@ -76,6 +76,15 @@ pub enum Pull {
 }
 
 impl Pull {
+    /// The word `run --pull` takes.
+    fn as_str(self) -> &'static str {
+        match self {
+            Pull::Missing => "missing",
+            Pull::Always => "always",
+            Pull::Never => "never",
+        }
+    }
+
     /// Parses `missing` (also `if-not-present`), `always` or `never`.
     pub fn parse(text: &str) -> Option<Pull> {
         match text {
@@ -103,8 +112,10 @@ fn invoking_user() -> String {
     format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid())
 }
 
-/// The full argv (`podman run …`) that runs `spec` in its image.
-pub(crate) fn run_argv(binary: &str, spec: &StepSpec) -> Vec<String> {
+/// The full argv (`podman run …`) that runs `spec` in its image. An image
+/// known before the run was made present then (see [`prepare`]), so it is
+/// not pulled again; one known only now is pulled as `pull` says.
+pub(crate) fn run_argv(binary: &str, spec: &StepSpec, pull: Pull) -> Vec<String> {
     let run_id = &spec.run_id;
     let mut argv: Vec<String> = vec![binary.into(), "run".into(), "--rm".into()];
     let mut flag = |name: &str, value: String| {
@@ -118,6 +129,8 @@ pub(crate) fn run_argv(binary: &str, spec: &StepSpec) -> Vec<String> {
     }
     flag("--label", format!("kfpl.pid={}", std::process::id()));
     flag("--user", invoking_user());
+    let pull = if spec.image_fixed { Pull::Never } else { pull };
+    flag("--pull", pull.as_str().to_string());
     let work = spec.dirs.work.to_string_lossy().into_owned();
     let outputs = spec.dirs.outputs.to_string_lossy().into_owned();
     flag("--volume", format!("{work}:{work}"));

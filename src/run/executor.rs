@@ -368,7 +368,7 @@ impl Supervisor<'_> {
     fn command(&self) -> Result<Command, (Code, String)> {
         let spec = self.spec;
         let mut command = if let Some(binary) = self.shared.engine.binary() {
-            let argv = super::engine_container::run_argv(binary, spec);
+            let argv = super::engine_container::run_argv(binary, spec, self.shared.pull);
             let mut command = Command::new(binary);
             command.args(&argv[1..]);
             command

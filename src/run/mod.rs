@@ -330,7 +330,7 @@ pub fn dry_run(
                 &run_dir,
             );
             match options.engine.binary() {
-                Some(binary) => engine_container::run_argv(binary, &spec),
+                Some(binary) => engine_container::run_argv(binary, &spec, options.pull),
                 None => spec.argv,
             }
         })

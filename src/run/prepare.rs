@@ -96,6 +96,9 @@ pub(crate) struct StepSpec {
     pub(crate) run_id: String,
     /// The image, rendered (used only by a container engine).
     pub(crate) image: String,
+    /// Whether the image was known before the run (and so checked, and
+    /// pulled as `--pull` said, before anything ran).
+    pub(crate) image_fixed: bool,
     /// `cpu` and `memory`, rendered (applied only by a container engine).
     pub(crate) cpu: Option<String>,
     pub(crate) memory: Option<String>,
@@ -175,6 +178,7 @@ pub(crate) fn step_spec(
         name: step.name.clone(),
         run_id: run_id.to_string(),
         image: values.render(&step.image),
+        image_fixed: step.image.as_const().is_some(),
         cpu: step.cpu.as_ref().map(|cpu| values.render(cpu)),
         memory: step.memory.as_ref().map(|memory| values.render(memory)),
         argv,

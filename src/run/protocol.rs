@@ -315,6 +315,8 @@ pub(crate) struct Shared {
     pub(crate) sandbox_exe: Option<PathBuf>,
     /// Where steps run (the host, or a container engine).
     pub(crate) engine: super::Engine,
+    /// When a container engine pulls an image known only at the step's start.
+    pub(crate) pull: super::Pull,
 }
 
 /// Milliseconds since the epoch.
