@@ -306,3 +306,34 @@ fn the_next_start_removes_the_containers_of_a_killed_kfpl() {
         "the next start removed the killed run's container"
     );
 }
+
+/// `git ARGS…` in `dir`.
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
+#[test]
+fn a_sync_source_checkout_is_in_the_container_at_code_repo() {
+    if !podman_ready() || !support::require_tool("git") {
+        return;
+    }
+    let env = Env::new("sync");
+    let repo = env.cwd.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "--quiet"]);
+    std::fs::write(repo.join("version.txt"), "from the repo\n").unwrap();
+    git(&repo, &["add", "version.txt"]);
+    git(&repo, &["commit", "--quiet", "-m", "first"]);
+    let out = env.run("sync_source", &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("show | from the repo"),
+        "{}",
+        text(&out.stdout)
+    );
+}
