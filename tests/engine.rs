@@ -250,6 +250,8 @@ fn dry_run_prints_the_engine_commands() {
             assert!(stdout.contains(flag), "{flag} in {stdout}");
         }
         assert!(!stdout.contains("CUDA_VISIBLE_DEVICES"), "{stdout}");
+        let user = format!("--user {}:{}", nix::unistd::getuid(), nix::unistd::getgid());
+        assert!(stdout.contains(&user), "runs as whoever ran kfpl: {stdout}");
         let lines: Vec<&str> = stdout.lines().collect();
         assert!(
             lines[0].contains("--pull never"),
