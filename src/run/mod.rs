@@ -21,7 +21,10 @@
 //! - [`protocol`] is what the engine and the step threads exchange
 //!   (messages, the [`StepReport`], the live process group), so neither
 //!   imports the other's internals;
-//! - [`warnings`] builds every `W06xx` run warning as a [`Diagnostic`].
+//! - [`warnings`] builds every `W06xx` run warning as a [`Diagnostic`];
+//! - [`engine_container`] builds the `podman run`/`docker run` argv a step
+//!   is spawned with under `--engine podman|docker`, checks images before
+//!   the run and removes stopped or leftover containers.
 //!
 //! The library never prints: progress reaches the caller as [`Event`]s
 //! through an [`Observer`]. See docs/run.md for the state folder's layout,
