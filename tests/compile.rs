@@ -14,13 +14,15 @@
 //! `KFPL_BLESS=1 cargo test --test compile` rewrites the expected files.
 
 mod support;
+#[path = "support/yaml11.rs"]
+mod yaml11;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
 use kfpl::diagnostics::render::{self, Format, Style};
-use kfpl::lower::{Workflow, lint, yaml};
+use kfpl::lower::{Workflow, lint};
 use kfpl::{CompileOptions, SourceFile, compile};
 
 use support::{Header, TempDir, expect_file};
@@ -137,7 +139,7 @@ fn check_compiled(
     let again = compile(file, options).expect("compiles twice");
     assert_eq!(again.yaml, compiled.yaml, "{name}: not deterministic");
     assert_eq!(
-        yaml::quote_yaml11(&compiled.yaml),
+        yaml11::quote_yaml11(&compiled.yaml),
         compiled.yaml,
         "{name}: a plain scalar a YAML 1.1 reader would not take as a string"
     );
