@@ -62,8 +62,6 @@ impl Env {
         support::kfpl(args)
             .current_dir(&self.cwd)
             .env("KFPL_HOME", &self.home)
-            .env_remove("KFPL_ENGINE")
-            .env_remove("KFPL_GPUS")
             .output()
     }
 
@@ -81,7 +79,6 @@ impl Env {
         support::kfpl(["run", "--engine", "podman", file.to_str().unwrap()])
             .current_dir(&self.cwd)
             .env("KFPL_HOME", &self.home)
-            .env_remove("KFPL_GPUS")
             .command()
             .stdin(Stdio::null())
             .stdout(Stdio::null())

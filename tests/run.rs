@@ -48,8 +48,7 @@ impl Env {
     fn command(&self, args: &[&str]) -> Kfpl {
         let command = support::kfpl(args)
             .current_dir(&self.cwd)
-            .env("KFPL_HOME", &self.home)
-            .env_remove("KFPL_GPUS");
+            .env("KFPL_HOME", &self.home);
         match self.gpus {
             Some(gpus) => command.env("KFPL_GPUS", gpus),
             None => command,

@@ -41,7 +41,6 @@ impl Case {
         support::kfpl(args)
             .current_dir(&self.dir)
             .env("KFPL_HOME", &self.home)
-            .env_remove("KFPL_GPUS")
     }
 
     /// `kfpl run main.kfp ARGS`, stopped and failed after [`GUARD`].

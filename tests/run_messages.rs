@@ -19,7 +19,6 @@ fn run_json(dir: &TempDir, program: &str) -> Output {
     kfpl(["--message-format", "json", "run", "main.kfp"])
         .current_dir(dir)
         .env("KFPL_HOME", dir.join("home"))
-        .env_remove("KFPL_GPUS")
         .output()
 }
 

@@ -45,7 +45,6 @@ impl Env {
         support::kfpl(args)
             .current_dir(self.dir.path())
             .env("KFPL_HOME", &self.home)
-            .env_remove("KFPL_GPUS")
     }
 
     /// `kfpl run tests/web/metric.kfp -p lr=LR -p note=NOTE`, to the end.

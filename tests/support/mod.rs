@@ -147,7 +147,9 @@ pub(crate) fn diff(expected: &str, actual: &str) -> String {
 // ---- the binary ---------------------------------------------------------------
 
 /// One run of the `kfpl` binary: `kfpl(["check", "x.kfp"]).output()`.
-/// It starts in the repository root, with `NO_COLOR=1` and an empty stdin.
+/// It starts in the repository root, with `NO_COLOR=1` and an empty stdin,
+/// and without the variables that make a developer's machine differ
+/// (`KFPL_GPUS`, `KFPL_ENGINE`); a test sets them when it means to.
 pub(crate) fn kfpl<I, S>(args: I) -> Kfpl
 where
     I: IntoIterator<Item = S>,
@@ -156,7 +158,11 @@ where
     Kfpl {
         wrapper: Vec::new(),
         args: args.into_iter().map(|a| a.as_ref().to_owned()).collect(),
-        env: vec![("NO_COLOR".into(), Some("1".into()))],
+        env: vec![
+            ("NO_COLOR".into(), Some("1".into())),
+            ("KFPL_GPUS".into(), None),
+            ("KFPL_ENGINE".into(), None),
+        ],
         dir: root().to_path_buf(),
         stdin: None,
     }
