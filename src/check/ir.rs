@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::source::Span;
-pub use crate::syntax::ast::{MetricFormat, ParamType};
+pub use crate::syntax::ast::{CompareOp, MetricFormat, ParamType};
 
 /// A checked pipeline.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +23,12 @@ pub struct Pipeline {
     pub description: Option<String>,
     /// Params in declaration order.
     pub params: Vec<Param>,
-    /// Steps in topological order (dependencies first; ties in declaration order).
+    /// Steps in topological order (dependencies first; ties in declaration
+    /// order), those inside control blocks included (see [`Step::block`]).
     pub steps: Vec<Step>,
+    /// The control blocks (`if`, `else`, `for`, `repeat`, `finally`), each
+    /// after the block around it.
+    pub blocks: Vec<Block>,
     /// The pipeline block.
     pub span: Span,
     /// Step name → index into `steps`.
@@ -46,6 +50,174 @@ impl Pipeline {
     pub fn param(&self, name: &str) -> Option<&Param> {
         self.params.iter().find(|p| p.name == name)
     }
+
+    /// The blocks around `block`, innermost first, `block` included.
+    pub fn ancestors(&self, block: Option<BlockId>) -> Vec<BlockId> {
+        let mut out = Vec::new();
+        let mut at = block;
+        while let Some(id) = at {
+            out.push(id);
+            at = self.blocks.get(id).and_then(|b| b.parent);
+        }
+        out
+    }
+
+    /// Whether `inner` is `outer` or inside it.
+    pub fn is_within(&self, inner: Option<BlockId>, outer: BlockId) -> bool {
+        self.ancestors(inner).contains(&outer)
+    }
+
+    /// The `for` loops around step `step` that do not also surround
+    /// `reader` (a block, or `None` for the pipeline's top level), outermost
+    /// first. Read from `reader`, the step's outputs are JSON lists over
+    /// these loops' items (lists of lists when they nest), in item order.
+    pub fn loops_between(&self, step: &str, reader: Option<BlockId>) -> Vec<BlockId> {
+        let Some(step) = self.step(step) else {
+            return Vec::new();
+        };
+        let around_reader = self.ancestors(reader);
+        let mut loops: Vec<BlockId> = self
+            .ancestors(step.block)
+            .into_iter()
+            .filter(|id| !around_reader.contains(id))
+            .filter(|&id| matches!(self.blocks[id].kind, BlockKind::For { .. }))
+            .collect();
+        loops.reverse();
+        loops
+    }
+
+    /// The steps directly in `block` (`None`: at the top level), in order.
+    pub fn steps_in(&self, block: Option<BlockId>) -> impl Iterator<Item = (usize, &Step)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| s.block == block)
+    }
+
+    /// The blocks directly in `block` (`None`: at the top level).
+    pub fn blocks_in(&self, block: Option<BlockId>) -> impl Iterator<Item = (BlockId, &Block)> {
+        self.blocks
+            .iter()
+            .enumerate()
+            .filter(move |(_, b)| b.parent == block)
+    }
+}
+
+/// An index into [`Pipeline::blocks`].
+pub type BlockId = usize;
+
+/// A control block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// What it is.
+    pub kind: BlockKind,
+    /// The block around it (`None`: the pipeline's top level).
+    pub parent: Option<BlockId>,
+    /// Steps outside the block that its head reads (an `if`'s condition, a
+    /// `for`'s list, a repeat's initial carried values), sorted, each once.
+    /// Every step in the block depends on them.
+    pub dependencies: Vec<String>,
+    /// The block's keyword (`if`, `else`, `for`, `repeat`, `finally`).
+    pub keyword: Span,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// The kinds of control blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BlockKind {
+    /// The steps of an `if` block (`otherwise` false) or of its `else`
+    /// (`otherwise` true: they run when the condition is false). An
+    /// `else if` is an `else` block holding an `if` block.
+    If {
+        condition: Condition,
+        otherwise: bool,
+    },
+    /// `for var in items`.
+    For {
+        var: String,
+        items: Items,
+        /// At most this many iterations at once (fixed).
+        parallelism: Option<u32>,
+    },
+    /// `repeat max N { carry … } until C` (`while C` is kept as `until not C`).
+    Repeat {
+        max: Count,
+        carries: Vec<Carry>,
+        until: Condition,
+    },
+    /// `finally { … }`: runs after every other step has ended.
+    Finally,
+}
+
+/// The list a `for` loops over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Items {
+    /// A literal list or a list let: compact JSON of the array.
+    Fixed(String),
+    /// A `list` param.
+    Param(String),
+    /// A step's `: list` output.
+    Output { step: String, output: String },
+}
+
+/// `carry NAME = INITIAL then NEXT`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carry {
+    /// The carried value's name (`$<NAME>` in the body).
+    pub name: String,
+    /// Its type (INITIAL's and NEXT's).
+    pub ty: ParamType,
+    /// The first pass's value.
+    pub initial: Template,
+    /// The output of a body step that the next pass reads: (step, output).
+    pub next: (String, String),
+    pub span: Span,
+}
+
+/// A checked condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Or(Box<Condition>, Box<Condition>),
+    And(Box<Condition>, Box<Condition>),
+    Not(Box<Condition>),
+    /// `left OP right`: both sides of one type (`<` and its kin: numbers).
+    Compare(CompareOp, Operand, Operand),
+    /// A `bool` operand alone.
+    Truth(Operand),
+}
+
+impl Condition {
+    /// Every operand, left to right.
+    pub fn operands(&self) -> Vec<&Operand> {
+        let mut out = Vec::new();
+        self.collect_operands(&mut out);
+        out
+    }
+
+    fn collect_operands<'a>(&'a self, out: &mut Vec<&'a Operand>) {
+        match self {
+            Condition::Or(a, b) | Condition::And(a, b) => {
+                a.collect_operands(out);
+                b.collect_operands(out);
+            }
+            Condition::Not(a) => a.collect_operands(out),
+            Condition::Compare(_, a, b) => out.extend([a, b]),
+            Condition::Truth(a) => out.push(a),
+        }
+    }
+}
+
+/// An operand of a condition: a literal (a template of text) or one value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operand {
+    /// `string`, `number` or `bool`.
+    pub ty: ParamType,
+    /// The value as text (a literal is plain text; a reference is one part).
+    pub value: Template,
+    /// Whether it was written as a literal.
+    pub literal: bool,
+    pub span: Span,
 }
 
 /// A pipeline parameter.
@@ -120,8 +292,13 @@ pub struct Step {
     pub metrics: Vec<Metric>,
     /// Outputs: `output` first (implicit), then the declared ones in source order.
     pub outputs: Vec<Output>,
-    /// Steps this one depends on, sorted by name, each once.
+    /// Steps this one depends on, sorted by name, each once (the steps its
+    /// blocks' heads read included).
     pub dependencies: Vec<Dependency>,
+    /// The innermost control block around the step (`None`: top level).
+    pub block: Option<BlockId>,
+    /// `when = …`: the step runs only when it holds.
+    pub when: Option<Condition>,
 }
 
 impl Step {
@@ -182,7 +359,9 @@ pub enum Part {
         /// The interpolation.
         span: Span,
     },
-    /// `$<step.output>`.
+    /// `$<step.output>`: within one iteration of the step's loops, that
+    /// iteration's value; from outside them, a JSON list (see
+    /// [`Pipeline::loops_between`]).
     Output {
         /// The upstream step.
         step: String,
@@ -191,9 +370,67 @@ pub enum Part {
         /// The interpolation.
         span: Span,
     },
+    /// `$<x>` or `$<x.field>`: the item of the loop `for x in …` around the
+    /// reference (a list or map item as compact JSON, a string as itself).
+    Item {
+        /// The loop variable.
+        var: String,
+        /// A field of a map item.
+        field: Option<String>,
+        /// The interpolation.
+        span: Span,
+    },
+    /// `$<name>` of `carry name = … then …` in the repeat around it.
+    Carry {
+        /// The carried value's name.
+        name: String,
+        /// The interpolation.
+        span: Span,
+    },
+    /// `$<workflow.name|uid|pod_name|status>`: run information.
+    Workflow {
+        /// `name`, `uid`, `pod_name` or `status`.
+        field: String,
+        /// The interpolation.
+        span: Span,
+    },
 }
 
 impl Part {
+    /// Where the interpolation is written; `None` for literal text.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Part::Text(_) => None,
+            Part::Param { span, .. }
+            | Part::Let { span, .. }
+            | Part::Output { span, .. }
+            | Part::Item { span, .. }
+            | Part::Carry { span, .. }
+            | Part::Workflow { span, .. } => Some(*span),
+        }
+    }
+
+    /// The interpolation as the user writes it (`$<train.model>`); literal
+    /// text as itself.
+    pub fn source(&self) -> String {
+        match self {
+            Part::Text(text) => text.clone(),
+            Part::Param { name, .. } | Part::Let { name, .. } | Part::Carry { name, .. } => {
+                format!("$<{name}>")
+            }
+            Part::Output { step, output, .. } => format!("$<{step}.{output}>"),
+            Part::Item {
+                var, field: None, ..
+            } => format!("$<{var}>"),
+            Part::Item {
+                var,
+                field: Some(field),
+                ..
+            } => format!("$<{var}.{field}>"),
+            Part::Workflow { field, .. } => format!("$<workflow.{field}>"),
+        }
+    }
+
     /// The environment variable a shell command reads this value from:
     /// `KFP_learning_rate`, `KFP_code` (a let), `KFP_train__output`.
     /// `None` for literal text.
@@ -202,6 +439,18 @@ impl Part {
             Part::Text(_) => None,
             Part::Param { name, .. } | Part::Let { name, .. } => Some(format!("KFP_{name}")),
             Part::Output { step, output, .. } => Some(format!("KFP_{step}__{output}")),
+            // A loop variable and a carried value share the params' and lets'
+            // names; `workflow` is a reserved step name.
+            Part::Item {
+                var, field: None, ..
+            } => Some(format!("KFP_{var}")),
+            Part::Item {
+                var,
+                field: Some(field),
+                ..
+            } => Some(format!("KFP_{var}__{field}")),
+            Part::Carry { name, .. } => Some(format!("KFP_{name}")),
+            Part::Workflow { field, .. } => Some(format!("KFP_workflow__{field}")),
         }
     }
 }
@@ -222,7 +471,7 @@ impl Template {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Let { value, .. } => out.push_str(&value.as_const()?),
-                Part::Param { .. } | Part::Output { .. } => return None,
+                _ => return None,
             }
         }
         Some(out)
@@ -241,7 +490,7 @@ impl Template {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Let { value: inner, .. } => inner.render_into(out, value),
-                Part::Param { .. } | Part::Output { .. } => out.push_str(&value(part)),
+                _ => out.push_str(&value(part)),
             }
         }
     }
@@ -258,7 +507,7 @@ impl Template {
             match part {
                 Part::Text(_) => {}
                 Part::Let { value, .. } => value.collect_references(out),
-                Part::Param { .. } | Part::Output { .. } => out.push(part),
+                _ => out.push(part),
             }
         }
     }

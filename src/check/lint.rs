@@ -82,11 +82,11 @@ fn single_quoted_interpolations(checker: &mut Checker<'_>, script: &Template) {
     for part in &script.parts {
         match part {
             Part::Text(text) => quote = quote.after(text),
-            Part::Param { span, .. } | Part::Let { span, .. } | Part::Output { span, .. } => {
-                if quote == Quote::Single {
+            _ => {
+                if let (Quote::Single, Some(span)) = (quote, part.span()) {
                     checker.diagnostics.push(
                         Diagnostic::new(Code::W0301, "interpolation inside single quotes")
-                            .primary(*span, "the shell will not expand this")
+                            .primary(span, "the shell will not expand this")
                             .help("kfpl passes values as variables (`${KFP_…}`), which single quotes keep from expanding; use double quotes"),
                     );
                 }

@@ -57,6 +57,7 @@ struct Parts {
     description: Option<String>,
     params: Vec<ir::Param>,
     steps: Vec<ir::Step>,
+    blocks: Vec<ir::Block>,
     span: Span,
 }
 
@@ -93,6 +94,7 @@ impl Resolved {
                 description: parts.description,
                 params: parts.params,
                 steps,
+                blocks: parts.blocks,
                 span: parts.span,
                 step_index,
             })
@@ -165,6 +167,7 @@ impl<'a> Checker<'a> {
             description,
             params,
             steps,
+            blocks: Vec::new(),
             span: self.pipeline.span,
         }
     }
@@ -187,7 +190,7 @@ impl<'a> Checker<'a> {
                     self.lets.entry(&decl.name.name).or_insert(decl);
                 }
                 ast::Item::Step(step) => self.declare_step(step),
-                ast::Item::Attribute(_) => {}
+                _ => {}
             }
         }
     }

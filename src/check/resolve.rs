@@ -93,6 +93,7 @@ pub(super) fn kind_name(kind: &ast::ValueKind) -> &'static str {
         ast::ValueKind::Ident(_) => "a name",
         ast::ValueKind::List(_) => "a list",
         ast::ValueKind::Map(_) => "a map",
+        ast::ValueKind::Ref(_) => "a reference",
     }
 }
 
@@ -145,6 +146,11 @@ impl<'a> Checker<'a> {
             ast::ValueKind::String(s) => RValue::Str(Arc::new(self.template(s)?)),
             ast::ValueKind::Number(n) => RValue::Number(n.clone()),
             ast::ValueKind::Bool(b) => RValue::Bool(*b),
+            // A bare `$<x>` means what `"$<x>"` means.
+            ast::ValueKind::Ref(interp) => RValue::Str(Arc::new(Template {
+                parts: vec![self.interpolation(interp)?],
+                span: value.span,
+            })),
             ast::ValueKind::Ident(ident) => {
                 let target = self.lookup_let_ident(ident)?;
                 let mut resolved = (*target).clone();

@@ -112,7 +112,7 @@ pub(super) fn check_step<'a>(
                 attribute_value(checker, attribute, &mut fields);
             }
             ast::StepItem::Metric(metric) => checker.metric(metric, &mut fields.metrics),
-            ast::StepItem::Output(_) => {}
+            ast::StepItem::Output(_) | ast::StepItem::When(_) => {}
         }
     }
     for required in ["image", "command"] {
@@ -157,6 +157,8 @@ pub(super) fn check_step<'a>(
         metrics: fields.metrics,
         outputs,
         dependencies,
+        block: None,
+        when: None,
     })
 }
 

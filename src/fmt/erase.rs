@@ -35,14 +35,152 @@ fn pipeline(pipeline: &mut Pipeline) {
     braces(b);
     ident(name);
     erase(span);
-    for item in items {
-        match item {
-            Item::Attribute(a) => attribute(a),
-            Item::Param(p) => param(p),
-            Item::Let(l) => let_decl(l),
-            Item::Step(s) => step(s),
+    items.iter_mut().for_each(item);
+}
+
+fn item(item: &mut Item) {
+    match item {
+        Item::Attribute(a) => attribute(a),
+        Item::Param(p) => param(p),
+        Item::Let(l) => let_decl(l),
+        Item::Step(s) => step(s),
+        Item::If(i) => if_block(i),
+        Item::For(f) => for_block(f),
+        Item::Repeat(r) => repeat_block(r),
+        Item::Finally(f) => finally_block(f),
+    }
+}
+
+fn block(Block { items, braces: b }: &mut Block) {
+    braces(b);
+    items.iter_mut().for_each(item);
+}
+
+fn if_block(decl: &mut IfBlock) {
+    let IfBlock {
+        keyword,
+        condition: c,
+        then,
+        otherwise,
+        span,
+    } = decl;
+    erase(keyword);
+    erase(span);
+    condition(c);
+    block(then);
+    if let Some(Else { keyword, branch }) = otherwise {
+        erase(keyword);
+        match branch {
+            ElseBranch::Block(b) => block(b),
+            ElseBranch::If(i) => if_block(i),
         }
     }
+}
+
+fn for_block(decl: &mut ForBlock) {
+    let ForBlock {
+        keyword,
+        var,
+        in_keyword,
+        list,
+        body,
+        span,
+    } = decl;
+    for span in [keyword, in_keyword, span] {
+        erase(span);
+    }
+    ident(var);
+    value(list);
+    block(body);
+}
+
+fn repeat_block(decl: &mut RepeatBlock) {
+    let RepeatBlock {
+        keyword,
+        max_keyword,
+        max,
+        carries,
+        body,
+        tail_keyword,
+        until: _,
+        condition: c,
+        span,
+    } = decl;
+    for span in [keyword, max_keyword, tail_keyword, span] {
+        erase(span);
+    }
+    value(max);
+    carries.iter_mut().for_each(carry);
+    block(body);
+    condition(c);
+}
+
+fn carry(decl: &mut Carry) {
+    let Carry {
+        keyword,
+        name,
+        assign,
+        initial,
+        then_keyword,
+        next,
+        span,
+    } = decl;
+    for span in [keyword, assign, then_keyword, span] {
+        erase(span);
+    }
+    ident(name);
+    value(initial);
+    value(next);
+}
+
+fn finally_block(
+    FinallyBlock {
+        keyword,
+        body,
+        span,
+    }: &mut FinallyBlock,
+) {
+    erase(keyword);
+    erase(span);
+    block(body);
+}
+
+fn condition(Condition { kind, span }: &mut Condition) {
+    erase(span);
+    match kind {
+        ConditionKind::Or(left, op, right) | ConditionKind::And(left, op, right) => {
+            erase(op);
+            condition(left);
+            condition(right);
+        }
+        ConditionKind::Not(keyword, inner) => {
+            erase(keyword);
+            condition(inner);
+        }
+        ConditionKind::Compare(left, _, op, right) => {
+            erase(op);
+            value(left);
+            value(right);
+        }
+        ConditionKind::Operand(v) => value(v),
+        ConditionKind::Group(b, inner) => {
+            braces(b);
+            condition(inner);
+        }
+    }
+}
+
+fn when_attr(decl: &mut WhenAttr) {
+    let WhenAttr {
+        keyword,
+        assign,
+        condition: c,
+        span,
+    } = decl;
+    for span in [keyword, assign, span] {
+        erase(span);
+    }
+    condition(c);
 }
 
 fn param(param: &mut ParamDecl) {
@@ -96,6 +234,7 @@ fn step(step: &mut StepDecl) {
             StepItem::Attribute(a) => attribute(a),
             StepItem::Metric(m) => metric(m),
             StepItem::Output(o) => output(o),
+            StepItem::When(w) => when_attr(w),
         }
     }
 }
@@ -166,7 +305,14 @@ fn value(Value { kind, span }: &mut Value) {
             braces(b);
             items.iter_mut().for_each(map_entry);
         }
+        ValueKind::Ref(i) => interp(i),
     }
+}
+
+fn interp(Interp { head, field, span }: &mut Interp) {
+    erase(span);
+    ident(head);
+    field.iter_mut().for_each(ident);
 }
 
 fn map_entry(entry: &mut MapEntry) {
@@ -193,11 +339,7 @@ fn string(
     for part in parts {
         match part {
             StringPart::Text { text: _, span } => erase(span),
-            StringPart::Interp(Interp { head, field, span }) => {
-                erase(span);
-                ident(head);
-                field.iter_mut().for_each(ident);
-            }
+            StringPart::Interp(i) => interp(i),
         }
     }
 }

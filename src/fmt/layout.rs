@@ -45,30 +45,148 @@ impl Layout<'_> {
         self.token(pipeline.keyword, "pipeline");
         self.printer.write(" ");
         self.verbatim(pipeline.name.span.start, pipeline.name.span.end);
-        let items: Vec<(u32, bool, &Item)> = pipeline
+        self.items(pipeline.braces, 0, &pipeline.items);
+    }
+
+    /// A block of declarations: a pipeline's or a control block's. Steps
+    /// and blocks stand apart from their neighbours by a blank line.
+    fn items(&mut self, braces: Braces, indent: usize, items: &[Item]) {
+        let items: Vec<(u32, bool, &Item)> = items
+            .iter()
+            .map(|item| (item.span().start, stands_apart(item), item))
+            .collect();
+        self.block(braces, indent, &items, |this, item, indent| {
+            this.item(item, indent)
+        });
+    }
+
+    fn item(&mut self, item: &Item, indent: usize) {
+        match item {
+            Item::Attribute(a) => self.attribute(a, indent),
+            Item::Param(p) => self.param(p, indent),
+            Item::Let(l) => self.let_decl(l, indent),
+            Item::Step(s) => self.step(s, indent),
+            Item::If(i) => self.if_block(i, indent),
+            Item::For(f) => self.for_block(f, indent),
+            Item::Repeat(r) => self.repeat_block(r, indent),
+            Item::Finally(f) => {
+                self.token(f.keyword, "finally");
+                self.items(f.body.braces, indent, &f.body.items);
+            }
+        }
+    }
+
+    fn if_block(&mut self, block: &IfBlock, indent: usize) {
+        self.token(block.keyword, "if");
+        self.printer.write(" ");
+        self.condition(&block.condition, indent);
+        self.items(block.then.braces, indent, &block.then.items);
+        if let Some(otherwise) = &block.otherwise {
+            self.printer.write(" ");
+            self.token(otherwise.keyword, "else");
+            match &otherwise.branch {
+                ElseBranch::Block(b) => self.items(b.braces, indent, &b.items),
+                ElseBranch::If(nested) => {
+                    self.printer.write(" ");
+                    self.if_block(nested, indent);
+                }
+            }
+        }
+    }
+
+    fn for_block(&mut self, block: &ForBlock, indent: usize) {
+        self.token(block.keyword, "for");
+        self.printer.write(" ");
+        self.verbatim(block.var.span.start, block.var.span.end);
+        self.printer.write(" ");
+        self.token(block.in_keyword, "in");
+        self.printer.write(" ");
+        self.value(&block.list, indent, 2);
+        self.items(block.body.braces, indent, &block.body.items);
+    }
+
+    fn repeat_block(&mut self, block: &RepeatBlock, indent: usize) {
+        self.token(block.keyword, "repeat");
+        self.printer.write(" ");
+        self.token(block.max_keyword, "max");
+        self.printer.write(" ");
+        self.value(&block.max, indent, 2);
+        // Carries first, then the declarations, each group in source order.
+        let carries = block.carries.iter().map(|c| (c.span.start, false, Ok(c)));
+        let items = block
+            .body
             .items
             .iter()
-            .map(|item| {
-                let (start, step) = match item {
-                    Item::Attribute(a) => (a.span.start, false),
-                    Item::Param(p) => (p.span.start, false),
-                    Item::Let(l) => (l.span.start, false),
-                    Item::Step(s) => (s.span.start, true),
-                };
-                (start, step, item)
-            })
-            .collect();
+            .map(|item| (item.span().start, stands_apart(item), Err(item)));
+        let all: Vec<(u32, bool, Result<&Carry, &Item>)> = carries.chain(items).collect();
         self.block(
-            pipeline.braces,
-            0,
-            &items,
-            |this, item, indent| match item {
-                Item::Attribute(a) => this.attribute(a, indent),
-                Item::Param(p) => this.param(p, indent),
-                Item::Let(l) => this.let_decl(l, indent),
-                Item::Step(s) => this.step(s, indent),
+            block.body.braces,
+            indent,
+            &all,
+            |this, entry, indent| match entry {
+                Ok(carry) => this.carry(carry, indent),
+                Err(item) => this.item(item, indent),
             },
         );
+        self.printer.write(" ");
+        let tail = if block.until { "until" } else { "while" };
+        self.token(block.tail_keyword, tail);
+        self.printer.write(" ");
+        self.condition(&block.condition, indent);
+    }
+
+    fn carry(&mut self, carry: &Carry, indent: usize) {
+        self.token(carry.keyword, "carry");
+        self.printer.write(" ");
+        self.verbatim(carry.name.span.start, carry.name.span.end);
+        self.printer.write(" = ");
+        self.value(&carry.initial, indent, 0);
+        self.printer.write(" ");
+        self.token(carry.then_keyword, "then");
+        self.printer.write(" ");
+        self.value(&carry.next, indent, 0);
+    }
+
+    /// A condition on one line, spaced canonically, parentheses kept.
+    fn condition(&mut self, condition: &Condition, indent: usize) {
+        match &condition.kind {
+            ConditionKind::Or(left, op, right) | ConditionKind::And(left, op, right) => {
+                let word = if matches!(condition.kind, ConditionKind::Or(..)) {
+                    "or"
+                } else {
+                    "and"
+                };
+                self.condition(left, indent);
+                self.printer.write(" ");
+                self.token(*op, word);
+                self.printer.write(" ");
+                self.condition(right, indent);
+            }
+            ConditionKind::Not(keyword, inner) => {
+                self.token(*keyword, "not");
+                self.printer.write(" ");
+                self.condition(inner, indent);
+            }
+            ConditionKind::Compare(left, op, op_span, right) => {
+                self.value(left, indent, 0);
+                self.printer.write(" ");
+                self.token(*op_span, op.symbol());
+                self.printer.write(" ");
+                self.value(right, indent, 0);
+            }
+            ConditionKind::Operand(value) => self.value(value, indent, 0),
+            ConditionKind::Group(braces, inner) => {
+                self.token(braces.open, "(");
+                self.condition(inner, indent);
+                self.token(braces.close, ")");
+            }
+        }
+    }
+
+    fn when_attr(&mut self, when: &WhenAttr, indent: usize) {
+        self.token(when.keyword, "when");
+        self.printer.write(" = ");
+        self.condition(&when.condition, indent);
     }
 
     /// `{` items `}` for a pipeline or a step.
@@ -143,6 +261,7 @@ impl Layout<'_> {
                     StepItem::Attribute(a) => a.span.start,
                     StepItem::Metric(m) => m.span.start,
                     StepItem::Output(o) => o.span.start,
+                    StepItem::When(w) => w.span.start,
                 };
                 (start, false, item)
             })
@@ -155,6 +274,7 @@ impl Layout<'_> {
                 StepItem::Attribute(a) => this.attribute(a, indent),
                 StepItem::Metric(m) => this.metric(m),
                 StepItem::Output(o) => this.output(o),
+                StepItem::When(w) => this.when_attr(w, indent),
             },
         );
     }
@@ -190,7 +310,10 @@ impl Layout<'_> {
     fn value(&mut self, value: &Value, indent: usize, suffix: usize) {
         let (start, end) = (value.span.start, value.span.end);
         match &value.kind {
-            ValueKind::String(_) | ValueKind::Number(_) | ValueKind::Ident(_) => {
+            ValueKind::String(_)
+            | ValueKind::Number(_)
+            | ValueKind::Ident(_)
+            | ValueKind::Ref(_) => {
                 self.verbatim(start, end);
             }
             ValueKind::Bool(b) => self.token_at(start, end, if *b { "true" } else { "false" }),
@@ -251,7 +374,10 @@ impl Layout<'_> {
     fn flat(&self, value: &Value) -> Option<String> {
         let (start, end) = (value.span.start, value.span.end);
         match &value.kind {
-            ValueKind::String(_) | ValueKind::Number(_) | ValueKind::Ident(_) => {
+            ValueKind::String(_)
+            | ValueKind::Number(_)
+            | ValueKind::Ident(_)
+            | ValueKind::Ref(_) => {
                 let text = self.slice(start, end);
                 (!text.contains('\n')).then(|| text.to_string())
             }
@@ -286,6 +412,11 @@ impl Layout<'_> {
             }
         }
     }
+}
+
+/// Steps and blocks have a blank line before and after them.
+fn stands_apart(item: &Item) -> bool {
+    !matches!(item, Item::Attribute(_) | Item::Param(_) | Item::Let(_))
 }
 
 /// Something with a source start: list elements and map entries.

@@ -10,7 +10,7 @@
 
 mod ascii;
 
-use crate::check::ir::{self, Count, Part, Template};
+use crate::check::ir::{self, Count, Template};
 
 /// The output formats of `kfpl graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,13 +85,7 @@ pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
 fn template_text(template: &Template) -> String {
     let mut out = String::new();
     for part in &template.parts {
-        match part {
-            Part::Text(text) => out.push_str(text),
-            Part::Param { name, .. } | Part::Let { name, .. } => {
-                out.push_str(&format!("$<{name}>"));
-            }
-            Part::Output { step, output, .. } => out.push_str(&format!("$<{step}.{output}>")),
-        }
+        out.push_str(&part.source());
     }
     out
 }

@@ -223,7 +223,7 @@ fn part_pieces(part: &Part) -> Vec<Piece> {
     match part {
         Part::Let { value, .. } => flatten(value),
         Part::Text(text) => lit(text),
-        Part::Param { .. } | Part::Output { .. } => Ref::from_part(part)
+        _ => Ref::from_part(part)
             .map(|r| vec![Piece::Ref(r)])
             .unwrap_or_default(),
     }

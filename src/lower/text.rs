@@ -54,7 +54,12 @@ impl Ref {
                 step: step.clone(),
                 output: output.clone(),
             }),
-            Part::Text(_) | Part::Let { .. } => None,
+            // TODO(v2 lowering): loop items, carried values and run information.
+            Part::Text(_)
+            | Part::Let { .. }
+            | Part::Item { .. }
+            | Part::Carry { .. }
+            | Part::Workflow { .. } => None,
         }
     }
 
@@ -126,7 +131,7 @@ fn flatten_into(template: &Template, pieces: &mut Vec<Piece>) {
         match part {
             Part::Text(text) => push_lit(pieces, text),
             Part::Let { value, .. } => flatten_into(value, pieces),
-            Part::Param { .. } | Part::Output { .. } => {
+            _ => {
                 if let Some(r) = Ref::from_part(part) {
                     pieces.push(Piece::Ref(r));
                 }

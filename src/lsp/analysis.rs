@@ -143,7 +143,10 @@ fn collect_pipeline(pipeline: &ast::Pipeline, out: &mut Vec<Occurrence>) {
         span,
         declaration: true,
     };
-    for item in &pipeline.items {
+    ast::walk(&pipeline.items, &mut |item| {
+        for value in item.head_values() {
+            collect_value(value, false, out);
+        }
         match item {
             Item::Attribute(attribute) => collect_value(&attribute.value, false, out),
             Item::Param(param) => {
@@ -169,8 +172,21 @@ fn collect_pipeline(pipeline: &ast::Pipeline, out: &mut Vec<Occurrence>) {
                 ));
                 collect_step(step, out);
             }
+            Item::For(block) => out.push(declare(
+                Target::Value(block.var.name.clone()),
+                block.var.span,
+            )),
+            Item::Repeat(block) => {
+                for carry in &block.carries {
+                    out.push(declare(
+                        Target::Value(carry.name.name.clone()),
+                        carry.name.span,
+                    ));
+                }
+            }
+            Item::If(_) | Item::Finally(_) => {}
         }
-    }
+    });
 }
 
 fn collect_step(step: &ast::StepDecl, out: &mut Vec<Occurrence>) {
@@ -185,6 +201,11 @@ fn collect_step(step: &ast::StepDecl, out: &mut Vec<Occurrence>) {
                 span: decl.name.span,
                 declaration: true,
             }),
+            StepItem::When(when) => {
+                for value in when.condition.values() {
+                    collect_value(value, false, out);
+                }
+            }
             StepItem::Metric(_) => {}
         }
     }
@@ -208,20 +229,12 @@ fn collect_value(value: &Value, in_after: bool, out: &mut Vec<Occurrence>) {
         }
         ValueKind::String(string) => {
             for part in &string.parts {
-                let StringPart::Interp(interp) = part else {
-                    continue;
-                };
-                let head = &interp.head.name;
-                match &interp.field {
-                    None => out.push(uses(Target::Value(head.clone()), interp.head.span)),
-                    Some(field) => {
-                        out.push(uses(Target::Step(head.clone()), interp.head.span));
-                        let output = Target::Output(head.clone(), field.name.clone());
-                        out.push(uses(output, field.span));
-                    }
+                if let StringPart::Interp(interp) = part {
+                    collect_interp(interp, out);
                 }
             }
         }
+        ValueKind::Ref(interp) => collect_interp(interp, out),
         ValueKind::List(list) => {
             for item in &list.items {
                 collect_value(item, in_after, out);
@@ -233,6 +246,24 @@ fn collect_value(value: &Value, in_after: bool, out: &mut Vec<Occurrence>) {
             }
         }
         ValueKind::Number(_) | ValueKind::Bool(_) => {}
+    }
+}
+
+/// A `$<name>` or `$<step.output>` use.
+fn collect_interp(interp: &ast::Interp, out: &mut Vec<Occurrence>) {
+    let uses = |target, span| Occurrence {
+        target,
+        span,
+        declaration: false,
+    };
+    let head = &interp.head.name;
+    match &interp.field {
+        None => out.push(uses(Target::Value(head.clone()), interp.head.span)),
+        Some(field) => {
+            out.push(uses(Target::Step(head.clone()), interp.head.span));
+            let output = Target::Output(head.clone(), field.name.clone());
+            out.push(uses(output, field.span));
+        }
     }
 }
 

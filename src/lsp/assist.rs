@@ -187,14 +187,16 @@ fn names(analysis: &Analysis) -> Names {
     let Some(pipeline) = analysis.pipeline() else {
         return names;
     };
-    for item in &pipeline.items {
-        match item {
-            Item::Param(p) => names.params.push(p.name.name.clone()),
-            Item::Let(l) => names.lets.push(l.name.name.clone()),
-            Item::Step(s) => names.steps.push((s.name.name.clone(), outputs(s))),
-            Item::Attribute(_) => {}
-        }
-    }
+    ast::walk(&pipeline.items, &mut |item| match item {
+        Item::Param(p) => names.params.push(p.name.name.clone()),
+        Item::Let(l) => names.lets.push(l.name.name.clone()),
+        Item::Step(s) => names.steps.push((s.name.name.clone(), outputs(s))),
+        Item::For(f) => names.lets.push(f.var.name.clone()),
+        Item::Repeat(r) => names
+            .lets
+            .extend(r.carries.iter().map(|c| c.name.name.clone())),
+        Item::Attribute(_) | Item::If(_) | Item::Finally(_) => {}
+    });
     names
 }
 

@@ -109,6 +109,7 @@ fn items_indent(text: &str, step: &ast::StepDecl) -> Option<String> {
         StepItem::Attribute(a) => a.span.start,
         StepItem::Metric(m) => m.span.start,
         StepItem::Output(o) => o.span.start,
+        StepItem::When(w) => w.span.start,
     })? as usize;
     let start = line_start(text, first);
     let own_line = start > step.braces.open.start as usize
@@ -156,15 +157,25 @@ fn quote_literal(analysis: &Analysis, diagnostic: &Diagnostic) -> Option<Fix> {
 
 /// The value written exactly at `span`, wherever it is in the pipeline.
 fn value_at(pipeline: &ast::Pipeline, span: Span) -> Option<&Value> {
-    pipeline.items.iter().find_map(|item| match item {
-        Item::Attribute(a) => within(&a.value, span),
-        Item::Param(p) => p.default.as_ref().and_then(|v| within(v, span)),
-        Item::Let(l) => within(&l.value, span),
-        Item::Step(step) => step.items.iter().find_map(|item| match item {
-            StepItem::Attribute(a) => within(&a.value, span),
-            StepItem::Metric(_) | StepItem::Output(_) => None,
-        }),
-    })
+    let mut found = None;
+    ast::walk(&pipeline.items, &mut |item| {
+        if found.is_some() {
+            return;
+        }
+        found = match item {
+            Item::Attribute(a) => within(&a.value, span),
+            Item::Param(p) => p.default.as_ref().and_then(|v| within(v, span)),
+            Item::Let(l) => within(&l.value, span),
+            Item::Step(step) => step.items.iter().find_map(|item| match item {
+                StepItem::Attribute(a) => within(&a.value, span),
+                StepItem::Metric(_) | StepItem::Output(_) | StepItem::When(_) => None,
+            }),
+            Item::If(_) | Item::For(_) | Item::Repeat(_) | Item::Finally(_) => {
+                item.head_values().into_iter().find_map(|v| within(v, span))
+            }
+        };
+    });
+    found
 }
 
 /// `value` or the element or entry of it written exactly at `span`.

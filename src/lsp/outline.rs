@@ -42,6 +42,32 @@ pub fn document_symbols(analysis: &Analysis, index: &LineIndex<'_>) -> Vec<Docum
 fn item_symbol(item: &Item, index: &LineIndex<'_>) -> Option<DocumentSymbol> {
     Some(match item {
         Item::Attribute(_) => return None,
+        Item::If(_) | Item::For(_) | Item::Repeat(_) | Item::Finally(_) => {
+            let (word, keyword) = match item {
+                Item::If(b) => ("if", b.keyword),
+                Item::For(b) => ("for", b.keyword),
+                Item::Repeat(b) => ("repeat", b.keyword),
+                Item::Finally(b) => ("finally", b.keyword),
+                _ => return None,
+            };
+            let children = item
+                .blocks()
+                .into_iter()
+                .flat_map(|block| &block.items)
+                .filter_map(|item| item_symbol(item, index))
+                .collect();
+            let name = ast::Ident {
+                name: word.into(),
+                span: keyword,
+            };
+            symbol(
+                index,
+                (&name, item.span()),
+                SymbolKind::NAMESPACE,
+                Some(word.into()),
+                children,
+            )
+        }
         Item::Param(param) => {
             let ty = crate::check::type_word(param.ty);
             symbol(

@@ -145,6 +145,9 @@ pub(crate) enum Key {
     Value(String),
     /// A step.
     Step(String),
+    /// A control block (`if`, `for`, `repeat`, `finally`), by its head as
+    /// written (`for lr in $<lrs>`): typing the same head again replaces it.
+    Block(String),
 }
 
 /// The kind of declaration, for messages and `:show`'s grouping.
@@ -186,7 +189,7 @@ pub(crate) fn entries(text: &str, pipeline: &ast::Pipeline, body: Span) -> Vec<E
     let mut from = body.start as usize;
     let count = pipeline.items.len();
     for (n, item) in pipeline.items.iter().enumerate() {
-        let (key, kind, name, span) = describe(item);
+        let (key, kind, name, span) = describe(item, text);
         let to = if n + 1 == count {
             (body.end as usize).max(span.end as usize)
         } else {
@@ -207,7 +210,7 @@ pub(crate) fn entries(text: &str, pipeline: &ast::Pipeline, body: Span) -> Vec<E
     out
 }
 
-fn describe(item: &ast::Item) -> (Key, Kind, String, Span) {
+fn describe(item: &ast::Item, source: &str) -> (Key, Kind, String, Span) {
     match item {
         ast::Item::Attribute(a) => (
             Key::Attribute(a.name.name.clone()),
@@ -233,6 +236,15 @@ fn describe(item: &ast::Item) -> (Key, Kind, String, Span) {
             s.name.name.clone(),
             s.span,
         ),
+        ast::Item::If(_) | ast::Item::For(_) | ast::Item::Repeat(_) | ast::Item::Finally(_) => {
+            let span = item.span();
+            let head = item.blocks().first().map_or(span, |b| {
+                Span::new(span.start as usize, b.braces.open.start as usize)
+            });
+            let head = source.get(head.range()).unwrap_or("").split_whitespace();
+            let head = head.collect::<Vec<_>>().join(" ");
+            (Key::Block(head.clone()), Kind::Step, head, span)
+        }
     }
 }
 

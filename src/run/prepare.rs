@@ -39,6 +39,8 @@ impl Values {
                 .cloned()
                 .unwrap_or_default(),
             Part::Let { value, .. } => self.render(value),
+            // TODO(v2 runner): loop items, carried values and run information.
+            Part::Item { .. } | Part::Carry { .. } | Part::Workflow { .. } => String::new(),
         }
     }
 

@@ -49,6 +49,187 @@ pub enum Item {
     Let(LetDecl),
     /// `step NAME { … }`.
     Step(StepDecl),
+    /// `if CONDITION { … } [else …]`.
+    If(IfBlock),
+    /// `for NAME in LIST { … }`.
+    For(ForBlock),
+    /// `repeat max N { … } until CONDITION`.
+    Repeat(RepeatBlock),
+    /// `finally { … }`.
+    Finally(FinallyBlock),
+}
+
+/// The declarations of a control block, with its braces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// Declarations, in source order.
+    pub items: Vec<Item>,
+    /// `{` and `}`.
+    pub braces: Braces,
+}
+
+/// `if CONDITION { … } [else { … } | else if …]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IfBlock {
+    /// `if`
+    pub keyword: Span,
+    pub condition: Condition,
+    pub then: Block,
+    /// `else` and what follows it.
+    pub otherwise: Option<Else>,
+    /// From `if` to the last `}`.
+    pub span: Span,
+}
+
+/// `else { … }` or `else if …`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Else {
+    /// `else`
+    pub keyword: Span,
+    pub branch: ElseBranch,
+}
+
+/// What an `else` holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElseBranch {
+    /// `else { … }`.
+    Block(Block),
+    /// `else if …`: an `else` block holding one `if`.
+    If(Box<IfBlock>),
+}
+
+/// `for NAME in LIST { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForBlock {
+    /// `for`
+    pub keyword: Span,
+    /// The loop variable.
+    pub var: Ident,
+    /// `in`
+    pub in_keyword: Span,
+    /// A list literal, a let's name, or a `$<…>` reference.
+    pub list: Value,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// `repeat max N { carry … declarations } until|while CONDITION`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepeatBlock {
+    /// `repeat`
+    pub keyword: Span,
+    /// `max`
+    pub max_keyword: Span,
+    /// A number or a `$<param>`.
+    pub max: Value,
+    /// The `carry` lines, in source order.
+    pub carries: Vec<Carry>,
+    /// The other declarations.
+    pub body: Block,
+    /// `until` or `while`.
+    pub tail_keyword: Span,
+    /// Whether the tail is `until` (else `while`).
+    pub until: bool,
+    pub condition: Condition,
+    pub span: Span,
+}
+
+/// `carry NAME = INITIAL then NEXT`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carry {
+    /// `carry`
+    pub keyword: Span,
+    pub name: Ident,
+    /// `=`
+    pub assign: Span,
+    pub initial: Value,
+    /// `then`
+    pub then_keyword: Span,
+    pub next: Value,
+    pub span: Span,
+}
+
+/// `finally { … }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinallyBlock {
+    /// `finally`
+    pub keyword: Span,
+    pub body: Block,
+    pub span: Span,
+}
+
+/// A condition: `if`'s, `when`'s, `until`'s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub kind: ConditionKind,
+    pub span: Span,
+}
+
+/// The forms of a condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConditionKind {
+    /// `a or b` (`keyword` is `or`).
+    Or(Box<Condition>, Span, Box<Condition>),
+    /// `a and b`.
+    And(Box<Condition>, Span, Box<Condition>),
+    /// `not a` (the span is `not`'s).
+    Not(Span, Box<Condition>),
+    /// `a OP b`.
+    Compare(Value, CompareOp, Span, Value),
+    /// A lone operand (a `bool`).
+    Operand(Value),
+    /// `( a )`.
+    Group(Braces, Box<Condition>),
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+
+    /// The operator written `symbol`.
+    pub fn from_symbol(symbol: &str) -> Option<CompareOp> {
+        [
+            CompareOp::Eq,
+            CompareOp::Ne,
+            CompareOp::Lt,
+            CompareOp::Le,
+            CompareOp::Gt,
+            CompareOp::Ge,
+        ]
+        .into_iter()
+        .find(|op| op.symbol() == symbol)
+    }
+}
+
+/// `when = CONDITION` in a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhenAttr {
+    /// `when`
+    pub keyword: Span,
+    /// `=`
+    pub assign: Span,
+    pub condition: Condition,
+    pub span: Span,
 }
 
 /// `NAME = value`.
@@ -170,6 +351,8 @@ pub enum StepItem {
     Metric(MetricDecl),
     /// `output NAME`.
     Output(OutputDecl),
+    /// `when = CONDITION`.
+    When(WhenAttr),
 }
 
 /// How a metric is shown.
@@ -235,6 +418,8 @@ pub enum ValueKind {
     List(Bracketed<Value>),
     /// `{ KEY = value }`.
     Map(Bracketed<MapEntry>),
+    /// A bare `$<…>` (a condition's operand, a loop's list).
+    Ref(Interp),
 }
 
 /// A number literal.
@@ -322,4 +507,108 @@ pub struct Interp {
     pub field: Option<Ident>,
     /// From `$<` to `>`.
     pub span: Span,
+}
+
+impl Item {
+    /// The whole declaration.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Attribute(a) => a.span,
+            Item::Param(p) => p.span,
+            Item::Let(l) => l.span,
+            Item::Step(s) => s.span,
+            Item::If(b) => b.span,
+            Item::For(b) => b.span,
+            Item::Repeat(b) => b.span,
+            Item::Finally(b) => b.span,
+        }
+    }
+
+    /// The blocks of declarations a control block holds, in source order
+    /// (an `if`'s `else` blocks too); none for other declarations.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            Item::If(block) => block.blocks(),
+            Item::For(block) => vec![&block.body],
+            Item::Repeat(block) => vec![&block.body],
+            Item::Finally(block) => vec![&block.body],
+            Item::Attribute(_) | Item::Param(_) | Item::Let(_) | Item::Step(_) => Vec::new(),
+        }
+    }
+
+    /// The values a control block's head and tail read: an `if`'s
+    /// conditions (its `else if`s' too), a `for`'s list, a repeat's `max`,
+    /// carries and condition.
+    pub fn head_values(&self) -> Vec<&Value> {
+        let mut out = Vec::new();
+        match self {
+            Item::If(block) => {
+                let mut next = Some(block);
+                while let Some(block) = next {
+                    block.condition.collect_values(&mut out);
+                    next = match block.otherwise.as_ref().map(|e| &e.branch) {
+                        Some(ElseBranch::If(nested)) => Some(nested),
+                        _ => None,
+                    };
+                }
+            }
+            Item::For(block) => out.push(&block.list),
+            Item::Repeat(block) => {
+                out.push(&block.max);
+                for carry in &block.carries {
+                    out.extend([&carry.initial, &carry.next]);
+                }
+                block.condition.collect_values(&mut out);
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+impl IfBlock {
+    /// The `if` block, then the `else` blocks (an `else if`'s included).
+    pub fn blocks(&self) -> Vec<&Block> {
+        let mut out = vec![&self.then];
+        match self.otherwise.as_ref().map(|e| &e.branch) {
+            Some(ElseBranch::Block(block)) => out.push(block),
+            Some(ElseBranch::If(nested)) => out.extend(nested.blocks()),
+            None => {}
+        }
+        out
+    }
+}
+
+impl Condition {
+    /// The operands, left to right.
+    pub fn values(&self) -> Vec<&Value> {
+        let mut out = Vec::new();
+        self.collect_values(&mut out);
+        out
+    }
+
+    fn collect_values<'a>(&'a self, out: &mut Vec<&'a Value>) {
+        match &self.kind {
+            ConditionKind::Or(left, _, right) | ConditionKind::And(left, _, right) => {
+                left.collect_values(out);
+                right.collect_values(out);
+            }
+            ConditionKind::Not(_, inner) | ConditionKind::Group(_, inner) => {
+                inner.collect_values(out)
+            }
+            ConditionKind::Compare(left, _, _, right) => out.extend([left, right]),
+            ConditionKind::Operand(value) => out.push(value),
+        }
+    }
+}
+
+/// Calls `visit` on every declaration in `items` and in the blocks they
+/// hold, depth first, in source order.
+pub fn walk<'a>(items: &'a [Item], visit: &mut impl FnMut(&'a Item)) {
+    for item in items {
+        visit(item);
+        for block in item.blocks() {
+            walk(&block.items, visit);
+        }
+    }
 }

@@ -99,6 +99,29 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::list => "a list",
         Rule::map => "a map",
         Rule::map_entry | Rule::map_key => "a map entry (`KEY = value`)",
+        Rule::if_block | Rule::kw_if => "`if`",
+        Rule::else_clause | Rule::kw_else => "`else`",
+        Rule::for_block | Rule::kw_for => "`for`",
+        Rule::kw_in => "`in`",
+        Rule::repeat_block | Rule::kw_repeat => "`repeat`",
+        Rule::kw_max => "`max`",
+        Rule::carry | Rule::kw_carry => "`carry`",
+        Rule::kw_then => "`then`",
+        Rule::kw_until => "`until`",
+        Rule::kw_while => "`while`",
+        Rule::finally_block | Rule::kw_finally => "`finally`",
+        Rule::when_attr | Rule::kw_when => "`when`",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_not => "`not`",
+        Rule::condition | Rule::cond_and | Rule::cond_not | Rule::comparison | Rule::operand => {
+            "a condition"
+        }
+        Rule::compare_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+        Rule::lparen => "`(`",
+        Rule::rparen => "`)`",
+        Rule::reference | Rule::interpolation => "a `$<…>` reference",
+        Rule::block | Rule::repeat_body => "`{`",
         _ => "a token",
     }
 }
@@ -145,8 +168,21 @@ fn help_for(variant: &ErrorVariant<Rule>, found: &str) -> String {
         return "a param is a `string`, a `number`, a `bool` or a `list`; maps can be `let`s"
             .into();
     }
+    if expects(Rule::kw_until) || expects(Rule::kw_while) {
+        return "a repeat ends with its condition: `repeat max 5 { … } until $<score.mse> < 0.1`"
+            .into();
+    }
+    if expects(Rule::kw_in) {
+        return "a loop is written `for NAME in LIST { … }`".into();
+    }
+    if expects(Rule::kw_then) {
+        return "a carried value is written `carry NAME = INITIAL then NEXT`".into();
+    }
+    if expects(Rule::condition) || expects(Rule::operand) || expects(Rule::compare_op) {
+        return "a condition compares literals and `$<…>` references with `==` `!=` `<` `<=` `>` `>=`, joined by `and`, `or`, `not` and parentheses".into();
+    }
     if expects(Rule::pipeline_close) || expects(Rule::param) {
-        return "a pipeline holds `param`, `let` and `step` declarations and `name`/`description` attributes".into();
+        return "a pipeline holds `param`, `let` and `step` declarations, `if`/`for`/`repeat`/`finally` blocks and `name`/`description` attributes".into();
     }
     if expects(Rule::metric) || expects(Rule::output) {
         return "a step holds `name = value` attributes, `metric \"NAME\"` and `output NAME`"

@@ -45,7 +45,8 @@ pub enum Kind {
     Quote,
     /// Literal text inside a string, escapes and `$$<` included.
     Text,
-    /// `$<name>` or `$<step.output>` inside a string (`open` without its `>`).
+    /// `$<name>` or `$<step.output>`, inside a string or bare in a
+    /// condition (`open` without its `>`).
     Interp,
     /// `{`
     LBrace,
@@ -163,6 +164,11 @@ impl Iterator for Lexer<'_> {
             b'-' if bytes.get(start + 1).is_some_and(u8::is_ascii_digit) => {
                 (Kind::Number, number_end(bytes, start + 1))
             }
+            b'$' if bytes.get(start + 1) == Some(&b'<') => {
+                let (end, closed) = interp_end(self.text, start);
+                self.at = end;
+                return Some(token(Kind::Interp, start, end, !closed));
+            }
             b'{' => (Kind::LBrace, start + 1),
             b'}' => (Kind::RBrace, start + 1),
             b'[' => (Kind::LBracket, start + 1),
@@ -235,10 +241,8 @@ impl Lexer<'_> {
                 b'$' if bytes[i..].starts_with(b"$$<") => i += 3,
                 b'$' if bytes.get(i + 1) == Some(&b'<') => {
                     self.queue(Kind::Text, piece, i, false);
-                    let body_len = interp_body_len(&text[i + 2..]);
-                    let gt = bytes.get(i + 2 + body_len) == Some(&b'>');
-                    let end = i + 2 + body_len + usize::from(gt);
-                    self.queue(Kind::Interp, i, end, !gt);
+                    let (end, closed) = interp_end(text, i);
+                    self.queue(Kind::Interp, i, end, !closed);
                     i = end;
                     piece = i;
                 }
@@ -267,6 +271,14 @@ fn token(kind: Kind, start: usize, end: usize, open: bool) -> Token {
         span: Span::new(start, end),
         open,
     }
+}
+
+/// The end of the interpolation whose `$<` is at `start`, and whether it
+/// has its `>`.
+fn interp_end(text: &str, start: usize) -> (usize, bool) {
+    let body_len = interp_body_len(&text[start + 2..]);
+    let closed = text.as_bytes().get(start + 2 + body_len) == Some(&b'>');
+    (start + 2 + body_len + usize::from(closed), closed)
 }
 
 /// The length of an interpolation's body after `$<`, up to (not including)

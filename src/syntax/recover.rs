@@ -25,7 +25,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
 /// Words that start a declaration in a pipeline block.
-const PIPELINE_HEADS: &[&str] = &["param", "let", "step"];
+const PIPELINE_HEADS: &[&str] = &["param", "let", "step", "if", "for", "repeat", "finally"];
 /// Words that start a declaration in a step block.
 const STEP_HEADS: &[&str] = &["metric", "output"];
 
