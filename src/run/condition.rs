@@ -33,7 +33,12 @@ enum Value {
     Text(String),
 }
 
-fn compare(op: CompareOp, a: &Operand, b: &Operand, render: &mut Render<'_>) -> Result<bool, String> {
+fn compare(
+    op: CompareOp,
+    a: &Operand,
+    b: &Operand,
+    render: &mut Render<'_>,
+) -> Result<bool, String> {
     let (left, right) = (render(&a.value)?, render(&b.value)?);
     let numeric = a.ty == ParamType::Number
         || b.ty == ParamType::Number
@@ -44,7 +49,10 @@ fn compare(op: CompareOp, a: &Operand, b: &Operand, render: &mut Render<'_>) -> 
             Value::Number(number(&right, b)?),
         )
     } else if a.ty == ParamType::Bool || b.ty == ParamType::Bool {
-        (Value::Bool(boolean(&left, a)?), Value::Bool(boolean(&right, b)?))
+        (
+            Value::Bool(boolean(&left, a)?),
+            Value::Bool(boolean(&right, b)?),
+        )
     } else {
         (Value::Text(left), Value::Text(right))
     };
@@ -131,7 +139,12 @@ pub(crate) fn condition_source(condition: &Condition) -> String {
         Condition::And(a, b) => format!("{} and {}", grouped(a), grouped(b)),
         Condition::Not(a) => format!("not {}", grouped(a)),
         Condition::Compare(op, a, b) => {
-            format!("{} {} {}", operand_source(a), op.symbol(), operand_source(b))
+            format!(
+                "{} {} {}",
+                operand_source(a),
+                op.symbol(),
+                operand_source(b)
+            )
         }
         Condition::Truth(a) => operand_source(a),
     }

@@ -17,14 +17,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::executor;
+use super::plan::{Action, InstanceId, Plan, State};
 use super::preflight::{self, Gpus, Ready, Resumed};
-use super::prepare::{self, Values};
+use super::prepare::{self, RunPlace, Target};
 use super::protocol::{
     KillReason, Live, MetricValue, Msg, Shared, StepProblem, StepReport, now_ms,
 };
 use super::schedule::Scheduler;
 use super::signals::Signals;
-use super::store::{MetricRecord, NewRun, StepRecord, Store, StoreError};
+use super::store::{MetricRecord, NewRun, NewStep, StepRecord, Store, StoreError};
 use super::{
     Event, Observer, RunOptions, RunReport, RunStatus, StepStatus, gpus, store_error, warnings,
 };
@@ -54,19 +55,8 @@ pub(super) fn run(
         gpus,
         signals,
     } = ready;
-    let mut engine = Engine::begin(
-        pipeline,
-        options,
-        store,
-        params,
-        gpus,
-        resumed.as_ref(),
-        observer,
-    )?;
-    engine.announce(resumed.as_ref());
-    if let Some(resumed) = &resumed {
-        engine.report_reused(resumed);
-    }
+    let mut engine = Engine::begin(pipeline, options, store, params, gpus, resumed, observer)?;
+    engine.announce();
     let signals = engine.watch(signals);
     engine.drive(signals.as_ref());
     let report = engine.finish(started);
@@ -82,48 +72,59 @@ struct Engine<'a> {
     observer: &'a mut dyn Observer,
     run_id: String,
     run_dir: PathBuf,
-    values: Values,
+    /// Every instance of every step, as the run learns of them.
+    plan: Plan<'a>,
     scheduler: Scheduler,
-    lives: Vec<Option<Arc<Mutex<Live>>>>,
-    gpus: Vec<String>,
-    reports: Vec<Option<StepReport>>,
+    /// GPUs each step needs (by step index).
+    gpu_needs: Vec<u32>,
+    resumed: Option<Resumed>,
+    /// By instance id, while it runs.
+    lives: BTreeMap<InstanceId, Arc<Mutex<Live>>>,
+    /// `CUDA_VISIBLE_DEVICES` each instance got.
+    gpus: BTreeMap<InstanceId, String>,
+    reports: BTreeMap<InstanceId, StepReport>,
     shared: Arc<Shared>,
     warnings: Vec<Diagnostic>,
     /// What could not be recorded (each also a W0604 warning): the run fails.
     unrecorded: Vec<String>,
     cancelled: Option<String>,
-    failed: Option<usize>,
+    /// SIGINT/SIGTERM received: the second stops the `finally` steps too.
+    signals_seen: u32,
+    /// The first record that failed.
+    failed: Option<String>,
+    /// Why the run fails where no step failed (a repeat that reached its limit).
+    run_failures: Vec<String>,
+    /// Whether the `finally` steps were opened (everything else ended).
+    finally_opened: bool,
 }
 
 impl<'a> Engine<'a> {
-    /// Records the run and sets the loop up; reused steps count as done.
+    /// Records the run and sets the loop up.
     fn begin(
         pipeline: &'a ir::Pipeline,
         options: &'a RunOptions,
         mut store: Store,
         params: BTreeMap<String, String>,
         gpus: Gpus,
-        resumed: Option<&Resumed>,
+        resumed: Option<Resumed>,
         observer: &'a mut dyn Observer,
     ) -> Result<Engine<'a>, Vec<Diagnostic>> {
-        let values = Values {
-            params,
-            outputs: reused_outputs(resumed),
-        };
-        let (run_id, run_dir) = record_run(&mut store, pipeline, options, &values, resumed)?;
-        let n = pipeline.steps.len();
+        let (run_id, run_dir) =
+            record_run(&mut store, pipeline, options, &params, resumed.as_ref())?;
         Ok(Engine {
             pipeline,
             options,
             store,
             observer,
+            plan: Plan::new(pipeline, params, &run_id),
             run_id,
             run_dir,
-            values,
-            scheduler: new_scheduler(pipeline, gpus, options.parallelism, resumed),
-            lives: vec![None; n],
-            gpus: vec![String::new(); n],
-            reports: vec![None; n],
+            scheduler: Scheduler::new(gpus.total, options.parallelism),
+            gpu_needs: gpus.needs,
+            resumed,
+            lives: BTreeMap::new(),
+            gpus: BTreeMap::new(),
+            reports: BTreeMap::new(),
             shared: Arc::new(Shared {
                 cancel: AtomicBool::new(false),
                 state_dir: options.state_dir.clone(),
@@ -135,12 +136,15 @@ impl<'a> Engine<'a> {
             warnings: Vec::new(),
             unrecorded: Vec::new(),
             cancelled: None,
+            signals_seen: 0,
             failed: None,
+            run_failures: Vec::new(),
+            finally_opened: false,
         })
     }
 
     /// Tells the observer the run is recorded and about to start.
-    fn announce(&mut self, resumed: Option<&Resumed>) {
+    fn announce(&mut self) {
         let names: Vec<String> = self.pipeline.steps.iter().map(|s| s.name.clone()).collect();
         self.observer.event(&Event::Started {
             run: &self.run_id,
@@ -148,35 +152,21 @@ impl<'a> Engine<'a> {
             experiment: &self.options.experiment,
             steps: &names,
             run_dir: &self.run_dir,
-            resumed_from: resumed.map(|r| r.run.id.as_str()),
+            resumed_from: self.resumed.as_ref().map(|r| r.run.id.as_str()),
         });
     }
 
-    /// Reports the steps taken over from the resumed run as finished.
-    fn report_reused(&mut self, resumed: &Resumed) {
-        for old in &resumed.reused {
-            let Some(index) = self.pipeline.step_position(&old.name) else {
-                continue;
-            };
-            let report = self.reused_report(index, old, &resumed.reused_metrics);
-            self.observer.event(&Event::StepFinished { step: &report });
-            self.reports[index] = Some(report);
-        }
-    }
-
-    fn reused_report(
-        &self,
-        index: usize,
-        old: &StepRecord,
-        metrics: &[MetricRecord],
-    ) -> StepReport {
-        let mut report = self.unrun(index, StepStatus::Reused, None);
+    fn reused_report(&self, id: InstanceId, old: &StepRecord) -> StepReport {
+        let mut report = self.unrun(id, StepStatus::Reused, None);
         report.exit_code = old.exit_code;
         report.outputs = old.outputs.clone();
+        report.step_dir = PathBuf::from(&old.step_dir);
+        let metrics = self.resumed.iter().flat_map(|r| &r.reused_metrics);
+        let metrics: Vec<&MetricRecord> = metrics.filter(|m| m.step == old.name).collect();
         for metric in &mut report.metrics {
             metric.value = metrics
                 .iter()
-                .find(|m| m.step == old.name && m.name == metric.name)
+                .find(|m| m.name == metric.name)
                 .and_then(|m| m.value);
         }
         report
@@ -193,15 +183,23 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// The loop: start what may start, handle messages, police deadlines,
-    /// until nothing runs.
+    /// The loop: apply what the plan says, start what may start, handle
+    /// messages, police deadlines, until nothing runs; then the `finally`
+    /// steps the same way.
     fn drive(&mut self, signals: Option<&Signals>) {
         let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUE);
         let mut threads = Vec::new();
         let mut last_tick = Instant::now();
         loop {
+            self.follow_plan();
             threads.extend(self.start_ready(&tx));
-            if self.scheduler.running() == 0 || !self.receive(&rx) {
+            if self.scheduler.running() == 0 {
+                if self.open_finally() {
+                    continue;
+                }
+                break;
+            }
+            if !self.receive(&rx) {
                 break;
             }
             if let Some(signal) = signals.and_then(Signals::pending) {
@@ -218,10 +216,147 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Starts every step the scheduler lets start; their threads. A step
+    /// Applies the plan's actions until it has nothing more to say.
+    fn follow_plan(&mut self) {
+        loop {
+            let actions = self.plan.advance();
+            if actions.is_empty() {
+                return;
+            }
+            self.apply(actions);
+        }
+    }
+
+    fn apply(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Created(id) => self.record_created(id),
+                Action::Run(id) => self.ready(id),
+                Action::Skip(id, reason) => self.never_ran(id, StepStatus::Skipped, reason),
+                Action::Fail(id, reason) => self.never_ran(id, StepStatus::Failed, reason),
+                Action::RunFails(reason) => self.run_failures.push(reason),
+            }
+        }
+    }
+
+    /// A new instance: its `pending` record.
+    fn record_created(&mut self, id: InstanceId) {
+        let instance = &self.plan.instances[id];
+        let step = &self.pipeline.steps[instance.step];
+        let image = self
+            .plan
+            .render(&step.image, &instance.scope, step.block, Some(id));
+        let step_dir = self.run_dir.join(&instance.key);
+        let new_step = NewStep {
+            name: &instance.name,
+            step: &step.name,
+            position: instance.step,
+            iteration: instance.iteration,
+            pass: instance.pass,
+            image: &image.unwrap_or_default(),
+            step_dir: &step_dir,
+        };
+        let result = self.store.add_step(&self.run_id, &new_step);
+        let what = format!("step `{}`", instance.name);
+        self.record(&what, result);
+    }
+
+    /// An instance may run: reused from the resumed run, or queued.
+    fn ready(&mut self, id: InstanceId) {
+        let instance = &self.plan.instances[id];
+        let old = self
+            .resumed
+            .as_ref()
+            .and_then(|r| r.reused.iter().find(|s| s.name == instance.name))
+            .cloned();
+        match old {
+            Some(old) => self.reuse(id, &old),
+            None => {
+                let need = self.gpu_needs.get(instance.step).copied().unwrap_or(0);
+                self.scheduler.queue(id, need);
+            }
+        }
+    }
+
+    /// Takes an instance over from the resumed run: its outputs and metrics.
+    fn reuse(&mut self, id: InstanceId, old: &StepRecord) {
+        let from = self
+            .resumed
+            .as_ref()
+            .map(|r| r.run.id.clone())
+            .unwrap_or_default();
+        let metrics: Vec<&MetricRecord> = self
+            .resumed
+            .iter()
+            .flat_map(|r| &r.reused_metrics)
+            .filter(|m| m.step == old.name)
+            .collect();
+        let result = self.store.reuse_step(&self.run_id, &from, old, &metrics);
+        self.record(&format!("step `{}` (reused)", old.name), result);
+        let report = self.reused_report(id, old);
+        self.plan.finish(id, State::Succeeded, old.outputs.clone());
+        self.observer.event(&Event::StepFinished { step: &report });
+        self.reports.insert(id, report);
+    }
+
+    /// An instance that never ran: skipped (a condition, a dependency that
+    /// did not succeed, a stopped run) or failed (a value it needs).
+    fn never_ran(&mut self, id: InstanceId, status: StepStatus, reason: String) {
+        if status == StepStatus::Failed && self.failed.is_none() {
+            self.failed = Some(self.plan.instances[id].name.clone());
+        }
+        let problem = StepProblem {
+            code: Code::E0601,
+            message: reason,
+        };
+        let report = self.unrun(id, status, Some(problem));
+        self.finished(id, report);
+    }
+
+    /// Once nothing runs: the instances never started are skipped, then the
+    /// `finally` steps open (still after a first Ctrl-C, not after a
+    /// second). False when they were opened already.
+    fn open_finally(&mut self) -> bool {
+        if self.finally_opened {
+            return false;
+        }
+        self.finally_opened = true;
+        self.skip_leftovers();
+        let status =
+            if self.cancelled.is_some() || self.failed.is_some() || !self.run_failures.is_empty() {
+                "Failed"
+            } else {
+                "Succeeded"
+            };
+        if self.signals_seen < 2 {
+            self.shared.cancel.store(false, Ordering::SeqCst);
+            self.scheduler.resume();
+        }
+        let actions = self.plan.open_finally(status);
+        self.apply(actions);
+        true
+    }
+
+    /// Records as skipped what was queued or waiting but will never start.
+    fn skip_leftovers(&mut self) {
+        let reason = if self.signals_seen >= 2 && self.finally_opened {
+            "the run was stopped by a second signal"
+        } else if self.cancelled.is_some() {
+            "the run was cancelled"
+        } else {
+            "not started"
+        };
+        for id in self.scheduler.unstarted() {
+            self.plan.finish(id, State::Blocked, BTreeMap::new());
+            self.never_ran(id, StepStatus::Skipped, reason.to_string());
+        }
+        let actions = self.plan.stop(reason);
+        self.apply(actions);
+    }
+
+    /// Starts every instance the scheduler lets start; their threads. One
     /// that fails to start is a failure like any other: it frees its slot
-    /// and the other ready steps still start (Argo's failFast, see
-    /// `schedule`), so ask again until nothing more starts.
+    /// at once.
     fn start_ready(&mut self, tx: &Sender<Msg>) -> Vec<JoinHandle<()>> {
         let mut threads = Vec::new();
         loop {
@@ -229,41 +364,50 @@ impl<'a> Engine<'a> {
             if ready.is_empty() {
                 return threads;
             }
-            for (index, gpus) in ready {
-                match self.spawn_step(index, gpus, tx) {
+            for (id, gpus) in ready {
+                match self.spawn_step(id, gpus, tx) {
                     Ok(thread) => threads.push(thread),
                     Err(problem) => {
-                        let report = self.unrun(index, StepStatus::Failed, Some(problem));
-                        self.done(index, report);
+                        let report = self.unrun(id, StepStatus::Failed, Some(problem));
+                        self.done(id, report);
                     }
                 }
             }
         }
     }
 
-    /// One step's thread; why the step failed when no thread can be made.
+    /// One instance's thread; why it failed when no thread can be made.
     fn spawn_step(
         &mut self,
-        index: usize,
+        id: InstanceId,
         gpus: Vec<u32>,
         tx: &Sender<Msg>,
     ) -> Result<JoinHandle<()>, StepProblem> {
-        let spec = prepare::step_spec(
-            self.pipeline,
-            index,
-            &self.values,
-            gpus,
-            &self.options.state_dir,
-            &self.run_id,
-            &self.run_dir,
-        );
-        self.gpus[index] = gpus::visible_devices(&spec.gpus);
+        let instance = &self.plan.instances[id];
+        let pod = self.plan.pod_name(id);
+        let target = Target {
+            id,
+            step: instance.step,
+            name: &instance.name,
+            key: &instance.key,
+            pod: &pod,
+        };
+        let place = RunPlace {
+            state_dir: &self.options.state_dir,
+            run_id: &self.run_id,
+            run_dir: &self.run_dir,
+            params: self.plan.params(),
+        };
+        let plan = &self.plan;
+        let value = |part: &ir::Part| plan.part_text(id, part);
+        let spec = prepare::step_spec(self.pipeline, target, &value, gpus, place);
+        self.gpus.insert(id, gpus::visible_devices(&spec.gpus));
         let live = Arc::new(Mutex::new(Live::default()));
-        self.lives[index] = Some(Arc::clone(&live));
+        self.lives.insert(id, Arc::clone(&live));
         let shared = Arc::clone(&self.shared);
         let tx = tx.clone();
         std::thread::Builder::new()
-            .name(format!("step-{}", spec.name))
+            .name(format!("step-{}", spec.pod))
             .spawn(move || executor::supervise(spec, live, shared, tx))
             .map_err(|e| StepProblem {
                 code: Code::E0601,
@@ -289,8 +433,7 @@ impl<'a> Engine<'a> {
     fn next_wake(&self) -> Duration {
         let now = Instant::now();
         self.lives
-            .iter()
-            .flatten()
+            .values()
             .filter_map(|live| lock(live).deadline(self.options.kill_grace))
             .map(|deadline| deadline.saturating_duration_since(now))
             .fold(TICK, Duration::min)
@@ -300,7 +443,7 @@ impl<'a> Engine<'a> {
     /// Timeouts: SIGTERM when due, SIGKILL after the grace period.
     fn police(&mut self) {
         let now = Instant::now();
-        for live in self.lives.iter().flatten() {
+        for live in self.lives.values() {
             let mut live = lock(live);
             if live.pgid.is_none() {
                 continue;
@@ -325,17 +468,19 @@ impl<'a> Engine<'a> {
     }
 
     /// The first signal stops every step (SIGTERM, then SIGKILL after the
-    /// grace period); a second kills them at once.
+    /// grace period), and the `finally` steps run once they ended; a second
+    /// kills them at once, and stops (or forgoes) the `finally` steps too.
     fn on_signal(&mut self, signal: &str) {
         let now = Instant::now();
+        self.signals_seen += 1;
         let first = self.cancelled.is_none();
         if first {
             self.cancelled = Some(signal.to_string());
-            self.shared.cancel.store(true, Ordering::SeqCst);
-            self.scheduler.stop();
             self.observer.event(&Event::Cancelling { signal });
         }
-        for live in self.lives.iter().flatten() {
+        self.shared.cancel.store(true, Ordering::SeqCst);
+        self.scheduler.stop();
+        for live in self.lives.values() {
             let mut live = lock(live);
             if first {
                 live.stop(KillReason::Cancel, now);
@@ -349,16 +494,22 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn name(&self, index: usize) -> &str {
-        &self.pipeline.steps[index].name
+    fn name(&self, id: InstanceId) -> &str {
+        &self.plan.instances[id].name
     }
 
-    /// A report for step `index` that has not run.
-    fn unrun(&self, index: usize, status: StepStatus, problem: Option<StepProblem>) -> StepReport {
-        let step = &self.pipeline.steps[index];
+    /// A report for instance `id` that has not run.
+    fn unrun(
+        &self,
+        id: InstanceId,
+        status: StepStatus,
+        problem: Option<StepProblem>,
+    ) -> StepReport {
+        let instance = &self.plan.instances[id];
+        let step = &self.pipeline.steps[instance.step];
         StepReport::unrun(
-            &step.name,
-            self.run_dir.join(&step.name),
+            &instance.name,
+            self.run_dir.join(&instance.key),
             step.metrics.iter().map(|m| (m.name.as_str(), m.format)),
             status,
             problem,
@@ -411,29 +562,33 @@ impl<'a> Engine<'a> {
 
     fn attempt_started(&mut self, step: usize, attempt: u32, started_ms: i64) {
         let name = self.name(step).to_string();
-        let result =
-            self.store
-                .step_started(&self.run_id, &name, attempt, started_ms, &self.gpus[step]);
+        let gpus = self.gpus.get(&step).cloned().unwrap_or_default();
+        let result = self
+            .store
+            .step_started(&self.run_id, &name, attempt, started_ms, &gpus);
         self.record(
             &format!("the start of step `{name}` (attempt {attempt})"),
             result,
         );
-        let max_attempts =
-            count_value(&self.pipeline.steps[step].retries, &self.values.params).saturating_add(1);
+        let retries = &self.pipeline.steps[self.plan.instances[step].step].retries;
+        let max_attempts = count_value(retries, self.plan.params()).saturating_add(1);
         self.observer.event(&Event::StepStarted {
             step: &name,
             attempt,
             max_attempts,
-            gpus: &self.gpus[step],
+            gpus: &gpus,
         });
     }
 
     /// A warning: into the step's stderr log (when about a step), to the
     /// observer, and into the run's report.
     fn warn(&mut self, step: Option<usize>, warning: Diagnostic) {
-        let name = step.map(|index| self.name(index).to_string());
-        if let Some(name) = &name {
-            let log = self.run_dir.join(name).join("stderr.log");
+        let name = step.map(|id| self.name(id).to_string());
+        if let Some(id) = step {
+            let log = self
+                .run_dir
+                .join(&self.plan.instances[id].key)
+                .join("stderr.log");
             if let Ok(mut file) = super::files::append(&log) {
                 use std::io::Write;
                 let _ = writeln!(file, "kfpl: warning[{}]: {}", warning.code, warning.message);
@@ -457,50 +612,46 @@ impl<'a> Engine<'a> {
         self.warnings.push(warning);
     }
 
-    /// A step ended: pass its outputs on, record it, tell the observer.
-    fn done(&mut self, index: usize, report: StepReport) {
+    /// An instance ended: pass its outputs on, record it, tell the observer.
+    fn done(&mut self, id: InstanceId, report: StepReport) {
         let success = report.status == StepStatus::Succeeded;
-        self.scheduler.finish(index, success);
-        self.lives[index] = None;
+        self.scheduler.finish(id);
+        self.lives.remove(&id);
         if success {
-            self.pass_outputs_on(&report);
-            self.warn_missing_metrics(index, &report.metrics);
-        } else if report.status == StepStatus::Failed && self.failed.is_none() {
-            self.failed = Some(index);
+            self.plan
+                .finish(id, State::Succeeded, report.outputs.clone());
+            self.warn_missing_metrics(id, &report.metrics);
+        } else {
+            self.plan.finish(id, State::Failed, BTreeMap::new());
+            if report.status == StepStatus::Failed && self.failed.is_none() {
+                self.failed = Some(report.name.clone());
+            }
         }
-        self.finished(index, report);
+        self.finished(id, report);
     }
 
-    fn pass_outputs_on(&mut self, report: &StepReport) {
-        for (output, value) in &report.outputs {
-            self.values
-                .outputs
-                .insert((report.name.clone(), output.clone()), value.clone());
-        }
-    }
-
-    fn warn_missing_metrics(&mut self, index: usize, metrics: &[MetricValue]) {
+    fn warn_missing_metrics(&mut self, id: InstanceId, metrics: &[MetricValue]) {
         for metric in metrics.iter().filter(|m| m.value.is_none()) {
             let warning = warnings::metric_never_printed(
-                self.name(index),
+                self.name(id),
                 &metric.name,
                 metric.rejected.as_deref(),
             );
-            self.warn(Some(index), warning);
+            self.warn(Some(id), warning);
         }
     }
 
-    /// Records a step's end and shows it.
-    fn finished(&mut self, index: usize, report: StepReport) {
+    /// Records an instance's end and shows it.
+    fn finished(&mut self, id: InstanceId, report: StepReport) {
         let result = self.store.step_finished(&self.run_id, &report);
         self.record(&format!("the end of step `{}`", report.name), result);
         self.observer.event(&Event::StepFinished { step: &report });
-        self.reports[index] = Some(report);
+        self.reports.insert(id, report);
     }
 
     /// Skips what never started, records the run's end, and reports it.
     fn finish(mut self, started: Instant) -> RunReport {
-        self.skip_unstarted();
+        self.skip_leftovers();
         let status = self.run_status();
         let message = self.run_message();
         // kfpl's own exit status: a run that could not be recorded whole fails.
@@ -512,11 +663,23 @@ impl<'a> Engine<'a> {
             "the end of the run (its record still says `running`)",
             result,
         );
-        let reports = std::mem::take(&mut self.reports);
-        let steps = reports
-            .into_iter()
+        // Topological order of the steps, then iterations and passes in order.
+        let mut order: Vec<(usize, InstanceId)> = self
+            .plan
+            .instances
+            .iter()
             .enumerate()
-            .map(|(i, r)| r.unwrap_or_else(|| self.unrun(i, StepStatus::Skipped, None)))
+            .map(|(id, instance)| (instance.step, id))
+            .collect();
+        order.sort_unstable();
+        let mut reports = std::mem::take(&mut self.reports);
+        let steps = order
+            .into_iter()
+            .map(|(_, id)| {
+                reports
+                    .remove(&id)
+                    .unwrap_or_else(|| self.unrun(id, StepStatus::Skipped, None))
+            })
             .collect();
         RunReport {
             run_id: self.run_id,
@@ -529,37 +692,15 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn skip_unstarted(&mut self) {
-        for index in self.scheduler.unstarted() {
-            let problem = StepProblem {
-                code: Code::E0601,
-                message: self.skip_reason(index),
-            };
-            let report = self.unrun(index, StepStatus::Skipped, Some(problem));
-            self.finished(index, report);
-        }
-    }
-
-    fn skip_reason(&self, index: usize) -> String {
-        if self.cancelled.is_some() {
-            "the run was cancelled".to_string()
-        } else if let Some(dep) = self.scheduler.failed_dependency(index) {
-            format!("it depends on `{}`, which failed", self.name(dep))
-        } else if let Some(failed) = self.failed {
-            format!("step `{}` failed first", self.name(failed))
-        } else {
-            "not started".to_string()
-        }
-    }
-
     fn run_status(&self) -> RunStatus {
-        let all_succeeded = self
-            .reports
+        let any_failed = self
+            .plan
+            .instances
             .iter()
-            .all(|r| r.as_ref().is_some_and(|r| r.status.is_success()));
+            .any(|i| matches!(i.state, State::Failed | State::Blocked));
         if self.cancelled.is_some() {
             RunStatus::Cancelled
-        } else if self.failed.is_some() || !all_succeeded {
+        } else if self.failed.is_some() || !self.run_failures.is_empty() || any_failed {
             RunStatus::Failed
         } else {
             RunStatus::Succeeded
@@ -567,9 +708,10 @@ impl<'a> Engine<'a> {
     }
 
     fn run_message(&self) -> Option<String> {
-        match (&self.cancelled, self.failed) {
+        match (&self.cancelled, &self.failed) {
             (Some(signal), _) => Some(format!("cancelled by {signal}")),
-            (None, Some(index)) => Some(format!("step `{}` failed", self.name(index))),
+            (None, Some(name)) => Some(format!("step `{name}` failed")),
+            (None, None) if !self.run_failures.is_empty() => Some(self.run_failures.join("; ")),
             (None, None) if !self.unrecorded.is_empty() => {
                 Some("part of the run could not be recorded (E0611)".to_string())
             }
@@ -582,25 +724,12 @@ fn lock(live: &Mutex<Live>) -> MutexGuard<'_, Live> {
     live.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The outputs the resumed run's reused steps pass on.
-fn reused_outputs(resumed: Option<&Resumed>) -> BTreeMap<(String, String), String> {
-    resumed
-        .into_iter()
-        .flat_map(|r| &r.reused)
-        .flat_map(|step| {
-            step.outputs
-                .iter()
-                .map(|(output, value)| ((step.name.clone(), output.clone()), value.clone()))
-        })
-        .collect()
-}
-
-/// Records the new run (its steps pending, or reused); its id and folder.
+/// Records the new run (its steps are recorded as the plan creates them); its id and folder.
 fn record_run(
     store: &mut Store,
     pipeline: &ir::Pipeline,
     options: &RunOptions,
-    values: &Values,
+    params: &BTreeMap<String, String>,
     resumed: Option<&Resumed>,
 ) -> Result<(String, PathBuf), Vec<Diagnostic>> {
     let runs_dir = options.state_dir.join("runs");
@@ -610,47 +739,11 @@ fn record_run(
         pipeline_name: &pipeline.name,
         source_path: &options.source_path,
         source: &options.source_text,
-        params: &values.params,
+        params,
         started_ms: now_ms(),
         runs_dir: &runs_dir,
         resumed_from: resumed.map(|r| r.run.id.as_str()),
         engine: options.engine.name(),
-        steps: pipeline
-            .steps
-            .iter()
-            .map(|s| (s.name.as_str(), values.render(&s.image)))
-            .collect(),
-        reused: resumed
-            .map(|r| r.reused.iter().collect())
-            .unwrap_or_default(),
-        reused_metrics: resumed
-            .map(|r| r.reused_metrics.iter().collect())
-            .unwrap_or_default(),
     };
     store.begin_run(&new_run).map_err(|e| vec![store_error(&e)])
-}
-
-/// The scheduler over the pipeline's dependencies, reused steps already done.
-fn new_scheduler(
-    pipeline: &ir::Pipeline,
-    gpus: Gpus,
-    parallelism: usize,
-    resumed: Option<&Resumed>,
-) -> Scheduler {
-    let deps: Vec<Vec<usize>> = pipeline
-        .steps
-        .iter()
-        .map(|s| {
-            s.dependencies
-                .iter()
-                .filter_map(|d| pipeline.step_position(&d.step))
-                .collect()
-        })
-        .collect();
-    let done: Vec<bool> = pipeline
-        .steps
-        .iter()
-        .map(|s| resumed.is_some_and(|r| r.reuses(&s.name)))
-        .collect();
-    Scheduler::new(deps, gpus.needs, gpus.total, parallelism, &done)
 }

@@ -96,7 +96,8 @@ impl Pull {
     }
 }
 
-/// The container's name: `kfpl-<run>-<step>-<hash of the run folder>`. Run
+/// The container's name: `kfpl-<pod name>-<hash of the run folder>`, the
+/// pod name being `<run>-<step>[-<index>…]`. Run
 /// ids count from `r1` in each state folder, so the folder's hash keeps two
 /// projects' (or two tests') containers apart.
 pub(crate) fn container_name(spec: &StepSpec) -> String {
@@ -104,7 +105,7 @@ pub(crate) fn container_name(spec: &StepSpec) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     spec.dirs.step.parent().hash(&mut hasher);
     let folder = hasher.finish() as u32;
-    format!("kfpl-{}-{}-{folder:08x}", spec.run_id, spec.name)
+    format!("kfpl-{}-{folder:08x}", spec.pod)
 }
 
 /// The invoking user, as `--user` takes it.

@@ -30,17 +30,17 @@
 //! through an [`Observer`]. See docs/run.md for the state folder's layout,
 //! the sandbox and the records' schema.
 
+mod condition;
 pub mod display;
 mod engine;
 mod engine_container;
 mod executor;
 mod files;
-mod condition;
 mod git;
 mod gpus;
 pub(crate) mod metrics;
-mod preflight;
 mod plan;
+mod preflight;
 mod prepare;
 mod protocol;
 mod reader;
@@ -294,7 +294,8 @@ pub fn run(
 
 /// The exact commands a container engine would run, one per step in order
 /// (`kfpl run --dry-run`): params bound as for a run, upstream outputs shown
-/// as `<step.output>` since nothing has run.
+/// as `<step.output>` (loop items as `<lr>`, run information as
+/// `<workflow.name>`) since nothing has run; a step in a loop is shown once.
 pub fn dry_run(
     pipeline: &ir::Pipeline,
     options: &RunOptions,
@@ -304,36 +305,33 @@ pub fn dry_run(
         &options.overrides,
         crate::check::params::Missing::Error,
     )?;
-    let outputs = pipeline
-        .steps
-        .iter()
-        .flat_map(|step| {
-            let mut names: Vec<String> = step.outputs.iter().map(|o| o.name.clone()).collect();
-            names.push("output".into());
-            names.into_iter().map(move |output| {
-                let shown = format!("<{}.{output}>", step.name);
-                ((step.name.clone(), output), shown)
-            })
-        })
-        .collect();
-    let values = prepare::Values { params, outputs };
+    let values = prepare::Placeholders { params };
     let run_id = "DRYRUN";
     let run_dir = options.state_dir.join("runs").join(run_id);
-    Ok((0..pipeline.steps.len())
-        .map(|index| {
-            let gpus = pipeline.steps[index]
+    let place = prepare::RunPlace {
+        state_dir: &options.state_dir,
+        run_id,
+        run_dir: &run_dir,
+        params: &values.params,
+    };
+    Ok(pipeline
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| {
+            let gpus = step
                 .gpus
                 .fixed()
                 .map_or_else(Vec::new, |n| (0..n).collect());
-            let spec = prepare::step_spec(
-                pipeline,
-                index,
-                &values,
-                gpus,
-                &options.state_dir,
-                run_id,
-                &run_dir,
-            );
+            let pod = format!("{run_id}-{}", step.name);
+            let target = prepare::Target {
+                id: index,
+                step: index,
+                name: &step.name,
+                key: &step.name,
+                pod: &pod,
+            };
+            let spec = prepare::step_spec(pipeline, target, &|part| values.part(part), gpus, place);
             match options.engine.binary() {
                 Some(binary) => engine_container::run_argv(binary, &spec, options.pull),
                 None => spec.argv,

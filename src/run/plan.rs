@@ -54,11 +54,12 @@ pub(crate) enum State {
 }
 
 impl State {
-    fn settle(self, name: &str) -> Settle {
+    /// `name` is the record, `cause` the failed record that kept it from running.
+    fn settle(self, name: &str, cause: Option<&String>) -> Settle {
         match self {
             State::Waiting | State::Running => Settle::Pending,
             State::Succeeded | State::Skipped => Settle::Done,
-            State::Failed | State::Blocked => Settle::Failed(name.to_string()),
+            State::Failed | State::Blocked => Settle::Failed(cause.map_or(name, |c| c).to_string()),
         }
     }
 }
@@ -78,6 +79,8 @@ pub(crate) struct Instance {
     /// The innermost repeat pass around it (from 1), if any.
     pub(crate) pass: Option<u32>,
     pub(crate) state: State,
+    /// The failed record that kept it from running (when blocked).
+    cause: Option<String>,
     /// Its outputs once it succeeded.
     pub(crate) outputs: BTreeMap<String, String>,
 }
@@ -127,7 +130,7 @@ enum Head {
     /// Its steps run in this scope (an `if` or `else` chosen, `finally` started).
     Open,
     /// It does not run: every step inside was recorded in this state.
-    Closed(State),
+    Closed(State, Option<String>),
     /// A `for` with its items; iterations `0..opened` are open.
     Items { items: Vec<Json>, opened: u32 },
     /// A `repeat` at pass `pass` of at most `max`; `end` once decided (the last pass, or failed).
@@ -195,7 +198,12 @@ impl<'p> Plan<'p> {
     }
 
     /// Instance `id` ended; `outputs` when it succeeded.
-    pub(crate) fn finish(&mut self, id: InstanceId, state: State, outputs: BTreeMap<String, String>) {
+    pub(crate) fn finish(
+        &mut self,
+        id: InstanceId,
+        state: State,
+        outputs: BTreeMap<String, String>,
+    ) {
         if let Some(instance) = self.instances.get_mut(id) {
             instance.state = state;
             instance.outputs = outputs;
@@ -207,7 +215,7 @@ impl<'p> Plan<'p> {
     pub(crate) fn stop(&mut self, reason: &str) -> Vec<Action> {
         self.stopped = true;
         for (block, scope) in std::mem::take(&mut self.unresolved) {
-            self.close(block, &scope, State::Blocked, reason);
+            self.close(block, &scope, State::Blocked, reason, None);
         }
         for id in 0..self.instances.len() {
             if self.instances[id].state == State::Waiting {
@@ -268,6 +276,7 @@ impl<'p> Plan<'p> {
             iteration: innermost(|k| matches!(k, BlockKind::For { .. })),
             pass: innermost(|k| matches!(k, BlockKind::Repeat { .. })),
             state: State::Waiting,
+            cause: None,
             outputs: BTreeMap::new(),
         };
         self.instances.push(instance);
@@ -292,7 +301,10 @@ impl<'p> Plan<'p> {
                 _ => key.push_str(&format!("#{n}")),
             }
         }
-        let name = std::iter::once(key.clone()).chain(labels).collect::<Vec<_>>().join(" ");
+        let name = std::iter::once(key.clone())
+            .chain(labels)
+            .collect::<Vec<_>>()
+            .join(" ");
         (key, name)
     }
 
@@ -303,9 +315,18 @@ impl<'p> Plan<'p> {
         }
     }
 
-    /// Records every step inside `block` (nested ones too) in `state`.
-    fn close(&mut self, block: BlockId, scope: &Scope, state: State, reason: &str) {
-        self.heads.insert((block, scope.clone()), Head::Closed(state));
+    /// Records every step inside `block` (nested ones too) in `state`;
+    /// `cause` is the failed record that kept them from running.
+    fn close(
+        &mut self,
+        block: BlockId,
+        scope: &Scope,
+        state: State,
+        reason: &str,
+        cause: Option<&String>,
+    ) {
+        self.heads
+            .insert((block, scope.clone()), Head::Closed(state, cause.cloned()));
         let pipeline = self.pipeline;
         let inside: Vec<usize> = pipeline
             .steps
@@ -317,6 +338,7 @@ impl<'p> Plan<'p> {
         for step in inside {
             let id = self.create(step, scope);
             self.instances[id].state = state;
+            self.instances[id].cause = cause.cloned();
             self.actions.push(match state {
                 State::Failed => Action::Fail(id, reason.to_string()),
                 _ => Action::Skip(id, reason.to_string()),
@@ -352,8 +374,8 @@ impl<'p> Plan<'p> {
         match deps {
             Settle::Pending => return false,
             Settle::Failed(name) => {
-                let reason = format!("it depends on `{name}`, which did not succeed");
-                self.close(block, scope, State::Blocked, &reason);
+                let reason = format!("it depends on `{name}`, which failed");
+                self.close(block, scope, State::Blocked, &reason, Some(&name));
                 return true;
             }
             Settle::Done => {}
@@ -368,12 +390,13 @@ impl<'p> Plan<'p> {
                     self.open(Some(block), scope);
                 }
                 Ok(holds) => {
-                    let reason = format!("its condition `{}` is {holds}", condition_source(condition));
-                    self.close(block, scope, State::Skipped, &reason);
+                    let reason =
+                        format!("its condition `{}` is {holds}", condition_source(condition));
+                    self.close(block, scope, State::Skipped, &reason, None);
                 }
                 Err(problem) => {
                     let reason = format!("its condition cannot be evaluated: {problem}");
-                    self.close(block, scope, State::Failed, &reason);
+                    self.close(block, scope, State::Failed, &reason, None);
                 }
             },
             BlockKind::For { var, items, .. } => match self.items(items, scope, b.parent) {
@@ -383,13 +406,13 @@ impl<'p> Plan<'p> {
                 }
                 Err(problem) => {
                     let reason = format!("the list of `for {var}` {problem}");
-                    self.close(block, scope, State::Failed, &reason);
+                    self.close(block, scope, State::Failed, &reason, None);
                 }
             },
             BlockKind::Repeat { max, .. } => {
                 let max = count_value(max, &self.params);
                 if max == 0 {
-                    self.close(block, scope, State::Failed, "the repeat's `max` is 0");
+                    self.close(block, scope, State::Failed, "the repeat's `max` is 0", None);
                     return true;
                 }
                 self.heads.insert(
@@ -445,10 +468,8 @@ impl<'p> Plan<'p> {
             next += 1;
             running += 1;
         }
-        if next != opened {
-            if let Some(Head::Items { opened, .. }) = self.heads.get_mut(&(block, scope.clone())) {
-                *opened = next;
-            }
+        if let Some(Head::Items { opened, .. }) = self.heads.get_mut(&(block, scope.clone())) {
+            *opened = next;
         }
     }
 
@@ -514,10 +535,11 @@ impl<'p> Plan<'p> {
             );
             let (state, action) = match deps {
                 Settle::Pending => continue,
-                Settle::Failed(name) => (
-                    State::Blocked,
-                    Action::Skip(id, format!("it depends on `{name}`, which did not succeed")),
-                ),
+                Settle::Failed(name) => {
+                    let reason = format!("it depends on `{name}`, which failed");
+                    self.instances[id].cause = Some(name);
+                    (State::Blocked, Action::Skip(id, reason))
+                }
                 Settle::Done => self.decide(id),
             };
             self.instances[id].state = state;
@@ -558,10 +580,7 @@ impl<'p> Plan<'p> {
         templates.extend(step.cpu.iter().chain(&step.memory));
         for template in templates {
             for part in template.references() {
-                if let Part::Item {
-                    field: Some(_), ..
-                } = part
-                {
+                if let Part::Item { field: Some(_), .. } = part {
                     self.value(part, &instance.scope, step.block)?;
                 }
             }
@@ -600,7 +619,12 @@ impl<'p> Plan<'p> {
     fn settled_along(&self, index: usize, chain: &[BlockId], scope: Scope) -> Settle {
         let Some((&block, rest)) = chain.split_first() else {
             return match self.by_scope.get(&(index, scope)) {
-                Some(&id) => self.instances[id].state.settle(&self.instances[id].name),
+                Some(&id) => {
+                    let instance = &self.instances[id];
+                    instance
+                        .state
+                        .settle(&instance.name, instance.cause.as_ref())
+                }
                 None => Settle::Pending,
             };
         };
@@ -608,7 +632,7 @@ impl<'p> Plan<'p> {
         match self.heads.get(&(block, scope.clone())) {
             None => Settle::Pending,
             Some(Head::Open) => self.settled_along(index, rest, scope),
-            Some(Head::Closed(state)) => state.settle(&name()),
+            Some(Head::Closed(state, cause)) => state.settle(&name(), cause.as_ref()),
             Some(Head::Items { items, opened }) => {
                 if (*opened as usize) < items.len() {
                     return Settle::Pending;
@@ -618,7 +642,9 @@ impl<'p> Plan<'p> {
                 )
             }
             Some(Head::Repeat { end: None, .. }) => Settle::Pending,
-            Some(Head::Repeat { end: Some(Err(())), .. }) => Settle::Failed(name()),
+            Some(Head::Repeat {
+                end: Some(Err(())), ..
+            }) => Settle::Failed(name()),
             Some(Head::Repeat {
                 end: Some(Ok(last)),
                 ..
@@ -639,14 +665,24 @@ impl<'p> Plan<'p> {
     }
 
     /// Evaluates `condition` in `scope`, read from block `from`.
-    fn holds(&self, condition: &Condition, scope: &Scope, from: Option<BlockId>) -> Result<bool, String> {
+    fn holds(
+        &self,
+        condition: &Condition,
+        scope: &Scope,
+        from: Option<BlockId>,
+    ) -> Result<bool, String> {
         condition::holds(condition, &mut |template: &Template| {
             self.render(template, scope, from, None)
         })
     }
 
     /// A `for`'s items: a JSON array.
-    fn items(&self, items: &Items, scope: &Scope, from: Option<BlockId>) -> Result<Vec<Json>, String> {
+    fn items(
+        &self,
+        items: &Items,
+        scope: &Scope,
+        from: Option<BlockId>,
+    ) -> Result<Vec<Json>, String> {
         let text = match items {
             Items::Fixed(text) => text.clone(),
             Items::Param(name) => self.params.get(name).cloned().unwrap_or_default(),
@@ -654,7 +690,10 @@ impl<'p> Plan<'p> {
         };
         match json::parse_with_item_starts(text.trim()) {
             Ok((Json::List(items), _)) => Ok(items),
-            Ok(_) => Err(format!("is `{}`, which is not a JSON array", label(text.trim()))),
+            Ok(_) => Err(format!(
+                "is `{}`, which is not a JSON array",
+                label(text.trim())
+            )),
             Err(e) => Err(format!(
                 "is not JSON ({} at byte {}): `{}`",
                 e.why,
@@ -689,10 +728,30 @@ impl<'p> Plan<'p> {
         }
     }
 
+    /// Every param's value.
+    pub(crate) fn params(&self) -> &BTreeMap<String, String> {
+        &self.params
+    }
+
+    /// One interpolation as instance `id` reads it (its loop items, its
+    /// iteration's outputs, its pod name). A missing field reads as empty:
+    /// [`Plan::advance`] failed the instance before it could run.
+    pub(crate) fn part_text(&self, id: InstanceId, part: &Part) -> String {
+        let instance = &self.instances[id];
+        let block = self.pipeline.steps[instance.step].block;
+        match part {
+            Part::Workflow { field, .. } if field == "pod_name" => self.pod_name(id),
+            _ => self.value(part, &instance.scope, block).unwrap_or_default(),
+        }
+    }
+
     /// `<run>-<step>[-<index>…]`.
     pub(crate) fn pod_name(&self, id: InstanceId) -> String {
         let instance = &self.instances[id];
-        let mut name = format!("{}-{}", self.workflow.1, self.pipeline.steps[instance.step].name);
+        let mut name = format!(
+            "{}-{}",
+            self.workflow.1, self.pipeline.steps[instance.step].name
+        );
         for (_, n) in &instance.scope {
             name.push_str(&format!("-{n}"));
         }
@@ -700,7 +759,12 @@ impl<'p> Plan<'p> {
     }
 
     /// One interpolated value (not literal text, not a pod name).
-    pub(crate) fn value(&self, part: &Part, scope: &Scope, from: Option<BlockId>) -> Result<String, String> {
+    pub(crate) fn value(
+        &self,
+        part: &Part,
+        scope: &Scope,
+        from: Option<BlockId>,
+    ) -> Result<String, String> {
         Ok(match part {
             Part::Text(text) => text.clone(),
             Part::Param { name, .. } => self.params.get(name).cloned().unwrap_or_default(),
@@ -732,7 +796,13 @@ impl<'p> Plan<'p> {
         }
     }
 
-    fn output_along(&self, index: usize, output: &str, chain: &[BlockId], scope: Scope) -> Option<serde_json::Value> {
+    fn output_along(
+        &self,
+        index: usize,
+        output: &str,
+        chain: &[BlockId],
+        scope: Scope,
+    ) -> Option<serde_json::Value> {
         let Some((&block, rest)) = chain.split_first() else {
             let id = self.by_scope.get(&(index, scope))?;
             let value = self.instances[*id].outputs.get(output)?;
@@ -740,7 +810,7 @@ impl<'p> Plan<'p> {
         };
         match self.heads.get(&(block, scope.clone()))? {
             Head::Open => self.output_along(index, output, rest, scope),
-            Head::Closed(_) => None,
+            Head::Closed(..) => None,
             Head::Items { opened, .. } => Some(serde_json::Value::Array(
                 (0..*opened)
                     .map(|i| {
@@ -760,11 +830,17 @@ impl<'p> Plan<'p> {
     }
 
     /// The loop `for var` around `from`, and the item of this iteration.
-    fn item_value(&self, var: &str, field: Option<&str>, scope: &Scope, from: Option<BlockId>) -> Result<String, String> {
+    fn item_value(
+        &self,
+        var: &str,
+        field: Option<&str>,
+        scope: &Scope,
+        from: Option<BlockId>,
+    ) -> Result<String, String> {
         let pipeline = self.pipeline;
-        let Some(block) = pipeline.ancestors(from).into_iter().find(|&b| {
-            matches!(&pipeline.blocks[b].kind, BlockKind::For { var: v, .. } if v == var)
-        }) else {
+        let Some(block) = pipeline.ancestors(from).into_iter().find(
+            |&b| matches!(&pipeline.blocks[b].kind, BlockKind::For { var: v, .. } if v == var),
+        ) else {
             return Ok(String::new());
         };
         let Some(depth) = scope.iter().position(|(b, _)| *b == block) else {
@@ -778,7 +854,10 @@ impl<'p> Plan<'p> {
             None => Ok(item_text(item)),
             Some(field) => match item {
                 Json::Map(entries) => entries.get(field).map(item_text).ok_or_else(|| {
-                    format!("item {n} of `for {var}` has no field `{field}`: {}", label(&item.to_text()))
+                    format!(
+                        "item {n} of `for {var}` has no field `{field}`: {}",
+                        label(&item.to_text())
+                    )
                 }),
                 _ => Err(format!(
                     "item {n} of `for {var}` is not a map, so it has no field `{field}`: {}",
@@ -805,7 +884,12 @@ impl<'p> Plan<'p> {
             let pass = scope[depth].1;
             if pass <= 1 {
                 let outside = scope[..depth].to_vec();
-                return self.render(&carry.initial, &outside, pipeline.blocks[block].parent, None);
+                return self.render(
+                    &carry.initial,
+                    &outside,
+                    pipeline.blocks[block].parent,
+                    None,
+                );
             }
             let before = within(&scope[..depth].to_vec(), block, pass - 1);
             return Ok(self.output(&carry.next.0, &carry.next.1, &before, Some(block)));
@@ -831,7 +915,10 @@ fn item_text(item: &Json) -> String {
 
 /// A value short enough for a name or a message (40 characters at most, on one line).
 fn label(text: &str) -> String {
-    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if one_line.chars().count() <= 40 {
         one_line
     } else {

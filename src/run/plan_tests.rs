@@ -131,8 +131,12 @@ impl Trace {
                 match action {
                     Action::Created(_) => {}
                     Action::Run(id) => queue.push(id),
-                    Action::Skip(id, why) => log.push(format!("skip {}: {why}", plan.instances[id].name)),
-                    Action::Fail(id, why) => log.push(format!("fail {}: {why}", plan.instances[id].name)),
+                    Action::Skip(id, why) => {
+                        log.push(format!("skip {}: {why}", plan.instances[id].name))
+                    }
+                    Action::Fail(id, why) => {
+                        log.push(format!("fail {}: {why}", plan.instances[id].name))
+                    }
                     Action::RunFails(why) => log.push(format!("run fails: {why}")),
                 }
             }
@@ -172,7 +176,12 @@ fn command(plan: &Plan<'_>, id: InstanceId) -> String {
 
 /// flip; if flip.output == "heads" { heads; if … { deep } } else { tails }; last after heads
 fn branches() -> Pipeline {
-    let condition = compare(CompareOp::Eq, ParamType::String, out("flip", "output"), "heads");
+    let condition = compare(
+        CompareOp::Eq,
+        ParamType::String,
+        out("flip", "output"),
+        "heads",
+    );
     pipeline(
         vec![
             step("flip", None, &[], vec![]),
@@ -219,7 +228,11 @@ fn a_true_condition_runs_its_block_and_skips_the_else() {
     let p = branches();
     let mut plan = Plan::new(&p, BTreeMap::new(), "r1");
     let trace = Trace::run(&mut plan, |plan, id| {
-        if plan.instances[id].name == "flip" { output("heads") } else { ok() }
+        if plan.instances[id].name == "flip" {
+            output("heads")
+        } else {
+            ok()
+        }
     });
     assert_eq!(
         trace.log,
@@ -238,7 +251,11 @@ fn a_false_condition_skips_every_step_inside_and_an_after_still_runs() {
     let p = branches();
     let mut plan = Plan::new(&p, BTreeMap::new(), "r1");
     let trace = Trace::run(&mut plan, |plan, id| {
-        if plan.instances[id].name == "flip" { output("tails") } else { ok() }
+        if plan.instances[id].name == "flip" {
+            output("tails")
+        } else {
+            ok()
+        }
     });
     assert_eq!(
         trace.log,
@@ -259,9 +276,17 @@ fn a_hostile_value_is_compared_as_data() {
     let mut plan = Plan::new(&p, BTreeMap::new(), "r1");
     let hostile = "tails\" || \"a\" == \"a') or (1 == 1";
     let trace = Trace::run(&mut plan, |plan, id| {
-        if plan.instances[id].name == "flip" { output(hostile) } else { ok() }
+        if plan.instances[id].name == "flip" {
+            output(hostile)
+        } else {
+            ok()
+        }
     });
-    assert!(trace.log.contains(&"run tails".to_string()), "{:?}", trace.log);
+    assert!(
+        trace.log.contains(&"run tails".to_string()),
+        "{:?}",
+        trace.log
+    );
     assert!(!trace.log.contains(&"run heads".to_string()));
 }
 
@@ -271,15 +296,28 @@ fn a_failed_condition_input_blocks_the_block_and_its_readers() {
     let mut plan = Plan::new(&p, BTreeMap::new(), "r1");
     let trace = Trace::run(&mut plan, |_, _| (State::Failed, BTreeMap::new()));
     assert_eq!(trace.log[0], "run flip");
-    assert!(trace.log.contains(&"skip heads: it depends on `flip`, which did not succeed".to_string()));
-    assert!(trace.log.contains(&"skip last: it depends on `heads`, which did not succeed".to_string()));
+    assert!(
+        trace
+            .log
+            .contains(&"skip heads: it depends on `flip`, which failed".to_string())
+    );
+    assert!(
+        trace
+            .log
+            .contains(&"skip last: it depends on `flip`, which failed".to_string())
+    );
 }
 
 /// for lr in [0.1, "b"] { train; eval(train.output, lr) }; pick reads train.output
 fn sweep(parallelism: Option<u32>, items: &str) -> Pipeline {
     pipeline(
         vec![
-            step("train", Some(0), &[], vec![Part::Text("lr=".into()), item("lr", None)]),
+            step(
+                "train",
+                Some(0),
+                &[],
+                vec![Part::Text("lr=".into()), item("lr", None)],
+            ),
             step("eval", Some(0), &["train"], vec![out("train", "output")]),
             step("pick", None, &["train"], vec![out("train", "output")]),
         ],
@@ -314,9 +352,18 @@ fn a_loop_runs_each_item_and_readers_outside_get_a_list() {
             "run eval[1] lr=b",
         ]
     );
-    assert_eq!(commands, ["lr=0.10", "lr=b", "acc0", r#"["acc0","acc1"]"#, "acc1"]);
-    let train1 = plan.instances.iter().position(|i| i.name == "train[1] lr=b");
-    assert_eq!(train1.map(|id| plan.pod_name(id)).as_deref(), Some("r7-train-1"));
+    assert_eq!(
+        commands,
+        ["lr=0.10", "lr=b", "acc0", r#"["acc0","acc1"]"#, "acc1"]
+    );
+    let train1 = plan
+        .instances
+        .iter()
+        .position(|i| i.name == "train[1] lr=b");
+    assert_eq!(
+        train1.map(|id| plan.pod_name(id)).as_deref(),
+        Some("r7-train-1")
+    );
 }
 
 #[test]
@@ -332,8 +379,16 @@ fn a_failed_iteration_fails_the_loop_but_the_others_run() {
     });
     assert!(trace.log.contains(&"run eval[0] lr=1".to_string()));
     assert!(trace.log.contains(&"run eval[2] lr=3".to_string()));
-    assert!(trace.log.contains(&"skip eval[1] lr=2: it depends on `train[1] lr=2`, which did not succeed".to_string()));
-    assert!(trace.log.contains(&"skip pick: it depends on `train[1] lr=2`, which did not succeed".to_string()));
+    assert!(
+        trace.log.contains(
+            &"skip eval[1] lr=2: it depends on `train[1] lr=2`, which failed".to_string()
+        )
+    );
+    assert!(
+        trace
+            .log
+            .contains(&"skip pick: it depends on `train[1] lr=2`, which failed".to_string())
+    );
 }
 
 #[test]
@@ -362,7 +417,11 @@ fn parallelism_caps_open_iterations() {
         })
         .collect();
     assert_eq!(runs, ["train[0] lr=1"], "one iteration at a time");
-    let train0 = plan.instances.iter().position(|i| i.name == "train[0] lr=1").unwrap_or(0);
+    let train0 = plan
+        .instances
+        .iter()
+        .position(|i| i.name == "train[0] lr=1")
+        .unwrap_or(0);
     plan.finish(train0, State::Succeeded, BTreeMap::new());
     let names = |plan: &mut Plan<'_>| -> Vec<String> {
         plan.advance()
@@ -373,8 +432,16 @@ fn parallelism_caps_open_iterations() {
             })
             .collect()
     };
-    assert_eq!(names(&mut plan), ["eval[0] lr=1"], "iteration 0 is still open");
-    let eval0 = plan.instances.iter().position(|i| i.name == "eval[0] lr=1").unwrap_or(0);
+    assert_eq!(
+        names(&mut plan),
+        ["eval[0] lr=1"],
+        "iteration 0 is still open"
+    );
+    let eval0 = plan
+        .instances
+        .iter()
+        .position(|i| i.name == "eval[0] lr=1")
+        .unwrap_or(0);
     plan.finish(eval0, State::Succeeded, BTreeMap::new());
     assert_eq!(names(&mut plan), ["train[1] lr=2"]);
 }
@@ -426,13 +493,24 @@ fn a_loop_over_an_output_opens_when_its_producer_ends() {
     );
     let mut plan = Plan::new(&p, BTreeMap::new(), "r1");
     let trace = Trace::run(&mut plan, |plan, id| {
-        if plan.instances[id].name == "list" { output(r#"[{"a":1}, "two"]"#) } else { ok() }
+        if plan.instances[id].name == "list" {
+            output(r#"[{"a":1}, "two"]"#)
+        } else {
+            ok()
+        }
     });
-    assert_eq!(trace.log, ["run list", r#"run each[0] x={"a":1}"#, "run each[1] x=two"]);
+    assert_eq!(
+        trace.log,
+        ["run list", r#"run each[0] x={"a":1}"#, "run each[1] x=two"]
+    );
 
     let mut plan = Plan::new(&p, BTreeMap::new(), "r1");
     let trace = Trace::run(&mut plan, |plan, id| {
-        if plan.instances[id].name == "list" { output("not json") } else { ok() }
+        if plan.instances[id].name == "list" {
+            output("not json")
+        } else {
+            ok()
+        }
     });
     assert!(
         trace.log[1].starts_with("fail each: the list of `for x` is not JSON (")
@@ -482,8 +560,15 @@ fn a_repeat_runs_passes_until_its_condition_holds() {
         let n: u32 = guess.trim().parse().unwrap_or(100);
         output(&(n + 1).to_string())
     });
-    assert_eq!(trace.log, ["run next#1", "run next#2", "run next#3", "run after"]);
-    assert_eq!(commands, ["0", "1", "2", "3"], "carried values, then the last pass");
+    assert_eq!(
+        trace.log,
+        ["run next#1", "run next#2", "run next#3", "run after"]
+    );
+    assert_eq!(
+        commands,
+        ["0", "1", "2", "3"],
+        "carried values, then the last pass"
+    );
     let passes: Vec<Option<u32>> = plan.instances.iter().map(|i| i.pass).collect();
     assert_eq!(passes, [None, Some(1), Some(2), Some(3)]);
 }
@@ -499,7 +584,7 @@ fn a_repeat_that_reaches_max_fails_the_run_and_blocks_its_readers() {
             "run next#1",
             "run next#2",
             "run fails: the repeat reached its limit of 2 passes and `until $<next.output> >= 3` never held",
-            "skip after: it depends on `next`, which did not succeed",
+            "skip after: it depends on `next`, which failed",
         ]
     );
 }
@@ -518,18 +603,26 @@ fn finally_runs_after_a_stop_and_reads_run_information() {
         vec![
             step("a", None, &[], vec![]),
             step("b", None, &["a"], vec![]),
-            step("notify", Some(0), &[], vec![name, Part::Text(" ".into()), status]),
+            step(
+                "notify",
+                Some(0),
+                &[],
+                vec![name, Part::Text(" ".into()), status],
+            ),
         ],
         vec![block(BlockKind::Finally, None, &[])],
     );
     let mut plan = Plan::new(&p, BTreeMap::new(), "r4");
     let first = plan.advance();
     assert!(first.contains(&Action::Run(0)));
-    assert!(!plan.instances.iter().any(|i| i.name == "notify"), "finally waits");
+    assert!(
+        !plan.instances.iter().any(|i| i.name == "notify"),
+        "finally waits"
+    );
     plan.finish(0, State::Failed, BTreeMap::new());
     assert_eq!(
         plan.advance(),
-        [Action::Skip(1, "it depends on `a`, which did not succeed".into())]
+        [Action::Skip(1, "it depends on `a`, which failed".into())]
     );
     assert_eq!(plan.stop("the run was cancelled"), []);
     let actions = plan.advance();
@@ -537,5 +630,8 @@ fn finally_runs_after_a_stop_and_reads_run_information() {
     let actions = plan.open_finally("Failed");
     let notify = plan.instances.iter().position(|i| i.name == "notify");
     assert!(notify.is_some_and(|id| actions.contains(&Action::Run(id))));
-    assert_eq!(notify.map(|id| command(&plan, id)).as_deref(), Some("demo-r4 Failed"));
+    assert_eq!(
+        notify.map(|id| command(&plan, id)).as_deref(),
+        Some("demo-r4 Failed")
+    );
 }

@@ -42,12 +42,7 @@ pub(crate) struct Resumed {
     pub(crate) reused_metrics: Vec<MetricRecord>,
 }
 
-impl Resumed {
-    /// Whether `step` is taken over from the resumed run.
-    pub(crate) fn reuses(&self, step: &str) -> bool {
-        self.reused.iter().any(|s| s.name == step)
-    }
-}
+impl Resumed {}
 
 /// Runs every check, in order; the signals are blocked first, so a Ctrl-C
 /// can never leave a recorded run without its end.
@@ -134,12 +129,14 @@ fn resume(store: &Store, id: &str, pipeline: &ir::Pipeline) -> Result<Resumed, V
     Ok(lent_steps(record, pipeline))
 }
 
-/// The steps of `run` that succeeded and that the pipeline still has, with their metrics.
+/// The records of `run` that succeeded and whose step the pipeline still
+/// has, with their metrics. An instance is reused when the new run has one
+/// of the same name (the same iteration and item, or the same pass).
 fn lent_steps(run: RunRecord, pipeline: &ir::Pipeline) -> Resumed {
     let reused: Vec<StepRecord> = run
         .steps
         .iter()
-        .filter(|s| s.status.is_success() && pipeline.step(&s.name).is_some())
+        .filter(|s| s.status.is_success() && pipeline.step(&s.step).is_some())
         .cloned()
         .collect();
     let names: BTreeSet<&str> = reused.iter().map(|s| s.name.as_str()).collect();

@@ -1,5 +1,6 @@
-//! From an IR step and the values known when it starts (params, upstream
-//! outputs) to a [`StepSpec`]: what exactly to execute, with which
+//! From an instance of an IR step and the values known when it starts
+//! (params, upstream outputs, loop items, carried values, run information;
+//! the [`Plan`](super::plan::Plan) looks them up) to a [`StepSpec`]: what exactly to execute, with which
 //! environment, mounts and folders.
 //!
 //! A string command becomes `sh -c SCRIPT` where the script comes from
@@ -21,33 +22,52 @@ use std::time::Duration;
 use crate::ir::{self, Command, MetricFormat, Part, Template};
 use crate::params::count_value;
 
-/// Values a step may read: every param, and every output of steps that succeeded.
+/// The value of one interpolation (a param, an output, a loop item, …) for
+/// the instance being prepared; lets are looked through before it is asked.
+pub(crate) type Lookup<'a> = dyn Fn(&Part) -> String + 'a;
+
+/// Values shown by `--dry-run`, where nothing has run: params bound, every
+/// other value as `<step.output>`, `<lr>`, `<workflow.name>`.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Values {
+pub(crate) struct Placeholders {
     pub(crate) params: BTreeMap<String, String>,
-    pub(crate) outputs: BTreeMap<(String, String), String>,
 }
 
-impl Values {
-    fn part(&self, part: &Part) -> String {
+impl Placeholders {
+    pub(crate) fn part(&self, part: &Part) -> String {
         match part {
             Part::Text(text) => text.clone(),
             Part::Param { name, .. } => self.params.get(name).cloned().unwrap_or_default(),
-            Part::Output { step, output, .. } => self
-                .outputs
-                .get(&(step.clone(), output.clone()))
-                .cloned()
-                .unwrap_or_default(),
-            Part::Let { value, .. } => self.render(value),
-            // TODO(v2 runner): loop items, carried values and run information.
-            Part::Item { .. } | Part::Carry { .. } | Part::Workflow { .. } => String::new(),
+            Part::Let { value, .. } => render(value, &|part| self.part(part)),
+            other => format!(
+                "<{}>",
+                other
+                    .source()
+                    .trim_start_matches("$<")
+                    .trim_end_matches('>')
+            ),
         }
     }
+}
 
-    /// The template as text.
-    pub(crate) fn render(&self, template: &Template) -> String {
-        template.render(&mut |part| self.part(part))
-    }
+/// The template as text.
+pub(crate) fn render(template: &Template, value: &Lookup<'_>) -> String {
+    template.render(&mut |part| value(part))
+}
+
+/// The instance a spec is built for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'a> {
+    /// The instance's id (what its messages carry).
+    pub(crate) id: usize,
+    /// Index into the pipeline's steps.
+    pub(crate) step: usize,
+    /// The record's name (`train[1] lr=0.1`).
+    pub(crate) name: &'a str,
+    /// Its folder under the run's (`train[1]`).
+    pub(crate) key: &'a str,
+    /// `$<workflow.pod_name>`: `r3-train-1`, also its container's name.
+    pub(crate) pod: &'a str,
 }
 
 /// Where a step's files go, under `<run_dir>/<step>/`.
@@ -92,8 +112,12 @@ pub(crate) struct SyncSpec {
 /// Everything needed to run one step.
 #[derive(Debug, Clone)]
 pub(crate) struct StepSpec {
+    /// The instance's id.
     pub(crate) index: usize,
+    /// The record's name (`train[1] lr=0.1`).
     pub(crate) name: String,
+    /// Its pod name (`r3-train-1`): what its container is named after.
+    pub(crate) pod: String,
     /// The run's id (container engines name the step's container after it).
     pub(crate) run_id: String,
     /// The image, rendered (used only by a container engine).
@@ -125,18 +149,32 @@ pub(crate) fn claim_dir(state_dir: &Path, claim: &str) -> PathBuf {
     state_dir.join("volumes").join(claim)
 }
 
-/// Builds the spec of step `index` of `pipeline`.
+/// What every step of one run shares.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RunPlace<'a> {
+    pub(crate) state_dir: &'a Path,
+    pub(crate) run_id: &'a str,
+    pub(crate) run_dir: &'a Path,
+    /// Every param's value (for `retries = $<n>`).
+    pub(crate) params: &'a BTreeMap<String, String>,
+}
+
+/// Builds the spec of `target`, an instance of a step of `pipeline`.
 pub(crate) fn step_spec(
     pipeline: &ir::Pipeline,
-    index: usize,
-    values: &Values,
+    target: Target<'_>,
+    values: &Lookup<'_>,
     gpus: Vec<u32>,
-    state_dir: &Path,
-    run_id: &str,
-    run_dir: &Path,
+    place: RunPlace<'_>,
 ) -> StepSpec {
-    let step = &pipeline.steps[index];
-    let dirs = StepDirs::new(run_dir, &step.name);
+    let RunPlace {
+        state_dir,
+        run_id,
+        run_dir,
+        params,
+    } = place;
+    let step = &pipeline.steps[target.step];
+    let dirs = StepDirs::new(run_dir, target.key);
     let mut env = vec![
         ("KFPL_RUN_ID".to_string(), run_id.to_string()),
         (
@@ -151,17 +189,17 @@ pub(crate) fn step_spec(
     env.extend(
         step.env
             .iter()
-            .map(|var| (var.name.clone(), values.render(&var.value))),
+            .map(|var| (var.name.clone(), render(&var.value, values))),
     );
     let argv = match &step.command {
         Command::Shell(template) => {
             let script = template.shell_script();
             for (name, part) in &script.variables {
-                env.push((name.clone(), values.part(part)));
+                env.push((name.clone(), values(part)));
             }
             vec!["sh".to_string(), "-c".to_string(), script.script]
         }
-        Command::Exec(args) => args.iter().map(|arg| values.render(arg)).collect(),
+        Command::Exec(args) => args.iter().map(|arg| render(arg, values)).collect(),
     };
     env.push((
         "KFP_OUTPUTS".to_string(),
@@ -172,17 +210,18 @@ pub(crate) fn step_spec(
         repo_name: source.repo_name.clone(),
         revision: step
             .git_revision()
-            .map(|rev| values.render(rev))
+            .map(|rev| render(rev, values))
             .filter(|rev| !rev.trim().is_empty()),
     });
     StepSpec {
-        index,
-        name: step.name.clone(),
+        index: target.id,
+        name: target.name.to_string(),
+        pod: target.pod.to_string(),
         run_id: run_id.to_string(),
-        image: values.render(&step.image),
+        image: render(&step.image, values),
         image_fixed: step.image.as_const().is_some(),
-        cpu: step.cpu.as_ref().map(|cpu| values.render(cpu)),
-        memory: step.memory.as_ref().map(|memory| values.render(memory)),
+        cpu: step.cpu.as_ref().map(|cpu| render(cpu, values)),
+        memory: step.memory.as_ref().map(|memory| render(memory, values)),
         argv,
         env,
         mounts: step
@@ -192,7 +231,7 @@ pub(crate) fn step_spec(
             .collect(),
         sync,
         gpus,
-        retries: count_value(&step.retries, &values.params),
+        retries: count_value(&step.retries, params),
         timeout: step
             .timeout
             .as_ref()

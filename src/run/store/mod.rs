@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("schema2.sql"),
     include_str!("schema3.sql"),
+    include_str!("schema4.sql"),
 ];
 
 /// Why the records could not be read or written.
@@ -150,12 +151,25 @@ pub(crate) struct NewRun<'a> {
     pub resumed_from: Option<&'a str>,
     /// Where its steps run: `host`, `podman` or `docker`.
     pub engine: &'a str,
-    /// The steps in order: name, image.
-    pub steps: Vec<(&'a str, String)>,
-    /// Steps taken over from the resumed run: their record there.
-    pub reused: Vec<&'a StepRecord>,
-    /// The metrics of the reused steps.
-    pub reused_metrics: Vec<&'a MetricRecord>,
+}
+
+/// A run of a step the run has learnt of (see `schema4.sql`).
+#[derive(Debug, Clone)]
+pub(crate) struct NewStep<'a> {
+    /// The record's name: `train`, `train[1] lr=0.1`, `next#2`.
+    pub name: &'a str,
+    /// The declared step.
+    pub step: &'a str,
+    /// Its place in the topological order (rows of one step keep the order they were added in).
+    pub position: usize,
+    /// The innermost loop's index, from 0.
+    pub iteration: Option<u32>,
+    /// The innermost repeat's pass, from 1.
+    pub pass: Option<u32>,
+    /// The image, rendered.
+    pub image: &'a str,
+    /// Its folder.
+    pub step_dir: &'a Path,
 }
 
 /// The open database.
@@ -357,8 +371,7 @@ impl Store {
         Ok(marked)
     }
 
-    /// Records a new run (status `running`) and its steps (`pending`, or
-    /// `reused` with their old outputs and metrics); returns its id.
+    /// Records a new run (status `running`), no steps yet; returns its id and folder.
     pub(crate) fn begin_run(&mut self, run: &NewRun<'_>) -> Result<(String, PathBuf), StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sqlite {
@@ -414,58 +427,78 @@ impl Store {
             ],
         )
         .map_err(sql)?;
-        for (position, (name, image)) in run.steps.iter().enumerate() {
-            let step_dir = run_dir.join(name);
-            let reused = run.reused.iter().find(|r| r.name == *name);
-            match reused {
-                None => tx.execute(
-                    "INSERT INTO steps (run_id, name, position, image, status, step_dir)
-                     VALUES (?1, ?2, ?3, ?4, ?6, ?5)",
-                    params![
-                        id,
-                        name,
-                        position as i64,
-                        image,
-                        step_dir.to_string_lossy(),
-                        StepStatus::Pending
-                    ],
-                ),
-                Some(old) => tx.execute(
-                    "INSERT INTO steps (run_id, name, position, image, status, attempts, started_ms,
-                       ended_ms, exit_code, gpus, outputs, step_dir, message)
-                     VALUES (?1, ?2, ?3, ?4, ?12, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                    params![
-                        id,
-                        name,
-                        position as i64,
-                        image,
-                        old.started_ms,
-                        old.ended_ms,
-                        old.exit_code,
-                        old.gpus,
-                        serde_json::to_string(&old.outputs).unwrap_or_else(|_| "{}".into()),
-                        old.step_dir,
-                        format!("outputs reused from run `{}`", run.resumed_from.unwrap_or("?")),
-                        StepStatus::Reused,
-                    ],
-                ),
-            }
-            .map_err(sql)?;
-        }
-        for metric in &run.reused_metrics {
-            tx.execute(
-                "INSERT OR REPLACE INTO metrics (run_id, step, name, value, format)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, metric.step, metric.name, metric.value, metric.format],
-            )
-            .map_err(sql)?;
-        }
         if let Err(e) = tx.commit() {
             // The folder is ours: leave no empty folder behind a run that was never recorded.
             let _ = std::fs::remove_dir(&run_dir);
             return Err(sql(e));
         }
         Ok((id, run_dir))
+    }
+
+    /// Records a run of a step as `pending`.
+    pub(crate) fn add_step(&mut self, run: &str, step: &NewStep<'_>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO steps (run_id, name, position, image, status, step_dir, step, iteration, pass)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    run,
+                    step.name,
+                    step.position as i64,
+                    step.image,
+                    StepStatus::Pending,
+                    step.step_dir.to_string_lossy(),
+                    step.step,
+                    step.iteration,
+                    step.pass,
+                ],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// A pending step is taken over from the resumed run `from`: its old
+    /// record's outputs, times and metrics, in one transaction.
+    pub(crate) fn reuse_step(
+        &mut self,
+        run: &str,
+        from: &str,
+        old: &StepRecord,
+        metrics: &[&MetricRecord],
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute(
+            "UPDATE steps SET status = ?3, attempts = 0, started_ms = ?4, ended_ms = ?5,
+               exit_code = ?6, gpus = ?7, outputs = ?8, step_dir = ?9, message = ?10
+             WHERE run_id = ?1 AND name = ?2",
+            params![
+                run,
+                old.name,
+                StepStatus::Reused,
+                old.started_ms,
+                old.ended_ms,
+                old.exit_code,
+                old.gpus,
+                serde_json::to_string(&old.outputs).unwrap_or_else(|_| "{}".into()),
+                old.step_dir,
+                format!("outputs reused from run `{from}`"),
+            ],
+        )
+        .map_err(sql)?;
+        for metric in metrics {
+            tx.execute(
+                "INSERT OR REPLACE INTO metrics (run_id, step, name, value, format)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![run, metric.step, metric.name, metric.value, metric.format],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)
     }
 
     /// Records a warning the run gave (shown again by `kfpl runs show`).

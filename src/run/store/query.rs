@@ -67,11 +67,21 @@ pub struct WarningRecord {
     pub message: String,
 }
 
-/// One step of a recorded run.
+/// One run of a step in a recorded run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StepRecord {
-    /// The step identifier.
+    /// The record's name: the step identifier, with `[i]` for each loop
+    /// iteration and `#p` for each repeat pass around it and the items
+    /// (`train[1] lr=0.1`, `next#2`).
     pub name: String,
+    /// The declared step.
+    pub step: String,
+    /// The innermost loop's iteration, from 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iteration: Option<u32>,
+    /// The innermost repeat's pass, from 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pass: Option<u32>,
     /// The image (recorded, not pulled).
     pub image: String,
     /// Where it stands.
@@ -229,13 +239,19 @@ impl Store {
     }
 
     fn steps(&self, run: &str) -> Result<Vec<StepRecord>, StoreError> {
+        // Records from before steps ran more than once (read without migrating).
+        let instances = if self.version()? < 4 {
+            "name, NULL, NULL"
+        } else {
+            "COALESCE(step, name), iteration, pass"
+        };
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT name, image, status, attempts, started_ms, ended_ms, exit_code, signal,
-                   gpus, outputs, step_dir, message
-                 FROM steps WHERE run_id = ?1 ORDER BY position",
-            )
+                   gpus, outputs, step_dir, message, {instances}
+                 FROM steps WHERE run_id = ?1 ORDER BY position, rowid"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([run], |row| {
@@ -245,6 +261,9 @@ impl Store {
                 let step_dir: String = row.get(10)?;
                 Ok(StepRecord {
                     name: row.get(0)?,
+                    step: row.get(12)?,
+                    iteration: row.get(13)?,
+                    pass: row.get(14)?,
                     image: row.get(1)?,
                     status: row.get(2)?,
                     attempts: row.get(3)?,
@@ -272,11 +291,7 @@ impl Store {
     /// The run's container engine, `None` on the host (and in records from
     /// before the engine was kept, read without migrating).
     fn engine(&self, run: &str) -> Result<Option<String>, StoreError> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|e| self.err(e))?;
-        if version < 3 {
+        if self.version()? < 3 {
             return Ok(None);
         }
         let engine: String = self
@@ -288,12 +303,15 @@ impl Store {
         Ok(Some(engine).filter(|engine| engine != "host"))
     }
 
-    fn warnings(&self, run: &str) -> Result<Vec<WarningRecord>, StoreError> {
-        let version: i64 = self
-            .conn
+    /// The records' schema version.
+    fn version(&self) -> Result<i64, StoreError> {
+        self.conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|e| self.err(e))?;
-        if version < 2 {
+            .map_err(|e| self.err(e))
+    }
+
+    fn warnings(&self, run: &str) -> Result<Vec<WarningRecord>, StoreError> {
+        if self.version()? < 2 {
             // Records from before warnings were kept (read without migrating).
             return Ok(Vec::new());
         }
@@ -319,7 +337,7 @@ impl Store {
             .prepare(
                 "SELECT m.step, m.name, m.value, m.format FROM metrics m
                  LEFT JOIN steps s ON s.run_id = m.run_id AND s.name = m.step
-                 WHERE m.run_id = ?1 ORDER BY s.position, m.rowid",
+                 WHERE m.run_id = ?1 ORDER BY s.position, s.rowid, m.rowid",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
