@@ -478,3 +478,82 @@ fn wait_for(path: &Path) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn resume_reuses_the_iterations_of_the_same_item() {
+    let env = Env::new("resume");
+    failed(&env.run("loops", &[r#"lrs=[0.1, "bad", 0.3]"#]));
+    let mut args = env.args("loops", &["lrs=[0.1, 0.2, 0.3]"]);
+    args.extend(["--resume".to_string(), "r1".to_string()]);
+    succeeded(&env.command(&args).output());
+    let run = env.show("r2");
+    let status = |name: &str| record(&run, name)["status"].as_str().unwrap().to_string();
+    assert_eq!(status("prepare"), "reused");
+    assert_eq!(status("train[0] lr=0.1"), "reused");
+    assert_eq!(status("train[1] lr=0.2"), "succeeded", "a new item runs");
+    assert_eq!(status("train[2] lr=0.3"), "reused");
+    assert_eq!(status("pick"), "succeeded");
+    assert_eq!(env.scratch_text("pick"), r#"["0.1","0.2","0.3"]"#);
+}
+
+#[test]
+fn loop_iterations_share_the_gpus() {
+    let env = Env::new("gpus");
+    let file = env.cwd.join("gpus.kfp");
+    std::fs::write(
+        &file,
+        r#"pipeline gpus {
+  for i in [1, 2, 3, 4] {
+    step train { image = "alpine" gpus = 1 command = "echo $CUDA_VISIBLE_DEVICES" }
+  }
+}
+"#,
+    )
+    .unwrap();
+    let out = support::kfpl(["run", "gpus.kfp"])
+        .current_dir(&env.cwd)
+        .env("KFPL_HOME", &env.home)
+        .env("KFPL_GPUS", "2")
+        .output();
+    succeeded(&out);
+    let run = env.show("r1");
+    let gpus: Vec<String> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["gpus"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(gpus.len(), 4);
+    assert!(gpus.iter().all(|g| g == "0" || g == "1"), "{gpus:?}");
+}
+
+/// Records written before steps ran more than once (schema 3) are
+/// migrated: each row's `step` is its name.
+#[test]
+fn schema_3_records_are_migrated() {
+    let env = Env::new("schema3");
+    let conn = rusqlite::Connection::open(env.home.join("kfpl.db")).unwrap();
+    for version in ["schema.sql", "schema2.sql", "schema3.sql"] {
+        let sql = std::fs::read_to_string(root().join("src/run/store").join(version)).unwrap();
+        conn.execute_batch(&sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", 3).unwrap();
+    conn.execute_batch(
+        "INSERT INTO experiments (id, name, created_ms) VALUES (1, 'default', 0);
+         INSERT INTO runs (seq, id, experiment_id, pipeline, pipeline_name, source_path,
+           source_hash, source, params, status, started_ms, ended_ms, pid, run_dir)
+         VALUES (1, 'r1', 1, 'p', 'p', 'p.kfp', '0', '', '{}', 'succeeded', 0, 1, 1, '/nowhere');
+         INSERT INTO steps (run_id, name, position, image, status, step_dir)
+         VALUES ('r1', 'hello', 0, 'alpine', 'succeeded', '/nowhere/hello');",
+    )
+    .unwrap();
+    drop(conn);
+    let run = env.show("r1");
+    assert_eq!(record(&run, "hello")["step"], "hello");
+    assert!(record(&run, "hello").get("iteration").is_none());
+    let conn = rusqlite::Connection::open(env.home.join("kfpl.db")).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+}
