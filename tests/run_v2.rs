@@ -305,8 +305,11 @@ fn loops_run_one_instance_an_item_named_by_index_and_item() {
     );
     // So does `runs compare`, beside a second run.
     succeeded(&env.run("loops", &["lrs=[0.5]"]));
-    let out = env.kfpl(&["runs", "compare", "r1", "r2", "--format", "json"]);
+    let out = env.kfpl(&["runs", "compare", "r1", "r2"]);
     succeeded(&out);
+    let table = text(&out.stdout);
+    assert!(table.contains("metric train[1] lr=0.2.acc"), "{table}");
+    assert!(table.contains("metric train[0] lr=0.5.acc"), "{table}");
     let second = env.show("r2");
     assert!(statuses(&second).contains(&("train[0] lr=0.5".into(), "succeeded".into())));
     assert_eq!(env.scratch_text("pick"), r#"["0.5"]"#);

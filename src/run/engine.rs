@@ -96,6 +96,9 @@ struct Engine<'a> {
     run_failures: Vec<String>,
     /// Whether the `finally` steps were opened (everything else ended).
     finally_opened: bool,
+    /// Whether an instance ended since the plan was last asked: only then
+    /// can it say something new (output lines and ticks change nothing).
+    plan_stale: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -140,6 +143,7 @@ impl<'a> Engine<'a> {
             failed: None,
             run_failures: Vec::new(),
             finally_opened: false,
+            plan_stale: true,
         })
     }
 
@@ -218,6 +222,9 @@ impl<'a> Engine<'a> {
 
     /// Applies the plan's actions until it has nothing more to say.
     fn follow_plan(&mut self) {
+        if !std::mem::replace(&mut self.plan_stale, false) {
+            return;
+        }
         loop {
             let actions = self.plan.advance();
             if actions.is_empty() {
@@ -295,6 +302,7 @@ impl<'a> Engine<'a> {
         self.record(&format!("step `{}` (reused)", old.name), result);
         let report = self.reused_report(id, old);
         self.plan.finish(id, State::Succeeded, old.outputs.clone());
+        self.plan_stale = true;
         self.observer.event(&Event::StepFinished { step: &report });
         self.reports.insert(id, report);
     }
@@ -334,6 +342,7 @@ impl<'a> Engine<'a> {
         }
         let actions = self.plan.open_finally(status);
         self.apply(actions);
+        self.plan_stale = true;
         true
     }
 
@@ -614,6 +623,7 @@ impl<'a> Engine<'a> {
 
     /// An instance ended: pass its outputs on, record it, tell the observer.
     fn done(&mut self, id: InstanceId, report: StepReport) {
+        self.plan_stale = true;
         let success = report.status == StepStatus::Succeeded;
         self.scheduler.finish(id);
         self.lives.remove(&id);

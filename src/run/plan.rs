@@ -452,6 +452,9 @@ impl<'p> Plan<'p> {
     }
 
     fn open_iterations(&mut self, block: BlockId, scope: &Scope, total: u32, opened: u32) {
+        if opened >= total {
+            return;
+        }
         let cap = match &self.pipeline.blocks[block].kind {
             BlockKind::For {
                 parallelism: Some(n),
