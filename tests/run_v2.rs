@@ -469,6 +469,30 @@ fn ctrl_c_stops_the_steps_then_runs_finally() {
     );
 }
 
+#[test]
+fn a_second_ctrl_c_stops_the_finally_steps_too() {
+    let env = Env::new("finally-twice");
+    let child = env.spawn("finally", &["sleep=60", "linger=60"]);
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    wait_for(&env.scratch.join("started"));
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+    wait_for(&env.scratch.join("closing"));
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+    let out = child.wait_with_output().unwrap();
+    failed(&out);
+    let run = env.show("r1");
+    assert_eq!(run["status"], "cancelled");
+    assert_eq!(
+        statuses(&run),
+        pairs(&[
+            ("work", "cancelled"),
+            ("later", "skipped"),
+            ("notify", "succeeded"),
+            ("close", "cancelled"),
+        ])
+    );
+}
+
 /// Waits (bounded) until `path` exists.
 fn wait_for(path: &Path) {
     let start = Instant::now();

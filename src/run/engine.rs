@@ -491,13 +491,14 @@ impl<'a> Engine<'a> {
         self.scheduler.stop();
         for live in self.lives.values() {
             let mut live = lock(live);
-            if first {
-                live.stop(KillReason::Cancel, now);
-                if let Some(kill) = &mut live.kill {
-                    // A timeout in progress becomes a cancellation.
-                    kill.reason = KillReason::Cancel;
-                }
-            } else {
+            // A `finally` step started after the first signal is stopped
+            // for the first time by the second: a cancellation too.
+            live.stop(KillReason::Cancel, now);
+            if let Some(kill) = &mut live.kill {
+                // A timeout in progress becomes a cancellation.
+                kill.reason = KillReason::Cancel;
+            }
+            if !first {
                 live.kill_now();
             }
         }

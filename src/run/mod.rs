@@ -5,8 +5,13 @@
 //! `data` claims, the run being resumed), records a new run in the
 //! [`store`](crate::run::store), then schedules the steps as real processes:
 //!
-//! - [`schedule`] decides which steps may start (dependencies succeeded, at
-//!   most `parallelism` at once, free GPUs);
+//! - [`plan`] is the instance graph: a step runs once per iteration of each
+//!   `for` and pass of each `repeat` around it, and `if`, `for`, `repeat`
+//!   and `finally` blocks open as the values they need become known (a false
+//!   condition skips every step inside); [`condition`] evaluates conditions
+//!   with values as data;
+//! - [`schedule`] decides which ready instances may start (at most
+//!   `parallelism` at once, free GPUs);
 //! - [`executor`] runs one step on a thread of its own: `sync_source`
 //!   ([`git`]), each attempt as a process in its own process group (through
 //!   [`sandbox`] when it mounts claims), logs, outputs, [`metrics`]; its
@@ -234,7 +239,9 @@ pub struct RunReport {
     pub run_dir: PathBuf,
     /// Wall time.
     pub duration: Duration,
-    /// Every step, in topological order.
+    /// Every instance of every step (a step in a loop or a repeat has one
+    /// an iteration or pass): steps in topological order, each one's
+    /// instances in the order they were learnt of.
     pub steps: Vec<StepReport>,
     /// Every warning given during the run (each also went to the observer).
     pub warnings: Vec<Diagnostic>,
