@@ -358,6 +358,49 @@ fn a_missing_field_of_a_run_time_item_fails_that_iteration_naming_its_index() {
 }
 
 #[test]
+fn blocks_nest_in_any_order() {
+    let env = Env::new("nested");
+    succeeded(&env.run("nested", &[]));
+    let run = env.show("r1");
+    let names = |prefix: &str, status: &str| -> Vec<String> {
+        statuses(&run)
+            .into_iter()
+            .filter(|(n, s)| n.starts_with(prefix) && s == status)
+            .map(|(n, _)| n)
+            .collect()
+    };
+    assert_eq!(
+        names("two", "succeeded"),
+        ["two[1][0] a=2 b=x", "two[1][1] a=2 b=y"]
+    );
+    assert_eq!(
+        names("two", "skipped"),
+        ["two[0][0] a=1 b=x", "two[0][1] a=1 b=y"]
+    );
+    assert_eq!(
+        names("odd", "skipped"),
+        ["odd[0][1] a=1 b=y", "odd[1][1] a=2 b=y"]
+    );
+    assert_eq!(
+        names("work", "succeeded"),
+        [
+            "work#1[0] k=1",
+            "work#1[1] k=2",
+            "work#2[0] k=1",
+            "work#2[1] k=2"
+        ]
+    );
+    assert_eq!(names("inc", "succeeded"), ["inc#1", "inc#2"]);
+    assert_eq!(names("yay", "succeeded"), ["yay"]);
+    assert_eq!(names("nay", "skipped"), ["nay"]);
+    // Outside two loops: a list of lists, in item order.
+    assert_eq!(env.scratch_text("all"), r#"[["1","1"],["2","2"]]"#);
+    assert_eq!(env.sorted_lines("work"), ["0-1", "0-2", "1-1", "1-2"]);
+    assert_eq!(env.sorted_lines("odd"), ["odd 1 x", "odd 2 x"]);
+    assert_eq!(env.scratch_text("yay"), "yay r1-yay\n");
+}
+
+#[test]
 fn a_repeat_runs_passes_until_its_condition_holds_with_carried_values() {
     let env = Env::new("repeat");
     succeeded(&env.run("repeat", &[]));
