@@ -141,6 +141,14 @@ enum Head {
     },
 }
 
+/// A block that may still open more: a loop with iterations not yet open,
+/// a repeat whose pass may end.
+#[derive(Debug, Clone, Copy)]
+enum Move {
+    Iterations { total: u32, opened: u32 },
+    Pass { pass: u32, max: u32 },
+}
+
 /// The instance graph of one run.
 #[derive(Debug)]
 pub(crate) struct Plan<'p> {
@@ -384,50 +392,62 @@ impl<'p> Plan<'p> {
             BlockKind::If {
                 condition,
                 otherwise,
-            } => match self.holds(condition, scope, b.parent) {
-                Ok(holds) if holds != *otherwise => {
-                    self.heads.insert((block, scope.clone()), Head::Open);
-                    self.open(Some(block), scope);
-                }
-                Ok(holds) => {
-                    let reason =
-                        format!("its condition `{}` is {holds}", condition_source(condition));
-                    self.close(block, scope, State::Skipped, &reason, None);
-                }
-                Err(problem) => {
-                    let reason = format!("its condition cannot be evaluated: {problem}");
-                    self.close(block, scope, State::Failed, &reason, None);
-                }
-            },
-            BlockKind::For { var, items, .. } => match self.items(items, scope, b.parent) {
-                Ok(items) => {
-                    self.heads
-                        .insert((block, scope.clone()), Head::Items { items, opened: 0 });
-                }
-                Err(problem) => {
-                    let reason = format!("the list of `for {var}` {problem}");
-                    self.close(block, scope, State::Failed, &reason, None);
-                }
-            },
-            BlockKind::Repeat { max, .. } => {
-                let max = count_value(max, &self.params);
-                if max == 0 {
-                    self.close(block, scope, State::Failed, "the repeat's `max` is 0", None);
-                    return true;
-                }
-                self.heads.insert(
-                    (block, scope.clone()),
-                    Head::Repeat {
-                        pass: 1,
-                        max,
-                        end: None,
-                    },
-                );
-                self.open(Some(block), &within(scope, block, 1));
-            }
+            } => self.decide_if(block, scope, condition, *otherwise),
+            BlockKind::For { var, items, .. } => self.read_items(block, scope, var, items),
+            BlockKind::Repeat { max, .. } => self.first_pass(block, scope, max),
             BlockKind::Finally => {}
         }
         true
+    }
+
+    /// Opens an `if` (or `else`) block its condition chose, else closes it as skipped.
+    fn decide_if(&mut self, block: BlockId, scope: &Scope, condition: &Condition, otherwise: bool) {
+        let parent = self.pipeline.blocks[block].parent;
+        match self.holds(condition, scope, parent) {
+            Ok(holds) if holds != otherwise => {
+                self.heads.insert((block, scope.clone()), Head::Open);
+                self.open(Some(block), scope);
+            }
+            Ok(holds) => {
+                let reason = format!("its condition `{}` is {holds}", condition_source(condition));
+                self.close(block, scope, State::Skipped, &reason, None);
+            }
+            Err(problem) => {
+                let reason = format!("its condition cannot be evaluated: {problem}");
+                self.close(block, scope, State::Failed, &reason, None);
+            }
+        }
+    }
+
+    /// Reads a `for`'s items (its iterations open in [`Plan::progress_heads`]).
+    fn read_items(&mut self, block: BlockId, scope: &Scope, var: &str, items: &Items) {
+        let parent = self.pipeline.blocks[block].parent;
+        match self.items(items, scope, parent) {
+            Ok(items) => {
+                self.heads
+                    .insert((block, scope.clone()), Head::Items { items, opened: 0 });
+            }
+            Err(problem) => {
+                let reason = format!("the list of `for {var}` {problem}");
+                self.close(block, scope, State::Failed, &reason, None);
+            }
+        }
+    }
+
+    /// Opens a repeat's first pass.
+    fn first_pass(&mut self, block: BlockId, scope: &Scope, max: &ir::Count) {
+        let max = count_value(max, &self.params);
+        if max == 0 {
+            self.close(block, scope, State::Failed, "the repeat's `max` is 0", None);
+            return;
+        }
+        let head = Head::Repeat {
+            pass: 1,
+            max,
+            end: None,
+        };
+        self.heads.insert((block, scope.clone()), head);
+        self.open(Some(block), &within(scope, block, 1));
     }
 
     /// Opens more loop iterations as the cap allows; ends or continues repeats.
@@ -435,26 +455,42 @@ impl<'p> Plan<'p> {
         if self.stopped {
             return;
         }
-        let keys: Vec<(BlockId, Scope)> = self.heads.keys().cloned().collect();
-        for (block, scope) in keys {
-            match self.heads.get(&(block, scope.clone())).cloned() {
-                Some(Head::Items { items, opened }) => {
-                    self.open_iterations(block, &scope, items.len() as u32, opened);
+        // What may move, read first: opening blocks changes `heads`.
+        let moving: Vec<(BlockId, Scope, Move)> = self
+            .heads
+            .iter()
+            .filter_map(|((block, scope), head)| {
+                let movement = match head {
+                    Head::Items { items, opened } if (*opened as usize) < items.len() => {
+                        Move::Iterations {
+                            total: items.len() as u32,
+                            opened: *opened,
+                        }
+                    }
+                    Head::Repeat {
+                        pass,
+                        max,
+                        end: None,
+                    } => Move::Pass {
+                        pass: *pass,
+                        max: *max,
+                    },
+                    _ => return None,
+                };
+                Some((*block, scope.clone(), movement))
+            })
+            .collect();
+        for (block, scope, movement) in moving {
+            match movement {
+                Move::Iterations { total, opened } => {
+                    self.open_iterations(block, &scope, total, opened);
                 }
-                Some(Head::Repeat {
-                    pass,
-                    max,
-                    end: None,
-                }) => self.next_pass(block, &scope, pass, max),
-                _ => {}
+                Move::Pass { pass, max } => self.next_pass(block, &scope, pass, max),
             }
         }
     }
 
     fn open_iterations(&mut self, block: BlockId, scope: &Scope, total: u32, opened: u32) {
-        if opened >= total {
-            return;
-        }
         let cap = match &self.pipeline.blocks[block].kind {
             BlockKind::For {
                 parallelism: Some(n),
