@@ -165,7 +165,7 @@ pub enum Event<'a> {
     },
     /// A step's attempt started.
     StepStarted {
-        /// The step.
+        /// The step (the record's name: `train[1] lr=0.1` for an iteration).
         step: &'a str,
         /// 1 for the first.
         attempt: u32,
@@ -176,7 +176,7 @@ pub enum Event<'a> {
     },
     /// An attempt failed and the step will be tried again.
     StepRetrying {
-        /// The step.
+        /// The step (the record's name).
         step: &'a str,
         /// The attempt that failed.
         attempt: u32,
@@ -185,7 +185,7 @@ pub enum Event<'a> {
     },
     /// A line a step printed (without its newline).
     Output {
-        /// The step.
+        /// The step (the record's name).
         step: &'a str,
         /// stdout or stderr.
         stream: Stream,

@@ -180,7 +180,7 @@ pub struct StepProblem {
 /// what the caller is shown.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepReport {
-    /// The step.
+    /// The record's name: the step, or one of its instances (`train[1] lr=0.1`, `next#2`).
     pub name: String,
     /// Its final status.
     pub status: StepStatus,
