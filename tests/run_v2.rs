@@ -429,6 +429,13 @@ fn a_repeat_that_reaches_its_limit_fails_the_run_saying_so() {
     let env = Env::new("repeat-max");
     let out = env.run("repeat", &["tries=2"]);
     failed(&out);
+    assert!(
+        text(&out.stdout).contains(
+            "why: the repeat reached its limit of 2 passes and `until $<next.output> >= 3` never held"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
     let run = env.show("r1");
     assert_eq!(run["status"], "failed");
     assert_eq!(

@@ -170,6 +170,9 @@ fn print_summary(report: &RunReport) {
         report.status,
         duration(report.duration)
     );
+    if let Some(problem) = &report.problem {
+        let _ = writeln!(out, "why: {problem}");
+    }
     let _ = write!(out, "{}", table(&rows, "  "));
     let _ = writeln!(out, "logs: {}", report.run_dir.display());
 }

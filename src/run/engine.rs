@@ -698,6 +698,7 @@ impl<'a> Engine<'a> {
             run_dir: self.run_dir,
             duration: started.elapsed(),
             steps,
+            problem: (!self.run_failures.is_empty()).then(|| self.run_failures.join("; ")),
             warnings: self.warnings,
             unrecorded: self.unrecorded,
         }

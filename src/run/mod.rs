@@ -243,6 +243,9 @@ pub struct RunReport {
     /// an iteration or pass): steps in topological order, each one's
     /// instances in the order they were learnt of.
     pub steps: Vec<StepReport>,
+    /// Why the run failed where no step's record says so (a repeat that
+    /// reached its limit without its condition holding).
+    pub problem: Option<String>,
     /// Every warning given during the run (each also went to the observer).
     pub warnings: Vec<Diagnostic>,
     /// What could not be written to the records or the logs (a full disk):
