@@ -54,6 +54,7 @@ let s:lines = [
       \ '    data = if',
       \ '    output until',
       \ '  env = { carry = "1", and = "2" }',
+      \ '  let when = a and b',
       \ '  description = "a > b"  # if for',
       \ ]
 let s:checks = [
@@ -104,7 +105,8 @@ let s:checks = [
       \ [45, '"if for repeat finally and"', 'kfpString'], [46, 'finally', 'kfpStepName'], [46, 'after', 'kfpAttribute'], [46, 'list', ''],
       \ [47, 'if', 'kfpKey'], [48, 'repeat', 'kfpKey'], [48, 'else', 'kfpKey'], [48, 'for', 'kfpKey'],
       \ [49, 'while', 'kfpKey'], [50, 'if', ''], [51, 'until', 'kfpOutputName'], [52, 'carry', 'kfpKey'],
-      \ [52, 'and', 'kfpKey'], [53, '>', 'kfpString'], [53, 'if for', 'kfpComment'],
+      \ [52, 'and', 'kfpKey'], [53, 'when', 'kfpLetName'], [53, 'and', ''], [54, '>', 'kfpString'],
+      \ [54, 'if for', 'kfpComment'],
       \ ]
 enew
 call setline(1, s:lines)

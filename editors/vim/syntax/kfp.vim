@@ -75,14 +75,14 @@ syn match   kfpFinally     "\%(\%(^\|[{}]\)\s*\)\@<=\<finally\>\%(\s*=\)\@!"
 
 " Conditions: an `if` head (to its '{'), a repeat's `until`/`while` tail (after its '}', to
 " the end of the line), and a step's `when = …` (to the end of the line, a brace, a comment,
-" or the next `NAME =` of a one-line block). `and`, `or`, `not` are words only in them.
+" or the next `NAME =` of a one-line block; `let when = …` is a let). `and`, `or`, `not` are words only in them.
 syn keyword kfpLogic       contained and or not
 syn match   kfpCompare     "[=!<>]=\|[<>]" contained
 syn match   kfpParen       "[()]" contained
 syn cluster kfpConditionItems contains=kfpInterp,kfpRunInfo,kfpLogic,kfpCompare,kfpParen,kfpString,kfpNumber,kfpBoolean,kfpComment
 syn region  kfpCondition   matchgroup=kfpConditional start="\%(\%(^\|[{}]\)\s*\)\@<=\<\%(else\s\+\)\=if\>\%(\s*=\)\@!" end="\ze[{}]" contains=@kfpConditionItems
 syn region  kfpCondition   matchgroup=kfpRepeat start="\%(}\s*\)\@<=\<\%(until\|while\)\>\%(\s*=\)\@!" end="$\|\ze[{}#]" contains=@kfpConditionItems
-syn region  kfpCondition   start="\%(\<when\s*=\)\@<=\%(=\)\@!" end="$\|\ze\%([{}#]\|\<[A-Za-z_][A-Za-z0-9_]*\s*=\%(=\)\@!\)" contains=@kfpConditionItems
+syn region  kfpCondition   start="\%(\%(\<let\s\+\)\@<!\<when\s*=\)\@<=\%(=\)\@!" end="$\|\ze\%([{}#]\|\<[A-Za-z_][A-Za-z0-9_]*\s*=\%(=\)\@!\)" contains=@kfpConditionItems
 
 " carry NAME = INITIAL then NEXT, in a repeat body (to the end of the line, a brace, a comment
 " or the next declaration of a one-line body).
