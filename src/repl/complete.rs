@@ -452,8 +452,14 @@ fn condition(text: &str, context: &[Token]) -> Option<bool> {
             (Kind::Word, "until" | "while") => {
                 Some(!line_crossed && previous.is_some_and(|t| t.kind == Kind::RBrace))
             }
+            // `when = …` in a step (`let when = …` declares a let).
             (Kind::Assign, _) => {
-                Some(!line_crossed && previous.is_some_and(|t| t.text(text) == "when"))
+                let before_when = k.checked_sub(2).map(|k| context[significant[k]]);
+                Some(
+                    !line_crossed
+                        && previous.is_some_and(|t| t.text(text) == "when")
+                        && before_when.is_none_or(|t| t.text(text) != "let"),
+                )
             }
             _ => None,
         };
@@ -727,6 +733,7 @@ mod tests {
             ["step s {\n  when = $<a>\n  image"]
         );
         assert_eq!(words_at_end("step s {\n  whe"), ["step s {\n  when"]);
+        assert!(!words_at_end("let when = 1 o").contains(&"let when = 1 or".to_string()));
         // References outside strings complete as interpolations do.
         assert_eq!(words_at_end("if $<tr"), ["if $<train."]);
         assert_eq!(words_at_end("if $<train.m"), ["if $<train.model>"]);

@@ -136,7 +136,8 @@ impl<'a> Context<'a> {
                 self.condition = None;
                 self.carry = false;
             }
-            Kind::Assign if self.previous_is(0, "when") => {
+            // `when = …` in a step (`let when = …` declares a let).
+            Kind::Assign if self.previous_is(0, "when") && !self.previous_is(1, "let") => {
                 self.condition = Some(ConditionEnd::Line);
             }
             _ => {}
@@ -377,6 +378,7 @@ mod tests {
             "let carry = then",
             "let and = or",
             "let in = [for, else, finally, max, until, while, not, list, file, bool]",
+            "let when = a and b",
             "env = { if = \"1\", for = \"2\", repeat = \"3\" }",
             "if = 1",
             "} while = 1",
