@@ -1,8 +1,9 @@
 //! The ports of Kubeflow Pipelines 1.8.22's own sample pipelines
 //! (`examples/kfp-samples/*.kfp`, listed in its README.md) as tests.
 //!
-//! - Every port names its source in its header, checks without a warning,
-//!   and compiles to a Workflow that passes `lint` and Argo's JSON schema.
+//! - Every port names its source in its header, checks without a warning, is
+//!   in `kfpl fmt`'s layout, and compiles to a Workflow that passes `lint` and
+//!   Argo's JSON schema.
 //! - Each port that runs on this machine (python3, sh, coreutils; no network,
 //!   no images) is run by [`RUNS`] cases, each with its own `KFPL_HOME`, and
 //!   what every step did (status, outputs, stdout; iterations and passes as
@@ -66,7 +67,7 @@ fn at_least_22_samples_are_ported_each_naming_its_source() {
 }
 
 #[test]
-fn every_port_checks_without_warnings_and_compiles_to_a_valid_workflow() {
+fn every_port_checks_without_warnings_is_formatted_and_compiles_to_a_valid_workflow() {
     let failures: Vec<String> = ports()
         .iter()
         .filter_map(|path| {
@@ -78,7 +79,8 @@ fn every_port_checks_without_warnings_and_compiles_to_a_valid_workflow() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// `kfpl check` and `kfpl compile` of one port; `Err` says what went wrong.
+/// `kfpl check`, `kfpl fmt --check` and `kfpl compile` of one port; `Err`
+/// says what went wrong.
 fn check_and_compile(path: &Path) -> Result<(), String> {
     let check = support::kfpl(["check", "--message-format", "short"])
         .arg(path)
@@ -86,6 +88,15 @@ fn check_and_compile(path: &Path) -> Result<(), String> {
     let diagnostics = stderr(&check);
     if !check.status.success() || diagnostics.contains("warning[") {
         return Err(format!("kfpl check:\n{diagnostics}"));
+    }
+    let fmt = support::kfpl(["fmt", "--check"]).arg(path).output();
+    if !fmt.status.success() {
+        return Err(format!(
+            "not in the canonical layout (`kfpl fmt {}` rewrites it):\n{}{}",
+            path.display(),
+            stdout(&fmt),
+            stderr(&fmt)
+        ));
     }
     let compile = support::kfpl(["compile", "--message-format", "short"])
         .arg(path)
@@ -213,7 +224,7 @@ const RUNS: &[Case] = &[
     // first_train {"b": 1.29462, "w": 1.453505}; pass 1: mse 0.013502, pass 2:
     // mse 0.006519 <= 0.01, so 2 passes of train, predict, calculate_regression_metrics.
     case("train_until_good", "train_until_good", &[], "succeeded"),
-    // get_prod_model "": train_from_scratch, metrics_from_scratch (0.000355),
+    // get_prod_model "": train_from_scratch, metrics_from_scratch (0.000426),
     // upload_new_model, set_new_model_as_prod succeeded; the else branch's 4 steps skipped.
     case(
         "continue_training_from_scratch",
