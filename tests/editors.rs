@@ -58,12 +58,14 @@ fn grammar_keywords() -> Vec<String> {
 /// after `for NAME`, the repeat form's words, the condition operators' words,
 /// and the type words that count only after `:` (the lexer's list).
 fn contextual_words() -> Vec<&'static str> {
-    let mut out = vec![
-        "if", "else", "for", "repeat", "finally", "in", "max", "carry", "then", "until", "while",
-        "and", "or", "not",
-    ];
-    out.extend(kfpl::syntax::lex::TYPE_WORDS_AFTER_COLON);
-    out
+    use kfpl::syntax::lex;
+    [
+        lex::DECLARATION_WORDS,
+        lex::BLOCK_HEAD_WORDS,
+        lex::CONDITION_WORDS,
+        lex::TYPE_WORDS_AFTER_COLON,
+    ]
+    .concat()
 }
 
 /// The pattern texts (`match`, `begin`, `end`) of the VS Code grammar.

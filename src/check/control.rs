@@ -35,8 +35,7 @@ pub(super) enum Source<'a> {
     Finally(&'a ast::FinallyBlock),
 }
 
-/// The run information `$<workflow.…>` names.
-pub(super) const WORKFLOW_FIELDS: &[&str] = &["name", "uid", "pod_name", "status"];
+use super::ir::WORKFLOW_FIELDS;
 
 impl<'a> Checker<'a> {
     /// Collects the declarations in `items`, which sit in block `parent`.

@@ -135,6 +135,9 @@ impl Pipeline {
     }
 }
 
+/// The run information `$<workflow.NAME>` gives (LANGUAGE-2, "Run information").
+pub const WORKFLOW_FIELDS: &[&str] = &["name", "uid", "pod_name", "status"];
+
 /// An index into [`Pipeline::blocks`].
 pub type BlockId = usize;
 

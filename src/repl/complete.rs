@@ -141,13 +141,7 @@ fn command_argument(before: &str, (start, end): (usize, usize), pos: usize) -> C
     }
 }
 
-/// The run information `$<workflow.NAME>` gives (LANGUAGE-2, "Run information").
-const WORKFLOW_FIELDS: &[&str] = &["name", "uid", "pod_name", "status"];
-
-/// Step attributes of language v2 that `check::STEP_ATTRIBUTES` does not list
-/// yet (the checker's list stays the source of truth; `filtered` drops the
-/// duplicate once it has them).
-const V2_STEP_ATTRIBUTES: &[&str] = &["when"];
+use crate::check::ir::WORKFLOW_FIELDS;
 
 /// Inside `$<`: values (`name>`, loop variables included), steps (`name.`),
 /// a step's outputs (`step.output>`) or run information (`workflow.status>`).
@@ -472,17 +466,12 @@ fn condition(text: &str, context: &[Token]) -> Option<bool> {
 }
 
 /// Whether token `n` can end an operand of a condition, so that `and` or
-/// `or` may follow: a literal, a `)`, or the `>` that closes a `$<…>` (right
-/// after its name, where a comparison's `>` follows a space).
+/// `or` may follow: a literal, a `)`, or a closed `$<…>` (one token).
 fn ends_operand(text: &str, context: &[Token], n: usize) -> bool {
     let token = context[n];
     match token.kind {
         Kind::Number | Kind::Quote | Kind::RParen => true,
-        Kind::Compare => {
-            token.text(text) == ">"
-                && n.checked_sub(1)
-                    .is_some_and(|p| context[p].kind == Kind::Word)
-        }
+        Kind::Interp => !token.open,
         Kind::Word => matches!(token.text(text), "true" | "false"),
         _ => false,
     }
@@ -521,7 +510,6 @@ fn statement_words(stack: &[Open], names: &Names, at_start: bool) -> Vec<String>
     match stack.last() {
         Some(Open::Step) => STEP_ATTRIBUTES
             .iter()
-            .chain(V2_STEP_ATTRIBUTES)
             .chain(&["metric", "output"])
             .map(|w| w.to_string())
             .collect(),

@@ -17,12 +17,7 @@ const KEYWORD: &str = "\x1b[1;35m";
 const COMMAND: &str = "\x1b[1;34m";
 const INTERPOLATION: &str = "\x1b[1;36m";
 
-/// Words that open a block (or, `carry`, a repeat's carried value) where a
-/// declaration starts: at the start of the input or of a line, or after a brace.
-const DECLARATION_WORDS: &[&str] = &["if", "else", "for", "repeat", "finally", "carry"];
-
-/// Words that are operators only inside a condition.
-const CONDITION_WORDS: &[&str] = &["and", "or", "not"];
+use crate::syntax::lex::{CONDITION_WORDS, DECLARATION_WORDS};
 
 /// The colour of a token that needs no context.
 fn plain_colour(kind: Kind) -> Option<&'static str> {
@@ -56,8 +51,6 @@ struct Context<'a> {
     condition: Option<ConditionEnd>,
     /// In a `carry NAME = … then …` line.
     carry: bool,
-    /// Inside a `$<…>` written outside a string (a condition's operand).
-    reference: bool,
 }
 
 impl<'a> Context<'a> {
@@ -161,9 +154,7 @@ fn colours(text: &str, tokens: &[Token]) -> Vec<Option<&'static str>> {
             out.push(plain_colour(token.kind));
             continue;
         }
-        let colour = if let Some(colour) = reference_colour(&mut context, tokens, n, text) {
-            Some(colour)
-        } else if token.kind == Kind::Word {
+        let colour = if token.kind == Kind::Word {
             let next = tokens[n + 1..]
                 .iter()
                 .find(|t| !t.kind.is_trivia())
@@ -179,42 +170,6 @@ fn colours(text: &str, tokens: &[Token]) -> Vec<Option<&'static str>> {
         out.push(colour);
     }
     out
-}
-
-/// A `$<name>` or `$<step.output>` written outside a string is a reference (an
-/// operand of a condition): `$`, `<`, its words and dots, and `>` are coloured
-/// as an interpolation. The lexer reads `$<` as an interpolation only inside
-/// strings.
-fn reference_colour(
-    context: &mut Context,
-    tokens: &[Token],
-    n: usize,
-    text: &str,
-) -> Option<&'static str> {
-    let token = tokens[n];
-    let piece = token.text(text);
-    if context.reference {
-        match (token.kind, piece) {
-            (Kind::Word | Kind::Dot, _) => return Some(INTERPOLATION),
-            (Kind::Compare, "<") if context.previous_is(0, "$") => return Some(INTERPOLATION),
-            (Kind::Compare, ">") => {
-                context.reference = false;
-                return Some(INTERPOLATION);
-            }
-            _ => context.reference = false,
-        }
-    }
-    let opens = piece == "$"
-        && tokens.get(n + 1).is_some_and(|next| {
-            next.kind == Kind::Compare
-                && next.text(text) == "<"
-                && next.span.start == token.span.end
-        });
-    if opens {
-        context.reference = true;
-        return Some(INTERPOLATION);
-    }
-    None
 }
 
 /// `text` with ANSI colours.
