@@ -1,7 +1,8 @@
 //! `kfpl run --engine podman`, end to end: the real binary driving the real
 //! podman with the local test image `kfpl-test/busybox:1` (built by
 //! tests/engine/build-busybox-image.sh, which .ci/setup runs). Inputs are
-//! `tests/engine/*.kfp`. Every test has its own `KFPL_HOME`; containers are
+//! `tests/engine/*.kfp`, and examples/digits.kfp in `kfpl-test/python:1`
+//! (tests/engine/build-python-image.sh). Every test has its own `KFPL_HOME`; containers are
 //! found by their `kfpl.dir` label, so parallel tests never see each other's.
 //! Without podman or the image the tests fail under CI and skip elsewhere.
 

@@ -5,8 +5,7 @@
 # python3-minimal lacks), busybox-static (the shell and the coreutils
 # the steps call) and their dependencies, from the same suite and mirror as
 # this machine's apt, without running any package script. Documentation,
-# manuals, translations and iconv modules are dropped: 43 MB is left
-# (python:3.12-slim is about 130 MB).
+# manuals, translations and iconv modules are dropped: 43 MB is left.
 #
 # The rootfs tarball is kept under /var/cache/kfpl-test/, named by this
 # script's hash, so a later CI run only imports it (a changed script builds
