@@ -194,8 +194,13 @@ fn dot(pipeline: &ir::Pipeline) -> String {
         )
     };
     let open = |id: BlockId, head: &str| {
-        let label = format!("label={};", quote(head));
-        vec![format!("subgraph cluster_{id} {{"), label]
+        // Left-aligned and monospace like the steps: a head reads as code.
+        vec![
+            format!("subgraph cluster_{id} {{"),
+            format!("label={};", quote(head)),
+            "labeljust=l;".into(),
+            "fontname=\"monospace\";".into(),
+        ]
     };
     out.push_str(
         &Clusters {

@@ -125,26 +125,38 @@ fn dot_draws_blocks_as_nested_clusters() {
   "flip" [label="flip\npython:3.12"];
   subgraph cluster_0 {
     label="if $<flip.output> == \"heads\"";
+    labeljust=l;
+    fontname="monospace";
     "heads" [label="heads\nalpine"];
   }
   subgraph cluster_1 {
     label="else";
+    labeljust=l;
+    fontname="monospace";
     subgraph cluster_2 {
       label="if $<flip.output> == \"tails\"";
+      labeljust=l;
+      fontname="monospace";
       "tails" [label="tails\nalpine"];
     }
   }
   "maybe" [label="maybe\nalpine\nwhen $<deploy> == \"yes\""];
   subgraph cluster_3 {
     label="for lr in [0.1,0.2], parallelism 2";
+    labeljust=l;
+    fontname="monospace";
     "train" [label="train\npython:3.12"];
   }
   subgraph cluster_4 {
     label="repeat max 3 until $<next.output> >= 3";
+    labeljust=l;
+    fontname="monospace";
     "next" [label="next\nalpine"];
   }
   subgraph cluster_5 {
     label="finally";
+    labeljust=l;
+    fontname="monospace";
     "notify" [label="notify\nalpine"];
   }
   "flip" -> "heads";
