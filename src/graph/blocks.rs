@@ -155,22 +155,19 @@ fn write_condition(out: &mut String, condition: &Condition, at_least: u8) {
 /// An operand as written: a string literal quoted (its `$<…>` kept), a
 /// number or bool literal and a reference as they are.
 fn operand_text(operand: &Operand) -> String {
-    let source = |escape: fn(&str) -> String| -> String {
-        operand
-            .value
-            .parts
-            .iter()
-            .map(|part| match part {
-                ir::Part::Text(text) => escape(text),
-                part => part.source(),
-            })
-            .collect()
-    };
-    if operand.literal && operand.ty == ParamType::String {
-        format!("\"{}\"", source(escape_string))
-    } else {
-        source(str::to_string)
+    if !(operand.literal && operand.ty == ParamType::String) {
+        return super::template_text(&operand.value);
     }
+    let body: String = operand
+        .value
+        .parts
+        .iter()
+        .map(|part| match part {
+            ir::Part::Text(text) => escape_string(text),
+            part => part.source(),
+        })
+        .collect();
+    format!("\"{body}\"")
 }
 
 #[cfg(test)]

@@ -84,7 +84,8 @@ impl EdgeKind {
     }
 }
 
-/// The lines a step's node shows: its name, its image, and its GPUs when it asks for any.
+/// The lines a step's node shows: its name, its image, its GPUs when it asks
+/// for any, and its `when` condition when it has one.
 pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
     let mut lines = vec![step.name.clone(), template_text(&step.image)];
     match &step.gpus {
