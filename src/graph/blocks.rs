@@ -5,11 +5,12 @@
 //! A head reads the way the user writes it: `if $<flip.output> == "heads"`,
 //! `else`, `for lr in $<lrs>, parallelism 2`, `repeat max 3 until
 //! $<next.output> >= 3`, `finally`. Conditions keep their structure, with
-//! parentheses only where Python's precedence (`or` < `and` < `not` <
-//! comparisons) needs them. Two things the IR no longer knows are written
-//! in an equivalent form: a repeat's `until not C` reads `while C` (the
-//! checker keeps `while C` as `until not C`), and a `for` over a list let
-//! shows the let's value as JSON.
+//! parentheses where Python's precedence (`or` < `and` < `not` <
+//! comparisons) needs them and around a comparison under `not` (which
+//! reads wrongly without them to anyone used to C). Two things the IR no
+//! longer knows are written in an equivalent form: a repeat's `until not C`
+//! reads `while C` (the checker keeps `while C` as `until not C`), and a
+//! `for` over a list let shows the let's value as JSON.
 
 use crate::check::ir::{self, BlockId, BlockKind, Condition, Count, Items, Operand, ParamType};
 use crate::syntax::escape_string;
@@ -138,7 +139,14 @@ fn write_condition(out: &mut String, condition: &Condition, at_least: u8) {
         }
         Condition::Not(a) => {
             out.push_str("not ");
-            write_condition(out, a, own);
+            // `not a == b` means `not (a == b)`, but readers from other
+            // languages would take it as `(not a) == b`: keep the parentheses.
+            let tighter = if matches!(**a, Condition::Compare(..)) {
+                5
+            } else {
+                own
+            };
+            write_condition(out, a, tighter);
         }
         Condition::Compare(op, a, b) => {
             out.push_str(&operand_text(a));

@@ -29,7 +29,7 @@ fn conditions_read_as_written() {
     let condition = and(output_is("flip", "heads"), not(deploy_false));
     assert_eq!(
         condition_text(&condition),
-        r#"$<flip.output> == "heads" and not $<deploy> == false"#
+        r#"$<flip.output> == "heads" and not ($<deploy> == false)"#
     );
 }
 
