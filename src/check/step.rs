@@ -513,7 +513,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A whole number >= 0, or a string holding exactly one `$<number-param>`.
-    fn count(&mut self, value: &Resolved, name: &str) -> Option<Count> {
+    pub(super) fn count(&mut self, value: &Resolved, name: &str) -> Option<Count> {
         match &value.value {
             RValue::Number(n) => {
                 let whole =
@@ -658,6 +658,9 @@ impl<'a> Checker<'a> {
             if !self.steps.contains_key(ident.name.as_str()) {
                 let diagnostic = self.unknown_step(ident);
                 self.error(diagnostic);
+                continue;
+            }
+            if !self.check_after_access(ident) {
                 continue;
             }
             out.push((ident.name.clone(), ident.span));
