@@ -193,7 +193,7 @@ fn tag(block: BlockId) -> String {
 }
 
 /// Lists the contents of `block` at `indent` columns: a step by name, a
-/// block as its tag and head with its own contents four columns in.
+/// block as its tag and head with its own contents under the head.
 fn block_tree(out: &mut String, pipeline: &ir::Pipeline, block: Option<BlockId>, indent: usize) {
     let pad = " ".repeat(indent);
     for item in blocks::contents(pipeline, block) {
@@ -202,9 +202,9 @@ fn block_tree(out: &mut String, pipeline: &ir::Pipeline, block: Option<BlockId>,
                 out.push_str(&format!("{pad}{}\n", pipeline.steps[index].name));
             }
             Item::Block(id) => {
-                let head = blocks::head(pipeline, id);
-                out.push_str(&format!("{pad}{} {head}\n", tag(id)));
-                block_tree(out, pipeline, Some(id), indent + 4);
+                let (tag, head) = (tag(id), blocks::head(pipeline, id));
+                out.push_str(&format!("{pad}{tag} {head}\n"));
+                block_tree(out, pipeline, Some(id), indent + tag.len() + 1);
             }
         }
     }
