@@ -25,8 +25,10 @@ pub(crate) enum Item {
 }
 
 /// The steps and blocks directly in `block` (`None`: the top level), in
-/// the steps' topological order: a block comes where its first step does
-/// (a block without steps last), so with no blocks this is `steps` itself.
+/// the steps' topological order: a block comes where its first step does,
+/// so with no blocks this is `steps` itself. A block without steps has no
+/// such place; it goes before the first item written after it in the
+/// source (last when there is none).
 pub(crate) fn contents(pipeline: &ir::Pipeline, block: Option<BlockId>) -> Vec<Item> {
     let mut keyed: Vec<(usize, Item)> = pipeline
         .steps_in(block)
@@ -37,9 +39,32 @@ pub(crate) fn contents(pipeline: &ir::Pipeline, block: Option<BlockId>) -> Vec<I
                 .map(|(id, _)| (first_step(pipeline, id), Item::Block(id))),
         )
         .collect();
-    // Stable: two empty blocks stay in block order.
     keyed.sort_by_key(|&(index, _)| index);
-    keyed.into_iter().map(|(_, item)| item).collect()
+    let (mut items, empty): (Vec<Item>, Vec<Item>) = keyed
+        .into_iter()
+        .map(|(_, item)| item)
+        .partition(|item| !is_empty_block(pipeline, *item));
+    for block in empty {
+        let start = source_start(pipeline, block);
+        let at = items
+            .iter()
+            .position(|&item| source_start(pipeline, item) > start)
+            .unwrap_or(items.len());
+        items.insert(at, block);
+    }
+    items
+}
+
+fn is_empty_block(pipeline: &ir::Pipeline, item: Item) -> bool {
+    matches!(item, Item::Block(id) if first_step(pipeline, id) == usize::MAX)
+}
+
+/// Where the item starts in the source.
+fn source_start(pipeline: &ir::Pipeline, item: Item) -> u32 {
+    match item {
+        Item::Step(index) => pipeline.steps[index].span.start,
+        Item::Block(id) => pipeline.blocks[id].span.start,
+    }
 }
 
 /// The index of the first step inside `block` at any depth (`usize::MAX`

@@ -217,6 +217,10 @@ fn a_block_stands_where_its_first_step_does() {
         Some(outer),
     );
     let empty = add_block(&mut p, BlockKind::Finally, None);
+    p.blocks[empty].span = Span {
+        start: 1000,
+        end: 1001,
+    };
     put(&mut p, "b", inner);
     put(&mut p, "c", outer);
     assert_eq!(
@@ -228,4 +232,23 @@ fn a_block_stands_where_its_first_step_does() {
         [Item::Block(inner), Item::Step(2)]
     );
     assert_eq!(contents(&p, Some(inner)), [Item::Step(1)]);
+}
+
+#[test]
+fn a_block_without_steps_stands_where_it_is_written() {
+    let p = pipeline(
+        r#"pipeline p {
+  param go: bool = true
+  step a { image = "a" command = "x" }
+  if $<go> {
+  } else {
+    step b { image = "a" command = "y" }
+  }
+  step c { image = "a" command = "z" }
+}"#,
+    );
+    assert_eq!(
+        contents(&p, None),
+        [Item::Step(0), Item::Block(0), Item::Block(1), Item::Step(2)]
+    );
 }
