@@ -613,11 +613,7 @@ impl<'p> Plan<'p> {
     /// Every `$<item.field>` the step reads exists in its item.
     fn check_fields(&self, instance: &Instance) -> Result<(), String> {
         let step = &self.pipeline.steps[instance.step];
-        let mut templates: Vec<&Template> = step.command.templates();
-        templates.push(&step.image);
-        templates.extend(step.env.iter().map(|e| &e.value));
-        templates.extend(step.cpu.iter().chain(&step.memory));
-        for template in templates {
+        for template in step.templates() {
             for part in template.references() {
                 if let Part::Item { field: Some(_), .. } = part {
                     self.value(part, &instance.scope, step.block)?;
