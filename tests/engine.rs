@@ -1,10 +1,14 @@
-//! `kfpl run --engine podman`, end to end: the real binary driving the real
-//! podman with the local test image `kfpl-test/busybox:1` (built by
-//! tests/engine/build-busybox-image.sh, which .ci/setup runs). Inputs are
-//! `tests/engine/*.kfp`, and examples/digits.kfp in `kfpl-test/python:1`
-//! (tests/engine/build-python-image.sh). Every test has its own `KFPL_HOME`; containers are
-//! found by their `kfpl.dir` label, so parallel tests never see each other's.
-//! Without podman or the image the tests fail under CI and skip elsewhere.
+//! `kfpl run --engine podman` and `--engine docker`, end to end: the real
+//! binary driving the real engine with the local test image
+//! `kfpl-test/busybox:1` (built by tests/engine/build-busybox-image.sh, which
+//! .ci/setup runs). Inputs are `tests/engine/*.kfp`, and examples/digits.kfp
+//! in `kfpl-test/python:1` (tests/engine/build-python-image.sh). Every test
+//! runs under both engines (modules `podman` and `docker`), with the same
+//! programs and assertions; docker is the private daemon
+//! tests/engine/start-docker.sh starts, holding podman's very images. Every
+//! test has its own `KFPL_HOME`; containers are found by their `kfpl.dir`
+//! label, so parallel tests never see each other's. Without the engine, its
+//! daemon or the image the tests fail under CI and skip elsewhere.
 
 // Test helpers outside `#[test]` functions: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -26,22 +30,115 @@ const IMAGE: &str = "kfpl-test/busybox:1";
 /// `python:3.12-slim` (no registry is reachable).
 const PYTHON_IMAGE: &str = "kfpl-test/python:1";
 
-/// True when podman and the test image are here (else skipped, or failed under CI).
-fn podman_ready() -> bool {
-    podman_has(IMAGE, "tests/engine/build-busybox-image.sh")
+/// Where tests/engine/start-docker.sh writes its daemon's `DOCKER_HOST`.
+const DOCKER_HOST_FILE: &str = "/run/kfpl-test/docker-host";
+
+/// Each test below runs once per engine: `podman::NAME` and `docker::NAME`.
+macro_rules! under_each_engine {
+    ($($test:ident),* $(,)?) => {
+        mod podman {
+            $(#[test]
+            fn $test() {
+                super::$test(super::Engine::Podman)
+            })*
+        }
+        mod docker {
+            $(#[test]
+            fn $test() {
+                super::$test(super::Engine::Docker)
+            })*
+        }
+    };
 }
 
-/// True when podman and `image` (which `script` builds) are here (else
-/// skipped, or failed under CI).
-fn podman_has(image: &str, script: &str) -> bool {
-    if !support::require_tool("podman") {
-        return false;
+under_each_engine!(
+    a_step_runs_in_its_image_not_on_the_host,
+    claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected,
+    a_timeout_leaves_no_container,
+    a_missing_image_is_named_before_anything_runs,
+    ctrl_c_removes_the_container,
+    the_next_start_removes_the_containers_of_a_killed_kfpl,
+    a_sync_source_checkout_is_in_the_container_at_code_repo,
+    digits_gives_the_same_accuracy_in_its_image_as_on_the_host,
+);
+
+/// The container engine a test drives (`--engine NAME`).
+#[derive(Clone, Copy)]
+enum Engine {
+    Podman,
+    Docker,
+}
+
+impl Engine {
+    /// The `--engine` value, the engine's program and the record's `engine`.
+    fn name(self) -> &'static str {
+        match self {
+            Engine::Podman => "podman",
+            Engine::Docker => "docker",
+        }
     }
-    let exists = Command::new("podman")
-        .args(["image", "exists", image])
-        .status()
-        .is_ok_and(|s| s.success());
-    support::require(&format!("the image {image} ({script} builds it)"), exists)
+
+    /// `DOCKER_HOST` for docker: the caller's, else the test daemon's (else
+    /// docker's default); nothing for podman.
+    fn host(self) -> Option<String> {
+        match self {
+            Engine::Podman => None,
+            Engine::Docker => std::env::var("DOCKER_HOST").ok().or_else(|| {
+                std::fs::read_to_string(DOCKER_HOST_FILE)
+                    .ok()
+                    .map(|host| host.trim().to_string())
+            }),
+        }
+    }
+
+    /// The engine's own program, talking to the test daemon.
+    fn command(self) -> Command {
+        let mut command = Command::new(self.name());
+        if let Some(host) = self.host() {
+            command.env("DOCKER_HOST", host);
+        }
+        command
+    }
+
+    /// True when `ARGS…` succeeds.
+    fn succeeds(self, args: &[&str]) -> bool {
+        self.command()
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// True when the engine and the test image are here (else skipped, or
+    /// failed under CI).
+    fn ready(self) -> bool {
+        self.has(IMAGE, "tests/engine/build-busybox-image.sh")
+    }
+
+    /// True when the engine (and docker's daemon) and `image`, which
+    /// `script` builds, are here (else skipped, or failed under CI).
+    fn has(self, image: &str, script: &str) -> bool {
+        if !support::require_tool(self.name()) {
+            return false;
+        }
+        let script = match self {
+            Engine::Podman => script.to_string(),
+            Engine::Docker => {
+                let answers = self.succeeds(&["info"]);
+                let daemon = "a docker daemon (tests/engine/start-docker.sh starts one, as root)";
+                if !support::require(daemon, answers) {
+                    return false;
+                }
+                format!("{script}, then tests/engine/start-docker.sh")
+            }
+        };
+        let exists = self.succeeds(&["image", "inspect", image]);
+        support::require(
+            &format!("the {} image {image} ({script})", self.name()),
+            exists,
+        )
+    }
 }
 
 /// A working directory with its own state folder.
@@ -49,11 +146,12 @@ struct Env {
     _root: TempDir,
     cwd: PathBuf,
     home: PathBuf,
+    engine: Engine,
 }
 
 impl Env {
-    fn new(name: &str) -> Env {
-        let root = TempDir::new(&format!("engine-{name}"));
+    fn new(name: &str, engine: Engine) -> Env {
+        let root = TempDir::new(&format!("engine-{}-{name}", engine.name()));
         let cwd = root.join("cwd");
         let home = root.join("home");
         for dir in [&cwd, &home] {
@@ -63,36 +161,56 @@ impl Env {
             _root: root,
             cwd,
             home,
+            engine,
+        }
+    }
+
+    /// kfpl with this state folder, talking to the engine's test daemon.
+    fn runner<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(
+        &self,
+        args: I,
+    ) -> support::Kfpl {
+        let runner = support::kfpl(args)
+            .current_dir(&self.cwd)
+            .env("KFPL_HOME", &self.home);
+        match self.engine.host() {
+            Some(host) => runner.env("DOCKER_HOST", host),
+            None => runner,
         }
     }
 
     fn kfpl(&self, args: &[&str]) -> Output {
-        support::kfpl(args)
-            .current_dir(&self.cwd)
-            .env("KFPL_HOME", &self.home)
-            .output()
+        self.runner(args).output()
     }
 
-    /// `kfpl run --engine podman tests/engine/NAME.kfp ARGS…`
-    fn run(&self, name: &str, args: &[&str]) -> Output {
-        let file = fixture(name);
-        let mut all = vec!["run", "--engine", "podman", file.to_str().unwrap()];
+    /// `kfpl run --engine ENGINE FILE ARGS…`
+    fn run_file(&self, file: &Path, args: &[&str]) -> Output {
+        let engine = self.engine.name();
+        let mut all = vec!["run", "--engine", engine, file.to_str().unwrap()];
         all.extend(args);
         self.kfpl(&all)
     }
 
-    /// `kfpl run --engine podman tests/engine/NAME.kfp` in the background.
+    /// `kfpl run --engine ENGINE tests/engine/NAME.kfp ARGS…`
+    fn run(&self, name: &str, args: &[&str]) -> Output {
+        self.run_file(&fixture(name), args)
+    }
+
+    /// `kfpl run --engine ENGINE tests/engine/NAME.kfp` in the background.
     fn spawn(&self, name: &str) -> Child {
         let file = fixture(name);
-        support::kfpl(["run", "--engine", "podman", file.to_str().unwrap()])
-            .current_dir(&self.cwd)
-            .env("KFPL_HOME", &self.home)
-            .command()
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        self.runner([
+            "run",
+            "--engine",
+            self.engine.name(),
+            file.to_str().unwrap(),
+        ])
+        .command()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
     }
 
     /// Waits (bounded) until run `id` has a running container.
@@ -117,7 +235,9 @@ impl Env {
     /// The containers (running or not) of run `id` of this state folder.
     fn containers(&self, id: &str) -> String {
         let run_dir = self.home.join("runs").join(id);
-        let out = Command::new("podman")
+        let out = self
+            .engine
+            .command()
             .args(["ps", "-a", "--format", "{{.Names}}", "--filter"])
             .arg(format!("label=kfpl.dir={}", run_dir.display()))
             .output()
@@ -136,12 +256,11 @@ fn owner(path: &Path) -> (u32, u32) {
     (meta.uid(), meta.gid())
 }
 
-#[test]
-fn a_step_runs_in_its_image_not_on_the_host() {
-    if !podman_ready() {
+fn a_step_runs_in_its_image_not_on_the_host(engine: Engine) {
+    if !engine.ready() {
         return;
     }
-    let env = Env::new("in-image");
+    let env = Env::new("in-image", engine);
     let host_only = env.cwd.join("host-only");
     std::fs::write(&host_only, "the host's").unwrap();
     let hostfile = format!("hostfile={}", host_only.display());
@@ -166,12 +285,11 @@ fn a_step_runs_in_its_image_not_on_the_host() {
     assert!(!host.status.success(), "{}", text(&host.stderr));
 }
 
-#[test]
-fn claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected() {
-    if !podman_ready() {
+fn claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected(engine: Engine) {
+    if !engine.ready() {
         return;
     }
-    let env = Env::new("claims");
+    let env = Env::new("claims", engine);
     for run in ["r1", "r2"] {
         let out = env.run("claims", &[]);
         assert!(out.status.success(), "{run}: {}", text(&out.stderr));
@@ -185,7 +303,7 @@ fn claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected()
     );
     let run = env.show("r2");
     assert_eq!(run["status"], "succeeded");
-    assert_eq!(run["engine"], "podman", "the record says where it ran");
+    assert_eq!(run["engine"], engine.name(), "the record says where it ran");
     assert_eq!(run["steps"][0]["outputs"]["count"], "2");
     assert_eq!(run["metrics"][0]["name"], "accuracy");
     assert_eq!(run["metrics"][0]["value"], 0.2);
@@ -193,12 +311,11 @@ fn claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected()
     assert_eq!(log, "read 2\n", "the output reached the next step");
 }
 
-#[test]
-fn a_timeout_leaves_no_container() {
-    if !podman_ready() {
+fn a_timeout_leaves_no_container(engine: Engine) {
+    if !engine.ready() {
         return;
     }
-    let env = Env::new("timeout");
+    let env = Env::new("timeout", engine);
     let out = env.run("timeout", &[]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
@@ -206,12 +323,11 @@ fn a_timeout_leaves_no_container() {
     assert_eq!(env.containers("r1"), "", "the timed-out container is gone");
 }
 
-#[test]
-fn a_missing_image_is_named_before_anything_runs() {
-    if !podman_ready() {
+fn a_missing_image_is_named_before_anything_runs(engine: Engine) {
+    if !engine.ready() {
         return;
     }
-    let env = Env::new("missing");
+    let env = Env::new("missing", engine);
     let out = env.run("missing_image", &["--pull", "never"]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
@@ -229,20 +345,13 @@ fn a_missing_image_is_named_before_anything_runs() {
 
 #[test]
 fn dry_run_prints_the_engine_commands() {
-    let env = Env::new("dry-run");
-    for (engine, binary) in [("podman", "podman run --rm"), ("docker", "docker run --rm")] {
-        let out = env.kfpl(&[
-            "run",
-            "--engine",
-            engine,
-            "--dry-run",
-            fixture("resources").to_str().unwrap(),
-            "-p",
-            "who=a b",
-        ]);
+    for engine in [Engine::Podman, Engine::Docker] {
+        let env = Env::new("dry-run", engine);
+        let out = env.run("resources", &["--dry-run", "-p", "who=a b"]);
+        let binary = format!("{} run --rm", engine.name());
         let stdout = text(&out.stdout);
         assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(stdout.starts_with(binary), "{stdout}");
+        assert!(stdout.starts_with(&binary), "{stdout}");
         for flag in [
             "--name kfpl-DRYRUN-train-",
             "--label kfpl.run=DRYRUN",
@@ -266,8 +375,8 @@ fn dry_run_prints_the_engine_commands() {
             lines.last().unwrap().contains("--pull missing"),
             "an image known only at the step's start follows --pull: {stdout}"
         );
+        assert!(!env.home.join("runs").exists(), "a dry run runs nothing");
     }
-    assert!(!env.home.join("runs").exists(), "a dry run runs nothing");
 }
 
 fn signal(child: &Child, signal: nix::sys::signal::Signal) {
@@ -275,12 +384,11 @@ fn signal(child: &Child, signal: nix::sys::signal::Signal) {
     let _ = nix::sys::signal::kill(pid, signal);
 }
 
-#[test]
-fn ctrl_c_removes_the_container() {
-    if !podman_ready() {
+fn ctrl_c_removes_the_container(engine: Engine) {
+    if !engine.ready() {
         return;
     }
-    let env = Env::new("ctrl-c");
+    let env = Env::new("ctrl-c", engine);
     let mut child = env.spawn("long");
     env.wait_for_container("r1");
     signal(&child, nix::sys::signal::Signal::SIGINT);
@@ -290,12 +398,11 @@ fn ctrl_c_removes_the_container() {
     assert_eq!(env.show("r1")["status"], "cancelled");
 }
 
-#[test]
-fn the_next_start_removes_the_containers_of_a_killed_kfpl() {
-    if !podman_ready() {
+fn the_next_start_removes_the_containers_of_a_killed_kfpl(engine: Engine) {
+    if !engine.ready() {
         return;
     }
-    let env = Env::new("kill-9");
+    let env = Env::new("kill-9", engine);
     let mut child = env.spawn("long");
     env.wait_for_container("r1");
     signal(&child, nix::sys::signal::Signal::SIGKILL);
@@ -324,12 +431,11 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
 }
 
-#[test]
-fn a_sync_source_checkout_is_in_the_container_at_code_repo() {
-    if !podman_ready() || !support::require_tool("git") {
+fn a_sync_source_checkout_is_in_the_container_at_code_repo(engine: Engine) {
+    if !engine.ready() || !support::require_tool("git") {
         return;
     }
-    let env = Env::new("sync");
+    let env = Env::new("sync", engine);
     let repo = env.cwd.join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "--quiet"]);
@@ -355,9 +461,8 @@ fn metrics(run: &Value) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn digits_gives_the_same_accuracy_in_its_image_as_on_the_host() {
-    if !podman_has(PYTHON_IMAGE, "tests/engine/build-python-image.sh") {
+fn digits_gives_the_same_accuracy_in_its_image_as_on_the_host(engine: Engine) {
+    if !engine.has(PYTHON_IMAGE, "tests/engine/build-python-image.sh") {
         return;
     }
     let example = root().join("examples/digits.kfp");
@@ -368,19 +473,24 @@ fn digits_gives_the_same_accuracy_in_its_image_as_on_the_host() {
     assert_eq!(source.matches(published).count(), 3, "every step's image");
     let local = source.replace(published, &format!("image = \"{PYTHON_IMAGE}\""));
 
-    let host = Env::new("digits-host");
+    let host = Env::new("digits-host", engine); // its engine is not used
     let out = host.kfpl(&["run", "--engine", "host", example.to_str().unwrap()]);
     assert!(out.status.success(), "host: {}", text(&out.stderr));
     let on_host = host.show("r1");
 
-    let podman = Env::new("digits-podman");
-    let copy = podman.cwd.join("digits.kfp");
+    let contained = Env::new("digits", engine);
+    let copy = contained.cwd.join("digits.kfp");
     std::fs::write(&copy, local).unwrap();
-    let out = podman.kfpl(&["run", "--engine", "podman", copy.to_str().unwrap()]);
-    assert!(out.status.success(), "podman: {}", text(&out.stderr));
-    let in_image = podman.show("r1");
+    let out = contained.run_file(&copy, &[]);
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        engine.name(),
+        text(&out.stderr)
+    );
+    let in_image = contained.show("r1");
 
-    assert_eq!(in_image["engine"], "podman");
+    assert_eq!(in_image["engine"], engine.name());
     assert_eq!(in_image["steps"][1]["image"], PYTHON_IMAGE);
     let host_metrics = metrics(&on_host);
     assert!(
@@ -392,6 +502,8 @@ fn digits_gives_the_same_accuracy_in_its_image_as_on_the_host() {
         host_metrics,
         "same accuracy and loss in the image as on the host"
     );
-    let exported = podman.home.join("volumes/digits-data/export/1/model.json");
+    let exported = contained
+        .home
+        .join("volumes/digits-data/export/1/model.json");
     assert!(exported.is_file(), "the model reached the claim");
 }
