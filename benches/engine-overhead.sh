@@ -5,14 +5,18 @@
 # the whole run's wall time over 50 is what one step costs. Median of 3.
 #   cargo build --release && tests/engine/build-busybox-image.sh && benches/engine-overhead.sh
 #   STEPS=20 RUNS=5 ENGINES="host podman docker" benches/engine-overhead.sh
-# (docker needs kfpl-test/busybox:1 in its own store: `podman save` it and
-# `docker load`, then `docker tag localhost/kfpl-test/busybox:1 kfpl-test/busybox:1`).
+# (docker: tests/engine/start-docker.sh, run as root by .ci/setup, starts a
+# private daemon holding the test images; its address is read from
+# /run/kfpl-test/docker-host when DOCKER_HOST is not set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kfpl=$PWD/target/release/kfpl
 steps=${STEPS:-50}
 runs=${RUNS:-3}
 engines=${ENGINES:-host podman}
+if [ -z "${DOCKER_HOST:-}" ] && [ -r /run/kfpl-test/docker-host ]; then
+  export DOCKER_HOST=$(cat /run/kfpl-test/docker-host)
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
