@@ -8,7 +8,7 @@
 
 mod dag;
 pub mod ir;
-mod json;
+pub(crate) mod json;
 mod lint;
 pub mod params;
 mod resolve;

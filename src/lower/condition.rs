@@ -1,0 +1,139 @@
+//! Conditions as expr text (antonmedv/expr, Argo v3.3's expression tags),
+//! evaluated in a task's *argument*, where values stay data.
+//!
+//! Argo v3.3's `when` is govaluate text into which values are pasted, so a
+//! value holding `'`, `||` or `)` could change a condition's structure
+//! there. kfpl never puts a user's value in a `when`: the whole condition
+//! becomes one expression tag in an argument (`{{=… == 'heads' && …}}`),
+//! where each value is a variable (`tasks['flip'].outputs.parameters['output']`)
+//! and each literal a quoted constant, and the guarded tasks compare only
+//! the result, `true` or `false`, in their `when`.
+//!
+//! Operands: strings compare as text; numbers as floats (`asFloat`); bools
+//! are true for `true`/`True` (what `kfpl run` accepts), false otherwise.
+
+use super::text::{DECODE, Piece, Ref, base64, flatten};
+use crate::check::ir::{CompareOp, Condition, Operand, ParamType};
+
+/// The condition as an expr expression; `source` gives the expression for
+/// each value's text in the scope where the expression is evaluated.
+pub(crate) fn expression(condition: &Condition, source: &mut dyn FnMut(&Ref) -> String) -> String {
+    match condition {
+        Condition::Or(a, b) => format!(
+            "({} || {})",
+            expression(a, source),
+            expression(b, source)
+        ),
+        Condition::And(a, b) => format!(
+            "({} && {})",
+            expression(a, source),
+            expression(b, source)
+        ),
+        Condition::Not(a) => format!("!{}", expression(a, source)),
+        Condition::Truth(a) => operand(a, ParamType::Bool, source),
+        Condition::Compare(op, a, b) => {
+            // The checker gives both sides one type; a number on either side
+            // makes the comparison numeric.
+            let ty = if a.ty == ParamType::Number || b.ty == ParamType::Number {
+                ParamType::Number
+            } else {
+                a.ty
+            };
+            format!(
+                "({} {} {})",
+                operand(a, ty, source),
+                compare_op(*op),
+                operand(b, ty, source)
+            )
+        }
+    }
+}
+
+/// Every value the condition reads (lets looked through).
+pub(crate) fn refs(condition: &Condition) -> Vec<Ref> {
+    condition
+        .operands()
+        .into_iter()
+        .flat_map(|o| flatten(&o.value))
+        .filter_map(|piece| match piece {
+            Piece::Ref(r) => Some(r),
+            Piece::Lit(_) => None,
+        })
+        .collect()
+}
+
+fn compare_op(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "==",
+        CompareOp::Ne => "!=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+    }
+}
+
+/// An operand as a value of type `ty`.
+fn operand(operand: &Operand, ty: ParamType, source: &mut dyn FnMut(&Ref) -> String) -> String {
+    let pieces = flatten(&operand.value);
+    let text = match pieces.as_slice() {
+        [] => "''".to_string(),
+        [Piece::Lit(literal)] => {
+            if ty == ParamType::Bool && operand.literal {
+                return bool_literal(literal).to_string();
+            }
+            string_literal(literal)
+        }
+        _ => pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Lit(literal) => string_literal(literal),
+                Piece::Ref(r) => source(r),
+            })
+            .collect::<Vec<_>>()
+            .join(" + "),
+    };
+    match ty {
+        ParamType::Number => format!("asFloat({text})"),
+        ParamType::Bool => format!("({text} in ['true', 'True'])"),
+        _ => text,
+    }
+}
+
+fn bool_literal(text: &str) -> &'static str {
+    if matches!(text, "true" | "True") {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// A string constant in expr: single-quoted when the text is plain,
+/// else decoded from base64, so that no text can end the string, the
+/// expression or the tag (`'`, `\`, `}}`).
+pub(crate) fn string_literal(text: &str) -> String {
+    let plain = text.chars().all(|c| {
+        c.is_ascii_alphanumeric() || " _.,:;/@+-=*#%!?()[]<>|&^~".contains(c)
+    });
+    if plain {
+        format!("'{text}'")
+    } else {
+        format!("{DECODE}('{}')", base64(text.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_cannot_leave_their_string() {
+        assert_eq!(string_literal("heads"), "'heads'");
+        assert_eq!(string_literal("a || b"), "'a || b'");
+        for hostile in ["it's", "a\\b", "}}", "{{x}}", "é", "\n"] {
+            let literal = string_literal(hostile);
+            assert!(literal.starts_with("sprig.b64dec('"), "{literal}");
+            assert!(!literal.contains("}}") && !literal[14..].contains('\''));
+        }
+    }
+}
