@@ -23,14 +23,14 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::argo_types::{
-    API_VERSION, Arguments, Artifact, Inputs, KIND, Metadata, Outputs,
-    Parameter, RetryStrategy, Template, ValueFrom, Workflow, WorkflowSpec,
+    API_VERSION, Arguments, Artifact, Inputs, KIND, Metadata, Outputs, Parameter, RetryStrategy,
+    Template, ValueFrom, Workflow, WorkflowSpec,
 };
+use super::dag::Dags;
 use super::names::{
     self, GIT_CONTAINER, MAIN_CONTAINER, METRICS_ARTIFACT, METRICS_FILE, Namer, OUTPUTS_DIR,
     OUTPUTS_VOLUME, WORK_DIR, WORK_VOLUME, kubernetes_name,
 };
-use super::dag::Dags;
 use super::script::{self, Program};
 use super::text::{Ref, argo_text, display_text, flatten, refs};
 use crate::check::ir::{Count, ParamType, Pipeline, Step, Template as Text};
@@ -254,7 +254,12 @@ fn content_hash(template: &Template) -> u64 {
 
 /// Every value a step's template reads, sorted (the template's inputs).
 fn step_inputs(step: &Step, program: &Program) -> BTreeSet<Ref> {
-    let mut inputs: BTreeSet<Ref> = program.refs.iter().filter(|r| r.is_input()).cloned().collect();
+    let mut inputs: BTreeSet<Ref> = program
+        .refs
+        .iter()
+        .filter(|r| r.is_input())
+        .cloned()
+        .collect();
     let texts = [
         Some(&step.image),
         step.description.as_ref(),

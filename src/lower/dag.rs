@@ -120,7 +120,12 @@ impl<'a> Dags<'a> {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.when.is_some())
-            .map(|(i, s)| (i, namer.claim(&format!("{}-when", kubernetes_name(&s.name)))))
+            .map(|(i, s)| {
+                (
+                    i,
+                    namer.claim(&format!("{}-when", kubernetes_name(&s.name))),
+                )
+            })
             .collect();
         let mut dags = Dags {
             pipeline,
@@ -306,7 +311,11 @@ impl<'a> Dags<'a> {
     }
 
     /// A condition evaluated in `scope`, as an expression tag.
-    fn condition_tag(&self, scope: Option<BlockId>, condition: &crate::check::ir::Condition) -> String {
+    fn condition_tag(
+        &self,
+        scope: Option<BlockId>,
+        condition: &crate::check::ir::Condition,
+    ) -> String {
         let text = condition::expression(condition, &mut |r| self.source(scope, r));
         format!("{{{{={text}}}}}")
     }
@@ -397,14 +406,25 @@ impl<'a> Dags<'a> {
         let inputs = &self.inputs[block];
         let task = match &self.pipeline.blocks[block].kind {
             BlockKind::If { condition, .. } => {
-                let mut parameters = vec![parameter(COND, Some(self.condition_tag(scope, condition)))];
+                let mut parameters =
+                    vec![parameter(COND, Some(self.condition_tag(scope, condition)))];
                 parameters.extend(self.arguments(scope, inputs));
-                task(names.template.clone(), names.template.clone(), dependencies, parameters)
+                task(
+                    names.template.clone(),
+                    names.template.clone(),
+                    dependencies,
+                    parameters,
+                )
             }
             BlockKind::For { .. } => match &names.wrapper {
                 Some(wrapper) => {
                     let parameters = self.arguments(scope, &self.wrapper_inputs(block));
-                    task(names.template.clone(), wrapper.clone(), dependencies, parameters)
+                    task(
+                        names.template.clone(),
+                        wrapper.clone(),
+                        dependencies,
+                        parameters,
+                    )
                 }
                 None => {
                     let mut loop_task = self.loop_task(block, scope, false);
@@ -424,7 +444,12 @@ impl<'a> Dags<'a> {
                     };
                     parameters.push(parameter(&r.input_name(), Some(value)));
                 }
-                task(names.template.clone(), names.template.clone(), dependencies, parameters)
+                task(
+                    names.template.clone(),
+                    names.template.clone(),
+                    dependencies,
+                    parameters,
+                )
             }
             BlockKind::Finally => return None,
         };
@@ -504,7 +529,12 @@ impl<'a> Dags<'a> {
     fn loop_task(&self, block: BlockId, scope: Option<BlockId>, in_wrapper: bool) -> DagTask {
         let names = &self.names[block];
         let BlockKind::For { items, .. } = &self.pipeline.blocks[block].kind else {
-            return task(names.template.clone(), names.template.clone(), Vec::new(), Vec::new());
+            return task(
+                names.template.clone(),
+                names.template.clone(),
+                Vec::new(),
+                Vec::new(),
+            );
         };
         let item_refs = self.item_refs(block);
         let fields = item_refs
@@ -550,7 +580,12 @@ impl<'a> Dags<'a> {
                 parameter(&r.input_name(), Some(value))
             })
             .collect();
-        let mut looped = task(names.template.clone(), names.template.clone(), Vec::new(), parameters);
+        let mut looped = task(
+            names.template.clone(),
+            names.template.clone(),
+            Vec::new(),
+            parameters,
+        );
         looped.with_items = with_items;
         looped.with_param = with_param;
         looped
@@ -576,12 +611,16 @@ impl<'a> Dags<'a> {
                 ..
             } => {
                 if let Some(wrapper) = &names.wrapper {
-                    let wrapper_inputs: Vec<String> =
-                        self.wrapper_inputs(block).iter().map(Ref::input_name).collect();
+                    let wrapper_inputs: Vec<String> = self
+                        .wrapper_inputs(block)
+                        .iter()
+                        .map(Ref::input_name)
+                        .collect();
                     let looped = self.loop_task(block, Some(block), true);
                     let mut template = dag_template(wrapper, vec![looped]);
                     template.inputs = inputs_of(wrapper_inputs);
-                    template.outputs = self.outputs(block, |_| names.template.clone(), |r| r.input_name());
+                    template.outputs =
+                        self.outputs(block, |_| names.template.clone(), |r| r.input_name());
                     template.parallelism = Some(*limit);
                     out.push(template);
                 }
@@ -616,7 +655,10 @@ impl<'a> Dags<'a> {
     fn export_name(&self, block: BlockId, r: &Ref) -> String {
         match r {
             Ref::Output { step, output }
-                if self.pipeline.step(step).is_some_and(|s| s.block == Some(block)) =>
+                if self
+                    .pipeline
+                    .step(step)
+                    .is_some_and(|s| s.block == Some(block)) =>
             {
                 output.clone()
             }
@@ -677,7 +719,9 @@ impl<'a> Dags<'a> {
         let mut parameters = vec![
             parameter(
                 NEXT,
-                Some(format!("{{{{={until} ? '0' : ({pass} < {max} ? '1' : '2')}}}}")),
+                Some(format!(
+                    "{{{{={until} ? '0' : ({pass} < {max} ? '1' : '2')}}}}"
+                )),
             ),
             parameter(PASS, Some(format!("{{{{=string({pass} + 1)}}}}"))),
         ];
@@ -782,8 +826,14 @@ impl<'a> Dags<'a> {
     /// The guard around a step with `when`.
     fn when_guard(&self, index: usize, guard: &str) -> Template {
         let step = &self.pipeline.steps[index];
-        let names: Vec<String> = self.step_inputs[index].iter().map(Ref::input_name).collect();
-        let parameters = names.iter().map(|n| parameter(n, Some(passthrough(n)))).collect();
+        let names: Vec<String> = self.step_inputs[index]
+            .iter()
+            .map(Ref::input_name)
+            .collect();
+        let parameters = names
+            .iter()
+            .map(|n| parameter(n, Some(passthrough(n))))
+            .collect();
         let mut inner = task(
             kubernetes_name(&step.name),
             self.step_templates[index].clone(),
@@ -810,7 +860,9 @@ fn keyword(kind: &BlockKind) -> &'static str {
         BlockKind::If {
             otherwise: false, ..
         } => "if",
-        BlockKind::If { otherwise: true, .. } => "else",
+        BlockKind::If {
+            otherwise: true, ..
+        } => "else",
         BlockKind::For { .. } => "for",
         BlockKind::Repeat { .. } => "repeat",
         BlockKind::Finally => "finally",
@@ -893,7 +945,9 @@ fn literal_items(text: &str, item_refs: &[&Ref], fields: bool) -> Vec<serde_json
 /// back as a JSON string; text that is not one (a list item) is taken as it is.
 fn item_expression(r: &Ref, literal_map: bool) -> String {
     let key = match r {
-        Ref::Item { field: Some(field), .. } => format!("item['{field}']"),
+        Ref::Item {
+            field: Some(field), ..
+        } => format!("item['{field}']"),
         _ if literal_map => format!("item['{WHOLE_ITEM}']"),
         _ => "item".to_string(),
     };

@@ -173,11 +173,14 @@ impl Ref {
 
 /// Standard base64 with padding (what `sprig.b64dec` and `base64 -d` read).
 pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -272,19 +275,6 @@ pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
         }
     }
     Some(out)
-}
-
-/// The reference a kfpl expression tag makes, as a plain tag: the text
-/// between `{{=` and `}}` of [`Ref::task_argument`] or [`Ref::argo_decoded`]
-/// gives `workflow.parameters.P`, `tasks.T.outputs.parameters.O` or
-/// `inputs.parameters.N` (what `lint` resolves); any other expression `None`.
-pub(crate) fn expression_reference(expression: &str) -> Option<String> {
-    let call = [ENCODE, DECODE]
-        .iter()
-        .find_map(|f| expression.strip_prefix(f)?.strip_prefix('('))?;
-    let source = call.strip_suffix(')')?;
-    // Keys are identifiers and task names: no `'`, `.`, `[` or `]` inside.
-    Some(source.replace("['", ".").replace("']", ""))
 }
 
 /// The shell line that decodes each value's variable in place (the
@@ -445,7 +435,7 @@ mod tests {
     }
 
     #[test]
-    fn values_are_encoded_where_they_enter_and_lint_reads_the_tags_back() {
+    fn values_are_encoded_where_they_enter() {
         let output = Ref::Output {
             step: "prepare_data".into(),
             output: "in".into(),
@@ -454,32 +444,22 @@ mod tests {
             (
                 Ref::Param("retries".into()),
                 "{{=sprig.b64enc(workflow.parameters['retries'])}}",
-                "workflow.parameters.retries",
             ),
             (
                 output.clone(),
                 "{{=sprig.b64enc(tasks['prepare-data'].outputs.parameters['in'])}}",
-                "tasks.prepare-data.outputs.parameters.in",
             ),
         ];
-        for (r, argument, plain) in cases {
+        for (r, argument) in cases {
             let source = match &r {
                 Ref::Output { step, output } => Ref::task_output(&kubernetes_name(step), output),
                 other => other.global_source().expect("a param"),
             };
             assert_eq!(Ref::encode(&source), argument);
-            let tag = &argument[3..argument.len() - 2];
-            assert_eq!(expression_reference(tag).as_deref(), Some(plain));
         }
-        let decoded = output.argo_decoded();
         assert_eq!(
-            expression_reference(&decoded[3..decoded.len() - 2]).as_deref(),
-            Some("inputs.parameters.prepare_data-in")
+            output.argo_decoded(),
+            "{{=sprig.b64dec(inputs.parameters['prepare_data-in'])}}"
         );
-        assert_eq!(
-            expression_reference("sprig.upper(inputs.parameters['x'])"),
-            None
-        );
-        assert_eq!(expression_reference("sprig.b64enc(x"), None);
     }
 }
