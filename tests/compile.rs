@@ -603,11 +603,16 @@ mod v2_ir;
 #[test]
 fn v2_blocks_lower_lint_clean_and_schema_valid() {
     let scenarios = [
-        ("if", v2_ir::if_else()),
+        ("if", v2_ir::if_else("heads")),
+        (
+            "if-hostile",
+            v2_ir::if_else("it's \"q\" || true) '}} {{x}}"),
+        ),
         ("for", v2_ir::for_loops()),
         ("repeat", v2_ir::repeat(5)),
         ("repeat-exhausted", v2_ir::repeat(2)),
         ("finally", v2_ir::finally()),
+        ("nested", v2_ir::nested()),
     ];
     for (name, pipeline) in scenarios {
         let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Allow)
@@ -621,4 +626,26 @@ fn v2_blocks_lower_lint_clean_and_schema_valid() {
         assert_eq!(lint(&workflow), Vec::<String>::new(), "{name}");
         assert_valid(name, &yaml);
     }
+}
+
+/// A loop over 1,000 literal items is one body template and one task with
+/// the items, not 1,000 copies of the step.
+#[test]
+fn a_literal_loop_of_a_thousand_items_is_not_unrolled() {
+    let pipeline = v2_ir::wide_loop(1000);
+    let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Allow).expect("binds");
+    let workflow =
+        kfpl::lower::lower(&pipeline, &values, kfpl::lower::DEFAULT_GIT_IMAGE).expect("lowers");
+    assert_eq!(lint(&workflow), Vec::<String>::new());
+    let names: Vec<&str> = workflow
+        .spec
+        .templates
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["wide", "for-1", "work"]);
+    let entry = workflow.spec.templates[0].dag.as_ref().expect("a DAG");
+    assert_eq!(entry.tasks.len(), 1);
+    assert_eq!(entry.tasks[0].with_items.len(), 1000);
+    assert_eq!(entry.tasks[0].with_items[999], "999");
 }

@@ -121,8 +121,9 @@ pub fn compare(op: CompareOp, a: Operand, b: Operand) -> Condition {
     Condition::Compare(op, a, b)
 }
 
-/// tests/parity/v2_if.kfp.
-pub fn if_else() -> Pipeline {
+/// tests/parity/v2/if.kfp: `flip` writes the param `side`; `heads` runs
+/// when it equals `expected` (and `deploy` is not false), `tails` otherwise.
+pub fn if_else(expected: &str) -> Pipeline {
     let mut p = checked(
         r#"pipeline v2_if {
   param side: string = "heads"
@@ -135,7 +136,7 @@ pub fn if_else() -> Pipeline {
 }"#,
     );
     let heads = operand(&p, ParamType::String, output("flip", "output"));
-    let lit = literal(&p, ParamType::String, "heads");
+    let lit = literal(&p, ParamType::String, expected);
     let deploy = operand(&p, ParamType::Bool, param("deploy"));
     let cond = Condition::And(
         Box::new(compare(CompareOp::Eq, heads, lit)),
@@ -294,5 +295,71 @@ pub fn finally() -> Pipeline {
     });
     let f = block(&mut p, BlockKind::Finally, None, &[]);
     put(&mut p, f, &["notify"]);
+    p
+}
+
+/// tests/parity/v2/nested.kfp: an `if` inside a `for`, reading the item,
+/// a step of the same iteration and a step outside the loop.
+pub fn nested() -> Pipeline {
+    let mut p = checked(
+        r#"pipeline v2_nested {
+  param i: string = "x"
+  step start { image = "alpine" command = "printf s > $KFP_OUTPUTS/output" }
+  step a { image = "alpine" command = "printf '%s' \"$<i>\" > $KFP_OUTPUTS/output" }
+  step b { image = "alpine" command = "printf '%s' \"b $<i> $<a.output> $<start.output>\" > $KFP_OUTPUTS/output" }
+  step total { image = "alpine" command = "printf '%s' \"$<a.output>\" > $KFP_OUTPUTS/output" }
+}"#,
+    );
+    rewrite(&mut p, "i", &item("i", None));
+    let l = block(
+        &mut p,
+        BlockKind::For {
+            var: "i".into(),
+            items: Items::Fixed("[1,2,3]".into()),
+            parallelism: None,
+        },
+        None,
+        &[],
+    );
+    put(&mut p, l, &["a"]);
+    let cond = compare(
+        CompareOp::Ne,
+        operand(&p, ParamType::String, output("a", "output")),
+        literal(&p, ParamType::String, "2"),
+    );
+    let b = block(
+        &mut p,
+        BlockKind::If {
+            condition: cond,
+            otherwise: false,
+        },
+        Some(l),
+        &["a"],
+    );
+    put(&mut p, b, &["b"]);
+    p
+}
+
+/// A literal loop over `n` numbers around one step.
+pub fn wide_loop(n: usize) -> Pipeline {
+    let mut p = checked(
+        r#"pipeline wide {
+  param x: string = "x"
+  step work { image = "alpine" command = "echo $<x>" }
+}"#,
+    );
+    rewrite(&mut p, "x", &item("x", None));
+    let items: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+    let l = block(
+        &mut p,
+        BlockKind::For {
+            var: "x".into(),
+            items: Items::Fixed(format!("[{}]", items.join(","))),
+            parallelism: None,
+        },
+        None,
+        &[],
+    );
+    put(&mut p, l, &["work"]);
     p
 }
