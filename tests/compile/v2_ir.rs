@@ -14,7 +14,7 @@ use kfpl::ir::{
 use kfpl::{SourceFile, Span};
 
 /// The checked v1 program (it must check).
-pub fn checked(source: &str) -> Pipeline {
+pub(crate) fn checked(source: &str) -> Pipeline {
     let checked = kfpl::check(&SourceFile::new("v2.kfp", source));
     checked
         .pipeline
@@ -26,7 +26,12 @@ fn span(p: &Pipeline) -> Span {
 }
 
 /// Adds a block and returns its id.
-pub fn block(p: &mut Pipeline, kind: BlockKind, parent: Option<usize>, deps: &[&str]) -> usize {
+pub(crate) fn block(
+    p: &mut Pipeline,
+    kind: BlockKind,
+    parent: Option<usize>,
+    deps: &[&str],
+) -> usize {
     p.blocks.push(Block {
         kind,
         parent,
@@ -38,7 +43,7 @@ pub fn block(p: &mut Pipeline, kind: BlockKind, parent: Option<usize>, deps: &[&
 }
 
 /// Puts steps in a block.
-pub fn put(p: &mut Pipeline, block: usize, steps: &[&str]) {
+pub(crate) fn put(p: &mut Pipeline, block: usize, steps: &[&str]) {
     for step in p.steps.iter_mut() {
         if steps.contains(&step.name.as_str()) {
             step.block = Some(block);
@@ -47,7 +52,7 @@ pub fn put(p: &mut Pipeline, block: usize, steps: &[&str]) {
 }
 
 /// Turns every `$<name>` param reference into `part(name)` (lets too).
-pub fn rewrite(p: &mut Pipeline, name: &str, part: &dyn Fn() -> Part) {
+pub(crate) fn rewrite(p: &mut Pipeline, name: &str, part: &dyn Fn() -> Part) {
     fn walk(t: &mut Template, name: &str, part: &dyn Fn() -> Part) {
         for piece in t.parts.iter_mut() {
             match piece {
@@ -72,7 +77,7 @@ pub fn rewrite(p: &mut Pipeline, name: &str, part: &dyn Fn() -> Part) {
     }
 }
 
-pub fn item(var: &str, field: Option<&str>) -> impl Fn() -> Part {
+pub(crate) fn item(var: &str, field: Option<&str>) -> impl Fn() -> Part {
     let (var, field) = (var.to_string(), field.map(str::to_string));
     move || Part::Item {
         var: var.clone(),
@@ -81,7 +86,7 @@ pub fn item(var: &str, field: Option<&str>) -> impl Fn() -> Part {
     }
 }
 
-pub fn operand(p: &Pipeline, ty: ParamType, part: Part) -> Operand {
+pub(crate) fn operand(p: &Pipeline, ty: ParamType, part: Part) -> Operand {
     Operand {
         ty,
         value: Template {
@@ -93,7 +98,7 @@ pub fn operand(p: &Pipeline, ty: ParamType, part: Part) -> Operand {
     }
 }
 
-pub fn literal(p: &Pipeline, ty: ParamType, text: &str) -> Operand {
+pub(crate) fn literal(p: &Pipeline, ty: ParamType, text: &str) -> Operand {
     Operand {
         ty,
         value: Template::text(text, span(p)),
@@ -102,7 +107,7 @@ pub fn literal(p: &Pipeline, ty: ParamType, text: &str) -> Operand {
     }
 }
 
-pub fn output(step: &str, output: &str) -> Part {
+pub(crate) fn output(step: &str, output: &str) -> Part {
     Part::Output {
         step: step.into(),
         output: output.into(),
@@ -110,20 +115,20 @@ pub fn output(step: &str, output: &str) -> Part {
     }
 }
 
-pub fn param(name: &str) -> Part {
+pub(crate) fn param(name: &str) -> Part {
     Part::Param {
         name: name.into(),
         span: Span::default(),
     }
 }
 
-pub fn compare(op: CompareOp, a: Operand, b: Operand) -> Condition {
+pub(crate) fn compare(op: CompareOp, a: Operand, b: Operand) -> Condition {
     Condition::Compare(op, a, b)
 }
 
 /// tests/parity/v2/if.kfp: `flip` writes the param `side`; `heads` runs
 /// when it equals `expected` (and `deploy` is not false), `tails` otherwise.
-pub fn if_else(expected: &str) -> Pipeline {
+pub(crate) fn if_else(expected: &str) -> Pipeline {
     let mut p = checked(
         r#"pipeline v2_if {
   param side: string = "heads"
@@ -173,7 +178,7 @@ pub fn if_else(expected: &str) -> Pipeline {
 }
 
 /// tests/parity/v2_for.kfp.
-pub fn for_loops() -> Pipeline {
+pub(crate) fn for_loops() -> Pipeline {
     let mut p = checked(
         r#"pipeline v2_for {
   param lr: string = "x"
@@ -241,7 +246,7 @@ pub fn for_loops() -> Pipeline {
 }
 
 /// tests/parity/v2_repeat.kfp: `max` passes, until next.output >= 3.
-pub fn repeat(max: u32) -> Pipeline {
+pub(crate) fn repeat(max: u32) -> Pipeline {
     let mut p = checked(
         r#"pipeline v2_repeat {
   param guess: string = "0"
@@ -280,7 +285,7 @@ pub fn repeat(max: u32) -> Pipeline {
 }
 
 /// tests/parity/v2_finally.kfp.
-pub fn finally() -> Pipeline {
+pub(crate) fn finally() -> Pipeline {
     let mut p = checked(
         r#"pipeline v2_finally {
   param wf_name: string = "x"
@@ -300,7 +305,7 @@ pub fn finally() -> Pipeline {
 
 /// tests/parity/v2/nested.kfp: an `if` inside a `for`, reading the item,
 /// a step of the same iteration and a step outside the loop.
-pub fn nested() -> Pipeline {
+pub(crate) fn nested() -> Pipeline {
     let mut p = checked(
         r#"pipeline v2_nested {
   param i: string = "x"
@@ -341,7 +346,7 @@ pub fn nested() -> Pipeline {
 }
 
 /// A literal loop over `n` numbers around one step.
-pub fn wide_loop(n: usize) -> Pipeline {
+pub(crate) fn wide_loop(n: usize) -> Pipeline {
     let mut p = checked(
         r#"pipeline wide {
   param x: string = "x"
