@@ -598,8 +598,8 @@ fn binary_warns_w0501_when_the_workflow_passes_one_megabyte() {
 mod v2_ir;
 
 /// Language-v2 blocks, from IR built by hand (until the v2 checker lands):
-/// every lowering is lint-clean and valid against Argo's schema.
-/// `KFPL_V2_DUMP=DIR` writes each workflow there, for argo-sim.
+/// every lowering is lint-clean, valid against Argo's schema, and matches
+/// its golden file `tests/compile/v2/NAME.yaml`.
 #[test]
 fn v2_blocks_lower_lint_clean_and_schema_valid() {
     let scenarios = [
@@ -613,6 +613,7 @@ fn v2_blocks_lower_lint_clean_and_schema_valid() {
         ("repeat-exhausted", v2_ir::repeat(2)),
         ("finally", v2_ir::finally()),
         ("nested", v2_ir::nested()),
+        ("empty-loop", v2_ir::wide_loop(0)),
     ];
     for (name, pipeline) in scenarios {
         let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Allow)
@@ -620,11 +621,14 @@ fn v2_blocks_lower_lint_clean_and_schema_valid() {
         let workflow = kfpl::lower::lower(&pipeline, &values, kfpl::lower::DEFAULT_GIT_IMAGE)
             .unwrap_or_else(|e| panic!("{name}: {e:#?}"));
         let yaml = kfpl::lower::yaml::to_yaml(&workflow).expect("serialises");
-        if let Ok(dir) = std::env::var("KFPL_V2_DUMP") {
-            std::fs::write(Path::new(&dir).join(format!("{name}.yaml")), &yaml).expect("dump");
-        }
         assert_eq!(lint(&workflow), Vec::<String>::new(), "{name}");
         assert_valid(name, &yaml);
+        let back: Workflow = serde_yaml::from_str(&yaml).expect("reads back into Workflow");
+        assert_eq!(back, workflow, "{name}: the YAML reads back differently");
+        expect_file(
+            &Path::new("tests/compile/v2").join(format!("{name}.yaml")),
+            &yaml,
+        );
     }
 }
 

@@ -284,22 +284,57 @@ pub(crate) fn repeat(max: u32) -> Pipeline {
     p
 }
 
-/// tests/parity/v2_finally.kfp.
+/// tests/parity/v2/finally.kfp.
 pub(crate) fn finally() -> Pipeline {
     let mut p = checked(
         r#"pipeline v2_finally {
   param wf_name: string = "x"
+  param wf_uid: string = "x"
+  param wf_pod_name: string = "x"
   param wf_status: string = "x"
   step work { image = "alpine" command = "echo working; exit 1" }
-  step notify { image = "alpine" command = "echo $<wf_status> > /dev/null; echo ended $<wf_status>" }
+  step notify {
+    image = "alpine"
+    command = """
+      case "$<wf_name>" in v2-finally-*) echo name ok ;; esac
+      [ -n "$<wf_uid>" ] && echo uid ok
+      case "$<wf_pod_name>" in "$<wf_name>"-*) echo pod ok ;; esac
+      echo ended $<wf_status>
+    """
+  }
+  step cry { image = "alpine" command = "echo it failed" }
 }"#,
     );
-    rewrite(&mut p, "wf_status", &|| Part::Workflow {
-        field: "status".into(),
-        span: Span::default(),
-    });
+    for field in ["name", "uid", "pod_name", "status"] {
+        rewrite(&mut p, &format!("wf_{field}"), &|| Part::Workflow {
+            field: field.into(),
+            span: Span::default(),
+        });
+    }
     let f = block(&mut p, BlockKind::Finally, None, &[]);
     put(&mut p, f, &["notify"]);
+    let failed = compare(
+        CompareOp::Eq,
+        operand(
+            &p,
+            ParamType::String,
+            Part::Workflow {
+                field: "status".into(),
+                span: Span::default(),
+            },
+        ),
+        literal(&p, ParamType::String, "Failed"),
+    );
+    let b = block(
+        &mut p,
+        BlockKind::If {
+            condition: failed,
+            otherwise: false,
+        },
+        Some(f),
+        &[],
+    );
+    put(&mut p, b, &["cry"]);
     p
 }
 
