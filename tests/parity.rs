@@ -608,11 +608,14 @@ mod v2_ir;
 const HOSTILE_SIDE: &str = "it's \"q\" || true) '}} {{x}}";
 const INJECTED_SIDE: &str = "' || 'a' == 'a";
 
+/// A v2 case: its name, its program and its param values.
+type V2Case = (&'static str, &'static str, Vec<(String, String)>);
+
 /// Language-v2 cases (tests/parity/v2/PROGRAM.kfp), each with param values.
 /// Until `kfpl run` runs blocks, only the Argo side runs; its summary
 /// names every iteration (`train[0]`, Argo's item index) and pass
 /// (`next#2`) and must equal `tests/parity/v2/CASE.expected`.
-fn v2_cases() -> Vec<(&'static str, &'static str, Vec<(String, String)>)> {
+fn v2_cases() -> Vec<V2Case> {
     let side = |v: &str| vec![("side".to_string(), v.to_string())];
     vec![
         ("if", "if", Vec::new()),

@@ -778,9 +778,9 @@ impl<'a> Dags<'a> {
                 value: None,
                 value_from: Some(ValueFrom {
                     expression: Some(format!(
-                        "inputs.parameters['{NEXT}'] == '1' ? {} : {}",
+                        "inputs.parameters['{NEXT}'] == '1' ? {} : {DECODE}(inputs.parameters['{}'])",
                         Ref::task_output(&names.template, &r.input_name()),
-                        format!("{DECODE}(inputs.parameters['{}'])", last(r)),
+                        last(r),
                     )),
                     ..ValueFrom::default()
                 }),
