@@ -614,6 +614,7 @@ fn v2_blocks_lower_lint_clean_and_schema_valid() {
         ("finally", v2_ir::finally()),
         ("nested", v2_ir::nested()),
         ("empty-loop", v2_ir::wide_loop(0)),
+        ("nested-loops", v2_ir::nested_loops()),
     ];
     for (name, pipeline) in scenarios {
         let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Allow)

@@ -632,6 +632,7 @@ fn v2_cases() -> Vec<V2Case> {
         ("repeat-exhausted", "repeat_exhausted", Vec::new()),
         ("finally", "finally", Vec::new()),
         ("nested", "nested", Vec::new()),
+        ("nested-loops", "nested_loops", Vec::new()),
     ]
 }
 
@@ -646,6 +647,7 @@ fn v2_workflow(program: &str) -> String {
         "repeat_exhausted" => v2_ir::repeat(2),
         "finally" => v2_ir::finally(),
         "nested" => v2_ir::nested(),
+        "nested_loops" => v2_ir::nested_loops(),
         other => panic!("no IR for {other}"),
     };
     let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Allow).unwrap();

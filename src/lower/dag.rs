@@ -281,12 +281,11 @@ impl<'a> Dags<'a> {
             && self.within(s.block, scope)
             && let Some(task) = self.anchor(scope, step)
         {
-            let name = if s.block == scope {
-                output.clone()
-            } else {
-                r.input_name()
-            };
-            return Ref::task_output(&task, &name);
+            if s.block == scope {
+                return Ref::task_output(&task, output);
+            }
+            let aggregate = Ref::task_output(&task, &r.input_name());
+            return nested_lists(&aggregate, self.pipeline.loops_between(step, scope).len());
         }
         r.decoded_input()
     }
@@ -847,6 +846,21 @@ impl<'a> Dags<'a> {
         template.inputs = inputs_of(inputs);
         template
     }
+}
+
+/// Argo aggregates a loop's outputs as a JSON list of strings, so across
+/// nested loops each inner list arrives as a string: read from outside
+/// `loops` loops, the strings are parsed back into lists, as `kfpl run`
+/// gives them.
+fn nested_lists(aggregate: &str, loops: usize) -> String {
+    if loops < 2 {
+        return aggregate.to_string();
+    }
+    let mut parse = "sprig.fromJson(#)".to_string();
+    for _ in 2..loops {
+        parse = format!("map(sprig.fromJson(#), {{{parse}}})");
+    }
+    format!("toJson(map(sprig.fromJson({aggregate}), {{{parse}}}))")
 }
 
 /// The input that holds a repeat export's value from the pass that ends.

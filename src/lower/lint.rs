@@ -433,6 +433,8 @@ const FUNCTIONS: &[&str] = &[
     "asFloat",
     "asInt",
     "string",
+    "map",
+    "toJson",
 ];
 
 /// The references an expression reads (`tasks['t'].outputs.parameters['o']`

@@ -403,3 +403,39 @@ pub(crate) fn wide_loop(n: usize) -> Pipeline {
     put(&mut p, l, &["work"]);
     p
 }
+
+/// tests/parity/v2/nested_loops.kfp: a loop in a loop, read from outside both.
+pub(crate) fn nested_loops() -> Pipeline {
+    let mut p = checked(
+        r#"pipeline v2_nested_loops {
+  param x: string = "x"
+  param y: string = "y"
+  step cell { image = "alpine" command = "printf '%s' \"$<x>$<y>\" > $KFP_OUTPUTS/output" }
+  step grid { image = "alpine" command = "printf '%s' \"$<cell.output>\" > $KFP_OUTPUTS/output" }
+}"#,
+    );
+    rewrite(&mut p, "x", &item("x", None));
+    rewrite(&mut p, "y", &item("y", None));
+    let outer = block(
+        &mut p,
+        BlockKind::For {
+            var: "x".into(),
+            items: Items::Fixed(r#"["a","b"]"#.into()),
+            parallelism: None,
+        },
+        None,
+        &[],
+    );
+    let inner = block(
+        &mut p,
+        BlockKind::For {
+            var: "y".into(),
+            items: Items::Fixed("[1,2,3]".into()),
+            parallelism: Some(2),
+        },
+        Some(outer),
+        &[],
+    );
+    put(&mut p, inner, &["cell"]);
+    p
+}
