@@ -31,12 +31,21 @@ pub(crate) fn expression(condition: &Condition, source: &mut dyn FnMut(&Ref) -> 
             } else {
                 a.ty
             };
-            format!(
-                "({} {} {})",
-                operand(a, ty, source),
-                compare_op(*op),
-                operand(b, ty, source)
-            )
+            let equality = matches!(op, CompareOp::Eq | CompareOp::Ne);
+            let dynamic = equality && ty != ParamType::Bool && (is_item(a) || is_item(b));
+            let ty = if dynamic { ParamType::String } else { ty };
+            let (left, right) = (operand(a, ty, source), operand(b, ty, source));
+            let op = compare_op(*op);
+            if dynamic {
+                // An item whose type is known only at run time: numbers
+                // compare as numbers when both sides are JSON numbers.
+                return format!(
+                    "(({} && {}) ? (asFloat({left}) {op} asFloat({right})) : ({left} {op} {right}))",
+                    is_number(&left),
+                    is_number(&right)
+                );
+            }
+            format!("({left} {op} {right})")
         }
     }
 }
@@ -52,6 +61,21 @@ pub(crate) fn refs(condition: &Condition) -> Vec<Ref> {
             Piece::Lit(_) => None,
         })
         .collect()
+}
+
+/// Whether the operand is a loop item (or one of its fields).
+fn is_item(operand: &Operand) -> bool {
+    matches!(
+        flatten(&operand.value).as_slice(),
+        [Piece::Ref(Ref::Item { .. })]
+    )
+}
+
+/// Whether `text` is a JSON number: JSON reads it as the float that
+/// `strconv.ParseFloat` (sprig's `float64`) reads, which is 0 for any
+/// other text and which JSON never reads from a string, a bool or `null`.
+fn is_number(text: &str) -> String {
+    format!("(sprig.fromJson({text}) == sprig.float64({text}))")
 }
 
 fn compare_op(op: CompareOp) -> &'static str {

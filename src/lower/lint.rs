@@ -430,6 +430,7 @@ const FUNCTIONS: &[&str] = &[
     "sprig.b64dec",
     "sprig.fromJson",
     "sprig.default",
+    "sprig.float64",
     "asFloat",
     "asInt",
     "string",

@@ -242,6 +242,14 @@ pub(crate) fn for_loops() -> Pipeline {
         &["gen"],
     );
     put(&mut p, l3, &["each"]);
+    let three = compare(
+        CompareOp::Eq,
+        operand(&p, ParamType::String, item("n", None)()),
+        literal(&p, ParamType::Number, "3"),
+    );
+    if let Some(i) = p.step_position("each") {
+        p.steps[i].when = Some(three);
+    }
     p
 }
 
