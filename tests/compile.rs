@@ -611,6 +611,7 @@ fn v2_blocks_lower_lint_clean_and_schema_valid() {
         ("for", v2_ir::for_loops()),
         ("repeat", v2_ir::repeat(5)),
         ("repeat-exhausted", v2_ir::repeat(2)),
+        ("repeat-param", v2_ir::repeat_param()),
         ("finally", v2_ir::finally()),
         ("nested", v2_ir::nested()),
         ("empty-loop", v2_ir::wide_loop(0)),

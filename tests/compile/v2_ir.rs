@@ -253,15 +253,32 @@ pub(crate) fn for_loops() -> Pipeline {
     p
 }
 
-/// tests/parity/v2_repeat.kfp: `max` passes, until next.output >= 3.
+/// tests/parity/v2/repeat.kfp: `max` passes, until next.output >= 3.
 pub(crate) fn repeat(max: u32) -> Pipeline {
-    let mut p = checked(
-        r#"pipeline v2_repeat {
+    repeat_of(Count::Fixed(max))
+}
+
+/// tests/parity/v2/repeat_param.kfp: at most `$<tries>` passes.
+pub(crate) fn repeat_param() -> Pipeline {
+    repeat_of(Count::Param {
+        name: "tries".into(),
+        span: Span::default(),
+    })
+}
+
+fn repeat_of(max: Count) -> Pipeline {
+    let tries = match max {
+        Count::Param { .. } => "param tries: number = 5",
+        Count::Fixed(_) => "",
+    };
+    let mut p = checked(&format!(
+        r#"pipeline v2_repeat {{
+  {tries}
   param guess: string = "0"
-  step next { image = "alpine" command = "echo $(( $<guess> + 1 )) > $KFP_OUTPUTS/output" }
-  step report { image = "alpine" command = "echo final $<next.output>" }
-}"#,
-    );
+  step next {{ image = "alpine" command = "echo $(( $<guess> + 1 )) > $KFP_OUTPUTS/output" }}
+  step report {{ image = "alpine" command = "echo final $<next.output>" }}
+}}"#
+    ));
     rewrite(&mut p, "guess", &|| Part::Carry {
         name: "guess".into(),
         span: Span::default(),
@@ -281,7 +298,7 @@ pub(crate) fn repeat(max: u32) -> Pipeline {
     let r = block(
         &mut p,
         BlockKind::Repeat {
-            max: Count::Fixed(max),
+            max,
             carries: vec![carry],
             until,
         },
