@@ -13,54 +13,21 @@
 //! for a YAML 1.1 reader to mistake for a non-string.
 //! `KFPL_BLESS=1 cargo test --test compile` rewrites the expected files.
 
+#[path = "support/argo_schema.rs"]
+mod argo_schema;
 mod support;
 #[path = "support/yaml11.rs"]
 mod yaml11;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::OnceLock;
 
 use kfpl::diagnostics::render::{self, Format, Style};
 use kfpl::lower::{Workflow, lint};
 use kfpl::{CompileOptions, SourceFile, compile};
 
+use argo_schema::assert_valid;
 use support::{Header, TempDir, expect_file};
-
-/// The Argo Workflow validator built as shared/schemas/README.md says.
-fn schema() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        let path = support::root().join("../shared/schemas/argo-workflows.schema.json");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "the Argo schema must be at {} (a clone with shared/ beside it): {e}",
-                path.display()
-            )
-        });
-        let mut schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
-        let root = schema.as_object_mut().expect("schema is an object");
-        root.remove("oneOf");
-        root.insert(
-            "$ref".into(),
-            "#/definitions/io.argoproj.workflow.v1alpha1.Workflow".into(),
-        );
-        jsonschema::validator_for(&schema).expect("the schema compiles")
-    })
-}
-
-fn assert_valid(name: &str, yaml: &str) {
-    let instance: serde_json::Value = serde_yaml::from_str(yaml).expect("YAML reads as JSON");
-    let errors: Vec<String> = schema()
-        .iter_errors(&instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{name} fails the Argo schema:\n{}",
-        errors.join("\n")
-    );
-}
 
 /// A fixture's options (`# args:`), which must all be accepted.
 fn options(header: &Header) -> CompileOptions {

@@ -2,6 +2,11 @@
 //! rule (the source of truth), the parser's `KEYWORDS`, the VS Code grammar
 //! and the vim syntax file. This test reads the rule from grammar/kfp.pest
 //! and checks the other three against it.
+//!
+//! The contextual words of language v2 (LANGUAGE-2.md, "Words") are names
+//! outside their places, so they are not in the `keyword` rule; the editor
+//! grammars must still colour each of them in its place (the grammar tests in
+//! editors/ check where), and this test checks that none is forgotten.
 
 mod support;
 
@@ -49,6 +54,47 @@ fn grammar_keywords() -> Vec<String> {
     words
 }
 
+/// The contextual words: control words where a declaration starts, `in`
+/// after `for NAME`, the repeat form's words, the condition operators' words,
+/// and the type words that count only after `:` (the lexer's list).
+fn contextual_words() -> Vec<&'static str> {
+    use kfpl::syntax::lex;
+    [
+        lex::DECLARATION_WORDS,
+        lex::BLOCK_HEAD_WORDS,
+        lex::CONDITION_WORDS,
+        lex::TYPE_WORDS_AFTER_COLON,
+    ]
+    .concat()
+}
+
+/// The pattern texts (`match`, `begin`, `end`) of the VS Code grammar.
+fn vscode_pattern_words() -> BTreeSet<String> {
+    let json: serde_json::Value =
+        serde_json::from_str(&read("editors/vscode/syntaxes/kfp.tmLanguage.json"))
+            .expect("the TextMate grammar is valid JSON");
+    // Only the patterns count, not the descriptive "comment" fields.
+    fn collect(value: &serde_json::Value, out: &mut BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("match" | "begin" | "end", serde_json::Value::String(s)) => {
+                            out.extend(words(s).map(str::to_string))
+                        }
+                        _ => collect(value, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    collect(&json, &mut out);
+    out
+}
+
 /// Identifier-like words in `text` (regex alternations split apart).
 fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -75,27 +121,8 @@ fn parser_keywords_match_the_grammar() {
 
 #[test]
 fn vscode_grammar_highlights_every_keyword() {
-    let json: serde_json::Value =
-        serde_json::from_str(&read("editors/vscode/syntaxes/kfp.tmLanguage.json"))
-            .expect("the TextMate grammar is valid JSON");
-    // Only the patterns count, not the descriptive "comment" fields.
-    let mut patterns = Vec::new();
-    fn collect<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (key, value) in map {
-                    match (key.as_str(), value) {
-                        ("match" | "begin" | "end", serde_json::Value::String(s)) => out.push(s),
-                        _ => collect(value, out),
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
-            _ => {}
-        }
-    }
-    collect(&json, &mut patterns);
-    let found: BTreeSet<&str> = patterns.iter().flat_map(|p| words(p)).collect();
+    let words = vscode_pattern_words();
+    let found: BTreeSet<&str> = words.iter().map(String::as_str).collect();
     assert_has_every_keyword(
         &found,
         "editors/vscode/syntaxes/kfp.tmLanguage.json patterns",
@@ -114,4 +141,38 @@ fn vim_syntax_highlights_every_keyword() {
         .filter(|word| !word.contains('='))
         .collect();
     assert_has_every_keyword(&found, "`syn keyword` lines in editors/vim/syntax/kfp.vim");
+}
+
+#[test]
+fn vscode_grammar_knows_every_contextual_word() {
+    let found = vscode_pattern_words();
+    let missing: Vec<&str> = contextual_words()
+        .into_iter()
+        .filter(|w| !found.contains(*w))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "contextual words missing from editors/vscode/syntaxes/kfp.tmLanguage.json patterns: {missing:?}"
+    );
+}
+
+#[test]
+fn vim_syntax_knows_every_contextual_word() {
+    let vim = read("editors/vim/syntax/kfp.vim");
+    // Contextual words are `syn keyword … contained` (given a place by a region
+    // or a nextgroup) or part of a `syn match`/`syn region` pattern.
+    let found: BTreeSet<&str> = vim
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("syn ") || line.starts_with("syntax "))
+        .flat_map(words)
+        .collect();
+    let missing: Vec<&str> = contextual_words()
+        .into_iter()
+        .filter(|w| !found.contains(w))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "contextual words missing from the syn lines of editors/vim/syntax/kfp.vim: {missing:?}"
+    );
 }

@@ -325,3 +325,62 @@ mod robustness {
         }
     }
 }
+
+/// Feeds `lines` one by one and returns, for each, whether it completed the
+/// input (the REPL keeps reading while a bracket or a `"""` is open).
+fn completes(lines: &[&str]) -> Vec<bool> {
+    let mut gathered = Lines::new();
+    lines
+        .iter()
+        .map(|line| gathered.push(line).is_some())
+        .collect()
+}
+
+/// Language v2 blocks typed over several lines are read as one input, up to
+/// the line that closes the last brace (`} else {` and `} until …` reopen or
+/// end the form on the same line, as `kfpl fmt` writes them).
+#[test]
+fn v2_blocks_continue_over_lines() {
+    let conditions = [
+        "if $<flip.output> == \"heads\" and not ($<deploy> == false) {",
+        "  step heads { image = \"alpine\" command = \"echo heads\" }",
+        "} else if $<flip.output> == \"tails\" {",
+        "  step tails { image = \"alpine\" command = \"echo tails\" }",
+        "} else {",
+        "  step other { image = \"alpine\" command = \"echo other\" }",
+        "}",
+    ];
+    assert_eq!(
+        completes(&conditions),
+        [false, false, false, false, false, false, true]
+    );
+    let repeat = [
+        "repeat max $<tries> {",
+        "  carry guess = 0 then $<next.output>",
+        "  step next {",
+        "    image = \"alpine\"",
+        "    output: number",
+        "    command = \"echo $(( $<guess> + 1 )) > $KFP_OUTPUTS/output\"",
+        "  }",
+        "} until $<next.output> >= 3",
+    ];
+    assert_eq!(
+        completes(&repeat),
+        [false, false, false, false, false, false, false, true]
+    );
+    let nested = [
+        "for lr in $<lrs> {",
+        "  parallelism = 2",
+        "  if $<lr> > 0.05 {",
+        "    step train { image = \"python:3.12\" command = \"echo $<lr>\" }",
+        "  }",
+        "}",
+        "finally {",
+        "  step notify { image = \"alpine\" command = \"echo $<workflow.status>\" }",
+        "}",
+    ];
+    assert_eq!(
+        completes(&nested),
+        [false, false, false, false, false, true, false, false, true]
+    );
+}

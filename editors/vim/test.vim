@@ -29,6 +29,33 @@ let s:lines = [
       \ '  let file = 1',
       \ '    output: bool',
       \ '  param list: string',
+      \ '  if $<flip.output> == "heads" and not ($<deploy> == false) {',
+      \ '  } else if $<n> != 2 or $<m> >= 3 {',
+      \ '  } else {',
+      \ '    when = $<deploy> and $<tries> <= 2  # c',
+      \ '  step one { when = not $<deploy> command = "and $<workflow.uid>" }',
+      \ '  for lr in $<lrs> {',
+      \ '    parallelism = 2',
+      \ '  for c in configs { step show { command = "$<c.name>" } }',
+      \ '  repeat max $<tries> {',
+      \ '    carry guess = 0 then $<next.output>',
+      \ '  } until $<next.output> >= 3  # done',
+      \ '  repeat max 20 { carry k = "a" then $<s.output> step s { image = "x" } } while not $<s.done>',
+      \ '  finally {',
+      \ '    if $<workflow.status> == "Failed" {',
+      \ '  let if = "x"',
+      \ '  param repeat: number',
+      \ '  let in = [for, else, finally, max, carry, then, until, while, and, or, not, list]',
+      \ '  step else { command = "if for repeat finally and" }',
+      \ '  step finally { after = [list] }',
+      \ '  if = 1',
+      \ '  step s { repeat = 1 else = 2 for = 3 }',
+      \ '  } while = 1',
+      \ '    data = if',
+      \ '    output until',
+      \ '  env = { carry = "1", and = "2" }',
+      \ '  let when = a and b',
+      \ '  description = "a > b"  # if for',
       \ ]
 let s:checks = [
       \ [1, '#', 'kfpComment'], [1, 'pipeline', 'kfpComment'], [1, '"no', 'kfpComment'],
@@ -57,6 +84,29 @@ let s:checks = [
       \ [21, 'true', 'kfpBoolean'], [22, 'false', 'kfpBoolean'],
       \ [24, 'list', 'kfpType'], [27, 'list', 'kfpParamName'], [25, 'file', 'kfpLetName'],
       \ [26, 'bool', 'kfpType'],
+      \ [28, 'if', 'kfpConditional'], [28, '$<flip.output>', 'kfpInterp'], [28, '==', 'kfpCompare'], [28, '"heads"', 'kfpString'],
+      \ [28, 'and', 'kfpLogic'], [28, 'not', 'kfpLogic'], [28, '(', 'kfpParen'], [28, 'false', 'kfpBoolean'],
+      \ [28, ')', 'kfpParen'], [29, 'else if', 'kfpConditional'], [29, '!=', 'kfpCompare'], [29, 'or', 'kfpLogic'],
+      \ [29, '>=', 'kfpCompare'], [29, '3', 'kfpNumber'], [30, 'else', 'kfpConditional'], [31, 'when', 'kfpAttribute'],
+      \ [31, 'and', 'kfpLogic'], [31, '<=', 'kfpCompare'], [31, '2', 'kfpNumber'], [31, '# c', 'kfpComment'],
+      \ [32, 'not', 'kfpLogic'], [32, 'command', 'kfpAttribute'], [32, '"and', 'kfpString'], [32, '$<workflow.uid>', 'kfpRunInfo'],
+      \ [33, 'for', 'kfpLoop'], [33, 'lr', 'kfpLoopName'], [33, 'in', 'kfpIn'], [33, '$<lrs>', 'kfpInterp'],
+      \ [34, 'parallelism', 'kfpAttribute'], [35, 'for', 'kfpLoop'], [35, 'c', 'kfpLoopName'], [35, 'in', 'kfpIn'],
+      \ [35, 'step', 'kfpKeyword'], [35, '$<c.name>', 'kfpInterp'], [36, 'repeat', 'kfpRepeat'], [36, 'max', 'kfpMax'],
+      \ [36, '$<tries>', 'kfpInterp'], [37, 'carry', 'kfpRepeat'], [37, 'guess', 'kfpCarryName'], [37, '=', 'kfpOperator'],
+      \ [37, '0', 'kfpNumber'], [37, 'then', 'kfpThen'], [37, '$<next.output>', 'kfpInterp'], [38, 'until', 'kfpRepeat'],
+      \ [38, '>=', 'kfpCompare'], [38, '# done', 'kfpComment'], [39, 'repeat', 'kfpRepeat'], [39, 'max', 'kfpMax'],
+      \ [39, 'carry', 'kfpRepeat'], [39, 'k', 'kfpCarryName'], [39, 'then', 'kfpThen'], [39, 'step', 'kfpKeyword'],
+      \ [39, 'while', 'kfpRepeat'], [39, 'not', 'kfpLogic'], [40, 'finally', 'kfpFinally'], [41, 'if', 'kfpConditional'],
+      \ [41, '$<workflow.status>', 'kfpRunInfo'], [42, 'if', 'kfpLetName'], [43, 'repeat', 'kfpParamName'], [44, 'in', 'kfpLetName'],
+      \ [44, 'for', ''], [44, 'else', ''], [44, 'finally', ''], [44, 'max', ''],
+      \ [44, 'carry', ''], [44, 'then', ''], [44, 'until', ''], [44, 'while', ''],
+      \ [44, 'and', ''], [44, 'not', ''], [44, 'list', ''], [45, 'else', 'kfpStepName'],
+      \ [45, '"if for repeat finally and"', 'kfpString'], [46, 'finally', 'kfpStepName'], [46, 'after', 'kfpAttribute'], [46, 'list', ''],
+      \ [47, 'if', 'kfpKey'], [48, 'repeat', 'kfpKey'], [48, 'else', 'kfpKey'], [48, 'for', 'kfpKey'],
+      \ [49, 'while', 'kfpKey'], [50, 'if', ''], [51, 'until', 'kfpOutputName'], [52, 'carry', 'kfpKey'],
+      \ [52, 'and', 'kfpKey'], [53, 'when', 'kfpLetName'], [53, 'and', ''], [54, '>', 'kfpString'],
+      \ [54, 'if for', 'kfpComment'],
       \ ]
 enew
 call setline(1, s:lines)
@@ -79,7 +129,9 @@ for [s:lnum, s:text, s:want] in s:checks
 endfor
 " Every group must be linked to a highlight group.
 for s:g in ['kfpKeyword', 'kfpType', 'kfpBoolean', 'kfpFormat', 'kfpNumber', 'kfpString',
-      \ 'kfpTripleString', 'kfpInterp', 'kfpComment', 'kfpAttribute', 'kfpKey']
+      \ 'kfpTripleString', 'kfpInterp', 'kfpComment', 'kfpAttribute', 'kfpKey', 'kfpRunInfo',
+      \ 'kfpConditional', 'kfpRepeat', 'kfpMax', 'kfpLoop', 'kfpIn', 'kfpLoopName', 'kfpFinally',
+      \ 'kfpLogic', 'kfpCompare', 'kfpParen', 'kfpThen', 'kfpCarryName']
   if synIDattr(synIDtrans(hlID(s:g)), 'name') ==# s:g
     call add(s:failures, s:g . ' is not linked to a standard group')
   endif

@@ -8,7 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-use super::ir::Step;
+use super::ir::{Block, BlockKind, Step};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 /// Sorts steps (given in declaration order) so dependencies come first; `None` on a cycle.
@@ -59,6 +59,140 @@ pub(super) fn sort(diagnostics: &mut Diagnostics, mut steps: Vec<Step>) -> Optio
     drop(index);
     permute(&mut steps, order);
     Some(steps)
+}
+
+/// A cycle among blocks and steps that the step graph alone does not show:
+/// a step outside a block that reads one of the block's steps, while a step
+/// in the block reads it (on Argo the block is one task, which would wait for
+/// itself). Each dependency is seen at the innermost block holding both ends,
+/// between the two members of that block that hold them.
+pub(super) fn check_blocks(diagnostics: &mut Diagnostics, steps: &[Step], blocks: &[Block]) {
+    if blocks.is_empty() {
+        return;
+    }
+    let index: BTreeMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let path = |block: Option<usize>| {
+        let mut out = Vec::new();
+        let mut at = block;
+        while let Some(id) = at {
+            out.push(id);
+            at = blocks.get(id).and_then(|b| b.parent);
+        }
+        out.reverse();
+        out
+    };
+    // Nodes: steps are 0..n, block b is n + b.
+    let n = steps.len();
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n + blocks.len()];
+    let mut crosses_block = false;
+    for (i, step) in steps.iter().enumerate() {
+        let from_path = path(step.block);
+        for dependency in &step.dependencies {
+            let Some(&d) = index.get(dependency.step.as_str()) else {
+                continue;
+            };
+            let to_path = path(steps[d].block);
+            let common = from_path
+                .iter()
+                .zip(&to_path)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let from = from_path.get(common).map_or(i, |b| n + b);
+            let to = to_path.get(common).map_or(d, |b| n + b);
+            if from != to {
+                crosses_block |= from >= n || to >= n;
+                edges[from].push(to);
+            }
+        }
+    }
+    if !crosses_block {
+        return;
+    }
+    if let Some(cycle) = find_cycle(&edges) {
+        let name = |node: usize| {
+            if node < n {
+                format!("step `{}`", steps[node].name)
+            } else {
+                format!("the `{}` block", block_word(&blocks[node - n].kind))
+            }
+        };
+        let names: Vec<String> = cycle.iter().map(|&node| name(node)).collect();
+        let mut drawn = names.clone();
+        drawn.push(names[0].clone());
+        let span = |node: usize| {
+            if node < n {
+                steps[node].name_span
+            } else {
+                blocks[node - n].keyword
+            }
+        };
+        let mut diagnostic = Diagnostic::new(
+            Code::E0401,
+            format!("{} depend on each other in a cycle", names.join(" and ")),
+        );
+        for (k, &node) in cycle.iter().enumerate() {
+            let label = format!("{} waits for the next", name(node));
+            diagnostic = if k == 0 {
+                diagnostic.primary(span(node), label)
+            } else {
+                diagnostic.secondary(span(node), label)
+            };
+        }
+        diagnostics.push(
+            diagnostic
+                .help("a block runs as one unit: a step outside it cannot both read the block's steps and be read inside it")
+                .note(format!("cycle: {}", drawn.join(" → "))),
+        );
+    }
+}
+
+fn block_word(kind: &BlockKind) -> &'static str {
+    match kind {
+        BlockKind::If {
+            otherwise: false, ..
+        } => "if",
+        BlockKind::If { .. } => "else",
+        BlockKind::For { .. } => "for",
+        BlockKind::Repeat { .. } => "repeat",
+        BlockKind::Finally => "finally",
+    }
+}
+
+/// One cycle of a directed graph, as its nodes in order, if it has one.
+fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+    // Iterative depth-first search: 0 unseen, 1 on the stack, 2 done.
+    let mut state = vec![0u8; edges.len()];
+    for start in 0..edges.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some(&to) = edges[node].get(*next) {
+                *next += 1;
+                match state[to] {
+                    0 => {
+                        state[to] = 1;
+                        stack.push((to, 0));
+                    }
+                    1 => {
+                        let from = stack.iter().position(|&(n, _)| n == to).unwrap_or(0);
+                        return Some(stack[from..].iter().map(|&(n, _)| n).collect());
+                    }
+                    _ => {}
+                }
+            } else {
+                state[node] = 2;
+                stack.pop();
+            }
+        }
+    }
+    None
 }
 
 /// Reorders `items` in place so that position k holds the item that was at

@@ -86,6 +86,38 @@ impl Pipeline {
         loops
     }
 
+    /// The fields of loop `block`'s items that its steps read (`$<x.f>`),
+    /// the conditions of blocks inside it included.
+    pub fn item_fields(&self, block: BlockId) -> std::collections::BTreeSet<String> {
+        let BlockKind::For { var, .. } = &self.blocks[block].kind else {
+            return Default::default();
+        };
+        let mut texts: Vec<&Template> = Vec::new();
+        for step in self.steps.iter().filter(|s| self.is_within(s.block, block)) {
+            texts.extend(step.templates());
+        }
+        for (id, inner) in self.blocks.iter().enumerate() {
+            if id != block && self.is_within(Some(id), block) {
+                texts.extend(inner.kind.templates());
+            }
+        }
+        let mut fields = std::collections::BTreeSet::new();
+        for text in texts {
+            for part in text.references() {
+                if let Part::Item {
+                    var: v,
+                    field: Some(field),
+                    ..
+                } = part
+                    && v == var
+                {
+                    fields.insert(field.clone());
+                }
+            }
+        }
+        fields
+    }
+
     /// The steps directly in `block` (`None`: at the top level), in order.
     pub fn steps_in(&self, block: Option<BlockId>) -> impl Iterator<Item = (usize, &Step)> {
         self.steps
@@ -102,6 +134,9 @@ impl Pipeline {
             .filter(move |(_, b)| b.parent == block)
     }
 }
+
+/// The run information `$<workflow.NAME>` gives (LANGUAGE-2, "Run information").
+pub const WORKFLOW_FIELDS: &[&str] = &["name", "uid", "pod_name", "status"];
 
 /// An index into [`Pipeline::blocks`].
 pub type BlockId = usize;
@@ -148,6 +183,24 @@ pub enum BlockKind {
     },
     /// `finally { … }`: runs after every other step has ended.
     Finally,
+}
+
+impl BlockKind {
+    /// The texts the block's head reads: conditions' operands, carries'
+    /// initial values.
+    pub fn templates(&self) -> Vec<&Template> {
+        match self {
+            BlockKind::If { condition, .. } => {
+                condition.operands().into_iter().map(|o| &o.value).collect()
+            }
+            BlockKind::Repeat { carries, until, .. } => carries
+                .iter()
+                .map(|c| &c.initial)
+                .chain(until.operands().into_iter().map(|o| &o.value))
+                .collect(),
+            BlockKind::For { .. } | BlockKind::Finally => Vec::new(),
+        }
+    }
 }
 
 /// The list a `for` loops over.
@@ -302,6 +355,21 @@ pub struct Step {
 }
 
 impl Step {
+    /// Every text the step reads values into: image, description, command,
+    /// env, resources, and the operands of its `when`.
+    pub fn templates(&self) -> Vec<&Template> {
+        let mut out: Vec<&Template> = vec![&self.image];
+        out.extend(&self.description);
+        out.extend(self.command.templates());
+        out.extend(self.env.iter().map(|e| &e.value));
+        out.extend(&self.cpu);
+        out.extend(&self.memory);
+        if let Some(when) = &self.when {
+            out.extend(when.operands().into_iter().map(|o| &o.value));
+        }
+        out
+    }
+
     /// Whether the step declares (or implicitly has) an output called `name`.
     pub fn has_output(&self, name: &str) -> bool {
         self.outputs.iter().any(|o| o.name == name)

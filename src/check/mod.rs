@@ -6,6 +6,8 @@
 //! goes on after an error so that one run reports every problem; the IR is
 //! produced only when there were no errors.
 
+mod condition;
+mod control;
 mod dag;
 pub mod ir;
 pub(crate) mod json;
@@ -83,6 +85,7 @@ impl Resolved {
         let mut diagnostics = self.diagnostics;
         let pipeline = self.parts.and_then(|parts| {
             let steps = dag::sort(&mut diagnostics, parts.steps)?;
+            dag::check_blocks(&mut diagnostics, &steps, &parts.blocks);
             let step_index = steps
                 .iter()
                 .enumerate()
@@ -123,6 +126,18 @@ struct Checker<'a> {
     used: BTreeSet<&'a str>,
     /// The step being checked, kept out of its own "did you mean" suggestions.
     current_step: Option<&'a str>,
+    /// Control blocks, each after the block around it.
+    blocks: Vec<control::BlockDecl<'a>>,
+    /// Each step's innermost block.
+    step_blocks: BTreeMap<&'a str, Option<ir::BlockId>>,
+    /// Steps with `when`, and where it is written.
+    when_steps: BTreeMap<&'a str, Span>,
+    /// Loop variables and carried values: name → the blocks declaring it.
+    scoped: BTreeMap<&'a str, Vec<ir::BlockId>>,
+    /// The block values are being read in (`None`: the top level).
+    scope: Option<ir::BlockId>,
+    /// `$<x.field>` of loop items, checked once the loops' lists are known.
+    item_fields: Vec<(ir::BlockId, &'a ast::Ident)>,
     diagnostics: Diagnostics,
 }
 
@@ -137,6 +152,12 @@ impl<'a> Checker<'a> {
             let_slots: BTreeMap::new(),
             used: BTreeSet::new(),
             current_step: None,
+            blocks: Vec::new(),
+            step_blocks: BTreeMap::new(),
+            when_steps: BTreeMap::new(),
+            scoped: BTreeMap::new(),
+            scope: None,
+            item_fields: Vec::new(),
             diagnostics: Diagnostics::new(),
         }
     }
@@ -149,7 +170,9 @@ impl<'a> Checker<'a> {
         self.collect_declarations();
         let (name, description) = self.pipeline_attributes();
         let params = self.params();
-        let steps = self.steps();
+        let mut steps = self.steps();
+        let blocks = self.build_blocks();
+        add_block_dependencies(&mut steps, &blocks);
         // What the defaults give `gpus`, `cpu`… is checked by the rule that
         // checks `-p` values, so `check` refuses what `compile` would.
         let default = |name: &str| {
@@ -167,7 +190,7 @@ impl<'a> Checker<'a> {
             description,
             params,
             steps,
-            blocks: Vec::new(),
+            blocks,
             span: self.pipeline.span,
         }
     }
@@ -176,23 +199,8 @@ impl<'a> Checker<'a> {
     fn collect_declarations(&mut self) {
         values::check_kubernetes_name(self, &self.pipeline.name, "pipeline");
         let mut values_seen: BTreeMap<&'a str, Span> = BTreeMap::new();
-        for item in &self.pipeline.items {
-            match item {
-                // A name reused across kinds (a param and a let) is reported
-                // once, and each declaration still resolves in its own kind, so
-                // its uses do not also report an unknown name.
-                ast::Item::Param(param) => {
-                    self.declare_value(&mut values_seen, &param.name, "param");
-                    self.params.entry(&param.name.name).or_insert(param);
-                }
-                ast::Item::Let(decl) => {
-                    self.declare_value(&mut values_seen, &decl.name, "let");
-                    self.lets.entry(&decl.name.name).or_insert(decl);
-                }
-                ast::Item::Step(step) => self.declare_step(step),
-                _ => {}
-            }
-        }
+        self.collect_items(&self.pipeline.items, None, &mut values_seen);
+        self.check_scoped_names();
     }
 
     fn declare_value(
@@ -220,6 +228,12 @@ impl<'a> Checker<'a> {
         }
         let mut outputs = vec!["output"];
         let mut implicit_typed: Option<Span> = None;
+        if let Some(when) = step.items.iter().find_map(|item| match item {
+            ast::StepItem::When(when) => Some(when.keyword),
+            _ => None,
+        }) {
+            self.when_steps.insert(&step.name.name, when);
+        }
         for item in &step.items {
             let ast::StepItem::Output(output) = item else {
                 continue;
@@ -423,10 +437,42 @@ impl<'a> Checker<'a> {
         let mut steps = Vec::with_capacity(order.len());
         for decl in order {
             self.current_step = Some(&decl.name.name);
-            steps.extend(step::check_step(self, decl));
+            self.scope = self
+                .step_blocks
+                .get(decl.name.name.as_str())
+                .copied()
+                .flatten();
+            let when = self.step_when(decl);
+            if let Some(mut step) = step::check_step(self, decl) {
+                step.block = self.scope;
+                if let Some(when) = when {
+                    add_dependencies(&mut step, condition_steps(&when), decl.span);
+                    step.when = Some(when);
+                }
+                steps.push(step);
+            }
         }
         self.current_step = None;
+        self.scope = None;
         steps
+    }
+
+    /// A step's `when`, checked (more than one is reported).
+    fn step_when(&mut self, decl: &'a ast::StepDecl) -> Option<ir::Condition> {
+        let mut whens = decl.items.iter().filter_map(|item| match item {
+            ast::StepItem::When(when) => Some(when),
+            _ => None,
+        });
+        let first = whens.next()?;
+        if let Some(second) = whens.next() {
+            self.error(
+                Diagnostic::new(Code::E0206, "attribute `when` is given twice")
+                    .primary(second.keyword, "given again here")
+                    .secondary(first.keyword, "first given here")
+                    .help("join the conditions with `and`"),
+            );
+        }
+        self.condition(&first.condition)
     }
 
     /// Names of every step but the one being checked, for suggestions.
@@ -436,6 +482,56 @@ impl<'a> Checker<'a> {
             .keys()
             .copied()
             .filter(move |name| Some(*name) != current)
+    }
+}
+
+/// The steps whose outputs a condition reads.
+fn condition_steps(condition: &ir::Condition) -> Vec<String> {
+    let mut out = Vec::new();
+    for operand in condition.operands() {
+        for part in operand.value.references() {
+            if let ir::Part::Output { step, .. } = part
+                && !out.contains(step)
+            {
+                out.push(step.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Makes `step` depend on `upstream` (implied by a read), keeping the
+/// dependencies sorted by name.
+fn add_dependencies(step: &mut ir::Step, upstream: Vec<String>, span: Span) {
+    for name in upstream {
+        if name == step.name {
+            continue; // reported as a step reading itself, or a body's own `until`
+        }
+        match step.dependencies.iter_mut().find(|d| d.step == name) {
+            Some(dependency) => dependency.implied = true,
+            None => step.dependencies.push(ir::Dependency {
+                step: name,
+                implied: true,
+                explicit: false,
+                span,
+            }),
+        }
+    }
+    step.dependencies.sort_by(|a, b| a.step.cmp(&b.step));
+}
+
+/// Every step in a block depends on the steps its blocks' heads read.
+fn add_block_dependencies(steps: &mut [ir::Step], blocks: &[ir::Block]) {
+    for step in steps.iter_mut() {
+        let mut upstream = Vec::new();
+        let mut at = step.block;
+        while let Some(id) = at {
+            let Some(block) = blocks.get(id) else { break };
+            upstream.extend(block.dependencies.iter().cloned());
+            at = block.parent;
+        }
+        let span = step.name_span;
+        add_dependencies(step, upstream, span);
     }
 }
 

@@ -108,11 +108,61 @@ pub fn bind(
         values.get(name).map(|v| (v.as_str(), source))
     };
     errors.extend(resource_values(&pipeline.params, &pipeline.steps, bound));
+    errors.extend(loop_item_fields(pipeline, overrides, &values));
     if errors.is_empty() {
         Ok(values)
     } else {
         Err(errors)
     }
+}
+
+/// E0320: a `-p` list that a loop reads `$<x.field>` of must give every
+/// item the field (a default was checked with the program).
+fn loop_item_fields(
+    pipeline: &Pipeline,
+    overrides: &[(String, String)],
+    values: &BTreeMap<String, String>,
+) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for (id, block) in pipeline.blocks.iter().enumerate() {
+        let crate::check::ir::BlockKind::For {
+            items: crate::check::ir::Items::Param(name),
+            ..
+        } = &block.kind
+        else {
+            continue;
+        };
+        if !overrides.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let Some(Ok(serde_json::Value::Array(items))) = values
+            .get(name)
+            .map(|v| serde_json::from_str::<serde_json::Value>(v))
+        else {
+            continue;
+        };
+        for field in pipeline.item_fields(id) {
+            let missing = items
+                .iter()
+                .position(|item| !item.as_object().is_some_and(|m| m.contains_key(&field)));
+            if let Some(index) = missing {
+                errors.push(
+                    Diagnostic::new(
+                        Code::E0320,
+                        format!("item {index} of `-p {name}=…` has no field `{field}`"),
+                    )
+                    .secondary(
+                        block.keyword,
+                        format!("this loop reads `.{field}` of each item"),
+                    )
+                    .help(format!(
+                        "give every item of `{name}` a `{field}`, as in `[{{\"{field}\": …}}]`"
+                    )),
+                );
+            }
+        }
+    }
+    errors
 }
 
 /// E0303: a `-p` value that is not of its param's type. The note points

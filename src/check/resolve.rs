@@ -70,7 +70,7 @@ impl Resolved {
 
 /// The kind of an unresolved value, for messages.
 /// A fixed value as JSON; `None` when it interpolates a param or an output.
-fn as_json(value: &Resolved) -> Option<Json> {
+pub(super) fn as_json(value: &Resolved) -> Option<Json> {
     Some(match &value.value {
         RValue::Str(template) => Json::Str(template.as_const()?),
         RValue::Number(n) => Json::Num(n.text.clone()),
@@ -229,8 +229,16 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// An interpolation read in the current scope.
+    pub(super) fn reference_part(&mut self, interp: &'a ast::Interp) -> Option<Part> {
+        self.interpolation(interp)
+    }
+
     fn interpolation(&mut self, interp: &'a ast::Interp) -> Option<Part> {
         let head = &interp.head;
+        if let Some(scoped) = self.scoped_reference(interp) {
+            return scoped;
+        }
         if let Some(field) = &interp.field {
             return self.output_reference(head, field, interp.span);
         }
@@ -326,7 +334,7 @@ impl<'a> Checker<'a> {
         field: &'a ast::Ident,
         span: Span,
     ) -> Option<Part> {
-        let Some(outputs) = self.outputs.get(head.name.as_str()) else {
+        let Some(outputs) = self.outputs.get(head.name.as_str()).cloned() else {
             let mut diagnostic = self.unknown_step(head);
             if self.params.contains_key(head.name.as_str())
                 || self.lets.contains_key(head.name.as_str())
@@ -339,6 +347,9 @@ impl<'a> Checker<'a> {
             self.error(diagnostic);
             return None;
         };
+        if !self.check_output_access(head, span) {
+            return None;
+        }
         if !outputs.contains(&field.name.as_str()) {
             let help = did_you_mean(&field.name, outputs.iter().copied()).or_else(|| {
                 Some(format!(
@@ -361,6 +372,94 @@ impl<'a> Checker<'a> {
             output: field.name.clone(),
             span,
         })
+    }
+
+    /// The type of the value a reference reads; `None` when only the run
+    /// knows it (a loop item).
+    pub(super) fn reference_type(&mut self, part: &Part) -> Option<ast::ParamType> {
+        match part {
+            Part::Text(_) | Part::Workflow { .. } | Part::Let { .. } => {
+                Some(ast::ParamType::String)
+            }
+            Part::Param { name, .. } => self.param_type(name),
+            Part::Output { step, output, .. } => {
+                if self.read_across_loop(step) {
+                    return Some(ast::ParamType::List);
+                }
+                self.output_type(step, output)
+            }
+            Part::Item { .. } => None,
+            Part::Carry { name, .. } => self.carry_type(name),
+        }
+    }
+
+    /// A param's declared type.
+    pub(super) fn param_type(&self, name: &str) -> Option<ast::ParamType> {
+        self.params.get(name).map(|p| p.ty)
+    }
+
+    /// A list param's default as JSON text.
+    pub(super) fn param_default_json(&self, name: &str) -> Option<String> {
+        let decl = self.params.get(name)?;
+        let ast::ValueKind::List(list) = &decl.default.as_ref()?.kind else {
+            return None;
+        };
+        super::types::list_default(&list.items)
+            .ok()
+            .map(|json| json.to_text())
+    }
+
+    /// Whether step `step` sits in a loop that does not surround the current
+    /// scope (its outputs are then lists).
+    pub(super) fn read_across_loop(&self, step: &str) -> bool {
+        let producer = self.step_blocks.get(step).copied().flatten();
+        let around = self.ancestors(self.scope);
+        self.ancestors(producer).into_iter().any(|id| {
+            matches!(self.blocks[id].source, super::control::Source::For(_))
+                && !around.contains(&id)
+        })
+    }
+
+    /// The declared type of a step's output (`string` when untyped).
+    pub(super) fn output_type(&self, step: &str, output: &str) -> Option<ast::ParamType> {
+        let decl = self.steps.get(step)?;
+        let declared = decl.items.iter().find_map(|item| match item {
+            ast::StepItem::Output(o) if o.name.name == output => Some(o.ty.map(|(_, ty, _)| ty)),
+            _ => None,
+        });
+        Some(match declared.flatten() {
+            Some(ast::ParamType::File) | None => ast::ParamType::String,
+            Some(ty) => ty,
+        })
+    }
+
+    /// The type of a carried value: that of its `then` output.
+    fn carry_type(&mut self, name: &str) -> Option<ast::ParamType> {
+        let around = self.ancestors(self.scope);
+        let carry = around.iter().find_map(|&id| match self.blocks[id].source {
+            super::control::Source::Repeat(r) => r.carries.iter().find(|c| c.name.name == name),
+            _ => None,
+        })?;
+        match &carry.next.kind {
+            ast::ValueKind::Ref(interp) => {
+                let field = interp.field.as_ref()?;
+                self.output_type(&interp.head.name, &field.name)
+            }
+            _ => None,
+        }
+    }
+
+    /// The value of the let called `name`.
+    pub(super) fn resolve_let_named(&mut self, name: &str) -> Option<Arc<Resolved>> {
+        let (&key, _) = self.lets.get_key_value(name)?;
+        self.used.insert(key);
+        self.resolve_let(key, Span::DETACHED)
+    }
+
+    /// A resolved value as text (lists and maps as compact JSON).
+    pub(super) fn value_text(&mut self, value: &Resolved) -> Option<Template> {
+        let text = self.let_as_text(value, "value", value.span)?;
+        Some((*text).clone())
     }
 
     /// A value that must be a string with no param or output in it (lets are fine).

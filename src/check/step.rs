@@ -27,6 +27,7 @@ pub(crate) const ATTRIBUTES: &[&str] = &[
     "retries",
     "timeout",
     "description",
+    "when",
 ];
 
 /// One line on each attribute a step or pipeline takes, from the language
@@ -55,6 +56,9 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
             "duration (`\"90s\"`, `\"30m\"`, `\"2h\"`) or whole number of seconds: the step fails when it runs longer"
         }
         "description" => "string: shown in KFP and in `kfpl` listings",
+        "when" => {
+            "condition (`$<deploy> and $<score.acc> >= 0.9`): the step runs only when it holds, else it is skipped"
+        }
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
@@ -214,6 +218,15 @@ fn attribute_value<'a>(
         "cpu" => fields.cpu = checker.quantity(&value, name, true),
         "memory" => fields.memory = checker.quantity(&value, name, false),
         "timeout" => fields.timeout = checker.timeout(&value),
+        // A `when` whose value parsed as a condition is not an attribute.
+        "when" => checker.error(
+            Diagnostic::new(
+                Code::E0322,
+                format!("`when` takes a condition, not {}", value.kind()),
+            )
+            .primary(attribute.value.span, "not a condition")
+            .help("write `when = $<deploy>` or `when = $<mode> == \"fast\"`"),
+        ),
         _ => {}
     }
 }
@@ -513,7 +526,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A whole number >= 0, or a string holding exactly one `$<number-param>`.
-    fn count(&mut self, value: &Resolved, name: &str) -> Option<Count> {
+    pub(super) fn count(&mut self, value: &Resolved, name: &str) -> Option<Count> {
         match &value.value {
             RValue::Number(n) => {
                 let whole =
@@ -658,6 +671,9 @@ impl<'a> Checker<'a> {
             if !self.steps.contains_key(ident.name.as_str()) {
                 let diagnostic = self.unknown_step(ident);
                 self.error(diagnostic);
+                continue;
+            }
+            if !self.check_after_access(ident) {
                 continue;
             }
             out.push((ident.name.clone(), ident.span));

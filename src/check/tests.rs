@@ -211,3 +211,116 @@ fn every_attribute_has_a_doc_line() {
         );
     }
 }
+
+/// The v2 control blocks in the IR: nesting, kinds, each step's block, and
+/// the dependencies a block's head adds to every step inside it.
+#[test]
+fn control_blocks_reach_the_ir() {
+    use super::ir::{BlockKind, Condition, Part};
+    let pipeline = checked(
+        r#"pipeline demo {
+  param lrs: list = [0.01, 0.1]
+  param deploy: bool = true
+  step flip { image = "a" command = "echo heads > $KFP_OUTPUTS/output" }
+  if $<flip.output> == "heads" and not $<deploy> {
+    step heads { image = "a" command = "echo heads" }
+  } else if $<flip.output> == "tails" {
+    step tails { image = "a" command = "echo tails" }
+  }
+  for lr in $<lrs> {
+    parallelism = 2
+    step train { image = "a" output accuracy: number command = "echo $<lr>" }
+  }
+  step pick { image = "a" when = $<deploy> command = "echo $<train.accuracy>" }
+  repeat max 3 {
+    carry guess = 0 then $<next.output>
+    step next { image = "a" output: number command = "echo $<guess>" }
+  } while $<next.output> < 3
+  finally { step notify { image = "a" command = "echo $<workflow.name> $<workflow.status>" } }
+}"#,
+    )
+    .expect("checks");
+    let kinds: Vec<String> = pipeline
+        .blocks
+        .iter()
+        .map(|b| match &b.kind {
+            BlockKind::If { otherwise, .. } => format!("if {otherwise} {:?}", b.parent),
+            BlockKind::For {
+                items, parallelism, ..
+            } => {
+                format!("for {items:?} {parallelism:?} {:?}", b.parent)
+            }
+            BlockKind::Repeat { until, carries, .. } => format!(
+                "repeat not={} carries={} {:?}",
+                matches!(until, Condition::Not(_)),
+                carries.len(),
+                b.parent
+            ),
+            BlockKind::Finally => format!("finally {:?}", b.parent),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "if false None",
+            "if true None",
+            "if false Some(1)",
+            "for Param(\"lrs\") Some(2) None",
+            "repeat not=true carries=1 None",
+            "finally None",
+        ]
+    );
+    let step = |name: &str| pipeline.step(name).expect(name);
+    assert_eq!(step("heads").block, Some(0));
+    assert_eq!(step("tails").block, Some(2));
+    assert_eq!(step("train").block, Some(3));
+    assert!(step("pick").when.is_some());
+    // Every step in an `if` depends on the steps its conditions read.
+    for name in ["heads", "tails"] {
+        let deps: Vec<&str> = step(name)
+            .dependencies
+            .iter()
+            .map(|d| d.step.as_str())
+            .collect();
+        assert_eq!(deps, ["flip"], "{name}");
+    }
+    assert_eq!(pipeline.loops_between("train", None), [3]);
+    assert!(pipeline.loops_between("train", Some(3)).is_empty());
+    let parts = |name: &str| match &step(name).command {
+        Command::Shell(t) => t.parts.clone(),
+        Command::Exec(_) => Vec::new(),
+    };
+    assert!(
+        parts("train")
+            .iter()
+            .any(|p| matches!(p, Part::Item { var, field: None, .. } if var == "lr"))
+    );
+    assert!(
+        parts("next")
+            .iter()
+            .any(|p| matches!(p, Part::Carry { name, .. } if name == "guess"))
+    );
+    assert!(
+        parts("notify")
+            .iter()
+            .any(|p| matches!(p, Part::Workflow { field, .. } if field == "status"))
+    );
+}
+
+/// v1 programs that use the new words as names keep their meaning.
+#[test]
+fn v1_names_that_are_v2_words_still_work() {
+    let pipeline = checked(
+        r#"pipeline p {
+  param file: string = "a.txt"
+  let list = ["x"]
+  step if { image = "a" command = "echo $<file>" data = list }
+  step for { image = "a" command = "echo $<if.output>" }
+}"#,
+    );
+    // `data = list` is not a valid mount, but the names themselves resolve.
+    match pipeline {
+        Ok(p) => assert_eq!(p.steps.len(), 2),
+        Err(codes) => assert!(!codes.contains(&Code::E0101), "{codes:?}"),
+    }
+}

@@ -76,6 +76,11 @@ codes! {
     E0211 => "name not valid for Kubernetes",
     E0212 => "`let` definitions refer to each other in a cycle",
     E0213 => "`workflow` is a reserved step name",
+    E0214 => "output of a step that may be skipped",
+    E0215 => "run information used where it has no value",
+    E0216 => "`finally` steps and other steps read each other",
+    E0217 => "declaration not allowed in this block",
+    E0218 => "invalid `carry`",
     // E03xx: types and values
     E0301 => "value has the wrong type",
     E0302 => "param default does not match the param's type",
@@ -96,6 +101,9 @@ codes! {
     E0317 => "value too large to pass on Argo",
     E0318 => "`file` type is not supported yet",
     E0319 => "list or map with an interpolation used as text",
+    E0320 => "loop item has no such field",
+    E0321 => "condition operands of the wrong type",
+    E0322 => "not a condition operand, loop list or repeat count",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",

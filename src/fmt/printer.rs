@@ -95,9 +95,15 @@ impl<'a> Printer<'a> {
 
     /// Writes a token that the source had at `start..end`.
     pub(super) fn token(&mut self, start: usize, end: usize, text: &str) {
-        // Comments inside what is now one line are lifted above it.
+        // Comments inside what is now one line are lifted above it; above a
+        // line that starts by closing a block (`} else {`), they sit inside
+        // that block, where reading them again places them.
+        let closes = self.out[self.line_start..]
+            .trim_start()
+            .starts_with(['}', ']', ')']);
+        let indent = self.line_indent + usize::from(closes);
         while let Some(comment) = self.comments.get(self.next).filter(|c| c.start < start) {
-            let mut lifted = INDENT.repeat(self.line_indent);
+            let mut lifted = INDENT.repeat(indent);
             lifted.push_str(&comment.text);
             lifted.push('\n');
             self.out.insert_str(self.line_start, &lifted);

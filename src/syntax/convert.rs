@@ -929,7 +929,9 @@ impl Converter {
         let mut pieces = path.splitn(2, '.');
         let head = pieces.next().unwrap_or("");
         let field = pieces.next();
-        let valid = is_identifier(head) && field.is_none_or(is_identifier);
+        // A field is an output's name or a map item's key (`$<item.A_a>`),
+        // which follows the map-key rule; which one it is, the checker says.
+        let valid = is_identifier(head) && field.is_none_or(is_field_name);
         if !valid {
             self.diagnostics.push(
                 Diagnostic::new(Code::E0103, format!("malformed interpolation `$<{path}>`"))
@@ -967,6 +969,15 @@ pub(crate) fn is_identifier(name: &str) -> bool {
         .next()
         .is_some_and(|c| c == '_' || c.is_ascii_lowercase())
         && chars.all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
+}
+
+/// A map key written bare: `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_field_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
 }
 
 /// `learningRate` → `learning_rate`, `MNISTData` → `mnistdata`, for the help line.

@@ -110,7 +110,8 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::kw_until => "`until`",
         Rule::kw_while => "`while`",
         Rule::finally_block | Rule::kw_finally => "`finally`",
-        Rule::when_attr | Rule::kw_when => "`when`",
+        // `when` is an attribute's name: "a name" already says it.
+        Rule::when_attr | Rule::kw_when => "a name",
         Rule::kw_and => "`and`",
         Rule::kw_or => "`or`",
         Rule::kw_not => "`not`",

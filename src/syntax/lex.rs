@@ -123,6 +123,17 @@ pub fn lex(text: &str) -> Lexer<'_> {
 /// anywhere else they are ordinary names, so v1 programs keep their meaning.
 pub const TYPE_WORDS_AFTER_COLON: &[&str] = &["bool", "list", "file"];
 
+/// Words that open a block (or, `carry`, a repeat's carried value) only
+/// where a declaration starts: at the start of a line, or after a brace.
+pub const DECLARATION_WORDS: &[&str] = &["if", "else", "for", "repeat", "finally", "carry"];
+
+/// Words of a `for` or `repeat` head and tail: `in` after `for NAME`,
+/// `max` after `repeat`, `then` in a carry, `until`/`while` after its `}`.
+pub const BLOCK_HEAD_WORDS: &[&str] = &["in", "max", "then", "until", "while"];
+
+/// Words that are operators only inside a condition.
+pub const CONDITION_WORDS: &[&str] = &["and", "or", "not"];
+
 /// Whether `b` is a control character that can only be junk outside a string.
 pub fn is_junk(b: u8) -> bool {
     (b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n')) || b == 0x7f

@@ -210,6 +210,7 @@ mod recovery_tests {
                 Item::Param(p) => p.name.name.as_str(),
                 Item::Let(l) => l.name.name.as_str(),
                 Item::Attribute(a) => a.name.name.as_str(),
+                _ => "block",
             })
             .collect();
         assert_eq!(names, ["a", "let", "b", "n"]);
@@ -223,6 +224,7 @@ mod recovery_tests {
                 StepItem::Attribute(x) => x.name.name.as_str(),
                 StepItem::Output(o) => o.name.name.as_str(),
                 StepItem::Metric(_) => "metric",
+                StepItem::When(_) => "when",
             })
             .collect();
         assert_eq!(kept, ["image", "o"]);

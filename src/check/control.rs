@@ -1,0 +1,791 @@
+//! Control blocks (`if`/`else`, `for`, `repeat`, `finally`): where each
+//! declaration sits, which names are in scope there, the guard rule, and
+//! the blocks' IR.
+//!
+//! Declarations are collected first (`collect_items`), so a block may read
+//! a step declared after it. Values are resolved in a *scope*, the block
+//! they are read in: a step's attributes in its own block, an `if`'s
+//! condition and a `for`'s list in the block around them, a repeat's
+//! `until` and `then` values in the repeat itself.
+
+use std::collections::BTreeSet;
+
+use super::Checker;
+use super::ir::{self, BlockId, Part, Template};
+use super::resolve::RValue;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast;
+
+/// A block as collected: its source and where it sits.
+pub(super) struct BlockDecl<'a> {
+    pub(super) source: Source<'a>,
+    pub(super) parent: Option<BlockId>,
+    pub(super) keyword: Span,
+    pub(super) span: Span,
+}
+
+/// The declaration a block comes from.
+pub(super) enum Source<'a> {
+    If(&'a ast::IfBlock),
+    /// The `else` of an `if` (the block id of the `if`).
+    Else(BlockId),
+    For(&'a ast::ForBlock),
+    Repeat(&'a ast::RepeatBlock),
+    Finally(&'a ast::FinallyBlock),
+}
+
+use super::ir::WORKFLOW_FIELDS;
+
+impl<'a> Checker<'a> {
+    /// Collects the declarations in `items`, which sit in block `parent`.
+    pub(super) fn collect_items(
+        &mut self,
+        items: &'a [ast::Item],
+        parent: Option<BlockId>,
+        values_seen: &mut std::collections::BTreeMap<&'a str, Span>,
+    ) {
+        for item in items {
+            match item {
+                ast::Item::Param(_) | ast::Item::Let(_) if parent.is_some() => {
+                    let (word, span) = match item {
+                        ast::Item::Param(p) => ("param", p.keyword),
+                        ast::Item::Let(l) => ("let", l.keyword),
+                        _ => continue,
+                    };
+                    self.error(misplaced(
+                        span,
+                        &format!("a `{word}` inside a block"),
+                        &format!("declare the {word} at the pipeline's top level; blocks hold steps and other blocks"),
+                    ));
+                }
+                ast::Item::Param(param) => {
+                    self.declare_value(values_seen, &param.name, "param");
+                    self.params.entry(&param.name.name).or_insert(param);
+                }
+                ast::Item::Let(decl) => {
+                    self.declare_value(values_seen, &decl.name, "let");
+                    self.lets.entry(&decl.name.name).or_insert(decl);
+                }
+                ast::Item::Step(step) => {
+                    self.declare_step(step);
+                    self.step_blocks.entry(&step.name.name).or_insert(parent);
+                }
+                ast::Item::Attribute(_) => {} // checked with the block that holds it
+                ast::Item::If(block) => self.collect_if(block, parent, values_seen),
+                ast::Item::For(block) => {
+                    let id = self.push_block(Source::For(block), parent, block.keyword, block.span);
+                    self.scoped.entry(&block.var.name).or_default().push(id);
+                    self.collect_items(&block.body.items, Some(id), values_seen);
+                }
+                ast::Item::Repeat(block) => {
+                    let id =
+                        self.push_block(Source::Repeat(block), parent, block.keyword, block.span);
+                    for carry in &block.carries {
+                        self.scoped.entry(&carry.name.name).or_default().push(id);
+                    }
+                    self.collect_items(&block.body.items, Some(id), values_seen);
+                }
+                ast::Item::Finally(block) => self.collect_finally(block, parent, values_seen),
+            }
+        }
+    }
+
+    fn collect_if(
+        &mut self,
+        block: &'a ast::IfBlock,
+        parent: Option<BlockId>,
+        values_seen: &mut std::collections::BTreeMap<&'a str, Span>,
+    ) {
+        let id = self.push_block(Source::If(block), parent, block.keyword, block.span);
+        self.collect_items(&block.then.items, Some(id), values_seen);
+        let Some(otherwise) = &block.otherwise else {
+            return;
+        };
+        let span = Span::new(otherwise.keyword.start as usize, block.span.end as usize);
+        let else_id = self.push_block(Source::Else(id), parent, otherwise.keyword, span);
+        match &otherwise.branch {
+            ast::ElseBranch::Block(body) => {
+                self.collect_items(&body.items, Some(else_id), values_seen);
+            }
+            ast::ElseBranch::If(nested) => self.collect_if(nested, Some(else_id), values_seen),
+        }
+    }
+
+    fn collect_finally(
+        &mut self,
+        block: &'a ast::FinallyBlock,
+        parent: Option<BlockId>,
+        values_seen: &mut std::collections::BTreeMap<&'a str, Span>,
+    ) {
+        if parent.is_some() {
+            self.error(misplaced(
+                block.keyword,
+                "a `finally` inside a block",
+                "write `finally { … }` at the pipeline's top level: it runs once, after everything else",
+            ));
+        } else if let Some(first) = self.blocks.iter().find_map(|b| match b.source {
+            Source::Finally(f) => Some(f.keyword),
+            _ => None,
+        }) {
+            self.error(
+                misplaced(
+                    block.keyword,
+                    "a second `finally` block",
+                    "keep one `finally` block and put every clean-up step in it",
+                )
+                .secondary(first, "the first one"),
+            );
+        }
+        let id = self.push_block(Source::Finally(block), parent, block.keyword, block.span);
+        self.collect_items(&block.body.items, Some(id), values_seen);
+    }
+
+    fn push_block(
+        &mut self,
+        source: Source<'a>,
+        parent: Option<BlockId>,
+        keyword: Span,
+        span: Span,
+    ) -> BlockId {
+        self.blocks.push(BlockDecl {
+            source,
+            parent,
+            keyword,
+            span,
+        });
+        self.blocks.len() - 1
+    }
+
+    /// The blocks around `block`, innermost first, `block` included.
+    pub(super) fn ancestors(&self, block: Option<BlockId>) -> Vec<BlockId> {
+        let mut out = Vec::new();
+        let mut at = block;
+        while let Some(id) = at {
+            out.push(id);
+            at = self.blocks.get(id).and_then(|b| b.parent);
+        }
+        out
+    }
+
+    /// Whether `block` is in (or is) the `finally` block.
+    pub(super) fn in_finally(&self, block: Option<BlockId>) -> bool {
+        self.ancestors(block)
+            .iter()
+            .any(|&id| matches!(self.blocks[id].source, Source::Finally(_)))
+    }
+
+    /// Loop variables and carried values: unique among params, lets, steps
+    /// and the loop variables around them.
+    pub(super) fn check_scoped_names(&mut self) {
+        let mut problems = Vec::new();
+        for (id, block) in self.blocks.iter().enumerate() {
+            let names: Vec<&'a ast::Ident> = match block.source {
+                Source::For(f) => vec![&f.var],
+                Source::Repeat(r) => r.carries.iter().map(|c| &c.name).collect(),
+                _ => continue,
+            };
+            for name in names {
+                let clash = if let Some(p) = self.params.get(name.name.as_str()) {
+                    Some((p.name.span, "a param"))
+                } else if let Some(l) = self.lets.get(name.name.as_str()) {
+                    Some((l.name.span, "a let"))
+                } else if let Some(s) = self.steps.get(name.name.as_str()) {
+                    Some((s.name.span, "a step"))
+                } else {
+                    self.ancestors(block.parent)
+                        .into_iter()
+                        .filter(|&outer| outer != id)
+                        .find_map(|outer| self.scoped_ident(outer, &name.name))
+                        .map(|span| (span, "an enclosing loop variable or carried value"))
+                };
+                if let Some((first, what)) = clash {
+                    problems.push(
+                        Diagnostic::new(Code::E0204, format!("`{}` is declared twice", name.name))
+                            .primary(name.span, "this name is already taken")
+                            .secondary(first, format!("{what} has this name"))
+                            .help("rename the loop variable or carried value"),
+                    );
+                }
+            }
+        }
+        self.diagnostics.extend(problems);
+    }
+
+    /// Where block `id` declares `name` as its loop variable or a carried value.
+    fn scoped_ident(&self, id: BlockId, name: &str) -> Option<Span> {
+        match self.blocks[id].source {
+            Source::For(f) if f.var.name == name => Some(f.var.span),
+            Source::Repeat(r) => r
+                .carries
+                .iter()
+                .find(|c| c.name.name == name)
+                .map(|c| c.name.span),
+            _ => None,
+        }
+    }
+
+    /// `$<x>`, `$<x.field>` of a loop variable or carried value in scope, or
+    /// `$<workflow.field>`: `Some(part)` (`Some(None)` after an error), or
+    /// `None` when the name is none of these.
+    pub(super) fn scoped_reference(&mut self, interp: &'a ast::Interp) -> Option<Option<Part>> {
+        let head = &interp.head;
+        if head.name == "workflow"
+            && let Some(field) = &interp.field
+        {
+            return Some(self.workflow_reference(field, interp.span));
+        }
+        let declared = self.scoped.get(head.name.as_str())?.clone();
+        let around = self.ancestors(self.scope);
+        let Some(&id) = declared.iter().find(|id| around.contains(id)) else {
+            let loop_span = self.scoped_ident(declared[0], &head.name);
+            let mut diagnostic = Diagnostic::new(
+                Code::E0203,
+                format!("`{}` is used outside the block that declares it", head.name),
+            )
+            .primary(head.span, "not in scope here")
+            .help("a loop variable or carried value can be read only inside its block");
+            if let Some(span) = loop_span {
+                diagnostic = diagnostic.secondary(span, "declared here");
+            }
+            self.error(diagnostic);
+            return Some(None);
+        };
+        self.used.insert(&head.name);
+        Some(match self.blocks[id].source {
+            Source::For(_) => {
+                if let Some(field) = &interp.field {
+                    self.item_fields.push((id, field));
+                }
+                Some(Part::Item {
+                    var: head.name.clone(),
+                    field: interp.field.as_ref().map(|f| f.name.clone()),
+                    span: interp.span,
+                })
+            }
+            _ => {
+                if let Some(field) = &interp.field {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0202,
+                            format!("carried value `{}` has no fields", head.name),
+                        )
+                        .primary(field.span, "not a field")
+                        .help(format!("write `$<{}>`", head.name)),
+                    );
+                    return Some(None);
+                }
+                Some(Part::Carry {
+                    name: head.name.clone(),
+                    span: interp.span,
+                })
+            }
+        })
+    }
+
+    fn workflow_reference(&mut self, field: &ast::Ident, span: Span) -> Option<Part> {
+        if !WORKFLOW_FIELDS.contains(&field.name.as_str()) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0215,
+                    format!("`workflow.{}` is not run information", field.name),
+                )
+                .primary(field.span, "unknown field")
+                .maybe_help(crate::diagnostics::did_you_mean(
+                    &field.name,
+                    WORKFLOW_FIELDS.iter().copied(),
+                ))
+                .note("run information: `$<workflow.name>`, `$<workflow.uid>`, `$<workflow.pod_name>`, `$<workflow.status>`"),
+            );
+            return None;
+        }
+        if field.name == "status" && !self.in_finally(self.scope) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0215,
+                    "`$<workflow.status>` is known only in `finally`",
+                )
+                .primary(span, "the run has not ended here")
+                .help("read the run's status in a step of the `finally { … }` block"),
+            );
+            return None;
+        }
+        Some(Part::Workflow {
+            field: field.name.clone(),
+            span,
+        })
+    }
+
+    /// The guard rule and the `finally` boundary, for a reference from the
+    /// current scope to an output of step `step`.
+    pub(super) fn check_output_access(&mut self, step: &'a ast::Ident, span: Span) -> bool {
+        let producer = self.step_blocks.get(step.name.as_str()).copied().flatten();
+        let around = self.ancestors(self.scope);
+        if self.in_finally(producer) != self.in_finally(self.scope) {
+            let inside = self.in_finally(producer);
+            self.error(finally_boundary(step, span, inside));
+            return false;
+        }
+        if let Some(when) = self.when_steps.get(step.name.as_str())
+            && self.current_step != Some(step.name.as_str())
+        {
+            self.error(
+                Diagnostic::new(
+                    Code::E0214,
+                    format!("step `{}` may be skipped by its `when`", step.name),
+                )
+                .primary(span, "its output may not exist")
+                .secondary(*when, "this `when` may skip it")
+                .help(format!(
+                    "put `{}` and its readers in one `if` block instead of using `when`",
+                    step.name
+                )),
+            );
+            return false;
+        }
+        let guard = self.ancestors(producer).into_iter().find(|id| {
+            matches!(self.blocks[*id].source, Source::If(_) | Source::Else(_))
+                && !around.contains(id)
+        });
+        if let Some(guard) = guard {
+            let block = &self.blocks[guard];
+            let which = if matches!(block.source, Source::Else(_)) {
+                "else"
+            } else {
+                "if"
+            };
+            self.error(
+                Diagnostic::new(
+                    Code::E0214,
+                    format!("step `{}` may be skipped, so its output may not exist here", step.name),
+                )
+                .primary(span, "read here, outside its guard")
+                .secondary(block.keyword, format!("`{}` runs only when this `{which}` lets it", step.name))
+                .help(format!(
+                    "read `{}`'s outputs only inside the same `{which}` block, or move the step out of it",
+                    step.name
+                )),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// `after` names a step across the `finally` boundary.
+    pub(super) fn check_after_access(&mut self, step: &'a ast::Ident) -> bool {
+        let producer = self.step_blocks.get(step.name.as_str()).copied().flatten();
+        if self.in_finally(producer) != self.in_finally(self.scope) {
+            let inside = self.in_finally(producer);
+            self.error(finally_boundary(step, step.span, inside));
+            return false;
+        }
+        true
+    }
+
+    /// The IR of every block, in collection order (parents first).
+    pub(super) fn build_blocks(&mut self) -> Vec<ir::Block> {
+        let mut out: Vec<ir::Block> = Vec::with_capacity(self.blocks.len());
+        for id in 0..self.blocks.len() {
+            let parent = self.blocks[id].parent;
+            let (keyword, span) = (self.blocks[id].keyword, self.blocks[id].span);
+            self.scope = parent;
+            let kind = match self.blocks[id].source {
+                Source::If(block) => {
+                    self.condition(&block.condition)
+                        .map(|condition| ir::BlockKind::If {
+                            condition,
+                            otherwise: false,
+                        })
+                }
+                Source::Else(if_id) => match out.get(if_id).map(|b| &b.kind) {
+                    Some(ir::BlockKind::If { condition, .. }) => Some(ir::BlockKind::If {
+                        condition: condition.clone(),
+                        otherwise: true,
+                    }),
+                    _ => None,
+                },
+                Source::For(block) => self.for_kind(block),
+                Source::Repeat(block) => self.repeat_kind(block, id),
+                Source::Finally(block) => {
+                    self.no_attributes(&block.body.items, "finally");
+                    Some(ir::BlockKind::Finally)
+                }
+            };
+            if let Source::If(block) = self.blocks[id].source {
+                self.no_attributes(&block.then.items, "if");
+                if let Some(ast::Else {
+                    branch: ast::ElseBranch::Block(body),
+                    ..
+                }) = &block.otherwise
+                {
+                    self.no_attributes(&body.items, "else");
+                }
+            }
+            let dependencies = kind.as_ref().map(head_dependencies).unwrap_or_default();
+            out.push(ir::Block {
+                // A block whose head had errors keeps its place, so ids stay
+                // valid; the errors keep the IR from being used.
+                kind: kind.unwrap_or(ir::BlockKind::Finally),
+                parent,
+                dependencies,
+                keyword,
+                span,
+            });
+        }
+        self.scope = None;
+        self.check_item_fields(&out);
+        out
+    }
+
+    fn no_attributes(&mut self, items: &'a [ast::Item], word: &str) {
+        for item in items {
+            if let ast::Item::Attribute(attribute) = item {
+                self.error(misplaced(
+                    attribute.name.span,
+                    &format!("attribute `{}` in a `{word}` block", attribute.name.name),
+                    "blocks hold steps and other blocks; a `for` block may also set `parallelism`",
+                ));
+            }
+        }
+    }
+
+    fn for_kind(&mut self, block: &'a ast::ForBlock) -> Option<ir::BlockKind> {
+        let mut parallelism = None;
+        for item in &block.body.items {
+            let ast::Item::Attribute(attribute) = item else {
+                continue;
+            };
+            if attribute.name.name != "parallelism" {
+                self.error(misplaced(
+                    attribute.name.span,
+                    &format!("attribute `{}` in a `for` block", attribute.name.name),
+                    "a `for` block may set `parallelism = N` (iterations at once), and holds steps and blocks",
+                ));
+                continue;
+            }
+            parallelism = self.parallelism(&attribute.value);
+        }
+        let items = self.loop_items(&block.list)?;
+        Some(ir::BlockKind::For {
+            var: block.var.name.clone(),
+            items,
+            parallelism,
+        })
+    }
+
+    fn parallelism(&mut self, value: &'a ast::Value) -> Option<u32> {
+        match &value.kind {
+            ast::ValueKind::Number(n)
+                if n.value.fract() == 0.0 && n.value >= 1.0 && n.value <= 1e6 =>
+            {
+                Some(n.value as u32)
+            }
+            _ => {
+                self.error(
+                    Diagnostic::new(Code::E0308, "`parallelism` must be a whole number >= 1")
+                        .primary(value.span, "expected a literal such as `2`")
+                        .help("write `parallelism = 2`: it is fixed when the pipeline is compiled"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A `for`'s list: a literal, a list let, a list param or a `: list` output.
+    fn loop_items(&mut self, list: &'a ast::Value) -> Option<ir::Items> {
+        let not_a_list = |checker: &mut Self, found: &str| {
+            checker.error(
+                Diagnostic::new(Code::E0322, format!("a `for` loops over a list, not {found}"))
+                    .primary(list.span, "not a list")
+                    .help("loop over a list literal `[1, 2]`, a list let, a `list` param (`$<lrs>`) or a step's `: list` output (`$<prepare.shards>`)"),
+            );
+            None
+        };
+        match &list.kind {
+            ast::ValueKind::List(_) | ast::ValueKind::Ident(_) => {
+                let value = self.resolve_value(list)?;
+                if !matches!(value.value, RValue::List(_)) {
+                    return not_a_list(self, value.kind());
+                }
+                match super::resolve::as_json(&value) {
+                    Some(json) => Some(ir::Items::Fixed(json.to_text())),
+                    None => {
+                        self.error(
+                            Diagnostic::new(Code::E0322, "a literal loop list cannot interpolate values")
+                                .primary(list.span, "holds a `$<…>`")
+                                .help("loop over literal items, or over a `list` param or a `: list` output"),
+                        );
+                        None
+                    }
+                }
+            }
+            ast::ValueKind::Ref(interp) => {
+                let part = self.reference_part(interp)?;
+                match part {
+                    Part::Param { name, .. }
+                        if self.param_type(&name) == Some(ast::ParamType::List) =>
+                    {
+                        Some(ir::Items::Param(name))
+                    }
+                    Part::Output { step, output, .. }
+                        if self.reference_type(&Part::Output {
+                            step: step.clone(),
+                            output: output.clone(),
+                            span: interp.span,
+                        }) == Some(ast::ParamType::List) =>
+                    {
+                        Some(ir::Items::Output { step, output })
+                    }
+                    Part::Let { name, .. } => {
+                        let value = self.resolve_let_named(&name)?;
+                        match super::resolve::as_json(&value) {
+                            Some(super::types::Json::List(items)) => {
+                                Some(ir::Items::Fixed(super::types::Json::List(items).to_text()))
+                            }
+                            _ => not_a_list(self, value.kind()),
+                        }
+                    }
+                    other => {
+                        let found = match self.reference_type(&other) {
+                            Some(ty) => format!("a {}", ty.word()),
+                            None => "a loop item".into(),
+                        };
+                        not_a_list(self, &found)
+                    }
+                }
+            }
+            ast::ValueKind::String(_) => not_a_list(self, "a string"),
+            ast::ValueKind::Number(_) => not_a_list(self, "a number"),
+            ast::ValueKind::Bool(_) => not_a_list(self, "a bool"),
+            ast::ValueKind::Map(_) => not_a_list(self, "a map"),
+        }
+    }
+
+    fn repeat_kind(&mut self, block: &'a ast::RepeatBlock, id: BlockId) -> Option<ir::BlockKind> {
+        self.no_attributes(&block.body.items, "repeat");
+        let max = self.repeat_max(&block.max);
+        let mut carries = Vec::with_capacity(block.carries.len());
+        for carry in &block.carries {
+            carries.extend(self.carry(carry, id));
+        }
+        self.scope = Some(id);
+        let condition = self.condition(&block.condition);
+        self.scope = self.blocks[id].parent;
+        let until = if block.until {
+            condition?
+        } else {
+            ir::Condition::Not(Box::new(condition?))
+        };
+        Some(ir::BlockKind::Repeat {
+            max: max?,
+            carries,
+            until,
+        })
+    }
+
+    fn repeat_max(&mut self, value: &'a ast::Value) -> Option<ir::Count> {
+        let resolved = self.resolve_value(value)?;
+        let count = self.count(&resolved, "repeat max")?;
+        if count == ir::Count::Fixed(0) {
+            self.error(
+                Diagnostic::new(Code::E0322, "`repeat max 0` would never run its body")
+                    .primary(value.span, "at least 1")
+                    .help("give the most passes the repeat may run, such as `repeat max 10`"),
+            );
+            return None;
+        }
+        Some(count)
+    }
+
+    /// `carry NAME = INITIAL then NEXT`: INITIAL read around the repeat,
+    /// NEXT an output of a body step that always runs.
+    fn carry(&mut self, carry: &'a ast::Carry, id: BlockId) -> Option<ir::Carry> {
+        let initial = self.resolve_value(&carry.initial);
+        self.scope = Some(id);
+        let next = self.carry_next(carry, id);
+        self.scope = self.blocks[id].parent;
+        let initial = initial?;
+        let (step, output, ty) = next?;
+        let initial_ty = match &initial.value {
+            RValue::Str(template) => match template.parts.as_slice() {
+                [part] if part.span().is_some() => self.reference_type(part),
+                _ => Some(ast::ParamType::String),
+            },
+            RValue::Number(_) => Some(ast::ParamType::Number),
+            RValue::Bool(_) => Some(ast::ParamType::Bool),
+            RValue::List(_) | RValue::Map(_) => Some(ast::ParamType::List),
+        };
+        if initial_ty.is_some_and(|t| t != ty) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0218,
+                    format!("carry `{}` starts as one type and goes on as another", carry.name.name),
+                )
+                .primary(carry.initial.span, initial.kind().to_string())
+                .secondary(carry.next.span, format!("a {}", ty.word()))
+                .help("give INITIAL and NEXT one type: declare the output's type (`output NAME: number`), or quote the initial value"),
+            );
+            return None;
+        }
+        let text = self.value_text(&initial)?;
+        Some(ir::Carry {
+            name: carry.name.name.clone(),
+            ty,
+            initial: text,
+            next: (step, output),
+            span: carry.span,
+        })
+    }
+
+    fn carry_next(
+        &mut self,
+        carry: &'a ast::Carry,
+        id: BlockId,
+    ) -> Option<(String, String, ast::ParamType)> {
+        let fail = |checker: &mut Self, label: &str| {
+            checker.error(
+                Diagnostic::new(
+                    Code::E0218,
+                    format!("`then` of carry `{}` must be an output of a step in the repeat", carry.name.name),
+                )
+                .primary(carry.next.span, label.to_string())
+                .help("write `then $<step.output>` with a step of the repeat's body that always runs (not inside an `if`, no `when`)"),
+            );
+            None
+        };
+        let ast::ValueKind::Ref(interp) = &carry.next.kind else {
+            return fail(self, "not a `$<step.output>`");
+        };
+        // Where the step sits is checked before the reference is read, so a
+        // step in an `if` of the body is this error, not also E0214.
+        let producer = self.step_blocks.get(interp.head.name.as_str()).copied();
+        if let Some(producer) = producer {
+            let ancestors = self.ancestors(producer);
+            let guarded = ancestors.iter().take_while(|&&b| b != id).any(|&b| {
+                matches!(
+                    self.blocks[b].source,
+                    Source::If(_) | Source::Else(_) | Source::For(_)
+                )
+            }) || self.when_steps.contains_key(interp.head.name.as_str());
+            if !ancestors.contains(&id) || guarded {
+                return fail(self, "not an output of a step that runs in every pass");
+            }
+        }
+        let Some(Part::Output { step, output, .. }) = self.reference_part(interp) else {
+            return fail(self, "not a step's output");
+        };
+        let ty = self.output_type(&step, &output)?;
+        Some((step, output, ty))
+    }
+
+    /// `$<x.field>` of fixed items: every item must be a map with the field.
+    fn check_item_fields(&mut self, blocks: &[ir::Block]) {
+        let fields = std::mem::take(&mut self.item_fields);
+        let mut reported: BTreeSet<(BlockId, &str)> = BTreeSet::new();
+        for (id, field) in fields {
+            let items = match blocks.get(id).map(|b| &b.kind) {
+                Some(ir::BlockKind::For {
+                    items: ir::Items::Fixed(json),
+                    ..
+                }) => json.clone(),
+                Some(ir::BlockKind::For {
+                    items: ir::Items::Param(name),
+                    ..
+                }) => match self.param_default_json(name) {
+                    Some(json) => json,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            let Ok(serde_json::Value::Array(items)) =
+                serde_json::from_str::<serde_json::Value>(&items)
+            else {
+                continue;
+            };
+            let missing = items.iter().position(|item| {
+                !item
+                    .as_object()
+                    .is_some_and(|map| map.contains_key(&field.name))
+            });
+            if let Some(index) = missing
+                && reported.insert((id, field.name.as_str()))
+            {
+                let list_span = match self.blocks[id].source {
+                    Source::For(f) => f.list.span,
+                    _ => self.blocks[id].keyword,
+                };
+                self.error(
+                    Diagnostic::new(
+                        Code::E0320,
+                        format!("item {index} of the loop has no field `{}`", field.name),
+                    )
+                    .primary(field.span, "not a field of every item")
+                    .secondary(list_span, format!("item {index} of this list lacks it"))
+                    .help("give every item the field, or read the item whole with `$<NAME>`"),
+                );
+            }
+        }
+    }
+}
+
+/// The steps outside a block that its head reads.
+fn head_dependencies(kind: &ir::BlockKind) -> Vec<String> {
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    let mut add_template = |template: &Template| {
+        for part in template.references() {
+            if let Part::Output { step, .. } = part {
+                out.insert(step.clone());
+            }
+        }
+    };
+    match kind {
+        ir::BlockKind::If { condition, .. } => {
+            for operand in condition.operands() {
+                add_template(&operand.value);
+            }
+        }
+        ir::BlockKind::For { items, .. } => {
+            if let ir::Items::Output { step, .. } = items {
+                out.insert(step.clone());
+            }
+        }
+        ir::BlockKind::Repeat { carries, .. } => {
+            for carry in carries {
+                add_template(&carry.initial);
+            }
+        }
+        ir::BlockKind::Finally => {}
+    }
+    out.into_iter().collect()
+}
+
+/// E0217.
+fn misplaced(span: Span, what: &str, help: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0217, format!("{what} is not allowed"))
+        .primary(span, "not allowed here")
+        .help(help.to_string())
+}
+
+/// E0216.
+fn finally_boundary(step: &ast::Ident, span: Span, producer_in_finally: bool) -> Diagnostic {
+    let (message, help) = if producer_in_finally {
+        (
+            format!(
+                "step `{}` runs in `finally`, after this step has ended",
+                step.name
+            ),
+            "only `finally` steps may read or wait for `finally` steps",
+        )
+    } else {
+        (
+            format!(
+                "a `finally` step reads step `{}`, which may never have run",
+                step.name
+            ),
+            "`finally` steps read params, lets, `$<workflow.…>` and each other's outputs; pass other values through a claim",
+        )
+    };
+    Diagnostic::new(Code::E0216, message)
+        .primary(span, "across the `finally` boundary")
+        .help(help)
+}
