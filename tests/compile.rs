@@ -561,55 +561,20 @@ fn binary_warns_w0501_when_the_workflow_passes_one_megabyte() {
     assert!(stderr.contains("1.5 MiB"), "{stderr}");
 }
 
-#[path = "compile/v2_ir.rs"]
-mod v2_ir;
-
-/// Language-v2 blocks, from IR built by hand (until the v2 checker lands):
-/// every lowering is lint-clean, valid against Argo's schema, and matches
-/// its golden file `tests/compile/v2/NAME.yaml`.
-#[test]
-fn v2_blocks_lower_lint_clean_and_schema_valid() {
-    let scenarios = [
-        ("if", v2_ir::if_else("heads")),
-        (
-            "if-hostile",
-            v2_ir::if_else("it's \"q\" || true) '}} {{x}}"),
-        ),
-        ("for", v2_ir::for_loops()),
-        ("repeat", v2_ir::repeat(5)),
-        ("repeat-exhausted", v2_ir::repeat(2)),
-        ("repeat-param", v2_ir::repeat_param()),
-        ("finally", v2_ir::finally()),
-        ("nested", v2_ir::nested()),
-        ("empty-loop", v2_ir::wide_loop(0)),
-        ("nested-loops", v2_ir::nested_loops()),
-    ];
-    for (name, pipeline) in scenarios {
-        let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Allow)
-            .unwrap_or_else(|e| panic!("{e:#?}"));
-        let workflow = kfpl::lower::lower(&pipeline, &values, kfpl::lower::DEFAULT_GIT_IMAGE)
-            .unwrap_or_else(|e| panic!("{name}: {e:#?}"));
-        let yaml = kfpl::lower::yaml::to_yaml(&workflow).expect("serialises");
-        assert_eq!(lint(&workflow), Vec::<String>::new(), "{name}");
-        assert_valid(name, &yaml);
-        let back: Workflow = serde_yaml::from_str(&yaml).expect("reads back into Workflow");
-        assert_eq!(back, workflow, "{name}: the YAML reads back differently");
-        expect_file(
-            &Path::new("tests/compile/v2").join(format!("{name}.yaml")),
-            &yaml,
-        );
-    }
-}
-
 /// A loop over 1,000 literal items is one body template and one task with
 /// the items, not 1,000 copies of the step.
 #[test]
 fn a_literal_loop_of_a_thousand_items_is_not_unrolled() {
-    let pipeline = v2_ir::wide_loop(1000);
-    let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Allow).expect("binds");
-    let workflow =
-        kfpl::lower::lower(&pipeline, &values, kfpl::lower::DEFAULT_GIT_IMAGE).expect("lowers");
-    assert_eq!(lint(&workflow), Vec::<String>::new());
+    let items: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+    let source = format!(
+        "pipeline wide {{\n  for x in [{}] {{\n    step work {{ image = \"alpine\" command = \"echo $<x>\" }}\n  }}\n}}\n",
+        items.join(", ")
+    );
+    let file = SourceFile::new("wide.kfp", source);
+    let compiled = compile(&file, &CompileOptions::default()).expect("compiles");
+    let workflow = &compiled.workflow;
+    assert_eq!(lint(workflow), Vec::<String>::new());
+    assert_valid("wide.kfp", &compiled.yaml);
     let names: Vec<&str> = workflow
         .spec
         .templates
@@ -621,4 +586,5 @@ fn a_literal_loop_of_a_thousand_items_is_not_unrolled() {
     assert_eq!(entry.tasks.len(), 1);
     assert_eq!(entry.tasks[0].with_items.len(), 1000);
     assert_eq!(entry.tasks[0].with_items[999], "999");
+    assert_eq!(compiled.yaml.matches("echo ${KFP_x}").count(), 1);
 }

@@ -600,9 +600,6 @@ const SIZE_PROGRAM: &str = r#"pipeline size {
 
 // ---- language v2 on the Argo model --------------------------------------------
 
-#[path = "compile/v2_ir.rs"]
-mod v2_ir;
-
 /// The hostile value `if_hostile.kfp` compares with, and one that would
 /// turn a pasted condition true.
 const HOSTILE_SIDE: &str = "it's \"q\" || true) '}} {{x}}";
@@ -646,24 +643,16 @@ fn v2_cases() -> Vec<V2Case> {
     ]
 }
 
-/// The workflow for a v2 program. The checker does not build blocks yet,
-/// so the IR comes from `v2_ir`, which mirrors each program.
+/// The workflow `kfpl compile` makes of a v2 program.
 fn v2_workflow(program: &str) -> String {
-    let pipeline = match program {
-        "if" => v2_ir::if_else("heads"),
-        "if_hostile" => v2_ir::if_else(HOSTILE_SIDE),
-        "for" => v2_ir::for_loops(),
-        "repeat" => v2_ir::repeat(5),
-        "repeat_exhausted" => v2_ir::repeat(2),
-        "repeat_param" => v2_ir::repeat_param(),
-        "finally" => v2_ir::finally(),
-        "nested" => v2_ir::nested(),
-        "nested_loops" => v2_ir::nested_loops(),
-        other => panic!("no IR for {other}"),
-    };
-    let values = kfpl::params::bind(&pipeline, &[], kfpl::params::Missing::Allow).unwrap();
-    let workflow = kfpl::lower::lower(&pipeline, &values, kfpl::lower::DEFAULT_GIT_IMAGE).unwrap();
-    kfpl::lower::yaml::to_yaml(&workflow).unwrap()
+    let path = root().join(format!("tests/parity/v2/{program}.kfp"));
+    let out = kfpl(["compile".as_ref(), path.as_os_str()]).output();
+    assert!(
+        out.status.success(),
+        "{program}: kfpl compile failed:\n{}",
+        text(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
