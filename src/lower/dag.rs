@@ -539,6 +539,13 @@ impl<'a> Dags<'a> {
         let fields = item_refs
             .iter()
             .any(|r| matches!(r, Ref::Item { field: Some(_), .. }));
+        // Map items read whole: Argo hands an expression a map item as a
+        // map of its fields' texts, which cannot be written back as the
+        // item's JSON, so a run-time list of them is rewritten first.
+        let whole_map = fields
+            && item_refs
+                .iter()
+                .any(|r| matches!(r, Ref::Item { field: None, .. }));
         let value_of = |r: &Ref| {
             if in_wrapper {
                 match r.global_source() {
@@ -561,16 +568,26 @@ impl<'a> Dags<'a> {
             }
             other => {
                 if let Some(r) = items_ref(other) {
-                    with_param = Some(format!("{{{{={}}}}}", value_of(&r)));
+                    let list = value_of(&r);
+                    let list = if whole_map {
+                        as_json_texts(&list, &item_refs)
+                    } else {
+                        list
+                    };
+                    with_param = Some(format!("{{{{={list}}}}}"));
                 }
             }
         }
-        let literal = matches!(items, Items::Fixed(_)) && fields;
+        let shape = match items {
+            Items::Fixed(_) if fields => ItemShape::Fields,
+            _ if whole_map => ItemShape::JsonTexts,
+            _ => ItemShape::Plain,
+        };
         let parameters = self.inputs[block]
             .iter()
             .map(|r| {
                 let value = if item_refs.contains(&r) {
-                    Ref::encode(&item_expression(r, literal))
+                    Ref::encode(&item_expression(r, shape))
                 } else if in_wrapper {
                     passthrough(&r.input_name())
                 } else {
@@ -803,7 +820,7 @@ impl<'a> Dags<'a> {
             BlockKind::Repeat {
                 max: Count::Param { name, .. },
                 ..
-            } => format!("$<{name}> passes"),
+            } => format!("`$<{name}>` passes"),
             _ => String::new(),
         };
         let message = format!(
@@ -954,18 +971,65 @@ fn literal_items(text: &str, item_refs: &[&Ref], fields: bool) -> Vec<serde_json
         .collect()
 }
 
+/// How a loop's items reach Argo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemShape {
+    /// As they are (literal items as their text).
+    Plain,
+    /// Literal items as maps of the fields' texts and the whole item's.
+    Fields,
+    /// Run-time map items as maps of the fields' and the whole item's JSON
+    /// texts ([`as_json_texts`]).
+    JsonTexts,
+}
+
 /// The expression for an item value from Argo's `item`. Argo gives a string
 /// item's text with its JSON escapes kept (`a"b` as `a\"b`), so it is read
 /// back as a JSON string; text that is not one (a list item) is taken as it is.
-fn item_expression(r: &Ref, literal_map: bool) -> String {
+fn item_expression(r: &Ref, shape: ItemShape) -> String {
     let key = match r {
         Ref::Item {
             field: Some(field), ..
         } => format!("item['{field}']"),
-        _ if literal_map => format!("item['{WHOLE_ITEM}']"),
+        _ if shape != ItemShape::Plain => format!("item['{WHOLE_ITEM}']"),
         _ => "item".to_string(),
     };
-    format!("sprig.default({key}, sprig.fromJson('\"' + {key} + '\"'))")
+    let text = format!("sprig.default({key}, sprig.fromJson('\"' + {key} + '\"'))");
+    if shape != ItemShape::JsonTexts {
+        return text;
+    }
+    // A JSON text: a string is unquoted, anything else is the text.
+    format!("(sprig.hasPrefix('\"', {text}) ? sprig.fromJson({text}) : {text})")
+}
+
+/// A run-time list of map items rewritten as maps of JSON texts: the
+/// whole item's (Go's JSON: keys sorted) under [`WHOLE_ITEM`], and each
+/// field's read. The braces are spaced: `}}` would end the tag.
+fn as_json_texts(list: &str, item_refs: &[&Ref]) -> String {
+    // Go's JSON writes `<`, `>` and `&` as `\u003c`…; Argo undoes that on
+    // an item's text, but here it would meet them escaped twice.
+    let json = |value: &str| {
+        let mut text = format!("toJson({value})");
+        // The needle is built from two pieces: Argo undoes Go's escapes
+        // in an expression's text too, which would turn `\\u003c` into `\<`.
+        for (escaped, plain) in [("u003c", "<"), ("u003e", ">"), ("u0026", "&")] {
+            text = format!("sprig.replace('\\\\' + '{escaped}', '{plain}', {text})");
+        }
+        text
+    };
+    let mut entries = vec![format!("'{WHOLE_ITEM}': {}", json("#"))];
+    for r in item_refs {
+        if let Ref::Item {
+            field: Some(field), ..
+        } = r
+        {
+            entries.push(format!("'{field}': {}", json(&format!("#['{field}']"))));
+        }
+    }
+    format!(
+        "toJson(map(sprig.fromJson({list}), {{ {{{}}} }}))",
+        entries.join(", ")
+    )
 }
 
 fn passthrough(name: &str) -> String {

@@ -431,6 +431,8 @@ const FUNCTIONS: &[&str] = &[
     "sprig.fromJson",
     "sprig.default",
     "sprig.float64",
+    "sprig.hasPrefix",
+    "sprig.replace",
     "asFloat",
     "asInt",
     "string",
