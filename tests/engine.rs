@@ -1,7 +1,8 @@
 //! `kfpl run --engine podman`, end to end: the real binary driving the real
 //! podman with the local test image `kfpl-test/busybox:1` (built by
 //! tests/engine/build-busybox-image.sh, which .ci/setup runs). Inputs are
-//! `tests/engine/*.kfp`. Every test has its own `KFPL_HOME`; containers are
+//! `tests/engine/*.kfp`, and examples/digits.kfp in `kfpl-test/python:1`
+//! (tests/engine/build-python-image.sh). Every test has its own `KFPL_HOME`; containers are
 //! found by their `kfpl.dir` label, so parallel tests never see each other's.
 //! Without podman or the image the tests fail under CI and skip elsewhere.
 
@@ -21,19 +22,26 @@ use support::{TempDir, root, text};
 
 const IMAGE: &str = "kfpl-test/busybox:1";
 
+/// The image examples/digits.kfp runs in here, in place of its
+/// `python:3.12-slim` (no registry is reachable).
+const PYTHON_IMAGE: &str = "kfpl-test/python:1";
+
 /// True when podman and the test image are here (else skipped, or failed under CI).
 fn podman_ready() -> bool {
+    podman_has(IMAGE, "tests/engine/build-busybox-image.sh")
+}
+
+/// True when podman and `image` (which `script` builds) are here (else
+/// skipped, or failed under CI).
+fn podman_has(image: &str, script: &str) -> bool {
     if !support::require_tool("podman") {
         return false;
     }
-    let image = Command::new("podman")
-        .args(["image", "exists", IMAGE])
+    let exists = Command::new("podman")
+        .args(["image", "exists", image])
         .status()
         .is_ok_and(|s| s.success());
-    support::require(
-        &format!("the image {IMAGE} (tests/engine/build-busybox-image.sh builds it)"),
-        image,
-    )
+    support::require(&format!("the image {image} ({script} builds it)"), exists)
 }
 
 /// A working directory with its own state folder.
@@ -335,4 +343,55 @@ fn a_sync_source_checkout_is_in_the_container_at_code_repo() {
         "{}",
         text(&out.stdout)
     );
+}
+
+/// The metrics of `run` as `name=value` lines, in the order recorded.
+fn metrics(run: &Value) -> Vec<String> {
+    run["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{}={}", m["name"].as_str().unwrap(), m["value"]))
+        .collect()
+}
+
+#[test]
+fn digits_gives_the_same_accuracy_in_its_image_as_on_the_host() {
+    if !podman_has(PYTHON_IMAGE, "tests/engine/build-python-image.sh") {
+        return;
+    }
+    let example = root().join("examples/digits.kfp");
+    let source = std::fs::read_to_string(&example).unwrap();
+    // The one change: the image, which cannot be pulled here, becomes the
+    // local python image. The commands, params and claims are the example's.
+    let published = "image = \"python:3.12-slim\"";
+    assert_eq!(source.matches(published).count(), 3, "every step's image");
+    let local = source.replace(published, &format!("image = \"{PYTHON_IMAGE}\""));
+
+    let host = Env::new("digits-host");
+    let out = host.kfpl(&["run", "--engine", "host", example.to_str().unwrap()]);
+    assert!(out.status.success(), "host: {}", text(&out.stderr));
+    let on_host = host.show("r1");
+
+    let podman = Env::new("digits-podman");
+    let copy = podman.cwd.join("digits.kfp");
+    std::fs::write(&copy, local).unwrap();
+    let out = podman.kfpl(&["run", "--engine", "podman", copy.to_str().unwrap()]);
+    assert!(out.status.success(), "podman: {}", text(&out.stderr));
+    let in_image = podman.show("r1");
+
+    assert_eq!(in_image["engine"], "podman");
+    assert_eq!(in_image["steps"][1]["image"], PYTHON_IMAGE);
+    let host_metrics = metrics(&on_host);
+    assert!(
+        host_metrics.iter().any(|m| m.starts_with("accuracy=")),
+        "{host_metrics:?}"
+    );
+    assert_eq!(
+        metrics(&in_image),
+        host_metrics,
+        "same accuracy and loss in the image as on the host"
+    );
+    let exported = podman.home.join("volumes/digits-data/export/1/model.json");
+    assert!(exported.is_file(), "the model reached the claim");
 }

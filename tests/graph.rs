@@ -4,6 +4,9 @@
 //! compared with `tests/graph/<name>.ascii`, `.dot` and `.mermaid`.
 //! `KFPL_BLESS=1 cargo test --test graph` rewrites them. A few tests run the
 //! real binary: the default format, `--format`, and a file with errors.
+//! Graphviz's `dot` renders every `.dot` golden, so the clusters that
+//! control blocks become stay valid dot (it needs `dot` on `PATH`; under CI
+//! a missing `dot` fails the test).
 
 mod support;
 
@@ -61,6 +64,30 @@ fn golden_drawings() {
         }
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+#[test]
+fn dot_goldens_render_with_graphviz() {
+    if !support::require_tool("dot") {
+        return;
+    }
+    let goldens = support::files_with_extension(root().join("tests/graph"), "dot");
+    assert!(!goldens.is_empty(), "no .dot goldens");
+    for golden in goldens {
+        let out = std::process::Command::new("dot")
+            .arg("-Tsvg")
+            .arg(&golden)
+            .output()
+            .expect("dot runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.is_empty(),
+            "dot -Tsvg {}: {}\n{stderr}",
+            golden.display(),
+            out.status
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+    }
 }
 
 fn kfpl(args: &[&str]) -> std::process::Output {

@@ -6,6 +6,7 @@
 //! goes on after an error so that one run reports every problem; the IR is
 //! produced only when there were no errors.
 
+mod blocks;
 mod condition;
 mod control;
 mod dag;

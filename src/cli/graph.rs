@@ -1,4 +1,5 @@
-//! `kfpl graph FILE [--format ascii|dot|mermaid]`: the step graph.
+//! `kfpl graph FILE [--format ascii|dot|mermaid]`: the step graph, control
+//! blocks as clusters (see [`kfpl::graph`]).
 //!
 //! ascii is the default everywhere, on a terminal and in a pipe alike, so the
 //! output never changes with where it goes; `--format dot` or `mermaid` is
@@ -25,11 +26,11 @@ pub(crate) struct Args {
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum GraphFormat {
-    /// Boxes and lines (solid: uses an output; dotted: `after`).
+    /// Boxes and lines (solid: uses an output; dotted: `after`); blocks listed below.
     Ascii,
-    /// Graphviz dot (solid and dashed edges).
+    /// Graphviz dot (solid and dashed edges; blocks as clusters).
     Dot,
-    /// Mermaid flowchart (`-->` and `-.->` edges).
+    /// Mermaid flowchart (`-->` and `-.->` edges; blocks as subgraphs).
     Mermaid,
 }
 

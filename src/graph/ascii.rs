@@ -20,9 +20,17 @@
 //!
 //! Implied edges (`$<step.output>`) are drawn with `|`, `-`, `+`; explicit
 //! `after` edges with `:`, `.`, `.`; a legend below says which is which.
+//!
+//! Control blocks are not drawn as boxes: layers follow dependencies, so a
+//! block's steps may share layers with others and a box around them would
+//! cut through unrelated boxes and edges. Instead each step inside a block
+//! has a last label line naming its innermost block (`[3] for lr`), and
+//! below the legend the blocks are listed as an indented tree, each with
+//! its head and its steps, so nesting reads from the indentation.
 
+use super::blocks::{self, Item};
 use super::{EdgeKind, edges, label_lines};
-use crate::check::ir;
+use crate::check::ir::{self, BlockId};
 
 /// Longest label line shown; longer ones are cut in the middle with `...`.
 const MAX_LABEL: usize = 40;
@@ -172,7 +180,34 @@ pub(super) fn render(pipeline: &ir::Pipeline) -> String {
             out.push_str(&format!("  {line}  {meaning}\n"));
         }
     }
+    if !pipeline.blocks.is_empty() {
+        out.push_str("\nblocks (a step's box names the innermost one):\n");
+        block_tree(&mut out, pipeline, None, 2);
+    }
     out
+}
+
+/// The tag a block goes by in boxes and in the tree: `[3]`.
+fn tag(block: BlockId) -> String {
+    format!("[{}]", block + 1)
+}
+
+/// Lists the contents of `block` at `indent` columns: a step by name, a
+/// block as its tag and head with its own contents under the head.
+fn block_tree(out: &mut String, pipeline: &ir::Pipeline, block: Option<BlockId>, indent: usize) {
+    let pad = " ".repeat(indent);
+    for item in blocks::contents(pipeline, block) {
+        match item {
+            Item::Step(index) => {
+                out.push_str(&format!("{pad}{}\n", pipeline.steps[index].name));
+            }
+            Item::Block(id) => {
+                let (tag, head) = (tag(id), blocks::head(pipeline, id));
+                out.push_str(&format!("{pad}{tag} {head}\n"));
+                block_tree(out, pipeline, Some(id), indent + tag.len() + 1);
+            }
+        }
+    }
 }
 
 /// The boxes, with layers by longest path (steps come in topological order).
@@ -190,7 +225,15 @@ fn nodes(pipeline: &ir::Pipeline, edges: &[Edge]) -> Vec<Node> {
         .iter()
         .enumerate()
         .map(|(i, step)| {
-            let lines: Vec<String> = label_lines(step).iter().map(|l| shorten(l)).collect();
+            let mut lines = label_lines(step);
+            if let Some(block) = step.block {
+                lines.push(format!(
+                    "{} {}",
+                    tag(block),
+                    blocks::keyword(pipeline, block)
+                ));
+            }
+            let lines: Vec<String> = lines.iter().map(|l| shorten(l)).collect();
             let content = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
             let outgoing = edges.iter().filter(|e| e.from == i).count();
             let incoming = edges.iter().filter(|e| e.to == i).count();

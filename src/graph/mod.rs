@@ -7,10 +7,25 @@
 //! *explicit* one (only `after = [step]`) is dashed. An edge that is both is
 //! drawn as implied. Output is deterministic: steps come in the IR's
 //! topological order and dependencies in the IR's (sorted) order.
+//!
+//! Control blocks (`if`, `else`, `for`, `repeat`, `finally`) are drawn as
+//! clusters labelled by their heads written back as source
+//! (`if $<flip.output> == "heads"`, `for lr in $<lrs>, parallelism 2`; see
+//! [`blocks`]), nested as the blocks nest: a dot `subgraph cluster_N`, a
+//! Mermaid `subgraph`. The ASCII drawing is layered by dependencies, so a
+//! block's steps need not sit together; it tags each step's box with its
+//! innermost block (`[2] else`) and lists the blocks below as an indented
+//! tree with their steps. A step with `when = …` shows `when CONDITION` in
+//! its label. Edges are the same with or without blocks, and a pipeline
+//! without blocks draws exactly as before blocks existed.
 
 mod ascii;
+mod blocks;
+#[cfg(test)]
+mod test_ir;
 
-use crate::check::ir::{self, Count, Template};
+use crate::check::ir::{self, BlockId, Count, Template};
+use blocks::Item;
 
 /// The output formats of `kfpl graph`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,7 +84,8 @@ impl EdgeKind {
     }
 }
 
-/// The lines a step's node shows: its name, its image, and its GPUs when it asks for any.
+/// The lines a step's node shows: its name, its image, its GPUs when it asks
+/// for any, and its `when` condition when it has one.
 pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
     let mut lines = vec![step.name.clone(), template_text(&step.image)];
     match &step.gpus {
@@ -78,7 +94,55 @@ pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
         Count::Fixed(n) => lines.push(format!("{n} GPUs")),
         Count::Param { name, .. } => lines.push(format!("GPUs: $<{name}>")),
     }
+    if let Some(when) = &step.when {
+        lines.push(format!("when {}", blocks::condition_text(when)));
+    }
     lines
+}
+
+/// How a clustered format writes steps and blocks.
+struct Clusters<'a> {
+    /// A step's line, by index into `steps`.
+    step: &'a dyn Fn(usize) -> String,
+    /// A block's opening lines (its label among them), from its id and head;
+    /// lines after the first are indented one more level.
+    open: &'a dyn Fn(BlockId, &str) -> Vec<String>,
+    /// The line that closes a block.
+    close: &'a str,
+}
+
+impl Clusters<'_> {
+    /// Every step's line where it stands, each block opened and closed
+    /// around its contents, indented two spaces a level (one at the top).
+    fn lines(&self, pipeline: &ir::Pipeline) -> String {
+        let mut out = String::new();
+        self.write(&mut out, pipeline, None, 1);
+        out
+    }
+
+    fn write(
+        &self,
+        out: &mut String,
+        pipeline: &ir::Pipeline,
+        block: Option<BlockId>,
+        depth: usize,
+    ) {
+        let indent = "  ".repeat(depth);
+        for item in blocks::contents(pipeline, block) {
+            match item {
+                Item::Step(index) => out.push_str(&format!("{indent}{}\n", (self.step)(index))),
+                Item::Block(id) => {
+                    let opening = (self.open)(id, &blocks::head(pipeline, id));
+                    for (k, line) in opening.iter().enumerate() {
+                        let inside = if k == 0 { "" } else { "  " };
+                        out.push_str(&format!("{indent}{inside}{line}\n"));
+                    }
+                    self.write(out, pipeline, Some(id), depth + 1);
+                    out.push_str(&format!("{indent}{}\n", self.close));
+                }
+            }
+        }
+    }
 }
 
 /// A template as the user would write it inside a string (`$<param>` kept).
@@ -122,13 +186,31 @@ fn dot(pipeline: &ir::Pipeline) -> String {
     out.push_str("  rankdir=TB;\n");
     out.push_str("  node [shape=box, fontname=\"monospace\"];\n");
     out.push_str("  // solid: uses an output ($<step.output>); dashed: explicit `after`\n");
-    for step in &pipeline.steps {
-        out.push_str(&format!(
-            "  {} [label={}];\n",
+    let step = |index: usize| {
+        let step = &pipeline.steps[index];
+        format!(
+            "{} [label={}];",
             quote(&step.name),
             quote(&label_lines(step).join("\n"))
-        ));
-    }
+        )
+    };
+    let open = |id: BlockId, head: &str| {
+        // Left-aligned and monospace like the steps: a head reads as code.
+        vec![
+            format!("subgraph cluster_{id} {{"),
+            format!("label={};", quote(head)),
+            "labeljust=l;".into(),
+            "fontname=\"monospace\";".into(),
+        ]
+    };
+    out.push_str(
+        &Clusters {
+            step: &step,
+            open: &open,
+            close: "}",
+        }
+        .lines(pipeline),
+    );
     for (from, to, kind) in edges(pipeline) {
         let style = match kind {
             EdgeKind::Implied => "",
@@ -183,10 +265,28 @@ fn mermaid(pipeline: &ir::Pipeline) -> String {
     };
     let mut out = String::from("flowchart TD\n");
     out.push_str("  %% solid: uses an output ($<step.output>); dotted: explicit `after`\n");
-    for (step, id) in pipeline.steps.iter().zip(&ids) {
-        let label: Vec<String> = label_lines(step).iter().map(|l| escape(l)).collect();
-        out.push_str(&format!("  {id}[\"{}\"]\n", label.join("<br/>")));
-    }
+    let step = |index: usize| {
+        let label: Vec<String> = label_lines(&pipeline.steps[index])
+            .iter()
+            .map(|l| escape(l))
+            .collect();
+        format!("{}[\"{}\"]", ids[index], label.join("<br/>"))
+    };
+    let open = |id: BlockId, head: &str| {
+        let mut block_id = format!("block{id}");
+        while ids.contains(&block_id) {
+            block_id.push('_');
+        }
+        vec![format!("subgraph {block_id}[\"{}\"]", escape(head))]
+    };
+    out.push_str(
+        &Clusters {
+            step: &step,
+            open: &open,
+            close: "end",
+        }
+        .lines(pipeline),
+    );
     for (from, to, kind) in edges(pipeline) {
         let arrow = match kind {
             EdgeKind::Implied => "-->",

@@ -210,9 +210,9 @@ pub fn legend() -> SemanticTokensLegend {
     }
 }
 
-fn token_type(kind: Kind, word: &str, next_is_assign: bool) -> Option<u32> {
+fn token_type(kind: Kind, word: &str, keyword: bool, next_is_assign: bool) -> Option<u32> {
     let ty = match kind {
-        Kind::Word if KEYWORDS.contains(&word) || matches!(word, "true" | "false") => {
+        Kind::Word if keyword || KEYWORDS.contains(&word) || matches!(word, "true" | "false") => {
             SemanticTokenType::KEYWORD
         }
         Kind::Word if next_is_assign => SemanticTokenType::PROPERTY,
@@ -231,12 +231,21 @@ fn token_type(kind: Kind, word: &str, next_is_assign: bool) -> Option<u32> {
 /// multi-line string is sent line by line: not every client takes
 /// multi-line tokens).
 pub fn semantic_tokens(text: &str, index: &LineIndex<'_>) -> Vec<SemanticToken> {
-    let tokens: Vec<lex::Token> = lex::lex(text).filter(|t| t.kind != Kind::Space).collect();
+    let all: Vec<lex::Token> = lex::lex(text).collect();
+    // Contextual words (`if`, `in`, `and`…) are keywords only in their places.
+    let keywords = crate::repl::highlight::keywords_in_context(text, &all);
+    let tokens: Vec<(lex::Token, bool)> = all
+        .into_iter()
+        .zip(keywords)
+        .filter(|(t, _)| t.kind != Kind::Space)
+        .collect();
     let mut out = Vec::new();
     let mut last = (0u32, 0u32);
-    for (n, token) in tokens.iter().enumerate() {
-        let next_is_assign = tokens.get(n + 1).is_some_and(|t| t.kind == Kind::Assign);
-        let Some(ty) = token_type(token.kind, token.text(text), next_is_assign) else {
+    for (n, &(token, keyword)) in tokens.iter().enumerate() {
+        let next_is_assign = tokens
+            .get(n + 1)
+            .is_some_and(|(t, _)| t.kind == Kind::Assign);
+        let Some(ty) = token_type(token.kind, token.text(text), keyword, next_is_assign) else {
             continue;
         };
         let mut start = token.span.start as usize;
@@ -263,4 +272,50 @@ pub fn semantic_tokens(text: &str, index: &LineIndex<'_>) -> Vec<SemanticToken> 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The words of each semantic token of `text` that is a keyword.
+    fn keywords(text: &str) -> Vec<String> {
+        let index = LineIndex::new(text);
+        let keyword = TOKEN_TYPES
+            .iter()
+            .position(|t| *t == SemanticTokenType::KEYWORD)
+            .unwrap_or(0) as u32;
+        let lines: Vec<&str> = text.lines().collect();
+        let (mut line, mut column) = (0usize, 0usize);
+        let mut out = Vec::new();
+        for token in semantic_tokens(text, &index) {
+            if token.delta_line > 0 {
+                line += token.delta_line as usize;
+                column = token.delta_start as usize;
+            } else {
+                column += token.delta_start as usize;
+            }
+            if token.token_type == keyword {
+                let word: String = lines[line]
+                    .chars()
+                    .skip(column)
+                    .take(token.length as usize)
+                    .collect();
+                out.push(word);
+            }
+        }
+        out
+    }
+
+    /// Contextual words are keywords in their places and names elsewhere.
+    #[test]
+    fn contextual_words_are_keywords_only_in_place() {
+        let text = "pipeline p {\n  param if: bool = true\n  if $<if> and true {\n    step for { image = \"a\" command = \"b\" }\n  }\n}\n";
+        assert_eq!(
+            keywords(text),
+            [
+                "pipeline", "param", "bool", "true", "if", "and", "true", "step"
+            ]
+        );
+    }
 }

@@ -66,11 +66,6 @@ pub fn complete(text: &str, pos: usize, names: &Names) -> Completion {
             filtered(start + 2, body, interpolations(body, names, &scope))
         }
         Kind::Quote | Kind::Text | Kind::Interp | Kind::Comment | Kind::Number => none(pos),
-        _ if let Some(body_start) = open_reference(before) => {
-            let body = &before[body_start..];
-            let scope = Scope::read(before, &tokens);
-            filtered(body_start, body, interpolations(body, names, &scope))
-        }
         Kind::Word => {
             let prefix = &before[start..];
             let context = &tokens[..tokens.len() - 1];
@@ -171,17 +166,6 @@ fn interpolations(body: &str, names: &Names, scope: &Scope) -> Vec<String> {
         .chain(steps)
         .chain(["workflow.".to_string()])
         .collect()
-}
-
-/// Where the body of a `$<` written outside a string starts, when the text
-/// before the cursor ends inside one (`if $<flip.ou`). The lexer reads `$<`
-/// as an interpolation only inside strings.
-fn open_reference(before: &str) -> Option<usize> {
-    let body_start = before.rfind("$<")? + 2;
-    before[body_start..]
-        .bytes()
-        .all(|b| lex::is_word_byte(b) || b == b'.')
-        .then_some(body_start)
 }
 
 /// A block of language v2: what its braces hold is declarations.

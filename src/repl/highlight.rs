@@ -172,6 +172,17 @@ fn colours(text: &str, tokens: &[Token]) -> Vec<Option<&'static str>> {
     out
 }
 
+/// Which of `tokens` (all of `text`'s, trivia included) are keywords where
+/// they stand: the reserved words, and the contextual words of language v2
+/// in their places. The editor server's semantic tokens read this too.
+pub(crate) fn keywords_in_context(text: &str, tokens: &[Token]) -> Vec<bool> {
+    colours(text, tokens)
+        .into_iter()
+        .zip(tokens)
+        .map(|(colour, token)| colour == Some(KEYWORD) && token.kind == Kind::Word)
+        .collect()
+}
+
 /// `text` with ANSI colours.
 pub fn highlight(text: &str) -> String {
     let mut out = String::with_capacity(text.len() * 2);

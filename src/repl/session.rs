@@ -133,12 +133,18 @@ impl Program {
         }
         out.push_str(&format!("pipeline {} {{\n", self.name));
         let mut previous: Option<&Entry> = None;
-        for kind in [Kind::Attribute, Kind::Param, Kind::Let, Kind::Step] {
+        for kind in [
+            Kind::Attribute,
+            Kind::Param,
+            Kind::Let,
+            Kind::Step,
+            Kind::Block,
+        ] {
             for entry in self.entries.iter().filter(|e| e.kind == kind) {
                 if let Some(previous) = previous {
                     let multi_line = |e: &Entry| e.text.contains('\n');
                     if previous.kind != kind
-                        || kind == Kind::Step
+                        || matches!(kind, Kind::Step | Kind::Block)
                         || multi_line(previous)
                         || multi_line(entry)
                     {
@@ -734,5 +740,26 @@ mod tests {
         let missing = session.eval(":load no/such/file.kfp");
         assert_eq!(codes(&missing), ["E0001"]);
         assert!(session.eval(":quit").quit);
+    }
+
+    /// A control block is one declaration of the session: added whole,
+    /// replaced when its head is typed again, and checked with the rest.
+    #[test]
+    fn a_block_is_added_replaced_and_checked() {
+        let mut session = Session::default();
+        session.eval(r#"param deploy: bool = true"#);
+        session.eval(r#"step a { image = "x" command = "echo a" }"#);
+        let block = "if $<deploy> {\n  step b { image = \"x\" command = \"echo $<a.output>\" }\n}";
+        assert_eq!(session.eval(block).text, "added block `if $<deploy>`\n");
+        let again = block.replace("echo", "printf");
+        assert!(
+            session
+                .eval(&again)
+                .text
+                .starts_with("replaced block `if $<deploy>`")
+        );
+        assert!(session.eval(":show").text.contains("printf $<a.output>"));
+        let guarded = session.eval(r#"step c { image = "x" command = "echo $<b.output>" }"#);
+        assert_eq!(codes(&guarded), ["E0214"]);
     }
 }

@@ -157,6 +157,8 @@ pub(crate) enum Kind {
     Param,
     Let,
     Step,
+    /// A control block (`if`, `for`, `repeat`, `finally`).
+    Block,
 }
 
 impl Kind {
@@ -166,6 +168,7 @@ impl Kind {
             Kind::Param => "param",
             Kind::Let => "let",
             Kind::Step => "step",
+            Kind::Block => "block",
         }
     }
 }
@@ -243,7 +246,7 @@ fn describe(item: &ast::Item, source: &str) -> (Key, Kind, String, Span) {
             });
             let head = source.get(head.range()).unwrap_or("").split_whitespace();
             let head = head.collect::<Vec<_>>().join(" ");
-            (Key::Block(head.clone()), Kind::Step, head, span)
+            (Key::Block(head.clone()), Kind::Block, head, span)
         }
     }
 }

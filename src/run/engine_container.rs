@@ -200,7 +200,19 @@ fn quietly(binary: &str, args: &[&str]) -> bool {
 
 /// Removes a stopped step's container (a killed `podman run` leaves it).
 pub(crate) fn remove(binary: &str, spec: &StepSpec) {
-    quietly(binary, &["rm", "-f", &container_name(spec)]);
+    kill_and_remove(binary, &container_name(spec));
+}
+
+/// Kills and removes a container at once. The step had its grace period
+/// (or its kfpl is gone), but podman's `rm -f` would first send SIGTERM and
+/// wait 10 s more, which a container's `sh` (pid 1, no handler) ignores;
+/// docker's `rm -f` kills at once and has no `--time`.
+fn kill_and_remove(binary: &str, container: &str) {
+    if binary == "docker" {
+        quietly(binary, &["rm", "-f", container]);
+    } else {
+        quietly(binary, &["rm", "-f", "--time", "0", container]);
+    }
 }
 
 /// `ps --format` for a container's id and its kfpl's pid: podman's `.Labels`
@@ -233,7 +245,7 @@ fn remove_leftovers(binary: &str) {
             .and_then(|p| p.parse::<i32>().ok())
             .is_some_and(|p| nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok());
         if !alive {
-            quietly(binary, &["rm", "-f", id]);
+            kill_and_remove(binary, id);
         }
     }
 }
