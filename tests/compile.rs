@@ -560,3 +560,31 @@ fn binary_warns_w0501_when_the_workflow_passes_one_megabyte() {
     );
     assert!(stderr.contains("1.5 MiB"), "{stderr}");
 }
+
+/// A loop over 1,000 literal items is one body template and one task with
+/// the items, not 1,000 copies of the step.
+#[test]
+fn a_literal_loop_of_a_thousand_items_is_not_unrolled() {
+    let items: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+    let source = format!(
+        "pipeline wide {{\n  for x in [{}] {{\n    step work {{ image = \"alpine\" command = \"echo $<x>\" }}\n  }}\n}}\n",
+        items.join(", ")
+    );
+    let file = SourceFile::new("wide.kfp", source);
+    let compiled = compile(&file, &CompileOptions::default()).expect("compiles");
+    let workflow = &compiled.workflow;
+    assert_eq!(lint(workflow), Vec::<String>::new());
+    assert_valid("wide.kfp", &compiled.yaml);
+    let names: Vec<&str> = workflow
+        .spec
+        .templates
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["wide", "for-1", "work"]);
+    let entry = workflow.spec.templates[0].dag.as_ref().expect("a DAG");
+    assert_eq!(entry.tasks.len(), 1);
+    assert_eq!(entry.tasks[0].with_items.len(), 1000);
+    assert_eq!(entry.tasks[0].with_items[999], "999");
+    assert_eq!(compiled.yaml.matches("echo ${KFP_x}").count(), 1);
+}

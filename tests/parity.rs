@@ -597,3 +597,216 @@ const SIZE_PROGRAM: &str = r#"pipeline size {
   }
 }
 "#;
+
+// ---- language v2 on the Argo model --------------------------------------------
+
+/// The hostile value `if_hostile.kfp` compares with, and one that would
+/// turn a pasted condition true.
+const HOSTILE_SIDE: &str = "it's \"q\" || true) '}} {{x}}";
+const INJECTED_SIDE: &str = "' || 'a' == 'a";
+
+/// A v2 case: its name, its program and its param values.
+type V2Case = (&'static str, &'static str, Vec<(String, String)>);
+
+/// Language-v2 cases (tests/parity/v2/PROGRAM.kfp), each with param values.
+/// Until `kfpl run` runs blocks, only the Argo side runs; its summary
+/// names every iteration (`train[0]`, Argo's item index) and pass
+/// (`next#2`) and must equal `tests/parity/v2/CASE.expected`.
+fn v2_cases() -> Vec<V2Case> {
+    let side = |v: &str| vec![("side".to_string(), v.to_string())];
+    vec![
+        ("if", "if", Vec::new()),
+        ("if-tails", "if", side("tails")),
+        (
+            "if-no-deploy",
+            "if",
+            vec![("deploy".into(), "False".into())],
+        ),
+        ("if-hostile-equal", "if_hostile", side(HOSTILE_SIDE)),
+        ("if-hostile-injected", "if_hostile", side(INJECTED_SIDE)),
+        ("for", "for", Vec::new()),
+        ("repeat", "repeat", Vec::new()),
+        ("repeat-exhausted", "repeat_exhausted", Vec::new()),
+        (
+            "repeat-param",
+            "repeat_param",
+            vec![("tries".into(), "3".into())],
+        ),
+        (
+            "repeat-param-exhausted",
+            "repeat_param",
+            vec![("tries".into(), "2".into())],
+        ),
+        ("finally", "finally", Vec::new()),
+        ("nested", "nested", Vec::new()),
+        ("nested-loops", "nested_loops", Vec::new()),
+    ]
+}
+
+/// The workflow `kfpl compile` makes of a v2 program.
+fn v2_workflow(program: &str) -> String {
+    let path = root().join(format!("tests/parity/v2/{program}.kfp"));
+    let out = kfpl(["compile".as_ref(), path.as_os_str()]).output();
+    assert!(
+        out.status.success(),
+        "{program}: kfpl compile failed:\n{}",
+        text(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn v2_blocks_on_argo_record_each_iteration_and_pass() {
+    if !simulator_can_run() {
+        return;
+    }
+    let simulator = root().join(SIMULATOR);
+    let mut failures = Vec::new();
+    for (name, program, params) in v2_cases() {
+        let dir = TempDir::new(&format!("parity-v2-{name}"));
+        let workflow = dir.write("workflow.yaml", v2_workflow(program));
+        let result = dir.join("result.json");
+        let out = Command::new("python3")
+            .arg(&simulator)
+            .arg(&workflow)
+            .args(
+                params
+                    .iter()
+                    .flat_map(|(n, v)| ["-p".to_string(), format!("{n}={v}")]),
+            )
+            .arg("--claims")
+            .arg(dir.join("claims"))
+            .arg("--out")
+            .arg(&result)
+            .output()
+            .expect("python3 starts");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{name}: the simulator refused the workflow or broke ({}):\n{}",
+            out.status,
+            text(&out.stderr)
+        );
+        let result: Value = serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap();
+        let source = std::fs::read_to_string(root().join(format!("tests/parity/v2/{program}.kfp")));
+        let summary = v2_summary(&result, &v2_step_names(&source.unwrap()));
+        let expected = root().join(format!("tests/parity/v2/{name}.expected"));
+        if let Err(message) = check_expected(&expected, &render(&summary)) {
+            failures.push(message);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The step names a program declares (in Kubernetes form), read from its
+/// text: `step NAME {` (the v2 checker is not needed for that).
+fn v2_step_names(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("step "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(kubernetes_name)
+        .collect()
+}
+
+/// The run as lines: `run`, then for each step node `step NAME[i]#p` (its
+/// loop indexes outermost first, its repeat pass when in one) with its
+/// status, outputs and stdout; a step no node stands for is `not run`;
+/// kfpl's helper pods (a repeat out of passes) with their stderr.
+fn v2_summary(result: &Value, steps: &[String]) -> Summary {
+    let mut summary = Summary::new();
+    summary.insert("run".into(), argo_phase(&result["workflow"]["phase"]));
+    let mut seen = std::collections::BTreeSet::new();
+    for node in result["nodes"].as_array().into_iter().flatten() {
+        let kind = node["type"].as_str().unwrap_or("");
+        let segments = node_segments(node["name"].as_str().unwrap_or(""));
+        let Some(last) = segments.last() else {
+            continue;
+        };
+        if !matches!(kind, "Pod" | "Skipped" | "Retry") || last.contains('(') {
+            continue;
+        }
+        let phase = node["phase"].as_str().unwrap_or("?");
+        if !steps.contains(last) {
+            if kind == "Pod" {
+                let stderr = node["stderr"].as_str().unwrap_or("");
+                summary.insert(
+                    format!("helper {last}"),
+                    format!("{} {}", argo_phase(&node["phase"]), quoted(stderr)),
+                );
+            }
+            continue;
+        }
+        seen.insert(last.clone());
+        let key = format!("step {last}{}", node_path(&segments));
+        let attempts = match kind {
+            "Retry" => node["children"].as_array().map_or(0, Vec::len),
+            _ => 1,
+        };
+        let status = match phase {
+            "Skipped" | "Omitted" => "not run".to_string(),
+            _ => format!("{} attempts={attempts}", argo_phase(&node["phase"])),
+        };
+        if phase == "Succeeded" {
+            let parameters = &node["outputs"]["parameters"];
+            for (output, value) in parameters.as_object().into_iter().flatten() {
+                let value = value.as_str().unwrap_or("?");
+                summary.insert(format!("{key} output {output}"), quoted(value));
+            }
+            if let Some(stdout) = node["stdout"].as_str() {
+                summary.insert(format!("{key} stdout"), quoted(stdout));
+            }
+        }
+        summary.insert(key, status);
+    }
+    for step in steps {
+        if !seen.contains(step) {
+            summary.insert(format!("step {step}"), "not run".into());
+        }
+    }
+    summary
+}
+
+/// A node's name in segments, the workflow's name dropped: `.` splits,
+/// except inside a loop child's `(index:item)`.
+fn node_segments(name: &str) -> Vec<String> {
+    let mut segments = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for c in name.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => {
+                segments.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    segments.push(current);
+    segments.remove(0);
+    segments
+}
+
+/// `[i]` for each loop child on the way (Argo's `T(i:item)`), then `#p`
+/// inside a repeat: its pass, counted by the guards (`…-next`) passed.
+fn node_path(segments: &[String]) -> String {
+    let mut out = String::new();
+    let mut passes = 0;
+    let mut in_repeat = false;
+    for segment in &segments[..segments.len() - 1] {
+        if let Some((_, rest)) = segment.split_once('(') {
+            let index = rest.split(':').next().unwrap_or("?");
+            out.push_str(&format!("[{index}]"));
+        } else if segment.starts_with("repeat-") && segment.ends_with("-next") {
+            passes += 1;
+        } else if segment.starts_with("repeat-") {
+            in_repeat = true;
+        }
+    }
+    if in_repeat {
+        out.push_str(&format!("#{}", passes + 1));
+    }
+    out
+}

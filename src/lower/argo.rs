@@ -23,9 +23,10 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::argo_types::{
-    API_VERSION, Arguments, Artifact, DagTask, DagTemplate, Inputs, KIND, Metadata, Outputs,
-    Parameter, RetryStrategy, Template, ValueFrom, Workflow, WorkflowSpec,
+    API_VERSION, Arguments, Artifact, Inputs, KIND, Metadata, Outputs, Parameter, RetryStrategy,
+    Template, ValueFrom, Workflow, WorkflowSpec,
 };
+use super::dag::Dags;
 use super::names::{
     self, GIT_CONTAINER, MAIN_CONTAINER, METRICS_ARTIFACT, METRICS_FILE, Namer, OUTPUTS_DIR,
     OUTPUTS_VOLUME, WORK_DIR, WORK_VOLUME, kubernetes_name,
@@ -49,7 +50,7 @@ pub(crate) fn workflow(
     let streamed = streamed(pipeline, values, git_image);
     let spec = streamed.spec;
     let mut templates = spec.templates;
-    let dag = std::mem::replace(&mut templates.dag, dag_template(Vec::new(), ""));
+    let dags = std::mem::take(&mut templates.dags);
     let steps = templates.shared.iter().map(|&i| templates.build(i));
     Workflow {
         api_version: streamed.api_version,
@@ -58,8 +59,9 @@ pub(crate) fn workflow(
         spec: WorkflowSpec {
             entrypoint: spec.entrypoint,
             arguments: spec.arguments,
-            templates: std::iter::once(dag).chain(steps).collect(),
+            templates: dags.into_iter().chain(steps).collect(),
             volumes: spec.volumes,
+            on_exit: spec.on_exit,
         },
     }
 }
@@ -77,13 +79,22 @@ pub(crate) fn streamed<'a>(
     }
     let entrypoint = template_names.claim(&kubernetes_name(&pipeline.ident));
     let mut templates = StepTemplates {
-        dag: dag_template(Vec::new(), &entrypoint),
+        dags: Vec::new(),
         pipeline,
         volumes: VolumeNames::new(pipeline),
         git_image,
         shared: Vec::new(),
     };
-    templates.dag = dag_template(templates.share(), &entrypoint);
+    let (step_templates, step_inputs) = templates.share();
+    let dags = Dags::new(
+        pipeline,
+        &step_templates,
+        &step_inputs,
+        entrypoint.clone(),
+        &mut template_names,
+    );
+    templates.dags = dags.templates();
+    let on_exit = dags.on_exit();
     let arguments = pipeline
         .params
         .iter()
@@ -112,14 +123,16 @@ pub(crate) fn streamed<'a>(
             .filter(|a| !a.parameters.is_empty()),
             volumes: templates.volumes.declare(),
             templates,
+            on_exit,
         },
     }
 }
 
-/// `spec.templates`, written as a sequence: the DAG, then each distinct
-/// step template, built from the IR as it is written.
+/// `spec.templates`, written as a sequence: the DAGs (the entrypoint
+/// first), then each distinct step template, built from the IR as it is
+/// written.
 pub struct StepTemplates<'a> {
-    dag: Template,
+    dags: Vec<Template>,
     pipeline: &'a Pipeline,
     volumes: VolumeNames,
     git_image: &'a str,
@@ -143,13 +156,15 @@ impl StepTemplates<'_> {
 
     /// Decides which steps share a template (steps whose templates would be
     /// identical but for the name use the first one's: a pipeline of alike
-    /// steps stays smaller than the cluster's object limit) and returns the
-    /// DAG's tasks. Templates are compared by a hash of their content, and
-    /// on a match by rebuilding the first and comparing, so none is held.
-    fn share(&mut self) -> Vec<DagTask> {
+    /// steps stays smaller than the cluster's object limit) and returns
+    /// each step's template name and inputs. Templates are compared by a
+    /// hash of their content, and on a match by rebuilding the first and
+    /// comparing, so none is held.
+    fn share(&mut self) -> (Vec<String>, Vec<BTreeSet<Ref>>) {
         let mut by_content: HashMap<u64, Vec<usize>> = HashMap::new();
-        let mut tasks = Vec::with_capacity(self.pipeline.steps.len());
-        for (index, step) in self.pipeline.steps.iter().enumerate() {
+        let steps = self.pipeline.steps.len();
+        let (mut names, mut all_inputs) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
+        for index in 0..steps {
             let (mut template, inputs) = self.build_with_inputs(index);
             let name = std::mem::take(&mut template.name);
             let same = by_content.entry(content_hash(&template)).or_default();
@@ -168,17 +183,20 @@ impl StepTemplates<'_> {
                     name
                 }
             };
-            tasks.push(dag_task(step, &inputs, template_name));
+            names.push(template_name);
+            all_inputs.push(inputs);
         }
-        tasks
+        (names, all_inputs)
     }
 }
 
 impl serde::Serialize for StepTemplates<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(1 + self.shared.len()))?;
-        seq.serialize_element(&self.dag)?;
+        let mut seq = serializer.serialize_seq(Some(self.dags.len() + self.shared.len()))?;
+        for dag in &self.dags {
+            seq.serialize_element(dag)?;
+        }
         for &index in &self.shared {
             seq.serialize_element(&self.build(index))?;
         }
@@ -215,46 +233,6 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
     spec.to_string().replace("{{", "{\\u007b")
 }
 
-/// The entrypoint: one task a step, in the IR's topological order.
-fn dag_template(tasks: Vec<DagTask>, name: &str) -> Template {
-    Template {
-        name: name.to_string(),
-        inputs: None,
-        outputs: None,
-        metadata: None,
-        dag: Some(DagTemplate { tasks }),
-        init_containers: Vec::new(),
-        container: None,
-        retry_strategy: None,
-        pod_spec_patch: None,
-        active_deadline_seconds: None,
-    }
-}
-
-/// A step's DAG task: its dependencies and the values its template reads.
-fn dag_task(step: &Step, inputs: &BTreeSet<Ref>, template: String) -> DagTask {
-    let mut dependencies: Vec<String> = step
-        .dependencies
-        .iter()
-        .map(|d| kubernetes_name(&d.step))
-        .collect();
-    dependencies.sort();
-    let parameters = inputs
-        .iter()
-        .map(|r| Parameter {
-            name: r.input_name(),
-            value: Some(r.task_argument()),
-            value_from: None,
-        })
-        .collect();
-    DagTask {
-        name: kubernetes_name(&step.name),
-        template,
-        dependencies,
-        arguments: Some(Arguments { parameters }).filter(|a| !a.parameters.is_empty()),
-    }
-}
-
 /// A hash of a template's content. The model is plain data, so its JSON is
 /// a faithful key; hashing it as it is written holds no text.
 fn content_hash(template: &Template) -> u64 {
@@ -276,7 +254,12 @@ fn content_hash(template: &Template) -> u64 {
 
 /// Every value a step's template reads, sorted (the template's inputs).
 fn step_inputs(step: &Step, program: &Program) -> BTreeSet<Ref> {
-    let mut inputs = program.refs.clone();
+    let mut inputs: BTreeSet<Ref> = program
+        .refs
+        .iter()
+        .filter(|r| r.is_input())
+        .cloned()
+        .collect();
     let texts = [
         Some(&step.image),
         step.description.as_ref(),
@@ -295,6 +278,7 @@ fn step_inputs(step: &Step, program: &Program) -> BTreeSet<Ref> {
     {
         inputs.extend(refs(&flatten(revision)).cloned());
     }
+    inputs.retain(Ref::is_input);
     inputs
 }
 
@@ -342,6 +326,7 @@ fn step_template(
                 value_from: Some(ValueFrom {
                     path: format!("{OUTPUTS_DIR}/{}", output.name),
                     default: Some(String::new()),
+                    ..ValueFrom::default()
                 }),
             })
             .collect(),
@@ -381,6 +366,7 @@ fn step_template(
         retry_strategy: count(&step.retries).map(|limit| RetryStrategy { limit }),
         pod_spec_patch,
         active_deadline_seconds: step.timeout.as_ref().map(|t| t.seconds.to_string()),
+        parallelism: None,
     }
 }
 

@@ -51,6 +51,9 @@ pub struct WorkflowSpec<Templates = Vec<Template>> {
     /// Claims and kfpl's scratch `emptyDir`s, mounted by the templates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<Volume>,
+    /// The exit handler: the DAG of the `finally` block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_exit: Option<String>,
 }
 
 /// Parameters (and nothing else: kfpl passes no artifacts between steps).
@@ -77,12 +80,20 @@ pub struct Parameter {
     pub value_from: Option<ValueFrom>,
 }
 
-/// `valueFrom` of an output parameter: a file in the container.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `valueFrom` of an output parameter: a file in the container (a step),
+/// or a task's output (`parameter`) or an expression over them (a DAG).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValueFrom {
     /// The file.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub path: String,
+    /// A DAG's output: `{{tasks.T.outputs.parameters.O}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// A DAG's output: an expression over its tasks' outputs and its inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
     /// The value when the file is missing (kfpl: `""`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
@@ -166,6 +177,9 @@ pub struct Template {
     /// `timeout` in seconds, as a string (the schema types IntOrString as string).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_deadline_seconds: Option<String>,
+    /// At most this many pods at once under this template (a loop's wrapper).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
 }
 
 /// `dag` of the entrypoint template.
@@ -190,6 +204,16 @@ pub struct DagTask {
     /// Params and upstream outputs for the template's inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Arguments>,
+    /// govaluate text: the task runs only when it holds (kfpl compares only
+    /// its own `true`/`false` and pass words here, never a user's value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// A literal loop's items (strings, or maps of strings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub with_items: Vec<serde_json::Value>,
+    /// A run-time loop's list (JSON array text once substituted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_param: Option<String>,
 }
 
 /// `retryStrategy`: how often a failed step is tried again.

@@ -52,6 +52,13 @@ pub fn lint(workflow: &Workflow) -> Vec<String> {
             spec.entrypoint
         )),
     }
+    if let Some(on_exit) = &spec.on_exit
+        && templates
+            .get(on_exit.as_str())
+            .is_none_or(|t| t.dag.is_none())
+    {
+        problems.push(format!("onExit `{on_exit}` is not a DAG template"));
+    }
     let globals: BTreeSet<&str> = arguments.iter().map(|p| p.name.as_str()).collect();
     for template in &spec.templates {
         if template.dag.is_some() {
@@ -136,12 +143,18 @@ fn check_dag(
             problems.push(format!("task `{}` is defined twice", task.name));
         }
     }
+    let own_inputs: BTreeSet<&str> = template
+        .inputs
+        .iter()
+        .flat_map(|i| &i.parameters)
+        .map(|p| p.name.as_str())
+        .collect();
     for task in &dag.tasks {
         let place = format!("task `{}`", task.name);
         let target = templates.get(task.template.as_str());
-        if target.is_none_or(|t| t.container.is_none()) {
+        if target.is_none() {
             problems.push(format!(
-                "{place}: template `{}` is not a container template",
+                "{place}: template `{}` does not exist",
                 task.template
             ));
         }
@@ -167,10 +180,55 @@ fn check_dag(
                 "{place}: arguments {given:?} do not match the inputs {wanted:?}"
             ));
         }
-        for argument in &arguments {
-            let value = argument.value.as_deref().unwrap_or_default();
+        let looped = !task.with_items.is_empty() || task.with_param.is_some();
+        let scope = DagScope {
+            task: Some(task),
+            tasks: &tasks,
+            templates,
+            globals,
+            inputs: &own_inputs,
+            looped,
+        };
+        let values = arguments
+            .iter()
+            .filter_map(|a| a.value.as_deref())
+            .chain(task.with_param.as_deref());
+        for value in values {
             for reference in references(problems, &place, value) {
-                if !dag_reference_resolves(&reference, task, &tasks, templates, globals) {
+                if !scope.resolves(&reference) {
+                    problems.push(format!("{place}: `{{{{{reference}}}}}` does not resolve"));
+                }
+            }
+        }
+        if let Some(when) = &task.when {
+            if when.trim_start().starts_with("{{=") {
+                problems.push(format!("{place}: `when` starts with an expression tag"));
+            }
+            for reference in references(problems, &place, when) {
+                if !reference.starts_with("inputs.parameters.") || !scope.resolves(&reference) {
+                    problems.push(format!(
+                        "{place}: `when` reads `{{{{{reference}}}}}`, not one of its DAG's inputs"
+                    ));
+                }
+            }
+        }
+    }
+    let place = format!("template `{}` outputs", template.name);
+    let scope = DagScope {
+        task: None,
+        tasks: &tasks,
+        templates,
+        globals,
+        inputs: &own_inputs,
+        looped: false,
+    };
+    let outputs = template.outputs.iter().flat_map(|o| &o.parameters);
+    for output in outputs.filter_map(|p| p.value_from.as_ref()) {
+        let parameter = output.parameter.iter().cloned();
+        let expression = output.expression.iter().map(|e| format!("{{{{={e}}}}}"));
+        for text in parameter.chain(expression) {
+            for reference in references(problems, &place, &text) {
+                if !scope.resolves(&reference) {
                     problems.push(format!("{place}: `{{{{{reference}}}}}` does not resolve"));
                 }
             }
@@ -183,29 +241,56 @@ fn check_dag(
     }
 }
 
-fn dag_reference_resolves(
-    reference: &str,
-    task: &super::argo_types::DagTask,
-    tasks: &BTreeMap<&str, &super::argo_types::DagTask>,
-    templates: &BTreeMap<&str, &Template>,
-    globals: &BTreeSet<&str>,
-) -> bool {
-    if let Some(name) = reference.strip_prefix("workflow.parameters.") {
-        return globals.contains(name);
-    }
-    let Some(rest) = reference.strip_prefix("tasks.") else {
-        return false;
-    };
-    let Some((upstream, output)) = rest.split_once(".outputs.parameters.") else {
-        return false;
-    };
-    task.dependencies.iter().any(|d| d == upstream)
-        && tasks
-            .get(upstream)
-            .and_then(|t| templates.get(t.template.as_str()))
-            .and_then(|t| t.outputs.as_ref())
-            .is_some_and(|o| o.parameters.iter().any(|p| p.name == output))
+/// What a reference in a DAG may name: a global param or run information,
+/// an input of the DAG, an output of a task (a dependency, for a task's
+/// own references), or a loop's item.
+struct DagScope<'a> {
+    task: Option<&'a super::argo_types::DagTask>,
+    tasks: &'a BTreeMap<&'a str, &'a super::argo_types::DagTask>,
+    templates: &'a BTreeMap<&'a str, &'a Template>,
+    globals: &'a BTreeSet<&'a str>,
+    inputs: &'a BTreeSet<&'a str>,
+    looped: bool,
 }
+
+impl DagScope<'_> {
+    fn resolves(&self, reference: &str) -> bool {
+        if let Some(name) = reference.strip_prefix("workflow.parameters.") {
+            return self.globals.contains(name);
+        }
+        if let Some(name) = reference.strip_prefix("inputs.parameters.") {
+            return self.inputs.contains(name);
+        }
+        if RUN_INFORMATION.contains(&reference) && reference != "pod.name" {
+            return true;
+        }
+        if reference == "item" || reference.starts_with("item.") {
+            return self.looped;
+        }
+        let Some(rest) = reference.strip_prefix("tasks.") else {
+            return false;
+        };
+        let Some((upstream, output)) = rest.split_once(".outputs.parameters.") else {
+            return false;
+        };
+        self.task
+            .is_none_or(|task| task.dependencies.iter().any(|d| d == upstream))
+            && self
+                .tasks
+                .get(upstream)
+                .and_then(|t| self.templates.get(t.template.as_str()))
+                .and_then(|t| t.outputs.as_ref())
+                .is_some_and(|o| o.parameters.iter().any(|p| p.name == output))
+    }
+}
+
+/// Run information Argo gives every template (`pod.name`: a pod's only).
+const RUN_INFORMATION: &[&str] = &[
+    "workflow.name",
+    "workflow.uid",
+    "workflow.status",
+    "pod.name",
+];
 
 /// A task on a cycle, if the dependencies have one (Kahn's algorithm).
 fn cycle<'a>(tasks: &BTreeMap<&'a str, &'a super::argo_types::DagTask>) -> Option<&'a str> {
@@ -302,9 +387,10 @@ fn check_step(
     collect_strings(&value, &mut strings);
     for text in strings {
         for reference in references(problems, &place, text) {
-            let resolves = reference
-                .strip_prefix("inputs.parameters.")
-                .is_some_and(|n| names.contains(n));
+            let resolves = RUN_INFORMATION.contains(&reference.as_str())
+                || reference
+                    .strip_prefix("inputs.parameters.")
+                    .is_some_and(|n| names.contains(n));
             if !resolves {
                 problems.push(format!("{place}: `{{{{{reference}}}}}` does not resolve"));
             }
@@ -324,13 +410,94 @@ fn references(problems: &mut Vec<String>, place: &str, text: &str) -> Vec<String
             break;
         };
         let tag = after[..close].trim();
-        let plain = tag
-            .strip_prefix('=')
-            .and_then(super::text::expression_reference);
-        out.push(plain.unwrap_or_else(|| tag.to_string()));
+        match tag.strip_prefix('=') {
+            Some(expression) => match expression_references(expression) {
+                Ok(found) => out.extend(found),
+                Err(function) => problems.push(format!(
+                    "{place}: `{{{{{tag}}}}}` does not resolve: `{function}` is not a function kfpl writes"
+                )),
+            },
+            None => out.push(tag.to_string()),
+        }
         rest = &after[close + 2..];
     }
     out
+}
+
+/// The functions kfpl's expression tags call.
+const FUNCTIONS: &[&str] = &[
+    "sprig.b64enc",
+    "sprig.b64dec",
+    "sprig.fromJson",
+    "sprig.default",
+    "sprig.float64",
+    "sprig.hasPrefix",
+    "sprig.replace",
+    "asFloat",
+    "asInt",
+    "string",
+    "map",
+    "toJson",
+];
+
+/// The references an expression reads (`tasks['t'].outputs.parameters['o']`
+/// as `tasks.t.outputs.parameters.o`), string constants skipped; or the
+/// first function kfpl does not write.
+fn expression_references(expression: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut chars = expression.chars().peekable();
+    while let Some(c) = chars.next() {
+        let is_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        if c == '\'' {
+            // A string constant (kfpl's hold no `'`).
+            chars.by_ref().find(|&c| c == '\'');
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == '_' || (!word.is_empty() && is_word(c)) {
+            word.push(c);
+        } else if c == '[' && !word.is_empty() && chars.peek() == Some(&'\'') {
+            // An index by a key: `tasks['t']` reads `tasks.t`.
+            chars.next();
+            let key: String = chars.by_ref().take_while(|&c| c != '\'').collect();
+            chars.next_if_eq(&']');
+            word.push('.');
+            word.push_str(&key);
+        } else if !word.is_empty() {
+            finish(&mut word, c == '(', &mut out)?;
+            continue;
+        } else {
+            continue;
+        }
+        let continues = chars.peek().is_some_and(|&n| is_word(n) || (n == '['));
+        if !continues {
+            let called = plain_call(&mut chars);
+            finish(&mut word, called, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Ends a name: a call must be to one of [`FUNCTIONS`]; any other name but
+/// a keyword is a reference.
+fn finish(word: &mut String, called: bool, out: &mut Vec<String>) -> Result<(), String> {
+    let name = std::mem::take(word);
+    if called {
+        if !FUNCTIONS.contains(&name.as_str()) {
+            return Err(name);
+        }
+    } else if !matches!(name.as_str(), "true" | "false" | "in" | "nil") {
+        out.push(name);
+    }
+    Ok(())
+}
+
+/// Whether the next character (spaces skipped) opens a call.
+fn plain_call(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
+    while chars.peek() == Some(&' ') {
+        chars.next();
+    }
+    chars.peek() == Some(&'(')
 }
 
 fn no_references(problems: &mut Vec<String>, place: &str, value: &Value) {
@@ -374,10 +541,16 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
             ("arguments", "args"),
             ("templates", "[]template"),
             ("volumes", "[]volume"),
+            ("onExit", ""),
         ],
         "args" => &[("parameters", "[]param")],
         "param" => &[("name", ""), ("value", ""), ("valueFrom", "valueFrom")],
-        "valueFrom" => &[("path", ""), ("default", "")],
+        "valueFrom" => &[
+            ("path", ""),
+            ("default", ""),
+            ("parameter", ""),
+            ("expression", ""),
+        ],
         "template" => &[
             ("name", ""),
             ("inputs", "args"),
@@ -389,6 +562,7 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
             ("retryStrategy", "retry"),
             ("podSpecPatch", ""),
             ("activeDeadlineSeconds", ""),
+            ("parallelism", ""),
         ],
         "outputs" => &[("parameters", "[]param"), ("artifacts", "[]artifact")],
         "artifact" => &[("name", ""), ("path", ""), ("optional", "")],
@@ -399,6 +573,9 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
             ("template", ""),
             ("dependencies", "[]"),
             ("arguments", "args"),
+            ("when", ""),
+            ("withItems", "items"),
+            ("withParam", ""),
         ],
         "retry" => &[("limit", "")],
         "container" => &[
@@ -440,7 +617,14 @@ fn known_fields(problems: &mut Vec<String>, path: &str, kind: &str, value: &Valu
             continue;
         };
         match (*child_kind, child) {
-            ("", Value::String(_) | Value::Bool(_)) => {}
+            ("", Value::String(_) | Value::Bool(_) | Value::Number(_)) => {}
+            ("items", Value::Array(items))
+                if items.iter().all(|item| {
+                    item.is_string()
+                        || item
+                            .as_object()
+                            .is_some_and(|m| m.values().all(Value::is_string))
+                }) => {}
             ("{}", Value::Object(m)) if m.values().all(Value::is_string) => {}
             ("[]", Value::Array(items)) if items.iter().all(Value::is_string) => {}
             (list, Value::Array(items)) if list.starts_with("[]") && list.len() > 2 => {
@@ -453,5 +637,43 @@ fn known_fields(problems: &mut Vec<String>, path: &str, kind: &str, value: &Valu
             }
             _ => problems.push(format!("{here}: unexpected value {child}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expression_references;
+
+    #[test]
+    fn expressions_are_read_for_their_references() {
+        let found =
+            expression_references("sprig.b64enc(tasks['prepare-data'].outputs.parameters['in'])");
+        assert_eq!(
+            found,
+            Ok(vec!["tasks.prepare-data.outputs.parameters.in".to_string()])
+        );
+        let condition = "((tasks['flip'].outputs.parameters['output'] == 'workflow.name') \
+                         && (asFloat(workflow.parameters['n']) >= asFloat('1.5')))";
+        assert_eq!(
+            expression_references(condition),
+            Ok(vec![
+                "tasks.flip.outputs.parameters.output".to_string(),
+                "workflow.parameters.n".to_string()
+            ])
+        );
+        assert_eq!(
+            expression_references("sprig.default(item, sprig.fromJson('\"' + item + '\"'))"),
+            Ok(vec!["item".to_string(), "item".to_string()])
+        );
+        assert_eq!(
+            expression_references(
+                "(string(asInt(inputs.parameters['kfpl--pass']) + 1) in ['true', 'True'])"
+            ),
+            Ok(vec!["inputs.parameters.kfpl--pass".to_string()])
+        );
+        assert_eq!(
+            expression_references("sprig.upper(workflow.parameters['x'])"),
+            Err("sprig.upper".to_string())
+        );
     }
 }

@@ -20,6 +20,8 @@ mod argo;
 pub mod argo_types;
 mod block;
 mod checks;
+mod condition;
+mod dag;
 pub mod lint;
 mod names;
 mod script;

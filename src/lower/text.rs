@@ -22,14 +22,13 @@
 //! must fill itself (an image, a quantity) decodes it there
 //! ([`Ref::argo_decoded`]).
 
-use super::names::kubernetes_name;
 use crate::check::ir::{Part, Template};
 
 /// The expr function (sprig v3.2.2, in Argo v3.3's expression env) that
 /// encodes a value for its way to the container.
-const ENCODE: &str = "sprig.b64enc";
+pub(crate) const ENCODE: &str = "sprig.b64enc";
 /// Its inverse, for fields Argo fills itself.
-const DECODE: &str = "sprig.b64dec";
+pub(crate) const DECODE: &str = "sprig.b64dec";
 
 /// A value a step reads at run time.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,6 +42,18 @@ pub(crate) enum Ref {
         /// Its output.
         output: String,
     },
+    /// `$<x>` or `$<x.field>`: the item of the loop around the reader.
+    Item {
+        /// The loop variable.
+        var: String,
+        /// A field of a map item.
+        field: Option<String>,
+    },
+    /// `$<name>` of a `carry` in the repeat around the reader.
+    Carry(String),
+    /// `$<workflow.name|uid|pod_name|status>`: known to Argo everywhere, so
+    /// never a template input.
+    Workflow(String),
 }
 
 impl Ref {
@@ -54,60 +65,132 @@ impl Ref {
                 step: step.clone(),
                 output: output.clone(),
             }),
-            // TODO(v2 lowering): loop items, carried values and run information.
-            Part::Text(_)
-            | Part::Let { .. }
-            | Part::Item { .. }
-            | Part::Carry { .. }
-            | Part::Workflow { .. } => None,
+            Part::Item { var, field, .. } => Some(Ref::Item {
+                var: var.clone(),
+                field: field.clone(),
+            }),
+            Part::Carry { name, .. } => Some(Ref::Carry(name.clone())),
+            Part::Workflow { field, .. } => Some(Ref::Workflow(field.clone())),
+            Part::Text(_) | Part::Let { .. } => None,
         }
     }
 
-    /// The template input that carries the value: the param's name, or
-    /// `step-output` (idents have no `-`, so the two kinds never collide).
+    /// Whether a template receives the value as an input (run information
+    /// is read where it is used).
+    pub(crate) fn is_input(&self) -> bool {
+        !matches!(self, Ref::Workflow(_))
+    }
+
+    /// The template input that carries the value: the param's name,
+    /// `step-output`, `var--item[-field]` or `name--carry` (idents have no
+    /// `-`, so no two kinds ever collide).
     pub(crate) fn input_name(&self) -> String {
         match self {
             Ref::Param(name) => name.clone(),
             Ref::Output { step, output } => format!("{step}-{output}"),
+            Ref::Item { var, field: None } => format!("{var}--item"),
+            Ref::Item {
+                var,
+                field: Some(field),
+            } => format!("{var}--item-{field}"),
+            Ref::Carry(name) => format!("{name}--carry"),
+            Ref::Workflow(field) => format!("workflow--{field}"),
         }
     }
 
-    /// Argo's reference to the template input: the value base64-encoded,
-    /// for an env value that the container decodes ([`decode_line`]).
+    /// Argo's own name for run information, as an expression (`pod.name`
+    /// exists only in a pod's template).
+    fn run_information(field: &str) -> String {
+        match field {
+            "pod_name" => "pod.name".to_string(),
+            other => format!("workflow.{other}"),
+        }
+    }
+
+    /// The value base64-encoded, for an env value that the container
+    /// decodes ([`decode_line`]): the template input, or run information
+    /// encoded in place.
     pub(crate) fn argo(&self) -> String {
-        format!("{{{{inputs.parameters.{}}}}}", self.input_name())
+        match self {
+            Ref::Workflow(field) => {
+                format!("{{{{={ENCODE}({})}}}}", Ref::run_information(field))
+            }
+            _ => format!("{{{{inputs.parameters.{}}}}}", self.input_name()),
+        }
     }
 
     /// The value itself, decoded by Argo, for a field Argo fills (image,
     /// quantities, counts, annotations).
     pub(crate) fn argo_decoded(&self) -> String {
-        format!(
-            "{{{{={DECODE}(inputs.parameters['{}'])}}}}",
-            self.input_name()
-        )
+        match self {
+            Ref::Workflow(field) => format!("{{{{{}}}}}", Ref::run_information(field)),
+            _ => format!(
+                "{{{{={DECODE}(inputs.parameters['{}'])}}}}",
+                self.input_name()
+            ),
+        }
     }
 
-    /// What the DAG task passes for the input: the value encoded where it
-    /// is first read (expr indexes with `['…']`: a task name holds `-`, and
-    /// a name could be an expr keyword or `retries`, which Argo treats apart).
-    pub(crate) fn task_argument(&self) -> String {
-        let source = match self {
-            Ref::Param(name) => format!("workflow.parameters['{name}']"),
-            Ref::Output { step, output } => format!(
-                "tasks['{}'].outputs.parameters['{output}']",
-                kubernetes_name(step)
-            ),
-        };
+    /// The expression for the value's text where it needs no input: a
+    /// param or run information (both global to the workflow).
+    pub(crate) fn global_source(&self) -> Option<String> {
+        match self {
+            Ref::Param(name) => Some(format!("workflow.parameters['{name}']")),
+            Ref::Workflow(field) => Some(Ref::run_information(field)),
+            _ => None,
+        }
+    }
+
+    /// The expression for an output of the task `task` in the same DAG.
+    pub(crate) fn task_output(task: &str, output: &str) -> String {
+        format!("tasks['{task}'].outputs.parameters['{output}']")
+    }
+
+    /// The expression for the value held (encoded) by this DAG's input.
+    pub(crate) fn decoded_input(&self) -> String {
+        format!("{DECODE}(inputs.parameters['{}'])", self.input_name())
+    }
+
+    /// An expression tag encoding the value of `source` (an expression).
+    pub(crate) fn encode(source: &str) -> String {
         format!("{{{{={ENCODE}({source})}}}}")
     }
 
     /// The environment variable a shell reads it from (as [`Part::env_name`]).
     pub(crate) fn env_name(&self) -> String {
         match self {
-            Ref::Param(name) => format!("KFP_{name}"),
+            Ref::Param(name) | Ref::Carry(name) => format!("KFP_{name}"),
             Ref::Output { step, output } => format!("KFP_{step}__{output}"),
+            Ref::Item { var, field: None } => format!("KFP_{var}"),
+            Ref::Item {
+                var,
+                field: Some(field),
+            } => format!("KFP_{var}__{field}"),
+            Ref::Workflow(field) => format!("KFP_workflow__{field}"),
         }
     }
+}
+
+/// Standard base64 with padding (what `sprig.b64dec` and `base64 -d` read).
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// A piece of a flattened template.
@@ -192,19 +275,6 @@ pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
         }
     }
     Some(out)
-}
-
-/// The reference a kfpl expression tag makes, as a plain tag: the text
-/// between `{{=` and `}}` of [`Ref::task_argument`] or [`Ref::argo_decoded`]
-/// gives `workflow.parameters.P`, `tasks.T.outputs.parameters.O` or
-/// `inputs.parameters.N` (what `lint` resolves); any other expression `None`.
-pub(crate) fn expression_reference(expression: &str) -> Option<String> {
-    let call = [ENCODE, DECODE]
-        .iter()
-        .find_map(|f| expression.strip_prefix(f)?.strip_prefix('('))?;
-    let source = call.strip_suffix(')')?;
-    // Keys are identifiers and task names: no `'`, `.`, `[` or `]` inside.
-    Some(source.replace("['", ".").replace("']", ""))
 }
 
 /// The shell line that decodes each value's variable in place (the
@@ -305,6 +375,7 @@ pub(crate) fn sh_word(pieces: &[Piece]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lower::names::kubernetes_name;
 
     fn param(name: &str) -> Piece {
         Piece::Ref(Ref::Param(name.into()))
@@ -364,7 +435,7 @@ mod tests {
     }
 
     #[test]
-    fn values_are_encoded_where_they_enter_and_lint_reads_the_tags_back() {
+    fn values_are_encoded_where_they_enter() {
         let output = Ref::Output {
             step: "prepare_data".into(),
             output: "in".into(),
@@ -373,28 +444,22 @@ mod tests {
             (
                 Ref::Param("retries".into()),
                 "{{=sprig.b64enc(workflow.parameters['retries'])}}",
-                "workflow.parameters.retries",
             ),
             (
                 output.clone(),
                 "{{=sprig.b64enc(tasks['prepare-data'].outputs.parameters['in'])}}",
-                "tasks.prepare-data.outputs.parameters.in",
             ),
         ];
-        for (r, argument, plain) in cases {
-            assert_eq!(r.task_argument(), argument);
-            let tag = &argument[3..argument.len() - 2];
-            assert_eq!(expression_reference(tag).as_deref(), Some(plain));
+        for (r, argument) in cases {
+            let source = match &r {
+                Ref::Output { step, output } => Ref::task_output(&kubernetes_name(step), output),
+                other => other.global_source().expect("a param"),
+            };
+            assert_eq!(Ref::encode(&source), argument);
         }
-        let decoded = output.argo_decoded();
         assert_eq!(
-            expression_reference(&decoded[3..decoded.len() - 2]).as_deref(),
-            Some("inputs.parameters.prepare_data-in")
+            output.argo_decoded(),
+            "{{=sprig.b64dec(inputs.parameters['prepare_data-in'])}}"
         );
-        assert_eq!(
-            expression_reference("sprig.upper(inputs.parameters['x'])"),
-            None
-        );
-        assert_eq!(expression_reference("sprig.b64enc(x"), None);
     }
 }

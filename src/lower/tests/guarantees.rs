@@ -223,3 +223,97 @@ pipeline p {
         .collect();
     assert_eq!(uses, [("a", "a"), ("b", "a"), ("c", "c")]);
 }
+
+/// A program with every kind of block (the v2 parity programs).
+const BLOCKS: &str = r#"pipeline blocks {
+  param deploy: bool = true
+  step flip { image = "alpine" command = "echo heads > $KFP_OUTPUTS/output" }
+  if $<flip.output> == "heads" {
+    step heads { image = "alpine" command = "echo heads" }
+  }
+  for lr in [1, 2] {
+    parallelism = 1
+    step train { image = "alpine" output accuracy command = "echo $<lr> > $KFP_OUTPUTS/accuracy" }
+  }
+  step pick { image = "alpine" when = $<deploy> command = "echo $<train.accuracy>" }
+  repeat max 3 {
+    carry n = 0 then $<next.output>
+    step next { image = "alpine" output: number command = "echo $(( $<n> + 1 )) > $KFP_OUTPUTS/output" }
+  } until $<next.output> >= 2
+  finally {
+    step bye { image = "alpine" command = "echo $<workflow.status>" }
+  }
+}"#;
+
+#[test]
+fn lint_reports_broken_blocks() {
+    let good = compile_src(BLOCKS, &[]);
+    type Breaker = Box<dyn Fn(&mut Workflow)>;
+    let cases: Vec<(&str, Breaker)> = vec![
+        (
+            "starts with an expression tag",
+            Box::new(|w| {
+                let template = w.spec.templates.iter_mut().find(|t| t.name == "if-1");
+                if let Some(dag) = template.and_then(|t| t.dag.as_mut()) {
+                    dag.tasks[0].when = Some("{{=true}} == true".into());
+                }
+            }),
+        ),
+        (
+            "not one of its DAG's inputs",
+            Box::new(|w| {
+                let template = w.spec.templates.iter_mut().find(|t| t.name == "if-1");
+                if let Some(dag) = template.and_then(|t| t.dag.as_mut()) {
+                    dag.tasks[0].when = Some("{{workflow.parameters.deploy}} == true".into());
+                }
+            }),
+        ),
+        (
+            "is not a function kfpl writes",
+            Box::new(|w| {
+                if let Some(dag) = &mut w.spec.templates[0].dag
+                    && let Some(a) = dag.tasks.iter_mut().find(|t| t.name == "if-1")
+                    && let Some(args) = &mut a.arguments
+                {
+                    args.parameters[0].value = Some("{{=sprig.env('HOME')}}".into());
+                }
+            }),
+        ),
+        (
+            "outputs: `{{tasks.ghost.outputs.parameters.x}}` does not resolve",
+            Box::new(|w| {
+                let template = w.spec.templates.iter_mut().find(|t| t.name == "for-2");
+                if let Some(outputs) = template.and_then(|t| t.outputs.as_mut())
+                    && let Some(from) = outputs.parameters[0].value_from.as_mut()
+                {
+                    from.parameter = Some("{{tasks.ghost.outputs.parameters.x}}".into());
+                }
+            }),
+        ),
+        (
+            "onExit `nowhere` is not a DAG template",
+            Box::new(|w| w.spec.on_exit = Some("nowhere".into())),
+        ),
+        (
+            "`{{item}}` does not resolve",
+            Box::new(|w| {
+                if let Some(dag) = &mut w.spec.templates[0].dag
+                    && let Some(a) = dag.tasks.iter_mut().find(|t| t.name == "if-1")
+                    && let Some(args) = &mut a.arguments
+                {
+                    args.parameters[0].value = Some("{{item}}".into());
+                }
+            }),
+        ),
+    ];
+    assert_eq!(lint(&good), Vec::<String>::new());
+    for (expected, break_it) in cases {
+        let mut broken = good.clone();
+        break_it(&mut broken);
+        let problems = lint(&broken);
+        assert!(
+            problems.iter().any(|p| p.contains(expected)),
+            "expected `{expected}` in {problems:#?}"
+        );
+    }
+}
