@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 
 use super::condition::{self, condition_source};
 use crate::check::json::{self, Json};
+use crate::check::values::kubernetes_name;
 use crate::ir::{self, BlockId, BlockKind, Condition, Items, Part, Template};
 use crate::params::count_value;
 
@@ -154,7 +155,7 @@ enum Move {
 pub(crate) struct Plan<'p> {
     pipeline: &'p ir::Pipeline,
     params: BTreeMap<String, String>,
-    /// `<pipeline>-<run id>` and the run id.
+    /// `<pipeline in Kubernetes form>-<run id>` and the run id.
     workflow: (String, String),
     /// `$<workflow.status>`, set when `finally` opens.
     status: Option<&'static str>,
@@ -177,7 +178,12 @@ impl<'p> Plan<'p> {
         let mut plan = Plan {
             pipeline,
             params,
-            workflow: (format!("{}-{run_id}", pipeline.ident), run_id.to_string()),
+            // As on Argo, where the workflow is named after the pipeline's
+            // Kubernetes name (`generateName`) and every pod after the workflow.
+            workflow: (
+                format!("{}-{run_id}", kubernetes_name(&pipeline.ident)),
+                run_id.to_string(),
+            ),
             status: None,
             instances: Vec::new(),
             by_scope: BTreeMap::new(),
@@ -780,12 +786,15 @@ impl<'p> Plan<'p> {
         }
     }
 
-    /// `<run>-<step>[-<index>…]`.
+    /// `<workflow name>-<step>[-<index>…]`, the step in Kubernetes form
+    /// (`my-pipeline-r3-train-1`): it starts with `$<workflow.name>`, as an
+    /// Argo pod's name does.
     pub(crate) fn pod_name(&self, id: InstanceId) -> String {
         let instance = &self.instances[id];
         let mut name = format!(
             "{}-{}",
-            self.workflow.1, self.pipeline.steps[instance.step].name
+            self.workflow.0,
+            kubernetes_name(&self.pipeline.steps[instance.step].name)
         );
         for (_, n) in &instance.scope {
             name.push_str(&format!("-{n}"));

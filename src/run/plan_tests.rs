@@ -362,7 +362,7 @@ fn a_loop_runs_each_item_and_readers_outside_get_a_list() {
         .position(|i| i.name == "train[1] lr=b");
     assert_eq!(
         train1.map(|id| plan.pod_name(id)).as_deref(),
-        Some("r7-train-1")
+        Some("demo-r7-train-1")
     );
 }
 

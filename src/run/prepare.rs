@@ -66,7 +66,7 @@ pub(crate) struct Target<'a> {
     pub(crate) name: &'a str,
     /// Its folder under the run's (`train[1]`).
     pub(crate) key: &'a str,
-    /// `$<workflow.pod_name>`: `r3-train-1`, also its container's name.
+    /// `$<workflow.pod_name>`: `my-sweep-r3-train-1`, also its container's name.
     pub(crate) pod: &'a str,
 }
 
