@@ -5,6 +5,8 @@
 //! panic. Identifier rules, escapes, interpolation bodies and the `"""`
 //! dedent are applied here, with diagnostics that point at the exact text.
 
+mod control;
+
 use pest::iterators::{Pair, Pairs};
 
 use super::ast::*;
@@ -35,6 +37,42 @@ pub(super) enum StepChild {
     Close(Span),
     /// An item that could not be built (its diagnostic is recorded).
     Nothing,
+}
+
+/// One child of a control block's body.
+pub(super) enum BlockChild {
+    Item(Item),
+    Carry(Carry),
+    /// The block's `}`.
+    Close(Span),
+    /// A child that could not be built (its diagnostic is recorded).
+    Nothing,
+}
+
+/// A control block's head, read alone (`block_open`, `else_open`).
+pub(super) enum BlockHead {
+    If {
+        keyword: Span,
+        condition: Condition,
+        open: Span,
+    },
+    For {
+        keyword: Span,
+        var: Ident,
+        in_keyword: Span,
+        list: Value,
+        open: Span,
+    },
+    Repeat {
+        keyword: Span,
+        max_keyword: Span,
+        max: Value,
+        open: Span,
+    },
+    Finally {
+        keyword: Span,
+        open: Span,
+    },
 }
 
 /// Builds the AST and collects the diagnostics found on the way.
@@ -169,317 +207,6 @@ impl Converter {
         match child.as_rule() {
             Rule::pipeline_close => None,
             _ => self.block_item(child),
-        }
-    }
-
-    /// `{ declarations }` of a control block.
-    fn block(&mut self, pair: Pair<'_, Rule>) -> Option<Block> {
-        let parent = span_at(&pair, self.base);
-        let (mut open, mut close) = (None, None);
-        let mut items = Vec::new();
-        for child in pair.into_inner() {
-            match child.as_rule() {
-                Rule::lbrace => open = Some(span_at(&child, self.base)),
-                Rule::rbrace => close = Some(span_at(&child, self.base)),
-                _ => items.extend(self.block_item(child)),
-            }
-        }
-        let (Some(open), Some(close)) = (open, close) else {
-            self.internal(parent, "a block without its braces");
-            return None;
-        };
-        Some(Block {
-            items,
-            braces: Braces { open, close },
-        })
-    }
-
-    /// A declaration inside a block: the rules `pipeline_item` chooses among.
-    fn block_item(&mut self, child: Pair<'_, Rule>) -> Option<Item> {
-        match child.as_rule() {
-            Rule::param => self.param(child).map(Item::Param),
-            Rule::let_decl => self.let_decl(child).map(Item::Let),
-            Rule::step => self.step(child).map(Item::Step),
-            Rule::attribute => self.attribute(child).map(Item::Attribute),
-            Rule::if_block => self.if_block(child).map(Item::If),
-            Rule::for_block => self.for_block(child).map(Item::For),
-            Rule::repeat_block => self.repeat_block(child).map(Item::Repeat),
-            Rule::finally_block => self.finally_block(child).map(Item::Finally),
-            other => {
-                let span = span_at(&child, self.base);
-                self.internal(span, &format!("unexpected declaration {other:?}"));
-                None
-            }
-        }
-    }
-
-    fn if_block(&mut self, pair: Pair<'_, Rule>) -> Option<IfBlock> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let keyword = span_at(&children.expect(Rule::kw_if, self)?, self.base);
-        let condition = {
-            let pair = children.expect(Rule::condition, self)?;
-            self.condition(pair)?
-        };
-        let then = {
-            let pair = children.expect(Rule::block, self)?;
-            self.block(pair)?
-        };
-        let otherwise = match children.optional(Rule::else_clause) {
-            Some(pair) => Some(self.else_clause(pair)?),
-            None => None,
-        };
-        Some(IfBlock {
-            keyword,
-            condition,
-            then,
-            otherwise,
-            span,
-        })
-    }
-
-    fn else_clause(&mut self, pair: Pair<'_, Rule>) -> Option<Else> {
-        let mut children = Children::of(pair, self.base);
-        let keyword = span_at(&children.expect(Rule::kw_else, self)?, self.base);
-        let inner = children.any(self)?;
-        let branch = match inner.as_rule() {
-            Rule::if_block => ElseBranch::If(Box::new(self.if_block(inner)?)),
-            _ => ElseBranch::Block(self.block(inner)?),
-        };
-        Some(Else { keyword, branch })
-    }
-
-    fn for_block(&mut self, pair: Pair<'_, Rule>) -> Option<ForBlock> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let keyword = span_at(&children.expect(Rule::kw_for, self)?, self.base);
-        let var = {
-            let pair = children.expect(Rule::word, self)?;
-            self.ident(pair)
-        };
-        let in_keyword = span_at(&children.expect(Rule::kw_in, self)?, self.base);
-        let list = {
-            let pair = children.expect(Rule::value, self)?;
-            self.value(pair)?
-        };
-        let body = {
-            let pair = children.expect(Rule::block, self)?;
-            self.block(pair)?
-        };
-        Some(ForBlock {
-            keyword,
-            var,
-            in_keyword,
-            list,
-            body,
-            span,
-        })
-    }
-
-    fn repeat_block(&mut self, pair: Pair<'_, Rule>) -> Option<RepeatBlock> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let keyword = span_at(&children.expect(Rule::kw_repeat, self)?, self.base);
-        let max_keyword = span_at(&children.expect(Rule::kw_max, self)?, self.base);
-        let max = {
-            let pair = children.expect(Rule::value, self)?;
-            self.value(pair)?
-        };
-        let body_pair = children.expect(Rule::repeat_body, self)?;
-        let (carries, body) = self.repeat_body(body_pair)?;
-        let tail = children.any(self)?;
-        let tail_keyword = span_at(&tail, self.base);
-        let until = tail.as_rule() == Rule::kw_until;
-        let condition = {
-            let pair = children.expect(Rule::condition, self)?;
-            self.condition(pair)?
-        };
-        Some(RepeatBlock {
-            keyword,
-            max_keyword,
-            max,
-            carries,
-            body,
-            tail_keyword,
-            until,
-            condition,
-            span,
-        })
-    }
-
-    fn repeat_body(&mut self, pair: Pair<'_, Rule>) -> Option<(Vec<Carry>, Block)> {
-        let parent = span_at(&pair, self.base);
-        let (mut open, mut close) = (None, None);
-        let mut carries = Vec::new();
-        let mut items = Vec::new();
-        for child in pair.into_inner() {
-            match child.as_rule() {
-                Rule::lbrace => open = Some(span_at(&child, self.base)),
-                Rule::rbrace => close = Some(span_at(&child, self.base)),
-                Rule::carry => carries.extend(self.carry(child)),
-                _ => items.extend(self.block_item(child)),
-            }
-        }
-        let (Some(open), Some(close)) = (open, close) else {
-            self.internal(parent, "a repeat without its braces");
-            return None;
-        };
-        let body = Block {
-            items,
-            braces: Braces { open, close },
-        };
-        Some((carries, body))
-    }
-
-    fn carry(&mut self, pair: Pair<'_, Rule>) -> Option<Carry> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let keyword = span_at(&children.expect(Rule::kw_carry, self)?, self.base);
-        let name = {
-            let pair = children.expect(Rule::word, self)?;
-            self.ident(pair)
-        };
-        let assign = children.punct(Rule::assign, self)?;
-        let initial = {
-            let pair = children.expect(Rule::value, self)?;
-            self.value(pair)?
-        };
-        let then_keyword = span_at(&children.expect(Rule::kw_then, self)?, self.base);
-        let next = {
-            let pair = children.expect(Rule::value, self)?;
-            self.value(pair)?
-        };
-        Some(Carry {
-            keyword,
-            name,
-            assign,
-            initial,
-            then_keyword,
-            next,
-            span,
-        })
-    }
-
-    fn finally_block(&mut self, pair: Pair<'_, Rule>) -> Option<FinallyBlock> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let keyword = span_at(&children.expect(Rule::kw_finally, self)?, self.base);
-        let body = {
-            let pair = children.expect(Rule::block, self)?;
-            self.block(pair)?
-        };
-        Some(FinallyBlock {
-            keyword,
-            body,
-            span,
-        })
-    }
-
-    /// `a or b or c`: left-associative.
-    fn condition(&mut self, pair: Pair<'_, Rule>) -> Option<Condition> {
-        self.chain(pair, Rule::kw_or, ConditionKind::Or, Self::cond_and)
-    }
-
-    fn cond_and(&mut self, pair: Pair<'_, Rule>) -> Option<Condition> {
-        self.chain(pair, Rule::kw_and, ConditionKind::And, Self::cond_not)
-    }
-
-    /// Operands joined by `keyword`, folded to the left.
-    fn chain(
-        &mut self,
-        pair: Pair<'_, Rule>,
-        joiner: Rule,
-        join: fn(Box<Condition>, Span, Box<Condition>) -> ConditionKind,
-        mut operand: impl FnMut(&mut Self, Pair<'_, Rule>) -> Option<Condition>,
-    ) -> Option<Condition> {
-        let mut left: Option<Condition> = None;
-        let mut pending = None;
-        for child in pair.into_inner() {
-            if child.as_rule() == joiner {
-                pending = Some(span_at(&child, self.base));
-                continue;
-            }
-            let right = operand(self, child)?;
-            left = Some(match (left, pending.take()) {
-                (Some(l), Some(op)) => Condition {
-                    span: l.span.to(right.span),
-                    kind: join(Box::new(l), op, Box::new(right)),
-                },
-                _ => right,
-            });
-        }
-        left
-    }
-
-    fn cond_not(&mut self, pair: Pair<'_, Rule>) -> Option<Condition> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let first = children.any(self)?;
-        if first.as_rule() == Rule::kw_not {
-            let keyword = span_at(&first, self.base);
-            let inner = children.expect(Rule::cond_not, self)?;
-            let inner = self.cond_not(inner)?;
-            return Some(Condition {
-                kind: ConditionKind::Not(keyword, Box::new(inner)),
-                span,
-            });
-        }
-        self.comparison(first)
-    }
-
-    fn comparison(&mut self, pair: Pair<'_, Rule>) -> Option<Condition> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let left = children.expect(Rule::operand, self)?;
-        let Some(op) = children.optional(Rule::compare_op) else {
-            return self.operand(left);
-        };
-        let op_span = span_at(&op, self.base);
-        let op = CompareOp::from_symbol(op.as_str()).unwrap_or(CompareOp::Eq);
-        let left = self.operand_value(left)?;
-        let right = children.expect(Rule::operand, self)?;
-        let right = self.operand_value(right)?;
-        Some(Condition {
-            kind: ConditionKind::Compare(left, op, op_span, right),
-            span,
-        })
-    }
-
-    /// An operand standing alone: a value or a parenthesised condition.
-    fn operand(&mut self, pair: Pair<'_, Rule>) -> Option<Condition> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        if let Some(open) = children.optional_punct(Rule::lparen) {
-            let inner = children.expect(Rule::condition, self)?;
-            let inner = self.condition(inner)?;
-            let close = children.punct(Rule::rparen, self)?;
-            return Some(Condition {
-                kind: ConditionKind::Group(Braces { open, close }, Box::new(inner)),
-                span,
-            });
-        }
-        let value = children.expect(Rule::value, self)?;
-        let value = self.value(value)?;
-        Some(Condition {
-            kind: ConditionKind::Operand(value),
-            span,
-        })
-    }
-
-    /// A comparison's side: a value (a parenthesised condition there is
-    /// kept as the value of its lone operand when it has one, else refused).
-    fn operand_value(&mut self, pair: Pair<'_, Rule>) -> Option<Value> {
-        let condition = self.operand(pair)?;
-        match condition.kind {
-            ConditionKind::Operand(value) => Some(value),
-            _ => {
-                self.diagnostics.push(
-                    Diagnostic::new(Code::E0101, "a comparison's side must be a value")
-                        .primary(condition.span, "a condition here")
-                        .help("compare values (`$<a> == 1`); join comparisons with `and` or `or`"),
-                );
-                None
-            }
         }
     }
 
@@ -662,23 +389,6 @@ impl Converter {
                 start: span.start,
                 end,
             },
-        })
-    }
-
-    fn when_attr(&mut self, pair: Pair<'_, Rule>) -> Option<WhenAttr> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let keyword = span_at(&children.expect(Rule::kw_when, self)?, self.base);
-        let assign = children.punct(Rule::assign, self)?;
-        let condition = {
-            let pair = children.expect(Rule::condition, self)?;
-            self.condition(pair)?
-        };
-        Some(WhenAttr {
-            keyword,
-            assign,
-            condition,
-            span,
         })
     }
 

@@ -231,6 +231,42 @@ mod recovery_tests {
         assert_eq!(&text[a.braces.close.range()], "}");
     }
 
+    /// A control block with mistakes is read again piece by piece: each
+    /// broken item is reported, and the block keeps everything else.
+    #[test]
+    fn a_block_with_errors_keeps_its_other_items() {
+        let text = "pipeline p {\n  if $<d> {\n    step a { image = }\n    for x in [1] { step b { c d } }\n    step c { image = \"x\" }\n  } else {\n    step e { = }\n  }\n  step f { image = \"x\" }\n}\n";
+        let parsed = super::parse(&SourceFile::new("t.kfp", text));
+        let errors: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            errors,
+            ["E0101", "E0101", "E0101"],
+            "{:#?}",
+            parsed.diagnostics
+        );
+        let program = parsed.program.expect("a partial program");
+        let items = &program.pipelines[0].items;
+        assert_eq!(items.len(), 2, "{items:#?}");
+        let Item::If(block) = &items[0] else {
+            panic!("not an if: {:#?}", items[0])
+        };
+        let kinds: Vec<&str> = block
+            .then
+            .items
+            .iter()
+            .map(|item| match item {
+                Item::Step(s) => s.name.name.as_str(),
+                Item::For(_) => "for",
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(kinds, ["a", "for", "c"]);
+        assert!(matches!(
+            block.otherwise.as_ref().map(|e| &e.branch),
+            Some(crate::syntax::ast::ElseBranch::Block(b)) if b.items.len() == 1
+        ));
+    }
+
     /// Every token the printer needs has its own span.
     #[test]
     fn keywords_braces_and_assignments_have_spans() {

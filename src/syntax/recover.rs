@@ -5,18 +5,23 @@
 //! stays proportional to one item and a syntax error loses only the item it
 //! is in. After an error the reader skips to the next *declaration head* at
 //! the depth of the item that failed, as the lexer's tokens show it:
-//! - in a pipeline: `param`, `let`, `step`, `NAME =`, or the block's `}`;
+//! - in a pipeline: `param`, `let`, `step`, a control block's word, `NAME =`,
+//!   or the block's `}`;
+//! - in a control block: the same, and `carry`;
 //! - in a step: `metric`, `output`, `NAME =`, or the block's `}`;
 //! - at the top: `pipeline`.
 //!
 //! A step with an error is read again item by item, so its other items (and
-//! its name, for an outline) survive. Brackets are balanced before this runs
+//! its name, for an outline) survive; so is a control block (`if`, `for`,
+//! `repeat`, `finally`): its head, each item of its body, nested blocks, and
+//! its `else` or `until` tail, through the entry rules `block_open`,
+//! `block_next`, `else_open` and `repeat_tail`. Brackets are balanced before this runs
 //! (`scan`), so every block has the `}` that the skipping stops at.
 
 use pest::Parser;
 use pest::iterators::Pair;
 
-use super::convert::{Converter, StepChild};
+use super::convert::{BlockChild, BlockHead, Converter, StepChild};
 use super::errors;
 use super::grammar::{KfpParser, Rule};
 use super::lex::{self, Kind};
@@ -26,6 +31,10 @@ use crate::source::Span;
 
 /// Words that start a declaration in a pipeline block.
 const PIPELINE_HEADS: &[&str] = &["param", "let", "step", "if", "for", "repeat", "finally"];
+/// Words that start a declaration in a control block's body.
+const BLOCK_HEADS: &[&str] = &[
+    "param", "let", "step", "if", "for", "repeat", "finally", "carry",
+];
 /// Words that start a declaration in a step block.
 const STEP_HEADS: &[&str] = &["metric", "output"];
 
@@ -36,6 +45,7 @@ pub(super) fn read(text: &str) -> Parsed {
         text,
         converter: Converter::default(),
         errors: Vec::new(),
+        block_error: None,
     };
     let pipelines = reader.file();
     let incomplete = reader
@@ -61,6 +71,10 @@ struct Reader<'t> {
     converter: Converter,
     /// Syntax errors, one an item that failed.
     errors: Vec<Diagnostic>,
+    /// While a control block that failed as a whole is read again: where
+    /// the whole block's error is. Reading item by item meets the same
+    /// mistake first; that report is dropped (see `step_again`).
+    block_error: Option<usize>,
 }
 
 /// What an entry rule read at an offset.
@@ -139,6 +153,11 @@ impl<'t> Reader<'t> {
                 Err(error) => {
                     if let Some((step, end)) = self.step_again(item_start) {
                         items.push(ast::Item::Step(step));
+                        *at = end;
+                        continue;
+                    }
+                    if let Some((block, end)) = self.block_again(item_start) {
+                        items.push(block);
                         *at = end;
                         continue;
                     }
@@ -222,6 +241,200 @@ impl<'t> Reader<'t> {
             span: Span::new(keyword.start as usize, end),
         };
         Some((step, end))
+    }
+}
+
+impl Reader<'_> {
+    /// A control block that failed as a whole, read again piece by piece:
+    /// its head, each item of its body (nested blocks too), and its `else`
+    /// or `until`, so one mistake loses only the item it is in. `None` when
+    /// its head itself is broken (or the item is not a block).
+    fn block_again(&mut self, at: usize) -> Option<(ast::Item, usize)> {
+        let first = lex::lex(&self.text[at..]).find(|t| !t.kind.is_trivia())?;
+        let word = first.text(&self.text[at..]);
+        if first.kind != Kind::Word || !matches!(word, "if" | "for" | "repeat" | "finally") {
+            return None;
+        }
+        let (pair, mut end) = KfpParser::parse(Rule::block_open, &self.text[at..])
+            .ok()?
+            .next()
+            .map(|pair| {
+                let end = at + pair.as_span().end();
+                (pair, end)
+            })?;
+        self.converter.base = at;
+        let head = self.converter.block_open(pair)?;
+        self.block_error = Some(self.errors.last().map_or(at, |d| d.span().start as usize));
+        let item = match head {
+            BlockHead::If {
+                keyword,
+                condition,
+                open,
+            } => ast::Item::If(self.if_rest(keyword, condition, open, &mut end)),
+            BlockHead::For {
+                keyword,
+                var,
+                in_keyword,
+                list,
+                open,
+            } => {
+                let (items, _, close) = self.body(&mut end);
+                ast::Item::For(ast::ForBlock {
+                    keyword,
+                    var,
+                    in_keyword,
+                    list,
+                    body: block(items, open, close),
+                    span: Span::new(keyword.start as usize, end),
+                })
+            }
+            BlockHead::Repeat {
+                keyword,
+                max_keyword,
+                max,
+                open,
+            } => {
+                let (items, carries, close) = self.body(&mut end);
+                let (tail_keyword, until, condition) = self.repeat_tail(&mut end);
+                ast::Item::Repeat(ast::RepeatBlock {
+                    keyword,
+                    max_keyword,
+                    max,
+                    carries,
+                    body: block(items, open, close),
+                    tail_keyword,
+                    until,
+                    condition,
+                    span: Span::new(keyword.start as usize, end),
+                })
+            }
+            BlockHead::Finally { keyword, open } => {
+                let (items, _, close) = self.body(&mut end);
+                ast::Item::Finally(ast::FinallyBlock {
+                    keyword,
+                    body: block(items, open, close),
+                    span: Span::new(keyword.start as usize, end),
+                })
+            }
+        };
+        self.block_error = None;
+        Some((item, end))
+    }
+
+    /// An `if` block from its `{`: the body, then any `else` or `else if`.
+    fn if_rest(
+        &mut self,
+        keyword: Span,
+        condition: ast::Condition,
+        open: Span,
+        end: &mut usize,
+    ) -> ast::IfBlock {
+        let (items, _, close) = self.body(end);
+        let then = block(items, open, close);
+        let follows_else = lex::lex(&self.text[*end..])
+            .find(|t| !t.kind.is_trivia())
+            .is_some_and(|t| t.kind == Kind::Word && t.text(&self.text[*end..]) == "else");
+        let mut otherwise = None;
+        if follows_else && let Ok((pair, after)) = self.next(Rule::else_open, *end) {
+            *end = after;
+            otherwise = match self.converter.else_open(pair) {
+                Some((else_keyword, Err(open))) => {
+                    let (items, _, close) = self.body(end);
+                    Some(ast::Else {
+                        keyword: else_keyword,
+                        branch: ast::ElseBranch::Block(block(items, open, close)),
+                    })
+                }
+                Some((
+                    else_keyword,
+                    Ok(BlockHead::If {
+                        keyword,
+                        condition,
+                        open,
+                    }),
+                )) => Some(ast::Else {
+                    keyword: else_keyword,
+                    branch: ast::ElseBranch::If(Box::new(
+                        self.if_rest(keyword, condition, open, end),
+                    )),
+                }),
+                _ => None,
+            };
+        }
+        ast::IfBlock {
+            keyword,
+            condition,
+            then,
+            otherwise,
+            span: Span::new(keyword.start as usize, *end),
+        }
+    }
+
+    /// A repeat's `until`/`while` tail; a missing one (reported) reads as `until true`.
+    fn repeat_tail(&mut self, end: &mut usize) -> (Span, bool, ast::Condition) {
+        if let Ok((pair, after)) = self.next(Rule::repeat_tail, *end)
+            && let Some(tail) = self.converter.repeat_tail(pair)
+        {
+            *end = after;
+            return tail;
+        }
+        let at = Span::at(*end);
+        let placeholder = ast::Condition {
+            kind: ast::ConditionKind::Operand(ast::Value {
+                kind: ast::ValueKind::Bool(true),
+                span: at,
+            }),
+            span: at,
+        };
+        (at, true, placeholder)
+    }
+
+    /// A control block's body from after its `{`: its items, carries and `}`.
+    fn body(&mut self, at: &mut usize) -> (Vec<ast::Item>, Vec<ast::Carry>, Span) {
+        let mut items = Vec::new();
+        let mut carries = Vec::new();
+        loop {
+            let item_start = *at;
+            match self.next(Rule::block_next, item_start) {
+                Ok((pair, after)) => {
+                    *at = after;
+                    match self.converter.block_next(pair) {
+                        BlockChild::Item(item) => items.push(item),
+                        BlockChild::Carry(carry) => carries.push(carry),
+                        BlockChild::Close(close) => return (items, carries, close),
+                        BlockChild::Nothing => {}
+                    }
+                }
+                Err(mut error) => {
+                    if let Some(whole) = self.block_error.take() {
+                        self.errors.pop();
+                        error = error.max(whole);
+                    }
+                    if let Some((step, end)) = self.step_again(item_start) {
+                        items.push(ast::Item::Step(step));
+                        *at = end;
+                        continue;
+                    }
+                    if let Some((nested, end)) = self.block_again(item_start) {
+                        items.push(nested);
+                        *at = end;
+                        continue;
+                    }
+                    match resume(self.text, item_start, error, BLOCK_HEADS, true) {
+                        Some(next) => *at = next,
+                        None => return (items, carries, end_of(self.text)),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A block of declarations with its braces.
+fn block(items: Vec<ast::Item>, open: Span, close: Span) -> ast::Block {
+    ast::Block {
+        items,
+        braces: ast::Braces { open, close },
     }
 }
 
