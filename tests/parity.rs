@@ -753,6 +753,8 @@ fn v2_summary(result: &Value, steps: &[String]) -> Summary {
         let key = format!("step {last}{}", node_path(&segments));
         let attempts = match kind {
             "Retry" => node["children"].as_array().map_or(0, Vec::len),
+            // A node whose `when` could not be evaluated ran no pod.
+            "Skipped" => 0,
             _ => 1,
         };
         let status = match phase {

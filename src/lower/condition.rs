@@ -32,7 +32,9 @@ pub(crate) fn expression(condition: &Condition, source: &mut dyn FnMut(&Ref) -> 
                 a.ty
             };
             let equality = matches!(op, CompareOp::Eq | CompareOp::Ne);
-            let dynamic = equality && ty != ParamType::Bool && (is_item(a) || is_item(b));
+            // A side typed `number` makes an item a number or a failure, as
+            // `kfpl run` reads it (LANGUAGE-2: a mismatch fails the iteration).
+            let dynamic = equality && ty == ParamType::String && (is_item(a) || is_item(b));
             let ty = if dynamic { ParamType::String } else { ty };
             let (left, right) = (operand(a, ty, source), operand(b, ty, source));
             let op = compare_op(*op);
