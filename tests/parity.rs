@@ -624,6 +624,9 @@ fn v2_cases() -> Vec<V2Case> {
         ),
         ("if-hostile-equal", "if_hostile", side(HOSTILE_SIDE)),
         ("if-hostile-injected", "if_hostile", side(INJECTED_SIDE)),
+        ("else-if-heads", "else_if", Vec::new()),
+        ("else-if-tails", "else_if", side("tails")),
+        ("else-if-other", "else_if", side("edge")),
         ("for", "for", Vec::new()),
         ("repeat", "repeat", Vec::new()),
         ("repeat-exhausted", "repeat_exhausted", Vec::new()),
@@ -640,6 +643,7 @@ fn v2_cases() -> Vec<V2Case> {
         ("finally", "finally", Vec::new()),
         ("nested", "nested", Vec::new()),
         ("nested-loops", "nested_loops", Vec::new()),
+        ("nested-repeat", "nested_repeat", Vec::new()),
     ]
 }
 
