@@ -288,7 +288,11 @@ fn loops_run_one_instance_an_item_named_by_index_and_item() {
     assert_eq!(env.sorted_lines("show.log"), ["a=0.1", "b=0.2"]);
     assert_eq!(
         env.sorted_lines("shard.log"),
-        ["s1 r1-shard-0", "s2 r1-shard-1", "s3 r1-shard-2"]
+        [
+            "s1 sweep-r1-shard-0",
+            "s2 sweep-r1-shard-1",
+            "s3 sweep-r1-shard-2"
+        ]
     );
     // Outside the loop: a JSON list of strings, in item order.
     assert_eq!(env.scratch_text("pick"), r#"["0.1","0.2"]"#);
@@ -397,7 +401,7 @@ fn blocks_nest_in_any_order() {
     assert_eq!(env.scratch_text("all"), r#"[["1","1"],["2","2"]]"#);
     assert_eq!(env.sorted_lines("work"), ["0-1", "0-2", "1-1", "1-2"]);
     assert_eq!(env.sorted_lines("odd"), ["odd 1 x", "odd 2 x"]);
-    assert_eq!(env.scratch_text("yay"), "yay r1-yay\n");
+    assert_eq!(env.scratch_text("yay"), "yay nest-r1-yay\n");
 }
 
 #[test]
@@ -458,7 +462,7 @@ fn finally_runs_after_success_and_failure_and_reads_run_information() {
     succeeded(&env.run("finally", &[]));
     assert_eq!(
         env.scratch_text("notify"),
-        "cleanup-r1 r1 Succeeded r1-notify\n"
+        "cleanup-r1 r1 Succeeded cleanup-r1-notify\n"
     );
     let run = env.show("r1");
     assert_eq!(
@@ -475,7 +479,7 @@ fn finally_runs_after_success_and_failure_and_reads_run_information() {
     failed(&env.run("finally", &["code=3"]));
     assert_eq!(
         env.scratch_text("notify"),
-        "cleanup-r1 r1 Failed r1-notify\n"
+        "cleanup-r1 r1 Failed cleanup-r1-notify\n"
     );
     let run = env.show("r1");
     assert_eq!(record(&run, "later")["status"], "skipped");
@@ -504,7 +508,7 @@ fn ctrl_c_stops_the_steps_then_runs_finally() {
     failed(&out);
     assert_eq!(
         env.scratch_text("notify"),
-        "cleanup-r1 r1 Failed r1-notify\n"
+        "cleanup-r1 r1 Failed cleanup-r1-notify\n"
     );
     let run = env.show("r1");
     assert_eq!(run["status"], "cancelled");
