@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use kfpl::lower::{Workflow, lint};
-use support::{TempDir, root, stderr, stdout};
+use support::{TempDir, argo, root, stderr, stdout};
 
 const SAMPLES: &str = "examples/kfp-samples";
 
@@ -425,7 +425,61 @@ fn run_case(case: &Case) -> Result<(), String> {
     }
     let summary = summary(&args[1..], &recorded, &dir);
     let expected = fixtures.join(format!("{}.expected", case.name));
-    support::check_expected(&expected, &summary).map_err(|e| format!("{}: {e}", case.name))
+    support::check_expected(&expected, &summary).map_err(|e| format!("{}: {e}", case.name))?;
+    on_argo_too(case, &file, &args, &recorded, &dir)
+}
+
+/// Cases whose runs differ between the targets by design, and why.
+const ARGO_DIFFERS: &[(&str, &str)] = &[(
+    "use_run_id",
+    "prints `$<workflow.uid>`: the run id locally (`r1`), a uid on Argo",
+)];
+
+/// The compiled workflow, run by the Argo model with the same params,
+/// does what `kfpl run` did: every step's (and iteration's, and pass's)
+/// status, outputs and stdout.
+fn on_argo_too(
+    case: &Case,
+    file: &Path,
+    args: &[String],
+    recorded: &Value,
+    dir: &TempDir,
+) -> Result<(), String> {
+    if !argo::simulator_can_run() || ARGO_DIFFERS.iter().any(|(name, _)| *name == case.name) {
+        return Ok(());
+    }
+    let compiled = support::kfpl(["compile".as_ref(), file.as_os_str()]).output();
+    if !compiled.status.success() {
+        return Err(format!(
+            "{}: kfpl compile: {}",
+            case.name,
+            stderr(&compiled)
+        ));
+    }
+    let workflow = dir.write("workflow.yaml", &compiled.stdout);
+    let params: Vec<(String, String)> = args
+        .iter()
+        .skip(2)
+        .filter(|a| *a != "-p")
+        .filter_map(|a| {
+            a.split_once('=')
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+        })
+        .collect();
+    let result = argo::simulate(&workflow, &params, &dir.join("argo"))
+        .map_err(|e| format!("{}: {e}", case.name))?;
+    let source = std::fs::read_to_string(file).unwrap_or_default();
+    let on_argo = argo::without_helpers(argo::argo_instances(&result, &argo::step_names(&source)));
+    let differ = argo::mismatches(&argo::kfpl_instances(recorded), &on_argo);
+    if differ.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: kfpl run and Argo differ:\n{}",
+            case.name,
+            differ.join("\n")
+        ))
+    }
 }
 
 /// What a run did, in a form that compares: the command, the run's status

@@ -23,16 +23,16 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
 use serde_json::Value;
+use support::argo::{
+    self, SIMULATOR, Summary, argo_phase, kubernetes_name, lower, mismatches, quoted, render,
+    simulator_can_run,
+};
 use support::{TempDir, check_expected, files_with_extension, kfpl, root, text};
-
-/// The Argo v3.3 model (README.md beside it).
-const SIMULATOR: &str = "../shared/tools/argo-sim/argo_sim.py";
 
 /// Examples that cannot run on a machine without the network, and why.
 /// Every other example in `examples/` is compared.
@@ -132,11 +132,6 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// What a run means, as `key → value` lines: `run`, `step NAME`,
-/// `step NAME output O`, `step NAME metric M`, `claim PATH`. Step names are
-/// in their Kubernetes form (`after_slow` → `after-slow`), as Argo names them.
-type Summary = BTreeMap<String, String>;
-
 #[test]
 fn kfpl_run_and_the_compiled_workflow_on_argo_agree() {
     if !simulator_can_run() {
@@ -181,38 +176,6 @@ fn every_example_is_compared_or_excused() {
             "EXAMPLES_NOT_RUN names {name}, which is not in examples/"
         );
     }
-}
-
-/// The simulator's tools: `bwrap` that can make a sandbox here (root, or
-/// user namespaces allowed) and Python 3 with PyYAML. Missing, the test
-/// fails under CI and is skipped with a notice elsewhere.
-fn simulator_can_run() -> bool {
-    support::require_tool("bwrap")
-        && support::require("`bwrap` able to make a sandbox", bwrap_works())
-        && support::require("python3 with PyYAML", has_pyyaml())
-}
-
-fn bwrap_works() -> bool {
-    Command::new("bwrap")
-        .args([
-            "--ro-bind",
-            "/",
-            "/",
-            "--dev",
-            "/dev",
-            "--proc",
-            "/proc",
-            "true",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-fn has_pyyaml() -> bool {
-    Command::new("python3")
-        .args(["-c", "import yaml"])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 /// Runs every case on both sides, [`WORKERS`] cases at a time; the
@@ -372,15 +335,6 @@ fn steps_of(program: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Argo's phases in `kfpl run`'s words: an Error (a pod that failed before
-/// its main container, say) is a failure to kfpl.
-fn argo_phase(phase: &Value) -> String {
-    match phase.as_str().unwrap_or("?") {
-        "Error" => "failed".into(),
-        other => lower(other),
-    }
-}
-
 fn argo_task_status(task: &Value) -> String {
     // A task Argo never created is absent, or present with no status.
     match task["status"].as_str().unwrap_or("Omitted") {
@@ -447,42 +401,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// A value on one line, every character visible.
-fn quoted(value: &str) -> String {
-    format!("{value:?}")
-}
-
-fn lower(text: &str) -> String {
-    text.to_lowercase()
-}
-
-fn kubernetes_name(step: &str) -> String {
-    step.replace('_', "-")
-}
-
-/// The lines where the two summaries differ.
-fn mismatches(ours: &Summary, argo: &Summary) -> Vec<String> {
-    let keys: std::collections::BTreeSet<&String> = ours.keys().chain(argo.keys()).collect();
-    keys.into_iter()
-        .filter(|key| ours.get(*key) != argo.get(*key))
-        .map(|key| {
-            let side = |s: &Summary| s.get(key).map_or("(absent)", String::as_str).to_string();
-            format!(
-                "  {key}:\n    kfpl run: {}\n    argo:     {}",
-                side(ours),
-                side(argo)
-            )
-        })
-        .collect()
-}
-
-fn render(summary: &Summary) -> String {
-    summary
-        .iter()
-        .map(|(key, value)| format!("{key} = {value}\n"))
-        .collect()
 }
 
 /// A clone that fails is not retried by `kfpl run` (as on Argo, where it is
@@ -664,44 +582,20 @@ fn v2_blocks_on_argo_record_each_iteration_and_pass() {
     if !simulator_can_run() {
         return;
     }
-    let simulator = root().join(SIMULATOR);
     let mut failures = Vec::new();
     for (name, program, params) in v2_cases() {
         let dir = TempDir::new(&format!("parity-v2-{name}"));
         let workflow = dir.write("workflow.yaml", v2_workflow(program));
-        let result = dir.join("result.json");
-        let out = Command::new("python3")
-            .arg(&simulator)
-            .arg(&workflow)
-            .args(
-                params
-                    .iter()
-                    .flat_map(|(n, v)| ["-p".to_string(), format!("{n}={v}")]),
-            )
-            .arg("--claims")
-            .arg(dir.join("claims"))
-            .arg("--out")
-            .arg(&result)
-            .output()
-            .expect("python3 starts");
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{name}: the simulator refused the workflow or broke ({}):\n{}",
-            out.status,
-            text(&out.stderr)
-        );
-        let result: Value = serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap();
+        let result =
+            argo::simulate(&workflow, &params, &dir).unwrap_or_else(|e| panic!("{name}: {e}"));
         let source = std::fs::read_to_string(root().join(format!("tests/parity/v2/{program}.kfp")));
-        let summary = v2_summary(&result, &v2_step_names(&source.unwrap()));
+        let summary = argo::argo_instances(&result, &argo::step_names(&source.unwrap()));
         let expected = root().join(format!("tests/parity/v2/{name}.expected"));
         if let Err(message) = check_expected(&expected, &render(&summary)) {
             failures.push(message);
         }
         // kfpl's helper pods (a repeat out of passes) exist only on Argo.
-        let argo: Summary = summary
-            .into_iter()
-            .filter(|(key, _)| !key.starts_with("helper "))
-            .collect();
+        let argo = argo::without_helpers(summary);
         let ours = v2_kfpl_summary(program, &params, &dir);
         let differ = mismatches(&ours, &argo);
         if !differ.is_empty() {
@@ -714,125 +608,7 @@ fn v2_blocks_on_argo_record_each_iteration_and_pass() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// The step names a program declares (in Kubernetes form), read from its
-/// text: `step NAME {` (the v2 checker is not needed for that).
-fn v2_step_names(source: &str) -> Vec<String> {
-    source
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("step "))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .map(kubernetes_name)
-        .collect()
-}
-
-/// The run as lines: `run`, then for each step node `step NAME[i]#p` (its
-/// loop indexes outermost first, its repeat pass when in one) with its
-/// status, outputs and stdout; a step no node stands for is `not run`;
-/// kfpl's helper pods (a repeat out of passes) with their stderr.
-fn v2_summary(result: &Value, steps: &[String]) -> Summary {
-    let mut summary = Summary::new();
-    summary.insert("run".into(), argo_phase(&result["workflow"]["phase"]));
-    let mut seen = std::collections::BTreeSet::new();
-    for node in result["nodes"].as_array().into_iter().flatten() {
-        let kind = node["type"].as_str().unwrap_or("");
-        let segments = node_segments(node["name"].as_str().unwrap_or(""));
-        let Some(last) = segments.last() else {
-            continue;
-        };
-        if !matches!(kind, "Pod" | "Skipped" | "Retry") || last.contains('(') {
-            continue;
-        }
-        let phase = node["phase"].as_str().unwrap_or("?");
-        if !steps.contains(last) {
-            if kind == "Pod" {
-                let stderr = node["stderr"].as_str().unwrap_or("");
-                summary.insert(
-                    format!("helper {last}"),
-                    format!("{} {}", argo_phase(&node["phase"]), quoted(stderr)),
-                );
-            }
-            continue;
-        }
-        seen.insert(last.clone());
-        let key = format!("step {last}{}", node_path(&segments));
-        let attempts = match kind {
-            "Retry" => node["children"].as_array().map_or(0, Vec::len),
-            // A node whose `when` could not be evaluated ran no pod.
-            "Skipped" => 0,
-            _ => 1,
-        };
-        let status = match phase {
-            "Skipped" | "Omitted" => "not run".to_string(),
-            _ => format!("{} attempts={attempts}", argo_phase(&node["phase"])),
-        };
-        if phase == "Succeeded" {
-            let parameters = &node["outputs"]["parameters"];
-            for (output, value) in parameters.as_object().into_iter().flatten() {
-                let value = value.as_str().unwrap_or("?");
-                summary.insert(format!("{key} output {output}"), quoted(value));
-            }
-            if let Some(stdout) = node["stdout"].as_str() {
-                summary.insert(format!("{key} stdout"), quoted(stdout));
-            }
-        }
-        summary.insert(key, status);
-    }
-    for step in steps {
-        if !seen.contains(step) {
-            summary.insert(format!("step {step}"), "not run".into());
-        }
-    }
-    summary
-}
-
-/// A node's name in segments, the workflow's name dropped: `.` splits,
-/// except inside a loop child's `(index:item)`.
-fn node_segments(name: &str) -> Vec<String> {
-    let mut segments = Vec::new();
-    let mut current = String::new();
-    let mut depth = 0usize;
-    for c in name.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            '.' if depth == 0 => {
-                segments.push(std::mem::take(&mut current));
-                continue;
-            }
-            _ => {}
-        }
-        current.push(c);
-    }
-    segments.push(current);
-    segments.remove(0);
-    segments
-}
-
-/// `[i]` for each loop child on the way (Argo's `T(i:item)`), then `#p`
-/// inside a repeat: its pass, counted by the guards (`…-next`) passed.
-fn node_path(segments: &[String]) -> String {
-    let mut out = String::new();
-    let mut passes = 0;
-    let mut in_repeat = false;
-    for segment in &segments[..segments.len() - 1] {
-        if let Some((_, rest)) = segment.split_once('(') {
-            let index = rest.split(':').next().unwrap_or("?");
-            out.push_str(&format!("[{index}]"));
-        } else if segment.starts_with("repeat-") && segment.ends_with("-next") {
-            passes += 1;
-        } else if segment.starts_with("repeat-") {
-            in_repeat = true;
-        }
-    }
-    if in_repeat {
-        out.push_str(&format!("#{}", passes + 1));
-    }
-    out
-}
-
-/// The same run under `kfpl run`, as the lines [`v2_summary`] writes for
-/// Argo: a record `train[1] lr=0.1` or `work#2[1] k=2` is `step train[1]`
-/// or `step work[1]#2` (loop indexes outermost first, then the pass).
+/// The same v2 case under `kfpl run`, as [`argo::kfpl_instances`] reduces it.
 fn v2_kfpl_summary(program: &str, params: &[(String, String)], dir: &TempDir) -> Summary {
     let home = dir.join("kfpl-home");
     let path = root().join(format!("tests/parity/v2/{program}.kfp"));
@@ -853,47 +629,5 @@ fn v2_kfpl_summary(program: &str, params: &[(String, String)], dir: &TempDir) ->
         text(&out.stderr),
         text(&show.stderr)
     );
-    let run: Value = serde_json::from_slice(&show.stdout).unwrap();
-    let mut summary = Summary::new();
-    summary.insert("run".into(), lower(run["status"].as_str().unwrap_or("?")));
-    for step in run["steps"].as_array().into_iter().flatten() {
-        let name = step["name"].as_str().unwrap_or("?");
-        let key = format!("step {}", instance_key(name));
-        let status = match step["status"].as_str().unwrap_or("?") {
-            "skipped" => "not run".to_string(),
-            other => format!("{other} attempts={}", step["attempts"]),
-        };
-        if status.starts_with("succeeded") {
-            for (output, value) in step["outputs"].as_object().into_iter().flatten() {
-                let value = value.as_str().unwrap_or("?");
-                summary.insert(format!("{key} output {output}"), quoted(value));
-            }
-            let stdout = step["stdout_log"]
-                .as_str()
-                .and_then(|p| std::fs::read_to_string(p).ok())
-                .unwrap_or_default();
-            summary.insert(format!("{key} stdout"), quoted(&stdout));
-        }
-        summary.insert(key, status);
-    }
-    summary
-}
-
-/// `work#2[1] k=2` → `work[1]#2`, in Kubernetes form.
-fn instance_key(record: &str) -> String {
-    let head = record.split(' ').next().unwrap_or(record);
-    let step_end = head.find(['[', '#']).unwrap_or(head.len());
-    let (step, marks) = head.split_at(step_end);
-    let mut loops = String::new();
-    let mut pass = String::new();
-    let mut rest = marks;
-    while let Some(c) = rest.chars().next() {
-        let end = rest[1..].find(['[', '#']).map_or(rest.len(), |n| n + 1);
-        match c {
-            '[' => loops.push_str(&rest[..end]),
-            _ => pass.push_str(&rest[..end]),
-        }
-        rest = &rest[end..];
-    }
-    format!("{}{loops}{pass}", kubernetes_name(step))
+    argo::kfpl_instances(&serde_json::from_slice(&show.stdout).unwrap())
 }

@@ -397,6 +397,10 @@ impl Drop for TempDir {
     }
 }
 
+// ---- the Argo model and kfpl run, side by side -------------------------------------
+
+pub(crate) mod argo;
+
 // ---- outside tools ------------------------------------------------------------------
 
 // One rule for tests that drive an outside tool, shared with the library's
