@@ -9,6 +9,9 @@
 //!   what every step did (status, outputs, stdout; iterations and passes as
 //!   `runs show` names them) is compared with
 //!   `tests/kfp_samples/CASE.expected`. `KFPL_BLESS=1` writes those files.
+//!   The same case is compiled and run by the Argo model
+//!   (../shared/tools/argo-sim), and the two runs must agree
+//!   (`support::argo`), but for the cases in [`ARGO_DIFFERS`].
 //!
 //! The flips and random numbers of the samples are seeded by a `seed` param,
 //! so each case knows which branch it takes. The comment of each case says
