@@ -379,7 +379,12 @@ impl<'a> Checker<'a> {
             decl.ty_span,
             format!("`{}` is declared as a {ty}", decl.name.name),
         );
+        let reads_run_information = matches!(&value.kind, ast::ValueKind::String(s)
+            if s.parts.iter().any(|p| matches!(p, ast::StringPart::Interp(i) if i.head.name == "workflow")));
         diagnostic = match (&value.kind, decl.ty) {
+            _ if reads_run_information => diagnostic.help(
+                "a param's default cannot hold run information yet; hold it in a let (`let run_id = \"$<workflow.uid>\"`)",
+            ),
             (ast::ValueKind::String(s), ast::ParamType::Number)
                 if s.as_plain()
                     .is_some_and(|t| t.trim().parse::<f64>().is_ok()) =>
