@@ -83,9 +83,10 @@ pub fn size_warning(bytes: u64) -> Option<Diagnostic> {
             ),
         )
         .help(
-            "shrink it: steps with identical settings share one template, so give alike \
-             steps the same image, command and resources and pass what differs as outputs \
-             or params; or split the pipeline in two",
+            "shrink it: loop over what differs (`for lr in [0.001, 0.002] { step train { … } }` \
+             is one template however many items); steps with identical settings share one \
+             template, so give alike steps the same image, command and resources; or split \
+             the pipeline in two",
         )
     })
 }
