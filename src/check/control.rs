@@ -156,13 +156,7 @@ impl<'a> Checker<'a> {
 
     /// The blocks around `block`, innermost first, `block` included.
     pub(super) fn ancestors(&self, block: Option<BlockId>) -> Vec<BlockId> {
-        let mut out = Vec::new();
-        let mut at = block;
-        while let Some(id) = at {
-            out.push(id);
-            at = self.blocks.get(id).and_then(|b| b.parent);
-        }
-        out
+        super::ir::ancestors(block, |id| self.blocks.get(id).and_then(|b| b.parent))
     }
 
     /// Whether `block` is in (or is) the `finally` block.

@@ -76,12 +76,7 @@ pub(super) fn check_blocks(diagnostics: &mut Diagnostics, steps: &[Step], blocks
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
     let path = |block: Option<usize>| {
-        let mut out = Vec::new();
-        let mut at = block;
-        while let Some(id) = at {
-            out.push(id);
-            at = blocks.get(id).and_then(|b| b.parent);
-        }
+        let mut out = super::ir::ancestors(block, |id| blocks.get(id).and_then(|b| b.parent));
         out.reverse();
         out
     };

@@ -53,13 +53,7 @@ impl Pipeline {
 
     /// The blocks around `block`, innermost first, `block` included.
     pub fn ancestors(&self, block: Option<BlockId>) -> Vec<BlockId> {
-        let mut out = Vec::new();
-        let mut at = block;
-        while let Some(id) = at {
-            out.push(id);
-            at = self.blocks.get(id).and_then(|b| b.parent);
-        }
-        out
+        ancestors(block, |id| self.blocks.get(id).and_then(|b| b.parent))
     }
 
     /// Whether `inner` is `outer` or inside it.
@@ -137,6 +131,21 @@ impl Pipeline {
 
 /// The run information `$<workflow.NAME>` gives (LANGUAGE-2, "Run information").
 pub const WORKFLOW_FIELDS: &[&str] = &["name", "uid", "pod_name", "status"];
+
+/// The blocks around `block`, innermost first, `block` included, given
+/// each block's parent (the checker walks its own declarations the same way).
+pub(crate) fn ancestors(
+    block: Option<BlockId>,
+    parent: impl Fn(BlockId) -> Option<BlockId>,
+) -> Vec<BlockId> {
+    let mut out = Vec::new();
+    let mut at = block;
+    while let Some(id) = at {
+        out.push(id);
+        at = parent(id);
+    }
+    out
+}
 
 /// An index into [`Pipeline::blocks`].
 pub type BlockId = usize;

@@ -529,13 +529,11 @@ fn add_dependencies(step: &mut ir::Step, upstream: Vec<String>, span: Span) {
 /// Every step in a block depends on the steps its blocks' heads read.
 fn add_block_dependencies(steps: &mut [ir::Step], blocks: &[ir::Block]) {
     for step in steps.iter_mut() {
-        let mut upstream = Vec::new();
-        let mut at = step.block;
-        while let Some(id) = at {
-            let Some(block) = blocks.get(id) else { break };
-            upstream.extend(block.dependencies.iter().cloned());
-            at = block.parent;
-        }
+        let around = ir::ancestors(step.block, |id| blocks.get(id).and_then(|b| b.parent));
+        let upstream: Vec<String> = around
+            .into_iter()
+            .flat_map(|id| blocks[id].dependencies.iter().cloned())
+            .collect();
         let span = step.name_span;
         add_dependencies(step, upstream, span);
     }

@@ -37,7 +37,7 @@ pub(crate) fn expression(condition: &Condition, source: &mut dyn FnMut(&Ref) -> 
             let dynamic = equality && ty == ParamType::String && (is_item(a) || is_item(b));
             let ty = if dynamic { ParamType::String } else { ty };
             let (left, right) = (operand(a, ty, source), operand(b, ty, source));
-            let op = compare_op(*op);
+            let op = op.symbol();
             if dynamic {
                 // An item whose type is known only at run time: numbers
                 // compare as numbers when both sides are JSON numbers.
@@ -78,17 +78,6 @@ fn is_item(operand: &Operand) -> bool {
 /// other text and which JSON never reads from a string, a bool or `null`.
 fn is_number(text: &str) -> String {
     format!("(sprig.fromJson({text}) == sprig.float64({text}))")
-}
-
-fn compare_op(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Eq => "==",
-        CompareOp::Ne => "!=",
-        CompareOp::Lt => "<",
-        CompareOp::Le => "<=",
-        CompareOp::Gt => ">",
-        CompareOp::Ge => ">=",
-    }
 }
 
 /// An operand as a value of type `ty`.
