@@ -151,13 +151,8 @@ impl<'t> Reader<'t> {
             let (item, end) = match self.next(Rule::pipeline_next, item_start) {
                 Ok(read) => read,
                 Err(error) => {
-                    if let Some((step, end)) = self.step_again(item_start) {
-                        items.push(ast::Item::Step(step));
-                        *at = end;
-                        continue;
-                    }
-                    if let Some((block, end)) = self.block_again(item_start) {
-                        items.push(block);
+                    if let Some((item, end)) = self.item_again(item_start) {
+                        items.push(item);
                         *at = end;
                         continue;
                     }
@@ -245,6 +240,15 @@ impl<'t> Reader<'t> {
 }
 
 impl Reader<'_> {
+    /// A step or a control block that failed as a whole, read again piece
+    /// by piece; `None` when the item is neither or its head is broken.
+    fn item_again(&mut self, at: usize) -> Option<(ast::Item, usize)> {
+        if let Some((step, end)) = self.step_again(at) {
+            return Some((ast::Item::Step(step), end));
+        }
+        self.block_again(at)
+    }
+
     /// A control block that failed as a whole, read again piece by piece:
     /// its head, each item of its body (nested blocks too), and its `else`
     /// or `until`, so one mistake loses only the item it is in. `None` when
@@ -410,13 +414,8 @@ impl Reader<'_> {
                         self.errors.pop();
                         error = error.max(whole);
                     }
-                    if let Some((step, end)) = self.step_again(item_start) {
-                        items.push(ast::Item::Step(step));
-                        *at = end;
-                        continue;
-                    }
-                    if let Some((nested, end)) = self.block_again(item_start) {
-                        items.push(nested);
+                    if let Some((item, end)) = self.item_again(item_start) {
+                        items.push(item);
                         *at = end;
                         continue;
                     }
