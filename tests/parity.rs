@@ -561,6 +561,7 @@ fn v2_cases() -> Vec<V2Case> {
         ("finally", "finally", Vec::new()),
         ("nested", "nested", Vec::new()),
         ("nested-loops", "nested_loops", Vec::new()),
+        ("defaults", "defaults", Vec::new()),
         ("nested-repeat", "nested_repeat", Vec::new()),
     ]
 }

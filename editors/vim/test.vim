@@ -56,6 +56,8 @@ let s:lines = [
       \ '  env = { carry = "1", and = "2" }',
       \ '  let when = a and b',
       \ '  description = "a > b"  # if for',
+      \ '  defaults { retries = 1 }',
+      \ '  let defaults = 1',
       \ ]
 let s:checks = [
       \ [1, '#', 'kfpComment'], [1, 'pipeline', 'kfpComment'], [1, '"no', 'kfpComment'],
@@ -106,7 +108,7 @@ let s:checks = [
       \ [47, 'if', 'kfpKey'], [48, 'repeat', 'kfpKey'], [48, 'else', 'kfpKey'], [48, 'for', 'kfpKey'],
       \ [49, 'while', 'kfpKey'], [50, 'if', ''], [51, 'until', 'kfpOutputName'], [52, 'carry', 'kfpKey'],
       \ [52, 'and', 'kfpKey'], [53, 'when', 'kfpLetName'], [53, 'and', ''], [54, '>', 'kfpString'],
-      \ [54, 'if for', 'kfpComment'],
+      \ [54, 'if for', 'kfpComment'], [55, 'defaults', 'kfpDefaults'], [56, 'defaults', 'kfpLetName'],
       \ ]
 enew
 call setline(1, s:lines)

@@ -69,6 +69,12 @@ impl<'a> Checker<'a> {
                     self.step_blocks.entry(&step.name.name).or_insert(parent);
                 }
                 ast::Item::Attribute(_) => {} // checked with the block that holds it
+                ast::Item::Defaults(block) if parent.is_some() => self.error(misplaced(
+                    block.keyword,
+                    "a `defaults` block inside a block",
+                    "write `defaults { … }` once, at the pipeline's top level",
+                )),
+                ast::Item::Defaults(_) => {} // merged into the steps before checking
                 ast::Item::If(block) => self.collect_if(block, parent, values_seen),
                 ast::Item::For(block) => {
                     let id = self.push_block(Source::For(block), parent, block.keyword, block.span);

@@ -10,6 +10,7 @@ mod blocks;
 mod condition;
 mod control;
 mod dag;
+mod defaults;
 pub mod ir;
 pub(crate) mod json;
 mod lint;
@@ -72,7 +73,13 @@ pub(crate) fn resolve_program(program: &ast::Program) -> Resolved {
             diagnostics: Diagnostics::new(),
         };
     };
+    let merged = defaults::apply(pipeline);
+    let (pipeline, problems) = match &merged {
+        Some((merged, problems)) => (merged, problems.clone()),
+        None => (pipeline, Vec::new()),
+    };
     let mut checker = Checker::new(pipeline);
+    checker.diagnostics.extend(problems);
     let parts = checker.run();
     Resolved {
         parts: Some(parts),

@@ -48,6 +48,17 @@ fn item(item: &mut Item) {
         Item::For(f) => for_block(f),
         Item::Repeat(r) => repeat_block(r),
         Item::Finally(f) => finally_block(f),
+        Item::Defaults(DefaultsBlock {
+            keyword,
+            attributes,
+            braces: b,
+            span,
+        }) => {
+            erase(keyword);
+            erase(span);
+            braces(b);
+            attributes.iter_mut().for_each(attribute);
+        }
     }
 }
 

@@ -73,6 +73,17 @@ impl Layout<'_> {
                 self.token(f.keyword, "finally");
                 self.items(f.body.braces, indent, &f.body.items);
             }
+            Item::Defaults(d) => {
+                self.token(d.keyword, "defaults");
+                let attributes: Vec<(u32, bool, &Attribute)> = d
+                    .attributes
+                    .iter()
+                    .map(|a| (a.span.start, false, a))
+                    .collect();
+                self.block(d.braces, indent, &attributes, |this, a, indent| {
+                    this.attribute(a, indent)
+                });
+            }
         }
     }
 

@@ -149,6 +149,11 @@ fn collect_pipeline(pipeline: &ast::Pipeline, out: &mut Vec<Occurrence>) {
         }
         match item {
             Item::Attribute(attribute) => collect_value(&attribute.value, false, out),
+            Item::Defaults(block) => {
+                for attribute in &block.attributes {
+                    collect_value(&attribute.value, false, out);
+                }
+            }
             Item::Param(param) => {
                 out.push(declare(
                     Target::Value(param.name.name.clone()),

@@ -195,7 +195,7 @@ fn names(analysis: &Analysis) -> Names {
         Item::Repeat(r) => names
             .lets
             .extend(r.carries.iter().map(|c| c.name.name.clone())),
-        Item::Attribute(_) | Item::If(_) | Item::Finally(_) => {}
+        Item::Attribute(_) | Item::If(_) | Item::Finally(_) | Item::Defaults(_) => {}
     });
     names
 }

@@ -164,6 +164,7 @@ fn value_at(pipeline: &ast::Pipeline, span: Span) -> Option<&Value> {
         }
         found = match item {
             Item::Attribute(a) => within(&a.value, span),
+            Item::Defaults(d) => d.attributes.iter().find_map(|a| within(&a.value, span)),
             Item::Param(p) => p.default.as_ref().and_then(|v| within(v, span)),
             Item::Let(l) => within(&l.value, span),
             Item::Step(step) => step.items.iter().find_map(|item| match item {

@@ -41,7 +41,7 @@ pub fn document_symbols(analysis: &Analysis, index: &LineIndex<'_>) -> Vec<Docum
 
 fn item_symbol(item: &Item, index: &LineIndex<'_>) -> Option<DocumentSymbol> {
     Some(match item {
-        Item::Attribute(_) => return None,
+        Item::Attribute(_) | Item::Defaults(_) => return None,
         Item::If(_) | Item::For(_) | Item::Repeat(_) | Item::Finally(_) => {
             let (word, keyword) = match item {
                 Item::If(b) => ("if", b.keyword),

@@ -509,7 +509,15 @@ fn statement_words(stack: &[Open], names: &Names, at_start: bool) -> Vec<String>
             out
         }
         Some(Open::Pipeline) | None => {
-            let mut out = strings(&["param", "let", "step", "name", "description", "finally"]);
+            let mut out = strings(&[
+                "param",
+                "let",
+                "step",
+                "name",
+                "description",
+                "finally",
+                "defaults",
+            ]);
             out.extend(strings(&blocks));
             if at_start {
                 out.push("pipeline".into());

@@ -239,6 +239,12 @@ fn describe(item: &ast::Item, source: &str) -> (Key, Kind, String, Span) {
             s.name.name.clone(),
             s.span,
         ),
+        ast::Item::Defaults(d) => (
+            Key::Block("defaults".into()),
+            Kind::Block,
+            "defaults".into(),
+            d.span,
+        ),
         ast::Item::If(_) | ast::Item::For(_) | ast::Item::Repeat(_) | ast::Item::Finally(_) => {
             let span = item.span();
             let head = item.blocks().first().map_or(span, |b| {

@@ -57,6 +57,18 @@ pub enum Item {
     Repeat(RepeatBlock),
     /// `finally { … }`.
     Finally(FinallyBlock),
+    /// `defaults { attributes }`.
+    Defaults(DefaultsBlock),
+}
+
+/// `defaults { NAME = value … }`: step attributes every step starts from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefaultsBlock {
+    /// `defaults`
+    pub keyword: Span,
+    pub attributes: Vec<Attribute>,
+    pub braces: Braces,
+    pub span: Span,
 }
 
 /// The declarations of a control block, with its braces.
@@ -521,6 +533,7 @@ impl Item {
             Item::For(b) => b.span,
             Item::Repeat(b) => b.span,
             Item::Finally(b) => b.span,
+            Item::Defaults(b) => b.span,
         }
     }
 
@@ -532,7 +545,11 @@ impl Item {
             Item::For(block) => vec![&block.body],
             Item::Repeat(block) => vec![&block.body],
             Item::Finally(block) => vec![&block.body],
-            Item::Attribute(_) | Item::Param(_) | Item::Let(_) | Item::Step(_) => Vec::new(),
+            Item::Attribute(_)
+            | Item::Param(_)
+            | Item::Let(_)
+            | Item::Step(_)
+            | Item::Defaults(_) => Vec::new(),
         }
     }
 

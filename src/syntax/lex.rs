@@ -125,7 +125,9 @@ pub const TYPE_WORDS_AFTER_COLON: &[&str] = &["bool", "list", "file"];
 
 /// Words that open a block (or, `carry`, a repeat's carried value) only
 /// where a declaration starts: at the start of a line, or after a brace.
-pub const DECLARATION_WORDS: &[&str] = &["if", "else", "for", "repeat", "finally", "carry"];
+pub const DECLARATION_WORDS: &[&str] = &[
+    "if", "else", "for", "repeat", "finally", "carry", "defaults",
+];
 
 /// Words of a `for` or `repeat` head and tail: `in` after `for NAME`,
 /// `max` after `repeat`, `then` in a carry, `until`/`while` after its `}`.

@@ -113,7 +113,8 @@ pub(crate) fn argo_instances(result: &Value, steps: &[String]) -> Summary {
     let mut summary = Summary::new();
     summary.insert("run".into(), argo_phase(&result["workflow"]["phase"]));
     let mut seen = std::collections::BTreeSet::new();
-    for node in result["nodes"].as_array().into_iter().flatten() {
+    let nodes: &[Value] = result["nodes"].as_array().map_or(&[], Vec::as_slice);
+    for node in nodes {
         let kind = node["type"].as_str().unwrap_or("");
         let segments = node_segments(node["name"].as_str().unwrap_or(""));
         let Some(last) = segments.last() else {
@@ -151,7 +152,17 @@ pub(crate) fn argo_instances(result: &Value, steps: &[String]) -> Summary {
                 let value = value.as_str().unwrap_or("?");
                 summary.insert(format!("{key} output {output}"), quoted(value));
             }
-            if let Some(stdout) = node["stdout"].as_str() {
+            // A step with retries is a Retry node; its last attempt printed.
+            let last_attempt = node["children"]
+                .as_array()
+                .and_then(|children| children.last())
+                .and_then(|id| nodes.iter().find(|n| n["id"] == *id));
+            let printed = if kind == "Retry" {
+                last_attempt
+            } else {
+                Some(node)
+            };
+            if let Some(stdout) = printed.and_then(|n| n["stdout"].as_str()) {
                 summary.insert(format!("{key} stdout"), quoted(stdout));
             }
         }

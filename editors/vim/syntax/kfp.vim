@@ -72,6 +72,7 @@ syn match   kfpLoop        "\%(\%(^\|[{}]\)\s*\)\@<=\<for\>\%(\s*=\)\@!" nextgro
 syn match   kfpLoopName    "\<[a-z_][a-z0-9_]*\>" contained nextgroup=kfpIn skipwhite
 syn keyword kfpIn          contained in
 syn match   kfpFinally     "\%(\%(^\|[{}]\)\s*\)\@<=\<finally\>\%(\s*=\)\@!"
+syn match   kfpDefaults    "\%(\%(^\|[{}]\)\s*\)\@<=\<defaults\>\%(\s*=\)\@!"
 
 " Conditions: an `if` head (to its '{'), a repeat's `until`/`while` tail (after its '}', to
 " the end of the line), and a step's `when = …` (to the end of the line, a brace, a comment,
@@ -131,6 +132,7 @@ hi def link kfpLoop          Repeat
 hi def link kfpIn            Repeat
 hi def link kfpLoopName      Identifier
 hi def link kfpFinally       Exception
+hi def link kfpDefaults      Keyword
 hi def link kfpLogic         Operator
 hi def link kfpCompare       Operator
 hi def link kfpParen         Delimiter

@@ -44,6 +44,7 @@ impl Converter {
             Rule::for_block => self.for_block(child).map(Item::For),
             Rule::repeat_block => self.repeat_block(child).map(Item::Repeat),
             Rule::finally_block => self.finally_block(child).map(Item::Finally),
+            Rule::defaults_block => self.defaults_block(child).map(Item::Defaults),
             other => {
                 let span = span_at(&child, self.base);
                 self.internal(span, &format!("unexpected declaration {other:?}"));
@@ -300,6 +301,31 @@ impl Converter {
             initial,
             then_keyword,
             next,
+            span,
+        })
+    }
+
+    /// `defaults { attributes }`.
+    fn defaults_block(&mut self, pair: Pair<'_, Rule>) -> Option<DefaultsBlock> {
+        let span = span_at(&pair, self.base);
+        let (mut keyword, mut open, mut close) = (None, None, None);
+        let mut attributes = Vec::new();
+        for child in pair.into_inner() {
+            match child.as_rule() {
+                Rule::kw_defaults => keyword = Some(span_at(&child, self.base)),
+                Rule::lbrace => open = Some(span_at(&child, self.base)),
+                Rule::rbrace => close = Some(span_at(&child, self.base)),
+                _ => attributes.extend(self.attribute(child)),
+            }
+        }
+        let (Some(keyword), Some(open), Some(close)) = (keyword, open, close) else {
+            self.internal(span, "a `defaults` block without its keyword or braces");
+            return None;
+        };
+        Some(DefaultsBlock {
+            keyword,
+            attributes,
+            braces: Braces { open, close },
             span,
         })
     }
