@@ -46,6 +46,16 @@ pub(crate) fn parse_with_item_starts(text: &str) -> Result<(Json, Vec<usize>), E
 }
 
 impl Json {
+    /// The text a value interpolates as (LANGUAGE-2, "how values become
+    /// text"): a string as itself, anything else as compact JSON. Both
+    /// targets give a loop item this text.
+    pub(crate) fn interpolated(&self) -> String {
+        match self {
+            Json::Str(text) => text.clone(),
+            other => other.to_text(),
+        }
+    }
+
     /// Compact JSON text: no spaces, map keys sorted, numbers as given.
     pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();

@@ -922,19 +922,6 @@ fn text_refs(text: &Text) -> Vec<Ref> {
         .collect()
 }
 
-/// An item's text as `kfpl run` gives it: a string as itself, a number as
-/// written, a bool as `true`/`false`, a list or map as compact JSON with
-/// sorted keys.
-pub(crate) fn item_text(item: &Json) -> String {
-    match item {
-        Json::Str(s) => s.clone(),
-        Json::Num(n) => n.clone(),
-        Json::Bool(b) => b.to_string(),
-        Json::Null => "null".into(),
-        Json::List(_) | Json::Map(_) => item.to_text(),
-    }
-}
-
 /// A literal loop's `withItems`: each item's text, or, when the body reads
 /// fields, a map of the item's text (under [`WHOLE_ITEM`]) and each field's
 /// text. All strings: Argo hands a number's text back as its float would be
@@ -947,17 +934,17 @@ fn literal_items(text: &str, item_refs: &[&Ref], fields: bool) -> Vec<serde_json
         .iter()
         .map(|item| {
             if !fields {
-                return serde_json::Value::String(item_text(item));
+                return serde_json::Value::String(item.interpolated());
             }
             let mut map = serde_json::Map::new();
             for r in item_refs {
                 let (key, value) = match r {
-                    Ref::Item { field: None, .. } => (WHOLE_ITEM.to_string(), item_text(item)),
+                    Ref::Item { field: None, .. } => (WHOLE_ITEM.to_string(), item.interpolated()),
                     Ref::Item {
                         field: Some(field), ..
                     } => {
                         let value = match item {
-                            Json::Map(entries) => entries.get(field).map(item_text),
+                            Json::Map(entries) => entries.get(field).map(Json::interpolated),
                             _ => None,
                         };
                         (field.clone(), value.unwrap_or_default())

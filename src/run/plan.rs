@@ -309,7 +309,7 @@ impl<'p> Plan<'p> {
                 BlockKind::For { var, .. } => {
                     key.push_str(&format!("[{n}]"));
                     if let Some(item) = self.item(block, &scope[..depth], n) {
-                        labels.push(format!("{var}={}", label(&item_text(item))));
+                        labels.push(format!("{var}={}", label(&item.interpolated())));
                     }
                 }
                 _ => key.push_str(&format!("#{n}")),
@@ -895,9 +895,9 @@ impl<'p> Plan<'p> {
             return Ok(String::new());
         };
         match field {
-            None => Ok(item_text(item)),
+            None => Ok(item.interpolated()),
             Some(field) => match item {
-                Json::Map(entries) => entries.get(field).map(item_text).ok_or_else(|| {
+                Json::Map(entries) => entries.get(field).map(Json::interpolated).ok_or_else(|| {
                     format!(
                         "item {n} of `for {var}` has no field `{field}`: {}",
                         label(&item.to_text())
@@ -949,13 +949,6 @@ fn within(scope: &Scope, block: BlockId, n: u32) -> Scope {
     inner
 }
 
-/// An item as text: a string as itself, anything else as compact JSON.
-fn item_text(item: &Json) -> String {
-    match item {
-        Json::Str(text) => text.clone(),
-        other => other.to_text(),
-    }
-}
 
 /// A value short enough for a name or a message (40 characters at most, on one line).
 fn label(text: &str) -> String {
