@@ -1,18 +1,25 @@
 //! No panic on any input: property tests that mutate every fixture and
 //! example (delete, duplicate, insert bytes) and feed the result to parse and
-//! check, asserting that nothing panics and every span lies in the source.
+//! check (and compile, when it checks), asserting that nothing panics and
+//! every span lies in the source.
 
 mod support;
 
 use proptest::prelude::*;
 
 fn corpus() -> Vec<String> {
-    let mut texts: Vec<String> = ["tests/ui", "examples"]
-        .into_iter()
-        .flat_map(|dir| support::files_with_extension(dir, "kfp"))
-        .filter_map(|path| std::fs::read(path).ok())
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .collect();
+    let mut texts: Vec<String> = [
+        "tests/ui",
+        "examples",
+        "examples/kfp-samples",
+        "tests/parity/v2",
+        "tests/run_v2",
+    ]
+    .into_iter()
+    .flat_map(|dir| support::files_with_extension(dir, "kfp"))
+    .filter_map(|path| std::fs::read(path).ok())
+    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+    .collect();
     texts.sort();
     assert!(!texts.is_empty(), "no corpus");
     texts
@@ -35,6 +42,9 @@ fn assert_robust(text: &str) {
     }
     if checked.pipeline.is_some() {
         assert!(!checked.diagnostics.iter().any(|d| d.is_error()));
+        // A program that checks compiles (or says why), without a panic:
+        // the lowering meets every mutated block shape too.
+        let _ = kfpl::compile(&file, &kfpl::CompileOptions::default());
     }
     // Rendering must not panic either (it slices the source at the spans).
     let _ = kfpl::diagnostics::render::render_all(

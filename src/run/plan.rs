@@ -949,7 +949,6 @@ fn within(scope: &Scope, block: BlockId, n: u32) -> Scope {
     inner
 }
 
-
 /// A value short enough for a name or a message (40 characters at most, on one line).
 fn label(text: &str) -> String {
     let one_line: String = text
