@@ -1,7 +1,7 @@
 //! No panic on any input: property tests that mutate every fixture and
-//! example (delete, duplicate, insert bytes) and feed the result to parse and
-//! check (and compile, when it checks), asserting that nothing panics and
-//! every span lies in the source.
+//! example, v2 programs included (delete, duplicate, insert bytes), and feed
+//! the result to parse and check (and compile, when it checks), asserting
+//! that nothing panics and every span lies in the source.
 
 mod support;
 
