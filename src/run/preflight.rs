@@ -21,6 +21,8 @@ pub(crate) struct Ready {
     pub(crate) resumed: Option<Resumed>,
     pub(crate) params: BTreeMap<String, String>,
     pub(crate) gpus: Gpus,
+    /// The secrets the steps read, checked and loaded.
+    pub(crate) secrets: super::secrets::Secrets,
     /// `Err` when Ctrl-C cannot be watched (the run goes on, with a warning).
     pub(crate) signals: nix::Result<Signals>,
 }
@@ -60,11 +62,13 @@ pub(crate) fn check(
     let params = bind_params(pipeline, options, resumed.as_ref())?;
     let gpus = check_gpus(pipeline, &params)?;
     check_sandbox(pipeline, options)?;
+    let secrets = super::secrets::load(pipeline, &options.state_dir)?;
     Ok(Ready {
         store,
         resumed,
         params,
         gpus,
+        secrets,
         signals,
     })
 }
