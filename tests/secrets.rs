@@ -205,3 +205,27 @@ pipeline mount {{
     );
     assert!(!Path::new("/etc/kfpl-test-tls").exists());
 }
+
+#[test]
+fn a_container_engine_gets_values_from_its_environment_not_its_command_line() {
+    let env = Env::new("dry-run");
+    let file = env.root.write(
+        "p.kfp",
+        r#"
+pipeline p {
+  step s {
+    image = "alpine"
+    secret_env = { TOKEN = "registry-token/token" }
+    secret_volumes = ["tls:/etc/tls"]
+    command = "true"
+  }
+}
+"#,
+    );
+    let out = env.kfpl(&["run", "--dry-run", "--engine", "docker", file.to_str().unwrap()]);
+    let shown = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(shown.contains("--env TOKEN "), "{shown}");
+    let mount = format!("{}:/etc/tls:ro", env.home.join("secrets/tls").display());
+    assert!(shown.contains(&mount), "{shown}");
+}
