@@ -222,10 +222,75 @@ pipeline p {
 }
 "#,
     );
-    let out = env.kfpl(&["run", "--dry-run", "--engine", "docker", file.to_str().unwrap()]);
+    let out = env.kfpl(&[
+        "run",
+        "--dry-run",
+        "--engine",
+        "docker",
+        file.to_str().unwrap(),
+    ]);
     let shown = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(shown.contains("--env TOKEN "), "{shown}");
     let mount = format!("{}:/etc/tls:ro", env.home.join("secrets/tls").display());
     assert!(shown.contains(&mount), "{shown}");
+}
+
+/// The compiled workflow under the Argo model (`../shared/tools/argo-sim`,
+/// `--secrets DIR/<secret>/<key>`): the variable and the mounted files reach
+/// the step, and the mount is read-only.
+#[test]
+fn on_argo_the_variable_and_the_files_reach_the_step() {
+    if !support::argo::simulator_can_run() {
+        return;
+    }
+    let env = Env::new("argo");
+    let secrets = env.root.join("secrets");
+    for (secret, key, value) in [
+        ("registry-token", "token", TOKEN),
+        ("tls", "tls.crt", "CERT"),
+    ] {
+        std::fs::create_dir_all(secrets.join(secret)).unwrap();
+        std::fs::write(secrets.join(secret).join(key), value).unwrap();
+    }
+    let file = env.root.write(
+        "p.kfp",
+        r#"
+pipeline p {
+  step show {
+    image = "alpine"
+    secret_env = { TOKEN = "registry-token/token" }
+    secret_volumes = ["tls:/etc/tls"]
+    command = "echo \"env=$TOKEN\"; echo \"file=$(cat /etc/tls/tls.crt)\"; touch /etc/tls/x 2>/dev/null || echo read-only"
+  }
+}
+"#,
+    );
+    let yaml = env.root.join("p.yaml");
+    let out = env.kfpl(&[
+        "compile",
+        file.to_str().unwrap(),
+        "-o",
+        yaml.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result = env.root.join("result.json");
+    let out = std::process::Command::new("python3")
+        .arg(support::root().join(support::argo::SIMULATOR))
+        .arg(&yaml)
+        .arg("--claims")
+        .arg(env.root.join("claims"))
+        .arg("--secrets")
+        .arg(&secrets)
+        .arg("--out")
+        .arg(&result)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap();
+    let printed = result["tasks"]["show"]["stdout"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(printed, format!("env={TOKEN}\nfile=CERT\nread-only\n"));
 }
