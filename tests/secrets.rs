@@ -114,6 +114,12 @@ fn a_secret_value_never_shows() {
 #[test]
 fn a_missing_secret_stops_the_run_before_any_step() {
     let env = Env::new("missing");
+    // No secrets folder at all: the message names the secret.
+    let err = stderr(&env.run(PRINTS_SECRET));
+    assert!(err.contains("E0338"), "{err}");
+    assert!(err.contains("secret `registry-token` is missing"), "{err}");
+    assert!(!env.home.join("runs").exists(), "the run started");
+
     env.secret("other", "key", "value-1234");
     let out = env.run(PRINTS_SECRET);
     assert_eq!(out.status.code(), Some(1));
@@ -127,7 +133,10 @@ fn a_missing_secret_stops_the_run_before_any_step() {
     let out = env.run(PRINTS_SECRET);
     let err = stderr(&out);
     assert!(err.contains("E0338"), "{err}");
-    assert!(err.contains("registry-token/token"), "{err}");
+    assert!(
+        err.contains("key `token` of secret `registry-token` is missing"),
+        "{err}"
+    );
     assert!(!env.home.join("runs").exists(), "the run started");
 }
 

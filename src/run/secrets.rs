@@ -107,14 +107,18 @@ pub(crate) fn load(pipeline: &ir::Pipeline, state_dir: &Path) -> Result<Secrets,
         return Ok(secrets);
     }
     let mut errors = Vec::new();
-    if let Err(problem) = private(&dir, true) {
-        errors.push(problem.diagnostic(&dir, None));
-        return Err(errors);
+    match private(&dir, true) {
+        // Each secret's folder is missing then too, and names the secret.
+        Ok(()) | Err(Problem::Missing) => {}
+        Err(problem) => {
+            return Err(vec![problem.diagnostic(&dir, "the secrets folder", None)]);
+        }
     }
     for (secret, want) in &wanted {
         let folder = dir.join(secret);
         if let Err(problem) = private(&folder, true) {
-            errors.push(problem.diagnostic(&folder, Some(want.span)));
+            let what = format!("secret `{secret}`");
+            errors.push(problem.diagnostic(&folder, &what, Some(want.span)));
             continue;
         }
         let keys = match &want.keys {
@@ -127,7 +131,10 @@ pub(crate) fn load(pipeline: &ir::Pipeline, state_dir: &Path) -> Result<Secrets,
                 Ok(value) => {
                     secrets.values.insert((secret.clone(), key), value);
                 }
-                Err(problem) => errors.push(problem.diagnostic(&file, Some(span))),
+                Err(problem) => {
+                    let what = format!("key `{key}` of secret `{secret}`");
+                    errors.push(problem.diagnostic(&file, &what, Some(span)));
+                }
             }
         }
     }
@@ -196,21 +203,19 @@ enum Problem {
 }
 
 impl Problem {
-    fn diagnostic(&self, path: &Path, span: Option<Span>) -> Diagnostic {
+    /// `what` names the folder or file: "key `token` of secret `registry-token`".
+    fn diagnostic(&self, path: &Path, what: &str, span: Option<Span>) -> Diagnostic {
         let shown = path.display();
         let diagnostic = match self {
             Problem::Missing => error(
                 Code::E0338,
-                format!(
-                    "the secret `{}` is missing: there is no `{shown}`",
-                    name(path)
-                ),
+                format!("{what} is missing: there is no `{shown}`"),
                 "create the secret as a folder `$KFPL_HOME/secrets/<secret>` (mode 700) holding one file per key (mode 600); `kfpl explain E0338` shows how",
             ),
             Problem::Open { folder, mode } => error(
                 Code::E0339,
                 format!(
-                    "`{shown}` holds secrets but others can read it (mode {:03o})",
+                    "{what} (`{shown}`) can be read by others (mode {:03o})",
                     mode & 0o777
                 ),
                 if *folder {
@@ -221,7 +226,7 @@ impl Problem {
             ),
             Problem::Unreadable(e) => error(
                 Code::E0338,
-                format!("the secret `{}` cannot be read: `{shown}`: {e}", name(path)),
+                format!("{what} cannot be read: `{shown}`: {e}"),
                 "make the secrets folder and its files readable by the user who runs kfpl",
             ),
         };
@@ -229,18 +234,6 @@ impl Problem {
             Some(span) => diagnostic.primary(span, "read here"),
             None => diagnostic,
         }
-    }
-}
-
-/// The file or folder's last name (`registry-token/token` for a key).
-fn name(path: &Path) -> String {
-    let last = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
-    match (path.parent().and_then(last), last(path)) {
-        (Some(parent), Some(file)) if parent != "secrets" && path.is_file() => {
-            format!("{parent}/{file}")
-        }
-        (_, Some(file)) => file,
-        _ => path.display().to_string(),
     }
 }
 
