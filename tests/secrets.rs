@@ -303,3 +303,28 @@ pipeline p {
         .unwrap_or_default();
     assert_eq!(printed, format!("env={TOKEN}\nfile=CERT\nread-only\n"));
 }
+
+#[test]
+fn a_named_key_is_required_even_when_its_secret_is_also_mounted() {
+    let env = Env::new("mounted-missing-key");
+    env.secret("registry-token", "other-key", "value-1234");
+    let out = env.run(
+        r#"
+pipeline p {
+  step s {
+    image = "alpine"
+    secret_volumes = ["registry-token:/etc/registry"]
+    secret_env = { TOKEN = "registry-token/token" }
+    command = "true"
+  }
+}
+"#,
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("key `token` of secret `registry-token` is missing"),
+        "{err}"
+    );
+    assert!(!env.home.join("runs").exists(), "the run started");
+}

@@ -121,10 +121,13 @@ pub(crate) fn load(pipeline: &ir::Pipeline, state_dir: &Path) -> Result<Secrets,
             errors.push(problem.diagnostic(&folder, &what, Some(want.span)));
             continue;
         }
-        let keys = match &want.keys {
-            Keys::Some(keys) => keys.iter().map(|(k, s)| (k.clone(), *s)).collect(),
-            Keys::All => every_key(&folder, want.span),
-        };
+        // Named keys must exist; a mounted secret adds every file it has.
+        let mut keys = want.keys.clone();
+        if want.all {
+            for (key, span) in every_key(&folder, want.span) {
+                keys.entry(key).or_insert(span);
+            }
+        }
         for (key, span) in keys {
             let file = folder.join(&key);
             match private(&file, false).and_then(|()| read(&file)) {
@@ -145,36 +148,36 @@ pub(crate) fn load(pipeline: &ir::Pipeline, state_dir: &Path) -> Result<Secrets,
     Ok(secrets)
 }
 
-/// Which keys of a secret are read: named ones (`secret_env`), or all (a volume).
-enum Keys {
-    Some(BTreeMap<String, Span>),
-    All,
-}
-
+/// What is read of one secret.
 struct Wanted {
-    keys: Keys,
+    /// Keys `secret_env` names (each must exist), with the first entry naming it.
+    keys: BTreeMap<String, Span>,
+    /// Whether a step mounts the secret (then every key is read).
+    all: bool,
     /// The first entry reading the secret.
     span: Span,
 }
 
 fn wanted(pipeline: &ir::Pipeline) -> BTreeMap<String, Wanted> {
     let mut wanted: BTreeMap<String, Wanted> = BTreeMap::new();
+    fn entry<'a>(
+        wanted: &'a mut BTreeMap<String, Wanted>,
+        secret: &str,
+        span: Span,
+    ) -> &'a mut Wanted {
+        wanted.entry(secret.to_string()).or_insert(Wanted {
+            keys: BTreeMap::new(),
+            all: false,
+            span,
+        })
+    }
     for step in &pipeline.steps {
         for volume in &step.secret_volumes {
-            let entry = wanted.entry(volume.secret.clone()).or_insert(Wanted {
-                keys: Keys::All,
-                span: volume.span,
-            });
-            entry.keys = Keys::All;
+            entry(&mut wanted, &volume.secret, volume.span).all = true;
         }
         for var in &step.secret_env {
-            let entry = wanted.entry(var.secret.clone()).or_insert(Wanted {
-                keys: Keys::Some(BTreeMap::new()),
-                span: var.span,
-            });
-            if let Keys::Some(keys) = &mut entry.keys {
-                keys.entry(var.key.clone()).or_insert(var.span);
-            }
+            let keys = &mut entry(&mut wanted, &var.secret, var.span).keys;
+            keys.entry(var.key.clone()).or_insert(var.span);
         }
     }
     wanted
