@@ -340,6 +340,10 @@ pub struct Step {
     pub sync_source: Option<SyncSource>,
     /// `env = {...}`, in source order, keys unique.
     pub env: Vec<EnvVar>,
+    /// `secret_env = {...}`: variables read from secrets, in source order.
+    pub secret_env: Vec<SecretEnv>,
+    /// `secret_volumes = [...]`: secrets mounted read-only as folders.
+    pub secret_volumes: Vec<SecretVolume>,
     /// `gpus = …` (0 when absent).
     pub gpus: Count,
     /// `cpu = …`: a Kubernetes quantity.
@@ -731,5 +735,29 @@ pub struct Output {
     /// `string` unless declared `number`, `bool` or `list`.
     pub ty: ParamType,
     /// The declaration (the step's name for the implicit one).
+    pub span: Span,
+}
+
+/// One `secret_env` entry: `VAR = "secret/key"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretEnv {
+    /// The environment variable.
+    pub name: String,
+    /// The secret (a DNS-1123 label).
+    pub secret: String,
+    /// The key inside the secret (`[-._a-zA-Z0-9]+`).
+    pub key: String,
+    /// The entry.
+    pub span: Span,
+}
+
+/// One `secret_volumes` entry: `secret:/mount/path`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretVolume {
+    /// The secret (a DNS-1123 label).
+    pub secret: String,
+    /// Absolute path, normalised like a `data` mount path.
+    pub path: String,
+    /// The entry.
     pub span: Span,
 }

@@ -16,6 +16,7 @@ pub(crate) mod json;
 mod lint;
 pub mod params;
 mod resolve;
+mod secrets;
 mod step;
 #[cfg(test)]
 mod tests;

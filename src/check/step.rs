@@ -28,6 +28,8 @@ pub(crate) const ATTRIBUTES: &[&str] = &[
     "timeout",
     "description",
     "when",
+    "secret_env",
+    "secret_volumes",
 ];
 
 /// One line on each attribute a step or pipeline takes, from the language
@@ -59,6 +61,12 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "when" => {
             "condition (`$<deploy> and $<score.acc> >= 0.9`): the step runs only when it holds, else it is skipped"
         }
+        "secret_env" => {
+            "map of variable to `\"secret/key\"`: an environment variable read from a key of a Kubernetes secret (locally `$KFPL_HOME/secrets/<secret>/<key>`)"
+        }
+        "secret_volumes" => {
+            "list of `\"secret:/mount/path\"`: mount each secret's keys as read-only files at its path"
+        }
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
@@ -88,6 +96,8 @@ struct Fields {
     timeout: Option<ir::Timeout>,
     after: Vec<(String, Span)>,
     metrics: Vec<ir::Metric>,
+    secret_env: Vec<ir::SecretEnv>,
+    secret_volumes: Vec<ir::SecretVolume>,
 }
 
 /// Checks one step; `None` when it has errors.
@@ -138,6 +148,13 @@ pub(super) fn check_step<'a>(
             );
         }
     }
+    super::secrets::check_clashes(
+        checker,
+        &fields.env,
+        &fields.data,
+        &fields.secret_env,
+        &fields.secret_volumes,
+    );
     let outputs = outputs(decl);
     let dependencies = dependencies(checker, decl, &fields);
     if error_count(checker) > errors_before {
@@ -153,6 +170,8 @@ pub(super) fn check_step<'a>(
         data: fields.data,
         sync_source: fields.sync_source,
         env: fields.env,
+        secret_env: fields.secret_env,
+        secret_volumes: fields.secret_volumes,
         gpus: fields.gpus.unwrap_or(Count::Fixed(0)),
         cpu: fields.cpu,
         memory: fields.memory,
@@ -207,6 +226,8 @@ fn attribute_value<'a>(
         "data" => fields.data = checker.data(&value),
         "sync_source" => fields.sync_source = checker.sync_source(&value),
         "env" => fields.env = checker.env(&value),
+        "secret_env" => fields.secret_env = checker.secret_env(&value),
+        "secret_volumes" => fields.secret_volumes = checker.secret_volumes(&value),
         "gpus" | "retries" => {
             let count = checker.count(&value, name);
             if name == "gpus" {
@@ -474,29 +495,7 @@ impl<'a> Checker<'a> {
         };
         let mut out: Vec<ir::EnvVar> = Vec::with_capacity(entries.len());
         for (key, entry) in entries {
-            if !values::is_env_name(&key.name) {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0311,
-                        format!("`{}` is not a valid environment variable name", key.name),
-                    )
-                    .primary(key.span, "invalid name")
-                    .help(format!(
-                        "use letters, digits and `_`, not starting with a digit, such as `{}`",
-                        env_name_like(&key.name)
-                    )),
-                );
-                continue;
-            }
-            if key.name.starts_with("KFP_") {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0311,
-                        format!("`{}` is reserved for kfpl", key.name),
-                    )
-                    .primary(key.span, "a reserved name")
-                    .help("kfpl sets the `KFP_…` variables itself (`KFP_OUTPUTS`, interpolated values); choose another name"),
-                );
+            if !self.env_name(key) {
                 continue;
             }
             if let Some(first) = out.iter().find(|e| e.name == key.name) {
@@ -523,6 +522,36 @@ impl<'a> Checker<'a> {
             });
         }
         out
+    }
+
+    /// E0311 unless `key` is a valid environment variable name kfpl does not set itself.
+    pub(super) fn env_name(&mut self, key: &ast::Ident) -> bool {
+        if !values::is_env_name(&key.name) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0311,
+                    format!("`{}` is not a valid environment variable name", key.name),
+                )
+                .primary(key.span, "invalid name")
+                .help(format!(
+                    "use letters, digits and `_`, not starting with a digit, such as `{}`",
+                    env_name_like(&key.name)
+                )),
+            );
+            return false;
+        }
+        if key.name.starts_with("KFP_") {
+            self.error(
+                Diagnostic::new(
+                    Code::E0311,
+                    format!("`{}` is reserved for kfpl", key.name),
+                )
+                .primary(key.span, "a reserved name")
+                .help("kfpl sets the `KFP_…` variables itself (`KFP_OUTPUTS`, interpolated values); choose another name"),
+            );
+            return false;
+        }
+        true
     }
 
     /// A whole number >= 0, or a string holding exactly one `$<number-param>`.

@@ -365,6 +365,9 @@ pub(crate) struct SandboxArgs {
     /// A claim folder and the path it appears at (repeatable).
     #[arg(long, num_args = 2, value_names = ["DIR", "PATH"])]
     mount: Vec<PathBuf>,
+    /// A mount path to make read-only once mounted (repeatable).
+    #[arg(long)]
+    read_only: Vec<PathBuf>,
     /// The command, after `--`.
     #[arg(last = true)]
     command: Vec<OsString>,
@@ -392,6 +395,7 @@ impl SandboxArgs {
                 root: self.root,
                 cwd,
                 mounts,
+                read_only: self.read_only,
                 command: self.command,
             })
         };

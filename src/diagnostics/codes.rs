@@ -104,6 +104,11 @@ codes! {
     E0320 => "loop item has no such field",
     E0321 => "condition operands of the wrong type",
     E0322 => "not a condition operand, loop list or repeat count",
+    E0335 => "malformed `secret_env` entry",
+    E0336 => "malformed `secret_volumes` entry",
+    E0337 => "variable set by both `env` and `secret_env`",
+    E0338 => "a secret or key a step reads is missing",
+    E0339 => "secrets readable by other users",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
@@ -145,6 +150,7 @@ codes! {
     W0604 => "the run's records could not be updated",
     W0605 => "Ctrl-C cannot be watched during a run",
     W0606 => "a declared output was never written",
+    W0608 => "a secret value too short to hide in logs",
 }
 
 impl Code {

@@ -303,8 +303,10 @@ fn step_template(
     for data in &step.data {
         mounts.push(mount(&volumes.claim(&data.claim), &data.path));
     }
+    mounts.extend(volumes.secrets.mounts(step));
     let mut main = container(MAIN_CONTAINER, text(&step.image), program, mounts);
-    main.env.get_or_insert_default().insert(
+    let env = main.env.get_or_insert_default();
+    env.insert(
         0,
         EnvVar {
             name: "KFP_OUTPUTS".into(),
@@ -312,6 +314,7 @@ fn step_template(
             value_from: None,
         },
     );
+    env.extend(super::secrets::env(step));
     let (requirements, pod_spec_patch) = resources(step);
     main.resources = requirements;
     main.working_dir = working_dir;
@@ -465,6 +468,7 @@ struct VolumeNames {
     work: String,
     uses_work: bool,
     claims: BTreeMap<String, String>,
+    secrets: super::secrets::SecretVolumes,
 }
 
 impl VolumeNames {
@@ -490,6 +494,7 @@ impl VolumeNames {
             work,
             uses_work,
             claims,
+            secrets: super::secrets::SecretVolumes::new(pipeline, &mut namer),
         }
     }
 
@@ -520,6 +525,7 @@ impl VolumeNames {
             }),
             ..Volume::default()
         }));
+        volumes.extend(self.secrets.declare());
         volumes
     }
 }

@@ -82,6 +82,7 @@ pub(crate) fn check(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> V
             }
         }
     }
+    errors.extend(super::secrets::reserved_mounts(pipeline));
     errors
 }
 

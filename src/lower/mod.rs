@@ -25,6 +25,7 @@ mod dag;
 pub mod lint;
 mod names;
 mod script;
+mod secrets;
 mod text;
 pub mod yaml;
 

@@ -53,10 +53,15 @@ pub(super) fn run(
         resumed,
         params,
         gpus,
+        secrets,
         signals,
     } = ready;
     let mut engine = Engine::begin(pipeline, options, store, params, gpus, resumed, observer)?;
     engine.announce();
+    for warning in &secrets.warnings {
+        engine.warn(None, warning.clone());
+    }
+    engine.secrets = secrets;
     let signals = engine.watch(signals);
     engine.drive(signals.as_ref());
     let report = engine.finish(started);
@@ -99,6 +104,8 @@ struct Engine<'a> {
     /// Whether an instance ended since the plan was last asked: only then
     /// can it say something new (output lines and ticks change nothing).
     plan_stale: bool,
+    /// The secrets the steps read (see `secrets`).
+    secrets: super::secrets::Secrets,
 }
 
 impl<'a> Engine<'a> {
@@ -144,6 +151,7 @@ impl<'a> Engine<'a> {
             run_failures: Vec::new(),
             finally_opened: false,
             plan_stale: true,
+            secrets: super::secrets::Secrets::default(),
         })
     }
 
@@ -406,6 +414,7 @@ impl<'a> Engine<'a> {
             run_id: &self.run_id,
             run_dir: &self.run_dir,
             params: self.plan.params(),
+            secrets: &self.secrets,
         };
         let plan = &self.plan;
         let value = |part: &ir::Part| plan.part_text(id, part);

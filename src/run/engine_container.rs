@@ -137,7 +137,9 @@ pub(crate) fn run_argv(binary: &str, spec: &StepSpec, pull: Pull) -> Vec<String>
     flag("--volume", format!("{work}:{work}"));
     flag("--volume", format!("{outputs}:{outputs}"));
     for (claim, path) in &spec.mounts {
-        flag("--volume", format!("{}:{path}", claim.display()));
+        let read_only = spec.secrets.mounts.iter().any(|(_, p)| p == path);
+        let suffix = if read_only { ":ro" } else { "" };
+        flag("--volume", format!("{}:{path}{suffix}", claim.display()));
     }
     flag("--workdir", work);
     if let Some(cpu) = &spec.cpu {
@@ -154,6 +156,10 @@ pub(crate) fn run_argv(binary: &str, spec: &StepSpec, pull: Pull) -> Vec<String>
         if name != "CUDA_VISIBLE_DEVICES" {
             flag("--env", format!("{name}={value}"));
         }
+    }
+    // The value comes from the engine's own environment, off the command line.
+    for (name, _) in &spec.secrets.env {
+        flag("--env", name.clone());
     }
     argv.push(spec.image.clone());
     argv.extend(spec.argv.iter().cloned());

@@ -396,12 +396,16 @@ impl Supervisor<'_> {
             for (claim, path) in &spec.mounts {
                 command.arg("--mount").arg(claim).arg(path);
             }
+            for (_, path) in &spec.secrets.mounts {
+                command.arg("--read-only").arg(path);
+            }
             command.arg("--").args(&spec.argv);
             command
         };
         command
             .current_dir(&spec.dirs.work)
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .envs(spec.secrets.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

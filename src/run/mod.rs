@@ -52,6 +52,7 @@ mod reader;
 mod reap;
 pub mod sandbox;
 pub(crate) mod schedule;
+mod secrets;
 mod signals;
 pub mod store;
 mod warnings;
@@ -323,6 +324,7 @@ pub fn dry_run(
         run_id,
         run_dir: &run_dir,
         params: &values.params,
+        secrets: &secrets::Secrets::unloaded(&options.state_dir),
     };
     Ok(pipeline
         .steps

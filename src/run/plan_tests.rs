@@ -63,6 +63,8 @@ fn step(name: &str, block: Option<BlockId>, deps: &[&str], command: Vec<Part>) -
         data: Vec::new(),
         sync_source: None,
         env: Vec::new(),
+        secret_env: Vec::new(),
+        secret_volumes: Vec::new(),
         gpus: Count::Fixed(0),
         cpu: None,
         memory: None,

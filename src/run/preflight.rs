@@ -21,6 +21,8 @@ pub(crate) struct Ready {
     pub(crate) resumed: Option<Resumed>,
     pub(crate) params: BTreeMap<String, String>,
     pub(crate) gpus: Gpus,
+    /// The secrets the steps read, checked and loaded.
+    pub(crate) secrets: super::secrets::Secrets,
     /// `Err` when Ctrl-C cannot be watched (the run goes on, with a warning).
     pub(crate) signals: nix::Result<Signals>,
 }
@@ -60,11 +62,13 @@ pub(crate) fn check(
     let params = bind_params(pipeline, options, resumed.as_ref())?;
     let gpus = check_gpus(pipeline, &params)?;
     check_sandbox(pipeline, options)?;
+    let secrets = super::secrets::load(pipeline, &options.state_dir)?;
     Ok(Ready {
         store,
         resumed,
         params,
         gpus,
+        secrets,
         signals,
     })
 }
@@ -206,13 +210,22 @@ fn too_many_gpus(step: &ir::Step, need: u32, inventory: &gpus::Inventory) -> Dia
     .primary(step.name_span, format!("needs {need} GPU{}", plural(need)))
 }
 
-/// Steps with `data` need a private mount namespace: try one before starting.
+/// Steps with `data` or `secret_volumes` need a private mount namespace: try one before starting.
 fn check_sandbox(pipeline: &ir::Pipeline, options: &RunOptions) -> Result<(), Vec<Diagnostic>> {
     // A container engine mounts claims itself.
     if options.engine.binary().is_some() {
         return Ok(());
     }
-    let Some(mount) = pipeline.steps.iter().flat_map(|s| s.data.first()).next() else {
+    // Secrets are mounted the same way (read-only).
+    let first = pipeline.steps.iter().find_map(|s| {
+        let claim = s.data.first().map(|m| (m.span, &m.claim, &m.path));
+        claim.or_else(|| {
+            s.secret_volumes
+                .first()
+                .map(|v| (v.span, &v.secret, &v.path))
+        })
+    });
+    let Some((span, claim, path)) = first else {
         return Ok(());
     };
     let reason = match &options.sandbox_exe {
@@ -224,11 +237,11 @@ fn check_sandbox(pipeline: &ir::Pipeline, options: &RunOptions) -> Result<(), Ve
             error(
                 Code::E0603,
                 format!(
-                    "steps mount data claims, but this machine gives kfpl no private mount namespace: {reason}"
+                    "steps mount data claims or secrets, but this machine gives kfpl no private mount namespace: {reason}"
                 ),
                 "run kfpl as root, or allow unprivileged user namespaces (`sysctl -w user.max_user_namespaces=15000`, `sysctl -w kernel.unprivileged_userns_clone=1`; on Ubuntu also `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`); kfpl never creates the mount paths on the host",
             )
-            .primary(mount.span, format!("`{}` would be mounted at `{}`", mount.claim, mount.path)),
+            .primary(span, format!("`{claim}` would be mounted at `{path}`")),
         ]
     })
 }

@@ -132,8 +132,11 @@ pub(crate) struct StepSpec {
     pub(crate) argv: Vec<String>,
     /// Variables set on top of kfpl's environment, in order.
     pub(crate) env: Vec<(String, String)>,
-    /// Claim directory → mount path.
+    /// Claim (or secret) directory → mount path.
     pub(crate) mounts: Vec<(PathBuf, String)>,
+    /// `secret_env` (never on a command line) and `secret_volumes` (read-only
+    /// mounts, also in `mounts`), and the masker for the step's output.
+    pub(crate) secrets: super::secrets::StepSecrets,
     pub(crate) sync: Option<SyncSpec>,
     pub(crate) gpus: Vec<u32>,
     pub(crate) retries: u32,
@@ -157,6 +160,7 @@ pub(crate) struct RunPlace<'a> {
     pub(crate) run_dir: &'a Path,
     /// Every param's value (for `retries = $<n>`).
     pub(crate) params: &'a BTreeMap<String, String>,
+    pub(crate) secrets: &'a super::secrets::Secrets,
 }
 
 /// Builds the spec of `target`, an instance of a step of `pipeline`.
@@ -172,8 +176,10 @@ pub(crate) fn step_spec(
         run_id,
         run_dir,
         params,
+        secrets,
     } = place;
     let step = &pipeline.steps[target.step];
+    let secrets = secrets.for_step(step);
     let dirs = StepDirs::new(run_dir, target.key);
     let mut env = vec![
         ("KFPL_RUN_ID".to_string(), run_id.to_string()),
@@ -228,7 +234,9 @@ pub(crate) fn step_spec(
             .data
             .iter()
             .map(|m| (claim_dir(state_dir, &m.claim), m.path.clone()))
+            .chain(secrets.mounts.iter().cloned())
             .collect(),
+        secrets,
         sync,
         gpus,
         retries: count_value(&step.retries, params),

@@ -21,6 +21,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use super::metrics::{Collector, Reading};
 use super::prepare::StepSpec;
 use super::protocol::Msg;
+use super::secrets::Masker;
 use super::{Stream, warnings};
 
 /// Lines longer than this are cut for the terminal and metric parsing (logs keep everything).
@@ -85,6 +86,8 @@ pub(crate) const DRAIN_IDLE: Duration = Duration::from_millis(100);
 /// default): a budget in bytes, not in time, so a slow terminal never cuts
 /// the step's own output.
 const DRAIN_MAX: u64 = 2 * 1024 * 1024;
+/// The most of one line a reader keeps back from the log, to mask it whole.
+const MAX_UNLOGGED: usize = 1024 * 1024;
 /// How often a reader looks whether the step's processes are gone.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -101,6 +104,11 @@ pub(crate) struct Reader {
     pub(crate) collector: Option<Collector>,
     tx: Sender<Msg>,
     pub(crate) last_kfpl_line: Option<String>,
+    /// Hides the step's secret values in its log and its lines.
+    masker: Masker,
+    /// With secrets, the log is written a whole line at a time, masked:
+    /// the end of the last line read.
+    unlogged: Vec<u8>,
 }
 
 /// Why a reader stopped waiting on its pipe.
@@ -132,6 +140,8 @@ impl Reader {
             collector,
             tx: tx.clone(),
             last_kfpl_line: None,
+            masker: spec.secrets.masker.clone(),
+            unlogged: Vec::new(),
         }
     }
 
@@ -185,11 +195,33 @@ impl Reader {
         if !line.is_empty() {
             self.emit(&line, overlong);
         }
+        let rest = std::mem::take(&mut self.unlogged);
+        self.write_log(&self.masker.mask(&rest));
         self
     }
 
     /// Appends to the log until a write fails; the failure is kept for [`Reader::log_cut`].
     fn log_bytes(&mut self, bytes: &[u8]) {
+        if self.masker.is_empty() {
+            return self.write_log(bytes);
+        }
+        self.unlogged.extend_from_slice(bytes);
+        // Whole lines, masked; a line longer than a pipe's worth is cut
+        // (a value straddling the cut would not be masked).
+        let end = match self.unlogged.iter().rposition(|&b| b == b'\n') {
+            Some(at) => at + 1,
+            None if self.unlogged.len() > MAX_UNLOGGED => self.unlogged.len(),
+            None => return,
+        };
+        let lines: Vec<u8> = self.unlogged.drain(..end).collect();
+        let masked: Vec<u8> = lines
+            .split_inclusive(|&b| b == b'\n')
+            .flat_map(|line| self.masker.mask(line))
+            .collect();
+        self.write_log(&masked);
+    }
+
+    fn write_log(&mut self, bytes: &[u8]) {
         if self.log_error.is_some() {
             return;
         }
@@ -211,7 +243,8 @@ impl Reader {
     }
 
     fn emit(&mut self, bytes: &[u8], overlong: bool) {
-        let mut text = String::from_utf8_lossy(bytes).into_owned();
+        let masked = self.masker.mask(bytes);
+        let mut text = String::from_utf8_lossy(&masked).into_owned();
         if text.ends_with('\r') {
             text.pop();
         }

@@ -46,6 +46,8 @@ pub struct Sandbox {
     pub cwd: PathBuf,
     /// Claim folder → mount path.
     pub mounts: Vec<(PathBuf, PathBuf)>,
+    /// Mount paths made read-only once mounted (secrets).
+    pub read_only: Vec<PathBuf>,
     /// The command and its arguments.
     pub command: Vec<OsString>,
 }
@@ -127,6 +129,9 @@ fn setup(sandbox: &Sandbox) -> Result<(), SandboxError> {
     };
     for (claim, path) in &mounts {
         builder.mount_claim(claim, path)?;
+    }
+    for path in &sandbox.read_only {
+        remount_read_only(&builder.inside(path))?;
     }
     chroot(root).map_err(|e| {
         SandboxError::setup(format!("cannot chroot into `{}`: {e}", root.display()))
@@ -238,6 +243,39 @@ fn bind(source: &Path, target: &Path) -> Result<(), SandboxError> {
             target.display()
         ))
     })
+}
+
+/// Makes a bind mount read-only, keeping the flags a user namespace may
+/// not drop (`nosuid`, `nodev`, `noexec`, …).
+fn remount_read_only(target: &Path) -> Result<(), SandboxError> {
+    let kept = nix::sys::statvfs::statvfs(target)
+        .map(|stat| {
+            let flags = stat.flags();
+            let mut kept = MsFlags::empty();
+            use nix::sys::statvfs::FsFlags;
+            for (fs, ms) in [
+                (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+                (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+                (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+                (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+                (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+                (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+            ] {
+                if flags.contains(fs) {
+                    kept |= ms;
+                }
+            }
+            kept
+        })
+        .unwrap_or(MsFlags::empty());
+    mount(
+        None::<&str>,
+        target,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | kept,
+        None::<&str>,
+    )
+    .map_err(|e| SandboxError::setup(format!("cannot make `{}` read-only: {e}", target.display())))
 }
 
 /// The new root being built.
