@@ -218,12 +218,38 @@ fn mirror_entries(from: &Path, into: &Path) -> Result<(), SandboxError> {
             // Sockets, fifos and devices directly under a shadowed folder: left out.
             continue;
         };
-        made.map_err(|e| {
-            SandboxError::setup(format!("cannot create `{}`: {e}", target.display()))
-        })?;
-        if !kind.is_symlink() {
-            bind(&source, &target)?;
+        match made {
+            // Removed since it was listed (another program's temporary
+            // folder, say): as if it had been listed a moment later.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(SandboxError::setup(format!(
+                    "cannot create `{}`: {e}",
+                    target.display()
+                )));
+            }
+            Ok(()) => {}
         }
+        if kind.is_symlink() {
+            continue;
+        }
+        let bound = mount(
+            Some(&source),
+            &target,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        );
+        if bound == Err(nix::errno::Errno::ENOENT) && !source.exists() {
+            continue; // removed between the listing and the bind, likewise
+        }
+        bound.map_err(|e| {
+            SandboxError::setup(format!(
+                "cannot bind `{}` onto `{}`: {e}",
+                source.display(),
+                target.display()
+            ))
+        })?;
     }
     Ok(())
 }
