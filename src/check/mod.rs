@@ -7,6 +7,7 @@
 //! produced only when there were no errors.
 
 mod blocks;
+mod cluster;
 mod condition;
 mod control;
 mod dag;
@@ -62,6 +63,7 @@ struct Parts {
     steps: Vec<ir::Step>,
     blocks: Vec<ir::Block>,
     span: Span,
+    cluster: ir::PipelineCluster,
 }
 
 /// The first half of [`check`]: everything but the dependency graph.
@@ -100,6 +102,7 @@ impl Resolved {
                 steps,
                 blocks: parts.blocks,
                 span: parts.span,
+                cluster: parts.cluster,
                 step_index,
             })
         });
@@ -169,7 +172,7 @@ impl<'a> Checker<'a> {
 
     fn run(&mut self) -> Parts {
         self.collect_declarations();
-        let (name, description) = self.pipeline_attributes();
+        let (name, description, cluster) = self.pipeline_attributes();
         let params = self.params();
         let mut steps = self.steps();
         let blocks = self.build_blocks();
@@ -193,6 +196,7 @@ impl<'a> Checker<'a> {
             steps,
             blocks,
             span: self.pipeline.span,
+            cluster,
         }
     }
 
@@ -276,7 +280,8 @@ impl<'a> Checker<'a> {
     }
 
     /// `name` and `description` of the pipeline.
-    fn pipeline_attributes(&mut self) -> (Option<String>, Option<String>) {
+    fn pipeline_attributes(&mut self) -> (Option<String>, Option<String>, ir::PipelineCluster) {
+        let mut cluster = ir::PipelineCluster::default();
         let mut name = None;
         let mut description = None;
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
@@ -285,7 +290,9 @@ impl<'a> Checker<'a> {
                 continue;
             };
             let key = attribute.name.name.as_str();
-            if !matches!(key, "name" | "description") {
+            if !matches!(key, "name" | "description")
+                && !cluster::PIPELINE_ATTRIBUTES.contains(&key)
+            {
                 self.error(unknown_pipeline_attribute(&attribute.name));
                 continue;
             }
@@ -294,6 +301,12 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let value = self.resolve_value(&attribute.value);
+            if cluster::PIPELINE_ATTRIBUTES.contains(&key) {
+                if let Some(value) = value {
+                    self.cluster_pipeline_attribute(key, &value, &mut cluster);
+                }
+                continue;
+            }
             let text = value.and_then(|v| self.expect_fixed_string(&v, key));
             if key == "name" {
                 name = text;
@@ -301,7 +314,7 @@ impl<'a> Checker<'a> {
                 description = text;
             }
         }
-        (name, description)
+        (name, description, cluster)
     }
 
     /// Params with checked defaults, in declaration order.

@@ -28,6 +28,14 @@ pub(crate) const ATTRIBUTES: &[&str] = &[
     "timeout",
     "description",
     "when",
+    "node_selector",
+    "tolerations",
+    "annotations",
+    "labels",
+    "display_name",
+    "cpu_request",
+    "memory_request",
+    "pod_spec_patch",
 ];
 
 /// One line on each attribute a step or pipeline takes, from the language
@@ -88,6 +96,7 @@ struct Fields {
     timeout: Option<ir::Timeout>,
     after: Vec<(String, Span)>,
     metrics: Vec<ir::Metric>,
+    cluster: ir::StepCluster,
 }
 
 /// Checks one step; `None` when it has errors.
@@ -138,6 +147,7 @@ pub(super) fn check_step<'a>(
             );
         }
     }
+    checker.check_requests(&fields.cluster, fields.cpu.as_ref(), fields.memory.as_ref());
     let outputs = outputs(decl);
     let dependencies = dependencies(checker, decl, &fields);
     if error_count(checker) > errors_before {
@@ -163,6 +173,7 @@ pub(super) fn check_step<'a>(
         dependencies,
         block: None,
         when: None,
+        cluster: fields.cluster,
     })
 }
 
@@ -227,7 +238,7 @@ fn attribute_value<'a>(
             .primary(attribute.value.span, "not a condition")
             .help("write `when = $<deploy>` or `when = $<mode> == \"fast\"`"),
         ),
-        _ => {}
+        _ => checker.cluster_step_attribute(name, &value, &mut fields.cluster),
     }
 }
 
@@ -274,7 +285,8 @@ fn dependencies(
         .chain(fields.command.iter().flat_map(|c| c.templates()))
         .chain(fields.env.iter().map(|e| &e.value))
         .chain(&fields.cpu)
-        .chain(&fields.memory);
+        .chain(&fields.memory)
+        .chain(fields.cluster.templates());
     for template in templates {
         for part in template.references() {
             if let Part::Output { step, span, .. } = part {
@@ -580,7 +592,12 @@ impl<'a> Checker<'a> {
     }
 
     /// A Kubernetes quantity: `cpu` takes a string or a number, `memory` a string.
-    fn quantity(&mut self, value: &Resolved, name: &str, number_ok: bool) -> Option<Template> {
+    pub(super) fn quantity(
+        &mut self,
+        value: &Resolved,
+        name: &str,
+        number_ok: bool,
+    ) -> Option<Template> {
         let template = match &value.value {
             RValue::Str(t) => with_span(t, value.span),
             RValue::Number(n) if number_ok => Template::text(n.text.clone(), value.span),
@@ -618,7 +635,7 @@ impl<'a> Checker<'a> {
 
     /// A duration: a string (`"90s"`, `"1h30m"`) or a bare number of
     /// seconds (`90`, as KFP v1's `set_timeout(90)`), more than zero.
-    fn timeout(&mut self, value: &Resolved) -> Option<ir::Timeout> {
+    pub(super) fn timeout(&mut self, value: &Resolved) -> Option<ir::Timeout> {
         let text = match &value.value {
             RValue::Number(n) => n.text.clone(),
             RValue::Str(_) => self.expect_fixed_string(value, "timeout")?,

@@ -57,6 +57,7 @@ pub(super) fn run(
     } = ready;
     let mut engine = Engine::begin(pipeline, options, store, params, gpus, resumed, observer)?;
     engine.announce();
+    engine.warn_cluster_only();
     let signals = engine.watch(signals);
     engine.drive(signals.as_ref());
     let report = engine.finish(started);
@@ -158,6 +159,17 @@ impl<'a> Engine<'a> {
             run_dir: &self.run_dir,
             resumed_from: self.resumed.as_ref().map(|r| r.run.id.as_str()),
         });
+    }
+
+    /// W0607, once, before any step starts: shown, not recorded (the
+    /// settings are in the recorded source already).
+    fn warn_cluster_only(&mut self) {
+        if let Some(warning) = warnings::cluster_only(self.pipeline) {
+            self.observer.event(&Event::Warning {
+                step: None,
+                diagnostic: &warning,
+            });
+        }
     }
 
     fn reused_report(&self, id: InstanceId, old: &StepRecord) -> StepReport {

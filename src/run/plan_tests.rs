@@ -69,6 +69,7 @@ fn step(name: &str, block: Option<BlockId>, deps: &[&str], command: Vec<Part>) -
         retries: Count::Fixed(0),
         timeout: None,
         metrics: Vec::new(),
+        cluster: Default::default(),
         outputs: Vec::new(),
         dependencies: deps
             .iter()
@@ -108,6 +109,7 @@ fn pipeline(steps: Vec<Step>, blocks: Vec<Block>) -> Pipeline {
         steps,
         blocks,
         span: NO,
+        cluster: Default::default(),
     }
 }
 
