@@ -402,7 +402,7 @@ impl Checker<'_> {
         let text = self.expect_fixed_string(value, "pod_spec_patch")?;
         let problem = match serde_yaml::from_str::<serde_json::Value>(&text) {
             Ok(serde_json::Value::Object(map)) => return Some(map),
-            Ok(other) => format!("it is {}, not a map", json_kind(&other)),
+            Ok(other) => format!("it is {}", json_kind(&other)),
             Err(error) => format!("it is not YAML: {error}"),
         };
         self.error(
@@ -484,7 +484,12 @@ impl Checker<'_> {
             )
             .primary(template.span, "mixes text with a run-time value, or reads a step output")
             .help(format!(
-                "write a literal (lets are fine) or `{what} = \"$<param>\"` alone; kfpl puts that value in a pod patch it builds"
+                "write a literal (lets are fine) or a lone param, as in {}; kfpl puts that value in a pod patch it builds",
+                if what == "node_selector" {
+                    "`node_selector = { pool = \"$<pool>\" }`".to_string()
+                } else {
+                    format!("`{what} = \"$<{what}>\"`")
+                }
             )),
         );
         false
