@@ -83,7 +83,11 @@ fn pipeline_parallelism_is_the_default_of_the_flag() {
             lock = lock.display()
         )
     };
-    let program = format!("pipeline p {{\n  parallelism = 1\n{}{}}}\n", step("a"), step("b"));
+    let program = format!(
+        "pipeline p {{\n  parallelism = 1\n{}{}}}\n",
+        step("a"),
+        step("b")
+    );
     let out = run("parallelism", &program, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

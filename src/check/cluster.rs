@@ -60,6 +60,39 @@ pub struct StepCluster {
     pub pod_spec_patch: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// The hover line of each cluster attribute (LANGUAGE-2.md's table).
+pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "node_selector" => {
+            "map of label to value: the nodes the pod may run on (`nodeSelector`); a value may be one `$<param>`. Cluster only"
+        }
+        "tolerations" => {
+            "list of maps (`key`, `operator` Exists|Equal, `value`, `effect` NoSchedule|PreferNoSchedule|NoExecute, `toleration_seconds`): taints the pod tolerates. Cluster only"
+        }
+        "annotations" => "map of string to string: pod annotations. Cluster only",
+        "labels" => "map of string to string: pod labels. Cluster only",
+        "display_name" => "string: the step's name in KFP's UI. Cluster only",
+        "cpu_request" => {
+            "string or number: CPU request below the `cpu` limit (a quantity, or one `$<param>`). Cluster only"
+        }
+        "memory_request" => {
+            "string: memory request below the `memory` limit (a quantity, or one `$<param>`). Cluster only"
+        }
+        "pod_spec_patch" => {
+            "string, YAML or JSON of a map, fixed at compile time: merged into the pod spec (`podSpecPatch`); the container is `main`. Cluster only"
+        }
+        "image_pull_secrets" => {
+            "list of secret names (pipeline): `spec.imagePullSecrets`. Cluster only"
+        }
+        "service_account" => "string (pipeline): the pods' service account. Cluster only",
+        "ttl" => "duration (pipeline): delete the workflow this long after it ends. Cluster only",
+        "parallelism" => {
+            "whole number >= 1 (pipeline): at most this many steps at once, on Argo and as the default of `kfpl run --parallelism`"
+        }
+        _ => return None,
+    })
+}
+
 impl StepCluster {
     /// The names of the settings given, for W0607.
     pub fn settings(&self) -> Vec<&'static str> {

@@ -70,7 +70,7 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
-        _ => return None,
+        _ => return super::cluster::attribute_doc(name),
     })
 }
 
