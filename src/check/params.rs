@@ -229,7 +229,12 @@ pub(crate) fn resource_values<'v>(
                 errors.push(problem.diagnostic(params, rule, *span));
             }
         }
-        for (field, template) in [("cpu", &step.cpu), ("memory", &step.memory)] {
+        let requests = [
+            ("cpu_request", &step.cluster.cpu_request),
+            ("memory_request", &step.cluster.memory_request),
+        ];
+        let quantities = [("cpu", &step.cpu), ("memory", &step.memory)];
+        for (field, template) in quantities.into_iter().chain(requests) {
             let Some(template) = template else {
                 continue;
             };
@@ -250,6 +255,23 @@ pub(crate) fn resource_values<'v>(
                     "a Kubernetes quantity",
                     quantity_example(field),
                 );
+                errors.push(problem.diagnostic(params, rule, template.span));
+            }
+        }
+        for (_, template) in &step.cluster.node_selector {
+            let Some((text, param, source)) = rendered(template, &value) else {
+                continue;
+            };
+            if !super::cluster::is_label_value(&text) {
+                let problem = Problem {
+                    step: &step.name,
+                    field: "node_selector",
+                    param,
+                    text: &text,
+                    alone: true,
+                    source,
+                };
+                let rule = (Code::E0330, "a Kubernetes label value", "`nvidia-tesla-t4`");
                 errors.push(problem.diagnostic(params, rule, template.span));
             }
         }
