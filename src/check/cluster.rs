@@ -58,6 +58,8 @@ pub struct StepCluster {
     pub memory_request: Option<Template>,
     /// `pod_spec_patch`, parsed: a JSON object.
     pub pod_spec_patch: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Where `pod_spec_patch` was written (for E0501 when compiling).
+    pub pod_spec_patch_span: Span,
 }
 
 /// The hover line of each cluster attribute (LANGUAGE-2.md's table).
@@ -199,7 +201,10 @@ impl Checker<'_> {
                     cluster.memory_request = quantity;
                 }
             }
-            "pod_spec_patch" => cluster.pod_spec_patch = self.pod_spec_patch(value),
+            "pod_spec_patch" => {
+                cluster.pod_spec_patch = self.pod_spec_patch(value);
+                cluster.pod_spec_patch_span = value.span;
+            }
             _ => {}
         }
     }

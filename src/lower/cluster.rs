@@ -17,11 +17,26 @@ use serde_json::{Map, Value};
 
 use super::argo_types::{Metadata, Template, TtlStrategy, WorkflowSpec};
 use super::names::MAIN_CONTAINER;
-use super::text::{flatten, refs};
+use super::text::{display_text, flatten, lit, refs};
 use crate::check::ir::{PipelineCluster, Step, StepCluster, Template as Text};
 
 /// The pod annotation KFP's UI reads a step's display name from.
 pub(crate) const DISPLAY_NAME_ANNOTATION: &str = "pipelines.kubeflow.org/task_display_name";
+
+/// E0501 when a step's `pod_spec_patch` holds `{{`: Argo would substitute
+/// it (kfpl's own references in the patch are the only ones there).
+pub(super) fn braces(step: &Step) -> Option<crate::diagnostics::Diagnostic> {
+    let patch = step.cluster.pod_spec_patch.as_ref()?;
+    Value::Object(patch.clone())
+        .to_string()
+        .contains("{{")
+        .then(|| {
+            super::checks::braces(
+                &format!("`pod_spec_patch` of step `{}`", step.name),
+                step.cluster.pod_spec_patch_span,
+            )
+        })
+}
 
 /// The pipeline's settings on the workflow's `spec`.
 pub(super) fn spec<T>(cluster: &PipelineCluster, spec: &mut WorkflowSpec<T>) {
@@ -84,9 +99,16 @@ pub(super) fn step(step: &Step, template: &mut Template, text: impl Fn(&Text) ->
 
 /// `annotations`, `display_name` and `labels` beside the description.
 fn metadata(cluster: &StepCluster, template: &mut Template) {
-    let mut annotations = cluster.annotations.clone();
+    // Shown only, like the description: `{{` is broken so Argo reads no
+    // reference in them.
+    let shown = |text: &String| display_text(&lit(text));
+    let mut annotations: BTreeMap<String, String> = cluster
+        .annotations
+        .iter()
+        .map(|(key, value)| (key.clone(), shown(value)))
+        .collect();
     if let Some(name) = &cluster.display_name {
-        annotations.insert(DISPLAY_NAME_ANNOTATION.to_string(), name.clone());
+        annotations.insert(DISPLAY_NAME_ANNOTATION.to_string(), shown(name));
     }
     if annotations.is_empty() && cluster.labels.is_empty() {
         return;
