@@ -602,8 +602,12 @@ fn unknown_pipeline_attribute(name: &ast::Ident) -> Diagnostic {
     let help = if step::ATTRIBUTES.contains(&name.name.as_str()) {
         Some(format!("`{}` belongs inside a `step` block", name.name))
     } else {
-        did_you_mean(&name.name, ["name", "description"])
-            .or_else(|| Some("a pipeline takes `name` and `description`".into()))
+        let known = ["name", "description"];
+        let known = known.iter().chain(cluster::PIPELINE_ATTRIBUTES).copied();
+        did_you_mean(&name.name, known.clone()).or_else(|| {
+            let names: Vec<String> = known.map(|k| format!("`{k}`")).collect();
+            Some(format!("a pipeline takes {}", names.join(", ")))
+        })
     };
     Diagnostic::new(
         Code::E0205,
