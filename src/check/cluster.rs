@@ -223,7 +223,7 @@ impl Checker<'_> {
                     .expect_fixed_string(value, name)
                     .filter(|account| self.object_name(account, value.span, name));
             }
-            "ttl" => cluster.ttl = self.timeout(value).map(|t| t.seconds),
+            "ttl" => cluster.ttl = self.timeout(value, name).map(|t| t.seconds),
             "parallelism" => cluster.parallelism = self.pipeline_parallelism(value),
             _ => {}
         }
@@ -572,6 +572,22 @@ fn toleration_problem(
         return Some((
             "a toleration with operator `Equal` needs a `key`".into(),
             span("operator"),
+        ));
+    }
+    if let Some((key, span)) = fields.get("key")
+        && !is_label_key(key)
+    {
+        return Some((
+            format!("toleration key `{key}` is not a Kubernetes label key"),
+            Some(*span),
+        ));
+    }
+    if fields.contains_key("toleration_seconds")
+        && fields.get("effect").map(|(e, _)| e.as_str()) != Some("NoExecute")
+    {
+        return Some((
+            "`toleration_seconds` applies only to the effect `NoExecute`".into(),
+            span("toleration_seconds"),
         ));
     }
     if let Some((seconds, span)) = fields.get("toleration_seconds")

@@ -228,7 +228,7 @@ fn attribute_value<'a>(
         }
         "cpu" => fields.cpu = checker.quantity(&value, name, true),
         "memory" => fields.memory = checker.quantity(&value, name, false),
-        "timeout" => fields.timeout = checker.timeout(&value),
+        "timeout" => fields.timeout = checker.timeout(&value, name),
         // A `when` whose value parsed as a condition is not an attribute.
         "when" => checker.error(
             Diagnostic::new(
@@ -635,14 +635,14 @@ impl<'a> Checker<'a> {
 
     /// A duration: a string (`"90s"`, `"1h30m"`) or a bare number of
     /// seconds (`90`, as KFP v1's `set_timeout(90)`), more than zero.
-    pub(super) fn timeout(&mut self, value: &Resolved) -> Option<ir::Timeout> {
+    pub(super) fn timeout(&mut self, value: &Resolved, name: &str) -> Option<ir::Timeout> {
         let text = match &value.value {
             RValue::Number(n) => n.text.clone(),
-            RValue::Str(_) => self.expect_fixed_string(value, "timeout")?,
+            RValue::Str(_) => self.expect_fixed_string(value, name)?,
             _ => {
                 self.error(
                     value
-                        .mismatch(value.span, "`timeout`", "a duration")
+                        .mismatch(value.span, &format!("`{name}`"), "a duration")
                         .help(DURATION_HELP),
                 );
                 return None;
@@ -651,7 +651,7 @@ impl<'a> Checker<'a> {
         let Some(seconds) = values::parse_duration(&text) else {
             self.error(
                 Diagnostic::new(Code::E0309, format!("`{text}` is not a duration"))
-                    .primary(value.span, "invalid `timeout`")
+                    .primary(value.span, format!("invalid `{name}`"))
                     .help(DURATION_HELP),
             );
             return None;
