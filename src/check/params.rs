@@ -275,6 +275,51 @@ pub(crate) fn resource_values<'v>(
                 errors.push(problem.diagnostic(params, rule, template.span));
             }
         }
+        errors.extend(request_above_limit(step, &value));
+    }
+    errors
+}
+
+/// E0333 for a request above its limit when either reads a param (two
+/// fixed ones were compared when checking).
+fn request_above_limit<'v>(
+    step: &Step,
+    value: &impl Fn(&str) -> Option<(&'v str, Source)>,
+) -> Vec<Diagnostic> {
+    let text = |template: &Template| match template.as_const() {
+        Some(text) => Some(text),
+        None => rendered(template, value).map(|(text, _, _)| text),
+    };
+    let pairs = [
+        ("cpu", &step.cpu, &step.cluster.cpu_request),
+        ("memory", &step.memory, &step.cluster.memory_request),
+    ];
+    let mut errors = Vec::new();
+    for (field, limit, request) in pairs {
+        let (Some(limit), Some(request)) = (limit, request) else {
+            continue;
+        };
+        if limit.as_const().is_some() && request.as_const().is_some() {
+            continue;
+        }
+        let (Some(limit_text), Some(request_text)) = (text(limit), text(request)) else {
+            continue;
+        };
+        let amount = super::cluster::quantity_value;
+        if amount(&request_text) > amount(&limit_text) {
+            errors.push(
+                Diagnostic::new(
+                    Code::E0333,
+                    format!(
+                        "`{field}_request` of step `{}` is `{request_text}`, more than its `{field}` `{limit_text}`",
+                        step.name
+                    ),
+                )
+                .primary(request.span, "the request")
+                .secondary(limit.span, "the limit")
+                .help(format!("give values that keep `{field}_request` at or below `{field}`")),
+            );
+        }
     }
     errors
 }
