@@ -338,7 +338,15 @@ impl Checker<'_> {
             );
             return Vec::new();
         };
-        entries.iter().map(|(key, entry)| (key, entry)).collect()
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for (key, entry) in entries {
+            match seen.insert(&key.name, key.span) {
+                Some(first) => self.error(super::attribute_twice(key, first)),
+                None => out.push((key, entry)),
+            }
+        }
+        out
     }
 
     /// E0330 / E0331 on a label or annotation key; `true` when it is fine.
