@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use super::cluster::{PipelineCluster, StepCluster, Toleration};
 use crate::source::Span;
 pub use crate::syntax::ast::{CompareOp, MetricFormat, ParamType};
 
@@ -31,6 +32,8 @@ pub struct Pipeline {
     pub blocks: Vec<Block>,
     /// The pipeline block.
     pub span: Span,
+    /// Cluster settings (`image_pull_secrets`, `parallelism`, …).
+    pub cluster: PipelineCluster,
     /// Step name → index into `steps`.
     pub(crate) step_index: BTreeMap<String, usize>,
 }
@@ -365,6 +368,8 @@ pub struct Step {
     pub block: Option<BlockId>,
     /// `when = …`: the step runs only when it holds.
     pub when: Option<Condition>,
+    /// Cluster settings (`node_selector`, `tolerations`, …).
+    pub cluster: StepCluster,
 }
 
 impl Step {

@@ -7,6 +7,7 @@
 //! produced only when there were no errors.
 
 mod blocks;
+mod cluster;
 mod condition;
 mod control;
 mod dag;
@@ -64,6 +65,7 @@ struct Parts {
     steps: Vec<ir::Step>,
     blocks: Vec<ir::Block>,
     span: Span,
+    cluster: ir::PipelineCluster,
 }
 
 /// The first half of [`check`]: everything but the dependency graph.
@@ -108,6 +110,7 @@ impl Resolved {
                 steps,
                 blocks: parts.blocks,
                 span: parts.span,
+                cluster: parts.cluster,
                 step_index,
             })
         });
@@ -177,7 +180,7 @@ impl<'a> Checker<'a> {
 
     fn run(&mut self) -> Parts {
         self.collect_declarations();
-        let (name, description) = self.pipeline_attributes();
+        let (name, description, cluster) = self.pipeline_attributes();
         let params = self.params();
         let mut steps = self.steps();
         let blocks = self.build_blocks();
@@ -201,6 +204,7 @@ impl<'a> Checker<'a> {
             steps,
             blocks,
             span: self.pipeline.span,
+            cluster,
         }
     }
 
@@ -284,7 +288,8 @@ impl<'a> Checker<'a> {
     }
 
     /// `name` and `description` of the pipeline.
-    fn pipeline_attributes(&mut self) -> (Option<String>, Option<String>) {
+    fn pipeline_attributes(&mut self) -> (Option<String>, Option<String>, ir::PipelineCluster) {
+        let mut cluster = ir::PipelineCluster::default();
         let mut name = None;
         let mut description = None;
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
@@ -293,7 +298,9 @@ impl<'a> Checker<'a> {
                 continue;
             };
             let key = attribute.name.name.as_str();
-            if !matches!(key, "name" | "description") {
+            if !matches!(key, "name" | "description")
+                && !cluster::PIPELINE_ATTRIBUTES.contains(&key)
+            {
                 self.error(unknown_pipeline_attribute(&attribute.name));
                 continue;
             }
@@ -302,6 +309,12 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let value = self.resolve_value(&attribute.value);
+            if cluster::PIPELINE_ATTRIBUTES.contains(&key) {
+                if let Some(value) = value {
+                    self.cluster_pipeline_attribute(key, &value, &mut cluster);
+                }
+                continue;
+            }
             let text = value.and_then(|v| self.expect_fixed_string(&v, key));
             if key == "name" {
                 name = text;
@@ -309,7 +322,7 @@ impl<'a> Checker<'a> {
                 description = text;
             }
         }
-        (name, description)
+        (name, description, cluster)
     }
 
     /// Params with checked defaults, in declaration order.
@@ -597,8 +610,12 @@ fn unknown_pipeline_attribute(name: &ast::Ident) -> Diagnostic {
     let help = if step::ATTRIBUTES.contains(&name.name.as_str()) {
         Some(format!("`{}` belongs inside a `step` block", name.name))
     } else {
-        did_you_mean(&name.name, ["name", "description"])
-            .or_else(|| Some("a pipeline takes `name` and `description`".into()))
+        let known = ["name", "description"];
+        let known = known.iter().chain(cluster::PIPELINE_ATTRIBUTES).copied();
+        did_you_mean(&name.name, known.clone()).or_else(|| {
+            let names: Vec<String> = known.map(|k| format!("`{k}`")).collect();
+            Some(format!("a pipeline takes {}", names.join(", ")))
+        })
     };
     Diagnostic::new(
         Code::E0205,

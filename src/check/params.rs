@@ -229,7 +229,12 @@ pub(crate) fn resource_values<'v>(
                 errors.push(problem.diagnostic(params, rule, *span));
             }
         }
-        for (field, template) in [("cpu", &step.cpu), ("memory", &step.memory)] {
+        let requests = [
+            ("cpu_request", &step.cluster.cpu_request),
+            ("memory_request", &step.cluster.memory_request),
+        ];
+        let quantities = [("cpu", &step.cpu), ("memory", &step.memory)];
+        for (field, template) in quantities.into_iter().chain(requests) {
             let Some(template) = template else {
                 continue;
             };
@@ -252,6 +257,68 @@ pub(crate) fn resource_values<'v>(
                 );
                 errors.push(problem.diagnostic(params, rule, template.span));
             }
+        }
+        for (_, template) in &step.cluster.node_selector {
+            let Some((text, param, source)) = rendered(template, &value) else {
+                continue;
+            };
+            if !super::cluster::is_label_value(&text) {
+                let problem = Problem {
+                    step: &step.name,
+                    field: "node_selector",
+                    param,
+                    text: &text,
+                    alone: true,
+                    source,
+                };
+                let rule = (Code::E0330, "a Kubernetes label value", "`nvidia-tesla-t4`");
+                errors.push(problem.diagnostic(params, rule, template.span));
+            }
+        }
+        errors.extend(request_above_limit(step, &value));
+    }
+    errors
+}
+
+/// E0333 for a request above its limit when either reads a param (two
+/// fixed ones were compared when checking).
+fn request_above_limit<'v>(
+    step: &Step,
+    value: &impl Fn(&str) -> Option<(&'v str, Source)>,
+) -> Vec<Diagnostic> {
+    let text = |template: &Template| match template.as_const() {
+        Some(text) => Some(text),
+        None => rendered(template, value).map(|(text, _, _)| text),
+    };
+    let pairs = [
+        ("cpu", &step.cpu, &step.cluster.cpu_request),
+        ("memory", &step.memory, &step.cluster.memory_request),
+    ];
+    let mut errors = Vec::new();
+    for (field, limit, request) in pairs {
+        let (Some(limit), Some(request)) = (limit, request) else {
+            continue;
+        };
+        if limit.as_const().is_some() && request.as_const().is_some() {
+            continue;
+        }
+        let (Some(limit_text), Some(request_text)) = (text(limit), text(request)) else {
+            continue;
+        };
+        let amount = super::cluster::quantity_value;
+        if amount(&request_text) > amount(&limit_text) {
+            errors.push(
+                Diagnostic::new(
+                    Code::E0333,
+                    format!(
+                        "`{field}_request` of step `{}` is `{request_text}`, more than its `{field}` `{limit_text}`",
+                        step.name
+                    ),
+                )
+                .primary(request.span, "the request")
+                .secondary(limit.span, "the limit")
+                .help(format!("give values that keep `{field}_request` at or below `{field}`")),
+            );
         }
     }
     errors

@@ -28,6 +28,14 @@ pub(crate) const ATTRIBUTES: &[&str] = &[
     "timeout",
     "description",
     "when",
+    "node_selector",
+    "tolerations",
+    "annotations",
+    "labels",
+    "display_name",
+    "cpu_request",
+    "memory_request",
+    "pod_spec_patch",
     "secret_env",
     "secret_volumes",
 ];
@@ -70,7 +78,7 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
-        _ => return None,
+        _ => return super::cluster::attribute_doc(name),
     })
 }
 
@@ -96,6 +104,7 @@ struct Fields {
     timeout: Option<ir::Timeout>,
     after: Vec<(String, Span)>,
     metrics: Vec<ir::Metric>,
+    cluster: ir::StepCluster,
     secret_env: Vec<ir::SecretEnv>,
     secret_volumes: Vec<ir::SecretVolume>,
 }
@@ -148,6 +157,7 @@ pub(super) fn check_step<'a>(
             );
         }
     }
+    checker.check_requests(&fields.cluster, fields.cpu.as_ref(), fields.memory.as_ref());
     super::secrets::check_clashes(
         checker,
         &fields.env,
@@ -182,6 +192,7 @@ pub(super) fn check_step<'a>(
         dependencies,
         block: None,
         when: None,
+        cluster: fields.cluster,
     })
 }
 
@@ -238,7 +249,7 @@ fn attribute_value<'a>(
         }
         "cpu" => fields.cpu = checker.quantity(&value, name, true),
         "memory" => fields.memory = checker.quantity(&value, name, false),
-        "timeout" => fields.timeout = checker.timeout(&value),
+        "timeout" => fields.timeout = checker.timeout(&value, name),
         // A `when` whose value parsed as a condition is not an attribute.
         "when" => checker.error(
             Diagnostic::new(
@@ -248,7 +259,7 @@ fn attribute_value<'a>(
             .primary(attribute.value.span, "not a condition")
             .help("write `when = $<deploy>` or `when = $<mode> == \"fast\"`"),
         ),
-        _ => {}
+        _ => checker.cluster_step_attribute(name, &value, &mut fields.cluster),
     }
 }
 
@@ -295,7 +306,8 @@ fn dependencies(
         .chain(fields.command.iter().flat_map(|c| c.templates()))
         .chain(fields.env.iter().map(|e| &e.value))
         .chain(&fields.cpu)
-        .chain(&fields.memory);
+        .chain(&fields.memory)
+        .chain(fields.cluster.templates());
     for template in templates {
         for part in template.references() {
             if let Part::Output { step, span, .. } = part {
@@ -609,7 +621,12 @@ impl<'a> Checker<'a> {
     }
 
     /// A Kubernetes quantity: `cpu` takes a string or a number, `memory` a string.
-    fn quantity(&mut self, value: &Resolved, name: &str, number_ok: bool) -> Option<Template> {
+    pub(super) fn quantity(
+        &mut self,
+        value: &Resolved,
+        name: &str,
+        number_ok: bool,
+    ) -> Option<Template> {
         let template = match &value.value {
             RValue::Str(t) => with_span(t, value.span),
             RValue::Number(n) if number_ok => Template::text(n.text.clone(), value.span),
@@ -647,14 +664,14 @@ impl<'a> Checker<'a> {
 
     /// A duration: a string (`"90s"`, `"1h30m"`) or a bare number of
     /// seconds (`90`, as KFP v1's `set_timeout(90)`), more than zero.
-    fn timeout(&mut self, value: &Resolved) -> Option<ir::Timeout> {
+    pub(super) fn timeout(&mut self, value: &Resolved, name: &str) -> Option<ir::Timeout> {
         let text = match &value.value {
             RValue::Number(n) => n.text.clone(),
-            RValue::Str(_) => self.expect_fixed_string(value, "timeout")?,
+            RValue::Str(_) => self.expect_fixed_string(value, name)?,
             _ => {
                 self.error(
                     value
-                        .mismatch(value.span, "`timeout`", "a duration")
+                        .mismatch(value.span, &format!("`{name}`"), "a duration")
                         .help(DURATION_HELP),
                 );
                 return None;
@@ -663,7 +680,7 @@ impl<'a> Checker<'a> {
         let Some(seconds) = values::parse_duration(&text) else {
             self.error(
                 Diagnostic::new(Code::E0309, format!("`{text}` is not a duration"))
-                    .primary(value.span, "invalid `timeout`")
+                    .primary(value.span, format!("invalid `{name}`"))
                     .help(DURATION_HELP),
             );
             return None;

@@ -130,7 +130,7 @@ pub(crate) fn is_quantity(text: &str) -> bool {
 
 /// Quantities to suggest for `cpu` (which also takes a number) or `memory`.
 pub(crate) fn quantity_example(field: &str) -> &'static str {
-    if field == "cpu" {
+    if field.starts_with("cpu") {
         "`\"500m\"` or `2`"
     } else {
         "`\"4Gi\"` or `\"512Mi\"`"

@@ -68,7 +68,8 @@ impl Args {
         options.experiment = self.experiment;
         options.resume = self.resume;
         options.sandbox_exe = std::env::current_exe().ok();
-        if let Some(n) = self.parallelism {
+        // The flag, else the pipeline's `parallelism`, else one step a CPU.
+        if let Some(n) = self.parallelism.or(pipeline.cluster.parallelism) {
             options.parallelism = n as usize;
         }
         // Both were checked by clap's value parsers.

@@ -104,6 +104,11 @@ codes! {
     E0320 => "loop item has no such field",
     E0321 => "condition operands of the wrong type",
     E0322 => "not a condition operand, loop list or repeat count",
+    E0330 => "invalid Kubernetes label, annotation key or object name",
+    E0331 => "label or annotation key reserved for kfpl",
+    E0332 => "invalid toleration",
+    E0333 => "resource request above its limit",
+    E0334 => "`pod_spec_patch` is not YAML or JSON of a map",
     E0335 => "malformed `secret_env` entry",
     E0336 => "malformed `secret_volumes` entry",
     E0337 => "variable set by both `env` and `secret_env`",
@@ -150,6 +155,7 @@ codes! {
     W0604 => "the run's records could not be updated",
     W0605 => "Ctrl-C cannot be watched during a run",
     W0606 => "a declared output was never written",
+    W0607 => "settings that apply on the cluster only",
     W0608 => "a secret value too short to hide in logs",
 }
 

@@ -62,6 +62,10 @@ pub(crate) fn workflow(
             templates: dags.into_iter().chain(steps).collect(),
             volumes: spec.volumes,
             on_exit: spec.on_exit,
+            image_pull_secrets: spec.image_pull_secrets,
+            service_account_name: spec.service_account_name,
+            ttl_strategy: spec.ttl_strategy,
+            parallelism: spec.parallelism,
         },
     }
 }
@@ -104,7 +108,7 @@ pub(crate) fn streamed<'a>(
             value_from: None,
         })
         .collect();
-    Workflow {
+    let mut workflow = Workflow {
         api_version: API_VERSION.into(),
         kind: KIND.into(),
         metadata: ObjectMeta {
@@ -124,8 +128,14 @@ pub(crate) fn streamed<'a>(
             volumes: templates.volumes.declare(),
             templates,
             on_exit,
+            image_pull_secrets: Vec::new(),
+            service_account_name: None,
+            ttl_strategy: None,
+            parallelism: None,
         },
-    }
+    };
+    super::cluster::spec(&pipeline.cluster, &mut workflow.spec);
+    workflow
 }
 
 /// `spec.templates`, written as a sequence: the DAGs (the entrypoint
@@ -265,7 +275,8 @@ fn step_inputs(step: &Step, program: &Program) -> BTreeSet<Ref> {
         step.description.as_ref(),
         step.cpu.as_ref(),
     ];
-    for text in texts.into_iter().chain([step.memory.as_ref()]).flatten() {
+    let texts = texts.into_iter().chain([step.memory.as_ref()]).flatten();
+    for text in texts.chain(step.cluster.templates()) {
         inputs.extend(refs(&flatten(text)).cloned());
     }
     for count in [&step.gpus, &step.retries] {
@@ -347,8 +358,9 @@ fn step_template(
             DESCRIPTION_ANNOTATION.to_string(),
             display_text(&flatten(description)),
         )]),
+        labels: BTreeMap::new(),
     });
-    Template {
+    let mut template = Template {
         name: kubernetes_name(&step.name),
         inputs: Some(Inputs {
             parameters: inputs
@@ -370,7 +382,11 @@ fn step_template(
         pod_spec_patch,
         active_deadline_seconds: step.timeout.as_ref().map(|t| t.seconds.to_string()),
         parallelism: None,
-    }
+        node_selector: BTreeMap::new(),
+        tolerations: Vec::new(),
+    };
+    super::cluster::step(step, &mut template, text);
+    template
 }
 
 /// A template's text for a field Kubernetes does not expand (`checks` has

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, Volume};
+use k8s_openapi::api::core::v1::{Container, LocalObjectReference, Toleration, Volume};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +54,26 @@ pub struct WorkflowSpec<Templates = Vec<Template>> {
     /// The exit handler: the DAG of the `finally` block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_exit: Option<String>,
+    /// The pipeline's `image_pull_secrets`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_pull_secrets: Vec<LocalObjectReference>,
+    /// The pipeline's `service_account`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_name: Option<String>,
+    /// The pipeline's `ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_strategy: Option<TtlStrategy>,
+    /// The pipeline's `parallelism`: at most this many pods at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
+}
+
+/// `ttlStrategy`: when Argo deletes a finished workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TtlStrategy {
+    /// Seconds after the workflow ends, however it ended.
+    pub seconds_after_completion: u64,
 }
 
 /// Parameters (and nothing else: kfpl passes no artifacts between steps).
@@ -140,6 +160,9 @@ pub struct Metadata {
     /// Pod annotations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
+    /// Pod labels (`labels`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// One template: the DAG (`dag`) or a step (`container`).
@@ -180,6 +203,12 @@ pub struct Template {
     /// At most this many pods at once under this template (a loop's wrapper).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallelism: Option<u32>,
+    /// The fixed part of the step's `node_selector`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// The step's `tolerations`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<Toleration>,
 }
 
 /// `dag` of the entrypoint template.

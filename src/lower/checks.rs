@@ -57,6 +57,7 @@ pub(crate) fn check(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> V
                 ));
             }
         }
+        errors.extend(super::cluster::braces(step));
         for data in &step.data {
             if argo_text(&lit(&data.path), false).is_none() {
                 errors.push(braces(
@@ -86,7 +87,7 @@ pub(crate) fn check(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> V
     errors
 }
 
-fn braces(what: &str, span: Span) -> Diagnostic {
+pub(super) fn braces(what: &str, span: Span) -> Diagnostic {
     Diagnostic::new(
         Code::E0501,
         format!("{what} holds `{{{{`, which Argo would read as a reference"),

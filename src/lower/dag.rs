@@ -1068,5 +1068,7 @@ pub(crate) fn dag_template(name: &str, tasks: Vec<DagTask>) -> Template {
         pod_spec_patch: None,
         active_deadline_seconds: None,
         parallelism: None,
+        node_selector: BTreeMap::new(),
+        tolerations: Vec::new(),
     }
 }

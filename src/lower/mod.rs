@@ -20,6 +20,7 @@ mod argo;
 pub mod argo_types;
 mod block;
 mod checks;
+mod cluster;
 mod condition;
 mod dag;
 pub mod lint;

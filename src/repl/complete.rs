@@ -604,6 +604,7 @@ mod tests {
             words_at_end("step s {\n  image = \"a\"\n  me"),
             [
                 "step s {\n  image = \"a\"\n  memory",
+                "step s {\n  image = \"a\"\n  memory_request",
                 "step s {\n  image = \"a\"\n  metric"
             ]
         );

@@ -58,6 +58,7 @@ pub(super) fn run(
     } = ready;
     let mut engine = Engine::begin(pipeline, options, store, params, gpus, resumed, observer)?;
     engine.announce();
+    engine.warn_cluster_only();
     for warning in &secrets.warnings {
         engine.warn(None, warning.clone());
     }
@@ -166,6 +167,17 @@ impl<'a> Engine<'a> {
             run_dir: &self.run_dir,
             resumed_from: self.resumed.as_ref().map(|r| r.run.id.as_str()),
         });
+    }
+
+    /// W0607, once, before any step starts: shown, not recorded (the
+    /// settings are in the recorded source already).
+    fn warn_cluster_only(&mut self) {
+        if let Some(warning) = warnings::cluster_only(self.pipeline) {
+            self.observer.event(&Event::Warning {
+                step: None,
+                diagnostic: &warning,
+            });
+        }
     }
 
     fn reused_report(&self, id: InstanceId, old: &StepRecord) -> StepReport {

@@ -71,6 +71,7 @@ fn step(name: &str, block: Option<BlockId>, deps: &[&str], command: Vec<Part>) -
         retries: Count::Fixed(0),
         timeout: None,
         metrics: Vec::new(),
+        cluster: Default::default(),
         outputs: Vec::new(),
         dependencies: deps
             .iter()
@@ -110,6 +111,7 @@ fn pipeline(steps: Vec<Step>, blocks: Vec<Block>) -> Pipeline {
         steps,
         blocks,
         span: NO,
+        cluster: Default::default(),
     }
 }
 

@@ -93,3 +93,30 @@ pub(crate) fn output_never_written(step: &str, output: &str) -> Diagnostic {
         "write the value to `$KFP_OUTPUTS/{output}` (e.g. `echo VALUE > $KFP_OUTPUTS/{output}`), spelled exactly as declared"
     ))
 }
+
+/// W0607: the settings of `pipeline` that only the cluster uses, each
+/// named once (step settings first, in the spec's order); `None` when it
+/// has none.
+pub(crate) fn cluster_only(pipeline: &crate::check::ir::Pipeline) -> Option<Diagnostic> {
+    let mut settings: Vec<&str> = Vec::new();
+    let step_settings = pipeline.steps.iter().flat_map(|s| s.cluster.settings());
+    for setting in step_settings.chain(pipeline.cluster.settings()) {
+        if !settings.contains(&setting) {
+            settings.push(setting);
+        }
+    }
+    if settings.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = settings.iter().map(|s| format!("`{s}`")).collect();
+    Some(
+        Diagnostic::new(
+            Code::W0607,
+            format!(
+                "{} apply on the cluster only; this local run ignores them",
+                names.join(", ")
+            ),
+        )
+        .help("`kfpl compile` writes them into the Argo workflow; nothing to change to run here"),
+    )
+}
