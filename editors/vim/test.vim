@@ -58,6 +58,7 @@ let s:lines = [
       \ '  description = "a > b"  # if for',
       \ '  defaults { retries = 1 }',
       \ '  let defaults = 1',
+      \ '  step g { tolerations = [] secret_volumes = [] }',
       \ ]
 let s:checks = [
       \ [1, '#', 'kfpComment'], [1, 'pipeline', 'kfpComment'], [1, '"no', 'kfpComment'],
@@ -109,6 +110,7 @@ let s:checks = [
       \ [49, 'while', 'kfpKey'], [50, 'if', ''], [51, 'until', 'kfpOutputName'], [52, 'carry', 'kfpKey'],
       \ [52, 'and', 'kfpKey'], [53, 'when', 'kfpLetName'], [53, 'and', ''], [54, '>', 'kfpString'],
       \ [54, 'if for', 'kfpComment'], [55, 'defaults', 'kfpDefaults'], [56, 'defaults', 'kfpLetName'],
+      \ [57, 'tolerations', 'kfpAttribute'], [57, 'secret_volumes', 'kfpAttribute'],
       \ ]
 enew
 call setline(1, s:lines)

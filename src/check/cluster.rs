@@ -15,17 +15,10 @@ use super::values;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
-/// The step attributes checked here, in the order of the spec's table.
-pub(crate) const STEP_ATTRIBUTES: &[&str] = &[
-    "node_selector",
-    "tolerations",
-    "annotations",
-    "labels",
-    "display_name",
-    "cpu_request",
-    "memory_request",
-    "pod_spec_patch",
-];
+/// The step attributes checked here, in the order of the spec's table: the
+/// run of `step::ATTRIBUTES` after `when` (one list of attribute names; the
+/// test below holds the bounds).
+pub(crate) const STEP_ATTRIBUTES: &[&str] = super::step::ATTRIBUTES.split_at(13).1.split_at(8).0;
 
 /// The pipeline attributes checked here.
 pub(crate) const PIPELINE_ATTRIBUTES: &[&str] = &[
@@ -713,5 +706,16 @@ mod tests {
         assert!(!is_label_key(&"a".repeat(64)));
         assert!(is_label_value(""));
         assert!(!is_label_value("has space"));
+    }
+}
+
+#[cfg(test)]
+mod attribute_tests {
+    #[test]
+    fn the_cluster_attributes_are_their_run_of_the_step_attributes() {
+        let names = super::STEP_ATTRIBUTES;
+        assert_eq!(names.first(), Some(&"node_selector"));
+        assert_eq!(names.last(), Some(&"pod_spec_patch"));
+        assert_eq!(names.len(), 8);
     }
 }
