@@ -36,23 +36,9 @@ fn parse_secret_ref(entry: &str) -> Result<(String, String), &'static str> {
 impl Checker<'_> {
     /// `secret_env = { VAR = "secret/key" }`.
     pub(super) fn secret_env(&mut self, value: &Resolved) -> Vec<ir::SecretEnv> {
-        let RValue::Map(entries) = &value.value else {
-            self.error(
-                value
-                    .mismatch(value.span, "`secret_env`", "a map")
-                    .help("write `secret_env = { TOKEN = \"registry-token/token\" }`"),
-            );
-            return Vec::new();
-        };
+        let entries = self.env_entries(value, "secret_env", "{ TOKEN = \"registry-token/token\" }");
         let mut out: Vec<ir::SecretEnv> = Vec::with_capacity(entries.len());
         for (key, entry) in entries {
-            if !self.env_name(key) {
-                continue;
-            }
-            if let Some(first) = out.iter().find(|e| e.name == key.name) {
-                self.error(super::attribute_twice(key, first.span));
-                continue;
-            }
             let what = format!("secret_env `{}`", key.name);
             let Some(text) = self.expect_fixed_string(entry, &what) else {
                 continue;

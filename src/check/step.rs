@@ -496,24 +496,40 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn env(&mut self, value: &Resolved) -> Vec<ir::EnvVar> {
+    /// The entries of a map of environment variables (`env`, `secret_env`):
+    /// a map, each name valid and given once; `example` shows the form.
+    pub(super) fn env_entries<'v>(
+        &mut self,
+        value: &'v Resolved,
+        attribute: &str,
+        example: &str,
+    ) -> Vec<(&'v ast::Ident, &'v Resolved)> {
         let RValue::Map(entries) = &value.value else {
             self.error(
                 value
-                    .mismatch(value.span, "`env`", "a map")
-                    .help("write `env = { NAME = \"value\" }`"),
+                    .mismatch(value.span, &format!("`{attribute}`"), "a map")
+                    .help(format!("write `{attribute} = {example}`")),
             );
             return Vec::new();
         };
-        let mut out: Vec<ir::EnvVar> = Vec::with_capacity(entries.len());
+        let mut out: Vec<(&ast::Ident, &Resolved)> = Vec::with_capacity(entries.len());
         for (key, entry) in entries {
             if !self.env_name(key) {
                 continue;
             }
-            if let Some(first) = out.iter().find(|e| e.name == key.name) {
+            if let Some((first, _)) = out.iter().find(|(k, _)| k.name == key.name) {
                 self.error(super::attribute_twice(key, first.span));
                 continue;
             }
+            out.push((key, entry));
+        }
+        out
+    }
+
+    fn env(&mut self, value: &Resolved) -> Vec<ir::EnvVar> {
+        let entries = self.env_entries(value, "env", "{ NAME = \"value\" }");
+        let mut out: Vec<ir::EnvVar> = Vec::with_capacity(entries.len());
+        for (key, entry) in entries {
             let RValue::Str(template) = &entry.value else {
                 let text = match &entry.value {
                     RValue::Number(n) => format!("quote it: `\"{}\"`", n.text),
