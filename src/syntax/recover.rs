@@ -181,19 +181,8 @@ impl<'t> Reader<'t> {
     /// the offset after its `}`, or `None` when its head itself is broken
     /// (or the item is not a step).
     fn step_again(&mut self, at: usize) -> Option<(ast::StepDecl, usize)> {
-        let first = lex::lex(&self.text[at..]).find(|t| !t.kind.is_trivia())?;
-        if first.kind != Kind::Word || first.text(&self.text[at..]) != "step" {
-            return None;
-        }
         // The error is already recorded; a broken head is left to the caller.
-        let (open, mut end) = KfpParser::parse(Rule::step_open, &self.text[at..])
-            .ok()?
-            .next()
-            .map(|pair| {
-                let end = at + pair.as_span().end();
-                (pair, end)
-            })?;
-        self.converter.base = at;
+        let (open, mut end) = self.head(at, &["step"], Rule::step_open)?;
         let (keyword, name, open_brace) = self.converter.step_open(open)?;
         // The whole-step error stays: pest reached furthest there, so it says
         // best what was expected. Reading item by item finds the same mistake
@@ -239,7 +228,21 @@ impl<'t> Reader<'t> {
     }
 }
 
-impl Reader<'_> {
+impl<'t> Reader<'t> {
+    /// The head of an item that failed as a whole, read alone with the
+    /// entry rule `rule` when the item starts with one of `words`: the pair
+    /// and the offset after it (the converter is set to read it).
+    fn head(&mut self, at: usize, words: &[&str], rule: Rule) -> Option<(Pair<'t, Rule>, usize)> {
+        let first = lex::lex(&self.text[at..]).find(|t| !t.kind.is_trivia())?;
+        if first.kind != Kind::Word || !words.contains(&first.text(&self.text[at..])) {
+            return None;
+        }
+        let pair = KfpParser::parse(rule, &self.text[at..]).ok()?.next()?;
+        let end = at + pair.as_span().end();
+        self.converter.base = at;
+        Some((pair, end))
+    }
+
     /// A step or a control block that failed as a whole, read again piece
     /// by piece; `None` when the item is neither or its head is broken.
     fn item_again(&mut self, at: usize) -> Option<(ast::Item, usize)> {
@@ -254,19 +257,8 @@ impl Reader<'_> {
     /// or `until`, so one mistake loses only the item it is in. `None` when
     /// its head itself is broken (or the item is not a block).
     fn block_again(&mut self, at: usize) -> Option<(ast::Item, usize)> {
-        let first = lex::lex(&self.text[at..]).find(|t| !t.kind.is_trivia())?;
-        let word = first.text(&self.text[at..]);
-        if first.kind != Kind::Word || !matches!(word, "if" | "for" | "repeat" | "finally") {
-            return None;
-        }
-        let (pair, mut end) = KfpParser::parse(Rule::block_open, &self.text[at..])
-            .ok()?
-            .next()
-            .map(|pair| {
-                let end = at + pair.as_span().end();
-                (pair, end)
-            })?;
-        self.converter.base = at;
+        let heads = ["if", "for", "repeat", "finally"];
+        let (pair, mut end) = self.head(at, &heads, Rule::block_open)?;
         let head = self.converter.block_open(pair)?;
         self.block_error = Some(self.errors.last().map_or(at, |d| d.span().start as usize));
         let item = match head {
