@@ -370,6 +370,8 @@ pub struct Step {
     pub when: Option<Condition>,
     /// Cluster settings (`node_selector`, `tolerations`, …).
     pub cluster: StepCluster,
+    /// `visuals = true`: the step writes KFP UI metadata to `$KFP_UI_METADATA`.
+    pub visuals: bool,
 }
 
 impl Step {

@@ -19,6 +19,7 @@ pub mod params;
 mod resolve;
 mod secrets;
 mod step;
+pub mod visuals;
 #[cfg(test)]
 mod tests;
 pub mod types;

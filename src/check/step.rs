@@ -38,6 +38,7 @@ pub(crate) const ATTRIBUTES: &[&str] = &[
     "pod_spec_patch",
     "secret_env",
     "secret_volumes",
+    "visuals",
 ];
 
 /// One line on each attribute a step or pipeline takes, from the language
@@ -75,6 +76,9 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "secret_volumes" => {
             "list of `\"secret:/mount/path\"`: mount each secret's keys as read-only files at its path"
         }
+        "visuals" => {
+            "bool, fixed: the step writes KFP UI metadata (`{\"outputs\": [...]}`) to `$KFP_UI_METADATA`; the `mlpipeline-ui-metadata` artifact on Argo, `kfpl runs visuals` locally"
+        }
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
@@ -107,6 +111,7 @@ struct Fields {
     cluster: ir::StepCluster,
     secret_env: Vec<ir::SecretEnv>,
     secret_volumes: Vec<ir::SecretVolume>,
+    visuals: Option<bool>,
 }
 
 /// Checks one step; `None` when it has errors.
@@ -165,6 +170,10 @@ pub(super) fn check_step<'a>(
         &fields.secret_env,
         &fields.secret_volumes,
     );
+    let visuals = fields.visuals.unwrap_or(false);
+    let read_texts = fields.command.iter().flat_map(|c| c.templates());
+    let read_texts = read_texts.chain(fields.env.iter().map(|e| &e.value));
+    checker.check_metadata_reads(&decl.name.name, visuals, read_texts);
     let outputs = outputs(decl);
     let dependencies = dependencies(checker, decl, &fields);
     if error_count(checker) > errors_before {
@@ -193,6 +202,7 @@ pub(super) fn check_step<'a>(
         block: None,
         when: None,
         cluster: fields.cluster,
+        visuals,
     })
 }
 
@@ -250,6 +260,7 @@ fn attribute_value<'a>(
         "cpu" => fields.cpu = checker.quantity(&value, name, true),
         "memory" => fields.memory = checker.quantity(&value, name, false),
         "timeout" => fields.timeout = checker.timeout(&value, name),
+        "visuals" => fields.visuals = checker.visuals(&value),
         // A `when` whose value parsed as a condition is not an attribute.
         "when" => checker.error(
             Diagnostic::new(
