@@ -19,11 +19,11 @@ pub mod params;
 mod resolve;
 mod secrets;
 mod step;
-pub mod visuals;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub(crate) mod values;
+pub mod visuals;
 
 pub(crate) use step::{ATTRIBUTES as STEP_ATTRIBUTES, attribute_doc};
 

@@ -55,6 +55,7 @@ pub(crate) mod schedule;
 mod secrets;
 mod signals;
 pub mod store;
+pub mod visuals;
 mod warnings;
 
 use std::path::{Path, PathBuf};

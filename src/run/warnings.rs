@@ -120,3 +120,34 @@ pub(crate) fn cluster_only(pipeline: &crate::check::ir::Pipeline) -> Option<Diag
         .help("`kfpl compile` writes them into the Argo workflow; nothing to change to run here"),
     )
 }
+
+/// W0613: a step with `visuals = true` whose UI metadata is missing or not
+/// KFP's `{"outputs": [...]}` (`why` says which, or which item).
+pub(crate) fn ui_metadata(step: &str, why: &str, path: &std::path::Path) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0613,
+        format!(
+            "the UI metadata of step `{step}` ({}) {why}; the KFP UI would skip it",
+            path.display()
+        ),
+    )
+    .help("write `{\"outputs\": [{\"type\": \"markdown\", \"storage\": \"inline\", \"source\": \"# Report\"}]}` to `$KFP_UI_METADATA`; types: markdown, table, confusion_matrix, roc, web-app, tensorboard")
+}
+
+/// W0614: a visual kfpl cannot draw here (a remote source, an unreadable
+/// file, data that does not fit its type); it is kept as written.
+pub(crate) fn visual_not_drawn(
+    step: &str,
+    index: usize,
+    visual: &super::visuals::Visual,
+    why: &str,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0614,
+        format!(
+            "visual {index} of step `{step}` ({}) is not drawn locally: {why}",
+            visual.kind.as_str()
+        ),
+    )
+    .help("to draw it here, write the data into the step's working directory and name that file as `source`, or put it inline with `\"storage\": \"inline\"`")
+}
