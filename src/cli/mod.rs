@@ -15,6 +15,7 @@ mod report;
 mod run;
 mod runs;
 mod ui;
+mod visuals;
 
 use std::process::ExitCode;
 

@@ -68,6 +68,19 @@ enum RunsCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Draws the visuals (KFP UI metadata) of a run's steps as HTML and SVG files, with an index.html.
+    #[command(
+        after_help = "Examples:\n  kfpl runs visuals r3\n  kfpl runs visuals r3 evaluate -o /tmp/r3-visuals"
+    )]
+    Visuals {
+        /// The run (`r1`, or `1`).
+        run: String,
+        /// Only this step (its identifier, or its name as `runs show` lists it).
+        step: Option<String>,
+        /// The folder to write into (default: the run's folder's `visuals/`).
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 impl Args {
@@ -85,7 +98,7 @@ impl Args {
                     print(if format == Format::Json { "[]\n" } else { "no runs recorded yet; start one with `kfpl run FILE`\n" });
                     ExitCode::SUCCESS
                 }
-                RunsCommand::Show { .. } | RunsCommand::Compare { .. } => fail(
+                RunsCommand::Show { .. } | RunsCommand::Compare { .. } | RunsCommand::Visuals { .. } => fail(
                     Diagnostic::new(Code::E0608, format!("no runs are recorded in `{}`", state.display()))
                         .help("run `kfpl runs` where `kfpl run` ran, or set `KFPL_HOME` to its state folder"),
                 ),
@@ -116,6 +129,8 @@ impl Args {
                 ids.and_then(|ids| load(&store, &ids))
                     .map(|runs| compare(&runs, format))
             }
+            RunsCommand::Visuals { run, step, out } => load(&store, &[run])
+                .and_then(|runs| draw_visuals(&runs[0], step.as_deref(), out, reporter)),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -208,9 +223,25 @@ fn list(store: &Store, experiment: Option<&str>, format: Format) -> Result<(), D
     Ok(())
 }
 
+/// `runs visuals`: draws, warns about what it could not draw, prints the files.
+fn draw_visuals(
+    run: &RunRecord,
+    step: Option<&str>,
+    out: Option<std::path::PathBuf>,
+    reporter: &Reporter,
+) -> Result<(), Diagnostic> {
+    let (files, warnings) = super::visuals::render(run, step, out)?;
+    reporter.emit(&warnings, &SourceFile::new("", ""));
+    let lines: Vec<String> = files.iter().map(|f| format!("{}\n", f.display())).collect();
+    print(&lines.concat());
+    Ok(())
+}
+
 fn show(run: &RunRecord, format: Format) {
     if format == Format::Json {
-        print_json(&serde_json::to_value(run).unwrap_or_default());
+        let mut value = serde_json::to_value(run).unwrap_or_default();
+        value["visuals"] = super::visuals::show_json(run);
+        print_json(&value);
         return;
     }
     let mut out = String::new();
@@ -312,6 +343,7 @@ fn show(run: &RunRecord, format: Format) {
             ));
         }
     }
+    out.push_str(&super::visuals::show_lines(run));
     out.push_str("\nlogs\n");
     for step in &run.steps {
         out.push_str(&format!("  {}: {}\n", step.name, step.step_dir));

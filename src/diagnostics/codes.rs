@@ -116,6 +116,7 @@ codes! {
     E0339 => "secrets readable by other users",
     E0353 => "`visuals` is not `true` or `false`",
     E0354 => "a step reads `KFP_UI_METADATA` without `visuals = true`",
+    E0355 => "`kfpl runs visuals` names a step the run does not have",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",

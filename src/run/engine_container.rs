@@ -136,6 +136,11 @@ pub(crate) fn run_argv(binary: &str, spec: &StepSpec, pull: Pull) -> Vec<String>
     let outputs = spec.dirs.outputs.to_string_lossy().into_owned();
     flag("--volume", format!("{work}:{work}"));
     flag("--volume", format!("{outputs}:{outputs}"));
+    if spec.visuals {
+        let ui = super::visuals::metadata_dir(&spec.dirs.step);
+        let ui = ui.to_string_lossy();
+        flag("--volume", format!("{ui}:{ui}"));
+    }
     for (claim, path) in &spec.mounts {
         let read_only = spec.secrets.mounts.iter().any(|(_, p)| p == path);
         let suffix = if read_only { ":ro" } else { "" };

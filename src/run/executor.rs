@@ -321,9 +321,19 @@ impl Supervisor<'_> {
                 }
             }
         }
-        // Outputs are the last attempt's only.
+        let ui = super::visuals::metadata_dir(&dirs.step);
+        if spec.visuals
+            && let Err(e) = std::fs::create_dir_all(&ui)
+        {
+            return self.failed(
+                Code::E0607,
+                format!("cannot create `{}`: {e}", ui.display()),
+            );
+        }
+        // Outputs (and visuals) are the last attempt's only.
         if attempt > 1 {
             clear_dir(&dirs.outputs);
+            clear_dir(&ui);
             self.note(&format!("kfpl: attempt {attempt}"));
         }
         if let (Some(sync), false) = (&spec.sync, *synced) {
@@ -528,7 +538,7 @@ impl Supervisor<'_> {
                 ));
                 Err(AttemptError::Failed(problem))
             }
-            None if status.success() => self.read_outputs(),
+            None if status.success() => self.read_outputs().inspect(|_| self.check_visuals()),
             None => Err(AttemptError::Failed(
                 self.exit_problem(status, last_kfpl_line),
             )),
@@ -564,6 +574,15 @@ impl Supervisor<'_> {
                     message: format!("was killed by {name}"),
                 }
             }
+        }
+    }
+
+    /// W0613/W0614 about the UI metadata of a step with `visuals = true`,
+    /// which stays in the step's folder as it was written.
+    fn check_visuals(&self) {
+        if self.spec.visuals {
+            let (_, warnings) = super::visuals::load_step(&self.spec.name, &self.spec.dirs.step);
+            warnings.into_iter().for_each(|w| self.warn(w));
         }
     }
 

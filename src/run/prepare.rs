@@ -13,7 +13,8 @@
 //! The environment, later entries winning: kfpl's own environment,
 //! `KFPL_RUN_ID` and `KFPL_RUN_DIR` (which also let a later kfpl find the
 //! processes of a run whose kfpl was killed), `CUDA_VISIBLE_DEVICES`, the
-//! step's `env`, the `KFP_…` values, `KFP_OUTPUTS`.
+//! step's `env`, the `KFP_…` values, `KFP_OUTPUTS`, and `KFP_UI_METADATA`
+//! for a step with `visuals = true`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -145,6 +146,8 @@ pub(crate) struct StepSpec {
     /// Each output's name and declared type (checked when the step ends).
     pub(crate) outputs: Vec<(String, crate::check::ir::ParamType)>,
     pub(crate) dirs: StepDirs,
+    /// `visuals = true`: `KFP_UI_METADATA` is set, and the file read after.
+    pub(crate) visuals: bool,
 }
 
 /// The folder behind a claim: `<state>/volumes/<claim>`.
@@ -211,6 +214,14 @@ pub(crate) fn step_spec(
         "KFP_OUTPUTS".to_string(),
         dirs.outputs.to_string_lossy().into_owned(),
     ));
+    if step.visuals {
+        env.push((
+            crate::check::visuals::METADATA_ENV.to_string(),
+            super::visuals::metadata_path(&dirs.step)
+                .to_string_lossy()
+                .into_owned(),
+        ));
+    }
     let sync = step.sync_source.as_ref().map(|source| SyncSpec {
         url: source.url.clone(),
         repo_name: source.repo_name.clone(),
@@ -255,5 +266,6 @@ pub(crate) fn step_spec(
             .map(|o| (o.name.clone(), o.ty))
             .collect(),
         dirs,
+        visuals: step.visuals,
     }
 }

@@ -8,7 +8,7 @@
 //! the step succeeds it is read once ([`check_step`]): what KFP's UI would
 //! skip is a W0613 warning, a source kfpl cannot read here a W0614, and the
 //! step never fails over it. `kfpl runs show` lists each item
-//! ([`describe`]), and `kfpl runs visuals` draws them ([`render_run`]) into
+//! ([`kept`], [`Visual::describe`]), and `kfpl runs visuals` draws them ([`render_run`]) into
 //! `<run>/visuals/<step>/<n>-<type>.html|svg` with an `index.html`; the one
 //! drawing of each type is [`render`]'s, which `kfpl ui` uses too.
 //!
@@ -281,14 +281,12 @@ pub fn load_step(step: &str, step_dir: &Path) -> (Option<Metadata>, Vec<Diagnost
     }
 }
 
-/// What a step's metadata says, for `runs show` (one line per item); empty
-/// when the step has none.
-pub fn describe(step_dir: &Path) -> Vec<String> {
-    let Ok(text) = read_limited(&metadata_path(step_dir)) else {
-        return Vec::new();
-    };
-    parse(&text)
-        .map(|metadata| metadata.visuals.iter().map(Visual::describe).collect())
+/// The visuals a step's metadata keeps, for `runs show` and `kfpl ui`;
+/// empty when the step has none (or none kfpl can read).
+pub fn kept(step_dir: &Path) -> Vec<Visual> {
+    read_limited(&metadata_path(step_dir))
+        .and_then(|text| parse(&text))
+        .map(|metadata| metadata.visuals)
         .unwrap_or_default()
 }
 
