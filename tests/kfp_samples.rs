@@ -333,6 +333,39 @@ const RUNS: &[Case] = &[
         &["seed=1"],
         "failed",
     ),
+    // confusion_visualization succeeded; visual 1: confusion_matrix from the CSV
+    // (tests/visuals.rs checks what `runs visuals` draws from these six).
+    case(
+        "confusion_matrix",
+        "confusion_matrix",
+        &["matrix_uri={fixtures}/confusion_matrix.csv"],
+        "succeeded",
+    ),
+    // roc_visualization succeeded; visual 1: roc from roc.csv.
+    case(
+        "roc",
+        "roc",
+        &["roc_csv_uri={fixtures}/roc.csv"],
+        "succeeded",
+    ),
+    // table_visualization succeeded; visual 1: table from table.csv.
+    case(
+        "table",
+        "table",
+        &["train_file_path={fixtures}/table.csv"],
+        "succeeded",
+    ),
+    // markdown_visualization succeeded; visual 1: markdown (inline), 2: from README.md.
+    case(
+        "markdown",
+        "markdown",
+        &["readme={fixtures}/README.md"],
+        "succeeded",
+    ),
+    // html_visualization succeeded; visual 1: web-app (inline).
+    case("html", "html", &[], "succeeded"),
+    // train prints "logs in logs/fit"; visual 1: tensorboard from logs/fit.
+    case("tensorboard", "tensorboard", &[], "succeeded"),
 ];
 
 const fn case(
@@ -487,7 +520,7 @@ fn on_argo_too(
 
 /// What a run did, in a form that compares: the command, the run's status
 /// and message, then each step sorted by name with its status, outputs,
-/// metrics and stdout. The repository's path is left out and the temporary folder's is
+/// metrics, visuals (as `runs show` lists them) and stdout. The repository's path is left out and the temporary folder's is
 /// `[TMP]`, so the text is the same on every machine.
 fn summary(args: &[String], run: &Value, temporary: &Path) -> String {
     let text = |value: &Value| value.as_str().unwrap_or("?").to_string();
@@ -518,6 +551,15 @@ fn summary(args: &[String], run: &Value, temporary: &Path) -> String {
                 "  metric {} = {}",
                 text(&metric["name"]),
                 metric["value"]
+            );
+        }
+        let visuals = run["visuals"].as_array().into_iter().flatten();
+        for visual in visuals.filter(|v| v["step"] == step["name"]) {
+            let _ = writeln!(
+                out,
+                "  visual {} = {}",
+                visual["index"],
+                text(&visual["description"])
             );
         }
         let log = step["stdout_log"].as_str().map(std::fs::read_to_string);

@@ -70,9 +70,3 @@ fn names_metadata_env(template: &Template) -> Option<Span> {
         _ => None,
     })
 }
-
-/// The metadata file's path on Argo, where KFP's own components write it.
-pub const ARGO_METADATA_PATH: &str = "/mlpipeline-ui-metadata.json";
-
-/// The name of the output artifact KFP v1's UI reads.
-pub const ARGO_METADATA_ARTIFACT: &str = "mlpipeline-ui-metadata";

@@ -29,7 +29,7 @@ use super::argo_types::{
 use super::dag::Dags;
 use super::names::{
     self, GIT_CONTAINER, MAIN_CONTAINER, METRICS_ARTIFACT, METRICS_FILE, Namer, OUTPUTS_DIR,
-    OUTPUTS_VOLUME, WORK_DIR, WORK_VOLUME, kubernetes_name,
+    OUTPUTS_VOLUME, UI_METADATA_ARTIFACT, UI_METADATA_FILE, WORK_DIR, WORK_VOLUME, kubernetes_name,
 };
 use super::script::{self, Program};
 use super::text::{Ref, argo_text, display_text, flatten, refs};
@@ -325,6 +325,16 @@ fn step_template(
             value_from: None,
         },
     );
+    if step.visuals {
+        env.insert(
+            1,
+            EnvVar {
+                name: crate::check::visuals::METADATA_ENV.into(),
+                value: Some(UI_METADATA_FILE.into()),
+                value_from: None,
+            },
+        );
+    }
     env.extend(super::secrets::env(step));
     let (requirements, pod_spec_patch) = resources(step);
     main.resources = requirements;
@@ -344,14 +354,7 @@ fn step_template(
                 }),
             })
             .collect(),
-        artifacts: (!step.metrics.is_empty())
-            .then(|| Artifact {
-                name: METRICS_ARTIFACT.into(),
-                path: METRICS_FILE.into(),
-                optional: true,
-            })
-            .into_iter()
-            .collect(),
+        artifacts: output_artifacts(step),
     };
     let metadata = step.description.as_ref().map(|description| Metadata {
         annotations: BTreeMap::from([(
@@ -387,6 +390,25 @@ fn step_template(
     };
     super::cluster::step(step, &mut template, text);
     template
+}
+
+/// KFP v1's artifacts: `mlpipeline-metrics` when the step declares metrics,
+/// `mlpipeline-ui-metadata` with `visuals = true`. Both optional: a step
+/// that wrote none still succeeds, as locally (where it is W0602/W0613).
+fn output_artifacts(step: &Step) -> Vec<Artifact> {
+    let metrics = (!step.metrics.is_empty()).then_some((METRICS_ARTIFACT, METRICS_FILE));
+    let visuals = step
+        .visuals
+        .then_some((UI_METADATA_ARTIFACT, UI_METADATA_FILE));
+    [metrics, visuals]
+        .into_iter()
+        .flatten()
+        .map(|(name, path)| Artifact {
+            name: name.into(),
+            path: path.into(),
+            optional: true,
+        })
+        .collect()
 }
 
 /// A template's text for a field Kubernetes does not expand (`checks` has

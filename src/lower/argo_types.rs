@@ -135,7 +135,7 @@ pub struct Outputs {
     /// The step's outputs, read from files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<Parameter>,
-    /// `mlpipeline-metrics` when the step declares metrics.
+    /// `mlpipeline-metrics` when the step declares metrics, `mlpipeline-ui-metadata` with visuals.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<Artifact>,
 }

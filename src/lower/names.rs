@@ -21,6 +21,10 @@ pub(crate) const CODE_DIR: &str = "/kfp/work/code";
 pub(crate) const METRICS_FILE: &str = "/mlpipeline-metrics.json";
 /// The output artifact KFP v1 reads metrics from.
 pub(crate) const METRICS_ARTIFACT: &str = "mlpipeline-metrics";
+/// Where a step with `visuals = true` writes KFP UI metadata (KFP's own path).
+pub(crate) const UI_METADATA_FILE: &str = "/mlpipeline-ui-metadata.json";
+/// The output artifact KFP v1's UI reads visuals from.
+pub(crate) const UI_METADATA_ARTIFACT: &str = "mlpipeline-ui-metadata";
 /// The volume behind [`OUTPUTS_DIR`].
 pub(crate) const OUTPUTS_VOLUME: &str = "kfpl-outputs";
 /// The volume behind [`WORK_DIR`].
@@ -41,7 +45,7 @@ pub(crate) fn reserved_mount(path: &str) -> Option<&'static str> {
     } else if under("/var/run/argo") {
         Some("/var/run/argo")
     } else {
-        [WORK_DIR, "/kfp", METRICS_FILE]
+        [WORK_DIR, "/kfp", METRICS_FILE, UI_METADATA_FILE]
             .into_iter()
             .find(|reserved| path == *reserved)
     }
@@ -119,6 +123,7 @@ mod tests {
             "/kfp/work/code/repo",
             "/var/run/argo",
             "/mlpipeline-metrics.json",
+            "/mlpipeline-ui-metadata.json",
         ] {
             assert!(reserved_mount(path).is_some(), "{path}");
         }
