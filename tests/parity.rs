@@ -563,6 +563,7 @@ fn v2_cases() -> Vec<V2Case> {
         ("nested-loops", "nested_loops", Vec::new()),
         ("defaults", "defaults", Vec::new()),
         ("nested-repeat", "nested_repeat", Vec::new()),
+        ("visuals", "visuals", Vec::new()),
     ]
 }
 
@@ -631,4 +632,72 @@ fn v2_kfpl_summary(program: &str, params: &[(String, String)], dir: &TempDir) ->
         text(&show.stderr)
     );
     argo::kfpl_instances(&serde_json::from_slice(&show.stdout).unwrap())
+}
+
+// ---- visuals: the UI metadata on both targets -------------------------------------
+
+/// `tests/parity/v2/visuals.kfp` under the Argo model with an artifact
+/// repository (`--artifacts DIR`) and under `kfpl run`: each step's UI
+/// metadata is the same bytes on both (Argo's `mlpipeline-ui-metadata`
+/// artifact, kfpl's `<step>/ui/mlpipeline-ui-metadata.json`), and a step
+/// that wrote none has none on either.
+#[test]
+fn visuals_metadata_is_kept_the_same_on_argo_and_by_kfpl_run() {
+    if !simulator_can_run() {
+        return;
+    }
+    let dir = TempDir::new("parity-visuals");
+    let workflow = dir.write("workflow.yaml", v2_workflow("visuals"));
+    let repository = dir.join("argo-artifacts");
+    let result_path = dir.join("result.json");
+    let simulated = Command::new("python3")
+        .arg(root().join(SIMULATOR))
+        .arg(&workflow)
+        .arg("--claims")
+        .arg(dir.join("claims"))
+        .arg("--artifacts")
+        .arg(&repository)
+        .arg("--out")
+        .arg(&result_path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        simulated.status.code(),
+        Some(0),
+        "{}",
+        text(&simulated.stderr)
+    );
+    let result: Value = serde_json::from_slice(&std::fs::read(&result_path).unwrap()).unwrap();
+    let home = dir.join("kfpl-home");
+    let path = root().join("tests/parity/v2/visuals.kfp");
+    let ran = kfpl(["run".as_ref(), path.as_os_str()])
+        .env("KFPL_HOME", &home)
+        .output();
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    for step in ["report", "silent"] {
+        let artifact = &result["tasks"][step]["outputs"]["artifacts"]["mlpipeline-ui-metadata"];
+        let ours = std::fs::read_to_string(
+            home.join(format!("runs/r1/{step}/ui/mlpipeline-ui-metadata.json")),
+        )
+        .ok();
+        assert_eq!(
+            artifact["content"].as_str(),
+            ours.as_deref(),
+            "{step}: {}",
+            result["tasks"][step]
+        );
+        if let Some(key) = artifact["key"].as_str() {
+            assert!(
+                repository.join(key).is_file(),
+                "{step}: {key} is in the repository"
+            );
+        }
+    }
+    let report = &result["tasks"]["report"]["outputs"]["artifacts"]["mlpipeline-ui-metadata"];
+    let metadata: Value =
+        serde_json::from_str(report["content"].as_str().unwrap_or("null")).unwrap();
+    assert_eq!(
+        metadata["outputs"][0]["source"], "# Run's \"report\"",
+        "{metadata}"
+    );
 }
