@@ -4,7 +4,7 @@
 //! (examples/kfp-samples) are run with their data as local files, and the
 //! drawn files are read back: the table's cells, the confusion matrix's
 //! cells and labels, the ROC curve's points in its SVG path, the markdown's
-//! headings. Then the warnings: W0613 (metadata missing or not KFP's
+//! headings; `kfpl ui` shows them on the run page. Then the warnings: W0613 (metadata missing or not KFP's
 //! format), W0614 (a source that cannot be drawn here) and E0355.
 
 // Test helpers outside `#[test]` functions: a failed unwrap is a failed test.
@@ -12,8 +12,14 @@
 
 mod support;
 
+// Only `get` of the web tests' HTTP client is needed here.
+#[allow(dead_code)]
+#[path = "web/http.rs"]
+mod http;
+
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Output, Stdio};
 
 use serde_json::Value;
 use support::{TempDir, root, stderr, stdout};
@@ -419,5 +425,77 @@ fn a_step_the_run_does_not_have_is_e0355() {
         stderr(&out).contains("run r1 has no step `html_visualisation`"),
         "{}",
         stderr(&out)
+    );
+}
+
+/// `kfpl ui` shows a step's visuals on its run page, drawn by the same
+/// renderer (the ROC path as in the file), and draws no file from outside
+/// the run's folder.
+#[test]
+fn the_run_page_of_kfpl_ui_draws_the_step_s_visuals() {
+    let home = Home::new("web");
+    home.run_sample("roc", &["roc_csv_uri={fixtures}/roc.csv"]);
+    let inside = home.run_program(
+        r#"pipeline p {
+  step roc {
+    image = "alpine"
+    visuals = true
+    command = """printf '0,0\n0.5,1\n1,1\n' > roc.csv; echo '{"outputs": [{"type": "roc", "format": "csv", "source": "roc.csv"}]}' > $KFP_UI_METADATA"""
+  }
+}
+"#,
+        &[],
+    );
+    assert!(inside.status.success(), "{}", stderr(&inside));
+    let mut server = support::kfpl(["ui", "--port", "0"])
+        .current_dir(home.dir.join("cwd"))
+        .env("KFPL_HOME", home.dir.join("home"))
+        .command()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Held open to the end: the server writes a line per request.
+    let mut printed = BufReader::new(server.stdout.take().unwrap());
+    let mut first = String::new();
+    printed.read_line(&mut first).unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    let outside = http::get(&addr, "/runs/r1?step=roc_visualization");
+    let drawn = http::get(&addr, "/runs/r2?step=roc");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(outside.status, 200);
+    assert!(
+        outside.body.contains("<h3>Visuals</h3>"),
+        "{}",
+        outside.body
+    );
+    assert!(
+        outside
+            .body
+            .contains("is not a file inside the run&#39;s folder")
+            || outside
+                .body
+                .contains("is not a file inside the run's folder"),
+        "{}",
+        outside.body
+    );
+    assert!(
+        !outside.body.contains("class=\"curve\""),
+        "{}",
+        outside.body
+    );
+    assert!(
+        drawn
+            .body
+            .contains(r#"class="curve" d="M60.00,320.00 L210.00,20.00 L360.00,20.00""#),
+        "{}",
+        drawn.body
     );
 }

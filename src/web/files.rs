@@ -97,7 +97,7 @@ pub(super) fn log_chunk(
 }
 
 /// The step's folder relative to the run's (`train`), when it is inside.
-fn relative_to_run(run: &RunRecord, step: &StepRecord) -> Option<String> {
+pub(super) fn relative_to_run(run: &RunRecord, step: &StepRecord) -> Option<String> {
     Path::new(&step.step_dir)
         .strip_prefix(&run.run_dir)
         .ok()

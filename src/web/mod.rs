@@ -23,6 +23,7 @@ mod launch;
 mod pages;
 mod query;
 mod svg;
+mod visuals;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -389,6 +389,7 @@ fn step_details(run: &RunRecord, step: &StepRecord, files: &StepFiles) -> Markup
                 h3 { "Metrics" }
                 table { tbody { @for m in &metrics { tr { td { (m.name) } td.num.missing[m.missing] { (metric_text(m.value, &m.format)) } } } } }
             }
+            (super::visuals::step_visuals(run, step))
             @for (stream, chunk) in [("stdout", &files.stdout), ("stderr", &files.stderr)] {
                 h3 { (stream) " " a.quiet href=(log_url(stream)) { "raw" } }
                 pre.log #{"log-" (stream)} data-log=(log_url(stream)) data-next=(chunk.next) { (chunk.text) }
