@@ -55,7 +55,7 @@ fn drawn(
         };
         if resolve_inside(Path::new(&run.run_dir), &inside).is_err() {
             return Err(format!(
-                "`{path}` is not a file inside the run's folder; `kfpl runs visuals {}` draws it",
+                "`{path}` is not a file inside the run's folder (missing, or elsewhere); `kfpl runs visuals {}` reads any local file",
                 run.id
             ));
         }

@@ -24,8 +24,7 @@ pub fn to_html(text: &str) -> Markup {
         if trimmed.is_empty() || item.is_some() || is_block_start(trimmed) {
             flush(&mut out, &mut paragraph);
         }
-        if let Some(fence) = trimmed.strip_prefix("```") {
-            let _language = fence;
+        if trimmed.starts_with("```") {
             let code: Vec<&str> = lines
                 .by_ref()
                 .take_while(|l| !l.trim().starts_with("```"))

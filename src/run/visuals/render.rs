@@ -196,6 +196,9 @@ fn short(n: f64) -> String {
 
 const CELL: f64 = 64.0;
 
+/// More classes than this make a grid no one can read (and a huge file).
+const MOST_LABELS: usize = 100;
+
 /// An SVG grid: a row per target (true) label, a column per predicted one,
 /// each cell the count, shaded by its share of the largest count.
 fn confusion_matrix(visual: &Visual, rows: &[Vec<String>]) -> Result<Markup, String> {
@@ -216,6 +219,12 @@ fn confusion_matrix(visual: &Visual, rows: &[Vec<String>]) -> Result<Markup, Str
             }
         }
         *counts.entry((t, p)).or_default() += n;
+    }
+    if labels.len() > MOST_LABELS {
+        return Err(format!(
+            "its data has {} labels; kfpl draws at most {MOST_LABELS}",
+            labels.len()
+        ));
     }
     let most = counts.values().copied().fold(0.0_f64, f64::max);
     let widest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64;
