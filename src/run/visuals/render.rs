@@ -353,6 +353,17 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_local_file_or_a_remote_uri_is_not_drawn() {
+        let mut missing = visual(Kind::Table, "");
+        missing.source = Source::Local("no-such.csv".into());
+        let drawn = render(&missing, Path::new("/nonexistent-kfpl-work"));
+        assert!(drawn.is_err_and(|why| why.starts_with("its source `no-such.csv` cannot be read")));
+        missing.source = Source::Remote("s3://b/t.csv".into());
+        let drawn = render(&missing, Path::new("/"));
+        assert!(drawn.is_err_and(|why| why.contains("`s3://b/t.csv` is remote")));
+    }
+
+    #[test]
     fn a_web_app_is_kept_as_is_and_framed_in_a_sandbox() {
         let drawn = render(&visual(Kind::WebApp, "<h1>Hi</h1>"), Path::new("/"));
         let drawn = drawn.unwrap_or_else(|why| panic!("{why}"));
