@@ -14,6 +14,7 @@ use super::resolve::{RValue, Resolved};
 use super::values;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
+use crate::syntax::ast::ParamType;
 
 /// The step attributes checked here, in the order of the spec's table: the
 /// run of `step::ATTRIBUTES` after `when` (one list of attribute names; the
@@ -509,26 +510,83 @@ impl Checker<'_> {
         None
     }
 
-    /// E0314 unless `template` is fixed or exactly one `$<param>`.
+    /// E0314 unless `template` is fixed, exactly one `$<param>` or exactly
+    /// one upstream output (E0356 unless that output is of a type `what`
+    /// takes).
     fn one_param_at_most(&mut self, template: &Template, what: &str) -> bool {
         let fixed = template.as_const().is_some();
-        let one_param = matches!(template.parts.as_slice(), [Part::Param { .. }]);
-        if fixed || one_param {
-            return true;
+        match template.parts.as_slice() {
+            _ if fixed => return true,
+            [Part::Param { .. }] => return true,
+            [part @ Part::Output { .. }] => return self.runtime_output(part, what),
+            _ => {}
         }
         self.error(
             Diagnostic::new(
                 Code::E0314,
-                format!("`{what}` must be fixed when compiling, or exactly one `$<param>`"),
+                format!(
+                    "`{what}` must be fixed when compiling, or exactly one `$<param>` or step output"
+                ),
             )
-            .primary(template.span, "mixes text with a run-time value, or reads a step output")
+            .primary(template.span, "mixes text with a run-time value")
             .help(format!(
-                "write a literal (lets are fine) or a lone param, as in {}; kfpl puts that value in a pod patch it builds",
+                "write a literal (lets are fine) or a lone value, as in {}; kfpl puts that value in a pod patch it builds",
                 if what == "node_selector" {
                     "`node_selector = { pool = \"$<pool>\" }`".to_string()
                 } else {
                     format!("`{what} = \"$<{what}>\"`")
                 }
+            )),
+        );
+        false
+    }
+
+    /// E0356 unless the output `part` reads can hold a value of `what`
+    /// (`gpus`: a number; `node_selector`: a string; a quantity: a string
+    /// or a number); a list (an output read across a loop) never can.
+    pub(super) fn runtime_output(&mut self, part: &Part, what: &str) -> bool {
+        let Part::Output { step, output, span } = part else {
+            return true;
+        };
+        let ty = if self.read_across_loop(step) {
+            Some(ParamType::List)
+        } else {
+            self.output_type(step, output)
+        };
+        let Some(ty) = ty else {
+            return true; // an unknown output was reported where it was read
+        };
+        let accepted: &[ParamType] = match what {
+            "gpus" => &[ParamType::Number],
+            "node_selector" => &[ParamType::String],
+            _ => &[ParamType::String, ParamType::Number],
+        };
+        if accepted.contains(&ty) {
+            return true;
+        }
+        let wanted: Vec<&str> = accepted.iter().map(|t| t.word()).collect();
+        let across = if ty == ParamType::List {
+            " (read outside its loop, it is the list of every iteration's value)"
+        } else {
+            ""
+        };
+        self.error(
+            Diagnostic::new(
+                Code::E0356,
+                format!(
+                    "`{what}` reads `{step}.{output}`, a {} output{across}",
+                    ty.word()
+                ),
+            )
+            .primary(*span, format!("not a {} output", wanted.join(" or ")))
+            .help(format!(
+                "`{what}` takes a {} output: declare `{}` on `{step}`, or read another value",
+                wanted.join(" or "),
+                if what == "gpus" {
+                    format!("output {output}: number")
+                } else {
+                    format!("output {output}` (a string) or `output {output}: number")
+                },
             )),
         );
         false
@@ -626,6 +684,28 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::Array(_) => "a list",
         serde_json::Value::Object(_) => "a map",
     }
+}
+
+/// What is wrong with a resource value read from a step output, known only
+/// when its step starts (E0358); `None` when it is fine. The rules the
+/// checker applies to a literal: a quantity for `cpu`, `memory` and the
+/// requests, a label value in `node_selector`, a whole number for `gpus`.
+pub(crate) fn runtime_value_problem(field: &str, text: &str) -> Option<String> {
+    let (fine, wanted) = match field {
+        "gpus" => (
+            super::params::whole_number(text).is_some(),
+            "a whole number >= 0".to_string(),
+        ),
+        "node_selector" => (is_label_value(text), "a Kubernetes label value".to_string()),
+        _ => (
+            values::is_quantity(text),
+            format!(
+                "a Kubernetes quantity such as {}",
+                values::quantity_example(field)
+            ),
+        ),
+    };
+    (!fine).then(|| format!("`{field}` is `{text}`, not {wanted}"))
 }
 
 /// A label's name part, or a label value when not empty: at most 63

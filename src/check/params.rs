@@ -417,5 +417,7 @@ pub(crate) fn count_value(count: &Count, values: &BTreeMap<String, String>) -> u
     match count {
         Count::Fixed(n) => *n,
         Count::Param { name, .. } => values.get(name).and_then(|v| whole_number(v)).unwrap_or(0),
+        // Known once its step has run (`run::gpus::need`).
+        Count::Output { .. } => 0,
     }
 }

@@ -320,6 +320,15 @@ fn dependencies(
             }
         }
     }
+    // `gpus` may read an output too (the producer runs first).
+    if let Some(Count::Output { step, span, .. }) = &fields.gpus {
+        deps.entry(step.clone()).or_insert(ir::Dependency {
+            step: step.clone(),
+            implied: true,
+            explicit: false,
+            span: *span,
+        });
+    }
     for (step, span) in &fields.after {
         deps.entry(step.clone())
             .and_modify(|d| d.explicit = true)
@@ -595,6 +604,15 @@ impl<'a> Checker<'a> {
                 None
             }
             RValue::Str(template) => {
+                if name == "gpus"
+                    && let [part @ Part::Output { step, output, span }] = template.parts.as_slice()
+                {
+                    return self.runtime_output(part, name).then(|| Count::Output {
+                        step: step.clone(),
+                        output: output.clone(),
+                        span: *span,
+                    });
+                }
                 if let [Part::Param { name: param, span }] = template.parts.as_slice()
                     && let Some(decl) = self.params.get(param.as_str())
                 {
@@ -661,6 +679,16 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
+        // An output read here must hold a quantity (E0356).
+        let outputs: Vec<Part> = template
+            .references()
+            .into_iter()
+            .filter(|part| matches!(part, Part::Output { .. }))
+            .cloned()
+            .collect();
+        if !outputs.iter().all(|part| self.runtime_output(part, name)) {
+            return None;
+        }
         if let Some(text) = template.as_const()
             && !values::is_quantity(&text)
         {

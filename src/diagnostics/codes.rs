@@ -114,6 +114,9 @@ codes! {
     E0337 => "variable set by both `env` and `secret_env`",
     E0338 => "a secret or key a step reads is missing",
     E0339 => "secrets readable by other users",
+    E0356 => "a resource value read from a step output of the wrong type",
+    E0357 => "pod annotations larger than Kubernetes allows",
+    E0358 => "a resource value from a step output is invalid when its step starts",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
@@ -157,6 +160,7 @@ codes! {
     W0606 => "a declared output was never written",
     W0607 => "settings that apply on the cluster only",
     W0608 => "a secret value too short to hide in logs",
+    W0615 => "a recorded output or metric held a secret's value and was masked",
 }
 
 impl Code {

@@ -83,6 +83,8 @@ struct Engine<'a> {
     scheduler: Scheduler,
     /// GPUs each step needs (by step index).
     gpu_needs: Vec<u32>,
+    /// GPUs the machine has.
+    gpu_total: u32,
     resumed: Option<Resumed>,
     /// By instance id, while it runs.
     lives: BTreeMap<InstanceId, Arc<Mutex<Live>>>,
@@ -132,6 +134,7 @@ impl<'a> Engine<'a> {
             run_dir,
             scheduler: Scheduler::new(gpus.total, options.parallelism),
             gpu_needs: gpus.needs,
+            gpu_total: gpus.total,
             resumed,
             lives: BTreeMap::new(),
             gpus: BTreeMap::new(),
@@ -299,8 +302,22 @@ impl<'a> Engine<'a> {
         match old {
             Some(old) => self.reuse(id, &old),
             None => {
-                let need = self.gpu_needs.get(instance.step).copied().unwrap_or(0);
-                self.scheduler.queue(id, need);
+                let fixed = self.gpu_needs.get(instance.step).copied().unwrap_or(0);
+                let step = &self.pipeline.steps[instance.step];
+                let render = |template: &ir::Template| {
+                    let rendered =
+                        self.plan
+                            .render(template, &instance.scope, step.block, Some(id));
+                    rendered.ok()
+                };
+                match gpus::start_values(step, fixed, self.gpu_total, &render) {
+                    Ok(need) => self.scheduler.queue(id, need),
+                    // A bad value fails the step as a failed start does.
+                    Err(problem) => {
+                        let report = self.unrun(id, StepStatus::Failed, Some(problem));
+                        self.done(id, report);
+                    }
+                }
             }
         }
     }
