@@ -33,6 +33,10 @@ pub(crate) const PIPELINE_ATTRIBUTES: &[&str] = &[
 /// would change what KFP or Argo does with the pod.
 const RESERVED_PREFIXES: &[&str] = &["pipelines.kubeflow.org/", "workflows.argoproj.io/"];
 
+/// The total size of an object's annotations Kubernetes accepts
+/// (`TotalAnnotationSizeLimitB`, apimachinery's object-meta validation).
+const ANNOTATIONS_LIMIT: usize = 256 * 1024;
+
 /// A step's cluster settings (all empty when it has none).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StepCluster {
@@ -263,6 +267,42 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+
+    /// E0357 when the step's pod annotations (its `annotations`,
+    /// `display_name` and a fixed `description`) pass the 256 KiB
+    /// Kubernetes allows an object: the pod would never be made.
+    pub(super) fn check_annotation_size(
+        &mut self,
+        decl: &crate::syntax::ast::StepDecl,
+        cluster: &StepCluster,
+        description: Option<&Template>,
+    ) {
+        // kfpl's own keys (display name, description) are a few dozen
+        // bytes: their values are what counts.
+        let mut size: usize = cluster
+            .annotations
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        size += cluster.display_name.as_ref().map_or(0, String::len);
+        size += description
+            .and_then(Template::as_const)
+            .map_or(0, |text| text.len());
+        if size <= ANNOTATIONS_LIMIT {
+            return;
+        }
+        self.error(
+            Diagnostic::new(
+                Code::E0357,
+                format!(
+                    "the annotations of step `{}` take {size} bytes, more than the {ANNOTATIONS_LIMIT} Kubernetes allows",
+                    decl.name.name
+                ),
+            )
+            .primary(decl.name.span, "its pod would be refused")
+            .help("keep annotations short: put long text in a file the step reads, and annotate with a reference to it"),
+        );
     }
 
     fn node_selector(&mut self, value: &Resolved) -> Vec<(String, Template)> {

@@ -158,6 +158,7 @@ pub(super) fn check_step<'a>(
         }
     }
     checker.check_requests(&fields.cluster, fields.cpu.as_ref(), fields.memory.as_ref());
+    checker.check_annotation_size(decl, &fields.cluster, fields.description.as_ref());
     super::secrets::check_clashes(
         checker,
         &fields.env,
