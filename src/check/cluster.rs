@@ -620,12 +620,12 @@ impl Checker<'_> {
             )
             .primary(*span, format!("not a {} output", wanted.join(" or ")))
             .help(format!(
-                "`{what}` takes a {} output: declare `{}` on `{step}`, or read another value",
+                "`{what}` takes a {} output: declare {} on `{step}`, or read another value",
                 wanted.join(" or "),
-                if what == "gpus" {
-                    format!("output {output}: number")
-                } else {
-                    format!("output {output}` (a string) or `output {output}: number")
+                match what {
+                    "gpus" => format!("`output {output}: number`"),
+                    "node_selector" => format!("`output {output}` (untyped outputs are strings)"),
+                    _ => format!("`output {output}` (a string) or `output {output}: number`"),
                 },
             )),
         );
