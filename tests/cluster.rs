@@ -257,3 +257,53 @@ fn annotations_past_the_kubernetes_limit_are_refused() {
         "{err}"
     );
 }
+
+/// `runs show` (and its `--format json`) shows each step's display name,
+/// annotations and labels, `defaults` merged in, as recorded by the run.
+#[test]
+fn runs_show_shows_the_recorded_pod_metadata() {
+    let dir = TempDir::new("cluster-runs-show");
+    dir.write(
+        "main.kfp",
+        r#"pipeline meta {
+  defaults { labels = { tier = "gold" } }
+  step train {
+    image = "alpine"
+    display_name = "Train the model"
+    annotations = { "example.com/team" = "vision" }
+    command = "echo train"
+  }
+  step plain {
+    image = "alpine"
+    command = "echo plain"
+  }
+}
+"#,
+    );
+    let kfpl = |args: &[&str]| {
+        support::kfpl(args)
+            .current_dir(dir.path())
+            .env("KFPL_HOME", dir.path().join("home"))
+            .output()
+    };
+    let out = kfpl(&["run", "main.kfp"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = support::stdout(&kfpl(&["runs", "show", "r1"]));
+    assert!(
+        shown.contains(
+            "settings\n  train: display name \"Train the model\", annotations example.com/team=vision, labels tier=gold\n  plain: labels tier=gold\n"
+        ),
+        "{shown}"
+    );
+    let json = support::stdout(&kfpl(&["runs", "show", "r1", "--format", "json"]));
+    let json: Value = serde_json::from_str(&json).unwrap_or_default();
+    let train = &json["steps"][0];
+    assert_eq!(train["name"], "train", "{json}");
+    assert_eq!(train["settings"]["display_name"], "Train the model");
+    assert_eq!(
+        train["settings"]["annotations"]["example.com/team"],
+        "vision"
+    );
+    assert_eq!(train["settings"]["labels"]["tier"], "gold");
+    assert_eq!(json["steps"][1]["settings"]["labels"]["tier"], "gold");
+}

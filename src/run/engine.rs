@@ -448,6 +448,17 @@ impl<'a> Engine<'a> {
         let plan = &self.plan;
         let value = |part: &ir::Part| plan.part_text(id, part);
         let spec = prepare::step_spec(self.pipeline, target, &value, gpus, place);
+        let step = &self.pipeline.steps[instance.step];
+        if let Some(settings) = super::settings::StepSettings::of(&step.cluster) {
+            let step_dir = self.run_dir.join(&instance.key);
+            settings.write(&step_dir).map_err(|e| StepProblem {
+                code: Code::E0607,
+                message: format!(
+                    "cannot record the step's settings in `{}`: {e}",
+                    step_dir.display()
+                ),
+            })?;
+        }
         self.gpus.insert(id, gpus::visible_devices(&spec.gpus));
         let live = Arc::new(Mutex::new(Live::default()));
         self.lives.insert(id, Arc::clone(&live));
