@@ -307,3 +307,26 @@ fn runs_show_shows_the_recorded_pod_metadata() {
     assert_eq!(train["settings"]["labels"]["tier"], "gold");
     assert_eq!(json["steps"][1]["settings"]["labels"]["tier"], "gold");
 }
+
+/// The port of KFP's runtime_resource_request_gpu sample: `gpus` from an
+/// output gets that many GPUs, and with none on the machine the step fails
+/// before it starts (E0602) as the original fails without a GPU.
+#[test]
+fn the_runtime_gpu_request_sample_gets_its_gpu_from_an_output() {
+    let sample = support::root().join("examples/kfp-samples/runtime_resource_request_gpu.kfp");
+    for (gpus, code) in [("1", Some(0)), ("0", Some(1))] {
+        let dir = TempDir::new(&format!("cluster-gpu-sample-{gpus}"));
+        let out = support::kfpl(["run".as_ref(), sample.as_os_str()])
+            .current_dir(dir.path())
+            .env("KFPL_HOME", dir.path().join("home"))
+            .env("KFPL_GPUS", gpus)
+            .output();
+        let (shown, err) = (support::stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), code, "KFPL_GPUS={gpus}: {err}");
+        if gpus == "1" {
+            assert!(shown.contains("The gpus status is: True"), "{shown}");
+        } else {
+            assert!(err.contains("kfpl::E0602"), "{err}");
+        }
+    }
+}
