@@ -40,7 +40,8 @@ const ANNOTATIONS_LIMIT: usize = 256 * 1024;
 /// A step's cluster settings (all empty when it has none).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StepCluster {
-    /// `node_selector`: label → value (a value may hold one `$<param>`).
+    /// `node_selector`: label → value (a value may be one `$<param>` or
+    /// upstream output).
     pub node_selector: Vec<(String, Template)>,
     /// `tolerations`, in source order.
     pub tolerations: Vec<Toleration>,
@@ -50,9 +51,9 @@ pub struct StepCluster {
     pub labels: BTreeMap<String, String>,
     /// `display_name`: the name KFP's UI shows for the step.
     pub display_name: Option<String>,
-    /// `cpu_request`: a quantity (may hold one `$<param>`).
+    /// `cpu_request`: a quantity (or one `$<param>` or upstream output).
     pub cpu_request: Option<Template>,
-    /// `memory_request`: a quantity (may hold one `$<param>`).
+    /// `memory_request`: a quantity (or one `$<param>` or upstream output).
     pub memory_request: Option<Template>,
     /// `pod_spec_patch`, parsed: a JSON object.
     pub pod_spec_patch: Option<serde_json::Map<String, serde_json::Value>>,
@@ -64,7 +65,7 @@ pub struct StepCluster {
 pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
     Some(match name {
         "node_selector" => {
-            "map of label to value: the nodes the pod may run on (`nodeSelector`); a value may be one `$<param>`. Cluster only"
+            "map of label to value: the nodes the pod may run on (`nodeSelector`); a value may be one `$<param>` or step output. Cluster only"
         }
         "tolerations" => {
             "list of maps (`key`, `operator` Exists|Equal, `value`, `effect` NoSchedule|PreferNoSchedule|NoExecute, `toleration_seconds`): taints the pod tolerates. Cluster only"
@@ -73,10 +74,10 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "labels" => "map of string to string: pod labels. Cluster only",
         "display_name" => "string: the step's name in KFP's UI. Cluster only",
         "cpu_request" => {
-            "string or number: CPU request below the `cpu` limit (a quantity, or one `$<param>`). Cluster only"
+            "string or number: CPU request below the `cpu` limit (a quantity, or one `$<param>` or step output). Cluster only"
         }
         "memory_request" => {
-            "string: memory request below the `memory` limit (a quantity, or one `$<param>`). Cluster only"
+            "string: memory request below the `memory` limit (a quantity, or one `$<param>` or step output). Cluster only"
         }
         "pod_spec_patch" => {
             "string, YAML or JSON of a map, fixed at compile time: merged into the pod spec (`podSpecPatch`); the container is `main`. Cluster only"
