@@ -727,26 +727,90 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// What a resource value known only at run time must be, by attribute:
+/// the rule literal values are checked with, applied to a param's value
+/// when params are bound and to an output's when its step starts.
+pub(crate) struct ValueRule {
+    /// The code when a param's value breaks it.
+    pub(crate) code: Code,
+    /// What the value must be (`a Kubernetes quantity`).
+    pub(crate) wanted: &'static str,
+    /// A value that is (`` `"4Gi"` ``).
+    pub(crate) example: &'static str,
+    /// Whether a value is.
+    pub(crate) holds: fn(&str) -> bool,
+}
+
+/// The rule of `field`: `gpus` and `retries` a whole number, a
+/// `node_selector` value a label value, anything else a quantity.
+pub(crate) fn value_rule(field: &str) -> ValueRule {
+    match field {
+        "gpus" | "retries" => ValueRule {
+            code: Code::E0308,
+            wanted: "a whole number >= 0",
+            example: "`1`",
+            holds: |text| super::params::whole_number(text).is_some(),
+        },
+        "node_selector" => ValueRule {
+            code: Code::E0330,
+            wanted: "a Kubernetes label value",
+            example: "`nvidia-tesla-t4`",
+            holds: is_label_value,
+        },
+        _ => ValueRule {
+            code: Code::E0310,
+            wanted: "a Kubernetes quantity",
+            example: values::quantity_example(field),
+            holds: values::is_quantity,
+        },
+    }
+}
+
+/// A step's resource values that may be known only at run time, each with
+/// its attribute: `cpu`, `memory`, the requests, then each `node_selector`
+/// value. The one list the param check and the run-time check walk.
+pub(crate) fn resource_templates(step: &super::ir::Step) -> Vec<(&'static str, &Template)> {
+    let quantities = [
+        ("cpu", step.cpu.as_ref()),
+        ("memory", step.memory.as_ref()),
+        ("cpu_request", step.cluster.cpu_request.as_ref()),
+        ("memory_request", step.cluster.memory_request.as_ref()),
+    ];
+    let selector = step
+        .cluster
+        .node_selector
+        .iter()
+        .map(|(_, value)| ("node_selector", Some(value)));
+    quantities
+        .into_iter()
+        .chain(selector)
+        .filter_map(|(field, template)| Some((field, template?)))
+        .collect()
+}
+
+/// Each limit that has a request: `("cpu", limit, request)`, then memory's.
+pub(crate) fn limits_and_requests(
+    step: &super::ir::Step,
+) -> Vec<(&'static str, &Template, &Template)> {
+    [
+        ("cpu", &step.cpu, &step.cluster.cpu_request),
+        ("memory", &step.memory, &step.cluster.memory_request),
+    ]
+    .into_iter()
+    .filter_map(|(name, limit, request)| Some((name, limit.as_ref()?, request.as_ref()?)))
+    .collect()
+}
+
 /// What is wrong with a resource value read from a step output, known only
-/// when its step starts (E0358); `None` when it is fine. The rules the
-/// checker applies to a literal: a quantity for `cpu`, `memory` and the
-/// requests, a label value in `node_selector`, a whole number for `gpus`.
+/// when its step starts (E0358); `None` when it is fine.
 pub(crate) fn runtime_value_problem(field: &str, text: &str) -> Option<String> {
-    let (fine, wanted) = match field {
-        "gpus" => (
-            super::params::whole_number(text).is_some(),
-            "a whole number >= 0".to_string(),
-        ),
-        "node_selector" => (is_label_value(text), "a Kubernetes label value".to_string()),
-        _ => (
-            values::is_quantity(text),
-            format!(
-                "a Kubernetes quantity such as {}",
-                values::quantity_example(field)
-            ),
-        ),
-    };
-    (!fine).then(|| format!("`{field}` is `{text}`, not {wanted}"))
+    let rule = value_rule(field);
+    (!(rule.holds)(text)).then(|| {
+        format!(
+            "`{field}` is `{text}`, not {} such as {}",
+            rule.wanted, rule.example
+        )
+    })
 }
 
 /// A label's name part, or a label value when not empty: at most 63

@@ -14,7 +14,9 @@
 use std::process::{Command, Stdio};
 
 use super::StepProblem;
-use crate::check::cluster::{quantity_value, runtime_value_problem};
+use crate::check::cluster::{
+    limits_and_requests, quantity_value, resource_templates, runtime_value_problem,
+};
 use crate::check::ir::{self, Count, Part, Template};
 use crate::check::params::whole_number;
 use crate::diagnostics::Code;
@@ -78,21 +80,10 @@ pub(crate) fn start_values(
     total: u32,
     render: &dyn Fn(&Template) -> Option<String>,
 ) -> Result<u32, StepProblem> {
-    let cluster = &step.cluster;
-    let selector = cluster
-        .node_selector
-        .iter()
-        .map(|(_, value)| ("node_selector", Some(value)));
-    let quantities = [
-        ("cpu", step.cpu.as_ref()),
-        ("memory", step.memory.as_ref()),
-        ("cpu_request", cluster.cpu_request.as_ref()),
-        ("memory_request", cluster.memory_request.as_ref()),
-    ];
-    for (field, template) in quantities.into_iter().chain(selector) {
-        let Some(template) = template.filter(|t| reads_output(t)) else {
-            continue;
-        };
+    for (field, template) in resource_templates(step) {
+        if !reads_output(template) {
+            continue; // fixed: checked when checking; a param's: when bound
+        }
         let text = render(template).unwrap_or_default();
         if let Some(problem) = runtime_value_problem(field, &text) {
             return Err(invalid(format!("{problem} ({})", sources(template))));
@@ -139,18 +130,7 @@ fn request_within_limit(
     step: &ir::Step,
     render: &dyn Fn(&Template) -> Option<String>,
 ) -> Result<(), StepProblem> {
-    let pairs = [
-        ("cpu", step.cpu.as_ref(), step.cluster.cpu_request.as_ref()),
-        (
-            "memory",
-            step.memory.as_ref(),
-            step.cluster.memory_request.as_ref(),
-        ),
-    ];
-    for (limit_name, limit, request) in pairs {
-        let (Some(limit), Some(request)) = (limit, request) else {
-            continue;
-        };
+    for (limit_name, limit, request) in limits_and_requests(step) {
         if !reads_output(limit) && !reads_output(request) {
             continue; // compared when checking, or with the params
         }
