@@ -366,6 +366,39 @@ const RUNS: &[Case] = &[
     case("html", "html", &[], "succeeded"),
     // train prints "logs in logs/fit"; visual 1: tensorboard from logs/fit.
     case("tensorboard", "tensorboard", &[], "succeeded"),
+    // generate_resource_request memory 500Mi, cpu 200m; training_op (its limits
+    // from those outputs) output 1000.
+    case(
+        "runtime_resource_request",
+        "runtime_resource_request",
+        &["n=1000"],
+        "succeeded",
+    ),
+    // print1 "hey, what are you up to?", print2 "train my model." (one at a time).
+    case(
+        "pipeline_parallelism_limits",
+        "pipeline_parallelism_limits",
+        &[],
+        "succeeded",
+    ),
+    // print1 and print2 as above, each annotated hobby=football.
+    case(
+        "pipeline_transformers",
+        "pipeline_transformers",
+        &[],
+        "succeeded",
+    ),
+    // echo prints "hello world" (the dnsConfig patch is for the cluster).
+    case("dns_config", "dns_config", &[], "succeeded"),
+    // get_frequent word "flies".
+    case("imagepullsecrets", "imagepullsecrets", &[], "succeeded"),
+    // no GPU asked; flip output and stdout the seeded flip.
+    case(
+        "preemptible_tpu_gpu",
+        "preemptible_tpu_gpu",
+        &["gpus=0", "seed=1"],
+        "succeeded",
+    ),
 ];
 
 const fn case(
@@ -384,10 +417,20 @@ const fn case(
 
 /// The ports no case runs, and why (each is a deliberate choice, so a new
 /// port must be added to one list or the other).
-const NOT_RUN: &[(&str, &str)] = &[(
-    "retry",
-    "random on purpose, as the original: about 6 % of runs fail",
-)];
+const NOT_RUN: &[(&str, &str)] = &[
+    (
+        "retry",
+        "random on purpose, as the original: about 6 % of runs fail",
+    ),
+    (
+        "runtime_resource_request_gpu",
+        "needs a GPU, as the original; tests/cluster.rs runs it with `KFPL_GPUS=1`",
+    ),
+    (
+        "secret",
+        "lists a Google Cloud Storage bucket with credentials from a cloud secret",
+    ),
+];
 
 #[test]
 fn every_port_is_run_or_says_why_not() {

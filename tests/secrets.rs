@@ -328,3 +328,51 @@ pipeline p {
     );
     assert!(!env.home.join("runs").exists(), "the run started");
 }
+
+/// A secret written to an output (and printed as a metric) is recorded
+/// masked, with W0615 naming the output: no record, `runs show` or
+/// `--format json` holds it, and a later step reads the masked value.
+#[test]
+fn a_secret_written_to_an_output_is_recorded_masked() {
+    let env = Env::new("output");
+    env.secret("registry-token", "token", TOKEN);
+    let out = env.run(
+        r#"
+pipeline leak {
+  step write {
+    image = "alpine"
+    secret_env = { TOKEN = "registry-token/token" }
+    output copy
+    metric "score"
+    command = "printf 'token is %s' \"$TOKEN\" > $KFP_OUTPUTS/copy; echo \"score=$TOKEN\""
+  }
+  step read {
+    image = "alpine"
+    command = "echo \"got $<write.copy>\""
+  }
+}
+"#,
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("W0615"), "{err}");
+    assert!(
+        err.contains("output `copy` of step `write` held the value of a secret"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("got token is ***"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(files_holding(&env.home, TOKEN), Vec::<PathBuf>::new());
+    for args in [
+        &["runs", "show", "r1"][..],
+        &["runs", "show", "r1", "--format", "json"],
+    ] {
+        let shown = env.kfpl(args);
+        let text = format!("{}{}", stdout(&shown), stderr(&shown));
+        assert!(!text.contains(TOKEN), "{args:?}: {text}");
+        assert!(text.contains("token is ***"), "{args:?}: {text}");
+    }
+}

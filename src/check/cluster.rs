@@ -14,6 +14,7 @@ use super::resolve::{RValue, Resolved};
 use super::values;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
+use crate::syntax::ast::ParamType;
 
 /// The step attributes checked here, in the order of the spec's table: the
 /// run of `step::ATTRIBUTES` after `when` (one list of attribute names; the
@@ -32,10 +33,15 @@ pub(crate) const PIPELINE_ATTRIBUTES: &[&str] = &[
 /// would change what KFP or Argo does with the pod.
 const RESERVED_PREFIXES: &[&str] = &["pipelines.kubeflow.org/", "workflows.argoproj.io/"];
 
+/// The total size of an object's annotations Kubernetes accepts
+/// (`TotalAnnotationSizeLimitB`, apimachinery's object-meta validation).
+const ANNOTATIONS_LIMIT: usize = 256 * 1024;
+
 /// A step's cluster settings (all empty when it has none).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StepCluster {
-    /// `node_selector`: label → value (a value may hold one `$<param>`).
+    /// `node_selector`: label → value (a value may be one `$<param>` or
+    /// upstream output).
     pub node_selector: Vec<(String, Template)>,
     /// `tolerations`, in source order.
     pub tolerations: Vec<Toleration>,
@@ -45,9 +51,9 @@ pub struct StepCluster {
     pub labels: BTreeMap<String, String>,
     /// `display_name`: the name KFP's UI shows for the step.
     pub display_name: Option<String>,
-    /// `cpu_request`: a quantity (may hold one `$<param>`).
+    /// `cpu_request`: a quantity (or one `$<param>` or upstream output).
     pub cpu_request: Option<Template>,
-    /// `memory_request`: a quantity (may hold one `$<param>`).
+    /// `memory_request`: a quantity (or one `$<param>` or upstream output).
     pub memory_request: Option<Template>,
     /// `pod_spec_patch`, parsed: a JSON object.
     pub pod_spec_patch: Option<serde_json::Map<String, serde_json::Value>>,
@@ -59,7 +65,7 @@ pub struct StepCluster {
 pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
     Some(match name {
         "node_selector" => {
-            "map of label to value: the nodes the pod may run on (`nodeSelector`); a value may be one `$<param>`. Cluster only"
+            "map of label to value: the nodes the pod may run on (`nodeSelector`); a value may be one `$<param>` or step output. Cluster only"
         }
         "tolerations" => {
             "list of maps (`key`, `operator` Exists|Equal, `value`, `effect` NoSchedule|PreferNoSchedule|NoExecute, `toleration_seconds`): taints the pod tolerates. Cluster only"
@@ -68,10 +74,10 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "labels" => "map of string to string: pod labels. Cluster only",
         "display_name" => "string: the step's name in KFP's UI. Cluster only",
         "cpu_request" => {
-            "string or number: CPU request below the `cpu` limit (a quantity, or one `$<param>`). Cluster only"
+            "string or number: CPU request below the `cpu` limit (a quantity, or one `$<param>` or step output). Cluster only"
         }
         "memory_request" => {
-            "string: memory request below the `memory` limit (a quantity, or one `$<param>`). Cluster only"
+            "string: memory request below the `memory` limit (a quantity, or one `$<param>` or step output). Cluster only"
         }
         "pod_spec_patch" => {
             "string, YAML or JSON of a map, fixed at compile time: merged into the pod spec (`podSpecPatch`); the container is `main`. Cluster only"
@@ -262,6 +268,42 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+
+    /// E0357 when the step's pod annotations (its `annotations`,
+    /// `display_name` and a fixed `description`) pass the 256 KiB
+    /// Kubernetes allows an object: the pod would never be made.
+    pub(super) fn check_annotation_size(
+        &mut self,
+        decl: &crate::syntax::ast::StepDecl,
+        cluster: &StepCluster,
+        description: Option<&Template>,
+    ) {
+        // kfpl's own keys (display name, description) are a few dozen
+        // bytes: their values are what counts.
+        let mut size: usize = cluster
+            .annotations
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum();
+        size += cluster.display_name.as_ref().map_or(0, String::len);
+        size += description
+            .and_then(Template::as_const)
+            .map_or(0, |text| text.len());
+        if size <= ANNOTATIONS_LIMIT {
+            return;
+        }
+        self.error(
+            Diagnostic::new(
+                Code::E0357,
+                format!(
+                    "the annotations of step `{}` take {size} bytes, more than the {ANNOTATIONS_LIMIT} Kubernetes allows",
+                    decl.name.name
+                ),
+            )
+            .primary(decl.name.span, "its pod would be refused")
+            .help("keep annotations short: put long text in a file the step reads, and annotate with a reference to it"),
+        );
     }
 
     fn node_selector(&mut self, value: &Resolved) -> Vec<(String, Template)> {
@@ -509,26 +551,83 @@ impl Checker<'_> {
         None
     }
 
-    /// E0314 unless `template` is fixed or exactly one `$<param>`.
+    /// E0314 unless `template` is fixed, exactly one `$<param>` or exactly
+    /// one upstream output (E0356 unless that output is of a type `what`
+    /// takes).
     fn one_param_at_most(&mut self, template: &Template, what: &str) -> bool {
         let fixed = template.as_const().is_some();
-        let one_param = matches!(template.parts.as_slice(), [Part::Param { .. }]);
-        if fixed || one_param {
-            return true;
+        match template.parts.as_slice() {
+            _ if fixed => return true,
+            [Part::Param { .. }] => return true,
+            [part @ Part::Output { .. }] => return self.runtime_output(part, what),
+            _ => {}
         }
         self.error(
             Diagnostic::new(
                 Code::E0314,
-                format!("`{what}` must be fixed when compiling, or exactly one `$<param>`"),
+                format!(
+                    "`{what}` must be fixed when compiling, or exactly one `$<param>` or step output"
+                ),
             )
-            .primary(template.span, "mixes text with a run-time value, or reads a step output")
+            .primary(template.span, "mixes text with a run-time value")
             .help(format!(
-                "write a literal (lets are fine) or a lone param, as in {}; kfpl puts that value in a pod patch it builds",
+                "write a literal (lets are fine) or a lone value, as in {}; kfpl puts that value in a pod patch it builds",
                 if what == "node_selector" {
                     "`node_selector = { pool = \"$<pool>\" }`".to_string()
                 } else {
                     format!("`{what} = \"$<{what}>\"`")
                 }
+            )),
+        );
+        false
+    }
+
+    /// E0356 unless the output `part` reads can hold a value of `what`
+    /// (`gpus`: a number; `node_selector`: a string; a quantity: a string
+    /// or a number); a list (an output read across a loop) never can.
+    pub(super) fn runtime_output(&mut self, part: &Part, what: &str) -> bool {
+        let Part::Output { step, output, span } = part else {
+            return true;
+        };
+        let ty = if self.read_across_loop(step) {
+            Some(ParamType::List)
+        } else {
+            self.output_type(step, output)
+        };
+        let Some(ty) = ty else {
+            return true; // an unknown output was reported where it was read
+        };
+        let accepted: &[ParamType] = match what {
+            "gpus" => &[ParamType::Number],
+            "node_selector" => &[ParamType::String],
+            _ => &[ParamType::String, ParamType::Number],
+        };
+        if accepted.contains(&ty) {
+            return true;
+        }
+        let wanted: Vec<&str> = accepted.iter().map(|t| t.word()).collect();
+        let across = if ty == ParamType::List {
+            " (read outside its loop, it is the list of every iteration's value)"
+        } else {
+            ""
+        };
+        self.error(
+            Diagnostic::new(
+                Code::E0356,
+                format!(
+                    "`{what}` reads `{step}.{output}`, a {} output{across}",
+                    ty.word()
+                ),
+            )
+            .primary(*span, format!("not a {} output", wanted.join(" or ")))
+            .help(format!(
+                "`{what}` takes a {} output: declare {} on `{step}`, or read another value",
+                wanted.join(" or "),
+                match what {
+                    "gpus" => format!("`output {output}: number`"),
+                    "node_selector" => format!("`output {output}` (untyped outputs are strings)"),
+                    _ => format!("`output {output}` (a string) or `output {output}: number`"),
+                },
             )),
         );
         false
@@ -626,6 +725,92 @@ fn json_kind(value: &serde_json::Value) -> &'static str {
         serde_json::Value::Array(_) => "a list",
         serde_json::Value::Object(_) => "a map",
     }
+}
+
+/// What a resource value known only at run time must be, by attribute:
+/// the rule literal values are checked with, applied to a param's value
+/// when params are bound and to an output's when its step starts.
+pub(crate) struct ValueRule {
+    /// The code when a param's value breaks it.
+    pub(crate) code: Code,
+    /// What the value must be (`a Kubernetes quantity`).
+    pub(crate) wanted: &'static str,
+    /// A value that is (`` `"4Gi"` ``).
+    pub(crate) example: &'static str,
+    /// Whether a value is.
+    pub(crate) holds: fn(&str) -> bool,
+}
+
+/// The rule of `field`: `gpus` and `retries` a whole number, a
+/// `node_selector` value a label value, anything else a quantity.
+pub(crate) fn value_rule(field: &str) -> ValueRule {
+    match field {
+        "gpus" | "retries" => ValueRule {
+            code: Code::E0308,
+            wanted: "a whole number >= 0",
+            example: "`1`",
+            holds: |text| super::params::whole_number(text).is_some(),
+        },
+        "node_selector" => ValueRule {
+            code: Code::E0330,
+            wanted: "a Kubernetes label value",
+            example: "`nvidia-tesla-t4`",
+            holds: is_label_value,
+        },
+        _ => ValueRule {
+            code: Code::E0310,
+            wanted: "a Kubernetes quantity",
+            example: values::quantity_example(field),
+            holds: values::is_quantity,
+        },
+    }
+}
+
+/// A step's resource values that may be known only at run time, each with
+/// its attribute: `cpu`, `memory`, the requests, then each `node_selector`
+/// value. The one list the param check and the run-time check walk.
+pub(crate) fn resource_templates(step: &super::ir::Step) -> Vec<(&'static str, &Template)> {
+    let quantities = [
+        ("cpu", step.cpu.as_ref()),
+        ("memory", step.memory.as_ref()),
+        ("cpu_request", step.cluster.cpu_request.as_ref()),
+        ("memory_request", step.cluster.memory_request.as_ref()),
+    ];
+    let selector = step
+        .cluster
+        .node_selector
+        .iter()
+        .map(|(_, value)| ("node_selector", Some(value)));
+    quantities
+        .into_iter()
+        .chain(selector)
+        .filter_map(|(field, template)| Some((field, template?)))
+        .collect()
+}
+
+/// Each limit that has a request: `("cpu", limit, request)`, then memory's.
+pub(crate) fn limits_and_requests(
+    step: &super::ir::Step,
+) -> Vec<(&'static str, &Template, &Template)> {
+    [
+        ("cpu", &step.cpu, &step.cluster.cpu_request),
+        ("memory", &step.memory, &step.cluster.memory_request),
+    ]
+    .into_iter()
+    .filter_map(|(name, limit, request)| Some((name, limit.as_ref()?, request.as_ref()?)))
+    .collect()
+}
+
+/// What is wrong with a resource value read from a step output, known only
+/// when its step starts (E0358); `None` when it is fine.
+pub(crate) fn runtime_value_problem(field: &str, text: &str) -> Option<String> {
+    let rule = value_rule(field);
+    (!(rule.holds)(text)).then(|| {
+        format!(
+            "`{field}` is `{text}`, not {} such as {}",
+            rule.wanted, rule.example
+        )
+    })
 }
 
 /// A label's name part, or a label value when not empty: at most 63

@@ -698,6 +698,16 @@ pub enum Count {
         /// The interpolation.
         span: Span,
     },
+    /// The value of an upstream step's number output (`gpus` only),
+    /// checked when that step has run.
+    Output {
+        /// The upstream step.
+        step: String,
+        /// Its output.
+        output: String,
+        /// The interpolation.
+        span: Span,
+    },
 }
 
 impl Count {
@@ -705,7 +715,16 @@ impl Count {
     pub fn fixed(&self) -> Option<u32> {
         match self {
             Count::Fixed(n) => Some(*n),
-            Count::Param { .. } => None,
+            Count::Param { .. } | Count::Output { .. } => None,
+        }
+    }
+
+    /// The count as the user writes it: `2`, `$<n>` or `$<size.gpus>`.
+    pub fn written(&self) -> String {
+        match self {
+            Count::Fixed(n) => n.to_string(),
+            Count::Param { name, .. } => format!("$<{name}>"),
+            Count::Output { step, output, .. } => format!("$<{step}.{output}>"),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! produced only when there were no errors.
 
 mod blocks;
-mod cluster;
+pub(crate) mod cluster;
 mod condition;
 mod control;
 mod dag;

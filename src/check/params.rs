@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::cluster::value_rule;
 use super::ir::{Count, Param, ParamType, Part, Pipeline, Step, Template};
-use super::values::{is_quantity, quantity_example};
 use crate::diagnostics::{Code, Diagnostic, did_you_mean};
 use crate::source::Span;
 
@@ -215,7 +215,7 @@ pub(crate) fn resource_values<'v>(
         for (field, count) in [("gpus", &step.gpus), ("retries", &step.retries)] {
             if let Count::Param { name, span } = count
                 && let Some((text, source)) = value(name)
-                && whole_number(text).is_none()
+                && !(value_rule(field).holds)(text)
             {
                 let problem = Problem {
                     step: &step.name,
@@ -225,23 +225,17 @@ pub(crate) fn resource_values<'v>(
                     alone: true,
                     source,
                 };
-                let rule = (Code::E0308, "a whole number >= 0", "`1`");
+                let rule = value_rule(field);
+                let rule = (rule.code, rule.wanted, rule.example);
                 errors.push(problem.diagnostic(params, rule, *span));
             }
         }
-        let requests = [
-            ("cpu_request", &step.cluster.cpu_request),
-            ("memory_request", &step.cluster.memory_request),
-        ];
-        let quantities = [("cpu", &step.cpu), ("memory", &step.memory)];
-        for (field, template) in quantities.into_iter().chain(requests) {
-            let Some(template) = template else {
-                continue;
-            };
+        for (field, template) in super::cluster::resource_templates(step) {
             let Some((text, param, source)) = rendered(template, &value) else {
                 continue;
             };
-            if !is_quantity(&text) {
+            let rule = value_rule(field);
+            if !(rule.holds)(&text) {
                 let problem = Problem {
                     step: &step.name,
                     field,
@@ -250,28 +244,7 @@ pub(crate) fn resource_values<'v>(
                     alone: value(param).is_some_and(|(v, _)| v == text),
                     source,
                 };
-                let rule = (
-                    Code::E0310,
-                    "a Kubernetes quantity",
-                    quantity_example(field),
-                );
-                errors.push(problem.diagnostic(params, rule, template.span));
-            }
-        }
-        for (_, template) in &step.cluster.node_selector {
-            let Some((text, param, source)) = rendered(template, &value) else {
-                continue;
-            };
-            if !super::cluster::is_label_value(&text) {
-                let problem = Problem {
-                    step: &step.name,
-                    field: "node_selector",
-                    param,
-                    text: &text,
-                    alone: true,
-                    source,
-                };
-                let rule = (Code::E0330, "a Kubernetes label value", "`nvidia-tesla-t4`");
+                let rule = (rule.code, rule.wanted, rule.example);
                 errors.push(problem.diagnostic(params, rule, template.span));
             }
         }
@@ -290,15 +263,8 @@ fn request_above_limit<'v>(
         Some(text) => Some(text),
         None => rendered(template, value).map(|(text, _, _)| text),
     };
-    let pairs = [
-        ("cpu", &step.cpu, &step.cluster.cpu_request),
-        ("memory", &step.memory, &step.cluster.memory_request),
-    ];
     let mut errors = Vec::new();
-    for (field, limit, request) in pairs {
-        let (Some(limit), Some(request)) = (limit, request) else {
-            continue;
-        };
+    for (field, limit, request) in super::cluster::limits_and_requests(step) {
         if limit.as_const().is_some() && request.as_const().is_some() {
             continue;
         }
@@ -417,5 +383,7 @@ pub(crate) fn count_value(count: &Count, values: &BTreeMap<String, String>) -> u
     match count {
         Count::Fixed(n) => *n,
         Count::Param { name, .. } => values.get(name).and_then(|v| whole_number(v)).unwrap_or(0),
+        // Known once its step has run (`run::gpus::need`).
+        Count::Output { .. } => 0,
     }
 }

@@ -163,6 +163,7 @@ pub(super) fn check_step<'a>(
         }
     }
     checker.check_requests(&fields.cluster, fields.cpu.as_ref(), fields.memory.as_ref());
+    checker.check_annotation_size(decl, &fields.cluster, fields.description.as_ref());
     super::secrets::check_clashes(
         checker,
         &fields.env,
@@ -330,6 +331,15 @@ fn dependencies(
                 });
             }
         }
+    }
+    // `gpus` may read an output too (the producer runs first).
+    if let Some(Count::Output { step, span, .. }) = &fields.gpus {
+        deps.entry(step.clone()).or_insert(ir::Dependency {
+            step: step.clone(),
+            implied: true,
+            explicit: false,
+            span: *span,
+        });
     }
     for (step, span) in &fields.after {
         deps.entry(step.clone())
@@ -606,6 +616,15 @@ impl<'a> Checker<'a> {
                 None
             }
             RValue::Str(template) => {
+                if name == "gpus"
+                    && let [part @ Part::Output { step, output, span }] = template.parts.as_slice()
+                {
+                    return self.runtime_output(part, name).then(|| Count::Output {
+                        step: step.clone(),
+                        output: output.clone(),
+                        span: *span,
+                    });
+                }
                 if let [Part::Param { name: param, span }] = template.parts.as_slice()
                     && let Some(decl) = self.params.get(param.as_str())
                 {
@@ -672,6 +691,16 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
+        // An output read here must hold a quantity (E0356).
+        let outputs: Vec<Part> = template
+            .references()
+            .into_iter()
+            .filter(|part| matches!(part, Part::Output { .. }))
+            .cloned()
+            .collect();
+        if !outputs.iter().all(|part| self.runtime_output(part, name)) {
+            return None;
+        }
         if let Some(text) = template.as_const()
             && !values::is_quantity(&text)
         {

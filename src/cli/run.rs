@@ -285,15 +285,22 @@ impl<'a> Progress<'a> {
             StepStatus::Failed
             | StepStatus::Pending
             | StepStatus::Running
-            | StepStatus::Interrupted => match problem {
-                Some(p) => format!(
-                    "✗ {} failed after {time}: {} [kfpl::{}]",
-                    step.name,
-                    p.message,
-                    p.code.as_str()
-                ),
-                None => format!("✗ {} failed after {time}", step.name),
-            },
+            | StepStatus::Interrupted => {
+                // A step that failed before it started (a bad value) ran for no time.
+                let when = match step.duration {
+                    Some(_) => format!("after {time}"),
+                    None => "before it started".to_string(),
+                };
+                match problem {
+                    Some(p) => format!(
+                        "✗ {} failed {when}: {} [kfpl::{}]",
+                        step.name,
+                        p.message,
+                        p.code.as_str()
+                    ),
+                    None => format!("✗ {} failed {when}", step.name),
+                }
+            }
         };
         self.note(&line);
     }

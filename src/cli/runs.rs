@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use kfpl::run::RunStatus;
 use kfpl::run::display::{metric_text, short_time};
+use kfpl::run::settings::StepSettings;
 use kfpl::run::store::{RunRecord, Store};
 use kfpl::{Code, Diagnostic, SourceFile};
 use serde_json::{Value, json};
@@ -239,7 +241,7 @@ fn draw_visuals(
 
 fn show(run: &RunRecord, format: Format) {
     if format == Format::Json {
-        let mut value = serde_json::to_value(run).unwrap_or_default();
+        let mut value = with_settings(run);
         value["visuals"] = super::visuals::show_json(run);
         print_json(&value);
         return;
@@ -334,6 +336,7 @@ fn show(run: &RunRecord, format: Format) {
         out.push('\n');
         out.push_str(&table(&problems, " "));
     }
+    out.push_str(&settings_section(run));
     if !run.warnings.is_empty() {
         out.push_str("\nwarnings\n");
         for warning in &run.warnings {
@@ -349,6 +352,45 @@ fn show(run: &RunRecord, format: Format) {
         out.push_str(&format!("  {}: {}\n", step.name, step.step_dir));
     }
     print(&out);
+}
+
+/// Each step's recorded pod metadata (`display_name`, `annotations`,
+/// `labels`), read from its folder: they are kept there, not in the records.
+fn step_settings(run: &RunRecord) -> Vec<(&str, StepSettings)> {
+    run.steps
+        .iter()
+        .filter_map(|s| Some((s.name.as_str(), StepSettings::read(Path::new(&s.step_dir))?)))
+        .collect()
+}
+
+/// The `settings` lines of `runs show`, empty when no step has any.
+fn settings_section(run: &RunRecord) -> String {
+    let rows: Vec<Vec<String>> = step_settings(run)
+        .into_iter()
+        .map(|(name, settings)| vec![format!("  {name}:"), settings.summary()])
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!("\nsettings\n{}", table(&rows, " "))
+}
+
+/// The run as JSON, each step that has settings with a `settings` object.
+fn with_settings(run: &RunRecord) -> Value {
+    let mut value = serde_json::to_value(run).unwrap_or_default();
+    let settings: BTreeMap<&str, StepSettings> = step_settings(run).into_iter().collect();
+    if let Some(steps) = value.get_mut("steps").and_then(Value::as_array_mut) {
+        for step in steps {
+            let name = step.get("name").and_then(Value::as_str).unwrap_or_default();
+            if let Some(found) = settings.get(name) {
+                let found = serde_json::to_value(found).unwrap_or_default();
+                if let Some(object) = step.as_object_mut() {
+                    object.insert("settings".into(), found);
+                }
+            }
+        }
+    }
+    value
 }
 
 fn compare(runs: &[RunRecord], format: Format) {

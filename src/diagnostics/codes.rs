@@ -117,6 +117,9 @@ codes! {
     E0353 => "`visuals` is not `true` or `false`",
     E0354 => "a step reads `KFP_UI_METADATA` without `visuals = true`",
     E0355 => "`kfpl runs visuals` names a step the run does not have",
+    E0356 => "a resource value read from a step output of the wrong type",
+    E0357 => "pod annotations larger than Kubernetes allows",
+    E0358 => "a resource value from a step output is invalid when its step starts",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
@@ -162,6 +165,7 @@ codes! {
     W0608 => "a secret value too short to hide in logs",
     W0613 => "a step's UI metadata is missing or not KFP's format",
     W0614 => "a visual that cannot be drawn locally",
+    W0615 => "a recorded output or metric held a secret's value and was masked",
 }
 
 impl Code {

@@ -12,7 +12,7 @@
 //! reads `while C` (the checker keeps `while C` as `until not C`), and a
 //! `for` over a list let shows the let's value as JSON.
 
-use crate::check::ir::{self, BlockId, BlockKind, Condition, Count, Items, Operand, ParamType};
+use crate::check::ir::{self, BlockId, BlockKind, Condition, Items, Operand, ParamType};
 use crate::syntax::escape_string;
 
 /// One thing written inside a block (or at the top level).
@@ -103,10 +103,7 @@ pub(crate) fn head(pipeline: &ir::Pipeline, block: BlockId) -> String {
             }
         }
         BlockKind::Repeat { max, until, .. } => {
-            let max = match max {
-                Count::Fixed(n) => n.to_string(),
-                Count::Param { name, .. } => format!("$<{name}>"),
-            };
+            let max = max.written();
             match until {
                 Condition::Not(holds) => {
                     format!("repeat max {max} while {}", condition_text(holds))

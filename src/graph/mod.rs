@@ -92,7 +92,9 @@ pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
         Count::Fixed(0) => {}
         Count::Fixed(1) => lines.push("1 GPU".into()),
         Count::Fixed(n) => lines.push(format!("{n} GPUs")),
-        Count::Param { name, .. } => lines.push(format!("GPUs: $<{name}>")),
+        Count::Param { .. } | Count::Output { .. } => {
+            lines.push(format!("GPUs: {}", step.gpus.written()));
+        }
     }
     if let Some(when) = &step.when {
         lines.push(format!("when {}", blocks::condition_text(when)));

@@ -32,7 +32,7 @@ use super::names::{
     OUTPUTS_VOLUME, UI_METADATA_ARTIFACT, UI_METADATA_FILE, WORK_DIR, WORK_VOLUME, kubernetes_name,
 };
 use super::script::{self, Program};
-use super::text::{Ref, argo_text, display_text, flatten, refs};
+use super::text::{Piece, Ref, argo_text, display_text, flatten, refs};
 use crate::check::ir::{Count, ParamType, Pipeline, Step, Template as Text};
 
 /// The annotation KFP v1 reads the pipeline's name, description and inputs from.
@@ -280,9 +280,7 @@ fn step_inputs(step: &Step, program: &Program) -> BTreeSet<Ref> {
         inputs.extend(refs(&flatten(text)).cloned());
     }
     for count in [&step.gpus, &step.retries] {
-        if let Count::Param { name, .. } = count {
-            inputs.insert(Ref::Param(name.clone()));
-        }
+        inputs.extend(super::cluster::count_ref(count));
     }
     if step.sync_source.is_some()
         && let Some(revision) = step.git_revision()
@@ -423,7 +421,9 @@ fn count(count: &Count) -> Option<String> {
     match count {
         Count::Fixed(0) => None,
         Count::Fixed(n) => Some(n.to_string()),
-        Count::Param { name, .. } => Some(Ref::Param(name.clone()).argo_decoded()),
+        Count::Param { .. } | Count::Output { .. } => {
+            super::cluster::count_ref(count).map(|r| r.argo_decoded())
+        }
     }
 }
 
@@ -446,15 +446,25 @@ fn resources(step: &Step) -> (Option<ResourceRequirements>, Option<String>) {
     for (name, template) in [("cpu", &step.cpu), ("memory", &step.memory)] {
         if let Some(template) = template {
             let parametric = refs(&flatten(template)).next().is_some();
-            add(name, text(template), parametric);
+            let value = if parametric {
+                super::cluster::patch_text(&flatten(template))
+            } else {
+                text(template)
+            };
+            add(name, value, parametric);
         }
     }
-    if let Some(gpus) = count(&step.gpus) {
-        add(
+    match super::cluster::count_ref(&step.gpus) {
+        Some(gpus) => add(
             "nvidia.com/gpu",
-            gpus,
-            matches!(step.gpus, Count::Param { .. }),
-        );
+            super::cluster::patch_text(&[Piece::Ref(gpus)]),
+            true,
+        ),
+        None => {
+            if let Some(gpus) = count(&step.gpus) {
+                add("nvidia.com/gpu", gpus, false);
+            }
+        }
     }
     let requirements = (!fixed.is_empty()).then(|| {
         let amounts: BTreeMap<String, Quantity> =

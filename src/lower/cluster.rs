@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 
 use super::argo_types::{Metadata, Template, TtlStrategy, WorkflowSpec};
 use super::names::MAIN_CONTAINER;
-use super::text::{display_text, flatten, lit, refs};
-use crate::check::ir::{PipelineCluster, Step, StepCluster, Template as Text};
+use super::text::{Piece, Ref, display_text, flatten, lit, refs};
+use crate::check::ir::{Count, PipelineCluster, Step, StepCluster, Template as Text};
 
 /// The pod annotation KFP's UI reads a step's display name from.
 pub(crate) const DISPLAY_NAME_ANNOTATION: &str = "pipelines.kubeflow.org/task_display_name";
@@ -61,7 +61,9 @@ pub(super) fn step(step: &Step, template: &mut Template, text: impl Fn(&Text) ->
     let mut patch = Patch::default();
     for (key, value) in &cluster.node_selector {
         if is_parametric(value) {
-            patch.node_selector.insert(key.clone(), text(value));
+            patch
+                .node_selector
+                .insert(key.clone(), patch_text(&flatten(value)));
         } else {
             template.node_selector.insert(key.clone(), text(value));
         }
@@ -71,9 +73,13 @@ pub(super) fn step(step: &Step, template: &mut Template, text: impl Fn(&Text) ->
         ("memory", &cluster.memory_request),
     ] {
         let Some(request) = request else { continue };
-        patch
-            .requests
-            .insert(name, (text(request), is_parametric(request)));
+        let parametric = is_parametric(request);
+        let value = if parametric {
+            patch_text(&flatten(request))
+        } else {
+            text(request)
+        };
+        patch.requests.insert(name, (value, parametric));
     }
     if let Some(container) = template.container.as_mut() {
         let resources = container
@@ -126,6 +132,40 @@ fn toleration(toleration: &crate::check::ir::Toleration) -> Toleration {
         effect: toleration.effect.clone(),
         toleration_seconds: toleration.toleration_seconds,
     }
+}
+
+/// The value a count reads at run time (a param's or an output's).
+pub(super) fn count_ref(count: &Count) -> Option<Ref> {
+    match count {
+        Count::Fixed(_) => None,
+        Count::Param { name, .. } => Some(Ref::Param(name.clone())),
+        Count::Output { step, output, .. } => Some(Ref::Output {
+            step: step.clone(),
+            output: output.clone(),
+        }),
+    }
+}
+
+/// A run-time value's text inside a JSON string of a pod patch kfpl
+/// builds. Argo puts a value into the patch as it is, so a `"` in it would
+/// end the JSON string and let the value write pod fields: each value is
+/// therefore inserted JSON-escaped, as `toJson`'s text less its quotes
+/// (the expression holds no `"` or `\`, so it survives the patch's own
+/// JSON encoding unchanged). Literal text is escaped by that encoding.
+pub(super) fn patch_text(pieces: &[Piece]) -> String {
+    let mut out = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Lit(text) => out.push_str(text),
+            // Run information is a name Argo made: no quote in it.
+            Piece::Ref(r @ Ref::Workflow(_)) => out.push_str(&r.argo_decoded()),
+            Piece::Ref(r) => {
+                let json = format!("toJson({})", r.decoded_input());
+                out.push_str(&format!("{{{{={json}[1:len({json})-1]}}}}"));
+            }
+        }
+    }
+    out
 }
 
 fn is_parametric(value: &Text) -> bool {

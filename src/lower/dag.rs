@@ -729,6 +729,8 @@ impl<'a> Dags<'a> {
         let max = match max {
             Count::Fixed(n) => n.to_string(),
             Count::Param { name, .. } => format!("asInt(workflow.parameters['{name}'])"),
+            // Only `gpus` reads an output.
+            Count::Output { .. } => String::from("0"),
         };
         let pass = format!("asInt(inputs.parameters['{PASS}'])");
         let until = condition::expression(until, &mut |r| self.source(scope, r));

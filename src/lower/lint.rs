@@ -438,6 +438,8 @@ const FUNCTIONS: &[&str] = &[
     "string",
     "map",
     "toJson",
+    // A value in a pod patch: `toJson(v)[1:len(toJson(v))-1]`.
+    "len",
 ];
 
 /// The references an expression reads (`tasks['t'].outputs.parameters['o']`

@@ -83,6 +83,8 @@ struct Engine<'a> {
     scheduler: Scheduler,
     /// GPUs each step needs (by step index).
     gpu_needs: Vec<u32>,
+    /// GPUs the machine has.
+    gpu_total: u32,
     resumed: Option<Resumed>,
     /// By instance id, while it runs.
     lives: BTreeMap<InstanceId, Arc<Mutex<Live>>>,
@@ -132,6 +134,7 @@ impl<'a> Engine<'a> {
             run_dir,
             scheduler: Scheduler::new(gpus.total, options.parallelism),
             gpu_needs: gpus.needs,
+            gpu_total: gpus.total,
             resumed,
             lives: BTreeMap::new(),
             gpus: BTreeMap::new(),
@@ -299,8 +302,22 @@ impl<'a> Engine<'a> {
         match old {
             Some(old) => self.reuse(id, &old),
             None => {
-                let need = self.gpu_needs.get(instance.step).copied().unwrap_or(0);
-                self.scheduler.queue(id, need);
+                let fixed = self.gpu_needs.get(instance.step).copied().unwrap_or(0);
+                let step = &self.pipeline.steps[instance.step];
+                let render = |template: &ir::Template| {
+                    let rendered =
+                        self.plan
+                            .render(template, &instance.scope, step.block, Some(id));
+                    rendered.ok()
+                };
+                match gpus::start_values(step, fixed, self.gpu_total, &render) {
+                    Ok(need) => self.scheduler.queue(id, need),
+                    // A bad value fails the step as a failed start does.
+                    Err(problem) => {
+                        let report = self.unrun(id, StepStatus::Failed, Some(problem));
+                        self.done(id, report);
+                    }
+                }
             }
         }
     }
@@ -431,6 +448,17 @@ impl<'a> Engine<'a> {
         let plan = &self.plan;
         let value = |part: &ir::Part| plan.part_text(id, part);
         let spec = prepare::step_spec(self.pipeline, target, &value, gpus, place);
+        let step = &self.pipeline.steps[instance.step];
+        if let Some(settings) = super::settings::StepSettings::of(&step.cluster) {
+            let step_dir = self.run_dir.join(&instance.key);
+            settings.write(&step_dir).map_err(|e| StepProblem {
+                code: Code::E0607,
+                message: format!(
+                    "cannot record the step's settings in `{}`: {e}",
+                    step_dir.display()
+                ),
+            })?;
+        }
         self.gpus.insert(id, gpus::visible_devices(&spec.gpus));
         let live = Arc::new(Mutex::new(Live::default()));
         self.lives.insert(id, Arc::clone(&live));

@@ -632,6 +632,18 @@ impl Supervisor<'_> {
             if let Err(message) = check_typed_output(name, *ty, &text) {
                 return fail(Code::E0612, message);
             }
+            let text = match self.spec.secrets.masker.mask_text(&text) {
+                Some(masked) => {
+                    self.warn(warnings::output_masked(&self.spec.name, name));
+                    // The file is kept with the run: it holds the record's value.
+                    let kept = self.spec.dirs.outputs.join(name);
+                    if let Err(e) = std::fs::write(&kept, &masked) {
+                        return bad(format!("cannot mask output `{name}`: {e}"));
+                    }
+                    masked
+                }
+                None => text,
+            };
             outputs.insert(name.clone(), text);
         }
         Ok(outputs)

@@ -53,6 +53,7 @@ mod reap;
 pub mod sandbox;
 pub(crate) mod schedule;
 mod secrets;
+pub mod settings;
 mod signals;
 pub mod store;
 pub mod visuals;

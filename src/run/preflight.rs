@@ -167,7 +167,12 @@ fn check_gpus(
         .iter()
         .map(|s| count_value(&s.gpus, params))
         .collect();
-    if needs.iter().all(|&n| n == 0) {
+    // A need read from an output is known later, against the inventory.
+    let later = pipeline
+        .steps
+        .iter()
+        .any(|s| matches!(s.gpus, ir::Count::Output { .. }));
+    if needs.iter().all(|&n| n == 0) && !later {
         return Ok(Gpus { needs, total: 0 });
     }
     let inventory = gpus::inventory().map_err(|bad| {

@@ -315,6 +315,15 @@ impl Masker {
         self.needles.is_empty()
     }
 
+    /// A recorded value (a step output) with every secret value masked, or
+    /// `None` when it holds none. The record is what `runs show`, its
+    /// `--format json` and later steps read, and a secret never appears
+    /// there (W0615 says the value was changed).
+    pub(crate) fn mask_text(&self, text: &str) -> Option<String> {
+        let masked = self.mask(text.as_bytes());
+        (masked != text.as_bytes()).then(|| String::from_utf8_lossy(&masked).into_owned())
+    }
+
     /// `line` with every occurrence of every value replaced by `***`.
     pub(crate) fn mask(&self, line: &[u8]) -> Vec<u8> {
         let mut out = line.to_vec();

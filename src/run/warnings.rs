@@ -94,6 +94,17 @@ pub(crate) fn output_never_written(step: &str, output: &str) -> Diagnostic {
     ))
 }
 
+/// W0615: a step wrote a secret's value into an output, recorded masked.
+pub(crate) fn output_masked(step: &str, output: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0615,
+        format!(
+            "output `{output}` of step `{step}` held the value of a secret and was recorded masked"
+        ),
+    )
+    .help("do not pass secrets through outputs: give the step that needs it `secret_env` or `secret_volumes`")
+}
+
 /// W0607: the settings of `pipeline` that only the cluster uses, each
 /// named once (step settings first, in the spec's order); `None` when it
 /// has none.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::check::ir::{CompareOp, Part};
+use crate::check::ir::{CompareOp, Count, Part};
 use crate::graph::test_ir::*;
 use crate::source::Span;
 
