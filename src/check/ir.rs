@@ -370,6 +370,8 @@ pub struct Step {
     pub when: Option<Condition>,
     /// Cluster settings (`node_selector`, `tolerations`, …).
     pub cluster: StepCluster,
+    /// `cache = true`: reused from an earlier identical run (never in `finally`).
+    pub cache: bool,
 }
 
 impl Step {

@@ -38,6 +38,7 @@ pub(crate) const ATTRIBUTES: &[&str] = &[
     "pod_spec_patch",
     "secret_env",
     "secret_volumes",
+    "cache",
 ];
 
 /// One line on each attribute a step or pipeline takes, from the language
@@ -75,6 +76,9 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "secret_volumes" => {
             "list of `\"secret:/mount/path\"`: mount each secret's keys as read-only files at its path"
         }
+        "cache" => {
+            "bool, fixed at compile time (default false): reuse the outputs of an earlier identical run of the step instead of running it"
+        }
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
@@ -107,6 +111,7 @@ struct Fields {
     cluster: ir::StepCluster,
     secret_env: Vec<ir::SecretEnv>,
     secret_volumes: Vec<ir::SecretVolume>,
+    cache: Option<bool>,
 }
 
 /// Checks one step; `None` when it has errors.
@@ -132,7 +137,7 @@ pub(super) fn check_step<'a>(
                     checker.error(super::attribute_twice(&attribute.name, first));
                     continue;
                 }
-                attribute_value(checker, attribute, &mut fields);
+                attribute_value(checker, attribute, decl.span, &mut fields);
             }
             ast::StepItem::Metric(metric) => checker.metric(metric, &mut fields.metrics),
             ast::StepItem::Output(_) | ast::StepItem::When(_) => {}
@@ -193,6 +198,7 @@ pub(super) fn check_step<'a>(
         block: None,
         when: None,
         cluster: fields.cluster,
+        cache: fields.cache.unwrap_or(false),
     })
 }
 
@@ -220,6 +226,7 @@ fn unknown_attribute(name: &ast::Ident) -> Diagnostic {
 fn attribute_value<'a>(
     checker: &mut Checker<'a>,
     attribute: &'a ast::Attribute,
+    step_span: Span,
     fields: &mut Fields,
 ) {
     let name = attribute.name.name.as_str();
@@ -250,6 +257,7 @@ fn attribute_value<'a>(
         "cpu" => fields.cpu = checker.quantity(&value, name, true),
         "memory" => fields.memory = checker.quantity(&value, name, false),
         "timeout" => fields.timeout = checker.timeout(&value, name),
+        "cache" => fields.cache = checker.cache(&value, step_span),
         // A `when` whose value parsed as a condition is not an attribute.
         "when" => checker.error(
             Diagnostic::new(

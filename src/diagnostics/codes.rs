@@ -114,6 +114,8 @@ codes! {
     E0337 => "variable set by both `env` and `secret_env`",
     E0338 => "a secret or key a step reads is missing",
     E0339 => "secrets readable by other users",
+    E0350 => "`cache` is not `true` or `false`",
+    E0351 => "`cache = true` on a `finally` step",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
@@ -157,6 +159,8 @@ codes! {
     W0606 => "a declared output was never written",
     W0607 => "settings that apply on the cluster only",
     W0608 => "a secret value too short to hide in logs",
+    W0611 => "a cached step that reads run information is never reused",
+    W0612 => "a cached step that mounts `data` claims",
 }
 
 impl Code {

@@ -386,6 +386,7 @@ fn step_template(
         tolerations: Vec::new(),
     };
     super::cluster::step(step, &mut template, text);
+    super::cache::step(step, &mut template);
     template
 }
 
