@@ -116,6 +116,18 @@ pub struct StepRecord {
     pub stderr_log: String,
     /// Why it failed or was skipped.
     pub message: Option<String>,
+    /// A `cached` step: the run and step record it was reused from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_from: Option<CachedFrom>,
+}
+
+/// Where a `cached` step was reused from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CachedFrom {
+    /// The run.
+    pub run: String,
+    /// The step record in it.
+    pub step: String,
 }
 
 /// One metric of one step of a run.
@@ -240,16 +252,22 @@ impl Store {
 
     fn steps(&self, run: &str) -> Result<Vec<StepRecord>, StoreError> {
         // Records from before steps ran more than once (read without migrating).
-        let instances = if self.version()? < 4 {
+        let version = self.version()?;
+        let instances = if version < 4 {
             "name, NULL, NULL"
         } else {
             "COALESCE(step, name), iteration, pass"
+        };
+        let cached = if version < 5 {
+            "NULL, NULL"
+        } else {
+            "cached_from_run, cached_from_step"
         };
         let mut stmt = self
             .conn
             .prepare(&format!(
                 "SELECT name, image, status, attempts, started_ms, ended_ms, exit_code, signal,
-                   gpus, outputs, step_dir, message, {instances}
+                   gpus, outputs, step_dir, message, {instances}, {cached}
                  FROM steps WHERE run_id = ?1 ORDER BY position, rowid"
             ))
             .map_err(|e| self.err(e))?;
@@ -259,6 +277,8 @@ impl Store {
                 let ended_ms: Option<i64> = row.get(5)?;
                 let outputs: String = row.get(9)?;
                 let step_dir: String = row.get(10)?;
+                let from_run: Option<String> = row.get(15)?;
+                let from_step: Option<String> = row.get(16)?;
                 Ok(StepRecord {
                     name: row.get(0)?,
                     step: row.get(12)?,
@@ -282,6 +302,9 @@ impl Store {
                     stderr_log: format!("{step_dir}/stderr.log"),
                     step_dir,
                     message: row.get(11)?,
+                    cached_from: from_run
+                        .zip(from_step)
+                        .map(|(run, step)| CachedFrom { run, step }),
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -304,7 +327,7 @@ impl Store {
     }
 
     /// The records' schema version.
-    fn version(&self) -> Result<i64, StoreError> {
+    pub(super) fn version(&self) -> Result<i64, StoreError> {
         self.conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(|e| self.err(e))
