@@ -59,6 +59,7 @@ let s:lines = [
       \ '  defaults { retries = 1 }',
       \ '  let defaults = 1',
       \ '  step g { tolerations = [] secret_volumes = [] }',
+      \ '  step h { cache = true }',
       \ ]
 let s:checks = [
       \ [1, '#', 'kfpComment'], [1, 'pipeline', 'kfpComment'], [1, '"no', 'kfpComment'],
@@ -111,6 +112,7 @@ let s:checks = [
       \ [52, 'and', 'kfpKey'], [53, 'when', 'kfpLetName'], [53, 'and', ''], [54, '>', 'kfpString'],
       \ [54, 'if for', 'kfpComment'], [55, 'defaults', 'kfpDefaults'], [56, 'defaults', 'kfpLetName'],
       \ [57, 'tolerations', 'kfpAttribute'], [57, 'secret_volumes', 'kfpAttribute'],
+      \ [58, 'cache', 'kfpAttribute'],
       \ ]
 enew
 call setline(1, s:lines)

@@ -334,7 +334,7 @@ pub(super) fn run(
             section.card.graph-card {
                 h2 { "Steps" }
                 div.scroll { (svg::step_graph(&run.id, view.pipeline.as_ref(), &run.steps, selected)) }
-                p.legend { @for s in ["pending", "running", "succeeded", "failed", "skipped", "reused"] { (badge(s)) " " } }
+                p.legend { @for s in ["pending", "running", "succeeded", "failed", "skipped", "reused", "cached"] { (badge(s)) " " } }
             }
             section.card.metrics-card {
                 h2 { "Metrics" }
