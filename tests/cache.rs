@@ -339,3 +339,48 @@ fn runs_why_names_a_missing_step() {
         stderr(&out)
     );
 }
+
+/// Records written before caching (schema 4) are migrated to schema 5:
+/// their steps have no key, so they are "not cached" and never a source.
+#[test]
+fn schema_4_records_are_migrated_and_are_no_source() {
+    let project = Project::new(
+        "schema4",
+        "pipeline p {\n  step hello {\n    image = \"alpine\"\n    command = \"echo hello\"\n    cache = true\n  }\n}\n",
+    );
+    std::fs::create_dir_all(project.home()).expect("state folder");
+    let conn = rusqlite::Connection::open(project.home().join("kfpl.db")).expect("db");
+    for version in ["schema.sql", "schema2.sql", "schema3.sql", "schema4.sql"] {
+        let sql = std::fs::read_to_string(support::root().join("src/run/store").join(version))
+            .expect("migration");
+        conn.execute_batch(&sql).expect("migration runs");
+    }
+    conn.pragma_update(None, "user_version", 4)
+        .expect("version");
+    let old_dir = project.dir.path().join("old");
+    conn.execute_batch(&format!(
+        "INSERT INTO experiments (id, name, created_ms) VALUES (1, 'default', 0);
+         INSERT INTO runs (seq, id, experiment_id, pipeline, pipeline_name, source_path,
+           source_hash, source, params, status, started_ms, ended_ms, pid, run_dir)
+         VALUES (1, 'r1', 1, 'p', 'p', 'main.kfp', '0', '', '{{}}', 'succeeded', 0, 1, 1, '{0}');
+         INSERT INTO steps (run_id, name, position, image, status, step_dir, step)
+         VALUES ('r1', 'hello', 0, 'alpine', 'succeeded', '{0}/hello', 'hello');",
+        old_dir.display()
+    ))
+    .expect("old records");
+    drop(conn);
+    std::fs::create_dir_all(old_dir.join("hello")).expect("old folder");
+    assert!(project.why("r1", "hello").contains("not cached"));
+    let out = project.run(&[], 0);
+    assert!(stdout(&out).contains("| hello"), "{}", stdout(&out));
+    assert!(
+        project
+            .why("r2", "hello")
+            .contains("no earlier run of this step to reuse")
+    );
+    let conn = rusqlite::Connection::open(project.home().join("kfpl.db")).expect("db");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, 5);
+}
