@@ -309,7 +309,7 @@ impl<'a> Engine<'a> {
             .cloned();
         match old {
             Some(old) => self.reuse(id, &old),
-            None if self.from_cache(id) => {}
+            None if self.take_from_cache(id) => {}
             None => {
                 let step = self.plan.instances[id].step;
                 let need = self.gpu_needs.get(step).copied().unwrap_or(0);
@@ -363,7 +363,7 @@ impl<'a> Engine<'a> {
     /// A step with `cache = true`: records its key, and takes it over from
     /// the latest successful run of it with the same key, unless
     /// `--no-cache` was given. False when it is to run.
-    fn from_cache(&mut self, id: InstanceId) -> bool {
+    fn take_from_cache(&mut self, id: InstanceId) -> bool {
         let pipeline = self.pipeline;
         let instance = &self.plan.instances[id];
         let step = &pipeline.steps[instance.step];

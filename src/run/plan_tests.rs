@@ -113,7 +113,6 @@ fn pipeline(steps: Vec<Step>, blocks: Vec<Block>) -> Pipeline {
         blocks,
         span: NO,
         cluster: Default::default(),
-        cache: false,
     }
 }
 
