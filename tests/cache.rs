@@ -384,3 +384,70 @@ fn schema_4_records_are_migrated_and_are_no_source() {
         .expect("version");
     assert_eq!(version, 5);
 }
+
+/// A `git` command in `dir` that must succeed; its stdout, trimmed.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git starts");
+    assert!(out.status.success(), "git {args:?}: {}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// A step that follows a repository's default branch is cached while the
+/// branch stays, and runs again once it moves: the key holds the commit.
+#[test]
+fn the_sync_source_commit_is_part_of_the_key() {
+    if !support::require_tool("git") {
+        return;
+    }
+    let project = Project::new(
+        "sync",
+        "pipeline p {\n  step show {\n    image = \"alpine\"\n    sync_source = \"repo\"\n    command = \"cat code/repo/version.txt\"\n    cache = true\n  }\n}\n",
+    );
+    let repo = project.dir.path().join("repo");
+    std::fs::create_dir_all(&repo).expect("repo folder");
+    git(&repo, &["init", "--quiet"]);
+    std::fs::write(repo.join("version.txt"), "v1\n").expect("v1");
+    git(&repo, &["add", "version.txt"]);
+    git(&repo, &["commit", "--quiet", "-m", "first"]);
+    let first = git(&repo, &["rev-parse", "HEAD"]);
+    project.run(&[], 0);
+    project.run(&[], 0);
+    assert!(
+        project
+            .why("r2", "show")
+            .contains("reused run r1 step show")
+    );
+    std::fs::write(repo.join("version.txt"), "v2\n").expect("v2");
+    git(&repo, &["commit", "--quiet", "-am", "second"]);
+    let second = git(&repo, &["rev-parse", "HEAD"]);
+    let out = project.run(&[], 0);
+    assert!(stdout(&out).contains("show | v2"), "{}", stdout(&out));
+    let why = project.why("r3", "show");
+    assert!(why.contains("sync_source: "), "{why}");
+    assert!(why.contains(&format!("@{first} → ")), "{why}");
+    assert!(why.contains(&format!("@{second}")), "{why}");
+}
+
+/// The code a command reads through a `let` is part of the command.
+#[test]
+fn changing_the_code_in_a_let_reruns_the_step() {
+    let program = |word: &str| {
+        format!(
+            "pipeline p {{\n  let code = \"echo {word}\"\n  step say {{\n    image = \"alpine\"\n    command = [\"sh\", \"-c\", code]\n    cache = true\n  }}\n}}\n"
+        )
+    };
+    let project = Project::new("let", &program("one"));
+    project.run(&[], 0);
+    project.dir.write("main.kfp", program("two"));
+    let out = project.run(&[], 0);
+    assert!(stdout(&out).contains("say | two"), "{}", stdout(&out));
+    assert!(project.why("r2", "say").contains("command changed"));
+}

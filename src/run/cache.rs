@@ -113,30 +113,34 @@ pub(crate) fn key_parts(
     }
 }
 
-/// The key parts of a step about to run in a run made with `options`;
-/// `None` when its `sync_source` commit cannot be told (it then runs, and
-/// is not recorded as a source for later runs).
+/// What a `sync_source` commit that cannot be told is recorded as.
+const UNKNOWN_COMMIT: &str = "(commit unknown)";
+
+/// The key parts of a step about to run in a run made with `options`, and
+/// whether they may be looked up: not when its `sync_source` commit cannot
+/// be told (the step then runs; its key, which names no commit, matches no
+/// later lookup, since such a key is never looked up).
 pub(crate) fn step_key(
     step: &ir::Step,
     value: &Lookup<'_>,
     options: &super::RunOptions,
-) -> Option<KeyParts> {
-    let source = match &step.sync_source {
-        None => None,
-        Some(sync) => {
-            let url = super::git::resolve_url(&sync.url, &options.invocation_dir);
-            let revision = step
-                .git_revision()
-                .map(|rev| render(rev, value))
-                .filter(|rev| !rev.trim().is_empty());
-            let commit = source_commit(&url, revision.as_deref())?;
-            Some(format!("{url}@{commit}"))
-        }
-    };
+) -> (KeyParts, bool) {
+    let mut known = true;
+    let source = step.sync_source.as_ref().map(|sync| {
+        let url = super::git::resolve_url(&sync.url, &options.invocation_dir);
+        let revision = step
+            .git_revision()
+            .map(|rev| render(rev, value))
+            .filter(|rev| !rev.trim().is_empty());
+        let commit = source_commit(&url, revision.as_deref());
+        known = commit.is_some();
+        format!("{url}@{}", commit.as_deref().unwrap_or(UNKNOWN_COMMIT))
+    });
     // Input files (`file` outputs of upstream steps) join the key here, as
     // (name, [`digest_path`]) pairs, once steps pass files.
     let files: &[(String, String)] = &[];
-    Some(key_parts(step, value, files, source, options.engine.name()))
+    let parts = key_parts(step, value, files, source, options.engine.name());
+    (parts, known)
 }
 
 /// The latest successful record of `step` with `key` whose folder is still

@@ -374,13 +374,11 @@ impl<'a> Engine<'a> {
         let step_dir = self.run_dir.join(&instance.key);
         let plan = &self.plan;
         let value = |part: &ir::Part| plan.part_text(id, part);
-        let Some(parts) = super::cache::step_key(step, &value, self.options) else {
-            return false;
-        };
+        let (parts, may_reuse) = super::cache::step_key(step, &value, self.options);
         let key = parts.digest();
         let result = self.store.set_cache_key(&self.run_id, &name, &key, &parts);
         self.record(&format!("the cache key of step `{name}`"), result);
-        if self.options.no_cache {
+        if self.options.no_cache || !may_reuse {
             return false;
         }
         let hit = super::cache::find_source(&self.store, &step.name, &key, &step_dir);
