@@ -8,6 +8,9 @@
 
 mod support;
 
+#[path = "web/http.rs"]
+mod http;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -450,4 +453,70 @@ fn changing_the_code_in_a_let_reruns_the_step() {
     let out = project.run(&[], 0);
     assert!(stdout(&out).contains("say | two"), "{}", stdout(&out));
     assert!(project.why("r2", "say").contains("command changed"));
+}
+
+/// A `kfpl ui` this test started, stopped through its own handle when
+/// dropped (also when an assertion fails); its stdout stays open meanwhile.
+struct Ui {
+    child: std::process::Child,
+    _stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
+    addr: String,
+}
+
+impl Ui {
+    fn start(project: &Project) -> Ui {
+        use std::io::BufRead;
+        let mut child = support::kfpl(["ui", "--port", "0"])
+            .current_dir(project.dir.path())
+            .env("KFPL_HOME", project.home())
+            .command()
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kfpl ui starts");
+        let mut stdout = child.stdout.take().map(std::io::BufReader::new);
+        let mut first = String::new();
+        if let Some(out) = &mut stdout {
+            let _ = out.read_line(&mut first);
+        }
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_default()
+            .to_string();
+        let ui = Ui {
+            child,
+            _stdout: stdout,
+            addr,
+        };
+        assert!(!ui.addr.is_empty(), "no address in {first:?}");
+        ui
+    }
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `kfpl ui` shows a cached step as `cached`, with the run it came from.
+#[test]
+fn kfpl_ui_shows_a_cached_step_and_its_source() {
+    let project = Project::new("ui", TRAIN);
+    project.run(&[], 0);
+    project.run(&[], 0);
+    let ui = Ui::start(&project);
+    let run = http::get(&ui.addr, "/runs/r2");
+    assert_eq!(run.status, 200);
+    let html = run.header("content-type").unwrap_or_default();
+    assert!(html.starts_with("text/html"), "{html}");
+    assert!(run.body.contains("st-cached"), "{}", run.body);
+    let step = http::get(&ui.addr, "/runs/r2?step=train");
+    assert!(step.body.contains("badge st-cached"), "{}", step.body);
+    assert!(step.body.contains("Cached from"), "{}", step.body);
+    assert!(step.body.contains("href=\"/runs/r1\""), "{}", step.body);
 }
