@@ -153,24 +153,15 @@ pub(crate) fn find_source(
     step_dir: &Path,
 ) -> Option<(String, StepRecord, Vec<MetricRecord>)> {
     for (run, name) in store.cache_sources(step, key).ok()? {
-        let Ok(Some(record)) = store.run(&run) else {
+        let Ok(Some((old, metrics))) = store.step_record(&run, &name) else {
             continue;
         };
-        let Some(old) = record.steps.into_iter().find(|s| s.name == name) else {
-            continue;
-        };
-        if !matches!(
+        if matches!(
             link_step_files(Path::new(&old.step_dir), step_dir),
             Ok(true)
         ) {
-            continue;
+            return Some((run, old, metrics));
         }
-        let metrics = record
-            .metrics
-            .into_iter()
-            .filter(|m| m.step == name)
-            .collect();
-        return Some((run, old, metrics));
     }
     None
 }

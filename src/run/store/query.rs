@@ -192,7 +192,7 @@ impl Store {
                 .map_err(|e| self.err(e))?
         };
         for run in &mut runs {
-            run.metrics = self.metrics(&run.id)?;
+            run.metrics = self.metrics(&run.id, None)?;
         }
         Ok(runs)
     }
@@ -211,8 +211,8 @@ impl Store {
         else {
             return Ok(None);
         };
-        run.steps = self.steps(id)?;
-        run.metrics = self.metrics(id)?;
+        run.steps = self.steps(id, None)?;
+        run.metrics = self.metrics(id, None)?;
         run.warnings = self.warnings(id)?;
         run.engine = self.engine(id)?;
         Ok(Some(run))
@@ -250,7 +250,20 @@ impl Store {
         Ok(ids)
     }
 
-    fn steps(&self, run: &str) -> Result<Vec<StepRecord>, StoreError> {
+    /// One step record of a run and its metrics; `None` when there is no such record.
+    pub(crate) fn step_record(
+        &self,
+        run: &str,
+        name: &str,
+    ) -> Result<Option<(StepRecord, Vec<MetricRecord>)>, StoreError> {
+        let Some(step) = self.steps(run, Some(name))?.pop() else {
+            return Ok(None);
+        };
+        Ok(Some((step, self.metrics(run, Some(name))?)))
+    }
+
+    /// A run's step records in order (only the one called `only`, when given).
+    fn steps(&self, run: &str, only: Option<&str>) -> Result<Vec<StepRecord>, StoreError> {
         // Records from before steps ran more than once (read without migrating).
         let version = self.version()?;
         let instances = if version < 4 {
@@ -268,11 +281,12 @@ impl Store {
             .prepare(&format!(
                 "SELECT name, image, status, attempts, started_ms, ended_ms, exit_code, signal,
                    gpus, outputs, step_dir, message, {instances}, {cached}
-                 FROM steps WHERE run_id = ?1 ORDER BY position, rowid"
+                 FROM steps WHERE run_id = ?1 AND (?2 IS NULL OR name = ?2)
+                 ORDER BY position, rowid"
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([run], |row| {
+            .query_map(params![run, only], |row| {
                 let started_ms: Option<i64> = row.get(4)?;
                 let ended_ms: Option<i64> = row.get(5)?;
                 let outputs: String = row.get(9)?;
@@ -354,17 +368,19 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    fn metrics(&self, run: &str) -> Result<Vec<MetricRecord>, StoreError> {
+    /// A run's metrics in step order (only those of step record `only`, when given).
+    fn metrics(&self, run: &str, only: Option<&str>) -> Result<Vec<MetricRecord>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT m.step, m.name, m.value, m.format FROM metrics m
                  LEFT JOIN steps s ON s.run_id = m.run_id AND s.name = m.step
-                 WHERE m.run_id = ?1 ORDER BY s.position, s.rowid, m.rowid",
+                 WHERE m.run_id = ?1 AND (?2 IS NULL OR m.step = ?2)
+                 ORDER BY s.position, s.rowid, m.rowid",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([run], |row| {
+            .query_map(params![run, only], |row| {
                 let value: Option<f64> = row.get(2)?;
                 Ok(MetricRecord {
                     step: row.get(0)?,
