@@ -563,6 +563,7 @@ fn v2_cases() -> Vec<V2Case> {
         ("nested-loops", "nested_loops", Vec::new()),
         ("defaults", "defaults", Vec::new()),
         ("nested-repeat", "nested_repeat", Vec::new()),
+        ("cache", "cache", Vec::new()),
     ]
 }
 
