@@ -399,6 +399,14 @@ const RUNS: &[Case] = &[
         &["gpus=0", "seed=1"],
         "succeeded",
     ),
+    // A first run: do_work and do_work_fresh both worked ("Working for 1
+    // seconds.", "Working: 0.", "Done.") and output the `now` given.
+    case(
+        "caching_first_run",
+        "caching",
+        &["seconds=1", "now=2024-05-01T12:00:00"],
+        "succeeded",
+    ),
 ];
 
 const fn case(
@@ -417,6 +425,8 @@ const fn case(
 
 /// The ports no case runs, and why (each is a deliberate choice, so a new
 /// port must be added to one list or the other).
+// (The caching sample's point is its second run: see
+// `the_caching_sample_reuses_do_work_on_a_second_run`.)
 const NOT_RUN: &[(&str, &str)] = &[
     (
         "retry",
@@ -612,4 +622,62 @@ fn summary(args: &[String], run: &Value, temporary: &Path) -> String {
     }
     out.replace(&format!("{}/", root().display()), "")
         .replace(&temporary.display().to_string(), "[TMP]")
+}
+
+/// The caching sample's test 1 and 2 (and 3): run again with the same
+/// `seconds`, `do_work` is `cached` with the first run's output (the time
+/// it finished then), while `do_work_fresh` (no `cache = true`: KFP's
+/// `max_cache_staleness = "P0D"`) works again.
+#[test]
+fn the_caching_sample_reuses_do_work_on_a_second_run() {
+    let dir = TempDir::new("kfp-samples-caching-twice");
+    let file = root().join(SAMPLES).join("caching.kfp");
+    let run = || {
+        let args = [
+            "run".as_ref(),
+            file.as_os_str(),
+            "-p".as_ref(),
+            "seconds=0".as_ref(),
+        ];
+        let out = support::kfpl(args)
+            .current_dir(dir.path())
+            .env("KFPL_HOME", dir.join("home"))
+            .output();
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    };
+    let show = |id: &str| -> Value {
+        let out = support::kfpl(["runs", "show", id, "--format", "json"])
+            .current_dir(dir.path())
+            .env("KFPL_HOME", dir.join("home"))
+            .output();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let step = |run: &Value, name: &str| -> Value {
+        run["steps"]
+            .as_array()
+            .and_then(|steps| steps.iter().find(|s| s["name"] == name))
+            .cloned()
+            .unwrap_or_default()
+    };
+    run();
+    let second = run();
+    let printed_by = |name: &str| {
+        stdout(&second)
+            .lines()
+            .filter(|line| line.split(" | ").next().map(str::trim) == Some(name))
+            .count()
+    };
+    assert_eq!(printed_by("do_work"), 0, "{}", stdout(&second));
+    assert!(printed_by("do_work_fresh") > 0, "{}", stdout(&second));
+    let (first, again) = (show("r1"), show("r2"));
+    assert_eq!(step(&first, "do_work")["status"], "succeeded");
+    assert_eq!(step(&again, "do_work")["status"], "cached");
+    assert_eq!(step(&again, "do_work")["cached_from"]["run"], "r1");
+    assert_eq!(
+        step(&again, "do_work")["outputs"]["output"],
+        step(&first, "do_work")["outputs"]["output"],
+        "the cached output is the first run's finishing time"
+    );
+    assert_eq!(step(&again, "do_work_fresh")["status"], "succeeded");
 }

@@ -564,6 +564,7 @@ fn v2_cases() -> Vec<V2Case> {
         ("defaults", "defaults", Vec::new()),
         ("nested-repeat", "nested_repeat", Vec::new()),
         ("visuals", "visuals", Vec::new()),
+        ("cache", "cache", Vec::new()),
     ]
 }
 

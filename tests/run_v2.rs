@@ -636,5 +636,5 @@ fn schema_3_records_are_migrated() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5, "migrated to the newest schema");
 }

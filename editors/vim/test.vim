@@ -60,6 +60,7 @@ let s:lines = [
       \ '  let defaults = 1',
       \ '  step g { tolerations = [] secret_volumes = [] }',
       \ '  step v { visuals = true }',
+      \ '  step h { cache = true }',
       \ ]
 let s:checks = [
       \ [1, '#', 'kfpComment'], [1, 'pipeline', 'kfpComment'], [1, '"no', 'kfpComment'],
@@ -113,6 +114,7 @@ let s:checks = [
       \ [54, 'if for', 'kfpComment'], [55, 'defaults', 'kfpDefaults'], [56, 'defaults', 'kfpLetName'],
       \ [57, 'tolerations', 'kfpAttribute'], [57, 'secret_volumes', 'kfpAttribute'],
       \ [58, 'visuals', 'kfpAttribute'],
+      \ [59, 'cache', 'kfpAttribute'],
       \ ]
 enew
 call setline(1, s:lines)

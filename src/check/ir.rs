@@ -372,6 +372,8 @@ pub struct Step {
     pub cluster: StepCluster,
     /// `visuals = true`: the step writes KFP UI metadata to `$KFP_UI_METADATA`.
     pub visuals: bool,
+    /// `cache = true`: reused from an earlier identical run (never in `finally`).
+    pub cache: bool,
 }
 
 impl Step {

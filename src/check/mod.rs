@@ -7,6 +7,7 @@
 //! produced only when there were no errors.
 
 mod blocks;
+mod cache;
 pub(crate) mod cluster;
 mod condition;
 mod control;

@@ -39,6 +39,7 @@ pub(crate) const ATTRIBUTES: &[&str] = &[
     "secret_env",
     "secret_volumes",
     "visuals",
+    "cache",
 ];
 
 /// One line on each attribute a step or pipeline takes, from the language
@@ -79,6 +80,9 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "visuals" => {
             "bool, fixed: the step writes KFP UI metadata (`{\"outputs\": [...]}`) to `$KFP_UI_METADATA`; the `mlpipeline-ui-metadata` artifact on Argo, `kfpl runs visuals` locally"
         }
+        "cache" => {
+            "bool, fixed at compile time (default false): reuse the outputs of an earlier identical run of the step instead of running it"
+        }
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
@@ -112,6 +116,7 @@ struct Fields {
     secret_env: Vec<ir::SecretEnv>,
     secret_volumes: Vec<ir::SecretVolume>,
     visuals: Option<bool>,
+    cache: Option<bool>,
 }
 
 /// Checks one step; `None` when it has errors.
@@ -137,7 +142,7 @@ pub(super) fn check_step<'a>(
                     checker.error(super::attribute_twice(&attribute.name, first));
                     continue;
                 }
-                attribute_value(checker, attribute, &mut fields);
+                attribute_value(checker, attribute, decl.span, &mut fields);
             }
             ast::StepItem::Metric(metric) => checker.metric(metric, &mut fields.metrics),
             ast::StepItem::Output(_) | ast::StepItem::When(_) => {}
@@ -204,6 +209,7 @@ pub(super) fn check_step<'a>(
         when: None,
         cluster: fields.cluster,
         visuals,
+        cache: fields.cache.unwrap_or(false),
     })
 }
 
@@ -231,6 +237,7 @@ fn unknown_attribute(name: &ast::Ident) -> Diagnostic {
 fn attribute_value<'a>(
     checker: &mut Checker<'a>,
     attribute: &'a ast::Attribute,
+    step_span: Span,
     fields: &mut Fields,
 ) {
     let name = attribute.name.name.as_str();
@@ -262,6 +269,7 @@ fn attribute_value<'a>(
         "memory" => fields.memory = checker.quantity(&value, name, false),
         "timeout" => fields.timeout = checker.timeout(&value, name),
         "visuals" => fields.visuals = checker.visuals(&value),
+        "cache" => fields.cache = checker.cache(&value, step_span),
         // A `when` whose value parsed as a condition is not an attribute.
         "when" => checker.error(
             Diagnostic::new(

@@ -47,6 +47,10 @@ pub(crate) struct Args {
     /// When a container engine pulls images: `missing` (if not present), `always`, `never`.
     #[arg(long, default_value = "missing", value_parser = ["missing", "if-not-present", "always", "never"])]
     pull: String,
+    /// Run every step with `cache = true` instead of reusing an earlier
+    /// identical run of it (its new result is recorded for later runs).
+    #[arg(long)]
+    no_cache: bool,
     /// Print each step's command (for a container engine, the exact
     /// `podman run …`) in order, and run nothing.
     #[arg(long)]
@@ -67,6 +71,7 @@ impl Args {
         options.overrides = overrides;
         options.experiment = self.experiment;
         options.resume = self.resume;
+        options.no_cache = self.no_cache;
         options.sandbox_exe = std::env::current_exe().ok();
         // The flag, else the pipeline's `parallelism`, else one step a CPU.
         if let Some(n) = self.parallelism.or(pipeline.cluster.parallelism) {
@@ -276,6 +281,12 @@ impl<'a> Progress<'a> {
         let line = match step.status {
             StepStatus::Succeeded => format!("✓ {} succeeded in {time}", step.name),
             StepStatus::Reused => format!("= {} reused (succeeded in the resumed run)", step.name),
+            StepStatus::Cached => match &step.cached_from {
+                Some((run, from)) => {
+                    format!("= {} cached (reused run {run} step {from})", step.name)
+                }
+                None => format!("= {} cached", step.name),
+            },
             StepStatus::Skipped => format!(
                 "- {} skipped: {}",
                 step.name,

@@ -1,5 +1,6 @@
-//! `kfpl runs list|show|compare`: the recorded runs, as aligned tables or
-//! `--format json` (the seed's "Compare runs": params, duration, metrics).
+//! `kfpl runs list|show|compare|why`: the recorded runs, as aligned tables
+//! or `--format json` (the seed's "Compare runs": params, duration,
+//! metrics), and why a step was cached or ran.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -83,6 +84,17 @@ enum RunsCommand {
         #[arg(short = 'o', long = "out", value_name = "DIR")]
         out: Option<std::path::PathBuf>,
     },
+    /// Why a step was cached or ran: the run and step it reused, or which
+    /// parts of its cache key changed since the last run of it.
+    #[command(
+        after_help = "Examples:\n  kfpl runs why r2 train\n  kfpl runs why 3 'train[1] lr=0.1'"
+    )]
+    Why {
+        /// The run (`r2`, or `2`).
+        run: String,
+        /// The step, as `kfpl runs show` names it.
+        step: String,
+    },
 }
 
 impl Args {
@@ -100,7 +112,10 @@ impl Args {
                     print(if format == Format::Json { "[]\n" } else { "no runs recorded yet; start one with `kfpl run FILE`\n" });
                     ExitCode::SUCCESS
                 }
-                RunsCommand::Show { .. } | RunsCommand::Compare { .. } | RunsCommand::Visuals { .. } => fail(
+                RunsCommand::Show { .. }
+                | RunsCommand::Compare { .. }
+                | RunsCommand::Visuals { .. }
+                | RunsCommand::Why { .. } => fail(
                     Diagnostic::new(Code::E0608, format!("no runs are recorded in `{}`", state.display()))
                         .help("run `kfpl runs` where `kfpl run` ran, or set `KFPL_HOME` to its state folder"),
                 ),
@@ -133,6 +148,7 @@ impl Args {
             }
             RunsCommand::Visuals { run, step, out } => load(&store, &[run])
                 .and_then(|runs| draw_visuals(&runs[0], step.as_deref(), out, reporter)),
+            RunsCommand::Why { run, step } => why(&store, &run, &step),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -162,6 +178,26 @@ fn load(store: &Store, ids: &[String]) -> Result<Vec<RunRecord>, Diagnostic> {
         }
     }
     Ok(runs)
+}
+
+/// `kfpl runs why RUN STEP`.
+fn why(store: &Store, run: &str, step: &str) -> Result<(), Diagnostic> {
+    let db = |e: kfpl::run::store::StoreError| kfpl::run::store_error(&e);
+    let record = load(store, &[run.to_string()])?.remove(0);
+    match kfpl::run::cache::why(store, &record.id, step).map_err(db)? {
+        Some(why) => {
+            print(&format!("{} {step}: {why}\n", record.id));
+            Ok(())
+        }
+        None => {
+            let names: Vec<&str> = record.steps.iter().map(|s| s.name.as_str()).collect();
+            Err(Diagnostic::new(
+                Code::E0608,
+                format!("run {} has no step `{step}`", record.id),
+            )
+            .help(format!("its steps: {}", names.join(", "))))
+        }
+    }
 }
 
 fn print(text: &str) {

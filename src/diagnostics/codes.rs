@@ -114,6 +114,8 @@ codes! {
     E0337 => "variable set by both `env` and `secret_env`",
     E0338 => "a secret or key a step reads is missing",
     E0339 => "secrets readable by other users",
+    E0350 => "`cache` is not `true` or `false`",
+    E0351 => "`cache = true` on a `finally` step",
     E0353 => "`visuals` is not `true` or `false`",
     E0354 => "a step reads `KFP_UI_METADATA` without `visuals = true`",
     E0355 => "`kfpl runs visuals` names a step the run does not have",
@@ -166,6 +168,8 @@ codes! {
     W0613 => "a step's UI metadata is missing or not KFP's format",
     W0614 => "a visual that cannot be drawn locally",
     W0615 => "a recorded output or metric held a secret's value and was masked",
+    W0611 => "a cached step that reads run information is never reused",
+    W0612 => "a cached step that mounts `data` claims",
 }
 
 impl Code {

@@ -387,6 +387,7 @@ fn step_template(
         tolerations: Vec::new(),
     };
     super::cluster::step(step, &mut template, text);
+    super::cache::step(step, &mut template);
     template
 }
 

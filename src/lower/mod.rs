@@ -19,6 +19,7 @@
 mod argo;
 pub mod argo_types;
 mod block;
+mod cache;
 mod checks;
 mod cluster;
 mod condition;

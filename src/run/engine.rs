@@ -25,7 +25,7 @@ use super::protocol::{
 };
 use super::schedule::Scheduler;
 use super::signals::Signals;
-use super::store::{MetricRecord, NewRun, NewStep, StepRecord, Store, StoreError};
+use super::store::{MetricRecord, NewRun, NewStep, StepRecord, Store, StoreError, Takeover};
 use super::{
     Event, Observer, RunOptions, RunReport, RunStatus, StepStatus, gpus, store_error, warnings,
 };
@@ -59,6 +59,7 @@ pub(super) fn run(
     let mut engine = Engine::begin(pipeline, options, store, params, gpus, resumed, observer)?;
     engine.announce();
     engine.warn_cluster_only();
+    engine.warn_cache();
     for warning in &secrets.warnings {
         engine.warn(None, warning.clone());
     }
@@ -183,13 +184,23 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn reused_report(&self, id: InstanceId, old: &StepRecord) -> StepReport {
-        let mut report = self.unrun(id, StepStatus::Reused, None);
-        report.exit_code = old.exit_code;
-        report.outputs = old.outputs.clone();
-        report.step_dir = PathBuf::from(&old.step_dir);
-        let metrics = self.resumed.iter().flat_map(|r| &r.reused_metrics);
-        let metrics: Vec<&MetricRecord> = metrics.filter(|m| m.step == old.name).collect();
+    /// W0611 and W0612, once per cached step, before any step starts.
+    fn warn_cache(&mut self) {
+        for warning in super::cache::warnings(self.pipeline) {
+            self.warn(None, warning);
+        }
+    }
+
+    /// The report of an instance taken over from an earlier run.
+    fn taken_over_report(&self, id: InstanceId, takeover: &Takeover<'_>) -> StepReport {
+        let mut report = self.unrun(id, takeover.status, None);
+        report.exit_code = takeover.old.exit_code;
+        report.outputs = takeover.old.outputs.clone();
+        report.step_dir = PathBuf::from(takeover.step_dir);
+        report.cached_from = takeover
+            .cached_from
+            .map(|(run, step)| (run.to_string(), step.to_string()));
+        let metrics = takeover.metrics;
         for metric in &mut report.metrics {
             metric.value = metrics
                 .iter()
@@ -301,7 +312,9 @@ impl<'a> Engine<'a> {
             .cloned();
         match old {
             Some(old) => self.reuse(id, &old),
+            None if self.take_from_cache(id) => {}
             None => {
+                let instance = &self.plan.instances[id];
                 let fixed = self.gpu_needs.get(instance.step).copied().unwrap_or(0);
                 let step = &self.pipeline.steps[instance.step];
                 let render = |template: &ir::Template| {
@@ -329,19 +342,80 @@ impl<'a> Engine<'a> {
             .as_ref()
             .map(|r| r.run.id.clone())
             .unwrap_or_default();
-        let metrics: Vec<&MetricRecord> = self
+        let metrics: Vec<MetricRecord> = self
             .resumed
             .iter()
             .flat_map(|r| &r.reused_metrics)
             .filter(|m| m.step == old.name)
+            .cloned()
             .collect();
-        let result = self.store.reuse_step(&self.run_id, &from, old, &metrics);
-        self.record(&format!("step `{}` (reused)", old.name), result);
-        let report = self.reused_report(id, old);
-        self.plan.finish(id, State::Succeeded, old.outputs.clone());
+        let metrics: Vec<&MetricRecord> = metrics.iter().collect();
+        let takeover = Takeover {
+            status: StepStatus::Reused,
+            name: &old.name,
+            old,
+            metrics: &metrics,
+            step_dir: &old.step_dir,
+            times: (old.started_ms, old.ended_ms),
+            message: format!("outputs reused from run `{from}`"),
+            cached_from: None,
+        };
+        self.take_over(id, &takeover);
+    }
+
+    /// Records an instance taken over from an earlier run, passes its
+    /// outputs on and shows it.
+    fn take_over(&mut self, id: InstanceId, takeover: &Takeover<'_>) {
+        let result = self.store.take_over_step(&self.run_id, takeover);
+        let what = format!("step `{}` ({})", takeover.name, takeover.status);
+        self.record(&what, result);
+        let report = self.taken_over_report(id, takeover);
+        let outputs = takeover.old.outputs.clone();
+        self.plan.finish(id, State::Succeeded, outputs);
         self.plan_stale = true;
         self.observer.event(&Event::StepFinished { step: &report });
         self.reports.insert(id, report);
+    }
+
+    /// A step with `cache = true`: records its key, and takes it over from
+    /// the latest successful run of it with the same key, unless
+    /// `--no-cache` was given. False when it is to run.
+    fn take_from_cache(&mut self, id: InstanceId) -> bool {
+        let pipeline = self.pipeline;
+        let instance = &self.plan.instances[id];
+        let step = &pipeline.steps[instance.step];
+        if !step.cache {
+            return false;
+        }
+        let name = instance.name.clone();
+        let step_dir = self.run_dir.join(&instance.key);
+        let plan = &self.plan;
+        let value = |part: &ir::Part| plan.part_text(id, part);
+        let (parts, may_reuse) = super::cache::step_key(step, &value, self.options);
+        let key = parts.digest();
+        let result = self.store.set_cache_key(&self.run_id, &name, &key, &parts);
+        self.record(&format!("the cache key of step `{name}`"), result);
+        if self.options.no_cache || !may_reuse {
+            return false;
+        }
+        let hit = super::cache::find_source(&self.store, &step.name, &key, &step_dir);
+        let Some((run, old, metrics)) = hit else {
+            return false;
+        };
+        let metrics: Vec<&MetricRecord> = metrics.iter().collect();
+        let now = now_ms();
+        let takeover = Takeover {
+            status: StepStatus::Cached,
+            name: &name,
+            old: &old,
+            metrics: &metrics,
+            step_dir: &step_dir.to_string_lossy(),
+            times: (Some(now), Some(now)),
+            message: format!("cached: reused run {run} step {}", old.name),
+            cached_from: Some((&run, &old.name)),
+        };
+        self.take_over(id, &takeover);
+        true
     }
 
     /// An instance that never ran: skipped (a condition, a dependency that
@@ -805,6 +879,7 @@ fn record_run(
         runs_dir: &runs_dir,
         resumed_from: resumed.map(|r| r.run.id.as_str()),
         engine: options.engine.name(),
+        no_cache: options.no_cache,
     };
     store.begin_run(&new_run).map_err(|e| vec![store_error(&e)])
 }

@@ -114,7 +114,7 @@ pub(crate) fn sync(
 
 /// A local path made absolute (so the cache key is the repository, not the
 /// spelling); URLs as they are.
-fn resolve_url(url: &str, invocation_dir: &Path) -> String {
+pub(crate) fn resolve_url(url: &str, invocation_dir: &Path) -> String {
     let remote = url.contains("://")
         || url
             .split_once(':')

@@ -35,6 +35,7 @@
 //! through an [`Observer`]. See docs/run.md for the state folder's layout,
 //! the sandbox and the records' schema.
 
+pub mod cache;
 mod condition;
 pub mod display;
 mod engine;
@@ -95,6 +96,9 @@ pub struct RunOptions {
     pub engine: Engine,
     /// When a container engine pulls images.
     pub pull: Pull,
+    /// `--no-cache`: steps with `cache = true` run (and are recorded for
+    /// later runs) instead of being reused.
+    pub no_cache: bool,
 }
 
 impl RunOptions {
@@ -115,6 +119,7 @@ impl RunOptions {
             invocation_dir,
             engine: Engine::Host,
             pull: Pull::Missing,
+            no_cache: false,
         }
     }
 }

@@ -73,6 +73,7 @@ fn step(name: &str, block: Option<BlockId>, deps: &[&str], command: Vec<Part>) -
         metrics: Vec::new(),
         cluster: Default::default(),
         visuals: false,
+        cache: false,
         outputs: Vec::new(),
         dependencies: deps
             .iter()

@@ -54,6 +54,9 @@ pub enum StepStatus {
     Reused,
     /// Running when its kfpl died.
     Interrupted,
+    /// Not run: its cache key matched an earlier successful run of it
+    /// (`cache = true`), whose outputs and metrics it has.
+    Cached,
 }
 
 /// Statuses are these words wherever they are text (the records, `kfpl
@@ -106,12 +109,17 @@ status_text!(StepStatus {
     Cancelled => "cancelled",
     Reused => "reused",
     Interrupted => "interrupted",
+    Cached => "cached",
 });
 
 impl StepStatus {
-    /// Whether the step's outputs are usable: it succeeded, now or in the run it was reused from.
+    /// Whether the step's outputs are usable: it succeeded, now or in the
+    /// run it was reused (or cached) from.
     pub fn is_success(self) -> bool {
-        matches!(self, StepStatus::Succeeded | StepStatus::Reused)
+        matches!(
+            self,
+            StepStatus::Succeeded | StepStatus::Reused | StepStatus::Cached
+        )
     }
 }
 
@@ -204,6 +212,8 @@ pub struct StepReport {
     pub problem: Option<StepProblem>,
     /// The folder with its logs, working directory and outputs.
     pub step_dir: PathBuf,
+    /// A `cached` step: the run and step record it was reused from.
+    pub cached_from: Option<(String, String)>,
 }
 
 impl StepReport {
@@ -237,6 +247,7 @@ impl StepReport {
                 .collect(),
             problem,
             step_dir,
+            cached_from: None,
         }
     }
 

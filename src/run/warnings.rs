@@ -162,3 +162,28 @@ pub(crate) fn visual_not_drawn(
     )
     .help("to draw it here, write the data into the step's working directory and name that file as `source`, or put it inline with `\"storage\": \"inline\"`")
 }
+
+/// W0611: a step with `cache = true` whose key reads run information
+/// (`written`, e.g. `$<workflow.uid>`), which differs on every run.
+pub(crate) fn cached_reads_run_information(step: &str, written: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0611,
+        format!(
+            "step `{step}` has `cache = true` but reads `{written}`, which differs on every run: it is never reused"
+        ),
+    )
+    .help("pass run information to a later step without `cache`, or drop `cache = true` from this one")
+}
+
+/// W0612: a step with `cache = true` that mounts `data` claims (`claims`).
+pub(crate) fn cached_mounts_claims(step: &str, claims: &[&str]) -> Diagnostic {
+    let names: Vec<String> = claims.iter().map(|c| format!("`{c}`")).collect();
+    Diagnostic::new(
+        Code::W0612,
+        format!(
+            "step `{step}` has `cache = true` and mounts {}: when it is reused, it writes nothing to them again",
+            names.join(", ")
+        ),
+    )
+    .help("pass data between steps as outputs, or drop `cache = true` when a later step needs what it writes to the claim")
+}

@@ -334,7 +334,7 @@ pub(super) fn run(
             section.card.graph-card {
                 h2 { "Steps" }
                 div.scroll { (svg::step_graph(&run.id, view.pipeline.as_ref(), &run.steps, selected)) }
-                p.legend { @for s in ["pending", "running", "succeeded", "failed", "skipped", "reused"] { (badge(s)) " " } }
+                p.legend { @for s in ["pending", "running", "succeeded", "failed", "skipped", "reused", "cached"] { (badge(s)) " " } }
             }
             section.card.metrics-card {
                 h2 { "Metrics" }
@@ -377,6 +377,7 @@ fn step_details(run: &RunRecord, step: &StepRecord, files: &StepFiles) -> Markup
                     @if let Some(signal) = step.signal { " (signal " (signal) ")" } }
                 dt { "GPUs" } dd { (if step.gpus.is_empty() { "none" } else { &step.gpus }) }
                 @if let Some(message) = &step.message { dt { "Message" } dd.message { (message) } }
+                @if let Some(from) = &step.cached_from { dt { "Cached from" } dd { a href={"/runs/" (encode(&from.run))} { (from.run) } " step " (from.step) } }
             }
             @if !step.outputs.is_empty() || !files.outputs.is_empty() {
                 h3 { "Outputs" }

@@ -40,7 +40,7 @@ syn keyword kfpFormat      raw percentage
 " Names before '=': any key (map keys such as GIT_SYNC_REV, unknown attributes), then the
 " known pipeline and step attributes.
 syn match   kfpKey         "\<[A-Za-z_][A-Za-z0-9_]*\>\ze\s*="
-syn match   kfpAttribute   "\<\%(name\|description\|image\|command\|data\|sync_source\|env\|gpus\|cpu\|memory\|after\|retries\|timeout\|parallelism\|when\|node_selector\|tolerations\|annotations\|labels\|display_name\|cpu_request\|memory_request\|pod_spec_patch\|secret_env\|secret_volumes\|visuals\|image_pull_secrets\|service_account\|ttl\)\>\ze\s*="
+syn match   kfpAttribute   "\<\%(name\|description\|image\|command\|data\|sync_source\|env\|gpus\|cpu\|memory\|after\|retries\|timeout\|parallelism\|when\|node_selector\|tolerations\|annotations\|labels\|display_name\|cpu_request\|memory_request\|pod_spec_patch\|secret_env\|secret_volumes\|visuals\|image_pull_secrets\|service_account\|ttl\|cache\)\>\ze\s*="
 " bool, list and file are type words only after ':' (they stay valid names elsewhere);
 " defined after kfpKey so that `param x: list = …` colours `list` as a type.
 syn match   kfpType        "\%(:\s*\)\@<=\<\%(bool\|list\|file\)\>"

@@ -10,6 +10,7 @@
 //! open; `schema.sql` is version 1. Run ids are `r1`, `r2`, … in the order
 //! runs start, across experiments.
 
+mod cache;
 mod query;
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior, params};
 
-pub use query::{MetricRecord, RunRecord, StepRecord, WarningRecord};
+pub use query::{CachedFrom, MetricRecord, RunRecord, StepRecord, WarningRecord};
 
 use super::protocol::StepReport;
 pub use super::protocol::{RunStatus, StepStatus, UnknownStatus};
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema2.sql"),
     include_str!("schema3.sql"),
     include_str!("schema4.sql"),
+    include_str!("schema5.sql"),
 ];
 
 /// Why the records could not be read or written.
@@ -151,6 +153,30 @@ pub(crate) struct NewRun<'a> {
     pub resumed_from: Option<&'a str>,
     /// Where its steps run: `host`, `podman` or `docker`.
     pub engine: &'a str,
+    /// `--no-cache`: no step is reused from an earlier run.
+    pub no_cache: bool,
+}
+
+/// A step taken over from an earlier run: from the run being resumed
+/// (`reused`) or from the cache (`cached`).
+#[derive(Debug, Clone)]
+pub(crate) struct Takeover<'a> {
+    /// `reused` or `cached`.
+    pub status: StepStatus,
+    /// The new record's name.
+    pub name: &'a str,
+    /// The earlier record.
+    pub old: &'a StepRecord,
+    /// Its metrics.
+    pub metrics: &'a [&'a MetricRecord],
+    /// The new record's folder.
+    pub step_dir: &'a str,
+    /// Its start and end.
+    pub times: (Option<i64>, Option<i64>),
+    /// What `kfpl runs show` says of it.
+    pub message: String,
+    /// The run and step record a `cached` step came from.
+    pub cached_from: Option<(&'a str, &'a str)>,
 }
 
 /// A run of a step the run has learnt of (see `schema4.sql`).
@@ -405,8 +431,9 @@ impl Store {
         let id = format!("r{seq}");
         tx.execute(
             "INSERT INTO runs (seq, id, experiment_id, pipeline, pipeline_name, source_path,
-               source_hash, source, params, status, started_ms, pid, pid_start, run_dir, resumed_from, engine)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?15, ?10, ?11, ?12, ?13, ?14, ?16)",
+               source_hash, source, params, status, started_ms, pid, pid_start, run_dir, resumed_from, engine,
+               no_cache)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?15, ?10, ?11, ?12, ?13, ?14, ?16, ?17)",
             params![
                 seq,
                 id,
@@ -424,6 +451,7 @@ impl Store {
                 run.resumed_from,
                 RunStatus::Running,
                 run.engine,
+                run.no_cache,
             ],
         )
         .map_err(sql)?;
@@ -457,15 +485,14 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// A pending step is taken over from the resumed run `from`: its old
-    /// record's outputs, times and metrics, in one transaction.
-    pub(crate) fn reuse_step(
+    /// A pending step is taken over from an earlier run: its old record's
+    /// outputs and metrics, in one transaction.
+    pub(crate) fn take_over_step(
         &mut self,
         run: &str,
-        from: &str,
-        old: &StepRecord,
-        metrics: &[&MetricRecord],
+        takeover: &Takeover<'_>,
     ) -> Result<(), StoreError> {
+        let Takeover { old, .. } = takeover;
         let path = self.path.clone();
         let sql = |source| StoreError::Sqlite {
             path: path.clone(),
@@ -474,27 +501,30 @@ impl Store {
         let tx = self.conn.transaction().map_err(sql)?;
         tx.execute(
             "UPDATE steps SET status = ?3, attempts = 0, started_ms = ?4, ended_ms = ?5,
-               exit_code = ?6, gpus = ?7, outputs = ?8, step_dir = ?9, message = ?10
+               exit_code = ?6, gpus = ?7, outputs = ?8, step_dir = ?9, message = ?10,
+               cached_from_run = ?11, cached_from_step = ?12
              WHERE run_id = ?1 AND name = ?2",
             params![
                 run,
-                old.name,
-                StepStatus::Reused,
-                old.started_ms,
-                old.ended_ms,
+                takeover.name,
+                takeover.status,
+                takeover.times.0,
+                takeover.times.1,
                 old.exit_code,
                 old.gpus,
                 serde_json::to_string(&old.outputs).unwrap_or_else(|_| "{}".into()),
-                old.step_dir,
-                format!("outputs reused from run `{from}`"),
+                takeover.step_dir,
+                takeover.message,
+                takeover.cached_from.map(|(run, _)| run),
+                takeover.cached_from.map(|(_, step)| step),
             ],
         )
         .map_err(sql)?;
-        for metric in metrics {
+        for metric in takeover.metrics {
             tx.execute(
                 "INSERT OR REPLACE INTO metrics (run_id, step, name, value, format)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![run, metric.step, metric.name, metric.value, metric.format],
+                params![run, takeover.name, metric.name, metric.value, metric.format],
             )
             .map_err(sql)?;
         }
@@ -709,7 +739,7 @@ mod tests {
         assert!(!process_alive(pid, start.map(|s| s + 1)));
     }
 
-    const STEP_STATUSES: [StepStatus; 8] = [
+    const STEP_STATUSES: [StepStatus; 9] = [
         StepStatus::Pending,
         StepStatus::Running,
         StepStatus::Succeeded,
@@ -718,6 +748,7 @@ mod tests {
         StepStatus::Cancelled,
         StepStatus::Reused,
         StepStatus::Interrupted,
+        StepStatus::Cached,
     ];
 
     #[test]
@@ -753,6 +784,7 @@ mod tests {
             "cancelled",
             "reused",
             "interrupted",
+            "cached",
         ];
         let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
         for (status, word) in STEP_STATUSES.iter().zip(words) {

@@ -116,6 +116,18 @@ pub struct StepRecord {
     pub stderr_log: String,
     /// Why it failed or was skipped.
     pub message: Option<String>,
+    /// A `cached` step: the run and step record it was reused from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_from: Option<CachedFrom>,
+}
+
+/// Where a `cached` step was reused from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CachedFrom {
+    /// The run.
+    pub run: String,
+    /// The step record in it.
+    pub step: String,
 }
 
 /// One metric of one step of a run.
@@ -180,7 +192,7 @@ impl Store {
                 .map_err(|e| self.err(e))?
         };
         for run in &mut runs {
-            run.metrics = self.metrics(&run.id)?;
+            run.metrics = self.metrics(&run.id, None)?;
         }
         Ok(runs)
     }
@@ -199,8 +211,8 @@ impl Store {
         else {
             return Ok(None);
         };
-        run.steps = self.steps(id)?;
-        run.metrics = self.metrics(id)?;
+        run.steps = self.steps(id, None)?;
+        run.metrics = self.metrics(id, None)?;
         run.warnings = self.warnings(id)?;
         run.engine = self.engine(id)?;
         Ok(Some(run))
@@ -238,27 +250,49 @@ impl Store {
         Ok(ids)
     }
 
-    fn steps(&self, run: &str) -> Result<Vec<StepRecord>, StoreError> {
+    /// One step record of a run and its metrics; `None` when there is no such record.
+    pub(crate) fn step_record(
+        &self,
+        run: &str,
+        name: &str,
+    ) -> Result<Option<(StepRecord, Vec<MetricRecord>)>, StoreError> {
+        let Some(step) = self.steps(run, Some(name))?.pop() else {
+            return Ok(None);
+        };
+        Ok(Some((step, self.metrics(run, Some(name))?)))
+    }
+
+    /// A run's step records in order (only the one called `only`, when given).
+    fn steps(&self, run: &str, only: Option<&str>) -> Result<Vec<StepRecord>, StoreError> {
         // Records from before steps ran more than once (read without migrating).
-        let instances = if self.version()? < 4 {
+        let version = self.version()?;
+        let instances = if version < 4 {
             "name, NULL, NULL"
         } else {
             "COALESCE(step, name), iteration, pass"
+        };
+        let cached = if version < 5 {
+            "NULL, NULL"
+        } else {
+            "cached_from_run, cached_from_step"
         };
         let mut stmt = self
             .conn
             .prepare(&format!(
                 "SELECT name, image, status, attempts, started_ms, ended_ms, exit_code, signal,
-                   gpus, outputs, step_dir, message, {instances}
-                 FROM steps WHERE run_id = ?1 ORDER BY position, rowid"
+                   gpus, outputs, step_dir, message, {instances}, {cached}
+                 FROM steps WHERE run_id = ?1 AND (?2 IS NULL OR name = ?2)
+                 ORDER BY position, rowid"
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([run], |row| {
+            .query_map(params![run, only], |row| {
                 let started_ms: Option<i64> = row.get(4)?;
                 let ended_ms: Option<i64> = row.get(5)?;
                 let outputs: String = row.get(9)?;
                 let step_dir: String = row.get(10)?;
+                let from_run: Option<String> = row.get(15)?;
+                let from_step: Option<String> = row.get(16)?;
                 Ok(StepRecord {
                     name: row.get(0)?,
                     step: row.get(12)?,
@@ -282,6 +316,9 @@ impl Store {
                     stderr_log: format!("{step_dir}/stderr.log"),
                     step_dir,
                     message: row.get(11)?,
+                    cached_from: from_run
+                        .zip(from_step)
+                        .map(|(run, step)| CachedFrom { run, step }),
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -304,7 +341,7 @@ impl Store {
     }
 
     /// The records' schema version.
-    fn version(&self) -> Result<i64, StoreError> {
+    pub(super) fn version(&self) -> Result<i64, StoreError> {
         self.conn
             .pragma_query_value(None, "user_version", |row| row.get(0))
             .map_err(|e| self.err(e))
@@ -331,17 +368,19 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
-    fn metrics(&self, run: &str) -> Result<Vec<MetricRecord>, StoreError> {
+    /// A run's metrics in step order (only those of step record `only`, when given).
+    fn metrics(&self, run: &str, only: Option<&str>) -> Result<Vec<MetricRecord>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT m.step, m.name, m.value, m.format FROM metrics m
                  LEFT JOIN steps s ON s.run_id = m.run_id AND s.name = m.step
-                 WHERE m.run_id = ?1 ORDER BY s.position, s.rowid, m.rowid",
+                 WHERE m.run_id = ?1 AND (?2 IS NULL OR m.step = ?2)
+                 ORDER BY s.position, s.rowid, m.rowid",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([run], |row| {
+            .query_map(params![run, only], |row| {
                 let value: Option<f64> = row.get(2)?;
                 Ok(MetricRecord {
                     step: row.get(0)?,
