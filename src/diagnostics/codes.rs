@@ -99,7 +99,7 @@ codes! {
     E0315 => "invalid metric name",
     E0316 => "empty command",
     E0317 => "value too large to pass on Argo",
-    E0318 => "`file` type is not supported yet",
+    E0318 => "a param declared as a `file`",
     E0319 => "list or map with an interpolation used as text",
     E0320 => "loop item has no such field",
     E0321 => "condition operands of the wrong type",
@@ -114,6 +114,10 @@ codes! {
     E0337 => "variable set by both `env` and `secret_env`",
     E0338 => "a secret or key a step reads is missing",
     E0339 => "secrets readable by other users",
+    E0340 => "a `file` output read outside its loop",
+    E0341 => "a `file` output used as a value",
+    E0342 => "a `file` output read by an attribute that takes no path",
+    E0343 => "a `file` output carried by `repeat`",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
@@ -157,6 +161,7 @@ codes! {
     W0606 => "a declared output was never written",
     W0607 => "settings that apply on the cluster only",
     W0608 => "a secret value too short to hide in logs",
+    W0609 => "a file output handed to a reader without a read-only mount",
 }
 
 impl Code {
