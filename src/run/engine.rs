@@ -54,6 +54,7 @@ pub(super) fn run(
         params,
         gpus,
         secrets,
+        unprotected_inputs,
         signals,
     } = ready;
     let mut engine = Engine::begin(pipeline, options, store, params, gpus, resumed, observer)?;
@@ -63,6 +64,10 @@ pub(super) fn run(
         engine.warn(None, warning.clone());
     }
     engine.secrets = secrets;
+    engine.read_only_inputs = unprotected_inputs.is_none();
+    if let Some(warning) = unprotected_inputs {
+        engine.warn(None, warning);
+    }
     let signals = engine.watch(signals);
     engine.drive(signals.as_ref());
     let report = engine.finish(started);
@@ -107,6 +112,8 @@ struct Engine<'a> {
     plan_stale: bool,
     /// The secrets the steps read (see `secrets`).
     secrets: super::secrets::Secrets,
+    /// Whether `file` inputs are mounted read-only (see `artifacts`).
+    read_only_inputs: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -153,6 +160,7 @@ impl<'a> Engine<'a> {
             finally_opened: false,
             plan_stale: true,
             secrets: super::secrets::Secrets::default(),
+            read_only_inputs: true,
         })
     }
 
@@ -427,6 +435,7 @@ impl<'a> Engine<'a> {
             run_dir: &self.run_dir,
             params: self.plan.params(),
             secrets: &self.secrets,
+            read_only_inputs: self.read_only_inputs,
         };
         let plan = &self.plan;
         let value = |part: &ir::Part| plan.part_text(id, part);

@@ -23,6 +23,9 @@ pub(crate) struct Ready {
     pub(crate) gpus: Gpus,
     /// The secrets the steps read, checked and loaded.
     pub(crate) secrets: super::secrets::Secrets,
+    /// W0609 when the `file` outputs steps read cannot be mounted
+    /// read-only for them (the run goes on: see `artifacts`).
+    pub(crate) unprotected_inputs: Option<Diagnostic>,
     /// `Err` when Ctrl-C cannot be watched (the run goes on, with a warning).
     pub(crate) signals: nix::Result<Signals>,
 }
@@ -62,6 +65,7 @@ pub(crate) fn check(
     let params = bind_params(pipeline, options, resumed.as_ref())?;
     let gpus = check_gpus(pipeline, &params)?;
     check_sandbox(pipeline, options)?;
+    let unprotected_inputs = check_input_mounts(pipeline, options);
     let secrets = super::secrets::load(pipeline, &options.state_dir)?;
     Ok(Ready {
         store,
@@ -69,6 +73,7 @@ pub(crate) fn check(
         params,
         gpus,
         secrets,
+        unprotected_inputs,
         signals,
     })
 }
@@ -244,6 +249,26 @@ fn check_sandbox(pipeline: &ir::Pipeline, options: &RunOptions) -> Result<(), Ve
             .primary(span, format!("`{claim}` would be mounted at `{path}`")),
         ]
     })
+}
+
+/// Steps that read `file` outputs get them through a read-only mount: on
+/// the host engine, in a private mount namespace. Without one the run goes
+/// on with a warning (W0609) about the first such step.
+fn check_input_mounts(pipeline: &ir::Pipeline, options: &RunOptions) -> Option<Diagnostic> {
+    if options.engine.binary().is_some() {
+        return None;
+    }
+    let reader = pipeline
+        .steps
+        .iter()
+        .find(|s| !pipeline.file_inputs(s).is_empty())?;
+    let reason = match &options.sandbox_exe {
+        None => Err("no kfpl binary was given to set the mounts up".to_string()),
+        Some(exe) => probe(exe, &options.state_dir),
+    };
+    reason
+        .err()
+        .map(|reason| super::warnings::file_inputs_unprotected(&reader.name, &reason))
 }
 
 /// Runs `kfpl __sandbox-exec --probe` in a scratch folder; why it failed, if it did.

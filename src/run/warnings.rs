@@ -120,3 +120,15 @@ pub(crate) fn cluster_only(pipeline: &crate::check::ir::Pipeline) -> Option<Diag
         .help("`kfpl compile` writes them into the Argo workflow; nothing to change to run here"),
     )
 }
+
+/// W0609: no mount namespace on the host, so `file` inputs are protected by
+/// their permissions only.
+pub(crate) fn file_inputs_unprotected(step: &str, reason: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0609,
+        format!(
+            "step `{step}` reads `file` outputs, which cannot be mounted read-only for it ({reason}); it gets them with their write permission removed, which does not stop root"
+        ),
+    )
+    .help("allow unprivileged user namespaces, or run with `--engine podman` or `--engine docker`")
+}
