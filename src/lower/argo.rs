@@ -98,6 +98,7 @@ pub(crate) fn streamed<'a>(
         &mut template_names,
     );
     templates.dags = dags.templates();
+    super::artifacts::wire(pipeline, &step_templates, &mut templates.dags);
     let on_exit = dags.on_exit();
     let arguments = pipeline
         .params
@@ -123,6 +124,7 @@ pub(crate) fn streamed<'a>(
             entrypoint,
             arguments: Some(Arguments {
                 parameters: arguments,
+                artifacts: Vec::new(),
             })
             .filter(|a| !a.parameters.is_empty()),
             volumes: templates.volumes.declare(),
@@ -154,9 +156,17 @@ impl StepTemplates<'_> {
     /// Step `index`'s template and the values it reads.
     fn build_with_inputs(&self, index: usize) -> (Template, BTreeSet<Ref>) {
         let step = &self.pipeline.steps[index];
-        let program = script::main_program(step);
-        let inputs = step_inputs(step, &program);
-        let template = step_template(step, program, &inputs, &self.volumes, self.git_image);
+        let files = super::artifacts::inputs(self.pipeline, step);
+        let step = super::artifacts::with_paths(self.pipeline, step);
+        let program = script::main_program(&step);
+        let inputs = step_inputs(&step, &program);
+        let mut template = step_template(&step, program, &inputs, &self.volumes, self.git_image);
+        if !files.is_empty() {
+            template
+                .inputs
+                .get_or_insert_with(Inputs::default)
+                .artifacts = files;
+        }
         (template, inputs)
     }
 
@@ -334,6 +344,7 @@ fn step_template(
         parameters: step
             .outputs
             .iter()
+            .filter(|output| output.ty != ParamType::File)
             .map(|output| Parameter {
                 name: output.name.clone(),
                 value: None,
@@ -347,10 +358,12 @@ fn step_template(
         artifacts: (!step.metrics.is_empty())
             .then(|| Artifact {
                 name: METRICS_ARTIFACT.into(),
-                path: METRICS_FILE.into(),
+                path: Some(METRICS_FILE.into()),
                 optional: true,
+                ..Artifact::default()
             })
             .into_iter()
+            .chain(super::artifacts::outputs(step))
             .collect(),
     };
     let metadata = step.description.as_ref().map(|description| Metadata {
@@ -371,6 +384,7 @@ fn step_template(
                     value_from: None,
                 })
                 .collect(),
+            artifacts: Vec::new(),
         })
         .filter(|i| !i.parameters.is_empty()),
         outputs: Some(outputs),

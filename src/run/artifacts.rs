@@ -44,8 +44,9 @@ pub(crate) fn keep(run_dir: &Path, outputs: &Path, name: &str) -> Result<String,
     let meta = match std::fs::symlink_metadata(&path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(KeepError::Missing(format!(
-                "output `{name}` is declared `file` but the step did not write $KFP_OUTPUTS/{name} (a file or a folder)"
+            return Err(KeepError::Missing(crate::check::types::missing_message(
+                name,
+                crate::check::ir::ParamType::File,
             )));
         }
         Err(e) => return Err(KeepError::Bad(format!("cannot read output `{name}`: {e}"))),
