@@ -563,6 +563,9 @@ fn v2_cases() -> Vec<V2Case> {
         ("nested-loops", "nested_loops", Vec::new()),
         ("defaults", "defaults", Vec::new()),
         ("nested-repeat", "nested_repeat", Vec::new()),
+        ("file-passing", "file-passing", Vec::new()),
+        ("file-loop", "file-loop", Vec::new()),
+        ("file-missing", "file-missing", Vec::new()),
     ]
 }
 
