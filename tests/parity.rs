@@ -566,6 +566,7 @@ fn v2_cases() -> Vec<V2Case> {
         ("file-passing", "file-passing", Vec::new()),
         ("file-loop", "file-loop", Vec::new()),
         ("file-missing", "file-missing", Vec::new()),
+        ("file-blocks", "file-blocks", Vec::new()),
     ]
 }
 
