@@ -7,7 +7,8 @@
 //!   `image`, `cpu`, cluster settings and their kin take no path);
 //! - not as a value: a condition's operand, a loop's list (E0341);
 //! - not outside its loop, where it would be a list of paths, one per
-//!   iteration: pass many files through a `data` volume (E0340);
+//!   iteration, nor outside its repeat, whose last pass neither target
+//!   passes a file out of yet: use a `data` volume (E0340);
 //! - not as a `repeat`'s carried value (E0343): neither target passes a file
 //!   from one pass to the next yet.
 //!
@@ -21,15 +22,19 @@ use super::Checker;
 use super::ir::{Part, Template};
 use crate::syntax::ast::ParamType;
 
-/// E0340: a file output read from outside the loop its step is in.
-pub(super) fn read_across_loop(step: &str, output: &str, span: Span) -> Diagnostic {
+/// E0340: a file output read from outside the loop (or repeat) its step is in.
+pub(super) fn read_across_loop(step: &str, output: &str, span: Span, kind: &str) -> Diagnostic {
+    let label = match kind {
+        "loop" => "outside the loop, this would be one file per iteration",
+        _ => "outside the repeat, this would be the file of its last pass",
+    };
     Diagnostic::new(
         Code::E0340,
-        format!("file output `{step}.{output}` is read outside the loop of step `{step}`"),
+        format!("file output `{step}.{output}` is read outside the {kind} of step `{step}`"),
     )
-    .primary(span, "outside the loop, this would be one file per iteration")
+    .primary(span, label)
     .help(format!(
-        "read it inside the loop, or have `{step}` write to a `data` volume and pass the folder's path as a plain output"
+        "read it inside the {kind}, or have `{step}` write to a `data` volume and pass the folder's path as a plain output"
     ))
 }
 
@@ -60,6 +65,23 @@ pub(super) fn carried(name: &str, span: Span) -> Diagnostic {
 pub(super) const PATH_ATTRIBUTES: &[&str] = &["command", "env"];
 
 impl Checker<'_> {
+    /// `loop` or `repeat`: the innermost such block around step `step`
+    /// that does not surround the current scope. Neither target passes a
+    /// file out of one: a loop's would be a list of files, and a repeat's
+    /// last pass is known only once it ends.
+    pub(super) fn block_left_behind(&self, step: &str) -> Option<&'static str> {
+        let producer = self.step_blocks.get(step).copied().flatten();
+        let around = self.ancestors(self.scope);
+        self.ancestors(producer)
+            .into_iter()
+            .filter(|id| !around.contains(id))
+            .find_map(|id| match self.blocks[id].source {
+                super::control::Source::For(_) => Some("loop"),
+                super::control::Source::Repeat(_) => Some("repeat"),
+                _ => None,
+            })
+    }
+
     /// Whether `part` reads a `file` output.
     pub(super) fn is_file_output(&self, part: &Part) -> bool {
         match part {

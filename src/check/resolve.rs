@@ -351,12 +351,13 @@ impl<'a> Checker<'a> {
             return None;
         }
         if self.output_type(&head.name, &field.name) == Some(ast::ParamType::File)
-            && self.read_across_loop(&head.name)
+            && let Some(kind) = self.block_left_behind(&head.name)
         {
             self.error(super::files::read_across_loop(
                 &head.name,
                 &field.name,
                 span,
+                kind,
             ));
             return None;
         }

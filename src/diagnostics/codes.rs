@@ -114,7 +114,7 @@ codes! {
     E0337 => "variable set by both `env` and `secret_env`",
     E0338 => "a secret or key a step reads is missing",
     E0339 => "secrets readable by other users",
-    E0340 => "a `file` output read outside its loop",
+    E0340 => "a `file` output read outside its loop or repeat",
     E0341 => "a `file` output used as a value",
     E0342 => "a `file` output read by an attribute that takes no path",
     E0343 => "a `file` output carried by `repeat`",
