@@ -139,7 +139,9 @@ fn a_gigabyte_file_reaches_two_readers_without_a_second_copy() {
     // `runs show` lists it with its place and size.
     let shown = stdout(&env.kfpl(&["runs", "show", "r1", "--format", "json"]));
     assert!(
-        shown.contains(&format!(r#""make/outputs/blob (file, {GIGABYTE} bytes)""#)),
+        shown.contains(&format!(
+            r#""r1/make/outputs/blob (file, {GIGABYTE} bytes)""#
+        )),
         "{shown}"
     );
 }
@@ -186,7 +188,7 @@ fn a_folder_output_is_read_only_for_its_readers() {
     assert!(!kept.join("new").exists());
     let shown = stdout(&env.kfpl(&["runs", "show", "r1", "--format", "json"]));
     assert!(
-        shown.contains(r#""make/outputs/data (folder, 2 files, 8 bytes)""#),
+        shown.contains(r#""r1/make/outputs/data (folder, 2 files, 8 bytes)""#),
         "{shown}"
     );
 }
@@ -247,4 +249,48 @@ pipeline per_item {
             .unwrap_or_default();
         assert_eq!(log, format!("part {n}\n"), "iteration {i}");
     }
+}
+
+#[test]
+fn a_resumed_run_reads_the_file_its_reused_step_kept() {
+    let env = Env::new("resume");
+    let source = r#"
+pipeline again {
+  param ok: string = "no"
+
+  step make {
+    image = "alpine"
+    output model: file
+    command = "echo made once > $KFP_OUTPUTS/model"
+  }
+
+  step use {
+    image = "alpine"
+    command = "cat $<make.model> && test $<ok> = yes"
+  }
+}
+"#;
+    let first = env.run(source);
+    assert!(!first.status.success(), "{}", stderr(&first));
+    let file = env.root.join("p.kfp");
+    let resumed = env.kfpl(&[
+        "run",
+        file.to_str().unwrap(),
+        "--resume",
+        "r1",
+        "-p",
+        "ok=yes",
+    ]);
+    assert!(
+        resumed.status.success(),
+        "{}{}",
+        stdout(&resumed),
+        stderr(&resumed)
+    );
+    let log = std::fs::read_to_string(env.home.join("runs/r2/use/stdout.log")).unwrap();
+    assert_eq!(log, "made once\n");
+    assert!(
+        !env.home.join("runs/r2/make").exists(),
+        "make was reused, not run"
+    );
 }

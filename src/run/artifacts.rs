@@ -5,9 +5,10 @@
 //! When the step ends well the output stays where it was written, in the
 //! step's own `outputs/` folder of the run (nothing moves, nothing is
 //! copied, whether it holds 1 KB or 10 GB): its files lose their write
-//! permission, and its record is its place in the run and its size
-//! (`train/outputs/model (file, 1073741824 bytes)`), which `runs show`
-//! lists as the output's value.
+//! permission, and its record is its place among the runs and its size
+//! (`r3/train/outputs/model (file, 1073741824 bytes)`), which `runs show`
+//! lists as the output's value. A run resumed from r3 reuses the record,
+//! and its readers read r3's file.
 //!
 //! A reader's `$<train.model>` is the kept output's absolute path. The
 //! producer's `outputs/` folder is bound read-only over itself for the
@@ -58,7 +59,7 @@ pub(crate) fn keep(run_dir: &Path, outputs: &Path, name: &str) -> Result<String,
         )));
     }
     let size = seal(&path).map_err(|e| KeepError::Bad(format!("output `{name}`: {e}")))?;
-    let relative = path.strip_prefix(run_dir).unwrap_or(&path);
+    let relative = path.strip_prefix(runs_dir(run_dir)).unwrap_or(&path);
     let size = match kind {
         "folder" => format!("folder, {} files, {} bytes", size.files, size.bytes),
         _ => format!("file, {} bytes", size.bytes),
@@ -113,7 +114,13 @@ pub(crate) fn reader_path(record: &str, run_dir: &Path) -> Option<PathBuf> {
     let inside = relative
         .components()
         .all(|c| matches!(c, Component::Normal(_)));
-    (inside && relative.components().count() > 0).then(|| run_dir.join(relative))
+    (inside && relative.components().count() > 1).then(|| runs_dir(run_dir).join(relative))
+}
+
+/// The folder of every run: a record names its run, so a resumed run's
+/// readers find the file a reused step kept in the run it comes from.
+fn runs_dir(run_dir: &Path) -> &Path {
+    run_dir.parent().unwrap_or(run_dir)
 }
 
 /// The folder a reader gets read-only to see the output at `path`: the
@@ -130,8 +137,8 @@ mod tests {
         let dir =
             std::env::temp_dir().join(format!("kfpl-artifacts-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("train/outputs")).unwrap();
-        dir
+        std::fs::create_dir_all(dir.join("r1/train/outputs")).unwrap();
+        dir.join("r1")
     }
 
     #[test]
@@ -140,14 +147,14 @@ mod tests {
         let outputs = run.join("train/outputs");
         std::fs::write(outputs.join("model"), b"weights").unwrap();
         let record = keep(&run, &outputs, "model").unwrap();
-        assert_eq!(record, "train/outputs/model (file, 7 bytes)");
+        assert_eq!(record, "r1/train/outputs/model (file, 7 bytes)");
         let mode = std::fs::metadata(outputs.join("model"))
             .unwrap()
             .permissions()
             .mode();
         assert_eq!(mode & 0o222, 0);
         assert_eq!(reader_path(&record, &run), Some(outputs.join("model")));
-        std::fs::remove_dir_all(&run).unwrap();
+        std::fs::remove_dir_all(run.parent().unwrap()).unwrap();
     }
 
     #[test]
@@ -158,18 +165,23 @@ mod tests {
         std::fs::write(outputs.join("data/a"), b"12").unwrap();
         std::fs::write(outputs.join("data/deep/b"), b"345").unwrap();
         let record = keep(&run, &outputs, "data").unwrap();
-        assert_eq!(record, "train/outputs/data (folder, 2 files, 5 bytes)");
+        assert_eq!(record, "r1/train/outputs/data (folder, 2 files, 5 bytes)");
         assert!(matches!(
             keep(&run, &outputs, "none"),
             Err(KeepError::Missing(_))
         ));
-        std::fs::remove_dir_all(&run).unwrap();
+        std::fs::remove_dir_all(run.parent().unwrap()).unwrap();
     }
 
     #[test]
     fn a_record_cannot_point_outside_the_run() {
         let run = Path::new("/runs/r1");
         assert_eq!(reader_path("../r2/x (file, 1 bytes)", run), None);
+        assert_eq!(reader_path("x (file, 1 bytes)", run), None);
+        assert_eq!(
+            reader_path("r0/a/outputs/x (file, 1 bytes)", run),
+            Some(PathBuf::from("/runs/r0/a/outputs/x"))
+        );
         assert_eq!(reader_path("/etc/passwd (file, 1 bytes)", run), None);
         assert_eq!(reader_path("no size", run), None);
     }
