@@ -302,3 +302,31 @@ fn probe_failure(out: &std::process::Output) -> String {
         line.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SourceFile;
+
+    const READS_A_FILE: &str = "pipeline p {\n  step make {\n    image = \"a\"\n    output model: file\n    command = \"true\"\n  }\n  step use {\n    image = \"a\"\n    command = \"cat $<make.model>\"\n  }\n}\n";
+
+    /// Without a binary to set the sandbox up, a reader of a file gets it
+    /// unmounted, and the run says so once (W0609); a container engine
+    /// mounts it itself.
+    #[test]
+    fn file_readers_without_a_mount_namespace_are_warned_about() {
+        let checked = crate::check(&SourceFile::new("p.kfp", READS_A_FILE));
+        let pipeline = checked.pipeline.expect("the program checks");
+        let mut options = RunOptions::new("p.kfp", READS_A_FILE);
+        options.sandbox_exe = None;
+        let warning = check_input_mounts(&pipeline, &options).expect("W0609");
+        assert_eq!(warning.code, Code::W0609);
+        assert!(
+            warning.message.contains("step `use`"),
+            "{}",
+            warning.message
+        );
+        options.engine = crate::run::Engine::Podman;
+        assert!(check_input_mounts(&pipeline, &options).is_none());
+    }
+}
