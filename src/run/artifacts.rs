@@ -61,6 +61,7 @@ pub(crate) fn keep(run_dir: &Path, outputs: &Path, name: &str) -> Result<String,
     let size = seal(&path).map_err(|e| KeepError::Bad(format!("output `{name}`: {e}")))?;
     let relative = path.strip_prefix(runs_dir(run_dir)).unwrap_or(&path);
     let size = match kind {
+        "folder" if size.files == 1 => format!("folder, 1 file, {} bytes", size.bytes),
         "folder" => format!("folder, {} files, {} bytes", size.files, size.bytes),
         _ => format!("file, {} bytes", size.bytes),
     };

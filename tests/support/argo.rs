@@ -329,7 +329,10 @@ fn argo_file(tree: &Value) -> String {
     match tree["files"].as_object() {
         Some(files) => {
             let bytes: usize = files.values().map(size).sum();
-            format!("folder, {} files, {bytes} bytes", files.len())
+            match files.len() {
+                1 => format!("folder, 1 file, {bytes} bytes"),
+                n => format!("folder, {n} files, {bytes} bytes"),
+            }
         }
         None => format!("file, {} bytes", size(tree)),
     }
