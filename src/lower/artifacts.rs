@@ -52,30 +52,7 @@ pub(crate) fn with_paths<'s>(pipeline: &Pipeline, step: &'s Step) -> Cow<'s, Ste
         return Cow::Borrowed(step);
     }
     let mut step = step.clone();
-    let replace = |text: &mut Text| {
-        for part in &mut text.parts {
-            let Part::Output {
-                step: producer,
-                output,
-                span,
-            } = part
-            else {
-                continue;
-            };
-            let file: FileRef = (producer.clone(), output.clone());
-            if pipeline.is_file_output(&Part::Output {
-                step: producer.clone(),
-                output: output.clone(),
-                span: *span,
-            }) {
-                *part = Part::Let {
-                    name: format!("{producer}__{output}"),
-                    value: Arc::new(Text::text(input_path(&file), *span)),
-                    span: *span,
-                };
-            }
-        }
-    };
+    let replace = |text: &mut Text| replace_file_reads(pipeline, text);
     match &mut step.command {
         crate::check::ir::Command::Shell(text) => replace(text),
         crate::check::ir::Command::Exec(args) => args.iter_mut().for_each(replace),
@@ -84,6 +61,40 @@ pub(crate) fn with_paths<'s>(pipeline: &Pipeline, step: &'s Step) -> Cow<'s, Ste
         replace(&mut var.value);
     }
     Cow::Owned(step)
+}
+
+/// Replaces each read of a file output in `text` (and in the lets it
+/// reads, whose values may read outputs too) by the let holding its path.
+fn replace_file_reads(pipeline: &Pipeline, text: &mut Text) {
+    for part in &mut text.parts {
+        match part {
+            Part::Let { value, .. } => {
+                let mut inner = (**value).clone();
+                replace_file_reads(pipeline, &mut inner);
+                if inner != **value {
+                    *value = Arc::new(inner);
+                }
+            }
+            Part::Output { .. } if pipeline.is_file_output(part) => {
+                let Part::Output {
+                    step: producer,
+                    output,
+                    span,
+                } = part
+                else {
+                    continue;
+                };
+                let (name, span) = (format!("{producer}__{output}"), *span);
+                let path = input_path(&(producer.clone(), output.clone()));
+                *part = Part::Let {
+                    name,
+                    value: Arc::new(Text::text(path, span)),
+                    span,
+                };
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The artifacts a producer's template uploads.

@@ -203,19 +203,7 @@ pub(crate) fn step_spec(
         read_only_inputs,
     } = place;
     let step = &pipeline.steps[target.step];
-    // A `file` output's value is its record: the reader gets its path.
-    let file_path = |part: &Part| {
-        let record = values(part);
-        super::artifacts::reader_path(&record, run_dir)
-            .map_or(record, |path| path.to_string_lossy().into_owned())
-    };
-    let values = &|part: &Part| {
-        if pipeline.is_file_output(part) {
-            file_path(part)
-        } else {
-            values(part)
-        }
-    };
+    let values = &|part: &Part| with_file_paths(pipeline, run_dir, values, part);
     let inputs = input_folders(pipeline, step, values);
     let secrets = secrets.for_step(step);
     let dirs = StepDirs::new(run_dir, target.key);
@@ -323,4 +311,26 @@ fn input_folders(pipeline: &ir::Pipeline, step: &ir::Step, values: &Lookup<'_>) 
     folders.sort();
     folders.dedup();
     folders
+}
+
+/// `part`'s value, where a `file` output's (its record) is the reader's
+/// path; lets are rendered through this too (a shell command reads a let
+/// whole, from its own variable), since their text may read a file.
+fn with_file_paths(
+    pipeline: &ir::Pipeline,
+    run_dir: &Path,
+    values: &Lookup<'_>,
+    part: &Part,
+) -> String {
+    match part {
+        Part::Let { value, .. } => {
+            value.render(&mut |inner| with_file_paths(pipeline, run_dir, values, inner))
+        }
+        _ if pipeline.is_file_output(part) => {
+            let record = values(part);
+            super::artifacts::reader_path(&record, run_dir)
+                .map_or(record, |path| path.to_string_lossy().into_owned())
+        }
+        _ => values(part),
+    }
 }
