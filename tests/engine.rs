@@ -60,6 +60,7 @@ under_each_engine!(
     the_next_start_removes_the_containers_of_a_killed_kfpl,
     a_sync_source_checkout_is_in_the_container_at_code_repo,
     digits_gives_the_same_accuracy_in_its_image_as_on_the_host,
+    a_file_output_is_mounted_read_only_into_its_readers,
 );
 
 /// The container engine a test drives (`--engine NAME`).
@@ -309,6 +310,26 @@ fn claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected(e
     assert_eq!(run["metrics"][0]["value"], 0.2);
     let log = std::fs::read_to_string(run["steps"][1]["stdout_log"].as_str().unwrap()).unwrap();
     assert_eq!(log, "read 2\n", "the output reached the next step");
+}
+
+fn a_file_output_is_mounted_read_only_into_its_readers(engine: Engine) {
+    if !engine.ready() {
+        return;
+    }
+    let env = Env::new("files", engine);
+    let out = env.run("files", &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let run = env.show("r1");
+    let logs: Vec<String> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| std::fs::read_to_string(s["stdout_log"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(logs[1], "weights\nwrite refused\n", "{logs:?}");
+    assert_eq!(logs[2], "weights\n", "{logs:?}");
+    let kept = env.home.join("runs/r1/make/outputs/model");
+    assert_eq!(std::fs::read_to_string(kept).unwrap(), "weights\n");
 }
 
 fn a_timeout_leaves_no_container(engine: Engine) {

@@ -270,6 +270,18 @@ const RUNS: &[Case] = &[
     case("resource_spec", "resource_spec", &["n=1000"], "succeeded"),
     // product_sum_1 5.0/4.5, product_sum_2 7.5/5.5, product_sum_3 27.5/10.5.
     case("multiple_outputs", "multiple_outputs", &[], "succeeded"),
+    // produce_dir_with_files makes a folder of 4 files (0.txt … 3.txt, 4 bytes);
+    // list_dir_files prints their names, sorted.
+    case(
+        "output_a_directory",
+        "output_a_directory",
+        &["num_files=4"],
+        "succeeded",
+    ),
+    // preprocess: output_parameter_one 1234 and a 14-byte dataset file; train
+    // reads it, prints "trained for 1234 steps on 'Output dataset'" and keeps
+    // a model file of 1234 records (37144 bytes, as its record says).
+    case("two_step", "two_step", &[], "succeeded"),
     // add_task 11.0, divmod_task quotient 1.0 remainder 3.0, result_task 18.0.
     case(
         "lightweight_component",

@@ -565,6 +565,10 @@ fn v2_cases() -> Vec<V2Case> {
         ("nested-repeat", "nested_repeat", Vec::new()),
         ("visuals", "visuals", Vec::new()),
         ("cache", "cache", Vec::new()),
+        ("file-passing", "file-passing", Vec::new()),
+        ("file-loop", "file-loop", Vec::new()),
+        ("file-missing", "file-missing", Vec::new()),
+        ("file-blocks", "file-blocks", Vec::new()),
     ]
 }
 

@@ -175,6 +175,14 @@ impl<'a> Checker<'a> {
                             _ => not_a_list(self, value.kind()),
                         }
                     }
+                    other if self.is_file_output(&other) => {
+                        self.error(super::files::used_as_value(
+                            &other,
+                            interp.span,
+                            "a loop's list",
+                        ));
+                        None
+                    }
                     other => {
                         let found = match self.reference_type(&other) {
                             Some(ty) => format!("a {}", ty.word()),
@@ -236,6 +244,10 @@ impl<'a> Checker<'a> {
         self.scope = self.blocks[id].parent;
         let initial = initial?;
         let (step, output, ty) = next?;
+        if ty == ast::ParamType::File {
+            self.error(super::files::carried(&carry.name.name, carry.next.span));
+            return None;
+        }
         let initial_ty = match &initial.value {
             RValue::Str(template) => match template.parts.as_slice() {
                 [part] if part.span().is_some() => self.reference_type(part),

@@ -146,7 +146,15 @@ impl<'a> Checker<'a> {
                     Part::Let { name, .. } => self.let_type(name)?,
                     other => self.reference_type(other).unwrap_or(ParamType::String),
                 };
-                if matches!(ty, ParamType::List | ParamType::File) {
+                if ty == ParamType::File {
+                    self.error(super::files::used_as_value(
+                        &part,
+                        value.span,
+                        "a condition",
+                    ));
+                    return None;
+                }
+                if ty == ParamType::List {
                     let mut diagnostic = Diagnostic::new(
                         Code::E0321,
                         format!("a condition cannot compare a {}", ty.word()),

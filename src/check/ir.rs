@@ -789,3 +789,37 @@ pub struct SecretVolume {
     /// The entry.
     pub span: Span,
 }
+
+/// `output NAME: file`: which references read a file (the one rule both
+/// targets follow to find a step's input files).
+impl Pipeline {
+    /// Whether `part` reads a `file` output.
+    pub fn is_file_output(&self, part: &Part) -> bool {
+        let Part::Output { step, output, .. } = part else {
+            return false;
+        };
+        self.step(step)
+            .and_then(|s| s.outputs.iter().find(|o| &o.name == output))
+            .is_some_and(|o| o.ty == ParamType::File)
+    }
+
+    /// The file outputs `step` reads (`(producer, output)`, sorted, each
+    /// once); only `command` and `env` may read them (E0342).
+    pub fn file_inputs(&self, step: &Step) -> Vec<(String, String)> {
+        let mut inputs: Vec<(String, String)> = step
+            .command
+            .templates()
+            .into_iter()
+            .chain(step.env.iter().map(|e| &e.value))
+            .flat_map(Template::references)
+            .filter(|part| self.is_file_output(part))
+            .filter_map(|part| match part {
+                Part::Output { step, output, .. } => Some((step.clone(), output.clone())),
+                _ => None,
+            })
+            .collect();
+        inputs.sort();
+        inputs.dedup();
+        inputs
+    }
+}

@@ -13,6 +13,7 @@ mod condition;
 mod control;
 mod dag;
 mod defaults;
+mod files;
 pub mod ir;
 pub(crate) mod json;
 mod lint;
@@ -253,9 +254,6 @@ impl<'a> Checker<'a> {
             let ast::StepItem::Output(output) = item else {
                 continue;
             };
-            if let Some((_, ast::ParamType::File, ty_span)) = output.ty {
-                self.error(file_not_supported(ty_span, &output.name.name, "output"));
-            }
             if output.implicit {
                 if let Some(first) = implicit_typed.replace(output.span) {
                     self.error(
@@ -344,7 +342,7 @@ impl<'a> Checker<'a> {
             })
             .collect();
         for decl in decls.iter().filter(|d| d.ty == ast::ParamType::File) {
-            self.error(file_not_supported(decl.ty_span, &decl.name.name, "param"));
+            self.error(file_param(decl.ty_span, &decl.name.name));
         }
         decls
             .into_iter()
@@ -577,18 +575,14 @@ fn reserved_step_name(name: &ast::Ident) -> Diagnostic {
         .help("rename the step, such as `run_workflow`, and the `$<workflow.…>` references to it")
 }
 
-/// E0318: `file` is reserved for v2's file outputs, which are not implemented yet.
-pub(crate) fn file_not_supported(ty_span: Span, name: &str, what: &str) -> Diagnostic {
+/// E0318: a param is a value given when the run starts, never a file a step made.
+fn file_param(ty_span: Span, name: &str) -> Diagnostic {
     Diagnostic::new(
         Code::E0318,
-        format!("{what} `{name}` is a `file`, which kfpl does not support yet"),
+        format!("param `{name}` is a `file`, but a param cannot be a file"),
     )
-    .primary(ty_span, "not supported yet")
-    .help(if what == "param" {
-        "a param is a `string`, `number`, `bool` or `list`: pass a file's path as a `string`"
-    } else {
-        "pass a path on a `data` volume as a plain output, or use `number`, `bool` or `list`"
-    })
+    .primary(ty_span, "only a step's `output` can be a `file`")
+    .help("a param is a `string`, `number`, `bool` or `list`: pass a file's path as a `string`")
 }
 
 fn duplicate(name: &ast::Ident, first: Span, kind: &str) -> Diagnostic {

@@ -350,6 +350,17 @@ impl<'a> Checker<'a> {
         if !self.check_output_access(head, span) {
             return None;
         }
+        if self.output_type(&head.name, &field.name) == Some(ast::ParamType::File)
+            && let Some(kind) = self.block_left_behind(&head.name)
+        {
+            self.error(super::files::read_across_loop(
+                &head.name,
+                &field.name,
+                span,
+                kind,
+            ));
+            return None;
+        }
         if !outputs.contains(&field.name.as_str()) {
             let help = did_you_mean(&field.name, outputs.iter().copied()).or_else(|| {
                 Some(format!(
@@ -427,10 +438,7 @@ impl<'a> Checker<'a> {
             ast::StepItem::Output(o) if o.name.name == output => Some(o.ty.map(|(_, ty, _)| ty)),
             _ => None,
         });
-        Some(match declared.flatten() {
-            Some(ast::ParamType::File) | None => ast::ParamType::String,
-            Some(ty) => ty,
-        })
+        Some(declared.flatten().unwrap_or(ast::ParamType::String))
     }
 
     /// The type of a carried value: that of its `then` output.

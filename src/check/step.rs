@@ -169,6 +169,7 @@ pub(super) fn check_step<'a>(
     }
     checker.check_requests(&fields.cluster, fields.cpu.as_ref(), fields.memory.as_ref());
     checker.check_annotation_size(decl, &fields.cluster, fields.description.as_ref());
+    no_file_paths(checker, &fields);
     super::secrets::check_clashes(
         checker,
         &fields.env,
@@ -283,6 +284,24 @@ fn attribute_value<'a>(
     }
 }
 
+/// E0342: a file output's path goes only where a path makes sense.
+fn no_file_paths(checker: &mut Checker<'_>, fields: &Fields) {
+    let named = [
+        ("`image`", fields.image.as_ref()),
+        ("`description`", fields.description.as_ref()),
+        ("`cpu`", fields.cpu.as_ref()),
+        ("`memory`", fields.memory.as_ref()),
+    ];
+    for (what, template) in named {
+        if let Some(template) = template {
+            checker.no_path_in(what, template);
+        }
+    }
+    for template in fields.cluster.templates() {
+        checker.no_path_in("a cluster setting", template);
+    }
+}
+
 /// Outputs: the implicit `output`, then the declared ones (duplicates were reported).
 fn outputs(decl: &ast::StepDecl) -> Vec<ir::Output> {
     let mut out = vec![ir::Output {
@@ -294,11 +313,7 @@ fn outputs(decl: &ast::StepDecl) -> Vec<ir::Output> {
         let ast::StepItem::Output(output) = item else {
             continue;
         };
-        // A `file` output was reported (E0318); it is carried as a string.
-        let ty = match output.ty {
-            Some((_, ParamType::File, _)) | None => ParamType::String,
-            Some((_, ty, _)) => ty,
-        };
+        let ty = output.ty.map_or(ParamType::String, |(_, ty, _)| ty);
         if output.implicit {
             out[0].ty = ty;
         } else if !out.iter().any(|o| o.name == output.name.name) {

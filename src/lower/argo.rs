@@ -98,6 +98,7 @@ pub(crate) fn streamed<'a>(
         &mut template_names,
     );
     templates.dags = dags.templates();
+    super::artifacts::wire(pipeline, &step_templates, &mut templates.dags);
     let on_exit = dags.on_exit();
     let arguments = pipeline
         .params
@@ -123,6 +124,7 @@ pub(crate) fn streamed<'a>(
             entrypoint,
             arguments: Some(Arguments {
                 parameters: arguments,
+                artifacts: Vec::new(),
             })
             .filter(|a| !a.parameters.is_empty()),
             volumes: templates.volumes.declare(),
@@ -154,9 +156,17 @@ impl StepTemplates<'_> {
     /// Step `index`'s template and the values it reads.
     fn build_with_inputs(&self, index: usize) -> (Template, BTreeSet<Ref>) {
         let step = &self.pipeline.steps[index];
-        let program = script::main_program(step);
-        let inputs = step_inputs(step, &program);
-        let template = step_template(step, program, &inputs, &self.volumes, self.git_image);
+        let files = super::artifacts::inputs(self.pipeline, step);
+        let step = super::artifacts::with_paths(self.pipeline, step);
+        let program = script::main_program(&step);
+        let inputs = step_inputs(&step, &program);
+        let mut template = step_template(&step, program, &inputs, &self.volumes, self.git_image);
+        if !files.is_empty() {
+            template
+                .inputs
+                .get_or_insert_with(Inputs::default)
+                .artifacts = files;
+        }
         (template, inputs)
     }
 
@@ -342,6 +352,7 @@ fn step_template(
         parameters: step
             .outputs
             .iter()
+            .filter(|output| output.ty != ParamType::File)
             .map(|output| Parameter {
                 name: output.name.clone(),
                 value: None,
@@ -352,7 +363,10 @@ fn step_template(
                 }),
             })
             .collect(),
-        artifacts: output_artifacts(step),
+        artifacts: output_artifacts(step)
+            .into_iter()
+            .chain(super::artifacts::outputs(step))
+            .collect(),
     };
     let metadata = step.description.as_ref().map(|description| Metadata {
         annotations: BTreeMap::from([(
@@ -372,6 +386,7 @@ fn step_template(
                     value_from: None,
                 })
                 .collect(),
+            artifacts: Vec::new(),
         })
         .filter(|i| !i.parameters.is_empty()),
         outputs: Some(outputs),
@@ -404,8 +419,9 @@ fn output_artifacts(step: &Step) -> Vec<Artifact> {
         .flatten()
         .map(|(name, path)| Artifact {
             name: name.into(),
-            path: path.into(),
+            path: Some(path.into()),
             optional: true,
+            ..Artifact::default()
         })
         .collect()
 }

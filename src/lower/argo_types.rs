@@ -76,13 +76,16 @@ pub struct TtlStrategy {
     pub seconds_after_completion: u64,
 }
 
-/// Parameters (and nothing else: kfpl passes no artifacts between steps).
+/// Parameters, and the `file` outputs passed between steps.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Arguments {
     /// The parameters, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<Parameter>,
+    /// The `file` outputs passed on (`from`), each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<Artifact>,
 }
 
 /// A named string value: a workflow argument, a task argument, a template
@@ -126,6 +129,9 @@ pub struct Inputs {
     /// Declared parameters (no values: the task's arguments give them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parameters: Vec<Parameter>,
+    /// Declared artifacts: `file` outputs read (a container's at a `path`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<Artifact>,
 }
 
 /// `outputs` of a template.
@@ -140,14 +146,20 @@ pub struct Outputs {
     pub artifacts: Vec<Artifact>,
 }
 
-/// An output artifact: a file the executor uploads after the step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An artifact: a file or folder the executor uploads after the step (an
+/// output), places before it (a container's input), or passes on (a
+/// task's argument, `from`; a DAG's input).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Artifact {
     /// Matches `^[-a-zA-Z0-9_]+$`.
     pub name: String,
     /// The file in the main container.
-    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Where a task's argument comes from (`{{tasks.T.outputs.artifacts.N}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// A missing file is not an error.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub optional: bool,

@@ -1036,6 +1036,7 @@ fn parameter(name: &str, value: Option<String>) -> Parameter {
 fn inputs_of(names: Vec<String>) -> Option<Inputs> {
     (!names.is_empty()).then(|| Inputs {
         parameters: names.iter().map(|n| parameter(n, None)).collect(),
+        artifacts: Vec::new(),
     })
 }
 
@@ -1049,7 +1050,11 @@ fn task(
         name,
         template,
         dependencies,
-        arguments: Some(Arguments { parameters }).filter(|a| !a.parameters.is_empty()),
+        arguments: Some(Arguments {
+            parameters,
+            artifacts: Vec::new(),
+        })
+        .filter(|a| !a.parameters.is_empty()),
         when: None,
         with_items: Vec::new(),
         with_param: None,

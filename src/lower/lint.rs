@@ -551,7 +551,7 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
         ],
         "secretRef" => &[("name", "")],
         "ttl" => &[("secondsAfterCompletion", "")],
-        "args" => &[("parameters", "[]param")],
+        "args" => &[("parameters", "[]param"), ("artifacts", "[]artifact")],
         "param" => &[("name", ""), ("value", ""), ("valueFrom", "valueFrom")],
         "valueFrom" => &[
             ("path", ""),
@@ -582,7 +582,7 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
             ("tolerationSeconds", ""),
         ],
         "outputs" => &[("parameters", "[]param"), ("artifacts", "[]artifact")],
-        "artifact" => &[("name", ""), ("path", ""), ("optional", "")],
+        "artifact" => &[("name", ""), ("path", ""), ("from", ""), ("optional", "")],
         "templateMeta" => &[("annotations", "{}"), ("labels", "{}")],
         "dag" => &[("tasks", "[]task")],
         "task" => &[

@@ -18,6 +18,7 @@
 
 mod argo;
 pub mod argo_types;
+mod artifacts;
 mod block;
 mod cache;
 mod checks;

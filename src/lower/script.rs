@@ -166,9 +166,7 @@ fn wrapper(step: &Step, carried: &Carried) -> String {
 
 /// The outputs with a declared type, in the order `kfpl run` checks them.
 fn typed_outputs(step: &Step) -> impl Iterator<Item = &Output> {
-    step.outputs
-        .iter()
-        .filter(|o| !matches!(o.ty, ParamType::String | ParamType::File))
+    step.outputs.iter().filter(|o| o.ty != ParamType::String)
 }
 
 /// After a successful command, the first typed output that is missing or
@@ -185,10 +183,13 @@ fn output_checks(step: &Step) -> String {
                 sh_quote(&format!("kfpl: error[E0612]: {message}"))
             )
         };
-        checks.push_str(&format!(
-            "elif [ ! -f {file} ]; {}",
-            fail(types::missing_message(&output.name, output.ty))
-        ));
+        let missing = types::missing_message(&output.name, output.ty);
+        if output.ty == ParamType::File {
+            // A file or a folder: the artifact Argo uploads.
+            checks.push_str(&format!("elif [ ! -e {file} ]; {}", fail(missing)));
+            continue;
+        }
+        checks.push_str(&format!("elif [ ! -f {file} ]; {}", fail(missing)));
         checks.push_str(&format!(
             "elif ! kfpl_typed {} {file}; {}",
             output.ty.word(),
@@ -198,10 +199,12 @@ fn output_checks(step: &Step) -> String {
     if checks.is_empty() {
         return out;
     }
-    out.push_str(&format!(
-        "kfpl_typed() {{ LC_ALL=C awk -v t=\"$1\" {} \"$2\"; }}\n",
-        sh_quote(types::OUTPUT_CHECK_AWK)
-    ));
+    if typed_outputs(step).any(|o| o.ty != ParamType::File) {
+        out.push_str(&format!(
+            "kfpl_typed() {{ LC_ALL=C awk -v t=\"$1\" {} \"$2\"; }}\n",
+            sh_quote(types::OUTPUT_CHECK_AWK)
+        ));
+    }
     out.push_str("if [ \"${KFP_STATUS:-1}\" != 0 ]; then :\n");
     out.push_str(&checks);
     out.push_str("fi\n");

@@ -78,7 +78,11 @@ pub(crate) fn key_parts(
         .chain(step.env.iter().map(|e| &e.value));
     for template in read {
         for part in leaves(template) {
-            values.insert(value_name(part), value(part));
+            let name = value_name(part);
+            // A file's value is its path in this run: its digest stands for it.
+            if !files.iter().any(|(file, _)| *file == name) {
+                values.insert(name, value(part));
+            }
         }
     }
     let mut env: BTreeMap<String, String> = step
@@ -121,8 +125,10 @@ const UNKNOWN_COMMIT: &str = "(commit unknown)";
 /// be told (the step then runs; its key, which names no commit, matches no
 /// later lookup, since such a key is never looked up).
 pub(crate) fn step_key(
+    pipeline: &ir::Pipeline,
     step: &ir::Step,
     value: &Lookup<'_>,
+    run_dir: &Path,
     options: &super::RunOptions,
 ) -> (KeyParts, bool) {
     let mut known = true;
@@ -136,11 +142,42 @@ pub(crate) fn step_key(
         known = commit.is_some();
         format!("{url}@{}", commit.as_deref().unwrap_or(UNKNOWN_COMMIT))
     });
-    // Input files (`file` outputs of upstream steps) join the key here, as
-    // (name, [`digest_path`]) pairs, once steps pass files.
-    let files: &[(String, String)] = &[];
-    let parts = key_parts(step, value, files, source, options.engine.name());
+    let files = input_files(pipeline, step, value, run_dir);
+    // A file that cannot be read leaves nothing to compare: the step runs.
+    known &= files.iter().all(|(_, digest)| digest.is_some());
+    let files: Vec<(String, String)> = files
+        .into_iter()
+        .map(|(name, digest)| (name, digest.unwrap_or_default()))
+        .collect();
+    let parts = key_parts(step, value, &files, source, options.engine.name());
     (parts, known)
+}
+
+/// The `file` outputs a step reads, each by its key name with the digest of
+/// the kept file or folder ([`digest_path`]), or `None` when it cannot be read.
+fn input_files(
+    pipeline: &ir::Pipeline,
+    step: &ir::Step,
+    value: &Lookup<'_>,
+    run_dir: &Path,
+) -> Vec<(String, Option<String>)> {
+    let read = step
+        .command
+        .templates()
+        .into_iter()
+        .chain(step.env.iter().map(|e| &e.value));
+    let mut files: Vec<(String, Option<String>)> = read
+        .flat_map(leaves)
+        .filter(|part| pipeline.is_file_output(part))
+        .map(|part| {
+            let digest = super::artifacts::reader_path(&value(part), run_dir)
+                .and_then(|path| digest_path(&path).ok());
+            (value_name(part), digest)
+        })
+        .collect();
+    files.sort();
+    files.dedup();
+    files
 }
 
 /// The latest successful record of `step` with `key` whose folder is still

@@ -54,6 +54,7 @@ pub(super) fn run(
         params,
         gpus,
         secrets,
+        unprotected_inputs,
         signals,
     } = ready;
     let mut engine = Engine::begin(pipeline, options, store, params, gpus, resumed, observer)?;
@@ -64,6 +65,10 @@ pub(super) fn run(
         engine.warn(None, warning.clone());
     }
     engine.secrets = secrets;
+    engine.read_only_inputs = unprotected_inputs.is_none();
+    if let Some(warning) = unprotected_inputs {
+        engine.warn(None, warning);
+    }
     let signals = engine.watch(signals);
     engine.drive(signals.as_ref());
     let report = engine.finish(started);
@@ -110,6 +115,8 @@ struct Engine<'a> {
     plan_stale: bool,
     /// The secrets the steps read (see `secrets`).
     secrets: super::secrets::Secrets,
+    /// Whether `file` inputs are mounted read-only (see `artifacts`).
+    read_only_inputs: bool,
 }
 
 impl<'a> Engine<'a> {
@@ -157,6 +164,7 @@ impl<'a> Engine<'a> {
             finally_opened: false,
             plan_stale: true,
             secrets: super::secrets::Secrets::default(),
+            read_only_inputs: true,
         })
     }
 
@@ -391,7 +399,8 @@ impl<'a> Engine<'a> {
         let step_dir = self.run_dir.join(&instance.key);
         let plan = &self.plan;
         let value = |part: &ir::Part| plan.part_text(id, part);
-        let (parts, may_reuse) = super::cache::step_key(step, &value, self.options);
+        let (parts, may_reuse) =
+            super::cache::step_key(pipeline, step, &value, &self.run_dir, self.options);
         let key = parts.digest();
         let result = self.store.set_cache_key(&self.run_id, &name, &key, &parts);
         self.record(&format!("the cache key of step `{name}`"), result);
@@ -399,9 +408,18 @@ impl<'a> Engine<'a> {
             return false;
         }
         let hit = super::cache::find_source(&self.store, &step.name, &key, &step_dir);
-        let Some((run, old, metrics)) = hit else {
+        let Some((run, mut old, metrics)) = hit else {
             return false;
         };
+        // Its file outputs were linked into this step's folder: read them there.
+        for output in step.outputs.iter().filter(|o| o.ty == ir::ParamType::File) {
+            if let Some(record) = old.outputs.get_mut(&output.name)
+                && let Some(moved) =
+                    super::artifacts::moved_record(record, &self.run_dir, &step_dir)
+            {
+                *record = moved;
+            }
+        }
         let metrics: Vec<&MetricRecord> = metrics.iter().collect();
         let now = now_ms();
         let takeover = Takeover {
@@ -518,6 +536,7 @@ impl<'a> Engine<'a> {
             run_dir: &self.run_dir,
             params: self.plan.params(),
             secrets: &self.secrets,
+            read_only_inputs: self.read_only_inputs,
         };
         let plan = &self.plan;
         let value = |part: &ir::Part| plan.part_text(id, part);

@@ -142,7 +142,7 @@ pub(crate) fn run_argv(binary: &str, spec: &StepSpec, pull: Pull) -> Vec<String>
         flag("--volume", format!("{ui}:{ui}"));
     }
     for (claim, path) in &spec.mounts {
-        let read_only = spec.secrets.mounts.iter().any(|(_, p)| p == path);
+        let read_only = spec.read_only_mounts().any(|p| p == path);
         let suffix = if read_only { ":ro" } else { "" };
         flag("--volume", format!("{}:{path}{suffix}", claim.display()));
     }

@@ -34,6 +34,7 @@ use std::time::Instant;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+use super::artifacts::KeepError;
 use super::files::{append, read_output};
 use super::metrics::Collector;
 use super::prepare::StepSpec;
@@ -406,7 +407,7 @@ impl Supervisor<'_> {
             for (claim, path) in &spec.mounts {
                 command.arg("--mount").arg(claim).arg(path);
             }
-            for (_, path) in &spec.secrets.mounts {
+            for path in spec.read_only_mounts() {
                 command.arg("--read-only").arg(path);
             }
             command.arg("--").args(&spec.argv);
@@ -596,6 +597,14 @@ impl Supervisor<'_> {
                 Err(AttemptError::Failed(StepProblem { code, message }))
             };
             let bad = |message: String| fail(Code::E0610, message);
+            if *ty == ParamType::File {
+                match self.keep_file(name) {
+                    Ok(record) => outputs.insert(name.clone(), record),
+                    Err(KeepError::Missing(message)) => return fail(Code::E0612, message),
+                    Err(KeepError::Bad(message)) => return bad(message),
+                };
+                continue;
+            }
             // A value's bytes never outnumber its quoted length: past the
             // limit plus a newline, the rest cannot matter.
             let most = MAX_VALUE_BYTES as u64 + 2;
@@ -647,6 +656,15 @@ impl Supervisor<'_> {
             outputs.insert(name.clone(), text);
         }
         Ok(outputs)
+    }
+}
+
+impl Supervisor<'_> {
+    /// Keeps a `file` output with the run (see `artifacts`): its record.
+    fn keep_file(&self, name: &str) -> Result<String, KeepError> {
+        let dirs = &self.spec.dirs;
+        let run_dir = dirs.step.parent().unwrap_or(&dirs.step);
+        super::artifacts::keep(run_dir, &dirs.outputs, name)
     }
 }
 

@@ -35,6 +35,7 @@
 //! through an [`Observer`]. See docs/run.md for the state folder's layout,
 //! the sandbox and the records' schema.
 
+mod artifacts;
 pub mod cache;
 mod condition;
 pub mod display;
@@ -332,6 +333,7 @@ pub fn dry_run(
         run_dir: &run_dir,
         params: &values.params,
         secrets: &secrets::Secrets::unloaded(&options.state_dir),
+        read_only_inputs: true,
     };
     Ok(pipeline
         .steps

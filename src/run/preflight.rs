@@ -23,6 +23,9 @@ pub(crate) struct Ready {
     pub(crate) gpus: Gpus,
     /// The secrets the steps read, checked and loaded.
     pub(crate) secrets: super::secrets::Secrets,
+    /// W0609 when the `file` outputs steps read cannot be mounted
+    /// read-only for them (the run goes on: see `artifacts`).
+    pub(crate) unprotected_inputs: Option<Diagnostic>,
     /// `Err` when Ctrl-C cannot be watched (the run goes on, with a warning).
     pub(crate) signals: nix::Result<Signals>,
 }
@@ -62,6 +65,7 @@ pub(crate) fn check(
     let params = bind_params(pipeline, options, resumed.as_ref())?;
     let gpus = check_gpus(pipeline, &params)?;
     check_sandbox(pipeline, options)?;
+    let unprotected_inputs = check_input_mounts(pipeline, options);
     let secrets = super::secrets::load(pipeline, &options.state_dir)?;
     Ok(Ready {
         store,
@@ -69,6 +73,7 @@ pub(crate) fn check(
         params,
         gpus,
         secrets,
+        unprotected_inputs,
         signals,
     })
 }
@@ -251,6 +256,26 @@ fn check_sandbox(pipeline: &ir::Pipeline, options: &RunOptions) -> Result<(), Ve
     })
 }
 
+/// Steps that read `file` outputs get them through a read-only mount: on
+/// the host engine, in a private mount namespace. Without one the run goes
+/// on with a warning (W0609) about the first such step.
+fn check_input_mounts(pipeline: &ir::Pipeline, options: &RunOptions) -> Option<Diagnostic> {
+    if options.engine.binary().is_some() {
+        return None;
+    }
+    let reader = pipeline
+        .steps
+        .iter()
+        .find(|s| !pipeline.file_inputs(s).is_empty())?;
+    let reason = match &options.sandbox_exe {
+        None => Err("no kfpl binary was given to set the mounts up".to_string()),
+        Some(exe) => probe(exe, &options.state_dir),
+    };
+    reason
+        .err()
+        .map(|reason| super::warnings::file_inputs_unprotected(&reader.name, &reason))
+}
+
 /// Runs `kfpl __sandbox-exec --probe` in a scratch folder; why it failed, if it did.
 fn probe(exe: &Path, state_dir: &Path) -> Result<(), String> {
     let dir = state_dir.join(format!("probe-{}", std::process::id()));
@@ -280,5 +305,33 @@ fn probe_failure(out: &std::process::Output) -> String {
         format!("the probe failed ({})", out.status)
     } else {
         line.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SourceFile;
+
+    const READS_A_FILE: &str = "pipeline p {\n  step make {\n    image = \"a\"\n    output model: file\n    command = \"true\"\n  }\n  step use {\n    image = \"a\"\n    command = \"cat $<make.model>\"\n  }\n}\n";
+
+    /// Without a binary to set the sandbox up, a reader of a file gets it
+    /// unmounted, and the run says so once (W0609); a container engine
+    /// mounts it itself.
+    #[test]
+    fn file_readers_without_a_mount_namespace_are_warned_about() {
+        let checked = crate::check(&SourceFile::new("p.kfp", READS_A_FILE));
+        let pipeline = checked.pipeline.expect("the program checks");
+        let mut options = RunOptions::new("p.kfp", READS_A_FILE);
+        options.sandbox_exe = None;
+        let warning = check_input_mounts(&pipeline, &options).expect("W0609");
+        assert_eq!(warning.code, Code::W0609);
+        assert!(
+            warning.message.contains("step `use`"),
+            "{}",
+            warning.message
+        );
+        options.engine = crate::run::Engine::Podman;
+        assert!(check_input_mounts(&pipeline, &options).is_none());
     }
 }

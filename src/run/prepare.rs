@@ -135,6 +135,10 @@ pub(crate) struct StepSpec {
     pub(crate) env: Vec<(String, String)>,
     /// Claim (or secret) directory → mount path.
     pub(crate) mounts: Vec<(PathBuf, String)>,
+    /// The folders holding the `file` outputs the step reads, each bound
+    /// read-only over itself (also in `mounts`, unless the host has no
+    /// mount namespace to give: see `artifacts`).
+    pub(crate) inputs: Vec<PathBuf>,
     /// `secret_env` (never on a command line) and `secret_volumes` (read-only
     /// mounts, also in `mounts`), and the masker for the step's output.
     pub(crate) secrets: super::secrets::StepSecrets,
@@ -148,6 +152,23 @@ pub(crate) struct StepSpec {
     pub(crate) dirs: StepDirs,
     /// `visuals = true`: `KFP_UI_METADATA` is set, and the file read after.
     pub(crate) visuals: bool,
+}
+
+impl StepSpec {
+    /// The mount paths made read-only: secrets, and the folders of the
+    /// `file` outputs the step reads.
+    pub(crate) fn read_only_mounts(&self) -> impl Iterator<Item = &str> {
+        let inputs = self
+            .mounts
+            .iter()
+            .filter(|(dir, _)| self.inputs.contains(dir))
+            .map(|(_, path)| path.as_str());
+        self.secrets
+            .mounts
+            .iter()
+            .map(|(_, path)| path.as_str())
+            .chain(inputs)
+    }
 }
 
 /// The folder behind a claim: `<state>/volumes/<claim>`.
@@ -164,6 +185,8 @@ pub(crate) struct RunPlace<'a> {
     /// Every param's value (for `retries = $<n>`).
     pub(crate) params: &'a BTreeMap<String, String>,
     pub(crate) secrets: &'a super::secrets::Secrets,
+    /// Whether the `file` outputs a step reads can be mounted read-only.
+    pub(crate) read_only_inputs: bool,
 }
 
 /// Builds the spec of `target`, an instance of a step of `pipeline`.
@@ -180,8 +203,11 @@ pub(crate) fn step_spec(
         run_dir,
         params,
         secrets,
+        read_only_inputs,
     } = place;
     let step = &pipeline.steps[target.step];
+    let values = &|part: &Part| with_file_paths(pipeline, run_dir, values, part);
+    let inputs = input_folders(pipeline, step, values);
     let secrets = secrets.for_step(step);
     let dirs = StepDirs::new(run_dir, target.key);
     let mut env = vec![
@@ -246,7 +272,14 @@ pub(crate) fn step_spec(
             .iter()
             .map(|m| (claim_dir(state_dir, &m.claim), m.path.clone()))
             .chain(secrets.mounts.iter().cloned())
+            .chain(
+                inputs
+                    .iter()
+                    .filter(|_| read_only_inputs)
+                    .map(|dir| (dir.clone(), dir.to_string_lossy().into_owned())),
+            )
             .collect(),
+        inputs,
         secrets,
         sync,
         gpus,
@@ -267,5 +300,49 @@ pub(crate) fn step_spec(
             .collect(),
         dirs,
         visuals: step.visuals,
+    }
+}
+
+/// The folders of the `file` outputs `step` reads (each once).
+fn input_folders(pipeline: &ir::Pipeline, step: &ir::Step, values: &Lookup<'_>) -> Vec<PathBuf> {
+    let mut folders: Vec<PathBuf> = pipeline
+        .file_inputs(step)
+        .into_iter()
+        .filter_map(|(producer, output)| {
+            let part = Part::Output {
+                step: producer,
+                output,
+                span: crate::source::Span::default(),
+            };
+            let path = PathBuf::from(values(&part));
+            super::artifacts::mount_folder(&path)
+                .filter(|dir| dir.is_absolute())
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    folders.sort();
+    folders.dedup();
+    folders
+}
+
+/// `part`'s value, where a `file` output's (its record) is the reader's
+/// path; lets are rendered through this too (a shell command reads a let
+/// whole, from its own variable), since their text may read a file.
+fn with_file_paths(
+    pipeline: &ir::Pipeline,
+    run_dir: &Path,
+    values: &Lookup<'_>,
+    part: &Part,
+) -> String {
+    match part {
+        Part::Let { value, .. } => {
+            value.render(&mut |inner| with_file_paths(pipeline, run_dir, values, inner))
+        }
+        _ if pipeline.is_file_output(part) => {
+            let record = values(part);
+            super::artifacts::reader_path(&record, run_dir)
+                .map_or(record, |path| path.to_string_lossy().into_owned())
+        }
+        _ => values(part),
     }
 }

@@ -187,3 +187,15 @@ pub(crate) fn cached_mounts_claims(step: &str, claims: &[&str]) -> Diagnostic {
     )
     .help("pass data between steps as outputs, or drop `cache = true` when a later step needs what it writes to the claim")
 }
+
+/// W0609: no mount namespace on the host, so `file` inputs are protected by
+/// their permissions only.
+pub(crate) fn file_inputs_unprotected(step: &str, reason: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0609,
+        format!(
+            "step `{step}` reads `file` outputs, which cannot be mounted read-only for it ({reason}); it gets them with their write permission removed, which does not stop root"
+        ),
+    )
+    .help("allow unprivileged user namespaces, or run with `--engine podman` or `--engine docker`")
+}

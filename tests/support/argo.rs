@@ -152,6 +152,12 @@ pub(crate) fn argo_instances(result: &Value, steps: &[String]) -> Summary {
                 let value = value.as_str().unwrap_or("?");
                 summary.insert(format!("{key} output {output}"), quoted(value));
             }
+            let artifacts = &node["outputs"]["artifacts"];
+            for (output, tree) in artifacts.as_object().into_iter().flatten() {
+                if output != "mlpipeline-metrics" {
+                    summary.insert(format!("{key} file {output}"), argo_file(tree));
+                }
+            }
             // A step with retries is a Retry node; its last attempt printed.
             let last_attempt = node["children"]
                 .as_array()
@@ -257,7 +263,10 @@ pub(crate) fn kfpl_instances(run: &Value) -> Summary {
         if status.starts_with("succeeded") {
             for (output, value) in step["outputs"].as_object().into_iter().flatten() {
                 let value = value.as_str().unwrap_or("?");
-                summary.insert(format!("{key} output {output}"), quoted(value));
+                match kfpl_file(value) {
+                    Some(file) => summary.insert(format!("{key} file {output}"), file),
+                    None => summary.insert(format!("{key} output {output}"), quoted(value)),
+                };
             }
             let stdout = step["stdout_log"]
                 .as_str()
@@ -310,4 +319,29 @@ pub(crate) fn without_helpers(summary: Summary) -> Summary {
         .into_iter()
         .filter(|(key, _)| !key.starts_with("helper "))
         .collect()
+}
+
+/// A `file` output the Argo model uploaded (its summary of the artifact's
+/// tree), as [`kfpl_file`] writes kfpl's record: `file, 3 bytes` or
+/// `folder, 2 files, 8 bytes`.
+fn argo_file(tree: &Value) -> String {
+    let size = |leaf: &Value| leaf["content"].as_str().map_or(0, str::len);
+    match tree["files"].as_object() {
+        Some(files) => {
+            let bytes: usize = files.values().map(size).sum();
+            match files.len() {
+                1 => format!("folder, 1 file, {bytes} bytes"),
+                n => format!("folder, {n} files, {bytes} bytes"),
+            }
+        }
+        None => format!("file, {} bytes", size(tree)),
+    }
+}
+
+/// The size part of kfpl's record of a `file` output
+/// (`train/outputs/model (file, 3 bytes)`), `None` for any other value.
+fn kfpl_file(value: &str) -> Option<String> {
+    let (_, size) = value.rsplit_once(" (")?;
+    let size = size.strip_suffix(')')?;
+    (size.starts_with("file, ") || size.starts_with("folder, ")).then(|| size.to_string())
 }
