@@ -34,6 +34,8 @@ pub struct Pipeline {
     pub span: Span,
     /// Cluster settings (`image_pull_secrets`, `parallelism`, …).
     pub cluster: PipelineCluster,
+    /// `volume NAME { … }`: claims made for each run, in source order.
+    pub volumes: Vec<Volume>,
     /// Step name → index into `steps`.
     pub(crate) step_index: BTreeMap<String, usize>,
 }
@@ -370,6 +372,8 @@ pub struct Step {
     pub when: Option<Condition>,
     /// Cluster settings (`node_selector`, `tolerations`, …).
     pub cluster: StepCluster,
+    /// `sidecar NAME { … }`: helpers running beside the step, in source order.
+    pub sidecars: Vec<Sidecar>,
 }
 
 impl Step {
@@ -654,8 +658,12 @@ impl Command {
 /// One `data` entry: `claim:/mount/path`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mount {
-    /// The persistent volume claim (a DNS-1123 label).
+    /// The persistent volume claim (a DNS-1123 label), or the identifier
+    /// of a declared `volume` when `volume` is set.
     pub claim: String,
+    /// Whether `claim` names a `volume` of the pipeline (a declared
+    /// volume's identifier wins over an existing claim of that name).
+    pub volume: bool,
     /// Absolute path, normalised (no trailing `/`, no `.` or `..`).
     pub path: String,
     /// The entry.
@@ -764,5 +772,41 @@ pub struct SecretVolume {
     /// Absolute path, normalised like a `data` mount path.
     pub path: String,
     /// The entry.
+    pub span: Span,
+}
+
+/// `volume NAME { size, access_mode, storage_class, keep }`: a claim made
+/// for each run (on Argo a `volumeClaimTemplate`, locally a folder).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    /// The identifier, as `data` names it.
+    pub name: String,
+    /// The Kubernetes name: the identifier with `_` → `-` (a DNS-1123 label).
+    pub claim: String,
+    /// `size`: a Kubernetes quantity, or one `$<param>` holding one.
+    pub size: Template,
+    /// `access_mode` (`ReadWriteOnce` when not given).
+    pub access_mode: String,
+    /// `storage_class`, when given.
+    pub storage_class: Option<String>,
+    /// `keep = true`: locally, the folder outlives the run (no effect on Argo).
+    pub keep: bool,
+    /// The block.
+    pub span: Span,
+}
+
+/// `sidecar NAME { image, command, env }`: a helper beside a step, its
+/// values fixed at compile time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sidecar {
+    /// The identifier; the container's name is its Kubernetes form.
+    pub name: String,
+    /// `image`.
+    pub image: String,
+    /// `command` as an argv: a string command is `["sh", "-c", SCRIPT]`.
+    pub argv: Vec<String>,
+    /// `env`, in source order.
+    pub env: Vec<(String, String)>,
+    /// The block.
     pub span: Span,
 }

@@ -78,7 +78,9 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
-        _ => return super::cluster::attribute_doc(name),
+        _ => {
+            return super::cluster::attribute_doc(name).or_else(|| super::volumes::attribute_doc(name));
+        }
     })
 }
 
@@ -107,6 +109,7 @@ struct Fields {
     cluster: ir::StepCluster,
     secret_env: Vec<ir::SecretEnv>,
     secret_volumes: Vec<ir::SecretVolume>,
+    sidecars: Vec<ir::Sidecar>,
 }
 
 /// Checks one step; `None` when it has errors.
@@ -135,7 +138,7 @@ pub(super) fn check_step<'a>(
                 attribute_value(checker, attribute, &mut fields);
             }
             ast::StepItem::Metric(metric) => checker.metric(metric, &mut fields.metrics),
-            ast::StepItem::Output(_) | ast::StepItem::When(_) => {}
+            ast::StepItem::Output(_) | ast::StepItem::When(_) | ast::StepItem::Sidecar(_) => {}
         }
     }
     for required in ["image", "command"] {
@@ -157,6 +160,7 @@ pub(super) fn check_step<'a>(
             );
         }
     }
+    fields.sidecars = checker.sidecars(decl);
     checker.check_requests(&fields.cluster, fields.cpu.as_ref(), fields.memory.as_ref());
     super::secrets::check_clashes(
         checker,
@@ -193,6 +197,7 @@ pub(super) fn check_step<'a>(
         block: None,
         when: None,
         cluster: fields.cluster,
+        sidecars: fields.sidecars,
     })
 }
 
@@ -371,7 +376,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn command(&mut self, value: &Resolved) -> Option<ir::Command> {
+    pub(super) fn command(&mut self, value: &Resolved) -> Option<ir::Command> {
         let command = match &value.value {
             RValue::Str(template) => ir::Command::Shell(with_span(template, value.span)),
             RValue::List(items) => {
@@ -429,7 +434,7 @@ impl<'a> Checker<'a> {
             let Some(entry) = self.expect_fixed_string(item, "data") else {
                 continue;
             };
-            let Some((claim, path)) = self.mount(&entry, item) else {
+            let Some((claim, path, volume)) = self.mount(&entry, item) else {
                 continue;
             };
             if let Some(first) = mounts.iter().find(|m| m.path == path) {
@@ -443,6 +448,7 @@ impl<'a> Checker<'a> {
             }
             mounts.push(ir::Mount {
                 claim,
+                volume,
                 path,
                 span: item.span,
             });
@@ -450,9 +456,24 @@ impl<'a> Checker<'a> {
         mounts
     }
 
-    fn mount(&mut self, entry: &str, item: &Resolved) -> Option<(String, String)> {
-        let diagnostic = match values::parse_mount(entry) {
-            Ok(mount) => return Some(mount),
+    /// `claim:/path` or `volume:/path`: the name, the path, and whether the
+    /// name is a declared volume (whose identifier may hold `_`).
+    fn mount(&mut self, entry: &str, item: &Resolved) -> Option<(String, String, bool)> {
+        let name = entry.split_once(':').map_or(entry, |(name, _)| name);
+        let volume = match self.lookup_volume(name, item) {
+            super::volumes::Lookup::Refused => return None,
+            super::volumes::Lookup::Volume => true,
+            super::volumes::Lookup::Claim => false,
+        };
+        // A volume's path follows the claims' rules; its name was checked
+        // with its declaration.
+        let checked = match volume {
+            true => values::parse_mount(&format!("volume{}", &entry[name.len()..]))
+                .map(|(_, path)| (name.to_string(), path)),
+            false => values::parse_mount(entry),
+        };
+        let diagnostic = match checked {
+            Ok((claim, path)) => return Some((claim, path, volume)),
             Err(MountError::NoColon) => Diagnostic::new(
                 Code::E0304,
                 format!("`data` entry `{entry}` is not `claim:/path`"),

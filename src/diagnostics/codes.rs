@@ -114,6 +114,11 @@ codes! {
     E0337 => "variable set by both `env` and `secret_env`",
     E0338 => "a secret or key a step reads is missing",
     E0339 => "secrets readable by other users",
+    E0344 => "unknown attribute of a `volume` or `sidecar`",
+    E0345 => "invalid volume `access_mode`",
+    E0346 => "volume `size` is not a Kubernetes quantity",
+    E0347 => "volume or sidecar declared twice, or with a reserved name",
+    E0348 => "`data` names a volume ambiguously, or one not declared",
     // E04xx: dependency graph
     E0401 => "steps depend on each other in a cycle",
     E0402 => "step depends on itself",
@@ -157,6 +162,7 @@ codes! {
     W0606 => "a declared output was never written",
     W0607 => "settings that apply on the cluster only",
     W0608 => "a secret value too short to hide in logs",
+    W0610 => "a sidecar that ignored SIGTERM was killed",
 }
 
 impl Code {

@@ -78,6 +78,13 @@ fn item_symbol(item: &Item, index: &LineIndex<'_>) -> Option<DocumentSymbol> {
                 Vec::new(),
             )
         }
+        Item::Volume(volume) => symbol(
+            index,
+            (&volume.name, volume.span),
+            SymbolKind::STRUCT,
+            Some("volume".into()),
+            Vec::new(),
+        ),
         Item::Let(decl) => symbol(
             index,
             (&decl.name, decl.span),
@@ -95,6 +102,13 @@ fn item_symbol(item: &Item, index: &LineIndex<'_>) -> Option<DocumentSymbol> {
                         (&output.name, output.span),
                         SymbolKind::FIELD,
                         Some("output".into()),
+                        Vec::new(),
+                    )),
+                    StepItem::Sidecar(sidecar) => Some(symbol(
+                        index,
+                        (&sidecar.name, sidecar.span),
+                        SymbolKind::OBJECT,
+                        Some("sidecar".into()),
                         Vec::new(),
                     )),
                     _ => None,

@@ -137,6 +137,7 @@ impl Program {
             Kind::Attribute,
             Kind::Param,
             Kind::Let,
+            Kind::Volume,
             Kind::Step,
             Kind::Block,
         ] {
@@ -144,7 +145,7 @@ impl Program {
                 if let Some(previous) = previous {
                     let multi_line = |e: &Entry| e.text.contains('\n');
                     if previous.kind != kind
-                        || matches!(kind, Kind::Step | Kind::Block)
+                        || matches!(kind, Kind::Step | Kind::Block | Kind::Volume)
                         || multi_line(previous)
                         || multi_line(entry)
                     {
