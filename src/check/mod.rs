@@ -12,19 +12,19 @@ mod condition;
 mod control;
 mod dag;
 mod defaults;
-mod sidecars;
 pub mod ir;
 pub(crate) mod json;
 mod lint;
-pub(crate) mod volumes;
 pub mod params;
 mod resolve;
 mod secrets;
+mod sidecars;
 mod step;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub(crate) mod values;
+pub(crate) mod volumes;
 
 pub(crate) use step::{ATTRIBUTES as STEP_ATTRIBUTES, attribute_doc};
 

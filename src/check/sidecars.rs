@@ -78,15 +78,17 @@ impl<'a> Checker<'a> {
 
     /// The command as an argv, every part known now (E0314).
     fn fixed_argv(&mut self, command: &Command) -> Option<Vec<String>> {
-        let texts: Vec<Option<String>> =
-            command.templates().iter().map(|t| t.as_const()).collect();
+        let texts: Vec<Option<String>> = command.templates().iter().map(|t| t.as_const()).collect();
         if let Some(template) = command
             .templates()
             .into_iter()
             .zip(&texts)
             .find_map(|(t, text)| text.is_none().then_some(t))
         {
-            self.error(super::resolve::fixed_needed(template.span, "a sidecar's command"));
+            self.error(super::resolve::fixed_needed(
+                template.span,
+                "a sidecar's command",
+            ));
             return None;
         }
         let texts: Vec<String> = texts.into_iter().flatten().collect();
@@ -111,7 +113,10 @@ impl<'a> Checker<'a> {
 fn reserved(name: &ast::Ident) -> Diagnostic {
     Diagnostic::new(
         Code::E0347,
-        format!("sidecar `{}` has the name of one of the step's own containers", name.name),
+        format!(
+            "sidecar `{}` has the name of one of the step's own containers",
+            name.name
+        ),
     )
     .primary(name.span, "reserved container name")
     .help(format!(

@@ -79,7 +79,8 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
         _ => {
-            return super::cluster::attribute_doc(name).or_else(|| super::volumes::attribute_doc(name));
+            return super::cluster::attribute_doc(name)
+                .or_else(|| super::volumes::attribute_doc(name));
         }
     })
 }

@@ -27,10 +27,14 @@ pub(crate) const ACCESS_MODES: &[&str] = &["ReadWriteOnce", "ReadWriteMany", "Re
 /// One line on each volume attribute: what editors show on hover.
 pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
     Some(match name {
-        "size" => "string, required: the claim's size, a Kubernetes quantity (`\"10Gi\"`) or one `$<param>`",
+        "size" => {
+            "string, required: the claim's size, a Kubernetes quantity (`\"10Gi\"`) or one `$<param>`"
+        }
         "access_mode" => "`\"ReadWriteOnce\"` (default), `\"ReadWriteMany\"` or `\"ReadOnlyMany\"`",
         "storage_class" => "string: the claim's storage class (the cluster's default when absent)",
-        "keep" => "bool (default false): locally, keep the run's folder after the run; no effect on Argo",
+        "keep" => {
+            "bool (default false): locally, keep the run's folder after the run; no effect on Argo"
+        }
         _ => return None,
     })
 }
@@ -194,7 +198,10 @@ impl<'a> Checker<'a> {
                 self.error(
                     Diagnostic::new(
                         Code::E0344,
-                        format!("unknown {kind} attribute `{name}` in {kind} `{}`", block.name.name),
+                        format!(
+                            "unknown {kind} attribute `{name}` in {kind} `{}`",
+                            block.name.name
+                        ),
                     )
                     .primary(attribute.name.span, format!("not a {kind} attribute"))
                     .help(help),

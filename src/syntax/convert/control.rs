@@ -347,7 +347,10 @@ impl Converter {
         }
         let (Some(keyword), Some(name), Some(open), Some(close)) = (keyword, name, open, close)
         else {
-            self.internal(span, "a `volume` or `sidecar` block without its keyword, name or braces");
+            self.internal(
+                span,
+                "a `volume` or `sidecar` block without its keyword, name or braces",
+            );
             return None;
         };
         Some(NamedBlock {
