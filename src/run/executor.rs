@@ -41,7 +41,7 @@ use super::protocol::{
     KillReason, Live, MetricValue, Msg, Shared, StepProblem, StepReport, now_ms,
 };
 use super::reader::{ChildPipe, DRAIN_IDLE, Reader, pipes_closed};
-use super::{StepStatus, Stream, warnings};
+use super::{StepStatus, Stream, sidecars, warnings};
 use crate::check::values::{MAX_VALUE_BYTES, value_too_large};
 use crate::diagnostics::Code;
 
@@ -365,8 +365,9 @@ impl Supervisor<'_> {
         self.run_process()
     }
 
-    fn command(&self) -> Result<Command, (Code, String)> {
-        let spec = self.spec;
+    /// The command that runs `spec` (the step's, or a sidecar's) where
+    /// the step runs: as a process, in the sandbox, or in a container.
+    fn command(&self, spec: &StepSpec) -> Result<Command, (Code, String)> {
         let mut command = if let Some(binary) = self.shared.engine.binary() {
             let argv = super::engine_container::run_argv(binary, spec, self.shared.pull);
             let mut command = Command::new(binary);
@@ -415,7 +416,7 @@ impl Supervisor<'_> {
 
     fn run_process(&self) -> Attempt {
         let spec = self.spec;
-        let mut command = match self.command() {
+        let mut command = match self.command(spec) {
             Ok(command) => command,
             Err((code, message)) => return self.failed(code, message),
         };
@@ -425,6 +426,10 @@ impl Supervisor<'_> {
                 Code::E0607,
                 format!("cannot open the logs in `{}`", spec.dirs.step.display()),
             );
+        };
+        let sidecars = match self.start_sidecars() {
+            Ok(sidecars) => sidecars,
+            Err((code, message)) => return self.failed(code, message),
         };
         let mut child: Child = match command.spawn() {
             Ok(child) => child,
@@ -477,6 +482,7 @@ impl Supervisor<'_> {
             live.pgid = None;
             live.kill.take()
         };
+        let sidecar_failure = self.stop_sidecars(sidecars);
         let held = !pipes_closed(&ended, DRAIN_IDLE);
         if let (Some(binary), Some(_)) = (self.shared.engine.binary(), &kill) {
             // A killed `podman run` leaves its container running.
@@ -528,12 +534,79 @@ impl Supervisor<'_> {
                 ));
                 Err(AttemptError::Failed(problem))
             }
-            None if status.success() => self.read_outputs(),
+            None if status.success() => match sidecar_failure {
+                Some(message) => {
+                    self.note(&format!("kfpl: error[{}]: {message}", Code::E0601));
+                    Err(AttemptError::Failed(StepProblem {
+                        code: Code::E0601,
+                        message,
+                    }))
+                }
+                None => self.read_outputs(),
+            },
             None => Err(AttemptError::Failed(
                 self.exit_problem(status, last_kfpl_line),
             )),
         };
         attempt
+    }
+
+    /// Starts the step's sidecars, each in its own process group, its
+    /// output in `sidecar-NAME.log`; on a failure, stops those started.
+    fn start_sidecars(&self) -> Result<Vec<sidecars::Running>, (Code, String)> {
+        let mut running = Vec::with_capacity(self.spec.sidecars.len());
+        for sidecar in &self.spec.sidecars {
+            match self.start_sidecar(sidecar) {
+                Ok(started) => running.push(started),
+                Err(message) => {
+                    self.stop_sidecars(running);
+                    return Err((Code::E0601, message));
+                }
+            }
+        }
+        Ok(running)
+    }
+
+    fn start_sidecar(
+        &self,
+        sidecar: &crate::check::ir::Sidecar,
+    ) -> Result<sidecars::Running, String> {
+        let spec = sidecars::spec(self.spec, sidecar);
+        let cannot =
+            |e: &dyn std::fmt::Display| format!("cannot start sidecar `{}`: {e}", sidecar.name);
+        let mut command = self
+            .command(&spec)
+            .map_err(|(_, message)| cannot(&message))?;
+        let log_path = sidecars::log_path(self.spec, &sidecar.name);
+        let log = append(&log_path).map_err(|e| cannot(&e))?;
+        sidecars::redirect(&mut command, &log).map_err(|e| cannot(&e))?;
+        let child = command.spawn().map_err(|e| cannot(&e))?;
+        Ok(sidecars::Running {
+            name: sidecar.name.clone(),
+            child,
+            container: self.shared.engine.binary().map(|_| spec),
+        })
+    }
+
+    /// Stops the sidecars once main has ended: W0610 for each that had to
+    /// be killed; the failure of one that exited non-zero on its own.
+    fn stop_sidecars(&self, running: Vec<sidecars::Running>) -> Option<String> {
+        let mut failure = None;
+        for (sidecar, ending) in sidecars::stop(running, sidecars::GRACE) {
+            if let (Some(binary), Some(spec)) = (self.shared.engine.binary(), &sidecar.container) {
+                super::engine_container::remove(binary, spec);
+            }
+            match ending {
+                sidecars::Ending::Stopped => {}
+                sidecars::Ending::Killed => {
+                    self.warn(warnings::sidecar_killed(&self.spec.name, &sidecar.name))
+                }
+                sidecars::Ending::Failed(message) => {
+                    failure.get_or_insert(message);
+                }
+            }
+        }
+        failure
     }
 
     fn exit_problem(&self, status: ExitStatus, last_kfpl_line: Option<String>) -> StepProblem {

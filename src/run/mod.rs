@@ -53,8 +53,10 @@ mod reap;
 pub mod sandbox;
 pub(crate) mod schedule;
 mod secrets;
+mod sidecars;
 mod signals;
 pub mod store;
+pub mod volumes;
 mod warnings;
 
 use std::path::{Path, PathBuf};

@@ -145,6 +145,8 @@ pub(crate) struct StepSpec {
     /// Each output's name and declared type (checked when the step ends).
     pub(crate) outputs: Vec<(String, crate::check::ir::ParamType)>,
     pub(crate) dirs: StepDirs,
+    /// `sidecar`s, started before the command and stopped when it ends.
+    pub(crate) sidecars: Vec<ir::Sidecar>,
 }
 
 /// The folder behind a claim: `<state>/volumes/<claim>`.
@@ -233,7 +235,13 @@ pub(crate) fn step_spec(
         mounts: step
             .data
             .iter()
-            .map(|m| (claim_dir(state_dir, &m.claim), m.path.clone()))
+            .map(|m| {
+                let dir = match m.volume {
+                    true => super::volumes::volume_dir(run_dir, &m.claim),
+                    false => claim_dir(state_dir, &m.claim),
+                };
+                (dir, m.path.clone())
+            })
             .chain(secrets.mounts.iter().cloned())
             .collect(),
         secrets,
@@ -255,5 +263,6 @@ pub(crate) fn step_spec(
             .map(|o| (o.name.clone(), o.ty))
             .collect(),
         dirs,
+        sidecars: step.sidecars.clone(),
     }
 }
