@@ -85,10 +85,7 @@ impl<'a> Checker<'a> {
             .zip(&texts)
             .find_map(|(t, text)| text.is_none().then_some(t))
         {
-            self.error(super::resolve::fixed_needed(
-                template.span,
-                "a sidecar's command",
-            ));
+            self.error(super::resolve::fixed_needed(template.span, "command"));
             return None;
         }
         let texts: Vec<String> = texts.into_iter().flatten().collect();
@@ -102,7 +99,7 @@ impl<'a> Checker<'a> {
         let entries = self.env_entries(value, "env", "{ PORT = \"6379\" }");
         let mut out = Vec::with_capacity(entries.len());
         for (key, entry) in entries {
-            let text = self.expect_fixed_string(entry, "a sidecar's env value")?;
+            let text = self.expect_fixed_string(entry, "env")?;
             out.push((key.name.clone(), text));
         }
         Some(out)

@@ -241,7 +241,9 @@ impl<'a> Checker<'a> {
                 "mount the volume by its identifier, `\"{}:…\"`; an existing claim `{name}` cannot be mounted beside it",
                 volume.name.name
             )),
-            None if name.contains('_') => Diagnostic::new(
+            // In a pipeline with volumes, a lower-case name with `_` is a
+            // volume misspelt (a v1 program keeps E0305 for it).
+            None if !volumes.is_empty() && looks_like_identifier(name) => Diagnostic::new(
                 Code::E0348,
                 format!("no volume `{name}` is declared"),
             )
@@ -267,6 +269,13 @@ pub(super) fn duplicate(name: &ast::Ident, first: Span, kind: &str) -> Diagnosti
     .primary(name.span, "declared again here")
     .secondary(first, "first declared here")
     .help(format!("give each {kind} its own name"))
+}
+
+fn looks_like_identifier(name: &str) -> bool {
+    name.contains('_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn quoted(words: &[&str]) -> String {

@@ -72,6 +72,7 @@ fn step(name: &str, block: Option<BlockId>, deps: &[&str], command: Vec<Part>) -
         timeout: None,
         metrics: Vec::new(),
         cluster: Default::default(),
+        sidecars: Vec::new(),
         outputs: Vec::new(),
         dependencies: deps
             .iter()
@@ -112,6 +113,7 @@ fn pipeline(steps: Vec<Step>, blocks: Vec<Block>) -> Pipeline {
         blocks,
         span: NO,
         cluster: Default::default(),
+        volumes: Vec::new(),
     }
 }
 

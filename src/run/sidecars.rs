@@ -169,8 +169,9 @@ mod tests {
         }
     }
 
-    fn alive(pid: u32) -> bool {
-        nix::sys::signal::kill(Pid::from_raw(pid as i32), None).is_ok()
+    /// Whether any process of the group led by `pid` is left.
+    fn group_alive(pid: u32) -> bool {
+        killpg(Pid::from_raw(pid as i32), None).is_ok()
     }
 
     #[test]
@@ -179,7 +180,7 @@ mod tests {
         let pid = sidecar.child.id();
         let ended = stop(vec![sidecar], GRACE);
         assert_eq!(ended[0].1, Ending::Stopped);
-        assert!(!alive(pid));
+        assert!(!group_alive(pid), "the server's `sleep` outlived it");
     }
 
     #[test]
