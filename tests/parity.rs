@@ -562,6 +562,9 @@ fn v2_cases() -> Vec<V2Case> {
         ("nested", "nested", Vec::new()),
         ("nested-loops", "nested_loops", Vec::new()),
         ("defaults", "defaults", Vec::new()),
+        ("volumes", "volumes", Vec::new()),
+        ("sidecars", "sidecars", Vec::new()),
+        ("sidecar-fails", "sidecar_fails", Vec::new()),
         ("nested-repeat", "nested_repeat", Vec::new()),
     ]
 }

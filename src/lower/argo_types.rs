@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Container, LocalObjectReference, PersistentVolumeClaim, Toleration, Volume,
+    Container, LocalObjectReference, PersistentVolumeClaimSpec, Toleration, Volume,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,7 @@ pub struct WorkflowSpec<Templates = Vec<Template>> {
     pub parallelism: Option<u32>,
     /// The pipeline's `volume`s: claims Argo makes for each run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub volume_claim_templates: Vec<PersistentVolumeClaim>,
+    pub volume_claim_templates: Vec<ClaimTemplate>,
     /// When Argo deletes those claims (always when the workflow ends).
     #[serde(
         default,
@@ -78,6 +78,17 @@ pub struct WorkflowSpec<Templates = Vec<Template>> {
         skip_serializing_if = "Option::is_none"
     )]
     pub volume_claim_gc: Option<VolumeClaimGc>,
+}
+
+/// One `volumeClaimTemplates` entry: a claim's name and spec, without the
+/// `apiVersion` and `kind` a whole Kubernetes object carries (Argo's own
+/// examples write neither).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimTemplate {
+    /// `name`: the pod volume the templates mount.
+    pub metadata: ObjectMeta,
+    pub spec: PersistentVolumeClaimSpec,
 }
 
 /// `volumeClaimGC`: when Argo deletes the claims it made.

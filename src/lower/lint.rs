@@ -553,12 +553,7 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
             ("volumeClaimTemplates", "[]claimTemplate"),
             ("volumeClaimGC", "claimGC"),
         ],
-        "claimTemplate" => &[
-            ("apiVersion", ""),
-            ("kind", ""),
-            ("metadata", "claimMeta"),
-            ("spec", "claimSpec"),
-        ],
+        "claimTemplate" => &[("metadata", "claimMeta"), ("spec", "claimSpec")],
         "claimMeta" => &[("name", "")],
         "claimSpec" => &[
             ("accessModes", "[]"),

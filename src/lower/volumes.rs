@@ -12,13 +12,11 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, VolumeResourceRequirements,
-};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaimSpec, VolumeResourceRequirements};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use super::argo_types::VolumeClaimGc;
+use super::argo_types::{ClaimTemplate, VolumeClaimGc};
 use super::names::Namer;
 use crate::check::ir::{Part, Pipeline, Volume};
 use crate::diagnostics::{Code, Diagnostic};
@@ -51,16 +49,16 @@ impl ClaimVolumes {
         &self,
         pipeline: &Pipeline,
         values: &BTreeMap<String, String>,
-    ) -> Vec<PersistentVolumeClaim> {
+    ) -> Vec<ClaimTemplate> {
         pipeline
             .volumes
             .iter()
-            .map(|volume| PersistentVolumeClaim {
+            .map(|volume| ClaimTemplate {
                 metadata: ObjectMeta {
                     name: self.names.get(&volume.name).cloned(),
                     ..ObjectMeta::default()
                 },
-                spec: Some(PersistentVolumeClaimSpec {
+                spec: PersistentVolumeClaimSpec {
                     access_modes: Some(vec![volume.access_mode.clone()]),
                     storage_class_name: volume.storage_class.clone(),
                     resources: Some(VolumeResourceRequirements {
@@ -71,8 +69,7 @@ impl ClaimVolumes {
                         ..VolumeResourceRequirements::default()
                     }),
                     ..PersistentVolumeClaimSpec::default()
-                }),
-                ..PersistentVolumeClaim::default()
+                },
             })
             .collect()
     }
