@@ -59,6 +59,10 @@ let s:lines = [
       \ '  defaults { retries = 1 }',
       \ '  let defaults = 1',
       \ '  step g { tolerations = [] secret_volumes = [] }',
+      \ '  volume scratch_space { size = "1Gi" keep = true }',
+      \ '  let volume = 1',
+      \ '    sidecar db { image = "redis" }',
+      \ '  step sidecar { volume = 2 }',
       \ ]
 let s:checks = [
       \ [1, '#', 'kfpComment'], [1, 'pipeline', 'kfpComment'], [1, '"no', 'kfpComment'],
@@ -111,6 +115,10 @@ let s:checks = [
       \ [52, 'and', 'kfpKey'], [53, 'when', 'kfpLetName'], [53, 'and', ''], [54, '>', 'kfpString'],
       \ [54, 'if for', 'kfpComment'], [55, 'defaults', 'kfpDefaults'], [56, 'defaults', 'kfpLetName'],
       \ [57, 'tolerations', 'kfpAttribute'], [57, 'secret_volumes', 'kfpAttribute'],
+      \ [58, 'volume', 'kfpVolume'], [58, 'scratch_space', 'kfpVolumeName'], [58, 'size', 'kfpAttribute'],
+      \ [58, 'keep', 'kfpAttribute'], [58, 'true', 'kfpBoolean'], [59, 'volume', 'kfpLetName'],
+      \ [60, 'sidecar', 'kfpVolume'], [60, 'db', 'kfpVolumeName'], [60, 'image', 'kfpAttribute'],
+      \ [61, 'sidecar', 'kfpStepName'],
       \ ]
 enew
 call setline(1, s:lines)

@@ -18,7 +18,7 @@ mod lint;
 pub mod params;
 mod resolve;
 mod secrets;
-mod sidecars;
+pub(crate) mod sidecars;
 mod step;
 #[cfg(test)]
 mod tests;

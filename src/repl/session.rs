@@ -743,6 +743,24 @@ mod tests {
         assert!(session.eval(":quit").quit);
     }
 
+    /// A volume is a declaration of the session, and a step mounts it.
+    #[test]
+    fn a_volume_is_added_and_mounted() {
+        let mut session = Session::default();
+        let added = session.eval("volume scratch {\n  size = \"1Gi\"\n}");
+        assert_eq!(added.text, "added volume `scratch`\n");
+        let step = r#"step s { image = "x" data = ["scratch:/w"] command = "ls /w" sidecar db { image = "r" command = "r" } }"#;
+        let added = session.eval(step);
+        assert_eq!(codes(&added), Vec::<&str>::new());
+        assert_eq!(added.text, "added step `s`\n");
+        let again = session.eval("volume scratch { size = \"2Gi\" }");
+        assert!(
+            again.text.starts_with("replaced volume `scratch`"),
+            "{}",
+            again.text
+        );
+    }
+
     /// A control block is one declaration of the session: added whole,
     /// replaced when its head is typed again, and checked with the rest.
     #[test]
