@@ -332,4 +332,15 @@ mod tests {
             ]
         );
     }
+
+    /// `volume` and `sidecar` are keywords where a declaration starts, and
+    /// names elsewhere (a let, an attribute).
+    #[test]
+    fn volume_and_sidecar_are_keywords_only_in_place() {
+        let text = "pipeline p {\n  let volume = 1\n  volume v { size = \"1Gi\" }\n  step s {\n    sidecar = 2\n    sidecar db { image = \"r\" command = \"r\" }\n  }\n}\n";
+        assert_eq!(
+            keywords(text),
+            ["pipeline", "let", "volume", "step", "sidecar"]
+        );
+    }
 }
