@@ -647,7 +647,7 @@ mod tests {
             ["pipeline p {\n  volume"]
         );
         let in_volume = "pipeline p {\n  volume scratch {\n    acc";
-        assert_eq!(words_at_end(in_volume), [format!("{}ess_mode", in_volume)]);
+        assert_eq!(words_at_end(in_volume), [format!("{in_volume}ess_mode")]);
         let in_step = "pipeline p {\n  step s {\n    side";
         assert_eq!(words_at_end(in_step), [format!("{in_step}car")]);
         let in_sidecar = "pipeline p {\n  step s {\n    sidecar db {\n    im";
