@@ -154,3 +154,18 @@ pipeline failing {
     let log = std::fs::read_to_string(env.step_dir("s").join("sidecar-broken.log")).unwrap();
     assert_eq!(log, "broken\n");
 }
+
+#[test]
+fn a_dry_run_shows_each_sidecar_before_its_step() {
+    let env = Env::new("dry-run");
+    let file = env.root.write("p.kfp", SERVED);
+    let out = support::kfpl(["run", "--dry-run", file.to_str().unwrap()])
+        .current_dir(env.root.path())
+        .env("KFPL_HOME", &env.home)
+        .output();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<String> = stdout(&out).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains("echo serving"), "{lines:?}");
+    assert!(lines[1].contains("cat /srv/ready"), "{lines:?}");
+}

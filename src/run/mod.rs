@@ -305,8 +305,8 @@ pub fn run(
     engine::run(pipeline, options, observer)
 }
 
-/// The exact commands a container engine would run, one per step in order
-/// (`kfpl run --dry-run`): params bound as for a run, upstream outputs shown
+/// The exact commands a container engine would run, one per step in order,
+/// each after its sidecars' (`kfpl run --dry-run`): params bound as for a run, upstream outputs shown
 /// as `<step.output>` (loop items as `<lr>`, run information as
 /// `<workflow.name>`) since nothing has run; a step in a loop is shown once.
 pub fn dry_run(
@@ -332,7 +332,7 @@ pub fn dry_run(
         .steps
         .iter()
         .enumerate()
-        .map(|(index, step)| {
+        .flat_map(|(index, step)| {
             let gpus = step
                 .gpus
                 .fixed()
@@ -346,10 +346,20 @@ pub fn dry_run(
                 pod: &pod,
             };
             let spec = prepare::step_spec(pipeline, target, &|part| values.part(part), gpus, place);
-            match options.engine.binary() {
+            let argv = |spec: prepare::StepSpec| match options.engine.binary() {
                 Some(binary) => engine_container::run_argv(binary, &spec, options.pull),
                 None => spec.argv,
-            }
+            };
+            let sidecars: Vec<prepare::StepSpec> = step
+                .sidecars
+                .iter()
+                .map(|s| sidecars::spec(&spec, s))
+                .collect();
+            sidecars
+                .into_iter()
+                .chain([spec])
+                .map(argv)
+                .collect::<Vec<_>>()
         })
         .collect())
 }
