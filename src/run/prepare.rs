@@ -147,6 +147,9 @@ pub(crate) struct StepSpec {
     pub(crate) dirs: StepDirs,
     /// `sidecar`s, started before the command and stopped when it ends.
     pub(crate) sidecars: Vec<ir::Sidecar>,
+    /// Whether a container engine runs an init process as the container's
+    /// pid 1 (a sidecar's: it passes SIGTERM on, as Argo's executor does).
+    pub(crate) init: bool,
 }
 
 /// The folder behind a claim: `<state>/volumes/<claim>`.
@@ -264,5 +267,6 @@ pub(crate) fn step_spec(
             .collect(),
         dirs,
         sidecars: step.sidecars.clone(),
+        init: false,
     }
 }

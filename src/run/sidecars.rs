@@ -58,6 +58,8 @@ pub(crate) fn spec(main: &StepSpec, sidecar: &Sidecar) -> StepSpec {
     spec.cpu = None;
     spec.memory = None;
     spec.sidecars.clear();
+    // A server exec'd as a container's pid 1 would ignore SIGTERM.
+    spec.init = true;
     spec
 }
 
