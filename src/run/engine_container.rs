@@ -122,6 +122,9 @@ pub(crate) fn run_argv(binary: &str, spec: &StepSpec, pull: Pull) -> Vec<String>
     if spec.init {
         argv.push("--init".into());
     }
+    if let Some(owner) = &spec.network {
+        argv.push(format!("--network=container:{owner}"));
+    }
     let mut flag = |name: &str, value: String| {
         argv.push(name.to_string());
         argv.push(value);

@@ -416,10 +416,6 @@ impl Supervisor<'_> {
 
     fn run_process(&self) -> Attempt {
         let spec = self.spec;
-        let mut command = match self.command(spec) {
-            Ok(command) => command,
-            Err((code, message)) => return self.failed(code, message),
-        };
         let logs = (append(&spec.dirs.stdout_log), append(&spec.dirs.stderr_log));
         let (Ok(stdout_log), Ok(stderr_log)) = logs else {
             return self.failed(
@@ -427,9 +423,18 @@ impl Supervisor<'_> {
                 format!("cannot open the logs in `{}`", spec.dirs.step.display()),
             );
         };
-        let sidecars = match self.start_sidecars() {
-            Ok(sidecars) => sidecars,
+        let (sidecars, network) = match self.start_sidecars() {
+            Ok(started) => started,
             Err((code, message)) => return self.failed(code, message),
+        };
+        // Under an engine, the step joins its first sidecar's network, as a pod's containers share one.
+        let joined = network.map(|owner| sidecars::joined(spec, owner));
+        let mut command = match self.command(joined.as_ref().unwrap_or(spec)) {
+            Ok(command) => command,
+            Err((code, message)) => {
+                self.stop_sidecars(sidecars);
+                return self.failed(code, message);
+            }
         };
         let mut child: Child = match command.spawn() {
             Ok(child) => child,
@@ -553,10 +558,34 @@ impl Supervisor<'_> {
 
     /// Starts the step's sidecars, each in its own process group, its
     /// output in `sidecar-NAME.log`; on a failure, stops those started.
-    fn start_sidecars(&self) -> Result<Vec<sidecars::Running>, (Code, String)> {
-        let mut running = Vec::with_capacity(self.spec.sidecars.len());
+    /// Under an engine, also the container whose network the others join
+    /// (the first sidecar's, once it runs).
+    fn start_sidecars(&self) -> Result<(Vec<sidecars::Running>, Option<String>), (Code, String)> {
+        let mut running: Vec<sidecars::Running> = Vec::with_capacity(self.spec.sidecars.len());
+        let mut network: Option<String> = None;
         for sidecar in &self.spec.sidecars {
-            match self.start_sidecar(sidecar) {
+            let mut started = self.start_sidecar(sidecar, network.as_deref());
+            if let (Ok(first), Some(binary), None) =
+                (&mut started, self.shared.engine.binary(), &network)
+            {
+                let name = first
+                    .container
+                    .as_ref()
+                    .map(super::engine_container::container_name);
+                network =
+                    name.filter(|name| sidecars::wait_running(binary, name, &mut first.child));
+                if network.is_none() {
+                    let message = format!(
+                        "the container of sidecar `{}` did not start; see its log",
+                        sidecar.name
+                    );
+                    if let Ok(first) = started {
+                        running.push(first);
+                    }
+                    started = Err(message);
+                }
+            }
+            match started {
                 Ok(started) => running.push(started),
                 Err(message) => {
                     self.stop_sidecars(running);
@@ -564,14 +593,16 @@ impl Supervisor<'_> {
                 }
             }
         }
-        Ok(running)
+        Ok((running, network))
     }
 
     fn start_sidecar(
         &self,
         sidecar: &crate::check::ir::Sidecar,
+        network: Option<&str>,
     ) -> Result<sidecars::Running, String> {
-        let spec = sidecars::spec(self.spec, sidecar);
+        let mut spec = sidecars::spec(self.spec, sidecar);
+        spec.network = network.map(String::from);
         let cannot =
             |e: &dyn std::fmt::Display| format!("cannot start sidecar `{}`: {e}", sidecar.name);
         let mut command = self

@@ -350,16 +350,20 @@ pub fn dry_run(
                 Some(binary) => engine_container::run_argv(binary, &spec, options.pull),
                 None => spec.argv,
             };
-            let sidecars: Vec<prepare::StepSpec> = step
+            let mut all: Vec<prepare::StepSpec> = step
                 .sidecars
                 .iter()
                 .map(|s| sidecars::spec(&spec, s))
                 .collect();
-            sidecars
-                .into_iter()
-                .chain([spec])
-                .map(argv)
-                .collect::<Vec<_>>()
+            all.push(spec);
+            // Under an engine, the others join the first sidecar's network.
+            if let (Some(_), [first, rest @ ..]) = (options.engine.binary(), all.as_mut_slice()) {
+                let owner = engine_container::container_name(first);
+                for joining in rest.iter_mut() {
+                    joining.network = Some(owner.clone());
+                }
+            }
+            all.into_iter().map(argv).collect::<Vec<_>>()
         })
         .collect())
 }

@@ -150,6 +150,9 @@ pub(crate) struct StepSpec {
     /// Whether a container engine runs an init process as the container's
     /// pid 1 (a sidecar's: it passes SIGTERM on, as Argo's executor does).
     pub(crate) init: bool,
+    /// Under a container engine: the container whose network namespace
+    /// this one joins (a step's first sidecar's, as a pod shares one).
+    pub(crate) network: Option<String>,
 }
 
 /// The folder behind a claim: `<state>/volumes/<claim>`.
@@ -268,5 +271,6 @@ pub(crate) fn step_spec(
         dirs,
         sidecars: step.sidecars.clone(),
         init: false,
+        network: None,
     }
 }

@@ -4,9 +4,10 @@
 //!
 //! - A sidecar runs where the step runs: as a process (in the step's
 //!   sandbox view when the step mounts claims or volumes), or under
-//!   `--engine podman|docker` as a second container with the same mounts.
-//!   The containers do not share a network namespace, so there a sidecar
-//!   serves the step through files in a volume, not on `localhost`.
+//!   `--engine podman|docker` as a second container with the same mounts
+//!   and `--init`. There the first sidecar's container starts first, and
+//!   the step's container and the other sidecars join its network (as a
+//!   pod's containers share one), so `localhost` is shared everywhere.
 //! - It is spawned in a process group of its own, with its `env` on top of
 //!   kfpl's environment and the step's `KFPL_RUN_ID`, `KFPL_RUN_DIR` and
 //!   `KFP_OUTPUTS` (the tag by which kfpl finds what a step left behind).
@@ -61,6 +62,44 @@ pub(crate) fn spec(main: &StepSpec, sidecar: &Sidecar) -> StepSpec {
     // A server exec'd as a container's pid 1 would ignore SIGTERM.
     spec.init = true;
     spec
+}
+
+/// `spec` joining the network of the container `owner`.
+pub(crate) fn joined(spec: &StepSpec, owner: String) -> StepSpec {
+    let mut joined = spec.clone();
+    joined.network = Some(owner);
+    joined
+}
+
+/// How long a sidecar's container has to start before it fails the step.
+const START_WAIT: Duration = Duration::from_secs(60);
+
+/// Waits until the container `name` runs (true), or its `podman run`
+/// ended or it never started (false): only a running container's network
+/// can be joined.
+pub(crate) fn wait_running(binary: &str, name: &str, child: &mut Child) -> bool {
+    let deadline = Instant::now() + START_WAIT;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        let inspected = Command::new(binary)
+            .args([
+                "container",
+                "inspect",
+                "--format",
+                "{{.State.Running}}",
+                name,
+            ])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output();
+        if inspected.is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"true")) {
+            return true;
+        }
+        std::thread::sleep(POLL * 5);
+    }
+    false
 }
 
 /// The log of sidecar `name` in the step's folder.
