@@ -210,9 +210,20 @@ mod tests {
         }
     }
 
-    /// Whether any process of the group led by `pid` is left.
+    /// Whether a live process (a zombie is not) of the group led by `pid`
+    /// is left, from `/proc/*/stat` (`pid (comm) state ppid pgrp …`).
     fn group_alive(pid: u32) -> bool {
-        killpg(Pid::from_raw(pid as i32), None).is_ok()
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+            let live = fields.first().is_some_and(|s| *s != "Z" && *s != "X");
+            live && fields.get(2) == Some(&pid.to_string().as_str())
+        })
     }
 
     #[test]
