@@ -343,4 +343,24 @@ mod tests {
             ["pipeline", "let", "volume", "step", "sidecar"]
         );
     }
+
+    /// The outline lists a volume beside the steps, and a sidecar inside its step.
+    #[test]
+    fn the_outline_shows_volumes_and_sidecars() {
+        let text = "pipeline p {\n  volume scratch { size = \"1Gi\" }\n  step s {\n    image = \"a\"\n    command = \"b\"\n    output o\n    sidecar db { image = \"r\" command = \"r\" }\n  }\n}\n";
+        let analysis = Analysis::new(text);
+        let index = LineIndex::new(text);
+        let symbols = document_symbols(&analysis, &index);
+        let describe = |symbols: &[DocumentSymbol]| -> Vec<String> {
+            symbols
+                .iter()
+                .map(|s| format!("{} {}", s.detail.clone().unwrap_or_default(), s.name))
+                .collect()
+        };
+        let pipeline = &symbols[0];
+        let items = pipeline.children.clone().unwrap_or_default();
+        assert_eq!(describe(&items), ["volume scratch", "step s"]);
+        let step = items[1].children.clone().unwrap_or_default();
+        assert_eq!(describe(&step), ["output o", "sidecar db"]);
+    }
 }
