@@ -53,6 +53,7 @@ macro_rules! under_each_engine {
 
 under_each_engine!(
     a_step_runs_in_its_image_not_on_the_host,
+    a_sidecar_container_serves_its_step_and_is_gone_after,
     claims_persist_and_belong_to_the_user_and_outputs_and_metrics_are_collected,
     a_timeout_leaves_no_container,
     a_missing_image_is_named_before_anything_runs,
@@ -330,6 +331,26 @@ fn a_file_output_is_mounted_read_only_into_its_readers(engine: Engine) {
     assert_eq!(logs[2], "weights\n", "{logs:?}");
     let kept = env.home.join("runs/r1/make/outputs/model");
     assert_eq!(std::fs::read_to_string(kept).unwrap(), "weights\n");
+}
+
+fn a_sidecar_container_serves_its_step_and_is_gone_after(engine: Engine) {
+    if !engine.ready() {
+        return;
+    }
+    let env = Env::new("sidecar", engine);
+    let out = env.run("sidecar", &[]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        text(&out.stdout).contains("served"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        !stderr.contains("W0610"),
+        "the server did not stop on SIGTERM: {stderr}"
+    );
+    assert_eq!(env.containers("r1"), "", "the sidecar's container is gone");
 }
 
 fn a_timeout_leaves_no_container(engine: Engine) {

@@ -185,6 +185,8 @@ const RUNS: &[Case] = &[
     // print_task; concat_task[1] a=1 b=2 → "12", concat_task[2] → "1020", and
     // print_task_2 of each iteration echoing that; outside the loop nothing reads them.
     case("loop_static", "loop_static", &[], "succeeded"),
+    // cop writes foo to /mnt/file1 in the run's claim `my_pvc`, which goes with the run.
+    case("volume_ops", "volume_ops", &[], "succeeded"),
     // generate → [{"a": 1, "b": 10}, …, {"a": 4, "b": 40}]; four iterations of
     // concat_task ("110", "220", "330", "440") and print_task_2.
     case("loop_parameter", "loop_parameter", &[], "succeeded"),
@@ -451,6 +453,10 @@ const NOT_RUN: &[(&str, &str)] = &[
     (
         "secret",
         "lists a Google Cloud Storage bucket with credentials from a cloud secret",
+    ),
+    (
+        "sidecar",
+        "its sidecar is the hashicorp/http-echo image's server, which a bare machine lacks (`kfpl run` ignores images)",
     ),
 ];
 

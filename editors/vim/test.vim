@@ -61,6 +61,10 @@ let s:lines = [
       \ '  step g { tolerations = [] secret_volumes = [] }',
       \ '  step v { visuals = true }',
       \ '  step h { cache = true }',
+      \ '  volume scratch_space { size = "1Gi" keep = true }',
+      \ '  let volume = 1',
+      \ '    sidecar db { image = "redis" }',
+      \ '  step sidecar { volume = 2 }',
       \ ]
 let s:checks = [
       \ [1, '#', 'kfpComment'], [1, 'pipeline', 'kfpComment'], [1, '"no', 'kfpComment'],
@@ -115,6 +119,10 @@ let s:checks = [
       \ [57, 'tolerations', 'kfpAttribute'], [57, 'secret_volumes', 'kfpAttribute'],
       \ [58, 'visuals', 'kfpAttribute'],
       \ [59, 'cache', 'kfpAttribute'],
+      \ [60, 'volume', 'kfpVolume'], [60, 'scratch_space', 'kfpVolumeName'], [60, 'size', 'kfpAttribute'],
+      \ [60, 'keep', 'kfpAttribute'], [60, 'true', 'kfpBoolean'], [61, 'volume', 'kfpLetName'],
+      \ [62, 'sidecar', 'kfpVolume'], [62, 'db', 'kfpVolumeName'], [62, 'image', 'kfpAttribute'],
+      \ [63, 'sidecar', 'kfpStepName'],
       \ ]
 enew
 call setline(1, s:lines)

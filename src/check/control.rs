@@ -75,6 +75,12 @@ impl<'a> Checker<'a> {
                     "write `defaults { … }` once, at the pipeline's top level",
                 )),
                 ast::Item::Defaults(_) => {} // merged into the steps before checking
+                ast::Item::Volume(block) if parent.is_some() => self.error(misplaced(
+                    block.keyword,
+                    "a `volume` inside a block",
+                    "declare the volume at the pipeline's top level; a step in a block mounts it with `data`",
+                )),
+                ast::Item::Volume(_) => {} // checked with the pipeline (check/volumes.rs)
                 ast::Item::If(block) => self.collect_if(block, parent, values_seen),
                 ast::Item::For(block) => {
                     let id = self.push_block(Source::For(block), parent, block.keyword, block.span);

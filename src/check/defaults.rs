@@ -85,7 +85,11 @@ fn merge_into(items: &mut [Item], defaults: &[&Attribute]) {
             Item::For(block) => merge_into(&mut block.body.items, defaults),
             Item::Repeat(block) => merge_into(&mut block.body.items, defaults),
             Item::Finally(block) => merge_into(&mut block.body.items, defaults),
-            Item::Attribute(_) | Item::Param(_) | Item::Let(_) | Item::Defaults(_) => {}
+            Item::Attribute(_)
+            | Item::Param(_)
+            | Item::Let(_)
+            | Item::Defaults(_)
+            | Item::Volume(_) => {}
         }
     }
 }

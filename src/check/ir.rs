@@ -34,6 +34,8 @@ pub struct Pipeline {
     pub span: Span,
     /// Cluster settings (`image_pull_secrets`, `parallelism`, …).
     pub cluster: PipelineCluster,
+    /// `volume NAME { … }`: claims made for each run, in source order.
+    pub volumes: Vec<Volume>,
     /// Step name → index into `steps`.
     pub(crate) step_index: BTreeMap<String, usize>,
 }
@@ -374,6 +376,8 @@ pub struct Step {
     pub visuals: bool,
     /// `cache = true`: reused from an earlier identical run (never in `finally`).
     pub cache: bool,
+    /// `sidecar NAME { … }`: helpers running beside the step, in source order.
+    pub sidecars: Vec<Sidecar>,
 }
 
 impl Step {
@@ -658,8 +662,12 @@ impl Command {
 /// One `data` entry: `claim:/mount/path`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mount {
-    /// The persistent volume claim (a DNS-1123 label).
+    /// The persistent volume claim (a DNS-1123 label), or the identifier
+    /// of a declared `volume` when `volume` is set.
     pub claim: String,
+    /// Whether `claim` names a `volume` of the pipeline (a declared
+    /// volume's identifier wins over an existing claim of that name).
+    pub volume: bool,
     /// Absolute path, normalised (no trailing `/`, no `.` or `..`).
     pub path: String,
     /// The entry.
@@ -822,4 +830,40 @@ impl Pipeline {
         inputs.dedup();
         inputs
     }
+}
+
+/// `volume NAME { size, access_mode, storage_class, keep }`: a claim made
+/// for each run (on Argo a `volumeClaimTemplate`, locally a folder).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Volume {
+    /// The identifier, as `data` names it.
+    pub name: String,
+    /// The Kubernetes name: the identifier with `_` → `-` (a DNS-1123 label).
+    pub claim: String,
+    /// `size`: a Kubernetes quantity, or one `$<param>` holding one.
+    pub size: Template,
+    /// `access_mode` (`ReadWriteOnce` when not given).
+    pub access_mode: String,
+    /// `storage_class`, when given.
+    pub storage_class: Option<String>,
+    /// `keep = true`: locally, the folder outlives the run (no effect on Argo).
+    pub keep: bool,
+    /// The block.
+    pub span: Span,
+}
+
+/// `sidecar NAME { image, command, env }`: a helper beside a step, its
+/// values fixed at compile time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sidecar {
+    /// The identifier; the container's name is its Kubernetes form.
+    pub name: String,
+    /// `image`.
+    pub image: String,
+    /// `command` as an argv: a string command is `["sh", "-c", SCRIPT]`.
+    pub argv: Vec<String>,
+    /// `env`, in source order.
+    pub env: Vec<(String, String)>,
+    /// The block.
+    pub span: Span,
 }

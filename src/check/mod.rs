@@ -20,12 +20,14 @@ mod lint;
 pub mod params;
 mod resolve;
 mod secrets;
+pub(crate) mod sidecars;
 mod step;
 #[cfg(test)]
 mod tests;
 pub mod types;
 pub(crate) mod values;
 pub mod visuals;
+pub(crate) mod volumes;
 
 pub(crate) use step::{ATTRIBUTES as STEP_ATTRIBUTES, attribute_doc};
 
@@ -69,6 +71,7 @@ struct Parts {
     blocks: Vec<ir::Block>,
     span: Span,
     cluster: ir::PipelineCluster,
+    volumes: Vec<ir::Volume>,
 }
 
 /// The first half of [`check`]: everything but the dependency graph.
@@ -114,6 +117,7 @@ impl Resolved {
                 blocks: parts.blocks,
                 span: parts.span,
                 cluster: parts.cluster,
+                volumes: parts.volumes,
                 step_index,
             })
         });
@@ -185,6 +189,7 @@ impl<'a> Checker<'a> {
         self.collect_declarations();
         let (name, description, cluster) = self.pipeline_attributes();
         let params = self.params();
+        let volumes = self.volumes();
         let mut steps = self.steps();
         let blocks = self.build_blocks();
         add_block_dependencies(&mut steps, &blocks);
@@ -195,6 +200,9 @@ impl<'a> Checker<'a> {
             Some((param.default.as_ref()?.as_text(), params::Source::Default))
         };
         let problems = params::resource_values(&params, &steps, default);
+        self.diagnostics.extend(problems);
+        let default = |name: &str| params.iter().find(|p| p.name == name)?.default.as_ref();
+        let problems = volumes::size_values(&volumes, |name| default(name).map(|v| v.as_text()));
         self.diagnostics.extend(problems);
         self.resolve_all_lets();
         lint::unused(self);
@@ -208,6 +216,7 @@ impl<'a> Checker<'a> {
             blocks,
             span: self.pipeline.span,
             cluster,
+            volumes,
         }
     }
 

@@ -108,6 +108,8 @@ pub fn bind(
         values.get(name).map(|v| (v.as_str(), source))
     };
     errors.extend(resource_values(&pipeline.params, &pipeline.steps, bound));
+    let size = |name: &str| values.get(name).map(String::as_str);
+    errors.extend(super::volumes::size_values(&pipeline.volumes, size));
     errors.extend(loop_item_fields(pipeline, overrides, &values));
     if errors.is_empty() {
         Ok(values)

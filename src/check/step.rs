@@ -86,7 +86,10 @@ pub(crate) fn attribute_doc(name: &str) -> Option<&'static str> {
         "name" => {
             "string (pipeline): display name, KFP's pipeline name; defaults to the pipeline's identifier"
         }
-        _ => return super::cluster::attribute_doc(name),
+        _ => {
+            return super::cluster::attribute_doc(name)
+                .or_else(|| super::volumes::attribute_doc(name));
+        }
     })
 }
 
@@ -117,6 +120,7 @@ struct Fields {
     secret_volumes: Vec<ir::SecretVolume>,
     visuals: Option<bool>,
     cache: Option<bool>,
+    sidecars: Vec<ir::Sidecar>,
 }
 
 /// Checks one step; `None` when it has errors.
@@ -145,7 +149,7 @@ pub(super) fn check_step<'a>(
                 attribute_value(checker, attribute, decl.span, &mut fields);
             }
             ast::StepItem::Metric(metric) => checker.metric(metric, &mut fields.metrics),
-            ast::StepItem::Output(_) | ast::StepItem::When(_) => {}
+            ast::StepItem::Output(_) | ast::StepItem::When(_) | ast::StepItem::Sidecar(_) => {}
         }
     }
     for required in ["image", "command"] {
@@ -167,6 +171,7 @@ pub(super) fn check_step<'a>(
             );
         }
     }
+    fields.sidecars = checker.sidecars(decl);
     checker.check_requests(&fields.cluster, fields.cpu.as_ref(), fields.memory.as_ref());
     checker.check_annotation_size(decl, &fields.cluster, fields.description.as_ref());
     no_file_paths(checker, &fields);
@@ -211,6 +216,7 @@ pub(super) fn check_step<'a>(
         cluster: fields.cluster,
         visuals,
         cache: fields.cache.unwrap_or(false),
+        sidecars: fields.sidecars,
     })
 }
 
@@ -415,7 +421,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn command(&mut self, value: &Resolved) -> Option<ir::Command> {
+    pub(super) fn command(&mut self, value: &Resolved) -> Option<ir::Command> {
         let command = match &value.value {
             RValue::Str(template) => ir::Command::Shell(with_span(template, value.span)),
             RValue::List(items) => {
@@ -473,7 +479,7 @@ impl<'a> Checker<'a> {
             let Some(entry) = self.expect_fixed_string(item, "data") else {
                 continue;
             };
-            let Some((claim, path)) = self.mount(&entry, item) else {
+            let Some((claim, path, volume)) = self.mount(&entry, item) else {
                 continue;
             };
             if let Some(first) = mounts.iter().find(|m| m.path == path) {
@@ -487,6 +493,7 @@ impl<'a> Checker<'a> {
             }
             mounts.push(ir::Mount {
                 claim,
+                volume,
                 path,
                 span: item.span,
             });
@@ -494,9 +501,24 @@ impl<'a> Checker<'a> {
         mounts
     }
 
-    fn mount(&mut self, entry: &str, item: &Resolved) -> Option<(String, String)> {
-        let diagnostic = match values::parse_mount(entry) {
-            Ok(mount) => return Some(mount),
+    /// `claim:/path` or `volume:/path`: the name, the path, and whether the
+    /// name is a declared volume (whose identifier may hold `_`).
+    fn mount(&mut self, entry: &str, item: &Resolved) -> Option<(String, String, bool)> {
+        let name = entry.split_once(':').map_or(entry, |(name, _)| name);
+        let volume = match self.lookup_volume(name, item) {
+            super::volumes::Lookup::Refused => return None,
+            super::volumes::Lookup::Volume => true,
+            super::volumes::Lookup::Claim => false,
+        };
+        // A volume's path follows the claims' rules; its name was checked
+        // with its declaration.
+        let checked = match volume {
+            true => values::parse_mount(&format!("volume{}", &entry[name.len()..]))
+                .map(|(_, path)| (name.to_string(), path)),
+            false => values::parse_mount(entry),
+        };
+        let diagnostic = match checked {
+            Ok((claim, path)) => return Some((claim, path, volume)),
             Err(MountError::NoColon) => Diagnostic::new(
                 Code::E0304,
                 format!("`data` entry `{entry}` is not `claim:/path`"),

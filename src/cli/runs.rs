@@ -316,6 +316,13 @@ fn show(run: &RunRecord, format: Format) {
         facts.push(vec!["message".into(), message.clone()]);
     }
     facts.push(vec!["folder".into(), run.run_dir.clone()]);
+    // A volume with `keep = true` outlives the run: say where it is.
+    for (name, folder) in kfpl::run::volumes::kept(std::path::Path::new(&run.run_dir)) {
+        facts.push(vec![
+            "volume".into(),
+            format!("{name} kept at {}", folder.display()),
+        ]);
+    }
     out.push_str(&table(&facts, "  "));
     out.push('\n');
     let mut rows = vec![

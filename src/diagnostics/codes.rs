@@ -118,6 +118,11 @@ codes! {
     E0341 => "a `file` output used as a value",
     E0342 => "a `file` output read by an attribute that takes no path",
     E0343 => "a `file` output carried by `repeat`",
+    E0344 => "unknown attribute of a `volume` or `sidecar`",
+    E0345 => "invalid volume `access_mode`",
+    E0346 => "volume `size` is not a Kubernetes quantity",
+    E0347 => "volume or sidecar declared twice, or with a reserved name",
+    E0348 => "`data` names a volume ambiguously, or one not declared",
     E0350 => "`cache` is not `true` or `false`",
     E0351 => "`cache = true` on a `finally` step",
     E0353 => "`visuals` is not `true` or `false`",
@@ -170,11 +175,12 @@ codes! {
     W0607 => "settings that apply on the cluster only",
     W0608 => "a secret value too short to hide in logs",
     W0609 => "a file output handed to a reader without a read-only mount",
+    W0610 => "a sidecar that ignored SIGTERM was killed",
+    W0611 => "a cached step that reads run information is never reused",
+    W0612 => "a cached step that mounts `data` claims",
     W0613 => "a step's UI metadata is missing or not KFP's format",
     W0614 => "a visual that cannot be drawn locally",
     W0615 => "a recorded output or metric held a secret's value and was masked",
-    W0611 => "a cached step that reads run information is never reused",
-    W0612 => "a cached step that mounts `data` claims",
 }
 
 impl Code {

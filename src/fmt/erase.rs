@@ -59,7 +59,23 @@ fn item(item: &mut Item) {
             braces(b);
             attributes.iter_mut().for_each(attribute);
         }
+        Item::Volume(v) => named_block(v),
     }
+}
+
+fn named_block(block: &mut NamedBlock) {
+    let NamedBlock {
+        keyword,
+        name,
+        attributes,
+        braces: b,
+        span,
+    } = block;
+    erase(keyword);
+    erase(span);
+    braces(b);
+    ident(name);
+    attributes.iter_mut().for_each(attribute);
 }
 
 fn block(Block { items, braces: b }: &mut Block) {
@@ -246,6 +262,7 @@ fn step(step: &mut StepDecl) {
             StepItem::Metric(m) => metric(m),
             StepItem::Output(o) => output(o),
             StepItem::When(w) => when_attr(w),
+            StepItem::Sidecar(b) => named_block(b),
         }
     }
 }

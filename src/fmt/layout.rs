@@ -75,16 +75,29 @@ impl Layout<'_> {
             }
             Item::Defaults(d) => {
                 self.token(d.keyword, "defaults");
-                let attributes: Vec<(u32, bool, &Attribute)> = d
-                    .attributes
-                    .iter()
-                    .map(|a| (a.span.start, false, a))
-                    .collect();
-                self.block(d.braces, indent, &attributes, |this, a, indent| {
-                    this.attribute(a, indent)
-                });
+                self.attributes(d.braces, indent, &d.attributes);
             }
+            Item::Volume(v) => self.named_block(v, "volume", indent),
         }
+    }
+
+    /// `{ NAME = value … }`: the body of `defaults`, `volume` and `sidecar`.
+    fn attributes(&mut self, braces: Braces, indent: usize, attributes: &[Attribute]) {
+        let attributes: Vec<(u32, bool, &Attribute)> = attributes
+            .iter()
+            .map(|a| (a.span.start, false, a))
+            .collect();
+        self.block(braces, indent, &attributes, |this, a, indent| {
+            this.attribute(a, indent)
+        });
+    }
+
+    /// `volume NAME { … }` or `sidecar NAME { … }`.
+    fn named_block(&mut self, block: &NamedBlock, word: &str, indent: usize) {
+        self.token(block.keyword, word);
+        self.printer.write(" ");
+        self.verbatim(block.name.span.start, block.name.span.end);
+        self.attributes(block.braces, indent, &block.attributes);
     }
 
     fn if_block(&mut self, block: &IfBlock, indent: usize) {
@@ -273,6 +286,7 @@ impl Layout<'_> {
                     StepItem::Metric(m) => m.span.start,
                     StepItem::Output(o) => o.span.start,
                     StepItem::When(w) => w.span.start,
+                    StepItem::Sidecar(b) => b.span.start,
                 };
                 (start, false, item)
             })
@@ -286,6 +300,7 @@ impl Layout<'_> {
                 StepItem::Metric(m) => this.metric(m),
                 StepItem::Output(o) => this.output(o),
                 StepItem::When(w) => this.when_attr(w, indent),
+                StepItem::Sidecar(b) => this.named_block(b, "sidecar", indent),
             },
         );
     }

@@ -85,7 +85,8 @@ impl EdgeKind {
 }
 
 /// The lines a step's node shows: its name, its image, its GPUs when it asks
-/// for any, and its `when` condition when it has one.
+/// for any, its `when` condition when it has one, the volumes it mounts and
+/// its sidecars.
 pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
     let mut lines = vec![step.name.clone(), template_text(&step.image)];
     match &step.gpus {
@@ -98,6 +99,12 @@ pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
     }
     if let Some(when) = &step.when {
         lines.push(format!("when {}", blocks::condition_text(when)));
+    }
+    for mount in step.data.iter().filter(|m| m.volume) {
+        lines.push(format!("volume {} at {}", mount.claim, mount.path));
+    }
+    for sidecar in &step.sidecars {
+        lines.push(format!("sidecar {} ({})", sidecar.name, sidecar.image));
     }
     lines
 }

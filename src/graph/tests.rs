@@ -23,6 +23,26 @@ fn mermaid_ids_avoid_reserved_words() {
 }
 
 #[test]
+fn a_step_shows_its_volumes_and_sidecars() {
+    let p = pipeline(
+        r#"pipeline p {
+  volume scratch { size = "1Gi" }
+  step a {
+    image = "alpine"
+    data = ["scratch:/w", "claim:/c"]
+    command = "x"
+    sidecar db { image = "redis:7" command = "redis-server" }
+  }
+}"#,
+    );
+    let out = render(&p, Format::Mermaid);
+    assert!(
+        out.contains("a<br/>alpine<br/>volume scratch at /w<br/>sidecar db (redis:7)"),
+        "{out}"
+    );
+}
+
+#[test]
 fn ascii_long_labels_are_cut_in_the_middle() {
     let cut = ascii_shorten("abcdefghijklmnopqrstuvwxyz0123456789abcdefghij");
     assert_eq!(cut.chars().count(), 40);

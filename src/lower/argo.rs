@@ -66,6 +66,8 @@ pub(crate) fn workflow(
             service_account_name: spec.service_account_name,
             ttl_strategy: spec.ttl_strategy,
             parallelism: spec.parallelism,
+            volume_claim_templates: spec.volume_claim_templates,
+            volume_claim_gc: spec.volume_claim_gc,
         },
     }
 }
@@ -128,6 +130,8 @@ pub(crate) fn streamed<'a>(
             })
             .filter(|a| !a.parameters.is_empty()),
             volumes: templates.volumes.declare(),
+            volume_claim_templates: templates.volumes.claims_made.templates(pipeline, values),
+            volume_claim_gc: super::volumes::claim_gc(pipeline),
             templates,
             on_exit,
             image_pull_secrets: Vec::new(),
@@ -320,7 +324,11 @@ fn step_template(
         init_containers.push(container(GIT_CONTAINER, git_image.into(), git, vec![work]));
     }
     for data in &step.data {
-        mounts.push(mount(&volumes.claim(&data.claim), &data.path));
+        let name = match data.volume {
+            true => volumes.claims_made.name(&data.claim).cloned(),
+            false => Some(volumes.claim(&data.claim)),
+        };
+        mounts.extend(name.map(|name| mount(&name, &data.path)));
     }
     mounts.extend(volumes.secrets.mounts(step));
     let mut main = container(MAIN_CONTAINER, text(&step.image), program, mounts);
@@ -400,6 +408,7 @@ fn step_template(
         parallelism: None,
         node_selector: BTreeMap::new(),
         tolerations: Vec::new(),
+        sidecars: super::sidecars::containers(&step.sidecars),
     };
     super::cluster::step(step, &mut template, text);
     super::cache::step(step, &mut template);
@@ -534,12 +543,15 @@ struct VolumeNames {
     uses_work: bool,
     claims: BTreeMap<String, String>,
     secrets: super::secrets::SecretVolumes,
+    /// The pipeline's `volume`s (claims Argo makes for the run).
+    claims_made: super::volumes::ClaimVolumes,
 }
 
 impl VolumeNames {
     fn new(pipeline: &Pipeline) -> VolumeNames {
         let mut namer = Namer::new(63);
         namer.claim(OUTPUTS_VOLUME);
+        let claims_made = super::volumes::ClaimVolumes::new(pipeline, &mut namer);
         let uses_work = pipeline.steps.iter().any(|s| s.sync_source.is_some());
         let work = if uses_work {
             namer.claim(WORK_VOLUME)
@@ -549,7 +561,12 @@ impl VolumeNames {
         let claims: BTreeSet<&str> = pipeline
             .steps
             .iter()
-            .flat_map(|s| s.data.iter().map(|d| d.claim.as_str()))
+            .flat_map(|s| {
+                s.data
+                    .iter()
+                    .filter(|d| !d.volume)
+                    .map(|d| d.claim.as_str())
+            })
             .collect();
         let claims = claims
             .into_iter()
@@ -560,6 +577,7 @@ impl VolumeNames {
             uses_work,
             claims,
             secrets: super::secrets::SecretVolumes::new(pipeline, &mut namer),
+            claims_made,
         }
     }
 

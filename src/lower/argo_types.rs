@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, LocalObjectReference, Toleration, Volume};
+use k8s_openapi::api::core::v1::{
+    Container, LocalObjectReference, PersistentVolumeClaimSpec, Toleration, Volume,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +68,46 @@ pub struct WorkflowSpec<Templates = Vec<Template>> {
     /// The pipeline's `parallelism`: at most this many pods at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallelism: Option<u32>,
+    /// The pipeline's `volume`s: claims Argo makes for each run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volume_claim_templates: Vec<ClaimTemplate>,
+    /// When Argo deletes those claims (always when the workflow ends).
+    #[serde(
+        default,
+        rename = "volumeClaimGC",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub volume_claim_gc: Option<VolumeClaimGc>,
+}
+
+/// One `volumeClaimTemplates` entry: a claim's name and spec, without the
+/// `apiVersion` and `kind` a whole Kubernetes object carries (Argo's own
+/// examples write neither).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimTemplate {
+    /// `name`: the pod volume the templates mount.
+    pub metadata: ObjectMeta,
+    pub spec: PersistentVolumeClaimSpec,
+}
+
+/// `volumeClaimGC`: when Argo deletes the claims it made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VolumeClaimGc {
+    /// `OnWorkflowCompletion` (Argo's default keeps them when the workflow fails).
+    pub strategy: String,
+}
+
+/// A template's sidecar: a container, and `mirrorVolumeMounts` (it sees
+/// the main container's mounts, as a local sidecar shares the step's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sidecar {
+    #[serde(flatten)]
+    pub container: Container,
+    /// Always true.
+    pub mirror_volume_mounts: bool,
 }
 
 /// `ttlStrategy`: when Argo deletes a finished workflow.
@@ -221,6 +263,9 @@ pub struct Template {
     /// The step's `tolerations`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerations: Vec<Toleration>,
+    /// The step's `sidecar`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sidecars: Vec<Sidecar>,
 }
 
 /// `dag` of the entrypoint template.

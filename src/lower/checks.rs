@@ -16,7 +16,8 @@ use crate::source::Span;
 
 /// Every E05xx problem of `pipeline` with these param values.
 pub(crate) fn check(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Vec<Diagnostic> {
-    let mut errors = Vec::new();
+    let mut errors = super::volumes::check(pipeline, values);
+    errors.extend(super::sidecars::braces(pipeline));
     for param in &pipeline.params {
         let Some(value) = values.get(&param.name) else {
             continue;

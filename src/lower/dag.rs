@@ -1077,5 +1077,6 @@ pub(crate) fn dag_template(name: &str, tasks: Vec<DagTask>) -> Template {
         parallelism: None,
         node_selector: BTreeMap::new(),
         tolerations: Vec::new(),
+        sidecars: Vec::new(),
     }
 }

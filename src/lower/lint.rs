@@ -64,7 +64,7 @@ pub fn lint(workflow: &Workflow) -> Vec<String> {
         if template.dag.is_some() {
             check_dag(&mut problems, template, &templates, &globals);
         } else {
-            check_step(&mut problems, template, &spec.volumes);
+            check_step(&mut problems, template, spec);
         }
     }
     let mut volumes = BTreeSet::new();
@@ -329,7 +329,7 @@ fn cycle<'a>(tasks: &BTreeMap<&'a str, &'a super::argo_types::DagTask>) -> Optio
 fn check_step(
     problems: &mut Vec<String>,
     template: &Template,
-    volumes: &[k8s_openapi::api::core::v1::Volume],
+    spec: &super::argo_types::WorkflowSpec,
 ) {
     let place = format!("template `{}`", template.name);
     let inputs: Vec<&Parameter> = template.inputs.iter().flat_map(|i| &i.parameters).collect();
@@ -366,7 +366,11 @@ fn check_step(
     {
         problems.push(format!("{place}: podSpecPatch is not JSON"));
     }
-    let declared: BTreeSet<&str> = volumes.iter().map(|v| v.name.as_str()).collect();
+    // A claim template's name is a pod volume too (Argo adds it to each pod).
+    let claims_made = spec.volume_claim_templates.iter();
+    let declared: BTreeSet<&str> = (spec.volumes.iter().map(|v| v.name.as_str()))
+        .chain(claims_made.filter_map(|c| c.metadata.name.as_deref()))
+        .collect();
     for container in template.init_containers.iter().chain([main]) {
         let mut paths = BTreeSet::new();
         for mount in container.volume_mounts.iter().flatten() {
@@ -548,7 +552,17 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
             ("serviceAccountName", ""),
             ("ttlStrategy", "ttl"),
             ("parallelism", ""),
+            ("volumeClaimTemplates", "[]claimTemplate"),
+            ("volumeClaimGC", "claimGC"),
         ],
+        "claimTemplate" => &[("metadata", "claimMeta"), ("spec", "claimSpec")],
+        "claimMeta" => &[("name", "")],
+        "claimSpec" => &[
+            ("accessModes", "[]"),
+            ("storageClassName", ""),
+            ("resources", "resources"),
+        ],
+        "claimGC" => &[("strategy", "")],
         "secretRef" => &[("name", "")],
         "ttl" => &[("secondsAfterCompletion", "")],
         "args" => &[("parameters", "[]param"), ("artifacts", "[]artifact")],
@@ -573,6 +587,14 @@ fn fields(kind: &str) -> &'static [(&'static str, &'static str)] {
             ("parallelism", ""),
             ("nodeSelector", "{}"),
             ("tolerations", "[]toleration"),
+            ("sidecars", "[]sidecar"),
+        ],
+        "sidecar" => &[
+            ("name", ""),
+            ("image", ""),
+            ("command", "[]"),
+            ("env", "[]env"),
+            ("mirrorVolumeMounts", ""),
         ],
         "toleration" => &[
             ("key", ""),

@@ -29,7 +29,9 @@ pub mod lint;
 mod names;
 mod script;
 mod secrets;
+mod sidecars;
 mod text;
+mod volumes;
 pub mod yaml;
 
 #[cfg(test)]

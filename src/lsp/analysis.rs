@@ -149,8 +149,9 @@ fn collect_pipeline(pipeline: &ast::Pipeline, out: &mut Vec<Occurrence>) {
         }
         match item {
             Item::Attribute(attribute) => collect_value(&attribute.value, false, out),
-            Item::Defaults(block) => {
-                for attribute in &block.attributes {
+            Item::Volume(ast::NamedBlock { attributes, .. })
+            | Item::Defaults(ast::DefaultsBlock { attributes, .. }) => {
+                for attribute in attributes {
                     collect_value(&attribute.value, false, out);
                 }
             }
@@ -209,6 +210,11 @@ fn collect_step(step: &ast::StepDecl, out: &mut Vec<Occurrence>) {
             StepItem::When(when) => {
                 for value in when.condition.values() {
                     collect_value(value, false, out);
+                }
+            }
+            StepItem::Sidecar(sidecar) => {
+                for attribute in &sidecar.attributes {
+                    collect_value(&attribute.value, false, out);
                 }
             }
             StepItem::Metric(_) => {}

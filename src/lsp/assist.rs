@@ -195,7 +195,11 @@ fn names(analysis: &Analysis) -> Names {
         Item::Repeat(r) => names
             .lets
             .extend(r.carries.iter().map(|c| c.name.name.clone())),
-        Item::Attribute(_) | Item::If(_) | Item::Finally(_) | Item::Defaults(_) => {}
+        Item::Attribute(_)
+        | Item::If(_)
+        | Item::Finally(_)
+        | Item::Defaults(_)
+        | Item::Volume(_) => {}
     });
     names
 }

@@ -110,6 +110,7 @@ fn items_indent(text: &str, step: &ast::StepDecl) -> Option<String> {
         StepItem::Metric(m) => m.span.start,
         StepItem::Output(o) => o.span.start,
         StepItem::When(w) => w.span.start,
+        StepItem::Sidecar(b) => b.span.start,
     })? as usize;
     let start = line_start(text, first);
     let own_line = start > step.braces.open.start as usize
@@ -165,10 +166,12 @@ fn value_at(pipeline: &ast::Pipeline, span: Span) -> Option<&Value> {
         found = match item {
             Item::Attribute(a) => within(&a.value, span),
             Item::Defaults(d) => d.attributes.iter().find_map(|a| within(&a.value, span)),
+            Item::Volume(v) => v.attributes.iter().find_map(|a| within(&a.value, span)),
             Item::Param(p) => p.default.as_ref().and_then(|v| within(v, span)),
             Item::Let(l) => within(&l.value, span),
             Item::Step(step) => step.items.iter().find_map(|item| match item {
                 StepItem::Attribute(a) => within(&a.value, span),
+                StepItem::Sidecar(b) => b.attributes.iter().find_map(|a| within(&a.value, span)),
                 StepItem::Metric(_) | StepItem::Output(_) | StepItem::When(_) => None,
             }),
             Item::If(_) | Item::For(_) | Item::Repeat(_) | Item::Finally(_) => {

@@ -78,6 +78,13 @@ fn item_symbol(item: &Item, index: &LineIndex<'_>) -> Option<DocumentSymbol> {
                 Vec::new(),
             )
         }
+        Item::Volume(volume) => symbol(
+            index,
+            (&volume.name, volume.span),
+            SymbolKind::STRUCT,
+            Some("volume".into()),
+            Vec::new(),
+        ),
         Item::Let(decl) => symbol(
             index,
             (&decl.name, decl.span),
@@ -95,6 +102,13 @@ fn item_symbol(item: &Item, index: &LineIndex<'_>) -> Option<DocumentSymbol> {
                         (&output.name, output.span),
                         SymbolKind::FIELD,
                         Some("output".into()),
+                        Vec::new(),
+                    )),
+                    StepItem::Sidecar(sidecar) => Some(symbol(
+                        index,
+                        (&sidecar.name, sidecar.span),
+                        SymbolKind::OBJECT,
+                        Some("sidecar".into()),
                         Vec::new(),
                     )),
                     _ => None,
@@ -317,5 +331,36 @@ mod tests {
                 "pipeline", "param", "bool", "true", "if", "and", "true", "step"
             ]
         );
+    }
+
+    /// `volume` and `sidecar` are keywords where a declaration starts, and
+    /// names elsewhere (a let, an attribute).
+    #[test]
+    fn volume_and_sidecar_are_keywords_only_in_place() {
+        let text = "pipeline p {\n  let volume = 1\n  volume v { size = \"1Gi\" }\n  step s {\n    sidecar = 2\n    sidecar db { image = \"r\" command = \"r\" }\n  }\n}\n";
+        assert_eq!(
+            keywords(text),
+            ["pipeline", "let", "volume", "step", "sidecar"]
+        );
+    }
+
+    /// The outline lists a volume beside the steps, and a sidecar inside its step.
+    #[test]
+    fn the_outline_shows_volumes_and_sidecars() {
+        let text = "pipeline p {\n  volume scratch { size = \"1Gi\" }\n  step s {\n    image = \"a\"\n    command = \"b\"\n    output o\n    sidecar db { image = \"r\" command = \"r\" }\n  }\n}\n";
+        let analysis = Analysis::new(text);
+        let index = LineIndex::new(text);
+        let symbols = document_symbols(&analysis, &index);
+        let describe = |symbols: &[DocumentSymbol]| -> Vec<String> {
+            symbols
+                .iter()
+                .map(|s| format!("{} {}", s.detail.clone().unwrap_or_default(), s.name))
+                .collect()
+        };
+        let pipeline = &symbols[0];
+        let items = pipeline.children.clone().unwrap_or_default();
+        assert_eq!(describe(&items), ["volume scratch", "step s"]);
+        let step = items[1].children.clone().unwrap_or_default();
+        assert_eq!(describe(&step), ["output o", "sidecar db"]);
     }
 }

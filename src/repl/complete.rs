@@ -201,6 +201,8 @@ enum Open {
     After,
     List,
     Block(Block),
+    /// `volume NAME {` or `sidecar NAME {`: these attributes.
+    Named(&'static [&'static str]),
 }
 
 impl Open {
@@ -222,7 +224,7 @@ struct Scope {
 
 /// Words after which a name is declared, never a block word.
 const DECLARING: &[&str] = &[
-    "step", "param", "let", "output", "metric", "pipeline", "carry",
+    "step", "param", "let", "output", "metric", "pipeline", "carry", "volume", "sidecar",
 ];
 
 impl Scope {
@@ -245,6 +247,8 @@ impl Scope {
                         ("step", _) => Open::Step,
                         ("pipeline", _) => Open::Pipeline,
                         (_, "=") => Open::Map,
+                        ("volume", _) => Open::Named(crate::check::volumes::ATTRIBUTES),
+                        ("sidecar", _) => Open::Named(crate::check::sidecars::ATTRIBUTES),
                         _ => match pending.take() {
                             Some((block, variable)) => {
                                 loops.push(variable);
@@ -492,9 +496,10 @@ fn statement_words(stack: &[Open], names: &Names, at_start: bool) -> Vec<String>
     // The blocks every declaration list may hold (`finally` only at the top).
     let blocks = ["if", "for", "repeat"];
     match stack.last() {
+        Some(Open::Named(attributes)) => strings(attributes),
         Some(Open::Step) => STEP_ATTRIBUTES
             .iter()
-            .chain(&["metric", "output"])
+            .chain(&["metric", "output", "sidecar"])
             .map(|w| w.to_string())
             .collect(),
         Some(Open::Map | Open::After | Open::List) => Vec::new(),
@@ -517,6 +522,7 @@ fn statement_words(stack: &[Open], names: &Names, at_start: bool) -> Vec<String>
                 "description",
                 "finally",
                 "defaults",
+                "volume",
             ]);
             out.extend(strings(&blocks));
             if at_start {
@@ -636,6 +642,16 @@ mod tests {
         assert_eq!(words_at_end("fo"), ["for"]);
         assert_eq!(words_at_end("rep"), ["repeat"]);
         assert_eq!(words_at_end("fin"), ["finally"]);
+        assert_eq!(
+            words_at_end("pipeline p {\n  vol"),
+            ["pipeline p {\n  volume"]
+        );
+        let in_volume = "pipeline p {\n  volume scratch {\n    acc";
+        assert_eq!(words_at_end(in_volume), [format!("{in_volume}ess_mode")]);
+        let in_step = "pipeline p {\n  step s {\n    side";
+        assert_eq!(words_at_end(in_step), [format!("{in_step}car")]);
+        let in_sidecar = "pipeline p {\n  step s {\n    sidecar db {\n    im";
+        assert_eq!(words_at_end(in_sidecar), [format!("{in_sidecar}age")]);
         assert_eq!(words_at_end("step s { } fi"), ["step s { } finally"]);
         assert_eq!(
             words_at_end("pipeline p {\n  re"),

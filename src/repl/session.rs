@@ -137,6 +137,7 @@ impl Program {
             Kind::Attribute,
             Kind::Param,
             Kind::Let,
+            Kind::Volume,
             Kind::Step,
             Kind::Block,
         ] {
@@ -144,7 +145,7 @@ impl Program {
                 if let Some(previous) = previous {
                     let multi_line = |e: &Entry| e.text.contains('\n');
                     if previous.kind != kind
-                        || matches!(kind, Kind::Step | Kind::Block)
+                        || matches!(kind, Kind::Step | Kind::Block | Kind::Volume)
                         || multi_line(previous)
                         || multi_line(entry)
                     {
@@ -740,6 +741,24 @@ mod tests {
         let missing = session.eval(":load no/such/file.kfp");
         assert_eq!(codes(&missing), ["E0001"]);
         assert!(session.eval(":quit").quit);
+    }
+
+    /// A volume is a declaration of the session, and a step mounts it.
+    #[test]
+    fn a_volume_is_added_and_mounted() {
+        let mut session = Session::default();
+        let added = session.eval("volume scratch {\n  size = \"1Gi\"\n}");
+        assert_eq!(added.text, "added volume `scratch`\n");
+        let step = r#"step s { image = "x" data = ["scratch:/w"] command = "ls /w" sidecar db { image = "r" command = "r" } }"#;
+        let added = session.eval(step);
+        assert_eq!(codes(&added), Vec::<&str>::new());
+        assert_eq!(added.text, "added step `s`\n");
+        let again = session.eval("volume scratch { size = \"2Gi\" }");
+        assert!(
+            again.text.starts_with("replaced volume `scratch`"),
+            "{}",
+            again.text
+        );
     }
 
     /// A control block is one declaration of the session: added whole,

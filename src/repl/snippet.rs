@@ -159,6 +159,8 @@ pub(crate) enum Kind {
     Step,
     /// A control block (`if`, `for`, `repeat`, `finally`).
     Block,
+    /// `volume NAME { … }`.
+    Volume,
 }
 
 impl Kind {
@@ -169,6 +171,7 @@ impl Kind {
             Kind::Let => "let",
             Kind::Step => "step",
             Kind::Block => "block",
+            Kind::Volume => "volume",
         }
     }
 }
@@ -244,6 +247,12 @@ fn describe(item: &ast::Item, source: &str) -> (Key, Kind, String, Span) {
             Kind::Block,
             "defaults".into(),
             d.span,
+        ),
+        ast::Item::Volume(v) => (
+            Key::Block(format!("volume {}", v.name.name)),
+            Kind::Volume,
+            v.name.name.clone(),
+            v.span,
         ),
         ast::Item::If(_) | ast::Item::For(_) | ast::Item::Repeat(_) | ast::Item::Finally(_) => {
             let span = item.span();

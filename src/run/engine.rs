@@ -59,6 +59,7 @@ pub(super) fn run(
     } = ready;
     let mut engine = Engine::begin(pipeline, options, store, params, gpus, resumed, observer)?;
     engine.announce();
+    super::volumes::create(&pipeline.volumes, &engine.run_dir);
     engine.warn_cluster_only();
     engine.warn_cache();
     for warning in &secrets.warnings {
@@ -805,6 +806,7 @@ impl<'a> Engine<'a> {
     /// Skips what never started, records the run's end, and reports it.
     fn finish(mut self, started: Instant) -> RunReport {
         self.skip_leftovers();
+        super::volumes::remove_unkept(&self.pipeline.volumes, &self.run_dir);
         let status = self.run_status();
         let message = self.run_message();
         // kfpl's own exit status: a run that could not be recorded whole fails.

@@ -119,6 +119,12 @@ fn invoking_user() -> String {
 pub(crate) fn run_argv(binary: &str, spec: &StepSpec, pull: Pull) -> Vec<String> {
     let run_id = &spec.run_id;
     let mut argv: Vec<String> = vec![binary.into(), "run".into(), "--rm".into()];
+    if spec.init {
+        argv.push("--init".into());
+    }
+    if let Some(owner) = &spec.network {
+        argv.push(format!("--network=container:{owner}"));
+    }
     let mut flag = |name: &str, value: String| {
         argv.push(name.to_string());
         argv.push(value);

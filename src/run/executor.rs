@@ -42,7 +42,7 @@ use super::protocol::{
     KillReason, Live, MetricValue, Msg, Shared, StepProblem, StepReport, now_ms,
 };
 use super::reader::{ChildPipe, DRAIN_IDLE, Reader, pipes_closed};
-use super::{StepStatus, Stream, warnings};
+use super::{StepStatus, Stream, sidecars, warnings};
 use crate::check::values::{MAX_VALUE_BYTES, value_too_large};
 use crate::diagnostics::Code;
 
@@ -376,8 +376,9 @@ impl Supervisor<'_> {
         self.run_process()
     }
 
-    fn command(&self) -> Result<Command, (Code, String)> {
-        let spec = self.spec;
+    /// The command that runs `spec` (the step's, or a sidecar's) where
+    /// the step runs: as a process, in the sandbox, or in a container.
+    fn command(&self, spec: &StepSpec) -> Result<Command, (Code, String)> {
         let mut command = if let Some(binary) = self.shared.engine.binary() {
             let argv = super::engine_container::run_argv(binary, spec, self.shared.pull);
             let mut command = Command::new(binary);
@@ -426,16 +427,25 @@ impl Supervisor<'_> {
 
     fn run_process(&self) -> Attempt {
         let spec = self.spec;
-        let mut command = match self.command() {
-            Ok(command) => command,
-            Err((code, message)) => return self.failed(code, message),
-        };
         let logs = (append(&spec.dirs.stdout_log), append(&spec.dirs.stderr_log));
         let (Ok(stdout_log), Ok(stderr_log)) = logs else {
             return self.failed(
                 Code::E0607,
                 format!("cannot open the logs in `{}`", spec.dirs.step.display()),
             );
+        };
+        let (sidecars, network) = match self.start_sidecars() {
+            Ok(started) => started,
+            Err((code, message)) => return self.failed(code, message),
+        };
+        // Under an engine, the step joins its first sidecar's network, as a pod's containers share one.
+        let joined = network.map(|owner| sidecars::joined(spec, owner));
+        let mut command = match self.command(joined.as_ref().unwrap_or(spec)) {
+            Ok(command) => command,
+            Err((code, message)) => {
+                self.stop_sidecars(sidecars);
+                return self.failed(code, message);
+            }
         };
         let mut child: Child = match command.spawn() {
             Ok(child) => child,
@@ -488,6 +498,7 @@ impl Supervisor<'_> {
             live.pgid = None;
             live.kill.take()
         };
+        let sidecar_failure = self.stop_sidecars(sidecars);
         let held = !pipes_closed(&ended, DRAIN_IDLE);
         if let (Some(binary), Some(_)) = (self.shared.engine.binary(), &kill) {
             // A killed `podman run` leaves its container running.
@@ -539,12 +550,105 @@ impl Supervisor<'_> {
                 ));
                 Err(AttemptError::Failed(problem))
             }
-            None if status.success() => self.read_outputs().inspect(|_| self.check_visuals()),
+            None if status.success() => match sidecar_failure {
+                Some(message) => {
+                    self.note(&format!("kfpl: error[{}]: {message}", Code::E0601));
+                    Err(AttemptError::Failed(StepProblem {
+                        code: Code::E0601,
+                        message,
+                    }))
+                }
+                None => self.read_outputs().inspect(|_| self.check_visuals()),
+            },
             None => Err(AttemptError::Failed(
                 self.exit_problem(status, last_kfpl_line),
             )),
         };
         attempt
+    }
+
+    /// Starts the step's sidecars, each in its own process group, its
+    /// output in `sidecar-NAME.log`; on a failure, stops those started.
+    /// Under an engine, also the container whose network the others join
+    /// (the first sidecar's, once it runs).
+    fn start_sidecars(&self) -> Result<(Vec<sidecars::Running>, Option<String>), (Code, String)> {
+        let mut running: Vec<sidecars::Running> = Vec::with_capacity(self.spec.sidecars.len());
+        let mut network: Option<String> = None;
+        for sidecar in &self.spec.sidecars {
+            let mut started = self.start_sidecar(sidecar, network.as_deref());
+            if let (Ok(first), Some(binary), None) =
+                (&mut started, self.shared.engine.binary(), &network)
+            {
+                let name = first
+                    .container
+                    .as_ref()
+                    .map(super::engine_container::container_name);
+                network =
+                    name.filter(|name| sidecars::wait_running(binary, name, &mut first.child));
+                if network.is_none() {
+                    let message = format!(
+                        "the container of sidecar `{}` did not start; see its log",
+                        sidecar.name
+                    );
+                    if let Ok(first) = started {
+                        running.push(first);
+                    }
+                    started = Err(message);
+                }
+            }
+            match started {
+                Ok(started) => running.push(started),
+                Err(message) => {
+                    self.stop_sidecars(running);
+                    return Err((Code::E0601, message));
+                }
+            }
+        }
+        Ok((running, network))
+    }
+
+    fn start_sidecar(
+        &self,
+        sidecar: &crate::check::ir::Sidecar,
+        network: Option<&str>,
+    ) -> Result<sidecars::Running, String> {
+        let mut spec = sidecars::spec(self.spec, sidecar);
+        spec.network = network.map(String::from);
+        let cannot =
+            |e: &dyn std::fmt::Display| format!("cannot start sidecar `{}`: {e}", sidecar.name);
+        let mut command = self
+            .command(&spec)
+            .map_err(|(_, message)| cannot(&message))?;
+        let log_path = sidecars::log_path(self.spec, &sidecar.name);
+        let log = append(&log_path).map_err(|e| cannot(&e))?;
+        sidecars::redirect(&mut command, &log).map_err(|e| cannot(&e))?;
+        let child = command.spawn().map_err(|e| cannot(&e))?;
+        Ok(sidecars::Running {
+            name: sidecar.name.clone(),
+            child,
+            container: self.shared.engine.binary().map(|_| spec),
+        })
+    }
+
+    /// Stops the sidecars once main has ended: W0610 for each that had to
+    /// be killed; the failure of one that exited non-zero on its own.
+    fn stop_sidecars(&self, running: Vec<sidecars::Running>) -> Option<String> {
+        let mut failure = None;
+        for (sidecar, ending) in sidecars::stop(running, sidecars::GRACE) {
+            if let (Some(binary), Some(spec)) = (self.shared.engine.binary(), &sidecar.container) {
+                super::engine_container::remove(binary, spec);
+            }
+            match ending {
+                sidecars::Ending::Stopped => {}
+                sidecars::Ending::Killed => {
+                    self.warn(warnings::sidecar_killed(&self.spec.name, &sidecar.name))
+                }
+                sidecars::Ending::Failed(message) => {
+                    failure.get_or_insert(message);
+                }
+            }
+        }
+        failure
     }
 
     fn exit_problem(&self, status: ExitStatus, last_kfpl_line: Option<String>) -> StepProblem {

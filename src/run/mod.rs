@@ -56,9 +56,11 @@ pub mod sandbox;
 pub(crate) mod schedule;
 mod secrets;
 pub mod settings;
+mod sidecars;
 mod signals;
 pub mod store;
 pub mod visuals;
+pub mod volumes;
 mod warnings;
 
 use std::path::{Path, PathBuf};
@@ -311,8 +313,8 @@ pub fn run(
     engine::run(pipeline, options, observer)
 }
 
-/// The exact commands a container engine would run, one per step in order
-/// (`kfpl run --dry-run`): params bound as for a run, upstream outputs shown
+/// The exact commands a container engine would run, one per step in order,
+/// each after its sidecars' (`kfpl run --dry-run`): params bound as for a run, upstream outputs shown
 /// as `<step.output>` (loop items as `<lr>`, run information as
 /// `<workflow.name>`) since nothing has run; a step in a loop is shown once.
 pub fn dry_run(
@@ -339,7 +341,7 @@ pub fn dry_run(
         .steps
         .iter()
         .enumerate()
-        .map(|(index, step)| {
+        .flat_map(|(index, step)| {
             let gpus = step
                 .gpus
                 .fixed()
@@ -353,10 +355,24 @@ pub fn dry_run(
                 pod: &pod,
             };
             let spec = prepare::step_spec(pipeline, target, &|part| values.part(part), gpus, place);
-            match options.engine.binary() {
+            let argv = |spec: prepare::StepSpec| match options.engine.binary() {
                 Some(binary) => engine_container::run_argv(binary, &spec, options.pull),
                 None => spec.argv,
+            };
+            let mut all: Vec<prepare::StepSpec> = step
+                .sidecars
+                .iter()
+                .map(|s| sidecars::spec(&spec, s))
+                .collect();
+            all.push(spec);
+            // Under an engine, the others join the first sidecar's network.
+            if let (Some(_), [first, rest @ ..]) = (options.engine.binary(), all.as_mut_slice()) {
+                let owner = engine_container::container_name(first);
+                for joining in rest.iter_mut() {
+                    joining.network = Some(owner.clone());
+                }
             }
+            all.into_iter().map(argv).collect::<Vec<_>>()
         })
         .collect())
 }

@@ -74,6 +74,7 @@ fn step(name: &str, block: Option<BlockId>, deps: &[&str], command: Vec<Part>) -
         cluster: Default::default(),
         visuals: false,
         cache: false,
+        sidecars: Vec::new(),
         outputs: Vec::new(),
         dependencies: deps
             .iter()
@@ -114,6 +115,7 @@ fn pipeline(steps: Vec<Step>, blocks: Vec<Block>) -> Pipeline {
         blocks,
         span: NO,
         cluster: Default::default(),
+        volumes: Vec::new(),
     }
 }
 

@@ -150,6 +150,14 @@ pub(crate) struct StepSpec {
     /// Each output's name and declared type (checked when the step ends).
     pub(crate) outputs: Vec<(String, crate::check::ir::ParamType)>,
     pub(crate) dirs: StepDirs,
+    /// `sidecar`s, started before the command and stopped when it ends.
+    pub(crate) sidecars: Vec<ir::Sidecar>,
+    /// Whether a container engine runs an init process as the container's
+    /// pid 1 (a sidecar's: it passes SIGTERM on, as Argo's executor does).
+    pub(crate) init: bool,
+    /// Under a container engine: the container whose network namespace
+    /// this one joins (a step's first sidecar's, as a pod shares one).
+    pub(crate) network: Option<String>,
     /// `visuals = true`: `KFP_UI_METADATA` is set, and the file read after.
     pub(crate) visuals: bool,
 }
@@ -270,7 +278,13 @@ pub(crate) fn step_spec(
         mounts: step
             .data
             .iter()
-            .map(|m| (claim_dir(state_dir, &m.claim), m.path.clone()))
+            .map(|m| {
+                let dir = match m.volume {
+                    true => super::volumes::volume_dir(run_dir, &m.claim),
+                    false => claim_dir(state_dir, &m.claim),
+                };
+                (dir, m.path.clone())
+            })
             .chain(secrets.mounts.iter().cloned())
             .chain(
                 inputs
@@ -299,6 +313,9 @@ pub(crate) fn step_spec(
             .map(|o| (o.name.clone(), o.ty))
             .collect(),
         dirs,
+        sidecars: step.sidecars.clone(),
+        init: false,
+        network: None,
         visuals: step.visuals,
     }
 }

@@ -199,3 +199,17 @@ pub(crate) fn file_inputs_unprotected(step: &str, reason: &str) -> Diagnostic {
     )
     .help("allow unprivileged user namespaces, or run with `--engine podman` or `--engine docker`")
 }
+
+/// W0610: a sidecar that did not stop on SIGTERM within the grace was killed.
+pub(crate) fn sidecar_killed(step: &str, sidecar: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::W0610,
+        format!(
+            "sidecar `{sidecar}` of step `{step}` did not stop within {}s of SIGTERM and was killed",
+            super::sidecars::GRACE.as_secs()
+        ),
+    )
+    .help(format!(
+        "let the sidecar exit on SIGTERM; its output is in the step's folder as `sidecar-{sidecar}.log`"
+    ))
+}

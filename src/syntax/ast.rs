@@ -59,6 +59,27 @@ pub enum Item {
     Finally(FinallyBlock),
     /// `defaults { attributes }`.
     Defaults(DefaultsBlock),
+    /// `volume NAME { attributes }`: a claim made for each run.
+    Volume(NamedBlock),
+}
+
+/// `volume NAME { … }` or `sidecar NAME { … }`: a named block of attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedBlock {
+    /// `volume` or `sidecar`
+    pub keyword: Span,
+    /// The block's identifier.
+    pub name: Ident,
+    pub attributes: Vec<Attribute>,
+    pub braces: Braces,
+    pub span: Span,
+}
+
+impl NamedBlock {
+    /// The attribute called `name`, if written.
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name.name == name)
+    }
 }
 
 /// `defaults { NAME = value … }`: step attributes every step starts from.
@@ -365,6 +386,8 @@ pub enum StepItem {
     Output(OutputDecl),
     /// `when = CONDITION`.
     When(WhenAttr),
+    /// `sidecar NAME { attributes }`: a helper beside the step.
+    Sidecar(NamedBlock),
 }
 
 /// How a metric is shown.
@@ -534,6 +557,7 @@ impl Item {
             Item::Repeat(b) => b.span,
             Item::Finally(b) => b.span,
             Item::Defaults(b) => b.span,
+            Item::Volume(b) => b.span,
         }
     }
 
@@ -549,7 +573,8 @@ impl Item {
             | Item::Param(_)
             | Item::Let(_)
             | Item::Step(_)
-            | Item::Defaults(_) => Vec::new(),
+            | Item::Defaults(_)
+            | Item::Volume(_) => Vec::new(),
         }
     }
 

@@ -322,6 +322,7 @@ impl Converter {
             Rule::output => self.output(child).map(StepItem::Output),
             Rule::attribute => self.attribute(child).map(StepItem::Attribute),
             Rule::when_attr => self.when_attr(child).map(StepItem::When),
+            Rule::sidecar_block => self.named_block(child).map(StepItem::Sidecar),
             Rule::rbrace => return StepChild::Close(span_at(&child, self.base)),
             _ => None,
         };

@@ -112,6 +112,8 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::finally_block | Rule::kw_finally => "`finally`",
         // `when` is an attribute's name: "a name" already says it.
         Rule::when_attr | Rule::kw_when => "a name",
+        // `volume` and `sidecar` are contextual words: "a name" says it too.
+        Rule::volume_block | Rule::kw_volume | Rule::sidecar_block | Rule::kw_sidecar => "a name",
         Rule::kw_and => "`and`",
         Rule::kw_or => "`or`",
         Rule::kw_not => "`not`",

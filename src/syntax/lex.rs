@@ -126,7 +126,7 @@ pub const TYPE_WORDS_AFTER_COLON: &[&str] = &["bool", "list", "file"];
 /// Words that open a block (or, `carry`, a repeat's carried value) only
 /// where a declaration starts: at the start of a line, or after a brace.
 pub const DECLARATION_WORDS: &[&str] = &[
-    "if", "else", "for", "repeat", "finally", "carry", "defaults",
+    "if", "else", "for", "repeat", "finally", "carry", "defaults", "volume", "sidecar",
 ];
 
 /// Words of a `for` or `repeat` head and tail: `in` after `for NAME`,

@@ -225,6 +225,7 @@ mod recovery_tests {
                 StepItem::Output(o) => o.name.name.as_str(),
                 StepItem::Metric(_) => "metric",
                 StepItem::When(_) => "when",
+                StepItem::Sidecar(_) => "sidecar",
             })
             .collect();
         assert_eq!(kept, ["image", "o"]);
@@ -309,5 +310,76 @@ mod recovery_tests {
             panic!("list")
         };
         assert_eq!((at(list.braces.open), at(list.braces.close)), ("[", "]"));
+    }
+
+    /// `volume` and `sidecar` are words only where a declaration starts: a
+    /// v1 program with a param, a let, a step or an attribute of that name
+    /// means what it meant.
+    #[test]
+    fn volume_and_sidecar_stay_names_in_v1_programs() {
+        let text = "pipeline p {\n  param volume: string = \"v\"\n  let sidecar = \"s\"\n  volume = \"x\"\n  step volume {\n    sidecar = \"y\"\n    image = \"alpine\"\n    command = \"echo $<volume> $<sidecar>\"\n  }\n  step sidecar { image = \"alpine\" command = \"true\" }\n}";
+        let parsed = super::parse(&SourceFile::new("t.kfp", text));
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let program = parsed.program.expect("parsed");
+        let kinds: Vec<String> = program.pipelines[0]
+            .items
+            .iter()
+            .map(|item| match item {
+                Item::Param(p) => format!("param {}", p.name.name),
+                Item::Let(l) => format!("let {}", l.name.name),
+                Item::Attribute(a) => format!("attribute {}", a.name.name),
+                Item::Step(s) => format!("step {} {}", s.name.name, s.items.len()),
+                _ => "other".into(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "param volume",
+                "let sidecar",
+                "attribute volume",
+                "step volume 3",
+                "step sidecar 2"
+            ]
+        );
+    }
+
+    #[test]
+    fn volume_and_sidecar_blocks_are_read() {
+        let text = "pipeline p {\n  volume scratch { size = \"1Gi\" keep = true }\n  step s {\n    image = \"alpine\"\n    sidecar db { image = \"redis\" command = \"redis-server\" }\n    command = \"true\"\n  }\n}";
+        let parsed = super::parse(&SourceFile::new("t.kfp", text));
+        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        let program = parsed.program.expect("parsed");
+        let Item::Volume(volume) = &program.pipelines[0].items[0] else {
+            panic!("volume")
+        };
+        assert_eq!(volume.name.name, "scratch");
+        assert_eq!(volume.attributes.len(), 2);
+        assert_eq!(&text[volume.keyword.range()], "volume");
+        let Item::Step(step) = &program.pipelines[0].items[1] else {
+            panic!("step")
+        };
+        let StepItem::Sidecar(db) = &step.items[1] else {
+            panic!("sidecar")
+        };
+        assert_eq!((db.name.name.as_str(), db.attributes.len()), ("db", 2));
+    }
+
+    /// A broken volume or sidecar block is reported, and what follows it read.
+    #[test]
+    fn a_broken_volume_or_sidecar_block_is_reported_and_the_rest_read() {
+        let text = "pipeline p {\n  volume scratch { size = }\n  step s {\n    sidecar db { image \"redis\" }\n    image = \"alpine\"\n    command = \"true\"\n  }\n  step t { image = \"alpine\" command = \"true\" }\n}";
+        let parsed = super::parse(&SourceFile::new("t.kfp", text));
+        assert_eq!(parsed.diagnostics.len(), 2, "{:?}", parsed.diagnostics);
+        let program = parsed.program.expect("parsed");
+        let steps: Vec<(&str, usize)> = program.pipelines[0]
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Step(s) => Some((s.name.name.as_str(), s.items.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(steps, [("s", 2), ("t", 2)]);
     }
 }

@@ -30,13 +30,15 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 
 /// Words that start a declaration in a pipeline block.
-const PIPELINE_HEADS: &[&str] = &["param", "let", "step", "if", "for", "repeat", "finally"];
+const PIPELINE_HEADS: &[&str] = &[
+    "param", "let", "step", "if", "for", "repeat", "finally", "volume",
+];
 /// Words that start a declaration in a control block's body.
 const BLOCK_HEADS: &[&str] = &[
-    "param", "let", "step", "if", "for", "repeat", "finally", "carry",
+    "param", "let", "step", "if", "for", "repeat", "finally", "carry", "volume",
 ];
 /// Words that start a declaration in a step block.
-const STEP_HEADS: &[&str] = &["metric", "output"];
+const STEP_HEADS: &[&str] = &["metric", "output", "sidecar"];
 
 /// Parses `text` (already through `scan`) into pipelines, reporting every
 /// syntax error and keeping whatever could be read.

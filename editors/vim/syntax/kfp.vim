@@ -40,7 +40,7 @@ syn keyword kfpFormat      raw percentage
 " Names before '=': any key (map keys such as GIT_SYNC_REV, unknown attributes), then the
 " known pipeline and step attributes.
 syn match   kfpKey         "\<[A-Za-z_][A-Za-z0-9_]*\>\ze\s*="
-syn match   kfpAttribute   "\<\%(name\|description\|image\|command\|data\|sync_source\|env\|gpus\|cpu\|memory\|after\|retries\|timeout\|parallelism\|when\|node_selector\|tolerations\|annotations\|labels\|display_name\|cpu_request\|memory_request\|pod_spec_patch\|secret_env\|secret_volumes\|visuals\|image_pull_secrets\|service_account\|ttl\|cache\)\>\ze\s*="
+syn match   kfpAttribute   "\<\%(name\|description\|image\|command\|data\|sync_source\|env\|gpus\|cpu\|memory\|after\|retries\|timeout\|parallelism\|when\|node_selector\|tolerations\|annotations\|labels\|display_name\|cpu_request\|memory_request\|pod_spec_patch\|secret_env\|secret_volumes\|image_pull_secrets\|service_account\|ttl\|size\|access_mode\|storage_class\|keep\|visuals\|cache\)\>\ze\s*="
 " bool, list and file are type words only after ':' (they stay valid names elsewhere);
 " defined after kfpKey so that `param x: list = …` colours `list` as a type.
 syn match   kfpType        "\%(:\s*\)\@<=\<\%(bool\|list\|file\)\>"
@@ -73,6 +73,9 @@ syn match   kfpLoopName    "\<[a-z_][a-z0-9_]*\>" contained nextgroup=kfpIn skip
 syn keyword kfpIn          contained in
 syn match   kfpFinally     "\%(\%(^\|[{}]\)\s*\)\@<=\<finally\>\%(\s*=\)\@!"
 syn match   kfpDefaults    "\%(\%(^\|[{}]\)\s*\)\@<=\<defaults\>\%(\s*=\)\@!"
+" `volume NAME {` (a pipeline item) and `sidecar NAME {` (a step item): contextual too.
+syn match   kfpVolume      "\%(\%(^\|[{}]\)\s*\)\@<=\<\%(volume\|sidecar\)\>\%(\s*=\)\@!" nextgroup=kfpVolumeName skipwhite
+syn match   kfpVolumeName  "\<[a-z_][a-z0-9_]*\>" contained
 
 " Conditions: an `if` head (to its '{'), a repeat's `until`/`while` tail (after its '}', to
 " the end of the line), and a step's `when = …` (to the end of the line, a brace, a comment,
@@ -133,6 +136,8 @@ hi def link kfpIn            Repeat
 hi def link kfpLoopName      Identifier
 hi def link kfpFinally       Exception
 hi def link kfpDefaults      Keyword
+hi def link kfpVolume        Keyword
+hi def link kfpVolumeName    Type
 hi def link kfpLogic         Operator
 hi def link kfpCompare       Operator
 hi def link kfpParen         Delimiter

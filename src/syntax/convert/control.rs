@@ -45,6 +45,7 @@ impl Converter {
             Rule::repeat_block => self.repeat_block(child).map(Item::Repeat),
             Rule::finally_block => self.finally_block(child).map(Item::Finally),
             Rule::defaults_block => self.defaults_block(child).map(Item::Defaults),
+            Rule::volume_block => self.named_block(child).map(Item::Volume),
             other => {
                 let span = span_at(&child, self.base);
                 self.internal(span, &format!("unexpected declaration {other:?}"));
@@ -324,6 +325,37 @@ impl Converter {
         };
         Some(DefaultsBlock {
             keyword,
+            attributes,
+            braces: Braces { open, close },
+            span,
+        })
+    }
+
+    /// `volume NAME { attributes }` or `sidecar NAME { attributes }`.
+    pub(super) fn named_block(&mut self, pair: Pair<'_, Rule>) -> Option<NamedBlock> {
+        let span = span_at(&pair, self.base);
+        let (mut keyword, mut name, mut open, mut close) = (None, None, None, None);
+        let mut attributes = Vec::new();
+        for child in pair.into_inner() {
+            match child.as_rule() {
+                Rule::kw_volume | Rule::kw_sidecar => keyword = Some(span_at(&child, self.base)),
+                Rule::word => name = Some(self.ident(child)),
+                Rule::lbrace => open = Some(span_at(&child, self.base)),
+                Rule::rbrace => close = Some(span_at(&child, self.base)),
+                _ => attributes.extend(self.attribute(child)),
+            }
+        }
+        let (Some(keyword), Some(name), Some(open), Some(close)) = (keyword, name, open, close)
+        else {
+            self.internal(
+                span,
+                "a `volume` or `sidecar` block without its keyword, name or braces",
+            );
+            return None;
+        };
+        Some(NamedBlock {
+            keyword,
+            name,
             attributes,
             braces: Braces { open, close },
             span,
