@@ -597,6 +597,9 @@ impl Checker<'_> {
         let Some(ty) = ty else {
             return true; // an unknown output was reported where it was read
         };
+        if ty == ParamType::File {
+            return true; // a path where a value goes: E0342 says so, once
+        }
         let accepted: &[ParamType] = match what {
             "gpus" => &[ParamType::Number],
             "node_selector" => &[ParamType::String],

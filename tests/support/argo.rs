@@ -154,7 +154,9 @@ pub(crate) fn argo_instances(result: &Value, steps: &[String]) -> Summary {
             }
             let artifacts = &node["outputs"]["artifacts"];
             for (output, tree) in artifacts.as_object().into_iter().flatten() {
-                if output != "mlpipeline-metrics" {
+                // KFP's own artifacts are compared where they are read: metrics
+                // as metrics, UI metadata by `v2_visuals_keep_the_same_metadata`.
+                if output != "mlpipeline-metrics" && output != "mlpipeline-ui-metadata" {
                     summary.insert(format!("{key} file {output}"), argo_file(tree));
                 }
             }
