@@ -520,3 +520,55 @@ fn kfpl_ui_shows_a_cached_step_and_its_source() {
     assert!(step.body.contains("Cached from"), "{}", step.body);
     assert!(step.body.contains("href=\"/runs/r1\""), "{}", step.body);
 }
+
+/// A file output keys its readers by its content, not by its place (which
+/// names the run), and a cached producer's file is read from its own run.
+const FILES: &str = r#"pipeline p {
+  param n: number = 2
+  step make {
+    image = "alpine"
+    output model: file
+    command = "echo weights-$<n> > $KFP_OUTPUTS/model"
+    cache = true
+  }
+  step stamp {
+    image = "alpine"
+    output data: file
+    command = "echo fixed > $KFP_OUTPUTS/data"
+  }
+  step read {
+    image = "alpine"
+    command = "cat $<make.model> $<stamp.data>"
+    cache = true
+  }
+}
+"#;
+
+#[test]
+fn a_file_input_is_keyed_by_its_content_and_a_cached_file_is_read_from_its_own_run() {
+    let project = Project::new("file-inputs", FILES);
+    project.run(&[], 0);
+    // `stamp` runs again and keeps its file in r2; `read` sees the same
+    // content, so it is cached though the path differs.
+    let second = project.run(&[], 0);
+    let r2 = project.show("r2");
+    assert_eq!(step(&r2, "make")["status"], "cached");
+    assert_eq!(step(&r2, "stamp")["status"], "succeeded");
+    assert_eq!(step(&r2, "read")["status"], "cached", "{}", stderr(&second));
+    let model = step(&r2, "make")["outputs"]["model"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(model.starts_with("r2/make/outputs/model ("), "{model}");
+    // A new value changes the file: `read` runs, and `why` names the file.
+    let third = project.run(&["-p", "n=3"], 0);
+    assert!(stdout(&third).contains("weights-3"), "{}", stdout(&third));
+    let why = project.why("r3", "read");
+    assert!(why.contains("make.model"), "{why}");
+    // With r1 and r2 gone, r3's files are whole: its `read` ran on them.
+    let runs = project.home().join("runs");
+    for old in ["r1", "r2"] {
+        std::fs::remove_dir_all(runs.join(old)).expect("an old run's folder removed");
+    }
+    let kept = std::fs::read_to_string(runs.join("r3/make/outputs/model")).unwrap_or_default();
+    assert_eq!(kept, "weights-3\n");
+}
