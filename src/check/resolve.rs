@@ -334,7 +334,14 @@ impl<'a> Checker<'a> {
         field: &'a ast::Ident,
         span: Span,
     ) -> Option<Part> {
-        let Some(outputs) = self.outputs.get(head.name.as_str()).cloned() else {
+        // Whether the output exists, read without copying the step's list of
+        // outputs (this runs for every reference; the list is copied only
+        // for an error's suggestion).
+        let has_output = self
+            .outputs
+            .get(head.name.as_str())
+            .map(|outputs| outputs.contains(&field.name.as_str()));
+        let Some(has_output) = has_output else {
             let mut diagnostic = self.unknown_step(head);
             if self.params.contains_key(head.name.as_str())
                 || self.lets.contains_key(head.name.as_str())
@@ -350,7 +357,12 @@ impl<'a> Checker<'a> {
         if !self.check_output_access(head, span) {
             return None;
         }
-        if !outputs.contains(&field.name.as_str()) {
+        if !has_output {
+            let outputs = self
+                .outputs
+                .get(head.name.as_str())
+                .cloned()
+                .unwrap_or_default();
             let help = did_you_mean(&field.name, outputs.iter().copied()).or_else(|| {
                 Some(format!(
                     "declare it in step `{}` with `output {}`, or use `$<{}.output>`",
