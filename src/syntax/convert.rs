@@ -277,7 +277,9 @@ impl Converter {
             self.ident(pair)
         };
         let open = children.punct(Rule::lbrace, self)?;
-        let mut items = Vec::new();
+        // Sized once (the children left are the items and the `}`): the
+        // AST holds every step, and a grown `Vec` keeps up to twice its room.
+        let mut items = Vec::with_capacity(children.pairs.len());
         let mut close = None;
         for child in children.pairs {
             match self.step_child(child) {

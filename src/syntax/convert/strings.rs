@@ -85,7 +85,8 @@ fn merge_text(pieces: Vec<Piece<'_>>) -> Vec<StringPart> {
             Piece::Interp(_) => None,
         })
         .collect();
-    let mut out: Vec<StringPart> = Vec::with_capacity(pieces.len());
+    // Sized exactly: the AST keeps every literal's parts.
+    let mut out: Vec<StringPart> = Vec::with_capacity(merged_len(&pieces));
     for (i, piece) in pieces.into_iter().enumerate() {
         match piece {
             Piece::Text(more, more_span) => {
@@ -107,6 +108,26 @@ fn merge_text(pieces: Vec<Piece<'_>>) -> Vec<StringPart> {
         }
     }
     out
+}
+
+/// How many parts `merge_text` makes of `pieces`.
+fn merged_len(pieces: &[Piece<'_>]) -> usize {
+    let mut count = 0;
+    let mut in_text = false;
+    for piece in pieces {
+        match piece {
+            Piece::Text(text, _) if !in_text && !text.is_empty() => {
+                count += 1;
+                in_text = true;
+            }
+            Piece::Text(..) => {}
+            Piece::Interp(_) => {
+                count += 1;
+                in_text = false;
+            }
+        }
+    }
+    count
 }
 
 /// The `"""` rule: drop the line break after the opening quotes, the common
