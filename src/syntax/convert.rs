@@ -617,13 +617,14 @@ impl Converter {
     }
 }
 
-/// `[a-z_][a-z0-9_]*`.
+/// `[a-z_][a-z0-9_]*`. (Read as bytes, not chars, since it runs on every
+/// name: a byte of a non-ASCII character is never one of these.)
 pub(crate) fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
+    let mut bytes = name.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c == '_' || c.is_ascii_lowercase())
-        && chars.all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
+        .is_some_and(|b| b == b'_' || b.is_ascii_lowercase())
+        && bytes.all(|b| b == b'_' || b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// A map key written bare: `[A-Za-z_][A-Za-z0-9_]*`.
