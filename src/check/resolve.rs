@@ -26,8 +26,9 @@ pub(super) struct Resolved {
     pub(super) value: RValue,
     /// Where the value is written.
     pub(super) span: Span,
-    /// The let it came through: its name and the span of its value.
-    pub(super) via: Option<(String, Span)>,
+    /// The let it came through: its name and the span of its value. (Shared:
+    /// every use of a let copies its resolved value, and with it this name.)
+    pub(super) via: Option<(Arc<str>, Span)>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +130,7 @@ impl<'a> Checker<'a> {
         self.let_slots.insert(name, LetSlot::InProgress);
         let resolved = self.resolve_value(&decl.value).map(|mut value| {
             if value.via.is_none() {
-                value.via = Some((name.to_string(), decl.value.span));
+                value.via = Some((Arc::from(name), decl.value.span));
             }
             Arc::new(value)
         });
