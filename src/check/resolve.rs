@@ -26,8 +26,9 @@ pub(super) struct Resolved {
     pub(super) value: RValue,
     /// Where the value is written.
     pub(super) span: Span,
-    /// The let it came through: its name and the span of its value.
-    pub(super) via: Option<(String, Span)>,
+    /// The let it came through: its name and the span of its value. (Shared:
+    /// every use of a let copies its resolved value, and with it this name.)
+    pub(super) via: Option<(Arc<str>, Span)>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +130,7 @@ impl<'a> Checker<'a> {
         self.let_slots.insert(name, LetSlot::InProgress);
         let resolved = self.resolve_value(&decl.value).map(|mut value| {
             if value.via.is_none() {
-                value.via = Some((name.to_string(), decl.value.span));
+                value.via = Some((Arc::from(name), decl.value.span));
             }
             Arc::new(value)
         });
@@ -334,7 +335,14 @@ impl<'a> Checker<'a> {
         field: &'a ast::Ident,
         span: Span,
     ) -> Option<Part> {
-        let Some(outputs) = self.outputs.get(head.name.as_str()).cloned() else {
+        // Whether the output exists, read without copying the step's list of
+        // outputs (this runs for every reference; the list is copied only
+        // for an error's suggestion).
+        let has_output = self
+            .outputs
+            .get(head.name.as_str())
+            .map(|outputs| outputs.contains(&field.name.as_str()));
+        let Some(has_output) = has_output else {
             let mut diagnostic = self.unknown_step(head);
             if self.params.contains_key(head.name.as_str())
                 || self.lets.contains_key(head.name.as_str())
@@ -361,7 +369,12 @@ impl<'a> Checker<'a> {
             ));
             return None;
         }
-        if !outputs.contains(&field.name.as_str()) {
+        if !has_output {
+            let outputs = self
+                .outputs
+                .get(head.name.as_str())
+                .cloned()
+                .unwrap_or_default();
             let help = did_you_mean(&field.name, outputs.iter().copied()).or_else(|| {
                 Some(format!(
                     "declare it in step `{}` with `output {}`, or use `$<{}.output>`",

@@ -51,7 +51,7 @@ impl<'a> Checker<'a> {
             let value = self.resolve_value(&attribute.value)?;
             match attribute.name.name.as_str() {
                 "image" => image = self.expect_fixed_string(&value, "image"),
-                "command" => argv = self.command(&value).and_then(|c| self.fixed_argv(&c)),
+                "command" => argv = self.command(value).and_then(|c| self.fixed_argv(&c)),
                 _ => env = self.fixed_env(&value),
             }
         }

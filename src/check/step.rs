@@ -258,7 +258,7 @@ fn attribute_value<'a>(
     match name {
         "image" => fields.image = checker.string_attr(&value, name),
         "description" => fields.description = checker.string_attr(&value, name),
-        "command" => fields.command = checker.command(&value),
+        "command" => fields.command = checker.command(value),
         "data" => fields.data = checker.data(&value),
         "sync_source" => fields.sync_source = checker.sync_source(&value),
         "env" => fields.env = checker.env(&value),
@@ -421,10 +421,12 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(super) fn command(&mut self, value: &Resolved) -> Option<ir::Command> {
-        let command = match &value.value {
-            RValue::Str(template) => ir::Command::Shell(with_span(template, value.span)),
-            RValue::List(items) => {
+    pub(super) fn command(&mut self, value: Resolved) -> Option<ir::Command> {
+        let command = match value.value {
+            // Taken by value: a script is a step's longest template, and
+            // unless a let shares it, it is moved into the IR, not copied.
+            RValue::Str(template) => ir::Command::Shell(into_template(template, value.span)),
+            RValue::List(ref items) => {
                 let mut args = Vec::with_capacity(items.len());
                 for item in items {
                     match &item.value {
@@ -896,6 +898,17 @@ fn env_name_like(name: &str) -> String {
 }
 
 /// The template with the span of the value that used it (the let's own span stays inside).
+/// `template` with `span`, moved out of its `Arc` when nothing else holds it.
+fn into_template(template: Arc<Template>, span: Span) -> Template {
+    match Arc::try_unwrap(template) {
+        Ok(mut template) => {
+            template.span = span;
+            template
+        }
+        Err(shared) => with_span(&shared, span),
+    }
+}
+
 fn with_span(template: &Arc<Template>, span: Span) -> Template {
     Template {
         parts: template.parts.clone(),

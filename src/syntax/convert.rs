@@ -6,6 +6,7 @@
 //! dedent are applied here, with diagnostics that point at the exact text.
 
 mod control;
+mod strings;
 
 use pest::iterators::{Pair, Pairs};
 
@@ -276,7 +277,9 @@ impl Converter {
             self.ident(pair)
         };
         let open = children.punct(Rule::lbrace, self)?;
-        let mut items = Vec::new();
+        // Sized once (the children left are the items and the `}`): the
+        // AST holds every step, and a grown `Vec` keeps up to twice its room.
+        let mut items = Vec::with_capacity(children.pairs.len());
         let mut close = None;
         for child in children.pairs {
             match self.step_child(child) {
@@ -574,57 +577,6 @@ impl Converter {
         ident
     }
 
-    fn string(&mut self, pair: Pair<'_, Rule>) -> Option<StringLit> {
-        let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let inner = children.any(self)?;
-        let triple = inner.as_rule() == Rule::triple_string;
-        let mut parts = Vec::new();
-        for piece in inner.into_inner() {
-            let piece_span = span_at(&piece, self.base);
-            let part = match piece.as_rule() {
-                Rule::plain_text | Rule::triple_text => text(piece.as_str(), piece_span),
-                Rule::dollar_escape => text("$<", piece_span),
-                Rule::escape => text(&self.escape(piece.as_str(), piece_span), piece_span),
-                Rule::interpolation => match self.interpolation(piece) {
-                    Some(interp) => StringPart::Interp(interp),
-                    None => continue,
-                },
-                other => {
-                    self.internal(piece_span, &format!("unexpected string piece {other:?}"));
-                    continue;
-                }
-            };
-            parts.push(part);
-        }
-        if triple {
-            parts = dedent(parts);
-        }
-        Some(StringLit {
-            parts: merge_text(parts),
-            triple,
-            span,
-        })
-    }
-
-    fn escape(&mut self, escape: &str, span: Span) -> String {
-        match escape {
-            "\\\"" => "\"".into(),
-            "\\\\" => "\\".into(),
-            "\\n" => "\n".into(),
-            "\\t" => "\t".into(),
-            "\\$" => "$".into(),
-            _ => {
-                self.diagnostics.push(
-                    Diagnostic::new(Code::E0105, format!("unknown escape `{escape}`"))
-                        .primary(span, "not an escape")
-                        .help("the escapes are `\\\"` `\\\\` `\\n` `\\t` `\\$`; write `\\\\` for a backslash"),
-                );
-                escape.into()
-            }
-        }
-    }
-
     fn interpolation(&mut self, pair: Pair<'_, Rule>) -> Option<Interp> {
         let span = span_at(&pair, self.base);
         let body = pair.as_str().get(2..).unwrap_or("");
@@ -666,20 +618,14 @@ impl Converter {
     }
 }
 
-fn text(text: &str, span: Span) -> StringPart {
-    StringPart::Text {
-        text: text.to_string(),
-        span,
-    }
-}
-
-/// `[a-z_][a-z0-9_]*`.
+/// `[a-z_][a-z0-9_]*`. (Read as bytes, not chars, since it runs on every
+/// name: a byte of a non-ASCII character is never one of these.)
 pub(crate) fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
+    let mut bytes = name.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c == '_' || c.is_ascii_lowercase())
-        && chars.all(|c| c == '_' || c.is_ascii_lowercase() || c.is_ascii_digit())
+        .is_some_and(|b| b == b'_' || b.is_ascii_lowercase())
+        && bytes.all(|b| b == b'_' || b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// A map key written bare: `[A-Za-z_][A-Za-z0-9_]*`.
@@ -707,115 +653,4 @@ fn snake_case(name: &str) -> String {
         }
     }
     out
-}
-
-fn merge_text(parts: Vec<StringPart>) -> Vec<StringPart> {
-    let mut out: Vec<StringPart> = Vec::with_capacity(parts.len());
-    for part in parts {
-        if let (
-            Some(StringPart::Text { text, span }),
-            StringPart::Text {
-                text: more,
-                span: s2,
-            },
-        ) = (out.last_mut(), &part)
-        {
-            text.push_str(more);
-            *span = span.to(*s2);
-            continue;
-        }
-        if !matches!(&part, StringPart::Text { text, .. } if text.is_empty()) {
-            out.push(part);
-        }
-    }
-    out
-}
-
-/// The `"""` rule: drop the line break after the opening quotes, the common
-/// indentation, and a last line holding only whitespace (with its newline).
-fn dedent(parts: Vec<StringPart>) -> Vec<StringPart> {
-    let mut lines = split_lines(parts);
-    if lines.first().is_some_and(|line| is_blank(line)) && lines.len() > 1 {
-        lines.remove(0);
-    }
-    if lines.len() > 1 && lines.last().is_some_and(|line| is_blank(line)) {
-        lines.pop();
-    }
-    let indent = lines
-        .iter()
-        .filter(|line| !is_blank(line))
-        .map(|line| leading_indent(line))
-        .min()
-        .unwrap_or(0);
-    let mut out = Vec::new();
-    for (i, mut line) in lines.into_iter().enumerate() {
-        if i > 0 {
-            out.push(text("\n", Span::DETACHED));
-        }
-        if is_blank(&line) {
-            continue;
-        }
-        if let Some(StringPart::Text { text, .. }) = line.first_mut() {
-            text.drain(..indent.min(text.len()));
-        }
-        out.extend(line);
-    }
-    // Give line breaks a real span: the span of the text they sit in.
-    let mut last = Span::DETACHED;
-    for part in &mut out {
-        match part {
-            StringPart::Text { span, .. } if span.is_detached() => *span = last,
-            StringPart::Text { span, .. } => last = *span,
-            StringPart::Interp(interp) => last = interp.span,
-        }
-    }
-    out
-}
-
-/// Splits parts into lines at `\n` (a `\r` before it is dropped).
-fn split_lines(parts: Vec<StringPart>) -> Vec<Vec<StringPart>> {
-    let mut lines = vec![Vec::new()];
-    for part in parts {
-        match part {
-            StringPart::Text { text: t, span } => {
-                let mut pieces = t.split('\n').peekable();
-                while let Some(piece) = pieces.next() {
-                    let more = pieces.peek().is_some();
-                    let piece = if more {
-                        piece.strip_suffix('\r').unwrap_or(piece)
-                    } else {
-                        piece
-                    };
-                    if let Some(line) = lines.last_mut() {
-                        line.push(text(piece, span));
-                    }
-                    if more {
-                        lines.push(Vec::new());
-                    }
-                }
-            }
-            interp @ StringPart::Interp(_) => {
-                if let Some(line) = lines.last_mut() {
-                    line.push(interp);
-                }
-            }
-        }
-    }
-    lines
-}
-
-fn is_blank(line: &[StringPart]) -> bool {
-    line.iter().all(|part| match part {
-        StringPart::Text { text, .. } => text.chars().all(|c| c == ' ' || c == '\t'),
-        StringPart::Interp(_) => false,
-    })
-}
-
-fn leading_indent(line: &[StringPart]) -> usize {
-    match line.first() {
-        Some(StringPart::Text { text, .. }) => {
-            text.len() - text.trim_start_matches([' ', '\t']).len()
-        }
-        _ => 0,
-    }
 }
