@@ -157,6 +157,9 @@ struct Checker<'a> {
     scope: Option<ir::BlockId>,
     /// `$<x.field>` of loop items, checked once the loops' lists are known.
     item_fields: Vec<(ir::BlockId, &'a ast::Ident)>,
+    /// The top-level `volume` blocks, gathered once: every `data` entry
+    /// looks its name up among them.
+    volume_blocks: Vec<&'a ast::NamedBlock>,
     diagnostics: Diagnostics,
 }
 
@@ -177,6 +180,7 @@ impl<'a> Checker<'a> {
             scoped: BTreeMap::new(),
             scope: None,
             item_fields: Vec::new(),
+            volume_blocks: volumes::blocks(pipeline),
             diagnostics: Diagnostics::new(),
         }
     }

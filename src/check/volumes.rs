@@ -49,21 +49,25 @@ pub(super) enum Lookup {
     Refused,
 }
 
-impl<'a> Checker<'a> {
-    /// The pipeline's top-level `volume` blocks (one inside a control
-    /// block is E0217, reported with the other declarations).
-    fn volume_blocks(&self) -> impl Iterator<Item = &'a ast::NamedBlock> + use<'a> {
-        self.pipeline.items.iter().filter_map(|item| match item {
+/// The pipeline's top-level `volume` blocks (one inside a control block is
+/// E0217, reported with the other declarations).
+pub(super) fn blocks(pipeline: &ast::Pipeline) -> Vec<&ast::NamedBlock> {
+    pipeline
+        .items
+        .iter()
+        .filter_map(|item| match item {
             ast::Item::Volume(block) => Some(block),
             _ => None,
         })
-    }
+        .collect()
+}
 
+impl<'a> Checker<'a> {
     /// Checks every top-level volume; each identifier once.
     pub(super) fn volumes(&mut self) -> Vec<ir::Volume> {
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         let mut out = Vec::new();
-        for block in self.volume_blocks() {
+        for block in self.volume_blocks.clone() {
             if let Some(first) = seen.insert(&block.name.name, block.name.span) {
                 self.error(duplicate(&block.name, first, "volume"));
                 continue;
@@ -220,7 +224,7 @@ impl<'a> Checker<'a> {
     /// How the name before `:` in a `data` entry reads: a declared
     /// volume's identifier, an existing claim, or (E0348) neither.
     pub(super) fn lookup_volume(&mut self, name: &str, item: &Resolved) -> Lookup {
-        let volumes: Vec<&ast::NamedBlock> = self.volume_blocks().collect();
+        let volumes = self.volume_blocks.clone();
         if volumes.iter().any(|v| v.name.name == name) {
             return Lookup::Volume;
         }
