@@ -14,46 +14,17 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use support::{TempDir, stderr, stdout};
+use support::{stderr, stdout};
 
-struct Env {
-    root: TempDir,
-    home: PathBuf,
-}
+type Env = support::Project;
 
-impl Env {
-    fn new(name: &str) -> Env {
-        let root = TempDir::new(&format!("files-{name}"));
-        let home = root.join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        Env { root, home }
-    }
-
-    fn kfpl(&self, args: &[&str]) -> Output {
-        support::kfpl(args)
-            .current_dir(self.root.path())
-            .env("KFPL_HOME", &self.home)
-            .output()
-    }
-
-    /// `kfpl run` of `source` (written to `p.kfp`).
-    fn run(&self, source: &str) -> Output {
-        let file = self.root.write("p.kfp", source);
-        self.kfpl(&["run", file.to_str().unwrap()])
-    }
-
-    fn run_dir(&self) -> PathBuf {
-        self.home.join("runs").join("r1")
-    }
-
-    /// Whether the readers got their inputs behind a read-only mount (not
-    /// where the machine gives kfpl no mount namespace: W0609).
-    fn mounted_read_only(out: &Output) -> bool {
-        support::require(
-            "a private mount namespace (unprivileged user namespaces, or root)",
-            !stderr(out).contains("W0609"),
-        )
-    }
+/// Whether the readers got their inputs behind a read-only mount (not
+/// where the machine gives kfpl no mount namespace: W0609).
+fn mounted_read_only(out: &Output) -> bool {
+    support::require(
+        "a private mount namespace (unprivileged user namespaces, or root)",
+        !stderr(out).contains("W0609"),
+    )
 }
 
 // A failing test keeps its folder for a look, but never a gigabyte of it.
@@ -105,7 +76,7 @@ pipeline big {
 
 #[test]
 fn a_gigabyte_file_reaches_two_readers_without_a_second_copy() {
-    let env = Env::new("gigabyte");
+    let env = Env::new("files-gigabyte");
     let _cleanup = RemoveOnDrop(env.root.to_path_buf());
     let out = env.run(ONE_GIGABYTE);
     let (terminal_out, terminal_err) = (stdout(&out), stderr(&out));
@@ -167,10 +138,10 @@ pipeline tree {
 
 #[test]
 fn a_folder_output_is_read_only_for_its_readers() {
-    let env = Env::new("folder");
+    let env = Env::new("files-folder");
     let out = env.run(FOLDER);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    if !Env::mounted_read_only(&out) {
+    if !mounted_read_only(&out) {
         return;
     }
     let vandal = std::fs::read_to_string(env.run_dir().join("vandal/stdout.log")).unwrap();
@@ -195,7 +166,7 @@ fn a_folder_output_is_read_only_for_its_readers() {
 
 #[test]
 fn a_missing_file_output_fails_its_step() {
-    let env = Env::new("missing");
+    let env = Env::new("files-missing");
     let out = env.run(
         r#"
 pipeline miss {
@@ -225,7 +196,7 @@ pipeline miss {
 
 #[test]
 fn each_iteration_reads_its_own_file() {
-    let env = Env::new("loop");
+    let env = Env::new("files-loop");
     let out = env.run(
         r#"
 pipeline per_item {
@@ -253,7 +224,7 @@ pipeline per_item {
 
 #[test]
 fn a_resumed_run_reads_the_file_its_reused_step_kept() {
-    let env = Env::new("resume");
+    let env = Env::new("files-resume");
     let source = r#"
 pipeline again {
   param ok: string = "no"

@@ -12,9 +12,8 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
-use support::{TempDir, stderr, stdout};
+use support::{stderr, stdout};
 
 const TOKEN: &str = "s3cr3t-token-value";
 
@@ -29,43 +28,18 @@ pipeline leak {
 }
 "#;
 
-struct Env {
-    root: TempDir,
-    home: PathBuf,
-}
+type Env = support::Project;
 
-impl Env {
-    fn new(name: &str) -> Env {
-        let root = TempDir::new(&format!("secrets-{name}"));
-        let home = root.join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        Env { root, home }
-    }
-
-    /// Writes `<home>/secrets/<secret>/<key>`, folders 700 and the file 600.
-    fn secret(&self, secret: &str, key: &str, value: &str) -> PathBuf {
-        let dir = self.home.join("secrets").join(secret);
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(key);
-        std::fs::write(&file, value).unwrap();
-        chmod(&self.home.join("secrets"), 0o700);
-        chmod(&dir, 0o700);
-        chmod(&file, 0o600);
-        file
-    }
-
-    fn kfpl(&self, args: &[&str]) -> Output {
-        support::kfpl(args)
-            .current_dir(self.root.path())
-            .env("KFPL_HOME", &self.home)
-            .output()
-    }
-
-    /// `kfpl run` of `source` (written to `p.kfp`).
-    fn run(&self, source: &str) -> Output {
-        let file = self.root.write("p.kfp", source);
-        self.kfpl(&["run", file.to_str().unwrap()])
-    }
+/// Writes `<home>/secrets/<secret>/<key>`, folders 700 and the file 600.
+fn secret(env: &Env, secret: &str, key: &str, value: &str) -> PathBuf {
+    let dir = env.home.join("secrets").join(secret);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(key);
+    std::fs::write(&file, value).unwrap();
+    chmod(&env.home.join("secrets"), 0o700);
+    chmod(&dir, 0o700);
+    chmod(&file, 0o600);
+    file
 }
 
 fn chmod(path: &Path, mode: u32) {
@@ -86,8 +60,8 @@ fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
 
 #[test]
 fn a_secret_value_never_shows() {
-    let env = Env::new("masked");
-    env.secret("registry-token", "token", &format!("{TOKEN}\n"));
+    let env = Env::new("secrets-masked");
+    secret(&env, "registry-token", "token", &format!("{TOKEN}\n"));
     let out = env.run(PRINTS_SECRET);
     let (terminal_out, terminal_err) = (stdout(&out), stderr(&out));
     assert!(out.status.success(), "{terminal_err}");
@@ -113,14 +87,14 @@ fn a_secret_value_never_shows() {
 
 #[test]
 fn a_missing_secret_stops_the_run_before_any_step() {
-    let env = Env::new("missing");
+    let env = Env::new("secrets-missing");
     // No secrets folder at all: the message names the secret.
     let err = stderr(&env.run(PRINTS_SECRET));
     assert!(err.contains("E0338"), "{err}");
     assert!(err.contains("secret `registry-token` is missing"), "{err}");
     assert!(!env.home.join("runs").exists(), "the run started");
 
-    env.secret("other", "key", "value-1234");
+    secret(&env, "other", "key", "value-1234");
     let out = env.run(PRINTS_SECRET);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -129,7 +103,7 @@ fn a_missing_secret_stops_the_run_before_any_step() {
     assert!(!env.home.join("runs").exists(), "the run started");
 
     // The secret is there but not its key.
-    env.secret("registry-token", "other-key", "value-1234");
+    secret(&env, "registry-token", "other-key", "value-1234");
     let out = env.run(PRINTS_SECRET);
     let err = stderr(&out);
     assert!(err.contains("E0338"), "{err}");
@@ -142,8 +116,8 @@ fn a_missing_secret_stops_the_run_before_any_step() {
 
 #[test]
 fn secrets_others_can_read_are_refused() {
-    let env = Env::new("open");
-    let file = env.secret("registry-token", "token", TOKEN);
+    let env = Env::new("secrets-open");
+    let file = secret(&env, "registry-token", "token", TOKEN);
     chmod(&env.home.join("secrets"), 0o755);
     let out = env.run(PRINTS_SECRET);
     assert_eq!(out.status.code(), Some(1));
@@ -162,8 +136,8 @@ fn secrets_others_can_read_are_refused() {
 
 #[test]
 fn a_short_secret_is_not_masked_and_says_so() {
-    let env = Env::new("short");
-    env.secret("registry-token", "token", "abc");
+    let env = Env::new("secrets-short");
+    secret(&env, "registry-token", "token", "abc");
     let out = env.run(PRINTS_SECRET);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
@@ -173,8 +147,8 @@ fn a_short_secret_is_not_masked_and_says_so() {
 
 #[test]
 fn mounted_secrets_are_read_only_files() {
-    let env = Env::new("volume");
-    env.secret("tls", "tls.crt", "CERTIFICATE-DATA");
+    let env = Env::new("secrets-volume");
+    secret(&env, "tls", "tls.crt", "CERTIFICATE-DATA");
     let scratch = env.root.join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
     let source = format!(
@@ -217,7 +191,7 @@ pipeline mount {{
 
 #[test]
 fn a_container_engine_gets_values_from_its_environment_not_its_command_line() {
-    let env = Env::new("dry-run");
+    let env = Env::new("secrets-dry-run");
     let file = env.root.write(
         "p.kfp",
         r#"
@@ -253,7 +227,7 @@ fn on_argo_the_variable_and_the_files_reach_the_step() {
     if !support::argo::simulator_can_run() {
         return;
     }
-    let env = Env::new("argo");
+    let env = Env::new("secrets-argo");
     let secrets = env.root.join("secrets");
     for (secret, key, value) in [
         ("registry-token", "token", TOKEN),
@@ -306,8 +280,8 @@ pipeline p {
 
 #[test]
 fn a_named_key_is_required_even_when_its_secret_is_also_mounted() {
-    let env = Env::new("mounted-missing-key");
-    env.secret("registry-token", "other-key", "value-1234");
+    let env = Env::new("secrets-mounted-missing-key");
+    secret(&env, "registry-token", "other-key", "value-1234");
     let out = env.run(
         r#"
 pipeline p {
@@ -334,8 +308,8 @@ pipeline p {
 /// `--format json` holds it, and a later step reads the masked value.
 #[test]
 fn a_secret_written_to_an_output_is_recorded_masked() {
-    let env = Env::new("output");
-    env.secret("registry-token", "token", TOKEN);
+    let env = Env::new("secrets-output");
+    secret(&env, "registry-token", "token", TOKEN);
     let out = env.run(
         r#"
 pipeline leak {

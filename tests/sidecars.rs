@@ -11,9 +11,8 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::Output;
 
-use support::{TempDir, stderr, stdout};
+use support::{stderr, stdout};
 
 /// The sidecar writes its pid and a file the step waits for, then serves on.
 const SERVED: &str = r#"
@@ -32,30 +31,11 @@ pipeline served {
 }
 "#;
 
-struct Env {
-    root: TempDir,
-    home: PathBuf,
-}
+type Env = support::Project;
 
-impl Env {
-    fn new(name: &str) -> Env {
-        let root = TempDir::new(&format!("sidecars-{name}"));
-        let home = root.join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        Env { root, home }
-    }
-
-    fn run(&self, source: &str) -> Output {
-        let file = self.root.write("p.kfp", source);
-        support::kfpl(["run", file.to_str().unwrap()])
-            .current_dir(self.root.path())
-            .env("KFPL_HOME", &self.home)
-            .output()
-    }
-
-    fn step_dir(&self, step: &str) -> PathBuf {
-        self.home.join("runs").join("r1").join(step)
-    }
+/// The folder of `step` in the first run.
+fn step_dir(env: &Env, step: &str) -> PathBuf {
+    env.run_dir().join(step)
 }
 
 /// The live processes (zombies, already dead, not counted) whose id or
@@ -85,11 +65,11 @@ fn left_behind(pid: i32) -> Vec<String> {
 
 #[test]
 fn a_sidecar_serves_the_step_and_is_gone_when_it_ends() {
-    let env = Env::new("served");
+    let env = Env::new("sidecars-served");
     let out = env.run(SERVED);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("up as server"), "{}", stdout(&out));
-    let log = std::fs::read_to_string(env.step_dir("client").join("sidecar-server.log")).unwrap();
+    let log = std::fs::read_to_string(step_dir(&env, "client").join("sidecar-server.log")).unwrap();
     assert_eq!(log, "serving\n");
     let volume = env
         .home
@@ -111,7 +91,7 @@ fn a_sidecar_serves_the_step_and_is_gone_when_it_ends() {
 
 #[test]
 fn a_sidecar_that_ignores_sigterm_is_killed_with_w0610() {
-    let env = Env::new("stubborn");
+    let env = Env::new("sidecars-stubborn");
     let source = r#"
 pipeline stubborn {
   step s {
@@ -131,7 +111,7 @@ pipeline stubborn {
 
 #[test]
 fn a_sidecar_failing_on_its_own_fails_the_step() {
-    let env = Env::new("failing");
+    let env = Env::new("sidecars-failing");
     let source = r#"
 pipeline failing {
   step s {
@@ -151,13 +131,13 @@ pipeline failing {
         shown.contains("sidecar `broken` exited with code 4"),
         "{shown}"
     );
-    let log = std::fs::read_to_string(env.step_dir("s").join("sidecar-broken.log")).unwrap();
+    let log = std::fs::read_to_string(step_dir(&env, "s").join("sidecar-broken.log")).unwrap();
     assert_eq!(log, "broken\n");
 }
 
 #[test]
 fn a_dry_run_shows_each_sidecar_before_its_step() {
-    let env = Env::new("dry-run");
+    let env = Env::new("sidecars-dry-run");
     let file = env.root.write("p.kfp", SERVED);
     let out = support::kfpl(["run", "--dry-run", file.to_str().unwrap()])
         .current_dir(env.root.path())

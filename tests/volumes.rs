@@ -9,10 +9,7 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::Output;
-
-use support::{TempDir, stderr, stdout};
+use support::{stderr, stdout};
 
 const HANDS_OVER: &str = r#"
 pipeline hand_over {
@@ -35,42 +32,12 @@ pipeline hand_over {
 }
 "#;
 
-struct Env {
-    root: TempDir,
-    home: PathBuf,
-}
-
-impl Env {
-    fn new(name: &str) -> Env {
-        let root = TempDir::new(&format!("volumes-{name}"));
-        let home = root.join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        Env { root, home }
-    }
-
-    fn kfpl(&self, args: &[&str]) -> Output {
-        support::kfpl(args)
-            .current_dir(self.root.path())
-            .env("KFPL_HOME", &self.home)
-            .output()
-    }
-
-    fn run(&self, source: &str, extra: &[&str]) -> Output {
-        let file = self.root.write("p.kfp", source);
-        let mut args = vec!["run", file.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        self.kfpl(&args)
-    }
-
-    fn run_dir(&self) -> PathBuf {
-        self.home.join("runs").join("r1")
-    }
-}
+type Env = support::Project;
 
 #[test]
 fn a_volume_hands_files_to_the_next_step_and_goes_unless_kept() {
-    let env = Env::new("hand-over");
-    let out = env.run(HANDS_OVER, &[]);
+    let env = Env::new("volumes-hand-over");
+    let out = env.run_with(HANDS_OVER, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("| hello"), "{}", stdout(&out));
     let volumes = env.run_dir().join("volumes");
@@ -93,17 +60,17 @@ fn a_volume_hands_files_to_the_next_step_and_goes_unless_kept() {
 
 #[test]
 fn a_failed_run_removes_its_volumes_too() {
-    let env = Env::new("failed");
+    let env = Env::new("volumes-failed");
     let source = HANDS_OVER.replace("cat /data/greeting", "cat /data/greeting; exit 3");
-    let out = env.run(&source, &[]);
+    let out = env.run_with(&source, &[]);
     assert!(!out.status.success());
     assert!(!env.run_dir().join("volumes").join("scratch").exists());
 }
 
 #[test]
 fn a_size_param_that_is_not_a_quantity_stops_the_run_before_it_starts() {
-    let env = Env::new("size");
-    let out = env.run(HANDS_OVER, &["-p", "size=huge"]);
+    let env = Env::new("volumes-size");
+    let out = env.run_with(HANDS_OVER, &["-p", "size=huge"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("E0346"), "{}", stderr(&out));
     assert!(

@@ -6,7 +6,8 @@
 //! - **The binary**: [`kfpl`] builds one run of `target/…/kfpl`.
 //! - **Fixture headers**: [`Header`] reads the `# expect:` and `# args:`
 //!   lines at the top of a fixture, [`compile_options`] reads the arguments.
-//! - **Temporary folders**: [`TempDir`], removed when dropped.
+//! - **Temporary folders**: [`TempDir`], removed when dropped; a
+//!   [`Project`] is one with its own state folder, where `kfpl` runs.
 //! - **Outside tools**: [`require_tool`] and [`require`] fail the test when
 //!   `CI` is set and skip it, with a notice, elsewhere.
 
@@ -394,6 +395,50 @@ impl Drop for TempDir {
         } else {
             let _ = std::fs::remove_dir_all(&self.0);
         }
+    }
+}
+
+// ---- a project with its own state ---------------------------------------------------
+
+/// A folder where a test writes its program and runs `kfpl`, with its own
+/// state folder (`KFPL_HOME`, `home/` inside it), so no two tests share runs.
+pub(crate) struct Project {
+    pub(crate) root: TempDir,
+    pub(crate) home: PathBuf,
+}
+
+impl Project {
+    pub(crate) fn new(name: &str) -> Project {
+        let root = TempDir::new(name);
+        let home = root.join("home");
+        std::fs::create_dir_all(&home).expect("a state folder");
+        Project { root, home }
+    }
+
+    /// `kfpl ARGS` in the folder, with its state.
+    pub(crate) fn kfpl(&self, args: &[&str]) -> Output {
+        kfpl(args)
+            .current_dir(self.root.path())
+            .env("KFPL_HOME", &self.home)
+            .output()
+    }
+
+    /// `kfpl run` of `source` (written to `p.kfp`).
+    pub(crate) fn run(&self, source: &str) -> Output {
+        self.run_with(source, &[])
+    }
+
+    /// `kfpl run` of `source` (written to `p.kfp`) with `extra` arguments.
+    pub(crate) fn run_with(&self, source: &str, extra: &[&str]) -> Output {
+        let file = self.root.write("p.kfp", source);
+        let mut args = vec!["run", file.to_str().expect("a UTF-8 path")];
+        args.extend_from_slice(extra);
+        self.kfpl(&args)
+    }
+
+    /// The folder of the first run, `r1`.
+    pub(crate) fn run_dir(&self) -> PathBuf {
+        self.home.join("runs").join("r1")
     }
 }
 
