@@ -325,13 +325,18 @@ pub(crate) fn display_text(pieces: &[Piece]) -> String {
 /// each `$` before `$` or `(` is doubled, so the expansion gives the text back.
 pub(crate) fn k8s_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c == '$' && matches!(chars.peek(), Some('$' | '(')) {
+    // Copied a run at a time: only a `$` before `$` or `(` needs a second
+    // one (ASCII bytes, so every cut is at a character boundary).
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, _) in text.match_indices('$') {
+        if matches!(bytes.get(i + 1), Some(b'$' | b'(')) {
+            out.push_str(&text[start..=i]);
             out.push('$');
+            start = i + 1;
         }
     }
+    out.push_str(&text[start..]);
     out
 }
 
