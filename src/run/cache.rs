@@ -77,7 +77,7 @@ pub(crate) fn key_parts(
         .chain(command.iter().copied())
         .chain(step.env.iter().map(|e| &e.value));
     for template in read {
-        for part in leaves(template) {
+        for part in template.references() {
             let name = value_name(part);
             // A file's value is its path in this run: its digest stands for it.
             if !files.iter().any(|(file, _)| *file == name) {
@@ -161,23 +161,21 @@ fn input_files(
     value: &Lookup<'_>,
     run_dir: &Path,
 ) -> Vec<(String, Option<String>)> {
-    let read = step
-        .command
-        .templates()
+    // Each (producer, output) once, in order: the one rule both targets use.
+    pipeline
+        .file_inputs(step)
         .into_iter()
-        .chain(step.env.iter().map(|e| &e.value));
-    let mut files: Vec<(String, Option<String>)> = read
-        .flat_map(leaves)
-        .filter(|part| pipeline.is_file_output(part))
-        .map(|part| {
-            let digest = super::artifacts::reader_path(&value(part), run_dir)
+        .map(|(producer, output)| {
+            let part = Part::Output {
+                step: producer,
+                output,
+                span: crate::source::Span::default(),
+            };
+            let digest = super::artifacts::reader_path(&value(&part), run_dir)
                 .and_then(|path| digest_path(&path).ok());
-            (value_name(part), digest)
+            (value_name(&part), digest)
         })
-        .collect();
-    files.sort();
-    files.dedup();
-    files
+        .collect()
 }
 
 /// The latest successful record of `step` with `key` whose folder is still
@@ -249,19 +247,6 @@ pub fn why(store: &Store, run: &str, name: &str) -> Result<Option<Why>, StoreErr
     }))
 }
 
-/// The interpolations a template reads, looking through lets.
-fn leaves(template: &Template) -> Vec<&Part> {
-    let mut out = Vec::new();
-    for part in &template.parts {
-        match part {
-            Part::Text(_) => {}
-            Part::Let { value, .. } => out.extend(leaves(value)),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// A value's name in the key and in `runs why`: what it is, then how it is written.
 fn value_name(part: &Part) -> String {
     let written = part.source();
@@ -283,7 +268,7 @@ pub(crate) fn run_information(step: &ir::Step) -> Option<String> {
     std::iter::once(&step.image)
         .chain(step.command.templates())
         .chain(step.env.iter().map(|e| &e.value))
-        .flat_map(leaves)
+        .flat_map(Template::references)
         .find(|part| matches!(part, Part::Workflow { .. }))
         .map(Part::source)
 }
