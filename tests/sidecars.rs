@@ -75,7 +75,7 @@ fn a_sidecar_serves_the_step_and_is_gone_when_it_ends() {
         .home
         .join("runs")
         .join("r1")
-        .join("volumes")
+        .join("kfpl-volumes")
         .join("shared");
     let pid: i32 = std::fs::read_to_string(volume.join("pid"))
         .unwrap()

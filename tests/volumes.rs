@@ -40,7 +40,7 @@ fn a_volume_hands_files_to_the_next_step_and_goes_unless_kept() {
     let out = env.run_with(HANDS_OVER, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("| hello"), "{}", stdout(&out));
-    let volumes = env.run_dir().join("volumes");
+    let volumes = env.run_dir().join("kfpl-volumes");
     assert!(
         !volumes.join("scratch").exists(),
         "scratch outlived the run"
@@ -64,7 +64,7 @@ fn a_failed_run_removes_its_volumes_too() {
     let source = HANDS_OVER.replace("cat /data/greeting", "cat /data/greeting; exit 3");
     let out = env.run_with(&source, &[]);
     assert!(!out.status.success());
-    assert!(!env.run_dir().join("volumes").join("scratch").exists());
+    assert!(!env.run_dir().join("kfpl-volumes").join("scratch").exists());
 }
 
 #[test]
@@ -77,4 +77,33 @@ fn a_size_param_that_is_not_a_quantity_stops_the_run_before_it_starts() {
         !env.home.join("runs").join("r1").exists(),
         "the run started"
     );
+}
+
+#[test]
+fn a_step_named_volumes_keeps_apart_from_the_volumes() {
+    // A volume named like a step's own folder (`work`) and a step named
+    // `volumes`: neither lands in the other's folder.
+    let env = Env::new("volumes-step-named-volumes");
+    let source = r#"pipeline p {
+  volume work { size = "1Gi" keep = true }
+  step volumes {
+    image = "alpine"
+    data = ["work:/data"]
+    command = "echo kept > /data/x; echo scratch > here"
+  }
+}
+"#;
+    let out = env.run(source);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let volume = env.run_dir().join("kfpl-volumes").join("work");
+    assert_eq!(std::fs::read_to_string(volume.join("x")).unwrap(), "kept\n");
+    assert!(
+        !volume.join("here").exists(),
+        "the step's work folder is its own"
+    );
+    let shown = stdout(&env.kfpl(&["runs", "show", "r1"]));
+    assert!(shown.contains("work kept at"), "{shown}");
+    for folder in ["outputs", "stderr.log", "stdout.log"] {
+        assert!(!shown.contains(&format!("{folder} kept at")), "{shown}");
+    }
 }

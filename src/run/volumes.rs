@@ -1,5 +1,5 @@
 //! `volume NAME { … }` under `kfpl run`: a folder of the run,
-//! `<run folder>/volumes/NAME`, made when the run starts and mounted (like
+//! `<run folder>/kfpl-volumes/NAME`, made when the run starts and mounted (like
 //! a `data` claim: the sandbox's bind mount, an engine's `--volume`) at
 //! the path of each step that names it. It is removed when the run ends,
 //! however it ended, unless the volume says `keep = true`; `kfpl runs show`
@@ -10,9 +10,14 @@ use std::path::{Path, PathBuf};
 
 use crate::check::ir::Volume;
 
+/// The folder holding a run's volumes. Its `-` keeps it apart from the
+/// step folders beside it (`train`, `train[1]`, `next#2`), whose names
+/// never hold one: a step called `volumes` is a step like any other.
+const VOLUMES: &str = "kfpl-volumes";
+
 /// The folder of volume `name` in the run folder `run_dir`.
 pub(crate) fn volume_dir(run_dir: &Path, name: &str) -> PathBuf {
-    run_dir.join("volumes").join(name)
+    run_dir.join(VOLUMES).join(name)
 }
 
 /// Makes each volume's folder. A folder that cannot be made is left for
@@ -23,18 +28,18 @@ pub(crate) fn create(volumes: &[Volume], run_dir: &Path) {
     }
 }
 
-/// Removes the folder of each volume without `keep` (and `volumes/` when
+/// Removes the folder of each volume without `keep` (and `kfpl-volumes/` when
 /// nothing is left in it).
 pub(crate) fn remove_unkept(volumes: &[Volume], run_dir: &Path) {
     for volume in volumes.iter().filter(|v| !v.keep) {
         let _ = std::fs::remove_dir_all(volume_dir(run_dir, &volume.name));
     }
-    let _ = std::fs::remove_dir(run_dir.join("volumes"));
+    let _ = std::fs::remove_dir(run_dir.join(VOLUMES));
 }
 
-/// The kept volumes of a finished run: each folder under `volumes/`.
+/// The kept volumes of a finished run: each folder under `kfpl-volumes/`.
 pub fn kept(run_dir: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(run_dir.join("volumes")) else {
+    let Ok(entries) = std::fs::read_dir(run_dir.join(VOLUMES)) else {
         return Vec::new();
     };
     let mut out: Vec<(String, PathBuf)> = entries
