@@ -459,13 +459,12 @@ fn changing_the_code_in_a_let_reruns_the_step() {
 /// dropped (also when an assertion fails); its stdout stays open meanwhile.
 struct Ui {
     child: std::process::Child,
-    _stdout: Option<std::io::BufReader<std::process::ChildStdout>>,
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
     addr: String,
 }
 
 impl Ui {
     fn start(project: &Project) -> Ui {
-        use std::io::BufRead;
         let mut child = support::kfpl(["ui", "--port", "0"])
             .current_dir(project.dir.path())
             .env("KFPL_HOME", project.home())
@@ -475,24 +474,12 @@ impl Ui {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("kfpl ui starts");
-        let mut stdout = child.stdout.take().map(std::io::BufReader::new);
-        let mut first = String::new();
-        if let Some(out) = &mut stdout {
-            let _ = out.read_line(&mut first);
-        }
-        let addr = first
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_default()
-            .to_string();
-        let ui = Ui {
+        let (addr, stdout) = http::listening(&mut child);
+        Ui {
             child,
             _stdout: stdout,
             addr,
-        };
-        assert!(!ui.addr.is_empty(), "no address in {first:?}");
-        ui
+        }
     }
 }
 

@@ -17,7 +17,6 @@ mod support;
 #[path = "web/http.rs"]
 mod http;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
@@ -456,16 +455,8 @@ fn the_run_page_of_kfpl_ui_draws_the_step_s_visuals() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Held open to the end: the server writes a line per request.
-    let mut printed = BufReader::new(server.stdout.take().unwrap());
-    let mut first = String::new();
-    printed.read_line(&mut first).unwrap();
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .to_string();
+    // Its stdout is held open to the end: the server writes a line per request.
+    let (addr, _printed) = http::listening(&mut server);
     let outside = http::get(&addr, "/runs/r1?step=roc_visualization");
     let drawn = http::get(&addr, "/runs/r2?step=roc");
     let _ = server.kill();

@@ -2,9 +2,28 @@
 //! to send a foreign `Host`, something a full client decides itself) and for
 //! WebDriver's JSON over HTTP (chromedriver). One request per connection.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::process::{Child, ChildStdout};
 use std::time::Duration;
+
+/// The address a `kfpl ui` started with a piped stdout listens on, read
+/// from its first line (`serving … on http://127.0.0.1:PORT/`), and that
+/// stdout, which the caller keeps open (the server writes a line a request).
+pub(crate) fn listening(child: &mut Child) -> (String, BufReader<ChildStdout>) {
+    let mut stdout = BufReader::new(child.stdout.take().expect("a piped stdout"));
+    let mut first = String::new();
+    stdout
+        .read_line(&mut first)
+        .expect("kfpl ui prints its address");
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+    (addr, stdout)
+}
 
 /// An answer: status, headers (names lower-cased) and body.
 #[derive(Debug)]
