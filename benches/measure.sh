@@ -29,6 +29,10 @@ for n in 1000 10000 100000; do
   printf '%-34s %s\n' "kfpl check $n steps" "$(measure "$runs" "$kfpl" check "$tmp/g$n.kfp")"
   printf '%-34s %s\n' "kfpl compile $n steps" "$(measure "$runs" "$kfpl" compile "$tmp/g$n.kfp")"
 done
+# Issue 17's 50 MB file: 752,000 steps that run `true` (one shared template).
+benches/gen_true_steps.sh flat 752000 >"$tmp/flat.kfp"
+printf '%-34s %s\n' "kfpl check 752k steps (51 MB)" "$(measure 1 "$kfpl" check "$tmp/flat.kfp")"
+printf '%-34s %s\n' "kfpl compile 752k steps (51 MB)" "$(measure 1 "$kfpl" compile "$tmp/flat.kfp" -o "$tmp/flat.yaml")"
 # Instructions (callgrind): the same on a loaded machine as on a quiet one.
 if command -v valgrind >/dev/null; then
   count=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
