@@ -383,3 +383,21 @@ mod recovery_tests {
         assert_eq!(steps, [("s", 2), ("t", 2)]);
     }
 }
+
+/// The AST holds every item of the file, so the size of its most common
+/// nodes is the parser's memory: a rare, large variant is boxed rather than
+/// sizing every node (see `ast::Item` and `ast::StepItem`).
+#[cfg(all(test, target_pointer_width = "64"))]
+mod node_sizes {
+    use super::ast::{Attribute, Item, StepItem};
+
+    #[test]
+    fn a_step_item_is_no_larger_than_an_attribute() {
+        assert_eq!(size_of::<StepItem>(), size_of::<Attribute>());
+    }
+
+    #[test]
+    fn a_pipeline_item_stays_small() {
+        assert!(size_of::<Item>() <= 160, "{} bytes", size_of::<Item>());
+    }
+}

@@ -268,7 +268,7 @@ impl<'t> Reader<'t> {
                 keyword,
                 condition,
                 open,
-            } => ast::Item::If(self.if_rest(keyword, condition, open, &mut end)),
+            } => ast::Item::If(Box::new(self.if_rest(keyword, condition, open, &mut end))),
             BlockHead::For {
                 keyword,
                 var,
@@ -277,14 +277,14 @@ impl<'t> Reader<'t> {
                 open,
             } => {
                 let (items, _, close) = self.body(&mut end);
-                ast::Item::For(ast::ForBlock {
+                ast::Item::For(Box::new(ast::ForBlock {
                     keyword,
                     var,
                     in_keyword,
                     list,
                     body: block(items, open, close),
                     span: Span::new(keyword.start as usize, end),
-                })
+                }))
             }
             BlockHead::Repeat {
                 keyword,
@@ -294,7 +294,7 @@ impl<'t> Reader<'t> {
             } => {
                 let (items, carries, close) = self.body(&mut end);
                 let (tail_keyword, until, condition) = self.repeat_tail(&mut end);
-                ast::Item::Repeat(ast::RepeatBlock {
+                ast::Item::Repeat(Box::new(ast::RepeatBlock {
                     keyword,
                     max_keyword,
                     max,
@@ -304,7 +304,7 @@ impl<'t> Reader<'t> {
                     until,
                     condition,
                     span: Span::new(keyword.start as usize, end),
-                })
+                }))
             }
             BlockHead::Finally { keyword, open } => {
                 let (items, _, close) = self.body(&mut end);
