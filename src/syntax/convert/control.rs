@@ -117,11 +117,17 @@ impl Converter {
 
     /// The entry rule `block_next`: one item of a block's body, or its `}`.
     pub(in crate::syntax) fn block_next(&mut self, pair: Pair<'_, Rule>) -> BlockChild {
-        let Some(child) = pair.into_inner().next() else {
-            return BlockChild::Nothing;
-        };
+        match pair.into_inner().next() {
+            Some(child) => self.block_child(child),
+            None => BlockChild::Nothing,
+        }
+    }
+
+    /// A child of the entry rules `block_next` and `pipeline_batch`: an
+    /// item, a carry, or the block's `}`.
+    pub(in crate::syntax) fn block_child(&mut self, child: Pair<'_, Rule>) -> BlockChild {
         match child.as_rule() {
-            Rule::rbrace => BlockChild::Close(span_at(&child, self.base)),
+            Rule::rbrace | Rule::pipeline_close => BlockChild::Close(span_at(&child, self.base)),
             Rule::carry => self
                 .carry(child)
                 .map_or(BlockChild::Nothing, BlockChild::Carry),
