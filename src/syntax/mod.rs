@@ -194,8 +194,14 @@ mod recovery_tests {
     fn mistakes_in_later_batches_are_reported_where_they_are() {
         let mut text = String::from("pipeline p {\n");
         for i in 0..40 {
-            let image = if matches!(i, 20 | 21 | 37) { "image \"x\"" } else { "image = \"x\"" };
-            text.push_str(&format!("  step s{i} {{ {image} command = \"c\" }}\n  let l{i} = {i}\n"));
+            let image = if matches!(i, 20 | 21 | 37) {
+                "image \"x\""
+            } else {
+                "image = \"x\""
+            };
+            text.push_str(&format!(
+                "  step s{i} {{ {image} command = \"c\" }}\n  let l{i} = {i}\n"
+            ));
         }
         text.push_str("}\n");
         let parsed = super::parse(&SourceFile::new("t.kfp", text.as_str()));
@@ -211,7 +217,11 @@ mod recovery_tests {
         let broken = |i: usize| format!("  step s{i} {{ image \"x\" command = \"c\" }}");
         assert_eq!(
             errors,
-            [20, 21, 37].map(|i| ("E0101", broken(i))).iter().map(|(c, l)| (*c, l.as_str())).collect::<Vec<_>>(),
+            [20, 21, 37]
+                .map(|i| ("E0101", broken(i)))
+                .iter()
+                .map(|(c, l)| (*c, l.as_str()))
+                .collect::<Vec<_>>(),
             "{:#?}",
             parsed.diagnostics
         );
@@ -222,10 +232,15 @@ mod recovery_tests {
             let [Item::Step(step), Item::Let(l)] = pair else {
                 panic!("item {i}: {pair:#?}")
             };
-            assert_eq!((step.name.name.clone(), l.name.name.clone()), (format!("s{i}"), format!("l{i}")));
+            assert_eq!(
+                (step.name.name.clone(), l.name.name.clone()),
+                (format!("s{i}"), format!("l{i}"))
+            );
             let kept = if matches!(i, 20 | 21 | 37) { 1 } else { 2 };
             assert_eq!(step.items.len(), kept, "step s{i}");
-            assert!(matches!(step.items.last(), Some(StepItem::Attribute(a)) if a.name.name == "command"));
+            assert!(
+                matches!(step.items.last(), Some(StepItem::Attribute(a)) if a.name.name == "command")
+            );
         }
     }
 
