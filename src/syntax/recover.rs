@@ -1,4 +1,4 @@
-//! Reading a file one item at a time, and going on after a syntax error.
+//! Reading a file a few items at a time, and going on after a syntax error.
 //!
 //! Pest parses a few declarations at a time through the grammar's entry
 //! rules (`file_next`, `pipeline_batch`, and after an error `pipeline_next`
