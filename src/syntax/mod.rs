@@ -187,6 +187,63 @@ mod recovery_tests {
     use super::ast::{Item, StepItem};
     use crate::source::SourceFile;
 
+    /// Items are read in batches (`pipeline_batch`); a mistake past the
+    /// first batch, or two in one, is reported where it is and loses only
+    /// its own item's broken part, exactly as when read one at a time.
+    #[test]
+    fn mistakes_in_later_batches_are_reported_where_they_are() {
+        let mut text = String::from("pipeline p {\n");
+        for i in 0..40 {
+            let image = if matches!(i, 20 | 21 | 37) {
+                "image \"x\""
+            } else {
+                "image = \"x\""
+            };
+            text.push_str(&format!(
+                "  step s{i} {{ {image} command = \"c\" }}\n  let l{i} = {i}\n"
+            ));
+        }
+        text.push_str("}\n");
+        let parsed = super::parse(&SourceFile::new("t.kfp", text.as_str()));
+        let errors: Vec<(&str, &str)> = parsed
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let at = d.span().start as usize;
+                let line = text[..at].lines().count();
+                (d.code.as_str(), text.lines().nth(line - 1).unwrap_or(""))
+            })
+            .collect();
+        let broken = |i: usize| format!("  step s{i} {{ image \"x\" command = \"c\" }}");
+        assert_eq!(
+            errors,
+            [20, 21, 37]
+                .map(|i| ("E0101", broken(i)))
+                .iter()
+                .map(|(c, l)| (*c, l.as_str()))
+                .collect::<Vec<_>>(),
+            "{:#?}",
+            parsed.diagnostics
+        );
+        let program = parsed.program.expect("a partial program");
+        let items = &program.pipelines[0].items;
+        assert_eq!(items.len(), 80);
+        for (i, pair) in items.chunks(2).enumerate() {
+            let [Item::Step(step), Item::Let(l)] = pair else {
+                panic!("item {i}: {pair:#?}")
+            };
+            assert_eq!(
+                (step.name.name.clone(), l.name.name.clone()),
+                (format!("s{i}"), format!("l{i}"))
+            );
+            let kept = if matches!(i, 20 | 21 | 37) { 1 } else { 2 };
+            assert_eq!(step.items.len(), kept, "step s{i}");
+            assert!(
+                matches!(step.items.last(), Some(StepItem::Attribute(a)) if a.name.name == "command")
+            );
+        }
+    }
+
     /// After an error the parser reads on: every step survives, and a broken
     /// step keeps the items around its mistake.
     #[test]
@@ -381,5 +438,23 @@ mod recovery_tests {
             })
             .collect();
         assert_eq!(steps, [("s", 2), ("t", 2)]);
+    }
+}
+
+/// The AST holds every item of the file, so the size of its most common
+/// nodes is the parser's memory: a rare, large variant is boxed rather than
+/// sizing every node (see `ast::Item` and `ast::StepItem`).
+#[cfg(all(test, target_pointer_width = "64"))]
+mod node_sizes {
+    use super::ast::{Attribute, Item, StepItem};
+
+    #[test]
+    fn a_step_item_is_no_larger_than_an_attribute() {
+        assert_eq!(size_of::<StepItem>(), size_of::<Attribute>());
+    }
+
+    #[test]
+    fn a_pipeline_item_stays_small() {
+        assert!(size_of::<Item>() <= 160, "{} bytes", size_of::<Item>());
     }
 }

@@ -1,9 +1,10 @@
-//! Reading a file one item at a time, and going on after a syntax error.
+//! Reading a file a few items at a time, and going on after a syntax error.
 //!
-//! Pest parses one declaration at a time through the grammar's entry rules
-//! (`file_next`, `pipeline_next`, and `step_open`/`step_next`), so memory
-//! stays proportional to one item and a syntax error loses only the item it
-//! is in. After an error the reader skips to the next *declaration head* at
+//! Pest parses a few declarations at a time through the grammar's entry
+//! rules (`file_next`, `pipeline_batch`, and after an error `pipeline_next`
+//! and `step_open`/`step_next`, one at a time), so memory stays
+//! proportional to a few items and a syntax error loses only the item it is
+//! in. After an error the reader skips to the next *declaration head* at
 //! the depth of the item that failed, as the lexer's tokens show it:
 //! - in a pipeline: `param`, `let`, `step`, a control block's word, `NAME =`,
 //!   or the block's `}`;
@@ -150,6 +151,19 @@ impl<'t> Reader<'t> {
         let mut items = Vec::new();
         loop {
             let item_start = *at;
+            if let Some((batch, end)) = self.batch(item_start) {
+                *at = end;
+                for child in batch.into_inner() {
+                    match self.converter.block_child(child) {
+                        BlockChild::Item(item) => items.push(item),
+                        BlockChild::Close(close) => return (items, close),
+                        // A pipeline holds no carry (the grammar says so).
+                        BlockChild::Carry(_) | BlockChild::Nothing => {}
+                    }
+                }
+                continue;
+            }
+            // The next item has a syntax error: read alone, it is reported.
             let (item, end) = match self.next(Rule::pipeline_next, item_start) {
                 Ok(read) => read,
                 Err(error) => {
@@ -231,6 +245,17 @@ impl<'t> Reader<'t> {
 }
 
 impl<'t> Reader<'t> {
+    /// The next items of a pipeline block, or its `}`, read with the entry
+    /// rule `pipeline_batch`: the pair and the offset after it. `None`, and
+    /// nothing recorded, when the first item has a syntax error.
+    fn batch(&mut self, at: usize) -> Option<(Pair<'t, Rule>, usize)> {
+        let rest = self.text.get(at..)?;
+        let pair = KfpParser::parse(Rule::pipeline_batch, rest).ok()?.next()?;
+        self.converter.base = at;
+        let end = at + pair.as_span().end();
+        Some((pair, end))
+    }
+
     /// The head of an item that failed as a whole, read alone with the
     /// entry rule `rule` when the item starts with one of `words`: the pair
     /// and the offset after it (the converter is set to read it).
@@ -268,7 +293,7 @@ impl<'t> Reader<'t> {
                 keyword,
                 condition,
                 open,
-            } => ast::Item::If(self.if_rest(keyword, condition, open, &mut end)),
+            } => ast::Item::If(Box::new(self.if_rest(keyword, condition, open, &mut end))),
             BlockHead::For {
                 keyword,
                 var,
@@ -277,14 +302,14 @@ impl<'t> Reader<'t> {
                 open,
             } => {
                 let (items, _, close) = self.body(&mut end);
-                ast::Item::For(ast::ForBlock {
+                ast::Item::For(Box::new(ast::ForBlock {
                     keyword,
                     var,
                     in_keyword,
                     list,
                     body: block(items, open, close),
                     span: Span::new(keyword.start as usize, end),
-                })
+                }))
             }
             BlockHead::Repeat {
                 keyword,
@@ -294,7 +319,7 @@ impl<'t> Reader<'t> {
             } => {
                 let (items, carries, close) = self.body(&mut end);
                 let (tail_keyword, until, condition) = self.repeat_tail(&mut end);
-                ast::Item::Repeat(ast::RepeatBlock {
+                ast::Item::Repeat(Box::new(ast::RepeatBlock {
                     keyword,
                     max_keyword,
                     max,
@@ -304,7 +329,7 @@ impl<'t> Reader<'t> {
                     until,
                     condition,
                     span: Span::new(keyword.start as usize, end),
-                })
+                }))
             }
             BlockHead::Finally { keyword, open } => {
                 let (items, _, close) = self.body(&mut end);

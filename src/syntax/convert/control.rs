@@ -40,9 +40,9 @@ impl Converter {
             Rule::let_decl => self.let_decl(child).map(Item::Let),
             Rule::step => self.step(child).map(Item::Step),
             Rule::attribute => self.attribute(child).map(Item::Attribute),
-            Rule::if_block => self.if_block(child).map(Item::If),
-            Rule::for_block => self.for_block(child).map(Item::For),
-            Rule::repeat_block => self.repeat_block(child).map(Item::Repeat),
+            Rule::if_block => self.if_block(child).map(|b| Item::If(Box::new(b))),
+            Rule::for_block => self.for_block(child).map(|b| Item::For(Box::new(b))),
+            Rule::repeat_block => self.repeat_block(child).map(|b| Item::Repeat(Box::new(b))),
             Rule::finally_block => self.finally_block(child).map(Item::Finally),
             Rule::defaults_block => self.defaults_block(child).map(Item::Defaults),
             Rule::volume_block => self.named_block(child).map(Item::Volume),
@@ -117,11 +117,17 @@ impl Converter {
 
     /// The entry rule `block_next`: one item of a block's body, or its `}`.
     pub(in crate::syntax) fn block_next(&mut self, pair: Pair<'_, Rule>) -> BlockChild {
-        let Some(child) = pair.into_inner().next() else {
-            return BlockChild::Nothing;
-        };
+        match pair.into_inner().next() {
+            Some(child) => self.block_child(child),
+            None => BlockChild::Nothing,
+        }
+    }
+
+    /// A child of the entry rules `block_next` and `pipeline_batch`: an
+    /// item, a carry, or the block's `}`.
+    pub(in crate::syntax) fn block_child(&mut self, child: Pair<'_, Rule>) -> BlockChild {
         match child.as_rule() {
-            Rule::rbrace => BlockChild::Close(span_at(&child, self.base)),
+            Rule::rbrace | Rule::pipeline_close => BlockChild::Close(span_at(&child, self.base)),
             Rule::carry => self
                 .carry(child)
                 .map_or(BlockChild::Nothing, BlockChild::Carry),

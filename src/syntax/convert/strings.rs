@@ -21,14 +21,25 @@ enum Piece<'i> {
     Interp(crate::syntax::ast::Interp),
 }
 
+impl Piece<'_> {
+    /// The length of a piece of text; `None` for an interpolation.
+    fn text_len(&self) -> Option<usize> {
+        match self {
+            Piece::Text(text, _) => Some(text.len()),
+            Piece::Interp(_) => None,
+        }
+    }
+}
+
 impl Converter {
     pub(super) fn string<'i>(&mut self, pair: Pair<'i, Rule>) -> Option<StringLit> {
         let span = span_at(&pair, self.base);
         let mut children = Children::of(pair, self.base);
         let inner = children.any(self)?;
         let triple = inner.as_rule() == Rule::triple_string;
-        let mut parts = Vec::new();
-        for piece in inner.into_inner() {
+        let pieces = inner.into_inner();
+        let mut parts = Vec::with_capacity(pieces.len());
+        for piece in pieces {
             let piece_span = span_at(&piece, self.base);
             let part = match piece.as_rule() {
                 Rule::plain_text | Rule::triple_text => Piece::Text(piece.as_str(), piece_span),
@@ -78,16 +89,10 @@ impl Converter {
 /// The literal's parts: each run of adjacent text joined into one `String`
 /// whose span covers the run; empty text that joins nothing is dropped.
 fn merge_text(pieces: Vec<Piece<'_>>) -> Vec<StringPart> {
-    let lengths: Vec<Option<usize>> = pieces
-        .iter()
-        .map(|piece| match piece {
-            Piece::Text(text, _) => Some(text.len()),
-            Piece::Interp(_) => None,
-        })
-        .collect();
     // Sized exactly: the AST keeps every literal's parts.
     let mut out: Vec<StringPart> = Vec::with_capacity(merged_len(&pieces));
-    for (i, piece) in pieces.into_iter().enumerate() {
+    let mut pieces = pieces.into_iter();
+    while let Some(piece) = pieces.next() {
         match piece {
             Piece::Text(more, more_span) => {
                 if let Some(StringPart::Text { text, span }) = out.last_mut() {
@@ -95,8 +100,8 @@ fn merge_text(pieces: Vec<Piece<'_>>) -> Vec<StringPart> {
                     *span = span.to(more_span);
                 } else if !more.is_empty() {
                     // The run's length, so its `String` is allocated once.
-                    let run: usize = lengths[i..].iter().map_while(|&n| n).sum();
-                    let mut text = String::with_capacity(run);
+                    let rest: usize = pieces.as_slice().iter().map_while(Piece::text_len).sum();
+                    let mut text = String::with_capacity(more.len() + rest);
                     text.push_str(more);
                     out.push(StringPart::Text {
                         text,
@@ -134,12 +139,9 @@ fn merged_len(pieces: &[Piece<'_>]) -> usize {
 /// indentation, and a last line holding only whitespace (with its newline).
 fn dedent(parts: Vec<Piece<'_>>) -> Vec<Piece<'_>> {
     let (pieces, lines) = split_lines(parts);
-    let blank: Vec<bool> = lines
-        .iter()
-        .map(|line| is_blank(&pieces[line.clone()]))
-        .collect();
-    let first = usize::from(blank.first() == Some(&true) && lines.len() > 1);
-    let last = if lines.len() - first > 1 && blank.last() == Some(&true) {
+    let blank = |i: usize| is_blank(&pieces[lines[i].clone()]);
+    let first = usize::from(lines.len() > 1 && blank(0));
+    let last = if lines.len() - first > 1 && blank(lines.len() - 1) {
         lines.len() - 1
     } else {
         lines.len()
@@ -147,40 +149,37 @@ fn dedent(parts: Vec<Piece<'_>>) -> Vec<Piece<'_>> {
     let kept = first..last;
     let indent = kept
         .clone()
-        .filter(|&i| !blank[i])
+        .filter(|&i| !blank(i))
         .map(|i| leading_indent(&pieces[lines[i].clone()]))
         .min()
         .unwrap_or(0);
     let mut out = Vec::with_capacity(pieces.len());
-    let mut pieces = pieces.into_iter().enumerate().peekable();
-    for (n, i) in kept.enumerate() {
-        if n > 0 {
-            out.push(Piece::Text("\n", Span::DETACHED));
+    // A line break takes the span of the text it sits in: the piece before it.
+    let mut before = Span::DETACHED;
+    // The lines are consecutive runs of pieces: each is taken in turn.
+    let mut pieces = pieces.into_iter();
+    for (i, line) in lines.iter().enumerate() {
+        let line_blank = pieces.as_slice().get(..line.len()).is_some_and(is_blank);
+        let line_pieces = pieces.by_ref().take(line.len());
+        if kept.contains(&i) && i > first {
+            out.push(Piece::Text("\n", before));
         }
-        // Skip to the line's pieces (past a dropped first line).
-        while pieces.next_if(|(at, _)| *at < lines[i].start).is_some() {}
-        let line = std::iter::from_fn(|| pieces.next_if(|(at, _)| lines[i].contains(at)));
-        if blank[i] {
-            line.for_each(drop);
+        if !kept.contains(&i) || line_blank {
+            line_pieces.for_each(drop);
             continue;
         }
-        for (at, piece) in line {
-            match piece {
-                Piece::Text(text, span) if at == lines[i].start => {
-                    let rest = text.get(indent.min(text.len())..).unwrap_or("");
-                    out.push(Piece::Text(rest, span));
+        for (at, piece) in line_pieces.enumerate() {
+            let piece = match piece {
+                Piece::Text(text, span) if at == 0 => {
+                    Piece::Text(text.get(indent.min(text.len())..).unwrap_or(""), span)
                 }
-                piece => out.push(piece),
-            }
-        }
-    }
-    // Give line breaks a real span: the span of the text they sit in.
-    let mut last = Span::DETACHED;
-    for piece in &mut out {
-        match piece {
-            Piece::Text(_, span) if span.is_detached() => *span = last,
-            Piece::Text(_, span) => last = *span,
-            Piece::Interp(interp) => last = interp.span,
+                piece => piece,
+            };
+            before = match &piece {
+                Piece::Text(_, span) => *span,
+                Piece::Interp(interp) => interp.span,
+            };
+            out.push(piece);
         }
     }
     out
