@@ -15,6 +15,7 @@ mod control;
 mod dag;
 mod defaults;
 mod files;
+pub(crate) mod hash;
 pub mod ir;
 pub(crate) mod json;
 mod lint;
@@ -38,6 +39,7 @@ use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::source::Span;
 use crate::syntax::ast;
 use bodies::StepBodies;
+use hash::FxHashMap;
 use resolve::LetSlot;
 
 /// The result of checking one program.
@@ -166,9 +168,10 @@ struct Checker<'a> {
     pipeline: &'a ast::Pipeline,
     params: BTreeMap<&'a str, &'a ast::ParamDecl>,
     lets: BTreeMap<&'a str, &'a ast::LetDecl>,
-    steps: BTreeMap<&'a str, &'a ast::StepDecl>,
+    /// Hashed: every output reference looks its step up.
+    steps: FxHashMap<&'a str, &'a ast::StepDecl>,
     /// Declared outputs per step (the implicit `output` included).
-    outputs: BTreeMap<&'a str, Vec<&'a str>>,
+    outputs: FxHashMap<&'a str, Vec<&'a str>>,
     let_slots: BTreeMap<&'a str, LetSlot>,
     used: BTreeSet<&'a str>,
     /// The step being checked, kept out of its own "did you mean" suggestions.
@@ -176,9 +179,9 @@ struct Checker<'a> {
     /// Control blocks, each after the block around it.
     blocks: Vec<control::BlockDecl<'a>>,
     /// Each step's innermost block.
-    step_blocks: BTreeMap<&'a str, Option<ir::BlockId>>,
+    step_blocks: FxHashMap<&'a str, Option<ir::BlockId>>,
     /// Steps with `when`, and where it is written.
-    when_steps: BTreeMap<&'a str, Span>,
+    when_steps: FxHashMap<&'a str, Span>,
     /// Loop variables and carried values: name → the blocks declaring it.
     scoped: BTreeMap<&'a str, Vec<ir::BlockId>>,
     /// The block values are being read in (`None`: the top level).
@@ -200,14 +203,14 @@ impl<'a> Checker<'a> {
             pipeline,
             params: BTreeMap::new(),
             lets: BTreeMap::new(),
-            steps: BTreeMap::new(),
-            outputs: BTreeMap::new(),
+            steps: FxHashMap::default(),
+            outputs: FxHashMap::default(),
             let_slots: BTreeMap::new(),
             used: BTreeSet::new(),
             current_step: None,
             blocks: Vec::new(),
-            step_blocks: BTreeMap::new(),
-            when_steps: BTreeMap::new(),
+            step_blocks: FxHashMap::default(),
+            when_steps: FxHashMap::default(),
             scoped: BTreeMap::new(),
             scope: None,
             item_fields: Vec::new(),
@@ -551,13 +554,15 @@ impl<'a> Checker<'a> {
         self.condition(&first.condition)
     }
 
-    /// Names of every step but the one being checked, for suggestions.
-    fn step_names(&self) -> impl Iterator<Item = &'a str> + '_ {
+    /// Names of every step but the one being checked, for suggestions,
+    /// sorted (the map is hashed; suggestions must not depend on its order).
+    fn step_names(&self) -> Vec<&'a str> {
         let current = self.current_step;
-        self.steps
-            .keys()
-            .copied()
-            .filter(move |name| Some(*name) != current)
+        let mut names: Vec<&'a str> = (self.steps.keys().copied())
+            .filter(|name| Some(*name) != current)
+            .collect();
+        names.sort_unstable();
+        names
     }
 }
 

@@ -325,7 +325,7 @@ impl<'a> Checker<'a> {
     /// Without one there is no help: the REPL adds its own note then
     /// (`repl_note`: names must be declared before their uses there).
     pub(super) fn unknown_step(&self, ident: &ast::Ident) -> Diagnostic {
-        let steps: Vec<&str> = self.step_names().collect();
+        let steps = self.step_names();
         Diagnostic::new(Code::E0201, format!("unknown step `{}`", ident.name))
             .primary(ident.span, "no step has this name")
             .maybe_help(did_you_mean(&ident.name, steps))
