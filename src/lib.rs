@@ -80,8 +80,9 @@ pub fn check(file: &SourceFile) -> Checked {
     // A program with unreadable parts is not checked: a step lost to a
     // syntax error would make every use of it look unknown.
     if let Some(program) = parsed.program.filter(|_| !parsed.partial) {
-        let resolved = check::resolve_program(&program);
-        drop(program); // the AST is not needed to sort the graph
+        // Taken: each step's attributes are dropped once checked, and the
+        // rest of the AST before the graph is sorted.
+        let resolved = check::resolve_program(program);
         let checked = resolved.finish();
         // A malformed use (E0103, say) would make its param look unused.
         diagnostics.extend(

@@ -324,7 +324,8 @@ impl<'a> Checker<'a> {
     fn check_item_fields(&mut self, blocks: &[ir::Block]) {
         let fields = std::mem::take(&mut self.item_fields);
         let mut reported: BTreeSet<(BlockId, &str)> = BTreeSet::new();
-        for (id, field) in fields {
+        for (id, field) in &fields {
+            let id = *id;
             let items = match blocks.get(id).map(|b| &b.kind) {
                 Some(ir::BlockKind::For {
                     items: ir::Items::Fixed(json),

@@ -15,7 +15,7 @@ use crate::syntax::ast::{self, ParamType};
 
 impl<'a> Checker<'a> {
     /// Checks a condition read in the current scope.
-    pub(super) fn condition(&mut self, condition: &'a ast::Condition) -> Option<ir::Condition> {
+    pub(super) fn condition(&mut self, condition: &ast::Condition) -> Option<ir::Condition> {
         Some(match &condition.kind {
             ast::ConditionKind::Or(left, _, right) => {
                 let (left, right) = (self.condition(left), self.condition(right));
@@ -121,7 +121,7 @@ impl<'a> Checker<'a> {
     }
 
     /// One operand: a literal, or an unquoted `$<…>` of a string, number or bool.
-    fn operand(&mut self, value: &'a ast::Value) -> Option<ir::Operand> {
+    fn operand(&mut self, value: &ast::Value) -> Option<ir::Operand> {
         let literal = |ty, text: String| ir::Operand {
             ty,
             value: Template::text(text, value.span),

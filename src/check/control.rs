@@ -231,7 +231,7 @@ impl<'a> Checker<'a> {
     /// `$<x>`, `$<x.field>` of a loop variable or carried value in scope, or
     /// `$<workflow.field>`: `Some(part)` (`Some(None)` after an error), or
     /// `None` when the name is none of these.
-    pub(super) fn scoped_reference(&mut self, interp: &'a ast::Interp) -> Option<Option<Part>> {
+    pub(super) fn scoped_reference(&mut self, interp: &ast::Interp) -> Option<Option<Part>> {
         let head = &interp.head;
         if head.name == "workflow"
             && let Some(field) = &interp.field
@@ -254,11 +254,11 @@ impl<'a> Checker<'a> {
             self.error(diagnostic);
             return Some(None);
         };
-        self.used.insert(&head.name);
+        self.mark_used(&head.name);
         Some(match self.blocks[id].source {
             Source::For(_) => {
                 if let Some(field) = &interp.field {
-                    self.item_fields.push((id, field));
+                    self.item_fields.push((id, field.clone()));
                 }
                 Some(Part::Item {
                     var: head.name.clone(),
@@ -321,7 +321,7 @@ impl<'a> Checker<'a> {
 
     /// The guard rule and the `finally` boundary, for a reference from the
     /// current scope to an output of step `step`.
-    pub(super) fn check_output_access(&mut self, step: &'a ast::Ident, span: Span) -> bool {
+    pub(super) fn check_output_access(&mut self, step: &ast::Ident, span: Span) -> bool {
         let producer = self.step_blocks.get(step.name.as_str()).copied().flatten();
         let around = self.ancestors(self.scope);
         if self.in_finally(producer) != self.in_finally(self.scope) {
@@ -375,7 +375,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `after` names a step across the `finally` boundary.
-    pub(super) fn check_after_access(&mut self, step: &'a ast::Ident) -> bool {
+    pub(super) fn check_after_access(&mut self, step: &ast::Ident) -> bool {
         let producer = self.step_blocks.get(step.name.as_str()).copied().flatten();
         if self.in_finally(producer) != self.in_finally(self.scope) {
             let inside = self.in_finally(producer);

@@ -6,14 +6,15 @@
 //! reported once, naming every step on it in order.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 
+use super::hash::FxHashMap;
 use super::ir::{Block, BlockKind, Step};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 
 /// Sorts steps (given in declaration order) so dependencies come first; `None` on a cycle.
 pub(super) fn sort(diagnostics: &mut Diagnostics, mut steps: Vec<Step>) -> Option<Vec<Step>> {
-    let index: BTreeMap<&str, usize> = steps
+    let index: FxHashMap<&str, usize> = steps
         .iter()
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), i))
@@ -70,7 +71,7 @@ pub(super) fn check_blocks(diagnostics: &mut Diagnostics, steps: &[Step], blocks
     if blocks.is_empty() {
         return;
     }
-    let index: BTreeMap<&str, usize> = steps
+    let index: FxHashMap<&str, usize> = steps
         .iter()
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), i))

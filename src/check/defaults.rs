@@ -25,7 +25,7 @@ pub(super) fn apply(pipeline: &ast::Pipeline) -> Option<(ast::Pipeline, Vec<Diag
         .collect();
     let defaults = usable(first, &mut problems);
     let mut merged = pipeline.clone();
-    merge_into(&mut merged.items, &defaults);
+    super::bodies::each_step_mut(&mut merged.items, &mut |step| merge_step(step, &defaults));
     Some((merged, problems))
 }
 
@@ -60,38 +60,6 @@ fn usable<'a>(block: &'a ast::DefaultsBlock, problems: &mut Vec<Diagnostic>) -> 
         }
     }
     out
-}
-
-fn merge_into(items: &mut [Item], defaults: &[&Attribute]) {
-    for item in items {
-        match item {
-            Item::Step(step) => merge_step(step, defaults),
-            Item::If(block) => {
-                merge_into(&mut block.then.items, defaults);
-                let mut otherwise = block.otherwise.as_mut();
-                while let Some(other) = otherwise {
-                    otherwise = match &mut other.branch {
-                        ast::ElseBranch::Block(b) => {
-                            merge_into(&mut b.items, defaults);
-                            None
-                        }
-                        ast::ElseBranch::If(nested) => {
-                            merge_into(&mut nested.then.items, defaults);
-                            nested.otherwise.as_mut()
-                        }
-                    };
-                }
-            }
-            Item::For(block) => merge_into(&mut block.body.items, defaults),
-            Item::Repeat(block) => merge_into(&mut block.body.items, defaults),
-            Item::Finally(block) => merge_into(&mut block.body.items, defaults),
-            Item::Attribute(_)
-            | Item::Param(_)
-            | Item::Let(_)
-            | Item::Defaults(_)
-            | Item::Volume(_) => {}
-        }
-    }
 }
 
 /// A step's own attributes, with the defaults it does not set before them.

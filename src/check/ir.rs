@@ -6,8 +6,9 @@
 //! Steps are in topological order, ties broken by declaration order. Spans
 //! point back at the source for diagnostics in later stages.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use super::hash::FxHashMap;
 
 pub use super::cluster::{PipelineCluster, StepCluster, Toleration};
 use crate::source::Span;
@@ -36,8 +37,9 @@ pub struct Pipeline {
     pub cluster: PipelineCluster,
     /// `volume NAME { … }`: claims made for each run, in source order.
     pub volumes: Vec<Volume>,
-    /// Step name → index into `steps`.
-    pub(crate) step_index: BTreeMap<String, usize>,
+    /// Step name → index into `steps` (hashed: every reference to an
+    /// output looks its step up, and a B-tree compares names ~log2(n) times).
+    pub(crate) step_index: FxHashMap<String, usize>,
 }
 
 impl Pipeline {
@@ -368,10 +370,12 @@ pub struct Step {
     pub dependencies: Vec<Dependency>,
     /// The innermost control block around the step (`None`: top level).
     pub block: Option<BlockId>,
-    /// `when = …`: the step runs only when it holds.
-    pub when: Option<Condition>,
-    /// Cluster settings (`node_selector`, `tolerations`, …).
-    pub cluster: StepCluster,
+    /// `when = …`: the step runs only when it holds (boxed: most steps
+    /// have none, and inline it would add 96 bytes to every step).
+    pub when: Option<Box<Condition>>,
+    /// Cluster settings (`node_selector`, `tolerations`, …). Shared: 224
+    /// bytes that most steps leave empty point to one empty value.
+    pub cluster: Arc<StepCluster>,
     /// `visuals = true`: the step writes KFP UI metadata to `$KFP_UI_METADATA`.
     pub visuals: bool,
     /// `cache = true`: reused from an earlier identical run (never in `finally`).
@@ -814,12 +818,14 @@ impl Pipeline {
     /// The file outputs `step` reads (`(producer, output)`, sorted, each
     /// once); only `command` and `env` may read them (E0342).
     pub fn file_inputs(&self, step: &Step) -> Vec<(String, String)> {
-        let mut inputs: Vec<(String, String)> = step
-            .command
-            .templates()
+        // One list of references for every text, not one Vec per template.
+        let mut references = Vec::new();
+        let texts = step.command.templates().into_iter();
+        for text in texts.chain(step.env.iter().map(|e| &e.value)) {
+            text.collect_references(&mut references);
+        }
+        let mut inputs: Vec<(String, String)> = references
             .into_iter()
-            .chain(step.env.iter().map(|e| &e.value))
-            .flat_map(Template::references)
             .filter(|part| self.is_file_output(part))
             .filter_map(|part| match part {
                 Part::Output { step, output, .. } => Some((step.clone(), output.clone())),

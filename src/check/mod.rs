@@ -7,6 +7,7 @@
 //! produced only when there were no errors.
 
 mod blocks;
+mod bodies;
 mod cache;
 pub(crate) mod cluster;
 mod condition;
@@ -14,6 +15,7 @@ mod control;
 mod dag;
 mod defaults;
 mod files;
+pub(crate) mod hash;
 pub mod ir;
 pub(crate) mod json;
 mod lint;
@@ -36,6 +38,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::source::Span;
 use crate::syntax::ast;
+use bodies::StepBodies;
+use hash::FxHashMap;
 use resolve::LetSlot;
 
 /// The result of checking one program.
@@ -49,7 +53,14 @@ pub struct Checked {
 
 /// Checks a parsed program (its first pipeline; the parser reports any others).
 pub fn check(program: &ast::Program) -> Checked {
-    resolve_program(program).finish()
+    let Some(pipeline) = program.pipelines.first() else {
+        return Resolved::empty().finish();
+    };
+    let resolved = match defaults::apply(pipeline) {
+        Some((merged, problems)) => resolve_pipeline(&merged, problems, StepBodies::default()),
+        None => resolve_pipeline(pipeline, Vec::new(), StepBodies::default()),
+    };
+    resolved.finish()
 }
 
 /// A program whose names, types and values are checked but whose steps are
@@ -74,20 +85,32 @@ struct Parts {
     volumes: Vec<ir::Volume>,
 }
 
-/// The first half of [`check`]: everything but the dependency graph.
-pub(crate) fn resolve_program(program: &ast::Program) -> Resolved {
-    let Some(pipeline) = program.pipelines.first() else {
-        return Resolved {
-            parts: None,
-            diagnostics: Diagnostics::new(),
-        };
+/// The first half of [`check`]: everything but the dependency graph. It
+/// takes the program so that each step's attributes are dropped once the
+/// step is checked: the AST's bulk is then never whole beside the IR.
+pub(crate) fn resolve_program(program: ast::Program) -> Resolved {
+    let Some(pipeline) = program.pipelines.into_iter().next() else {
+        return Resolved::empty();
     };
-    let merged = defaults::apply(pipeline);
-    let (pipeline, problems) = match &merged {
-        Some((merged, problems)) => (merged, problems.clone()),
+    let (mut pipeline, problems) = match defaults::apply(&pipeline) {
+        Some(merged) => {
+            drop(pipeline); // only the merged copy is checked
+            merged
+        }
         None => (pipeline, Vec::new()),
     };
-    let mut checker = Checker::new(pipeline);
+    let bodies = StepBodies::take(&mut pipeline);
+    resolve_pipeline(&pipeline, problems, bodies)
+}
+
+/// [`resolve_program`] of one pipeline (its defaults merged), whose steps'
+/// attributes are in `bodies` or, when not taken, in the steps themselves.
+fn resolve_pipeline(
+    pipeline: &ast::Pipeline,
+    problems: Vec<Diagnostic>,
+    bodies: StepBodies,
+) -> Resolved {
+    let mut checker = Checker::new(pipeline, bodies);
     checker.diagnostics.extend(problems);
     let parts = checker.run();
     Resolved {
@@ -97,6 +120,13 @@ pub(crate) fn resolve_program(program: &ast::Program) -> Resolved {
 }
 
 impl Resolved {
+    fn empty() -> Resolved {
+        Resolved {
+            parts: None,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
     /// The second half of [`check`]: sorts the graph and builds the IR.
     pub(crate) fn finish(self) -> Checked {
         let mut diagnostics = self.diagnostics;
@@ -138,9 +168,10 @@ struct Checker<'a> {
     pipeline: &'a ast::Pipeline,
     params: BTreeMap<&'a str, &'a ast::ParamDecl>,
     lets: BTreeMap<&'a str, &'a ast::LetDecl>,
-    steps: BTreeMap<&'a str, &'a ast::StepDecl>,
+    /// Hashed: every output reference looks its step up.
+    steps: FxHashMap<&'a str, &'a ast::StepDecl>,
     /// Declared outputs per step (the implicit `output` included).
-    outputs: BTreeMap<&'a str, Vec<&'a str>>,
+    outputs: FxHashMap<&'a str, Vec<&'a str>>,
     let_slots: BTreeMap<&'a str, LetSlot>,
     used: BTreeSet<&'a str>,
     /// The step being checked, kept out of its own "did you mean" suggestions.
@@ -148,39 +179,43 @@ struct Checker<'a> {
     /// Control blocks, each after the block around it.
     blocks: Vec<control::BlockDecl<'a>>,
     /// Each step's innermost block.
-    step_blocks: BTreeMap<&'a str, Option<ir::BlockId>>,
+    step_blocks: FxHashMap<&'a str, Option<ir::BlockId>>,
     /// Steps with `when`, and where it is written.
-    when_steps: BTreeMap<&'a str, Span>,
+    when_steps: FxHashMap<&'a str, Span>,
     /// Loop variables and carried values: name → the blocks declaring it.
     scoped: BTreeMap<&'a str, Vec<ir::BlockId>>,
     /// The block values are being read in (`None`: the top level).
     scope: Option<ir::BlockId>,
     /// `$<x.field>` of loop items, checked once the loops' lists are known.
-    item_fields: Vec<(ir::BlockId, &'a ast::Ident)>,
+    item_fields: Vec<(ir::BlockId, ast::Ident)>,
     /// The top-level `volume` blocks, gathered once: every `data` entry
     /// looks its name up among them.
     volume_blocks: Vec<&'a ast::NamedBlock>,
+    /// The steps' attributes when they were taken out of the AST (see
+    /// [`bodies`]); each step's are dropped once it is checked.
+    bodies: StepBodies,
     diagnostics: Diagnostics,
 }
 
 impl<'a> Checker<'a> {
-    fn new(pipeline: &'a ast::Pipeline) -> Checker<'a> {
+    fn new(pipeline: &'a ast::Pipeline, bodies: StepBodies) -> Checker<'a> {
         Checker {
             pipeline,
             params: BTreeMap::new(),
             lets: BTreeMap::new(),
-            steps: BTreeMap::new(),
-            outputs: BTreeMap::new(),
+            steps: FxHashMap::default(),
+            outputs: FxHashMap::default(),
             let_slots: BTreeMap::new(),
             used: BTreeSet::new(),
             current_step: None,
             blocks: Vec::new(),
-            step_blocks: BTreeMap::new(),
-            when_steps: BTreeMap::new(),
+            step_blocks: FxHashMap::default(),
+            when_steps: FxHashMap::default(),
             scoped: BTreeMap::new(),
             scope: None,
             item_fields: Vec::new(),
             volume_blocks: volumes::blocks(pipeline),
+            bodies,
             diagnostics: Diagnostics::new(),
         }
     }
@@ -474,7 +509,9 @@ impl<'a> Checker<'a> {
         let decls: Vec<&'a ast::StepDecl> = self.steps.values().copied().collect();
         let mut order: Vec<&'a ast::StepDecl> = decls;
         order.sort_by_key(|s| s.span.start);
-        let mut steps = Vec::with_capacity(order.len());
+        // Grown, not sized up front: the Vec's room is taken while the
+        // steps' attributes are freed, not on top of the whole AST.
+        let mut steps = Vec::new();
         for decl in order {
             self.current_step = Some(&decl.name.name);
             self.scope = self
@@ -483,17 +520,19 @@ impl<'a> Checker<'a> {
                 .copied()
                 .flatten();
             let when = self.step_when(decl);
-            if let Some(mut step) = step::check_step(self, decl) {
+            let attributes = self.bodies.remove(decl);
+            if let Some(mut step) = step::check_step(self, decl, &attributes) {
                 step.block = self.scope;
                 if let Some(when) = when {
                     add_dependencies(&mut step, condition_steps(&when), decl.span);
-                    step.when = Some(when);
+                    step.when = Some(Box::new(when));
                 }
                 steps.push(step);
             }
         }
         self.current_step = None;
         self.scope = None;
+        steps.shrink_to_fit(); // kept to the end; growth leaves up to half unused
         steps
     }
 
@@ -515,13 +554,15 @@ impl<'a> Checker<'a> {
         self.condition(&first.condition)
     }
 
-    /// Names of every step but the one being checked, for suggestions.
-    fn step_names(&self) -> impl Iterator<Item = &'a str> + '_ {
+    /// Names of every step but the one being checked, for suggestions,
+    /// sorted (the map is hashed; suggestions must not depend on its order).
+    fn step_names(&self) -> Vec<&'a str> {
         let current = self.current_step;
-        self.steps
-            .keys()
-            .copied()
-            .filter(move |name| Some(*name) != current)
+        let mut names: Vec<&'a str> = (self.steps.keys().copied())
+            .filter(|name| Some(*name) != current)
+            .collect();
+        names.sort_unstable();
+        names
     }
 }
 

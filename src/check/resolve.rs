@@ -107,7 +107,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn resolve_let(&mut self, name: &'a str, use_span: Span) -> Option<Arc<Resolved>> {
+    fn resolve_let(&mut self, name: &str, use_span: Span) -> Option<Arc<Resolved>> {
+        // Keyed by the declaration's name: a use's text may not outlive the check.
+        let (&name, _) = self.lets.get_key_value(name)?;
         match self.let_slots.get(name) {
             Some(LetSlot::Done(value)) => return value.clone(),
             Some(LetSlot::InProgress) => {
@@ -142,7 +144,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Resolves a value: idents name lets, strings become templates.
-    pub(super) fn resolve_value(&mut self, value: &'a ast::Value) -> Option<Resolved> {
+    pub(super) fn resolve_value(&mut self, value: &ast::Value) -> Option<Resolved> {
         let resolved = match &value.kind {
             ast::ValueKind::String(s) => RValue::Str(Arc::new(self.template(s)?)),
             ast::ValueKind::Number(n) => RValue::Number(n.clone()),
@@ -183,9 +185,9 @@ impl<'a> Checker<'a> {
     }
 
     /// An ident used as a value: it must name a let.
-    fn lookup_let_ident(&mut self, ident: &'a ast::Ident) -> Option<Arc<Resolved>> {
+    fn lookup_let_ident(&mut self, ident: &ast::Ident) -> Option<Arc<Resolved>> {
         if self.lets.contains_key(ident.name.as_str()) {
-            self.used.insert(&ident.name);
+            self.mark_used(&ident.name);
             return self.resolve_let(&ident.name, ident.span);
         }
         let help = if self.params.contains_key(ident.name.as_str()) {
@@ -212,7 +214,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A string literal as a template: interpolations resolved.
-    pub(super) fn template(&mut self, literal: &'a ast::StringLit) -> Option<Template> {
+    pub(super) fn template(&mut self, literal: &ast::StringLit) -> Option<Template> {
         let mut parts = Vec::with_capacity(literal.parts.len());
         let mut ok = true;
         for part in &literal.parts {
@@ -231,11 +233,11 @@ impl<'a> Checker<'a> {
     }
 
     /// An interpolation read in the current scope.
-    pub(super) fn reference_part(&mut self, interp: &'a ast::Interp) -> Option<Part> {
+    pub(super) fn reference_part(&mut self, interp: &ast::Interp) -> Option<Part> {
         self.interpolation(interp)
     }
 
-    fn interpolation(&mut self, interp: &'a ast::Interp) -> Option<Part> {
+    fn interpolation(&mut self, interp: &ast::Interp) -> Option<Part> {
         let head = &interp.head;
         if let Some(scoped) = self.scoped_reference(interp) {
             return scoped;
@@ -244,14 +246,14 @@ impl<'a> Checker<'a> {
             return self.output_reference(head, field, interp.span);
         }
         if self.params.contains_key(head.name.as_str()) {
-            self.used.insert(&head.name);
+            self.mark_used(&head.name);
             return Some(Part::Param {
                 name: head.name.clone(),
                 span: interp.span,
             });
         }
         if self.lets.contains_key(head.name.as_str()) {
-            self.used.insert(&head.name);
+            self.mark_used(&head.name);
             let value = self.resolve_let(&head.name, interp.span)?;
             let template = self.let_as_text(&value, &head.name, interp.span)?;
             return Some(Part::Let {
@@ -323,7 +325,7 @@ impl<'a> Checker<'a> {
     /// Without one there is no help: the REPL adds its own note then
     /// (`repl_note`: names must be declared before their uses there).
     pub(super) fn unknown_step(&self, ident: &ast::Ident) -> Diagnostic {
-        let steps: Vec<&str> = self.step_names().collect();
+        let steps = self.step_names();
         Diagnostic::new(Code::E0201, format!("unknown step `{}`", ident.name))
             .primary(ident.span, "no step has this name")
             .maybe_help(did_you_mean(&ident.name, steps))
@@ -331,8 +333,8 @@ impl<'a> Checker<'a> {
 
     fn output_reference(
         &mut self,
-        head: &'a ast::Ident,
-        field: &'a ast::Ident,
+        head: &ast::Ident,
+        field: &ast::Ident,
         span: Span,
     ) -> Option<Part> {
         // Whether the output exists, read without copying the step's list of
@@ -475,6 +477,18 @@ impl<'a> Checker<'a> {
         let (&key, _) = self.lets.get_key_value(name)?;
         self.used.insert(key);
         self.resolve_let(key, Span::DETACHED)
+    }
+
+    /// Marks a param, let, loop variable or carried value as read, under its
+    /// declaration's name: a use's text (a step's attributes) may be dropped
+    /// before the check ends.
+    pub(super) fn mark_used(&mut self, name: &str) {
+        let key = (self.params.get_key_value(name).map(|(k, _)| *k))
+            .or_else(|| self.lets.get_key_value(name).map(|(k, _)| *k))
+            .or_else(|| self.scoped.get_key_value(name).map(|(k, _)| *k));
+        if let Some(key) = key {
+            self.used.insert(key);
+        }
     }
 
     /// A resolved value as text (lists and maps as compact JSON).

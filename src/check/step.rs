@@ -127,13 +127,15 @@ struct Fields {
 pub(super) fn check_step<'a>(
     checker: &mut Checker<'a>,
     decl: &'a ast::StepDecl,
+    taken: &[ast::StepItem],
 ) -> Option<ir::Step> {
     let errors_before = error_count(checker);
     let mut fields = Fields::default();
     let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
     // Attributes that unknown ones look like misspellings of (`imgae` → `image`).
     let mut misspelt: Vec<&str> = Vec::new();
-    for item in &decl.items {
+    // Attributes taken out of the AST come first: the others are not attributes.
+    for item in taken.iter().chain(&decl.items) {
         match item {
             ast::StepItem::Attribute(attribute) => {
                 let name = attribute.name.name.as_str();
@@ -213,7 +215,7 @@ pub(super) fn check_step<'a>(
         dependencies,
         block: None,
         when: None,
-        cluster: fields.cluster,
+        cluster: fields.cluster.shared(),
         visuals,
         cache: fields.cache.unwrap_or(false),
         sidecars: fields.sidecars,
@@ -243,7 +245,7 @@ fn unknown_attribute(name: &ast::Ident) -> Diagnostic {
 
 fn attribute_value<'a>(
     checker: &mut Checker<'a>,
-    attribute: &'a ast::Attribute,
+    attribute: &ast::Attribute,
     step_span: Span,
     fields: &mut Fields,
 ) {
@@ -310,11 +312,15 @@ fn no_file_paths(checker: &mut Checker<'_>, fields: &Fields) {
 
 /// Outputs: the implicit `output`, then the declared ones (duplicates were reported).
 fn outputs(decl: &ast::StepDecl) -> Vec<ir::Output> {
-    let mut out = vec![ir::Output {
+    let declared = decl.items.iter();
+    let declared = declared.filter(|item| matches!(item, ast::StepItem::Output(_)));
+    // Sized exactly: kept in the IR, and growth would leave room for 4.
+    let mut out = Vec::with_capacity(1 + declared.count());
+    out.push(ir::Output {
         name: "output".into(),
         ty: ParamType::String,
         span: decl.name.span,
-    }];
+    });
     for item in &decl.items {
         let ast::StepItem::Output(output) = item else {
             continue;
@@ -796,7 +802,7 @@ impl<'a> Checker<'a> {
     }
 
     /// `after = [step, …]`: the idents name steps.
-    fn after(&mut self, value: &'a ast::Value) -> Vec<(String, Span)> {
+    fn after(&mut self, value: &ast::Value) -> Vec<(String, Span)> {
         let ast::ValueKind::List(ast::Bracketed { items, .. }) = &value.kind else {
             self.error(
                 Diagnostic::new(Code::E0301, "`after` must be a list of step names")
@@ -830,7 +836,7 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn metric(&mut self, metric: &'a ast::MetricDecl, out: &mut Vec<ir::Metric>) {
+    fn metric(&mut self, metric: &ast::MetricDecl, out: &mut Vec<ir::Metric>) {
         let Some(name) = metric.name.as_plain() else {
             self.error(
                 Diagnostic::new(Code::E0315, "a metric name cannot interpolate")

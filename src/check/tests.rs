@@ -324,3 +324,40 @@ fn v1_names_that_are_v2_words_still_work() {
         Err(codes) => assert!(!codes.contains(&Code::E0101), "{codes:?}"),
     }
 }
+
+/// `crate::check` takes each step's attributes out of the AST and drops
+/// them once the step is checked; `check::check` reads them in place. Over
+/// every compile test program (errors, loops, defaults…) both must find the
+/// same diagnostics and the same IR.
+#[test]
+fn taking_the_attributes_out_changes_nothing() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compile");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(folder).expect("tests/compile") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|e| e != "kfp") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a program");
+        let file = SourceFile::new("test.kfp", text);
+        let parsed = crate::parse(&file);
+        let syntax_ok = !parsed.diagnostics.iter().any(crate::Diagnostic::is_error);
+        let Some(program) = parsed.program.filter(|_| syntax_ok && !parsed.partial) else {
+            continue;
+        };
+        let borrowed = super::check(&program);
+        let owned = crate::check(&file);
+        let mut expected = parsed.diagnostics;
+        expected.extend(borrowed.diagnostics);
+        crate::diagnostics::sort(&mut expected);
+        let name = path.display();
+        assert_eq!(owned.pipeline, borrowed.pipeline, "{name}");
+        assert_eq!(
+            format!("{:?}", owned.diagnostics),
+            format!("{expected:?}"),
+            "{name}"
+        );
+        compared += 1;
+    }
+    assert!(compared > 20, "only {compared} programs compared");
+}

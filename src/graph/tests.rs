@@ -127,11 +127,11 @@ fn with_blocks() -> ir::Pipeline {
     put(&mut p, "next", repeat);
     put(&mut p, "notify", finally);
     let maybe = p.step_position("maybe").expect("maybe");
-    p.steps[maybe].when = Some(compare(
+    p.steps[maybe].when = Some(Box::new(compare(
         param("deploy", ParamType::String),
         CompareOp::Eq,
         literal("yes", ParamType::String),
-    ));
+    )));
     p
 }
 

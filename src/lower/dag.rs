@@ -172,7 +172,7 @@ impl<'a> Dags<'a> {
             for r in &self.step_inputs[index] {
                 self.need(step.block, r);
             }
-            for r in step.when.iter().flat_map(condition::refs) {
+            for r in step.when.as_deref().into_iter().flat_map(condition::refs) {
                 self.need(step.block, &r);
             }
         }
