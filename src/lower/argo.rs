@@ -154,10 +154,12 @@ impl StepTemplates<'_> {
     /// Step `index`'s template and the values it reads.
     fn build_with_inputs(&self, index: usize) -> (Template, BTreeSet<Ref>) {
         let step = &self.pipeline.steps[index];
-        let files = super::artifacts::inputs(self.pipeline, step);
-        let step = super::artifacts::with_paths(self.pipeline, step);
-        let program = script::main_program(&step);
-        let inputs = step_inputs(&step, &program);
+        // The step's file inputs, found once for both uses.
+        let file_inputs = self.pipeline.file_inputs(step);
+        let files = super::artifacts::inputs(&file_inputs);
+        let step = super::artifacts::with_paths(self.pipeline, step, &file_inputs);
+        let mut program = script::main_program(&step);
+        let inputs = step_inputs(&step, std::mem::take(&mut program.refs));
         let mut template = step_template(&step, program, &inputs, &self.volumes, self.git_image);
         if !files.is_empty() {
             template
@@ -302,13 +304,8 @@ fn content_key(template: &Template) -> u64 {
 }
 
 /// Every value a step's template reads, sorted (the template's inputs).
-fn step_inputs(step: &Step, program: &Program) -> BTreeSet<Ref> {
-    let mut inputs: BTreeSet<Ref> = program
-        .refs
-        .iter()
-        .filter(|r| r.is_input())
-        .cloned()
-        .collect();
+/// `inputs` starts as the values the step's program reads.
+fn step_inputs(step: &Step, mut inputs: BTreeSet<Ref>) -> BTreeSet<Ref> {
     let texts = [
         Some(&step.image),
         step.description.as_ref(),
@@ -390,7 +387,7 @@ fn step_template(
                 name: output.name.clone(),
                 value: None,
                 value_from: Some(ValueFrom {
-                    path: format!("{OUTPUTS_DIR}/{}", output.name),
+                    path: [OUTPUTS_DIR, "/", &output.name].concat(),
                     default: Some(String::new()),
                     ..ValueFrom::default()
                 }),

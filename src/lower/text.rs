@@ -280,14 +280,21 @@ pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
 /// a value that does not decode stops the step. `KFP_VALUE` (upper case: no
 /// param or let makes it) is a plain shell variable, not exported.
 pub(crate) fn decode_line<'a>(values: impl IntoIterator<Item = &'a Ref>) -> String {
-    let names: Vec<String> = values.into_iter().map(Ref::env_name).collect();
-    if names.is_empty() {
+    let mut names = values.into_iter().map(Ref::env_name);
+    let Some(first) = names.next() else {
         return String::new();
+    };
+    // Pushed, not formatted: one line a step, and `format!` costs more.
+    let mut line = String::from("for KFP_VALUE in ");
+    line.push_str(&first);
+    for name in names {
+        line.push(' ');
+        line.push_str(&name);
     }
-    format!(
-        "for KFP_VALUE in {}; do eval \"$KFP_VALUE=\\$(printf %s \\\"\\$$KFP_VALUE\\\" | base64 -d && echo .) || exit; $KFP_VALUE=\\${{$KFP_VALUE%.}}\"; done\n",
-        names.join(" ")
-    )
+    line.push_str(
+        "; do eval \"$KFP_VALUE=\\$(printf %s \\\"\\$$KFP_VALUE\\\" | base64 -d && echo .) || exit; $KFP_VALUE=\\${$KFP_VALUE%.}\"; done\n",
+    );
+    line
 }
 
 /// Display text with every `{{` broken as `{ {`, for places that are only
