@@ -270,7 +270,7 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
 /// strings costs a fraction of serialising the whole template to hash it.
 fn content_key(template: &Template) -> u64 {
     use std::hash::Hash;
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut hasher = FxHasher::default();
     if let Some(container) = &template.container {
         container.image.hash(&mut hasher);
         container.command.hash(&mut hasher);
@@ -301,6 +301,37 @@ fn content_key(template: &Template) -> u64 {
         .map(|r| &r.limit)
         .hash(&mut hasher);
     hasher.finish()
+}
+
+/// FxHash's mixing (rustc's own hasher): a rotate, a xor and a multiply a
+/// word, where SipHash costs several times as much on a step's script. It
+/// is not collision-resistant, which a content key need not be: a
+/// collision costs a rebuild and a comparison, never a wrong share.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            if let Ok(word) = <[u8; 8]>::try_from(word) {
+                self.add(u64::from_le_bytes(word));
+            }
+        }
+        for &byte in words.remainder() {
+            self.add(u64::from(byte));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Every value a step's template reads, sorted (the template's inputs).
