@@ -264,8 +264,8 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
 }
 
 /// A key of a template's content: a hash of what usually tells two steps
-/// apart (the container's image, command and env, the inputs and outputs,
-/// the description, resources and limits). Templates with equal keys are
+/// apart (the container's image, command, env, mounts and resources, the
+/// inputs and outputs, the description and limits). Templates with equal keys are
 /// compared whole, so the key need not cover everything; hashing these few
 /// strings costs a fraction of serialising the whole template to hash it.
 fn content_key(template: &Template) -> u64 {
@@ -279,7 +279,18 @@ fn content_key(template: &Template) -> u64 {
         for env in container.env.iter().flatten() {
             (&env.name, &env.value).hash(&mut hasher);
         }
+        for mount in container.volume_mounts.iter().flatten() {
+            (&mount.name, &mount.mount_path).hash(&mut hasher);
+        }
+        let limits = container.resources.as_ref().and_then(|r| r.limits.as_ref());
+        for (name, amount) in limits.into_iter().flatten() {
+            (name, &amount.0).hash(&mut hasher);
+        }
     }
+    // Steps alike but for these must not all fall under one key: each step
+    // would then be compared with every earlier distinct template.
+    (template.init_containers.len(), template.sidecars.len()).hash(&mut hasher);
+    template.node_selector.hash(&mut hasher);
     for parameters in [
         template.inputs.as_ref().map(|i| &i.parameters),
         template.outputs.as_ref().map(|o| &o.parameters),

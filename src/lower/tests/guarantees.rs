@@ -233,18 +233,19 @@ pipeline p {
 
 /// Sharing is decided by a key of a few fields and confirmed by comparing
 /// whole templates: steps alike in image and command but not in resources,
-/// mounts or retries keep their own templates.
+/// mounts or tolerations (outside the key) keep their own templates.
 #[test]
-fn steps_alike_but_for_fields_outside_the_key_keep_their_templates() {
+fn steps_alike_but_for_one_field_keep_their_templates() {
     let workflow = compile_src(
         r#"
 pipeline p {
   step a { image = "alpine" command = "echo same" }
   step b { image = "alpine" command = "echo same" cpu = 2 }
   step c { image = "alpine" command = "echo same" data = ["claim:/data"] }
-  step d { image = "alpine" command = "echo same" gpus = 1 }
+  step d { image = "alpine" command = "echo same" tolerations = [{ key = "gpu", operator = "Exists" }] }
   step e { image = "alpine" command = "echo same" }
   step f { image = "alpine" command = "echo same" cpu = 2 }
+  step g { image = "alpine" command = "echo same" tolerations = [{ key = "gpu", operator = "Exists" }] }
 }
 "#,
         &[],
@@ -258,7 +259,7 @@ pipeline p {
     assert_eq!(names, ["a", "b", "c", "d", "p"]);
     let dag = workflow.spec.templates[4].dag.as_ref().expect("dag");
     let uses: Vec<&str> = dag.tasks.iter().map(|t| t.template.as_str()).collect();
-    assert_eq!(uses, ["a", "b", "c", "d", "a", "b"]);
+    assert_eq!(uses, ["a", "b", "c", "d", "a", "b", "d"]);
 }
 
 /// A program with every kind of block (the v2 parity programs).
