@@ -155,11 +155,10 @@ fn mnist_is_the_tutorials_workflow() {
         .expect("examples/mnist.kfp");
     let compiled = compile(&file, &CompileOptions::default()).expect("mnist compiles");
     let spec = &compiled.workflow.spec;
-    let dag = spec.templates[0]
-        .dag
-        .as_ref()
-        .expect("the entrypoint is a DAG");
-    assert_eq!(spec.entrypoint, spec.templates[0].name);
+    // The step templates come first, then the DAGs.
+    let (steps, dags) = spec.templates.split_at(3);
+    assert_eq!(spec.entrypoint, dags[0].name);
+    let dag = dags[0].dag.as_ref().expect("the entrypoint is a DAG");
     let chain: Vec<(&str, Vec<&str>)> = dag
         .tasks
         .iter()
@@ -178,7 +177,7 @@ fn mnist_is_the_tutorials_workflow() {
             ("export-model", vec!["train"])
         ]
     );
-    for template in &spec.templates[1..] {
+    for template in steps {
         let container = template.container.as_ref().expect("container");
         let mounts = container.volume_mounts.as_ref().expect("mounts");
         assert!(
@@ -528,10 +527,9 @@ fn a_large_layered_dag_is_valid() {
     let file = SourceFile::new("layered.kfp", layered_program(300));
     let compiled = compile(&file, &CompileOptions::default()).expect("compiles");
     check_compiled("layered.kfp", &file, &CompileOptions::default(), &compiled);
-    let dag = compiled.workflow.spec.templates[0]
-        .dag
-        .as_ref()
-        .expect("dag");
+    let spec = &compiled.workflow.spec;
+    let entry = spec.templates.iter().find(|t| t.name == spec.entrypoint);
+    let dag = entry.and_then(|t| t.dag.as_ref()).expect("dag");
     assert_eq!(dag.tasks.len(), 300);
     assert_eq!(dag.tasks[299].dependencies.len(), 2);
 }
@@ -581,8 +579,8 @@ fn a_literal_loop_of_a_thousand_items_is_not_unrolled() {
         .iter()
         .map(|t| t.name.as_str())
         .collect();
-    assert_eq!(names, ["wide", "for-1", "work"]);
-    let entry = workflow.spec.templates[0].dag.as_ref().expect("a DAG");
+    assert_eq!(names, ["work", "wide", "for-1"]);
+    let entry = workflow.spec.templates[1].dag.as_ref().expect("a DAG");
     assert_eq!(entry.tasks.len(), 1);
     assert_eq!(entry.tasks[0].with_items.len(), 1000);
     assert_eq!(entry.tasks[0].with_items[999], "999");

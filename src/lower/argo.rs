@@ -26,7 +26,7 @@ use super::argo_types::{
     API_VERSION, Arguments, Artifact, Inputs, KIND, Metadata, Outputs, Parameter, RetryStrategy,
     Template, ValueFrom, Workflow, WorkflowSpec,
 };
-use super::dag::Dags;
+use super::dag::{DagNames, Dags};
 use super::names::{
     self, GIT_CONTAINER, MAIN_CONTAINER, METRICS_ARTIFACT, METRICS_FILE, Namer, OUTPUTS_DIR,
     OUTPUTS_VOLUME, UI_METADATA_ARTIFACT, UI_METADATA_FILE, WORK_DIR, WORK_VOLUME, kubernetes_name,
@@ -49,9 +49,14 @@ pub(crate) fn workflow(
 ) -> Workflow {
     let streamed = streamed(pipeline, values, git_image);
     let spec = streamed.spec;
-    let mut templates = spec.templates;
-    let dags = std::mem::take(&mut templates.dags);
-    let steps = templates.shared.iter().map(|&i| templates.build(i));
+    let mut steps = Vec::new();
+    let dags = match spec.templates.write_steps(|template| {
+        steps.push(template);
+        Ok::<(), std::convert::Infallible>(())
+    }) {
+        Ok(dags) => dags,
+        Err(never) => match never {},
+    };
     Workflow {
         api_version: streamed.api_version,
         kind: streamed.kind,
@@ -59,7 +64,7 @@ pub(crate) fn workflow(
         spec: WorkflowSpec {
             entrypoint: spec.entrypoint,
             arguments: spec.arguments,
-            templates: dags.into_iter().chain(steps).collect(),
+            templates: steps.into_iter().chain(dags).collect(),
             volumes: spec.volumes,
             on_exit: spec.on_exit,
             image_pull_secrets: spec.image_pull_secrets,
@@ -84,24 +89,14 @@ pub(crate) fn streamed<'a>(
         template_names.claim(&kubernetes_name(&step.name));
     }
     let entrypoint = template_names.claim(&kubernetes_name(&pipeline.ident));
-    let mut templates = StepTemplates {
-        dags: Vec::new(),
+    let dag_names = DagNames::new(pipeline, entrypoint.clone(), &mut template_names);
+    let on_exit = dag_names.on_exit(pipeline);
+    let templates = StepTemplates {
         pipeline,
         volumes: VolumeNames::new(pipeline),
         git_image,
-        shared: Vec::new(),
+        dag_names,
     };
-    let (step_templates, step_inputs) = templates.share();
-    let dags = Dags::new(
-        pipeline,
-        &step_templates,
-        &step_inputs,
-        entrypoint.clone(),
-        &mut template_names,
-    );
-    templates.dags = dags.templates();
-    super::artifacts::wire(pipeline, &step_templates, &mut templates.dags);
-    let on_exit = dags.on_exit();
     let arguments = pipeline
         .params
         .iter()
@@ -144,26 +139,27 @@ pub(crate) fn streamed<'a>(
     workflow
 }
 
-/// `spec.templates`, written as a sequence: the DAGs (the entrypoint
-/// first), then each distinct step template, built from the IR as it is
-/// written.
+/// `spec.templates`, written as a sequence: each distinct step template,
+/// built from the IR as it is written, then the DAGs (the entrypoint
+/// first), which name the step templates and so come once every step's is
+/// known. Argo and KFP find templates by name, never by position.
 pub struct StepTemplates<'a> {
-    dags: Vec<Template>,
     pipeline: &'a Pipeline,
     volumes: VolumeNames,
     git_image: &'a str,
-    /// The steps whose templates are written (the first of each content).
-    shared: Vec<usize>,
+    dag_names: DagNames,
 }
 
 impl StepTemplates<'_> {
     /// Step `index`'s template and the values it reads.
     fn build_with_inputs(&self, index: usize) -> (Template, BTreeSet<Ref>) {
         let step = &self.pipeline.steps[index];
-        let files = super::artifacts::inputs(self.pipeline, step);
-        let step = super::artifacts::with_paths(self.pipeline, step);
-        let program = script::main_program(&step);
-        let inputs = step_inputs(&step, &program);
+        // The step's file inputs, found once for both uses.
+        let file_inputs = self.pipeline.file_inputs(step);
+        let files = super::artifacts::inputs(&file_inputs);
+        let step = super::artifacts::with_paths(self.pipeline, step, &file_inputs);
+        let mut program = script::main_program(&step);
+        let inputs = step_inputs(&step, std::mem::take(&mut program.refs));
         let mut template = step_template(&step, program, &inputs, &self.volumes, self.git_image);
         if !files.is_empty() {
             template
@@ -174,55 +170,65 @@ impl StepTemplates<'_> {
         (template, inputs)
     }
 
-    fn build(&self, index: usize) -> Template {
-        self.build_with_inputs(index).0
-    }
-
-    /// Decides which steps share a template (steps whose templates would be
-    /// identical but for the name use the first one's: a pipeline of alike
-    /// steps stays smaller than the cluster's object limit) and returns
-    /// each step's template name and inputs. Templates are compared by a
-    /// hash of their content, and on a match by rebuilding the first and
-    /// comparing, so none is held.
-    fn share(&mut self) -> (Vec<String>, Vec<BTreeSet<Ref>>) {
-        let mut by_content: HashMap<u64, Vec<usize>> = HashMap::new();
+    /// Builds each step's template once and hands `write` the first of each
+    /// content: steps whose templates would be identical but for the name
+    /// use the first one's (a pipeline of alike steps stays smaller than the
+    /// cluster's object limit). Returns the DAG templates, which name each
+    /// step's template. Only the templates' keys are held, and on a key
+    /// match the earlier template is rebuilt and compared whole.
+    fn write_steps<E>(
+        &self,
+        mut write: impl FnMut(Template) -> Result<(), E>,
+    ) -> Result<Vec<Template>, E> {
         let steps = self.pipeline.steps.len();
+        let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
         let (mut names, mut all_inputs) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
+        // The last earlier template rebuilt for a comparison: a run of alike
+        // steps rebuilds it once, not once a step.
+        let mut rebuilt: Option<(usize, Template)> = None;
         for index in 0..steps {
-            let (mut template, inputs) = self.build_with_inputs(index);
-            let name = std::mem::take(&mut template.name);
-            let same = by_content.entry(content_hash(&template)).or_default();
+            let (template, inputs) = self.build_with_inputs(index);
+            let same = by_key.entry(content_key(&template)).or_default();
             let shared = same.iter().copied().find(|&first| {
-                let other = self.build(first);
-                Template {
-                    name: String::new(),
-                    ..other
-                } == template
+                if rebuilt.as_ref().is_none_or(|(at, _)| *at != first) {
+                    rebuilt = Some((first, self.build_with_inputs(first).0));
+                }
+                rebuilt
+                    .as_mut()
+                    .is_some_and(|(_, other)| same_but_name(other, &template))
             });
-            let template_name = match shared {
-                Some(first) => kubernetes_name(&self.pipeline.steps[first].name),
+            match shared {
+                Some(first) => names.push(kubernetes_name(&self.pipeline.steps[first].name)),
                 None => {
                     same.push(index);
-                    self.shared.push(index);
-                    name
+                    names.push(template.name.clone());
+                    write(template)?;
                 }
-            };
-            names.push(template_name);
+            }
             all_inputs.push(inputs);
         }
-        (names, all_inputs)
+        let dags = Dags::new(self.pipeline, &names, &all_inputs, &self.dag_names);
+        let mut templates = dags.templates();
+        super::artifacts::wire(self.pipeline, &names, &mut templates);
+        Ok(templates)
     }
+}
+
+/// Whether `other` is `template` under another name (`other`'s name is
+/// overwritten).
+fn same_but_name(other: &mut Template, template: &Template) -> bool {
+    other.name.clone_from(&template.name);
+    *other == *template
 }
 
 impl serde::Serialize for StepTemplates<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.dags.len() + self.shared.len()))?;
-        for dag in &self.dags {
+        // The length is known only once the steps are shared.
+        let mut seq = serializer.serialize_seq(None)?;
+        let dags = self.write_steps(|template| seq.serialize_element(&template))?;
+        for dag in &dags {
             seq.serialize_element(dag)?;
-        }
-        for &index in &self.shared {
-            seq.serialize_element(&self.build(index))?;
         }
         seq.end()
     }
@@ -257,33 +263,91 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
     spec.to_string().replace("{{", "{\\u007b")
 }
 
-/// A hash of a template's content. The model is plain data, so its JSON is
-/// a faithful key; hashing it as it is written holds no text.
-fn content_hash(template: &Template) -> u64 {
-    struct HashWriter(std::collections::hash_map::DefaultHasher);
-    impl std::io::Write for HashWriter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.write(buf);
-            Ok(buf.len())
+/// A key of a template's content: a hash of what usually tells two steps
+/// apart (the container's image, command, env, mounts and resources, the
+/// inputs and outputs, the description and limits). Templates with equal keys are
+/// compared whole, so the key need not cover everything; hashing these few
+/// strings costs a fraction of serialising the whole template to hash it.
+fn content_key(template: &Template) -> u64 {
+    use std::hash::Hash;
+    let mut hasher = FxHasher::default();
+    if let Some(container) = &template.container {
+        container.image.hash(&mut hasher);
+        container.command.hash(&mut hasher);
+        container.args.hash(&mut hasher);
+        container.working_dir.hash(&mut hasher);
+        for env in container.env.iter().flatten() {
+            (&env.name, &env.value).hash(&mut hasher);
         }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+        for mount in container.volume_mounts.iter().flatten() {
+            (&mount.name, &mount.mount_path).hash(&mut hasher);
+        }
+        let limits = container.resources.as_ref().and_then(|r| r.limits.as_ref());
+        for (name, amount) in limits.into_iter().flatten() {
+            (name, &amount.0).hash(&mut hasher);
         }
     }
-    let mut writer = HashWriter(Default::default());
-    // Writing plain data to a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut writer, template);
-    writer.0.finish()
+    // Steps alike but for these must not all fall under one key: each step
+    // would then be compared with every earlier distinct template.
+    (template.init_containers.len(), template.sidecars.len()).hash(&mut hasher);
+    template.node_selector.hash(&mut hasher);
+    for parameters in [
+        template.inputs.as_ref().map(|i| &i.parameters),
+        template.outputs.as_ref().map(|o| &o.parameters),
+    ] {
+        for parameter in parameters.into_iter().flatten() {
+            parameter.name.hash(&mut hasher);
+        }
+        // Ends the list: inputs `a` and outputs `b` differ from inputs `a`, `b`.
+        0xffu8.hash(&mut hasher);
+    }
+    if let Some(metadata) = &template.metadata {
+        metadata.annotations.hash(&mut hasher);
+    }
+    template.pod_spec_patch.hash(&mut hasher);
+    template.active_deadline_seconds.hash(&mut hasher);
+    template
+        .retry_strategy
+        .as_ref()
+        .map(|r| &r.limit)
+        .hash(&mut hasher);
+    hasher.finish()
+}
+
+/// FxHash's mixing (rustc's own hasher): a rotate, a xor and a multiply a
+/// word, where SipHash costs several times as much on a step's script. It
+/// is not collision-resistant, which a content key need not be: a
+/// collision costs a rebuild and a comparison, never a wrong share.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            if let Ok(word) = <[u8; 8]>::try_from(word) {
+                self.add(u64::from_le_bytes(word));
+            }
+        }
+        for &byte in words.remainder() {
+            self.add(u64::from(byte));
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Every value a step's template reads, sorted (the template's inputs).
-fn step_inputs(step: &Step, program: &Program) -> BTreeSet<Ref> {
-    let mut inputs: BTreeSet<Ref> = program
-        .refs
-        .iter()
-        .filter(|r| r.is_input())
-        .cloned()
-        .collect();
+/// `inputs` starts as the values the step's program reads.
+fn step_inputs(step: &Step, mut inputs: BTreeSet<Ref>) -> BTreeSet<Ref> {
     let texts = [
         Some(&step.image),
         step.description.as_ref(),
@@ -365,7 +429,7 @@ fn step_template(
                 name: output.name.clone(),
                 value: None,
                 value_from: Some(ValueFrom {
-                    path: format!("{OUTPUTS_DIR}/{}", output.name),
+                    path: [OUTPUTS_DIR, "/", &output.name].concat(),
                     default: Some(String::new()),
                     ..ValueFrom::default()
                 }),

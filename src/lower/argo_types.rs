@@ -47,8 +47,8 @@ pub struct WorkflowSpec<Templates = Vec<Template>> {
     /// The pipeline's params with their values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Arguments>,
-    /// The DAG template first, then one container template a step (steps
-    /// whose templates would be identical share one).
+    /// One container template a step (steps whose templates would be
+    /// identical share one), then the DAG templates, the entrypoint first.
     pub templates: Templates,
     /// Claims and kfpl's scratch `emptyDir`s, mounted by the templates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -47,8 +47,13 @@ fn input_path((step, output): &FileRef) -> String {
 /// The step as its container sees it: each read of a file output is the
 /// fixed path of its input artifact, as a let named after the value's own
 /// variable, so a shell command reads it from `KFP_STEP__NAME`.
-pub(crate) fn with_paths<'s>(pipeline: &Pipeline, step: &'s Step) -> Cow<'s, Step> {
-    if pipeline.file_inputs(step).is_empty() {
+/// `files` is `pipeline.file_inputs(step)`.
+pub(crate) fn with_paths<'s>(
+    pipeline: &Pipeline,
+    step: &'s Step,
+    files: &[FileRef],
+) -> Cow<'s, Step> {
+    if files.is_empty() {
         return Cow::Borrowed(step);
     }
     let mut step = step.clone();
@@ -110,9 +115,9 @@ pub(crate) fn outputs(step: &Step) -> impl Iterator<Item = Artifact> + '_ {
 }
 
 /// The artifacts a reader's template has placed before it starts.
-pub(crate) fn inputs(pipeline: &Pipeline, step: &Step) -> Vec<Artifact> {
-    pipeline
-        .file_inputs(step)
+/// `files` is `pipeline.file_inputs(step)`.
+pub(crate) fn inputs(files: &[FileRef]) -> Vec<Artifact> {
+    files
         .iter()
         .map(|file| Artifact {
             name: input_name(file),

@@ -80,17 +80,22 @@ pub(crate) struct Dags<'a> {
     exports: Vec<BTreeSet<Ref>>,
 }
 
-impl<'a> Dags<'a> {
-    /// Plans the templates: names (from `namer`, which holds the steps' and
-    /// the entrypoint's), and what each block's DAG takes and gives.
-    pub(crate) fn new(
-        pipeline: &'a Pipeline,
-        step_templates: &'a [String],
-        step_inputs: &'a [BTreeSet<Ref>],
-        entrypoint: String,
-        namer: &mut Namer,
-    ) -> Dags<'a> {
-        let names = pipeline
+/// The names of the DAG templates and kfpl's helper templates, claimed
+/// before the step templates are built (they do not depend on which steps
+/// share a template).
+#[derive(Debug, Clone)]
+pub(crate) struct DagNames {
+    entrypoint: String,
+    blocks: Vec<BlockNames>,
+    /// Step index → the guard template of its `when`.
+    when_guards: BTreeMap<usize, String>,
+}
+
+impl DagNames {
+    /// Claims the names from `namer`, which holds the steps' and the
+    /// entrypoint's.
+    pub(crate) fn new(pipeline: &Pipeline, entrypoint: String, namer: &mut Namer) -> DagNames {
+        let blocks = pipeline
             .blocks
             .iter()
             .enumerate()
@@ -127,27 +132,43 @@ impl<'a> Dags<'a> {
                 )
             })
             .collect();
+        DagNames {
+            entrypoint,
+            blocks,
+            when_guards,
+        }
+    }
+
+    /// The name of `spec.onExit`: the `finally` block's DAG.
+    pub(crate) fn on_exit(&self, pipeline: &Pipeline) -> Option<String> {
+        pipeline
+            .blocks
+            .iter()
+            .position(|b| matches!(b.kind, BlockKind::Finally))
+            .map(|id| self.blocks[id].template.clone())
+    }
+}
+
+impl<'a> Dags<'a> {
+    /// Plans the templates: what each block's DAG takes and gives.
+    pub(crate) fn new(
+        pipeline: &'a Pipeline,
+        step_templates: &'a [String],
+        step_inputs: &'a [BTreeSet<Ref>],
+        names: &DagNames,
+    ) -> Dags<'a> {
         let mut dags = Dags {
             pipeline,
             step_templates,
             step_inputs,
-            entrypoint,
-            names,
-            when_guards,
+            entrypoint: names.entrypoint.clone(),
+            names: names.blocks.clone(),
+            when_guards: names.when_guards.clone(),
             inputs: vec![BTreeSet::new(); pipeline.blocks.len()],
             exports: vec![BTreeSet::new(); pipeline.blocks.len()],
         };
         dags.plan();
         dags
-    }
-
-    /// The name of `spec.onExit`: the `finally` block's DAG.
-    pub(crate) fn on_exit(&self) -> Option<String> {
-        self.pipeline
-            .blocks
-            .iter()
-            .position(|b| matches!(b.kind, BlockKind::Finally))
-            .map(|id| self.names[id].template.clone())
     }
 
     /// Every DAG template (the entrypoint first) and kfpl's helper templates.

@@ -37,7 +37,10 @@ pub(crate) const GIT_CONTAINER: &str = "git-sync";
 /// Paths a `data` claim may not be mounted at (or, for the first group, under):
 /// kfpl's and Argo's own directories.
 pub(crate) fn reserved_mount(path: &str) -> Option<&'static str> {
-    let under = |dir: &str| path == dir || path.starts_with(&format!("{dir}/"));
+    let under = |dir: &str| {
+        path.strip_prefix(dir)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
     if under(OUTPUTS_DIR) {
         Some(OUTPUTS_DIR)
     } else if under(CODE_DIR) {

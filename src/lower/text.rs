@@ -87,14 +87,14 @@ impl Ref {
     pub(crate) fn input_name(&self) -> String {
         match self {
             Ref::Param(name) => name.clone(),
-            Ref::Output { step, output } => format!("{step}-{output}"),
-            Ref::Item { var, field: None } => format!("{var}--item"),
+            Ref::Output { step, output } => [step.as_str(), "-", output].concat(),
+            Ref::Item { var, field: None } => [var.as_str(), "--item"].concat(),
             Ref::Item {
                 var,
                 field: Some(field),
-            } => format!("{var}--item-{field}"),
-            Ref::Carry(name) => format!("{name}--carry"),
-            Ref::Workflow(field) => format!("workflow--{field}"),
+            } => [var.as_str(), "--item-", field].concat(),
+            Ref::Carry(name) => [name.as_str(), "--carry"].concat(),
+            Ref::Workflow(field) => ["workflow--", field].concat(),
         }
     }
 
@@ -103,7 +103,7 @@ impl Ref {
     fn run_information(field: &str) -> String {
         match field {
             "pod_name" => "pod.name".to_string(),
-            other => format!("workflow.{other}"),
+            other => ["workflow.", other].concat(),
         }
     }
 
@@ -112,10 +112,8 @@ impl Ref {
     /// encoded in place.
     pub(crate) fn argo(&self) -> String {
         match self {
-            Ref::Workflow(field) => {
-                format!("{{{{={ENCODE}({})}}}}", Ref::run_information(field))
-            }
-            _ => format!("{{{{inputs.parameters.{}}}}}", self.input_name()),
+            Ref::Workflow(field) => Ref::encode(&Ref::run_information(field)),
+            _ => ["{{inputs.parameters.", &self.input_name(), "}}"].concat(),
         }
     }
 
@@ -123,11 +121,8 @@ impl Ref {
     /// quantities, counts, annotations).
     pub(crate) fn argo_decoded(&self) -> String {
         match self {
-            Ref::Workflow(field) => format!("{{{{{}}}}}", Ref::run_information(field)),
-            _ => format!(
-                "{{{{={DECODE}(inputs.parameters['{}'])}}}}",
-                self.input_name()
-            ),
+            Ref::Workflow(field) => ["{{", &Ref::run_information(field), "}}"].concat(),
+            _ => ["{{=", &self.decoded_input(), "}}"].concat(),
         }
     }
 
@@ -135,7 +130,7 @@ impl Ref {
     /// param or run information (both global to the workflow).
     pub(crate) fn global_source(&self) -> Option<String> {
         match self {
-            Ref::Param(name) => Some(format!("workflow.parameters['{name}']")),
+            Ref::Param(name) => Some(["workflow.parameters['", name, "']"].concat()),
             Ref::Workflow(field) => Some(Ref::run_information(field)),
             _ => None,
         }
@@ -143,30 +138,30 @@ impl Ref {
 
     /// The expression for an output of the task `task` in the same DAG.
     pub(crate) fn task_output(task: &str, output: &str) -> String {
-        format!("tasks['{task}'].outputs.parameters['{output}']")
+        ["tasks['", task, "'].outputs.parameters['", output, "']"].concat()
     }
 
     /// The expression for the value held (encoded) by this DAG's input.
     pub(crate) fn decoded_input(&self) -> String {
-        format!("{DECODE}(inputs.parameters['{}'])", self.input_name())
+        [DECODE, "(inputs.parameters['", &self.input_name(), "'])"].concat()
     }
 
     /// An expression tag encoding the value of `source` (an expression).
     pub(crate) fn encode(source: &str) -> String {
-        format!("{{{{={ENCODE}({source})}}}}")
+        ["{{=", ENCODE, "(", source, ")}}"].concat()
     }
 
     /// The environment variable a shell reads it from (as [`Part::env_name`]).
     pub(crate) fn env_name(&self) -> String {
         match self {
-            Ref::Param(name) | Ref::Carry(name) => format!("KFP_{name}"),
-            Ref::Output { step, output } => format!("KFP_{step}__{output}"),
-            Ref::Item { var, field: None } => format!("KFP_{var}"),
+            Ref::Param(name) | Ref::Carry(name) => ["KFP_", name].concat(),
+            Ref::Output { step, output } => ["KFP_", step, "__", output].concat(),
+            Ref::Item { var, field: None } => ["KFP_", var].concat(),
             Ref::Item {
                 var,
                 field: Some(field),
-            } => format!("KFP_{var}__{field}"),
-            Ref::Workflow(field) => format!("KFP_workflow__{field}"),
+            } => ["KFP_", var, "__", field].concat(),
+            Ref::Workflow(field) => ["KFP_workflow__", field].concat(),
         }
     }
 }
@@ -285,14 +280,21 @@ pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
 /// a value that does not decode stops the step. `KFP_VALUE` (upper case: no
 /// param or let makes it) is a plain shell variable, not exported.
 pub(crate) fn decode_line<'a>(values: impl IntoIterator<Item = &'a Ref>) -> String {
-    let names: Vec<String> = values.into_iter().map(Ref::env_name).collect();
-    if names.is_empty() {
+    let mut names = values.into_iter().map(Ref::env_name);
+    let Some(first) = names.next() else {
         return String::new();
+    };
+    // Pushed, not formatted: one line a step, and `format!` costs more.
+    let mut line = String::from("for KFP_VALUE in ");
+    line.push_str(&first);
+    for name in names {
+        line.push(' ');
+        line.push_str(&name);
     }
-    format!(
-        "for KFP_VALUE in {}; do eval \"$KFP_VALUE=\\$(printf %s \\\"\\$$KFP_VALUE\\\" | base64 -d && echo .) || exit; $KFP_VALUE=\\${{$KFP_VALUE%.}}\"; done\n",
-        names.join(" ")
-    )
+    line.push_str(
+        "; do eval \"$KFP_VALUE=\\$(printf %s \\\"\\$$KFP_VALUE\\\" | base64 -d && echo .) || exit; $KFP_VALUE=\\${$KFP_VALUE%.}\"; done\n",
+    );
+    line
 }
 
 /// Display text with every `{{` broken as `{ {`, for places that are only

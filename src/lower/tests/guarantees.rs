@@ -5,6 +5,13 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use super::containers::METRICS;
 use super::*;
 
+/// The entrypoint's template (after the step templates).
+fn entry(workflow: &mut Workflow) -> &mut Template {
+    let name = workflow.spec.entrypoint.clone();
+    let found = workflow.spec.templates.iter_mut().find(|t| t.name == name);
+    found.expect("the entrypoint's template")
+}
+
 #[test]
 fn lint_reports_each_broken_guarantee() {
     let good = compile_src(METRICS, &[]);
@@ -15,13 +22,13 @@ fn lint_reports_each_broken_guarantee() {
         (
             "defined twice",
             Box::new(|w| {
-                let copy = w.spec.templates[1].clone();
+                let copy = w.spec.templates[0].clone();
                 w.spec.templates.push(copy);
             }),
         ),
         (
             "does not match ^[a-zA-Z0-9]",
-            Box::new(|w| w.spec.templates[1].name = "bad_name".into()),
+            Box::new(|w| w.spec.templates[0].name = "bad_name".into()),
         ),
         (
             "is not a DAG template",
@@ -30,7 +37,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "is not another task",
             Box::new(|w| {
-                if let Some(dag) = &mut w.spec.templates[0].dag {
+                if let Some(dag) = &mut entry(w).dag {
                     dag.tasks[1].dependencies = vec!["ghost".into()];
                 }
             }),
@@ -38,7 +45,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "cycle",
             Box::new(|w| {
-                if let Some(dag) = &mut w.spec.templates[0].dag {
+                if let Some(dag) = &mut entry(w).dag {
                     dag.tasks[0].dependencies = vec!["export-model".into()];
                 }
             }),
@@ -46,7 +53,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "does not resolve",
             Box::new(|w| {
-                if let Some(dag) = &mut w.spec.templates[0].dag {
+                if let Some(dag) = &mut entry(w).dag {
                     dag.tasks[2].dependencies.clear();
                 }
             }),
@@ -60,7 +67,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "field unknown",
             Box::new(|w| {
-                if let Some(c) = &mut w.spec.templates[1].container {
+                if let Some(c) = &mut w.spec.templates[0].container {
                     c.tty = Some(true);
                 }
             }),
@@ -68,7 +75,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "does not resolve",
             Box::new(|w| {
-                if let Some(c) = &mut w.spec.templates[1].container {
+                if let Some(c) = &mut w.spec.templates[0].container {
                     c.image = Some("x:{{inputs.parameters.nope}}".into());
                 }
             }),
@@ -76,7 +83,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "does not resolve",
             Box::new(|w| {
-                if let Some(dag) = &mut w.spec.templates[0].dag
+                if let Some(dag) = &mut entry(w).dag
                     && let Some(a) = &mut dag.tasks[1].arguments
                 {
                     a.parameters[0].value =
@@ -87,7 +94,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "does not resolve",
             Box::new(|w| {
-                if let Some(c) = &mut w.spec.templates[1].container {
+                if let Some(c) = &mut w.spec.templates[0].container {
                     c.image = Some("{{=sprig.b64dec(inputs.parameters['nope'])}}".into());
                 }
             }),
@@ -103,7 +110,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "do not match the inputs",
             Box::new(|w| {
-                if let Some(dag) = &mut w.spec.templates[0].dag {
+                if let Some(dag) = &mut entry(w).dag {
                     dag.tasks[1].arguments = None;
                 }
             }),
@@ -111,7 +118,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "not a Kubernetes quantity",
             Box::new(|w| {
-                let resources = w.spec.templates[2]
+                let resources = w.spec.templates[1]
                     .container
                     .as_mut()
                     .map(|c| &mut c.resources);
@@ -128,7 +135,7 @@ fn lint_reports_each_broken_guarantee() {
         (
             "starts with a digit",
             Box::new(|w| {
-                if let Some(dag) = &mut w.spec.templates[0].dag {
+                if let Some(dag) = &mut entry(w).dag {
                     dag.tasks[0].name = "1st".into();
                 }
             }),
@@ -214,14 +221,45 @@ pipeline p {
         .iter()
         .map(|t| t.name.as_str())
         .collect();
-    assert_eq!(names, ["p", "a", "c"]);
-    let dag = workflow.spec.templates[0].dag.as_ref().expect("dag");
+    assert_eq!(names, ["a", "c", "p"]);
+    let dag = workflow.spec.templates[2].dag.as_ref().expect("dag");
     let uses: Vec<(&str, &str)> = dag
         .tasks
         .iter()
         .map(|t| (t.name.as_str(), t.template.as_str()))
         .collect();
     assert_eq!(uses, [("a", "a"), ("b", "a"), ("c", "c")]);
+}
+
+/// Sharing is decided by a key of a few fields and confirmed by comparing
+/// whole templates: steps alike in image and command but not in resources,
+/// mounts or tolerations (outside the key) keep their own templates.
+#[test]
+fn steps_alike_but_for_one_field_keep_their_templates() {
+    let workflow = compile_src(
+        r#"
+pipeline p {
+  step a { image = "alpine" command = "echo same" }
+  step b { image = "alpine" command = "echo same" cpu = 2 }
+  step c { image = "alpine" command = "echo same" data = ["claim:/data"] }
+  step d { image = "alpine" command = "echo same" tolerations = [{ key = "gpu", operator = "Exists" }] }
+  step e { image = "alpine" command = "echo same" }
+  step f { image = "alpine" command = "echo same" cpu = 2 }
+  step g { image = "alpine" command = "echo same" tolerations = [{ key = "gpu", operator = "Exists" }] }
+}
+"#,
+        &[],
+    );
+    let names: Vec<&str> = workflow
+        .spec
+        .templates
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b", "c", "d", "p"]);
+    let dag = workflow.spec.templates[4].dag.as_ref().expect("dag");
+    let uses: Vec<&str> = dag.tasks.iter().map(|t| t.template.as_str()).collect();
+    assert_eq!(uses, ["a", "b", "c", "d", "a", "b", "d"]);
 }
 
 /// A program with every kind of block (the v2 parity programs).
@@ -271,7 +309,7 @@ fn lint_reports_broken_blocks() {
         (
             "is not a function kfpl writes",
             Box::new(|w| {
-                if let Some(dag) = &mut w.spec.templates[0].dag
+                if let Some(dag) = &mut entry(w).dag
                     && let Some(a) = dag.tasks.iter_mut().find(|t| t.name == "if-1")
                     && let Some(args) = &mut a.arguments
                 {
@@ -297,7 +335,7 @@ fn lint_reports_broken_blocks() {
         (
             "`{{item}}` does not resolve",
             Box::new(|w| {
-                if let Some(dag) = &mut w.spec.templates[0].dag
+                if let Some(dag) = &mut entry(w).dag
                     && let Some(a) = dag.tasks.iter_mut().find(|t| t.name == "if-1")
                     && let Some(args) = &mut a.arguments
                 {
