@@ -15,6 +15,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::Hasher;
 
+use crate::check::hash::FxHasher;
+
 use k8s_openapi::api::core::v1::{
     Container, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaimVolumeSource,
     ResourceRequirements, Volume, VolumeMount,
@@ -174,33 +176,24 @@ impl StepTemplates<'_> {
     /// content: steps whose templates would be identical but for the name
     /// use the first one's (a pipeline of alike steps stays smaller than the
     /// cluster's object limit). Returns the DAG templates, which name each
-    /// step's template. Only the templates' keys are held, and on a key
-    /// match the earlier template is rebuilt and compared whole.
+    /// step's template. Only the templates' keys are held (see `shared_with`).
     fn write_steps<E>(
         &self,
         mut write: impl FnMut(Template) -> Result<(), E>,
     ) -> Result<Vec<Template>, E> {
         let steps = self.pipeline.steps.len();
-        let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut by_key: HashMap<u64, Vec<Distinct>> = HashMap::new();
         let (mut names, mut all_inputs) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
         // The last earlier template rebuilt for a comparison: a run of alike
         // steps rebuilds it once, not once a step.
         let mut rebuilt: Option<(usize, Template)> = None;
         for index in 0..steps {
-            let (template, inputs) = self.build_with_inputs(index);
+            let (mut template, inputs) = self.build_with_inputs(index);
             let same = by_key.entry(content_key(&template)).or_default();
-            let shared = same.iter().copied().find(|&first| {
-                if rebuilt.as_ref().is_none_or(|(at, _)| *at != first) {
-                    rebuilt = Some((first, self.build_with_inputs(first).0));
-                }
-                rebuilt
-                    .as_mut()
-                    .is_some_and(|(_, other)| same_but_name(other, &template))
-            });
+            let shared = self.shared_with(index, same, &mut template, &mut rebuilt);
             match shared {
                 Some(first) => names.push(kubernetes_name(&self.pipeline.steps[first].name)),
                 None => {
-                    same.push(index);
                     names.push(template.name.clone());
                     write(template)?;
                 }
@@ -212,6 +205,75 @@ impl StepTemplates<'_> {
         super::artifacts::wire(self.pipeline, &names, &mut templates);
         Ok(templates)
     }
+
+    /// The earlier step whose template `template` (step `index`'s) is,
+    /// under another name, among the distinct templates `same` of its key;
+    /// `None` records it as a new one. At most one earlier template is
+    /// rebuilt and compared a step, however many share the key: with two or
+    /// more, the hash of the whole content picks it, so steps alike but for
+    /// a field outside the key stay linear.
+    fn shared_with(
+        &self,
+        index: usize,
+        same: &mut Vec<Distinct>,
+        template: &mut Template,
+        rebuilt: &mut Option<(usize, Template)>,
+    ) -> Option<usize> {
+        let whole = (!same.is_empty()).then(|| whole_hash(template));
+        let candidate = match same.as_slice() {
+            [] => None,
+            [only] => Some(only.step),
+            several => several.iter().find(|d| d.whole == whole).map(|d| d.step),
+        };
+        if let Some(first) = candidate {
+            if rebuilt.as_ref().is_none_or(|(at, _)| *at != first) {
+                *rebuilt = Some((first, self.build_with_inputs(first).0));
+            }
+            if let Some((_, other)) = rebuilt.as_mut()
+                && same_but_name(other, template)
+            {
+                return Some(first);
+            }
+        }
+        // A second distinct template under this key: the first gets the
+        // hash of its whole content too, once, from the copy just rebuilt.
+        if let ([only], Some((at, other))) = (same.as_mut_slice(), rebuilt.as_mut())
+            && only.whole.is_none()
+            && *at == only.step
+        {
+            only.whole = Some(whole_hash(other));
+        }
+        same.push(Distinct { step: index, whole });
+        None
+    }
+}
+
+/// A distinct step template: the first step that has it, and the hash of
+/// its whole content once another template shares its key.
+struct Distinct {
+    step: usize,
+    whole: Option<u64>,
+}
+
+/// A hash of a template's whole content but its name (serde_json into
+/// FxHash: the model is plain data, so its JSON is a faithful key).
+fn whole_hash(template: &mut Template) -> u64 {
+    struct HashWriter(FxHasher);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let name = std::mem::take(&mut template.name);
+    let mut writer = HashWriter(FxHasher::default());
+    // Writing plain data to a hasher cannot fail.
+    let _ = serde_json::to_writer(&mut writer, &*template);
+    template.name = name;
+    writer.0.finish()
 }
 
 /// Whether `other` is `template` under another name (`other`'s name is
@@ -312,37 +374,6 @@ fn content_key(template: &Template) -> u64 {
         .map(|r| &r.limit)
         .hash(&mut hasher);
     hasher.finish()
-}
-
-/// FxHash's mixing (rustc's own hasher): a rotate, a xor and a multiply a
-/// word, where SipHash costs several times as much on a step's script. It
-/// is not collision-resistant, which a content key need not be: a
-/// collision costs a rebuild and a comparison, never a wrong share.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            if let Ok(word) = <[u8; 8]>::try_from(word) {
-                self.add(u64::from_le_bytes(word));
-            }
-        }
-        for &byte in words.remainder() {
-            self.add(u64::from(byte));
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// Every value a step's template reads, sorted (the template's inputs).
