@@ -40,10 +40,14 @@ pub fn is_yaml11_string(value: &str) -> bool {
     const WORDS: &[&str] = &[
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
     ];
-    // No word is longer than 5 bytes: longer values skip the comparisons.
+    let bytes = value.as_bytes();
+    // Most strings: longer than any word, and a letter first (no number,
+    // no date), so none of the walks below.
+    if bytes.len() > 5 && bytes[0].is_ascii_alphabetic() {
+        return true;
+    }
     let word = value.len() <= 5
         && (WORDS.iter().any(|w| value.eq_ignore_ascii_case(w)) || value == "=" || value == "<<");
-    let bytes = value.as_bytes();
     let date = bytes.len() >= 5 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[4] == b'-';
     if word || date {
         return false;
@@ -123,17 +127,31 @@ impl Scan {
 
     /// One table look-up a byte, where finding the same with `contains(": ")`,
     /// `contains(" #")`, `contains('\n')` and a printable check walked each
-    /// string four times (two thirds of the writer's cost).
+    /// string four times (two thirds of the writer's cost); and none for
+    /// eight bytes at a time that are all [`dull`].
     fn of(bytes: &[u8]) -> Scan {
-        let mut found = 0;
-        // The pairs the previous byte starts.
-        let mut starts = 0;
+        let (words, rest) = bytes.as_chunks::<8>();
+        let (mut found, mut starts) = (0, 0);
+        for word in words {
+            if dull(u64::from_le_bytes(*word)) {
+                // No pair starts or ends in a dull word.
+                starts = 0;
+            } else {
+                (found, starts) = Scan::classify(word, found, starts);
+            }
+        }
+        Scan(Scan::classify(rest, found, starts).0)
+    }
+
+    /// Adds what `bytes` hold to `found`; `starts` is the pairs the byte
+    /// before them starts, and the pairs their last byte starts come back.
+    fn classify(bytes: &[u8], mut found: u8, mut starts: u8) -> (u8, u8) {
         for &byte in bytes {
             let class = CLASSES[usize::from(byte)];
             found |= class.alone | (starts & class.ends);
             starts = class.starts;
         }
-        Scan(found)
+        (found, starts)
     }
 
     fn has(self, flags: u8) -> bool {
@@ -151,6 +169,21 @@ struct Class {
 }
 
 static CLASSES: [Class; 256] = classes();
+
+/// Whether none of the eight bytes in `word` matters to [`Scan`]: all are
+/// printable ASCII from `$` up other than `:` (so no break, space or `#`,
+/// nothing unprintable, nothing that starts a pair). Most bytes of names,
+/// paths and Argo expressions are; SWAR, exact for "any byte is".
+fn dull(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_dollar = word.wrapping_sub(ONES * 0x24) & !word & HIGH;
+    let colon = word ^ (ONES * u64::from(b':'));
+    let colon = colon.wrapping_sub(ONES) & !colon & HIGH;
+    // DEL (0x7f) and up: a carry only leaves a byte of 0xff, itself high.
+    let high = (word | word.wrapping_add(ONES)) & HIGH;
+    below_dollar | colon | high == 0
+}
 
 const fn classes() -> [Class; 256] {
     let mut table = [Class {
@@ -329,7 +362,58 @@ pub(super) fn is_printable(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// What [`Scan`] should find, found the slow way.
+    fn scanned_slowly(value: &str) -> u8 {
+        let found = [
+            (
+                value
+                    .bytes()
+                    .any(|b| b != b'\n' && !(0x20..0x7f).contains(&b)),
+                Scan::OTHER,
+            ),
+            (value.contains('\n'), Scan::BREAK),
+            (value.contains(": "), Scan::COLON_SPACE),
+            (value.contains(" #"), Scan::SPACE_HASH),
+            (value.contains(" \n"), Scan::SPACE_BREAK),
+        ];
+        found
+            .iter()
+            .filter(|(is, _)| *is)
+            .fold(0, |flags, (_, flag)| flags | flag)
+    }
+
+    proptest! {
+        /// Long runs of dull bytes, with what matters at any offset (the
+        /// eight-byte words and the pairs across them).
+        #[test]
+        fn the_scan_finds_what_the_slow_checks_find(
+            value in "([a-z0-9{}.$/]{0,9}(: | #| \n|[ :#\n\t\x7f\x00\"!é])?){0,8}"
+        ) {
+            prop_assert_eq!(Scan::of(value.as_bytes()).0, scanned_slowly(&value), "{:?}", value);
+        }
+    }
+
+    #[test]
+    fn dull_words_hold_nothing_that_matters() {
+        for byte in 0..=255u8 {
+            let mut word = *b"abcdefgh";
+            for at in 0..8 {
+                let saved = word[at];
+                word[at] = byte;
+                let matters = byte < b'$' || byte == b':' || byte >= 0x7f;
+                assert_eq!(
+                    dull(u64::from_le_bytes(word)),
+                    !matters,
+                    "{byte:#x} at {at}"
+                );
+                word[at] = saved;
+            }
+        }
+    }
 
     #[test]
     fn yaml11_words_and_numbers_are_not_strings() {
