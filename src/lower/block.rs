@@ -171,13 +171,16 @@ fn write_string<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize, ke
 
 fn single_quoted<W: Write>(writer: &mut Writer<W>, value: &str) {
     writer.put(b"'");
-    let mut rest = value;
-    while let Some(quote) = rest.find('\'') {
-        writer.put(&rest.as_bytes()[..=quote]);
+    let mut rest = value.as_bytes();
+    // A plain loop: `str::find` set up a memchr for each quote, which cost
+    // more than walking these strings' few dozen bytes.
+    while let Some(quote) = rest.iter().position(|&b| b == b'\'') {
+        let (through_quote, after) = rest.split_at(quote + 1);
+        writer.put(through_quote);
         writer.put(b"'");
-        rest = &rest[quote + 1..];
+        rest = after;
     }
-    writer.put(rest.as_bytes());
+    writer.put(rest);
     writer.put(b"'");
 }
 
