@@ -7,25 +7,30 @@
 //! spaces deeper than its key; a sequence under a key at the key's column
 //! (`key:` then `- item`); an item that is a mapping or sequence starts on
 //! the dash's line; empty ones are `{}` and `[]`; strings with a line break
-//! are literal blocks (`|`, `|-`, `|+`). Scalar style follows libyaml's
-//! analysis ([`Analysis`]) so that what is written reads back the same.
+//! are literal blocks (`|`, `|-`, `|+`). Which style a scalar takes is
+//! [`super::yaml::style`]'s rule; this module lays out and escapes.
 
+use std::fmt::Display;
 use std::io::Write;
 
 use serde::ser::{self, Error as _, Serialize};
 
-use super::yaml::is_yaml11_string;
+use super::yaml::{Style, is_break, is_printable, style};
 
 type Error = serde_yaml::Error;
 type Result<T = ()> = std::result::Result<T, Error>;
 
 /// Writes `value` as a block YAML document to `out`.
 pub(crate) fn to_writer<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> Result {
-    let mut writer = Writer { out };
+    let mut writer = Writer {
+        out,
+        buf: Vec::with_capacity(CHUNK + CHUNK / 4),
+    };
     value.serialize(Place {
         writer: &mut writer,
         at: At::Root,
     })?;
+    writer.pass_on()?;
     writer.out.flush().map_err(io)
 }
 
@@ -33,23 +38,42 @@ fn io(error: std::io::Error) -> Error {
     Error::custom(error)
 }
 
+/// Lines gather in the writer's buffer and go to `out` about this many
+/// bytes at a time: one `write_all` per 64 KiB, not one per piece of a line.
+const CHUNK: usize = 64 * 1024;
+
 struct Writer<W> {
     out: W,
+    buf: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
-    fn put(&mut self, bytes: &[u8]) -> Result {
-        self.out.write_all(bytes).map_err(io)
+    fn put(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
     }
 
-    fn indent(&mut self, columns: usize) -> Result {
+    fn indent(&mut self, columns: usize) {
         const SPACES: &[u8; 64] = &[b' '; 64];
         let mut left = columns;
         while left > 0 {
             let n = left.min(SPACES.len());
-            self.put(&SPACES[..n])?;
+            self.put(&SPACES[..n]);
             left -= n;
         }
+    }
+
+    /// Ends a line, and passes the buffer on once it holds a chunk.
+    fn end_line(&mut self) -> Result {
+        self.buf.push(b'\n');
+        if self.buf.len() >= CHUNK {
+            self.pass_on()?;
+        }
+        Ok(())
+    }
+
+    fn pass_on(&mut self) -> Result {
+        self.out.write_all(&self.buf).map_err(io)?;
+        self.buf.clear();
         Ok(())
     }
 }
@@ -99,17 +123,24 @@ struct Place<'a, W> {
 }
 
 impl<'a, W: Write> Place<'a, W> {
-    /// A plain scalar written as is (numbers, bools, null).
+    /// A plain scalar written as is (bools, null).
     fn bare(self, text: &str) -> Result {
-        self.writer.put(self.at.gap())?;
-        self.writer.put(text.as_bytes())?;
-        self.writer.put(b"\n")
+        self.writer.put(self.at.gap());
+        self.writer.put(text.as_bytes());
+        self.writer.end_line()
+    }
+
+    /// A number, formatted straight into the buffer (no `String` each).
+    fn number(self, value: impl Display) -> Result {
+        self.writer.put(self.at.gap());
+        write!(self.writer.buf, "{value}").map_err(io)?;
+        self.writer.end_line()
     }
 
     fn string(self, value: &str) -> Result {
-        self.writer.put(self.at.gap())?;
-        write_string(self.writer, value, self.at.deeper(), false)?;
-        self.writer.put(b"\n")
+        self.writer.put(self.at.gap());
+        write_string(self.writer, value, self.at.deeper(), false);
+        self.writer.end_line()
     }
 
     fn compound(self, kind: Kind) -> Compound<'a, W> {
@@ -127,27 +158,10 @@ impl<'a, W: Write> Place<'a, W> {
     }
 }
 
-/// How to write a string: libyaml's style choice, then the text.
-/// `key` strings are mapping keys (never block scalars).
-fn write_string<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize, key: bool) -> Result {
-    let wants_literal = !key && value.contains('\n');
-    if wants_literal && literal_fits_ascii(value) {
-        return literal(writer, value, indent);
-    }
-    let analysis = Analysis::of(value);
-    let style = if wants_literal && analysis.block {
-        Style::Literal
-    } else if wants_literal || analysis.line_breaks {
-        // libyaml folds breaks in quoted scalars; escaping them is simpler.
-        Style::Double
-    } else if analysis.block_plain && !needs_quotes(value) {
-        Style::Plain
-    } else if analysis.single {
-        Style::Single
-    } else {
-        Style::Double
-    };
-    match style {
+/// Writes a string in the style [`style`] gives it. `key` strings are
+/// mapping keys (never block scalars).
+fn write_string<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize, key: bool) {
+    match style(value, key) {
         Style::Plain => writer.put(value.as_bytes()),
         Style::Single => single_quoted(writer, value),
         Style::Double => double_quoted(writer, value),
@@ -155,241 +169,100 @@ fn write_string<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize, ke
     }
 }
 
-/// [`Analysis`]'s verdict on a literal block for ASCII text, found with
-/// scans the compiler vectorises (scripts are most of the output): no
-/// trailing space, no space before a break, nothing unprintable.
-fn literal_fits_ascii(value: &str) -> bool {
-    !value.ends_with(' ')
-        && !value.contains(" \n")
-        && value
-            .bytes()
-            .all(|b| b == b'\n' || (0x20..0x7f).contains(&b))
-}
-
-/// Whether a plain string must be quoted to read back as a string: serde_yaml
-/// quotes what YAML 1.2 reads otherwise (and the empty string, which reads
-/// as null), and kfpl also what YAML 1.1 does (see [`is_yaml11_string`],
-/// which takes everything YAML 1.2 reads as a non-string for a non-string).
-fn needs_quotes(value: &str) -> bool {
-    value.is_empty() || !is_yaml11_string(value)
-}
-
-enum Style {
-    Plain,
-    Single,
-    Double,
-    Literal,
-}
-
-fn single_quoted<W: Write>(writer: &mut Writer<W>, value: &str) -> Result {
-    writer.put(b"'")?;
-    let mut rest = value;
-    while let Some(quote) = rest.find('\'') {
-        writer.put(&rest.as_bytes()[..=quote])?;
-        writer.put(b"'")?;
-        rest = &rest[quote + 1..];
+fn single_quoted<W: Write>(writer: &mut Writer<W>, value: &str) {
+    writer.put(b"'");
+    let mut rest = value.as_bytes();
+    // A plain loop: `str::find` set up a memchr for each quote, which cost
+    // more than walking these strings' few dozen bytes.
+    while let Some(quote) = rest.iter().position(|&b| b == b'\'') {
+        let (through_quote, after) = rest.split_at(quote + 1);
+        writer.put(through_quote);
+        writer.put(b"'");
+        rest = after;
     }
-    writer.put(rest.as_bytes())?;
-    writer.put(b"'")
+    writer.put(rest);
+    writer.put(b"'");
 }
 
 /// Double-quoted, escaped as libyaml escapes (width unlimited: one line).
-fn double_quoted<W: Write>(writer: &mut Writer<W>, value: &str) -> Result {
-    let mut text = String::with_capacity(value.len() + 2);
-    text.push('"');
+fn double_quoted<W: Write>(writer: &mut Writer<W>, value: &str) {
+    writer.put(b"\"");
     for c in value.chars() {
         let escape = !is_printable(c) || c == '\u{feff}' || is_break(c) || matches!(c, '"' | '\\');
         if !escape {
-            text.push(c);
-            continue;
-        }
-        match c {
-            '\0' => text.push_str("\\0"),
-            '\x07' => text.push_str("\\a"),
-            '\x08' => text.push_str("\\b"),
-            '\t' => text.push_str("\\t"),
-            '\n' => text.push_str("\\n"),
-            '\x0b' => text.push_str("\\v"),
-            '\x0c' => text.push_str("\\f"),
-            '\r' => text.push_str("\\r"),
-            '\x1b' => text.push_str("\\e"),
-            '"' => text.push_str("\\\""),
-            '\\' => text.push_str("\\\\"),
-            '\u{85}' => text.push_str("\\N"),
-            '\u{a0}' => text.push_str("\\_"),
-            '\u{2028}' => text.push_str("\\L"),
-            '\u{2029}' => text.push_str("\\P"),
-            c if (c as u32) <= 0xff => text.push_str(&format!("\\x{:02X}", c as u32)),
-            c if (c as u32) <= 0xffff => text.push_str(&format!("\\u{:04X}", c as u32)),
-            c => text.push_str(&format!("\\U{:08X}", c as u32)),
+            writer.put(c.encode_utf8(&mut [0; 4]).as_bytes());
+        } else if let Some(short) = short_escape(c) {
+            writer.put(short);
+        } else {
+            hex_escape(writer, c);
         }
     }
-    text.push('"');
-    writer.put(text.as_bytes())
+    writer.put(b"\"");
+}
+
+/// libyaml's two-character escape for `c`, if it has one.
+fn short_escape(c: char) -> Option<&'static [u8]> {
+    Some(match c {
+        '\0' => b"\\0",
+        '\x07' => b"\\a",
+        '\x08' => b"\\b",
+        '\t' => b"\\t",
+        '\n' => b"\\n",
+        '\x0b' => b"\\v",
+        '\x0c' => b"\\f",
+        '\r' => b"\\r",
+        '\x1b' => b"\\e",
+        '"' => b"\\\"",
+        '\\' => b"\\\\",
+        '\u{85}' => b"\\N",
+        '\u{a0}' => b"\\_",
+        '\u{2028}' => b"\\L",
+        '\u{2029}' => b"\\P",
+        _ => return None,
+    })
+}
+
+/// `\xXX`, `\uXXXX` or `\UXXXXXXXX`, upper-case hex, as libyaml writes them.
+fn hex_escape<W: Write>(writer: &mut Writer<W>, c: char) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let code = u32::from(c);
+    let (prefix, digits): (&[u8], u32) = match code {
+        0..=0xff => (b"\\x", 2),
+        0x100..=0xffff => (b"\\u", 4),
+        _ => (b"\\U", 8),
+    };
+    writer.put(prefix);
+    for place in (0..digits).rev() {
+        let nibble = (code >> (4 * place)) & 0xf;
+        writer.buf.push(HEX[nibble as usize]);
+    }
 }
 
 /// A literal block scalar: `|` and its hints, then each line at `indent`
 /// (empty lines stay empty). The caller writes the final line break.
-fn literal<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize) -> Result {
-    writer.put(b"|")?;
+fn literal<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize) {
+    writer.put(b"|");
     if value.starts_with([' ', '\n']) {
-        writer.put(b"2")?;
+        writer.put(b"2");
     }
     let body = match value.strip_suffix('\n') {
         None => {
-            writer.put(b"-")?;
+            writer.put(b"-");
             value
         }
         Some(body) if body.is_empty() || body.ends_with('\n') => {
-            writer.put(b"+")?;
+            writer.put(b"+");
             body
         }
         Some(body) => body,
     };
     for line in body.split('\n') {
-        writer.put(b"\n")?;
+        writer.put(b"\n");
         if !line.is_empty() {
-            writer.indent(indent)?;
-            writer.put(line.as_bytes())?;
+            writer.indent(indent);
+            writer.put(line.as_bytes());
         }
     }
-    Ok(())
-}
-
-/// libyaml's `yaml_emitter_analyze_scalar`: which styles can hold `value`.
-struct Analysis {
-    line_breaks: bool,
-    block_plain: bool,
-    single: bool,
-    block: bool,
-}
-
-impl Analysis {
-    fn of(value: &str) -> Analysis {
-        Analysis::of_printable_ascii_line(value).unwrap_or_else(|| Analysis::of_any(value))
-    }
-
-    /// The same verdict for one line of printable ASCII (most of kfpl's
-    /// strings), from a few scans: there the only blank is the space.
-    fn of_printable_ascii_line(value: &str) -> Option<Analysis> {
-        let bytes = value.as_bytes();
-        let (&first, &last) = (bytes.first()?, bytes.last()?);
-        if !bytes.iter().all(|b| (0x20..0x7f).contains(b)) {
-            return None;
-        }
-        let second_blank = bytes.get(1).is_none_or(|&b| b == b' ');
-        let bad_start = b"#,[]{}&*!|>'\"%@`".contains(&first)
-            || b"?:-".contains(&first) && second_blank
-            || value.starts_with("---")
-            || value.starts_with("...");
-        let indicators = bad_start || last == b':' || value.contains(": ") || value.contains(" #");
-        Some(Analysis {
-            line_breaks: false,
-            block_plain: !(indicators || first == b' ' || last == b' '),
-            single: true,
-            block: last != b' ',
-        })
-    }
-
-    fn of_any(value: &str) -> Analysis {
-        if value.is_empty() {
-            return Analysis {
-                line_breaks: false,
-                block_plain: true,
-                single: true,
-                block: false,
-            };
-        }
-        let mut block_indicators = value.starts_with("---") || value.starts_with("...");
-        let (mut leading_space, mut leading_break) = (false, false);
-        let (mut trailing_space, mut trailing_break) = (false, false);
-        let (mut break_space, mut space_break) = (false, false);
-        let (mut special, mut line_breaks) = (false, false);
-        let (mut previous_space, mut previous_break) = (false, false);
-        let mut preceded_by_whitespace = true;
-        let bytes = value.as_bytes();
-        let mut at = 0;
-        // Bytes, not chars: kfpl's text is mostly ASCII, and a char is only
-        // decoded where a byte is not.
-        while at < bytes.len() {
-            let (c, width) = char_at(value, at);
-            let next = at + width;
-            let followed_by_whitespace = next == bytes.len() || is_blankz(char_at(value, next).0);
-            let (first, last) = (at == 0, next == bytes.len());
-            if first {
-                block_indicators |= matches!(
-                    c,
-                    '#' | ','
-                        | '['
-                        | ']'
-                        | '{'
-                        | '}'
-                        | '&'
-                        | '*'
-                        | '!'
-                        | '|'
-                        | '>'
-                        | '\''
-                        | '"'
-                        | '%'
-                        | '@'
-                        | '`'
-                ) || matches!(c, '?' | ':' | '-') && followed_by_whitespace;
-            } else {
-                block_indicators |=
-                    c == ':' && followed_by_whitespace || c == '#' && preceded_by_whitespace;
-            }
-            special |= !is_printable(c) || c == '\u{feff}';
-            if c == ' ' {
-                leading_space |= first;
-                trailing_space |= last;
-                break_space |= previous_break;
-                (previous_space, previous_break) = (true, false);
-            } else if is_break(c) {
-                line_breaks = true;
-                leading_break |= first;
-                trailing_break |= last;
-                space_break |= previous_space;
-                (previous_space, previous_break) = (false, true);
-            } else {
-                (previous_space, previous_break) = (false, false);
-            }
-            preceded_by_whitespace = is_blankz(c);
-            at = next;
-        }
-        let edges = leading_space || leading_break || trailing_space || trailing_break;
-        let hopeless = space_break || special;
-        Analysis {
-            line_breaks,
-            block_plain: !(edges || break_space || hopeless || line_breaks || block_indicators),
-            single: !(break_space || hopeless),
-            block: !(trailing_space || hopeless),
-        }
-    }
-}
-
-/// The char at byte `at` of `text` and its width: ASCII without decoding.
-fn char_at(text: &str, at: usize) -> (char, usize) {
-    let byte = text.as_bytes()[at];
-    if byte.is_ascii() {
-        return (char::from(byte), 1);
-    }
-    let c = text[at..].chars().next().unwrap_or('\0');
-    (c, c.len_utf8())
-}
-
-fn is_break(c: char) -> bool {
-    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
-}
-
-fn is_blankz(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\0') || is_break(c)
-}
-
-/// libyaml's `IS_PRINTABLE`.
-fn is_printable(c: char) -> bool {
-    matches!(c as u32,
-        0x0a | 0x20..=0x7e | 0x85 | 0xa0..=0xd7ff | 0xe000..=0xfffd | 0x10000..=0x10ffff)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -415,18 +288,20 @@ impl<W: Write> Compound<'_, W> {
         let first = std::mem::take(&mut self.first);
         match self.at {
             At::MapValue(_) if first => {
-                self.writer.put(b"\n")?;
-                self.writer.indent(self.column)
+                self.writer.end_line()?;
+                self.writer.indent(self.column);
             }
-            At::Root | At::SeqItem(_) if first => Ok(()),
+            At::Root | At::SeqItem(_) if first => {}
             _ => self.writer.indent(self.column),
         }
+        Ok(())
     }
 
     fn key(&mut self, key: &str) -> Result {
         self.entry()?;
-        write_string(self.writer, key, self.column, true)?;
-        self.writer.put(b":")
+        write_string(self.writer, key, self.column, true);
+        self.writer.put(b":");
+        Ok(())
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
@@ -438,7 +313,7 @@ impl<W: Write> Compound<'_, W> {
 
     fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         self.entry()?;
-        self.writer.put(b"- ")?;
+        self.writer.put(b"- ");
         value.serialize(Place {
             writer: self.writer,
             at: At::SeqItem(self.column),
@@ -449,16 +324,20 @@ impl<W: Write> Compound<'_, W> {
         if !self.first {
             return Ok(());
         }
-        self.writer.put(self.at.gap())?;
+        self.writer.put(self.at.gap());
         self.writer.put(match self.kind {
-            Kind::Map => b"{}\n",
-            Kind::Seq => b"[]\n",
-        })
+            Kind::Map => b"{}",
+            Kind::Seq => b"[]",
+        });
+        self.writer.end_line()
     }
 }
 
-/// Serialises a map key to its text (kfpl's keys are strings).
-struct KeyText;
+/// Writes a map key in its place (kfpl's keys are strings), with no
+/// `String` a key.
+struct KeyPlace<'c, 'a, W> {
+    compound: &'c mut Compound<'a, W>,
+}
 
 macro_rules! key_unsupported {
     ($($method:ident($($arg:ty),*) -> $out:ty;)*) => {
@@ -468,52 +347,43 @@ macro_rules! key_unsupported {
     };
 }
 
-impl ser::Serializer for KeyText {
-    type Ok = String;
+impl<W: Write> ser::Serializer for KeyPlace<'_, '_, W> {
+    type Ok = ();
     type Error = Error;
-    type SerializeSeq = ser::Impossible<String, Error>;
-    type SerializeTuple = ser::Impossible<String, Error>;
-    type SerializeTupleStruct = ser::Impossible<String, Error>;
-    type SerializeTupleVariant = ser::Impossible<String, Error>;
-    type SerializeMap = ser::Impossible<String, Error>;
-    type SerializeStruct = ser::Impossible<String, Error>;
-    type SerializeStructVariant = ser::Impossible<String, Error>;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
 
-    fn serialize_str(self, v: &str) -> Result<String> {
-        Ok(v.to_string())
+    fn serialize_str(self, v: &str) -> Result {
+        self.compound.key(v)
     }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        v: &T,
-    ) -> Result<String> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> Result {
         v.serialize(self)
     }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-    ) -> Result<String> {
-        Ok(variant.to_string())
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result {
+        self.compound.key(variant)
     }
     key_unsupported! {
-        serialize_bool(bool) -> String;
-        serialize_i8(i8) -> String;
-        serialize_i16(i16) -> String;
-        serialize_i32(i32) -> String;
-        serialize_i64(i64) -> String;
-        serialize_u8(u8) -> String;
-        serialize_u16(u16) -> String;
-        serialize_u32(u32) -> String;
-        serialize_u64(u64) -> String;
-        serialize_f32(f32) -> String;
-        serialize_f64(f64) -> String;
-        serialize_char(char) -> String;
-        serialize_bytes(&[u8]) -> String;
-        serialize_none() -> String;
-        serialize_unit() -> String;
-        serialize_unit_struct(&'static str) -> String;
+        serialize_bool(bool) -> ();
+        serialize_i8(i8) -> ();
+        serialize_i16(i16) -> ();
+        serialize_i32(i32) -> ();
+        serialize_i64(i64) -> ();
+        serialize_u8(u8) -> ();
+        serialize_u16(u16) -> ();
+        serialize_u32(u32) -> ();
+        serialize_u64(u64) -> ();
+        serialize_f32(f32) -> ();
+        serialize_f64(f64) -> ();
+        serialize_char(char) -> ();
+        serialize_bytes(&[u8]) -> ();
+        serialize_none() -> ();
+        serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
         serialize_seq(Option<usize>) -> Self::SerializeSeq;
         serialize_tuple(usize) -> Self::SerializeTuple;
         serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
@@ -522,7 +392,7 @@ impl ser::Serializer for KeyText {
         serialize_struct(&'static str, usize) -> Self::SerializeStruct;
         serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result<String> {
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> Result {
         v.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -531,7 +401,7 @@ impl ser::Serializer for KeyText {
         _: u32,
         _: &'static str,
         _: &T,
-    ) -> Result<String> {
+    ) -> Result {
         Err(Error::custom("YAML keys must be strings"))
     }
 }
@@ -560,7 +430,7 @@ impl<'a, W: Write> ser::Serializer for Place<'a, W> {
         self.serialize_i64(v.into())
     }
     fn serialize_i64(self, v: i64) -> Result {
-        self.bare(&v.to_string())
+        self.number(v)
     }
     fn serialize_u8(self, v: u8) -> Result {
         self.serialize_u64(v.into())
@@ -572,7 +442,7 @@ impl<'a, W: Write> ser::Serializer for Place<'a, W> {
         self.serialize_u64(v.into())
     }
     fn serialize_u64(self, v: u64) -> Result {
-        self.bare(&v.to_string())
+        self.number(v)
     }
     fn serialize_f32(self, v: f32) -> Result {
         self.serialize_f64(v.into())
@@ -692,8 +562,7 @@ impl<W: Write> ser::SerializeMap for Compound<'_, W> {
     type Ok = ();
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, k: &T) -> Result {
-        let key = k.serialize(KeyText)?;
-        self.key(&key)
+        k.serialize(KeyPlace { compound: self })
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result {
         self.value(v)
