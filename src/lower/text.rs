@@ -22,6 +22,8 @@
 //! must fill itself (an image, a quantity) decodes it there
 //! ([`Ref::argo_decoded`]).
 
+use std::collections::BTreeSet;
+
 use crate::check::ir::{Part, Template};
 
 /// The expr function (sprig v3.2.2, in Argo v3.3's expression env) that
@@ -259,6 +261,17 @@ fn flatten_into(template: &Template, pieces: &mut Vec<Piece>) {
                     pieces.push(Piece::Ref(r));
                 }
             }
+        }
+    }
+}
+
+/// Adds every reference in the template (lets looked through) to `found`:
+/// what `refs(&flatten(template))` gives, without copying its text.
+pub(crate) fn collect_refs(template: &Template, found: &mut BTreeSet<Ref>) {
+    for part in &template.parts {
+        match part {
+            Part::Let { value, .. } => collect_refs(value, found),
+            _ => found.extend(Ref::from_part(part)),
         }
     }
 }
