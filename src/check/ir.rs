@@ -531,25 +531,26 @@ impl Part {
 
     /// The environment variable a shell command reads this value from:
     /// `KFP_learning_rate`, `KFP_code` (a let), `KFP_train__output`.
-    /// `None` for literal text.
-    pub(crate) fn env_name(&self) -> Option<String> {
-        match self {
-            Part::Text(_) => None,
-            Part::Param { name, .. } | Part::Let { name, .. } => Some(format!("KFP_{name}")),
-            Part::Output { step, output, .. } => Some(format!("KFP_{step}__{output}")),
+    /// Appended to `out` (no allocation of its own: the shell script writes
+    /// a name a reference); `false`, and nothing written, for literal text.
+    pub(crate) fn push_env_name(&self, out: &mut String) -> bool {
+        let (head, tail): (&str, Option<&str>) = match self {
+            Part::Text(_) => return false,
+            Part::Param { name, .. } | Part::Let { name, .. } => (name, None),
+            Part::Output { step, output, .. } => (step, Some(output)),
             // A loop variable and a carried value share the params' and lets'
             // names; `workflow` is a reserved step name.
-            Part::Item {
-                var, field: None, ..
-            } => Some(format!("KFP_{var}")),
-            Part::Item {
-                var,
-                field: Some(field),
-                ..
-            } => Some(format!("KFP_{var}__{field}")),
-            Part::Carry { name, .. } => Some(format!("KFP_{name}")),
-            Part::Workflow { field, .. } => Some(format!("KFP_workflow__{field}")),
+            Part::Item { var, field, .. } => (var, field.as_deref()),
+            Part::Carry { name, .. } => (name, None),
+            Part::Workflow { field, .. } => ("workflow", Some(field)),
+        };
+        out.push_str("KFP_");
+        out.push_str(head);
+        if let Some(tail) = tail {
+            out.push_str("__");
+            out.push_str(tail);
         }
+        true
     }
 }
 
@@ -614,24 +615,36 @@ impl Template {
     /// interpolation became `${KFP_…}`, and the variables to set, each
     /// once, in first-use order. Values never enter the script text.
     pub(crate) fn shell_script(&self) -> ShellScript<'_> {
-        let mut script = String::new();
+        let mut script = String::with_capacity(self.script_len_hint());
         let mut variables: Vec<(String, &Part)> = Vec::new();
         for part in &self.parts {
-            match part.env_name() {
-                None => {
-                    if let Part::Text(t) = part {
-                        script.push_str(t);
-                    }
-                }
-                Some(name) => {
-                    script.push_str(&format!("${{{name}}}"));
-                    if !variables.iter().any(|(n, _)| *n == name) {
-                        variables.push((name, part));
-                    }
-                }
+            if let Part::Text(t) = part {
+                script.push_str(t);
+                continue;
             }
+            // The name is written straight into the script and read back
+            // from it: one allocation a variable, not a `format!` a reference.
+            script.push_str("${");
+            let start = script.len();
+            part.push_env_name(&mut script);
+            let name = &script[start..];
+            if !variables.iter().any(|(n, _)| n == name) {
+                variables.push((name.to_string(), part));
+            }
+            script.push('}');
         }
         ShellScript { script, variables }
+    }
+
+    /// About the script's length: its text, and room for each reference.
+    fn script_len_hint(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(t) => t.len(),
+                _ => 32,
+            })
+            .sum()
     }
 }
 

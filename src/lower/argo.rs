@@ -34,7 +34,7 @@ use super::names::{
     OUTPUTS_VOLUME, UI_METADATA_ARTIFACT, UI_METADATA_FILE, WORK_DIR, WORK_VOLUME, kubernetes_name,
 };
 use super::script::{self, Program};
-use super::text::{Piece, Ref, argo_text, display_text, flatten, refs};
+use super::text::{Piece, Ref, argo_text, collect_refs, display_text, flatten, refs};
 use crate::check::ir::{Count, ParamType, Pipeline, Step, Template as Text};
 
 /// The annotation KFP v1 reads the pipeline's name, description and inputs from.
@@ -386,7 +386,7 @@ fn step_inputs(step: &Step, mut inputs: BTreeSet<Ref>) -> BTreeSet<Ref> {
     ];
     let texts = texts.into_iter().chain([step.memory.as_ref()]).flatten();
     for text in texts.chain(step.cluster.templates()) {
-        inputs.extend(refs(&flatten(text)).cloned());
+        collect_refs(text, &mut inputs);
     }
     for count in [&step.gpus, &step.retries] {
         inputs.extend(super::cluster::count_ref(count));
@@ -394,7 +394,7 @@ fn step_inputs(step: &Step, mut inputs: BTreeSet<Ref>) -> BTreeSet<Ref> {
     if step.sync_source.is_some()
         && let Some(revision) = step.git_revision()
     {
-        inputs.extend(refs(&flatten(revision)).cloned());
+        collect_refs(revision, &mut inputs);
     }
     inputs.retain(Ref::is_input);
     inputs
@@ -533,8 +533,12 @@ fn output_artifacts(step: &Step) -> Vec<Artifact> {
 /// A template's text for a field Kubernetes does not expand (`checks` has
 /// made sure Argo can carry it).
 fn text(template: &Text) -> String {
-    let pieces = flatten(template);
-    argo_text(&pieces, false).unwrap_or_else(|| display_text(&pieces))
+    pieces_text(&flatten(template))
+}
+
+/// [`text`] of a template already flattened.
+fn pieces_text(pieces: &[Piece]) -> String {
+    argo_text(pieces, false).unwrap_or_else(|| display_text(pieces))
 }
 
 /// A count as a string: `None` for a fixed 0, the decoded input for a param.
@@ -566,11 +570,13 @@ fn resources(step: &Step) -> (Option<ResourceRequirements>, Option<String>) {
     };
     for (name, template) in [("cpu", &step.cpu), ("memory", &step.memory)] {
         if let Some(template) = template {
-            let parametric = refs(&flatten(template)).next().is_some();
+            // Flattened once for the test and the text.
+            let pieces = flatten(template);
+            let parametric = refs(&pieces).next().is_some();
             let value = if parametric {
-                super::cluster::patch_text(&flatten(template))
+                super::cluster::patch_text(&pieces)
             } else {
-                text(template)
+                pieces_text(&pieces)
             };
             add(name, value, parametric);
         }

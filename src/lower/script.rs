@@ -19,10 +19,11 @@ use std::collections::BTreeSet;
 
 use super::names::{CODE_DIR, METRICS_FILE};
 use super::text::{
-    Piece, Ref, argo_text, decode_line, flatten, k8s_escape, lit, refs, sh_quote, sh_word,
+    Piece, Ref, argo_text, flatten, k8s_escape, lit, lit_owned, push_decode_line, refs, sh_quote,
+    sh_word,
 };
 use crate::check::ir::{
-    Command, MetricFormat, Output, ParamType, Part, Step, SyncSource, Template,
+    Command, MetricFormat, Output, ParamType, Part, ShellScript, Step, SyncSource, Template,
 };
 use crate::check::types;
 
@@ -43,13 +44,12 @@ pub(crate) fn main_program(step: &Step) -> Program {
         Command::Shell(template) => shell_argv(template),
         Command::Exec(args) => (args.iter().map(flatten).collect(), Vec::new()),
     };
-    let script_names: BTreeSet<String> = script_vars.iter().map(|(n, _)| n.clone()).collect();
-    let mut vars: Vars = step
-        .env
-        .iter()
-        .map(|e| (e.name.clone(), flatten(&e.value)))
-        .collect();
+    let mut vars: Vars = Vec::with_capacity(step.env.len() + script_vars.len());
+    vars.extend(step.env.iter().map(|e| (e.name.clone(), flatten(&e.value))));
     vars.extend(script_vars);
+    // The script's own variables are the last ones: read in place, not
+    // copied into a set.
+    let script_names = &vars[step.env.len()..];
 
     let mut program = Program::default();
     for pieces in argv.iter().chain(vars.iter().map(|(_, p)| p)) {
@@ -57,36 +57,42 @@ pub(crate) fn main_program(step: &Step) -> Program {
     }
     let mut carried = carry_vars(&vars, &mut program.env);
     let argv_text: Option<Vec<String>> = argv.iter().map(|a| argo_text(a, true)).collect();
-    if step.metrics.is_empty()
-        && carried.is_empty()
-        && typed_outputs(step).next().is_none()
-        && let Some(args) = &argv_text
-    {
-        program.command = args.clone();
-        return program;
-    }
-    let mut positional = Vec::new();
-    match argv_text {
-        Some(args) => positional = args,
+    let mut positional = match argv_text {
+        Some(args)
+            if step.metrics.is_empty()
+                && carried.is_empty()
+                && typed_outputs(step).next().is_none() =>
+        {
+            program.command = args;
+            return program;
+        }
+        Some(args) => args,
         None => {
-            let words: Vec<String> = argv.iter().map(|a| sh_word(a)).collect();
-            carried
-                .lines
-                .push_str(&format!("set -- {}\n", words.join(" ")));
+            carried.lines.push_str("set -- ");
+            for (i, arg) in argv.iter().enumerate() {
+                if i > 0 {
+                    carried.lines.push(' ');
+                }
+                carried.lines.push_str(&sh_word(arg));
+            }
+            carried.lines.push('\n');
             carried
                 .decode
                 .extend(argv.iter().flat_map(|a| refs(a).cloned()));
+            Vec::new()
         }
-    }
-    carried.unset_helpers(&script_names);
+    };
+    carried.unset_helpers(script_names);
     let wrapper = wrapper(step, &carried);
-    program.command = vec![
+    let mut command = Vec::with_capacity(4 + positional.len());
+    command.extend([
         "sh".into(),
         "-c".into(),
         k8s_escape(&wrapper),
         "kfpl".into(),
-    ];
-    program.command.extend(positional);
+    ]);
+    command.append(&mut positional);
+    program.command = command;
     add_ref_vars(&mut program.env, &carried.decode);
     program
 }
@@ -111,24 +117,27 @@ impl Carried {
 
     /// Unsets the decoded variables that are not the script's own: the
     /// program sees the variables `kfpl run` gives it, no more.
-    fn unset_helpers(&mut self, script_names: &BTreeSet<String>) {
-        let helpers: Vec<String> = self
+    fn unset_helpers(&mut self, script_vars: &[(String, Vec<Piece>)]) {
+        let mut helpers = self
             .decode
             .iter()
-            .map(Ref::env_name)
-            .filter(|name| !script_names.contains(name))
-            .collect();
-        if !helpers.is_empty() {
-            self.lines
-                .push_str(&format!("unset {}\n", helpers.join(" ")));
+            .filter(|r| !script_vars.iter().any(|(name, _)| r.is_env_name(name)))
+            .peekable();
+        if helpers.peek().is_none() {
+            return;
         }
+        self.lines.push_str("unset");
+        for helper in helpers {
+            self.lines.push(' ');
+            helper.push_env_name(&mut self.lines);
+        }
+        self.lines.push('\n');
     }
 
-    /// The shell text: the decoding lines, then the others.
-    fn prelude(&self) -> String {
-        let mut out = decode_line(&self.decode);
+    /// Appends the shell text: the decoding lines, then the others.
+    fn push_prelude(&self, out: &mut String) {
+        push_decode_line(out, &self.decode);
         out.push_str(&self.lines);
-        out
     }
 }
 
@@ -137,7 +146,9 @@ impl Carried {
 /// the typed-output checks.
 fn wrapper(step: &Step, carried: &Carried) -> String {
     let typed = typed_outputs(step).next().is_some();
-    let mut wrapper = String::from(match (step.metrics.is_empty(), typed) {
+    // Sized for the common wrapper (comment, decoding line, `exec`): grown once at most.
+    let mut wrapper = String::with_capacity(512);
+    wrapper.push_str(match (step.metrics.is_empty(), typed) {
         (true, false) => {
             "# kfpl: decodes the values and sets what Argo cannot carry verbatim, then runs the step's command (\"$@\")\n"
         }
@@ -149,7 +160,7 @@ fn wrapper(step: &Step, carried: &Carried) -> String {
              # kept; then writes its metrics for KFP and exits with the command's status\n"
         }
     });
-    wrapper.push_str(&carried.prelude());
+    carried.push_prelude(&mut wrapper);
     if step.metrics.is_empty() && !typed {
         wrapper.push_str("exec \"$@\"\n");
         return wrapper;
@@ -213,13 +224,12 @@ fn output_checks(step: &Step) -> String {
 
 /// `sh -c SCRIPT` and the `KFP_…` variables the script reads.
 fn shell_argv(template: &Template) -> (Vec<Vec<Piece>>, Vars) {
-    let script = template.shell_script();
-    let vars = script
-        .variables
-        .iter()
-        .map(|(name, part)| (name.clone(), part_pieces(part)))
+    let ShellScript { script, variables } = template.shell_script();
+    let vars = variables
+        .into_iter()
+        .map(|(name, part)| (name, part_pieces(part)))
         .collect();
-    (vec![lit("sh"), lit("-c"), lit(&script.script)], vars)
+    (vec![lit("sh"), lit("-c"), lit_owned(script)], vars)
 }
 
 fn part_pieces(part: &Part) -> Vec<Piece> {
@@ -243,7 +253,7 @@ fn carry_vars(vars: &Vars, env: &mut Vec<(String, String)>) -> Carried {
             continue;
         }
         if let [Piece::Ref(r)] = pieces.as_slice()
-            && r.env_name() == *name
+            && r.is_env_name(name)
         {
             carried.decode.insert(r.clone());
             continue;
@@ -260,9 +270,8 @@ fn carry_vars(vars: &Vars, env: &mut Vec<(String, String)>) -> Carried {
 /// the wrapper decodes.
 fn add_ref_vars(env: &mut Vec<(String, String)>, decoded: &BTreeSet<Ref>) {
     for r in decoded {
-        let name = r.env_name();
-        if !env.iter().any(|(n, _)| *n == name) {
-            env.push((name, r.argo()));
+        if !env.iter().any(|(n, _)| r.is_env_name(n)) {
+            env.push((r.env_name(), r.argo()));
         }
     }
 }
@@ -276,7 +285,7 @@ pub(crate) fn git_program(step: &Step, source: &SyncSource) -> Program {
         let vars = vec![("GIT_SYNC_REV".to_string(), flatten(revision))];
         program.refs.extend(refs(&vars[0].1).cloned());
         let carried = carry_vars(&vars, &mut program.env);
-        prelude = carried.prelude();
+        carried.push_prelude(&mut prelude);
         add_ref_vars(&mut program.env, &carried.decode);
     }
     let dir = sh_quote(&format!("{CODE_DIR}/{}", source.repo_name));

@@ -18,9 +18,11 @@
 //! in an expression tag ([`Ref::task_argument`]), evaluated once where the
 //! value first enters the workflow, so no later substitution pass and no
 //! `$(VAR)` expansion can read it (base64 has no `{`, `$` or control
-//! character). The container decodes it ([`decode_line`]); a field Argo
+//! character). The container decodes it ([`push_decode_line`]); a field Argo
 //! must fill itself (an image, a quantity) decodes it there
 //! ([`Ref::argo_decoded`]).
+
+use std::collections::BTreeSet;
 
 use crate::check::ir::{Part, Template};
 
@@ -85,17 +87,26 @@ impl Ref {
     /// `step-output`, `var--item[-field]` or `name--carry` (idents have no
     /// `-`, so no two kinds ever collide).
     pub(crate) fn input_name(&self) -> String {
-        match self {
-            Ref::Param(name) => name.clone(),
-            Ref::Output { step, output } => [step.as_str(), "-", output].concat(),
-            Ref::Item { var, field: None } => [var.as_str(), "--item"].concat(),
+        let mut name = String::new();
+        self.push_input_name(&mut name);
+        name
+    }
+
+    /// Appends [`Ref::input_name`] to `out` (an env value or an expression
+    /// is written with it in one allocation).
+    fn push_input_name(&self, out: &mut String) {
+        let parts: [&str; 3] = match self {
+            Ref::Param(name) => [name, "", ""],
+            Ref::Output { step, output } => [step, "-", output],
+            Ref::Item { var, field: None } => [var, "--item", ""],
             Ref::Item {
                 var,
                 field: Some(field),
-            } => [var.as_str(), "--item-", field].concat(),
-            Ref::Carry(name) => [name.as_str(), "--carry"].concat(),
-            Ref::Workflow(field) => ["workflow--", field].concat(),
-        }
+            } => [var, "--item-", field],
+            Ref::Carry(name) => [name, "--carry", ""],
+            Ref::Workflow(field) => ["workflow--", field, ""],
+        };
+        parts.iter().for_each(|part| out.push_str(part));
     }
 
     /// Argo's own name for run information, as an expression (`pod.name`
@@ -108,12 +119,17 @@ impl Ref {
     }
 
     /// The value base64-encoded, for an env value that the container
-    /// decodes ([`decode_line`]): the template input, or run information
+    /// decodes ([`push_decode_line`]): the template input, or run information
     /// encoded in place.
     pub(crate) fn argo(&self) -> String {
         match self {
             Ref::Workflow(field) => Ref::encode(&Ref::run_information(field)),
-            _ => ["{{inputs.parameters.", &self.input_name(), "}}"].concat(),
+            _ => {
+                let mut value = String::from("{{inputs.parameters.");
+                self.push_input_name(&mut value);
+                value.push_str("}}");
+                value
+            }
         }
     }
 
@@ -151,17 +167,48 @@ impl Ref {
         ["{{=", ENCODE, "(", source, ")}}"].concat()
     }
 
-    /// The environment variable a shell reads it from (as [`Part::env_name`]).
+    /// The environment variable a shell reads it from (as [`Part::push_env_name`]).
     pub(crate) fn env_name(&self) -> String {
+        let mut name = String::new();
+        self.push_env_name(&mut name);
+        name
+    }
+
+    /// Appends [`Ref::env_name`] to `out` (the wrapper writes many names
+    /// into one line: no allocation a name).
+    pub(crate) fn push_env_name(&self, out: &mut String) {
+        let (head, tail) = self.env_name_parts();
+        out.push_str("KFP_");
+        out.push_str(head);
+        if let Some(tail) = tail {
+            out.push_str("__");
+            out.push_str(tail);
+        }
+    }
+
+    /// `KFP_{head}` or `KFP_{head}__{tail}`: the one rule for the name.
+    fn env_name_parts(&self) -> (&str, Option<&str>) {
         match self {
-            Ref::Param(name) | Ref::Carry(name) => ["KFP_", name].concat(),
-            Ref::Output { step, output } => ["KFP_", step, "__", output].concat(),
-            Ref::Item { var, field: None } => ["KFP_", var].concat(),
-            Ref::Item {
-                var,
-                field: Some(field),
-            } => ["KFP_", var, "__", field].concat(),
-            Ref::Workflow(field) => ["KFP_workflow__", field].concat(),
+            Ref::Param(name) | Ref::Carry(name) => (name, None),
+            Ref::Output { step, output } => (step, Some(output)),
+            Ref::Item { var, field } => (var, field.as_deref()),
+            Ref::Workflow(field) => ("workflow", Some(field)),
+        }
+    }
+
+    /// Whether `name` is this value's own variable ([`Ref::env_name`]),
+    /// compared in place.
+    pub(crate) fn is_env_name(&self, name: &str) -> bool {
+        let Some(rest) = name.strip_prefix("KFP_") else {
+            return false;
+        };
+        let (head, tail) = self.env_name_parts();
+        let Some(rest) = rest.strip_prefix(head) else {
+            return false;
+        };
+        match tail {
+            None => rest.is_empty(),
+            Some(tail) => rest.strip_prefix("__") == Some(tail),
         }
     }
 }
@@ -218,11 +265,28 @@ fn flatten_into(template: &Template, pieces: &mut Vec<Piece>) {
     }
 }
 
+/// Adds every reference in the template (lets looked through) to `found`:
+/// what `refs(&flatten(template))` gives, without copying its text.
+pub(crate) fn collect_refs(template: &Template, found: &mut BTreeSet<Ref>) {
+    for part in &template.parts {
+        match part {
+            Part::Let { value, .. } => collect_refs(value, found),
+            _ => found.extend(Ref::from_part(part)),
+        }
+    }
+}
+
 /// Literal text alone.
 pub(crate) fn lit(text: &str) -> Vec<Piece> {
-    let mut pieces = Vec::new();
-    push_lit(&mut pieces, text);
-    pieces
+    lit_owned(text.to_string())
+}
+
+/// Literal text alone, taken as it is (a step's script is not copied again).
+pub(crate) fn lit_owned(text: String) -> Vec<Piece> {
+    match text.is_empty() {
+        true => Vec::new(),
+        false => vec![Piece::Lit(text)],
+    }
 }
 
 fn push_lit(pieces: &mut Vec<Piece>, text: &str) {
@@ -260,7 +324,7 @@ pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
                     return None;
                 }
                 if k8s {
-                    out.push_str(&k8s_escape(text));
+                    push_k8s_escaped(&mut out, text);
                 } else {
                     out.push_str(text);
                 }
@@ -272,29 +336,28 @@ pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
     Some(out)
 }
 
-/// The shell line that decodes each value's variable in place (the
+/// Appends the shell line that decodes each value's variable in place (the
 /// container's half of the encoding; `base64 -d` is in coreutils and
 /// busybox): one loop, so a value costs its name, not a line. The names are
 /// kfpl's own (`KFP_` and an identifier), so `eval` sees no user text. A `.`
 /// is appended inside `$(…)` and taken off after, so trailing newlines stay;
 /// a value that does not decode stops the step. `KFP_VALUE` (upper case: no
 /// param or let makes it) is a plain shell variable, not exported.
-pub(crate) fn decode_line<'a>(values: impl IntoIterator<Item = &'a Ref>) -> String {
-    let mut names = values.into_iter().map(Ref::env_name);
-    let Some(first) = names.next() else {
-        return String::new();
+pub(crate) fn push_decode_line<'a>(out: &mut String, values: impl IntoIterator<Item = &'a Ref>) {
+    let mut values = values.into_iter();
+    let Some(first) = values.next() else {
+        return;
     };
     // Pushed, not formatted: one line a step, and `format!` costs more.
-    let mut line = String::from("for KFP_VALUE in ");
-    line.push_str(&first);
-    for name in names {
-        line.push(' ');
-        line.push_str(&name);
+    out.push_str("for KFP_VALUE in ");
+    first.push_env_name(out);
+    for value in values {
+        out.push(' ');
+        value.push_env_name(out);
     }
-    line.push_str(
+    out.push_str(
         "; do eval \"$KFP_VALUE=\\$(printf %s \\\"\\$$KFP_VALUE\\\" | base64 -d && echo .) || exit; $KFP_VALUE=\\${$KFP_VALUE%.}\"; done\n",
     );
-    line
 }
 
 /// Display text with every `{{` broken as `{ {`, for places that are only
@@ -327,6 +390,13 @@ pub(crate) fn display_text(pieces: &[Piece]) -> String {
 /// each `$` before `$` or `(` is doubled, so the expansion gives the text back.
 pub(crate) fn k8s_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    push_k8s_escaped(&mut out, text);
+    out
+}
+
+/// Appends [`k8s_escape`]`(text)` to `out` (a command's script is escaped
+/// into the argument itself, not copied twice).
+pub(crate) fn push_k8s_escaped(out: &mut String, text: &str) {
     // Copied a run at a time: only a `$` before `$` or `(` needs a second
     // one (ASCII bytes, so every cut is at a character boundary).
     let bytes = text.as_bytes();
@@ -339,7 +409,6 @@ pub(crate) fn k8s_escape(text: &str) -> String {
         }
     }
     out.push_str(&text[start..]);
-    out
 }
 
 /// A POSIX shell word for literal text: single-quoted, `'` written `'\''`,
@@ -371,7 +440,7 @@ pub(crate) fn sh_word(pieces: &[Piece]) -> String {
             Piece::Lit(text) => out.push_str(&sh_quote(text)),
             Piece::Ref(r) => {
                 out.push_str("\"${");
-                out.push_str(&r.env_name());
+                r.push_env_name(&mut out);
                 out.push_str("}\"");
             }
         }

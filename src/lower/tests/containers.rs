@@ -195,7 +195,8 @@ fn double_braces_and_dollars_reach_the_container_verbatim() {
 
 #[test]
 fn a_value_that_does_not_decode_stops_the_step() {
-    let line = crate::lower::text::decode_line([&crate::lower::text::Ref::Param("p".into())]);
+    let mut line = String::new();
+    crate::lower::text::push_decode_line(&mut line, [&crate::lower::text::Ref::Param("p".into())]);
     for shell in [Shell::Dash, Shell::Busybox] {
         let root = std::env::temp_dir().join(format!(
             "kfpl-lower-{}-undecodable-{shell:?}",
