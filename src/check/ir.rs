@@ -343,8 +343,9 @@ pub struct Step {
     pub command: Command,
     /// `data = [...]`: claims mounted at paths, in source order.
     pub data: Vec<Mount>,
-    /// `sync_source = …`.
-    pub sync_source: Option<SyncSource>,
+    /// `sync_source = …` (boxed, as `timeout`: few steps have one, and
+    /// inline the two would add 80 bytes to every step).
+    pub sync_source: Option<Box<SyncSource>>,
     /// `env = {...}`, in source order, keys unique.
     pub env: Vec<EnvVar>,
     /// `secret_env = {...}`: variables read from secrets, in source order.
@@ -360,7 +361,7 @@ pub struct Step {
     /// `retries = …` (0 when absent).
     pub retries: Count,
     /// `timeout = …`.
-    pub timeout: Option<Timeout>,
+    pub timeout: Option<Box<Timeout>>,
     /// Declared metrics, in source order.
     pub metrics: Vec<Metric>,
     /// Outputs: `output` first (implicit), then the declared ones in source order.

@@ -380,7 +380,7 @@ impl<'a> Checker<'a> {
             .items
             .iter()
             .filter_map(|item| match item {
-                ast::Item::Param(p) => Some(p),
+                ast::Item::Param(p) => Some(&**p),
                 _ => None,
             })
             .filter(|p| {

@@ -110,7 +110,7 @@ impl Analysis {
     /// The param declaration named `name`.
     pub fn param(&self, name: &str) -> Option<&ast::ParamDecl> {
         self.pipeline()?.items.iter().find_map(|item| match item {
-            Item::Param(param) if param.name.name == name => Some(param),
+            Item::Param(param) if param.name.name == name => Some(&**param),
             _ => None,
         })
     }
@@ -118,7 +118,7 @@ impl Analysis {
     /// The let declaration named `name`.
     pub fn let_decl(&self, name: &str) -> Option<&ast::LetDecl> {
         self.pipeline()?.items.iter().find_map(|item| match item {
-            Item::Let(decl) if decl.name.name == name => Some(decl),
+            Item::Let(decl) if decl.name.name == name => Some(&**decl),
             _ => None,
         })
     }

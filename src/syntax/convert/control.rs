@@ -36,10 +36,10 @@ impl Converter {
     /// A declaration inside a block: the rules `pipeline_item` chooses among.
     pub(super) fn block_item(&mut self, child: Pair<'_, Rule>) -> Option<Item> {
         match child.as_rule() {
-            Rule::param => self.param(child).map(Item::Param),
-            Rule::let_decl => self.let_decl(child).map(Item::Let),
+            Rule::param => self.param(child).map(|p| Item::Param(Box::new(p))),
+            Rule::let_decl => self.let_decl(child).map(|l| Item::Let(Box::new(l))),
             Rule::step => self.step(child).map(Item::Step),
-            Rule::attribute => self.attribute(child).map(Item::Attribute),
+            Rule::attribute => self.attribute(child).map(|a| Item::Attribute(Box::new(a))),
             Rule::if_block => self.if_block(child).map(|b| Item::If(Box::new(b))),
             Rule::for_block => self.for_block(child).map(|b| Item::For(Box::new(b))),
             Rule::repeat_block => self.repeat_block(child).map(|b| Item::Repeat(Box::new(b))),
