@@ -69,7 +69,7 @@ struct BlockNames {
 pub(crate) struct Dags<'a> {
     pipeline: &'a Pipeline,
     step_templates: &'a [String],
-    step_inputs: &'a [BTreeSet<Ref>],
+    step_inputs: &'a [Box<[Ref]>],
     entrypoint: String,
     names: Vec<BlockNames>,
     /// Step index → the guard template of its `when`.
@@ -154,7 +154,7 @@ impl<'a> Dags<'a> {
     pub(crate) fn new(
         pipeline: &'a Pipeline,
         step_templates: &'a [String],
-        step_inputs: &'a [BTreeSet<Ref>],
+        step_inputs: &'a [Box<[Ref]>],
         names: &DagNames,
     ) -> Dags<'a> {
         let mut dags = Dags {
@@ -173,14 +173,35 @@ impl<'a> Dags<'a> {
 
     /// Every DAG template (the entrypoint first) and kfpl's helper templates.
     pub(crate) fn templates(&self) -> Vec<Template> {
-        let mut out = vec![dag_template(&self.entrypoint, self.tasks(None))];
+        self.plans().into_iter().map(DagPlan::build).collect()
+    }
+
+    /// Every DAG template as [`templates`](Self::templates) gives it, the
+    /// big ones (the entrypoint's, a block's) still without their tasks:
+    /// those are built one at a time as they are written.
+    pub(crate) fn plans(&self) -> Vec<DagPlan<'_, 'a>> {
+        let mut out = vec![self.lazy(dag_template(&self.entrypoint, Vec::new()), None, None)];
         for id in 0..self.pipeline.blocks.len() {
             self.block_templates(id, &mut out);
         }
         for (&index, guard) in &self.when_guards {
-            out.push(self.when_guard(index, guard));
+            out.push(DagPlan::Built(self.when_guard(index, guard)));
         }
         out
+    }
+
+    fn lazy(
+        &self,
+        template: Template,
+        scope: Option<BlockId>,
+        when: Option<String>,
+    ) -> DagPlan<'_, 'a> {
+        DagPlan::Lazy(LazyDag {
+            dags: self,
+            template,
+            scope,
+            when,
+        })
     }
 
     // ---- what each DAG takes and gives ------------------------------------
@@ -190,7 +211,7 @@ impl<'a> Dags<'a> {
     fn plan(&mut self) {
         let pipeline = self.pipeline;
         for (index, step) in pipeline.steps.iter().enumerate() {
-            for r in &self.step_inputs[index] {
+            for r in self.step_inputs[index].iter() {
                 self.need(step.block, r);
             }
             for r in step.when.as_deref().into_iter().flat_map(condition::refs) {
@@ -346,6 +367,23 @@ impl<'a> Dags<'a> {
     /// in the pipeline's order, a block's where its first step comes.
     fn tasks(&self, scope: Option<BlockId>) -> Vec<DagTask> {
         let mut tasks = Vec::new();
+        let built = self.each_task(scope, |task| {
+            tasks.push(task);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        match built {
+            Ok(()) => tasks,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Hands `emit` each task of [`tasks`](Self::tasks), in order, built
+    /// only then: a DAG of 100,000 steps never holds its tasks at once.
+    fn each_task<E>(
+        &self,
+        scope: Option<BlockId>,
+        mut emit: impl FnMut(DagTask) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut placed = BTreeSet::new();
         let blocks_here = self.pipeline.blocks_in(scope).map(|(id, _)| id);
         let steps = self.pipeline.steps.iter().enumerate();
@@ -357,29 +395,28 @@ impl<'a> Dags<'a> {
                 } else {
                     Ok(self.child_toward(scope, s.block))
                 }
-            })
-            .collect::<Vec<_>>();
+            });
         for entry in order {
             match entry {
-                Err(index) => tasks.push(self.step_task(scope, index)),
+                Err(index) => emit(self.step_task(scope, index))?,
                 Ok(Some(block)) => {
                     if placed.insert(block)
                         && let Some(task) = self.block_task(scope, block)
                     {
-                        tasks.push(task);
+                        emit(task)?;
                     }
                 }
                 Ok(None) => {}
             }
         }
-        for block in blocks_here.collect::<Vec<_>>() {
+        for block in blocks_here {
             if placed.insert(block)
                 && let Some(task) = self.block_task(scope, block)
             {
-                tasks.push(task);
+                emit(task)?;
             }
         }
-        tasks
+        Ok(())
     }
 
     /// The tasks in `scope` that the given steps stand for, sorted, each once.
@@ -407,7 +444,7 @@ impl<'a> Dags<'a> {
             step.dependencies.iter().map(|d| d.step.as_str()),
             &name,
         );
-        let mut parameters = self.arguments(scope, &self.step_inputs[index]);
+        let mut parameters = self.arguments(scope, self.step_inputs[index].iter());
         let template = match (self.when_guards.get(&index), &step.when) {
             (Some(guard), Some(when)) => {
                 parameters.insert(0, parameter(COND, Some(self.condition_tag(scope, when))));
@@ -630,18 +667,18 @@ impl<'a> Dags<'a> {
 
     // ---- templates -------------------------------------------------------------
 
-    fn block_templates(&self, block: BlockId, out: &mut Vec<Template>) {
+    fn block_templates<'d>(&'d self, block: BlockId, out: &mut Vec<DagPlan<'d, 'a>>) {
         let names = &self.names[block];
         let kind = &self.pipeline.blocks[block].kind;
         let mut inputs: Vec<String> = self.inputs[block].iter().map(Ref::input_name).collect();
-        let mut tasks = self.tasks(Some(block));
+        // Only a repeat's tasks are built here (its guard waits for each);
+        // the other blocks' are built as they are written.
+        let mut tasks = Vec::new();
+        let mut when = None;
         match kind {
             BlockKind::If { otherwise, .. } => {
                 inputs.insert(0, COND.into());
-                let when = format!("{} == {}", passthrough(COND), !otherwise);
-                for task in &mut tasks {
-                    task.when = Some(when.clone());
-                }
+                when = Some(format!("{} == {}", passthrough(COND), !otherwise));
             }
             BlockKind::For {
                 parallelism: Some(limit),
@@ -659,15 +696,17 @@ impl<'a> Dags<'a> {
                     template.outputs =
                         self.outputs(block, |_| names.template.clone(), |r| r.input_name());
                     template.parallelism = Some(*limit);
-                    out.push(template);
+                    out.push(DagPlan::Built(template));
                 }
             }
             BlockKind::Repeat { .. } => {
                 inputs.insert(0, PASS.into());
+                tasks = self.tasks(Some(block));
                 tasks.push(self.next_task(block, &tasks));
             }
             BlockKind::For { .. } | BlockKind::Finally => {}
         }
+        let repeat = matches!(kind, BlockKind::Repeat { .. });
         let mut template = dag_template(&names.template, tasks);
         template.inputs = inputs_of(inputs);
         template.outputs = match (kind, &names.next) {
@@ -680,10 +719,12 @@ impl<'a> Dags<'a> {
                 |r| self.export_name(block, r),
             ),
         };
-        out.push(template);
-        if let BlockKind::Repeat { .. } = kind {
-            out.push(self.next_template(block));
-            out.push(self.exhausted_template(block));
+        if repeat {
+            out.push(DagPlan::Built(template));
+            out.push(DagPlan::Built(self.next_template(block)));
+            out.push(DagPlan::Built(self.exhausted_template(block)));
+        } else {
+            out.push(self.lazy(template, Some(block), when));
         }
     }
 
@@ -885,6 +926,106 @@ impl<'a> Dags<'a> {
         inputs.extend(names);
         template.inputs = inputs_of(inputs);
         template
+    }
+}
+
+/// A DAG template as [`Dags::plans`] gives it: built, or its tasks still
+/// to be built as it is written.
+pub(crate) enum DagPlan<'d, 'a> {
+    Built(Template),
+    Lazy(LazyDag<'d, 'a>),
+}
+
+impl DagPlan<'_, '_> {
+    /// The template with all its tasks.
+    fn build(self) -> Template {
+        match self {
+            DagPlan::Built(template) => template,
+            DagPlan::Lazy(lazy) => {
+                let mut template = lazy.template;
+                let mut tasks = lazy.dags.tasks(lazy.scope);
+                for task in &mut tasks {
+                    give_when(task, lazy.when.as_deref());
+                }
+                template.dag = Some(DagTemplate { tasks });
+                template
+            }
+        }
+    }
+}
+
+/// Gives a task its DAG's `when` (an `if` block's tasks compare its condition).
+fn give_when(task: &mut DagTask, when: Option<&str>) {
+    if let Some(when) = when {
+        task.when = Some(when.to_string());
+    }
+}
+
+/// A DAG template whose tasks (those of `scope`, each given `when`) are
+/// built one at a time as it is written; `template` holds the rest.
+pub(crate) struct LazyDag<'d, 'a> {
+    dags: &'d Dags<'a>,
+    template: Template,
+    scope: Option<BlockId>,
+    when: Option<String>,
+}
+
+impl serde::Serialize for DagPlan<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DagPlan::Built(template) => template.serialize(serializer),
+            DagPlan::Lazy(lazy) => lazy.serialize(serializer),
+        }
+    }
+}
+
+impl serde::Serialize for LazyDag<'_, '_> {
+    /// Writes `template` as [`Template`]'s derive would, `dag` in its
+    /// place. A DAG template sets only these fields (see `dag_template`).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let template = &self.template;
+        let mut out = serializer.serialize_struct("Template", 5)?;
+        out.serialize_field("name", &template.name)?;
+        if let Some(inputs) = &template.inputs {
+            out.serialize_field("inputs", inputs)?;
+        }
+        if let Some(outputs) = &template.outputs {
+            out.serialize_field("outputs", outputs)?;
+        }
+        out.serialize_field("dag", &LazyTasks(self))?;
+        if let Some(parallelism) = &template.parallelism {
+            out.serialize_field("parallelism", parallelism)?;
+        }
+        out.end()
+    }
+}
+
+/// `dag:` of a [`LazyDag`]: `tasks`, each built, written and dropped.
+struct LazyTasks<'l, 'd, 'a>(&'l LazyDag<'d, 'a>);
+
+impl serde::Serialize for LazyTasks<'_, '_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("DagTemplate", 1)?;
+        out.serialize_field("tasks", &EachTask(self.0))?;
+        out.end()
+    }
+}
+
+struct EachTask<'l, 'd, 'a>(&'l LazyDag<'d, 'a>);
+
+impl serde::Serialize for EachTask<'_, '_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let lazy = self.0;
+        let mut seq = serializer.serialize_seq(None)?;
+        let when = lazy.when.as_deref();
+        lazy.dags.each_task(lazy.scope, |mut task| {
+            give_when(&mut task, when);
+            seq.serialize_element(&task)
+        })?;
+        seq.end()
     }
 }
 
