@@ -184,7 +184,7 @@ impl StepTemplates<'_> {
     ) -> Result<WrittenSteps, E> {
         let steps = self.pipeline.steps.len();
         let mut by_key: HashMap<u64, Vec<Distinct>> = HashMap::new();
-        let (mut names, mut all_inputs) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
+        let (mut owners, mut all_inputs) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
         let mut reads_files = false;
         // The last earlier template rebuilt for a comparison: a run of alike
         // steps rebuilds it once, not once a step.
@@ -197,19 +197,16 @@ impl StepTemplates<'_> {
                 .is_some_and(|i| !i.artifacts.is_empty());
             let same = by_key.entry(content_key(&template)).or_default();
             let shared = self.shared_with(index, same, &mut template, &mut rebuilt);
-            match shared {
-                Some(first) => names.push(kubernetes_name(&self.pipeline.steps[first].name)),
-                None => {
-                    names.push(template.name.clone());
-                    write(template)?;
-                }
+            owners.push(shared.unwrap_or(index));
+            if shared.is_none() {
+                write(template)?;
             }
             // Sorted as the set was, in a slice of its size: a BTreeSet's
             // node has room for 11 refs (~600 bytes a step, 100,000 held).
             all_inputs.push(inputs.into_iter().collect());
         }
         Ok(WrittenSteps {
-            names,
+            owners,
             inputs: all_inputs,
             reads_files,
         })
@@ -219,12 +216,12 @@ impl StepTemplates<'_> {
     fn dag_templates(&self, written: &WrittenSteps) -> Vec<Template> {
         let dags = Dags::new(
             self.pipeline,
-            &written.names,
+            &written.owners,
             &written.inputs,
             &self.dag_names,
         );
         let mut templates = dags.templates();
-        super::artifacts::wire(self.pipeline, &written.names, &mut templates);
+        super::artifacts::wire(self.pipeline, &written.owners, &mut templates);
         templates
     }
 
@@ -272,8 +269,9 @@ impl StepTemplates<'_> {
 
 /// What the DAG templates need of the steps once their templates are written.
 struct WrittenSteps {
-    /// Step `i`'s template's name.
-    names: Vec<String>,
+    /// The step that owns step `i`'s template: itself, or the first alike
+    /// (an index, not a name: [`super::dag::template_name`]).
+    owners: Vec<usize>,
     /// The values step `i` reads, sorted.
     inputs: Vec<Box<[Ref]>>,
     /// Whether a step reads a `file` output (its DAGs pass artifacts on).
@@ -331,7 +329,7 @@ impl serde::Serialize for StepTemplates<'_> {
             // (most of lowering's memory at 100,000 steps) are never held.
             let dags = Dags::new(
                 self.pipeline,
-                &written.names,
+                &written.owners,
                 &written.inputs,
                 &self.dag_names,
             );

@@ -68,7 +68,8 @@ struct BlockNames {
 /// The DAG templates of a pipeline, from the step templates' names and inputs.
 pub(crate) struct Dags<'a> {
     pipeline: &'a Pipeline,
-    step_templates: &'a [String],
+    /// Step `i`'s template is step `template_owners[i]`'s (see [`template_name`]).
+    template_owners: &'a [usize],
     step_inputs: &'a [Box<[Ref]>],
     entrypoint: String,
     names: Vec<BlockNames>,
@@ -153,13 +154,13 @@ impl<'a> Dags<'a> {
     /// Plans the templates: what each block's DAG takes and gives.
     pub(crate) fn new(
         pipeline: &'a Pipeline,
-        step_templates: &'a [String],
+        template_owners: &'a [usize],
         step_inputs: &'a [Box<[Ref]>],
         names: &DagNames,
     ) -> Dags<'a> {
         let mut dags = Dags {
             pipeline,
-            step_templates,
+            template_owners,
             step_inputs,
             entrypoint: names.entrypoint.clone(),
             names: names.blocks.clone(),
@@ -450,7 +451,7 @@ impl<'a> Dags<'a> {
                 parameters.insert(0, parameter(COND, Some(self.condition_tag(scope, when))));
                 guard.clone()
             }
-            _ => self.step_templates[index].clone(),
+            _ => template_name(self.pipeline, self.template_owners, index),
         };
         task(name, template, dependencies, parameters)
     }
@@ -916,7 +917,7 @@ impl<'a> Dags<'a> {
             .collect();
         let mut inner = task(
             kubernetes_name(&step.name),
-            self.step_templates[index].clone(),
+            template_name(self.pipeline, self.template_owners, index),
             Vec::new(),
             parameters,
         );
@@ -1027,6 +1028,17 @@ impl serde::Serialize for EachTask<'_, '_, '_> {
         })?;
         seq.end()
     }
+}
+
+/// The name of step `index`'s template: that of the step that owns it
+/// (itself, or the first alike step), as every step template is named
+/// after its step; an index a step instead of a name.
+pub(crate) fn template_name(pipeline: &Pipeline, owners: &[usize], index: usize) -> String {
+    owners
+        .get(index)
+        .and_then(|&owner| pipeline.steps.get(owner))
+        .map(|step| kubernetes_name(&step.name))
+        .unwrap_or_default()
 }
 
 /// Argo aggregates a loop's outputs as a JSON list of strings, so across
@@ -1240,5 +1252,51 @@ pub(crate) fn dag_template(name: &str, tasks: Vec<DagTask>) -> Template {
         node_selector: BTreeMap::new(),
         tolerations: Vec::new(),
         sidecars: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lower::{CompileOptions, compile, compile_streamed, yaml};
+    use crate::source::SourceFile;
+
+    /// The DAGs written task by task (`compile_streamed`) are the DAGs
+    /// built whole (`compile`), byte for byte, for every compile golden's
+    /// program: blocks of each kind, `when`, files passed between steps.
+    #[test]
+    fn tasks_written_lazily_match_the_built_dags() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compile");
+        let mut programs: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "kfp"))
+            .collect();
+        programs.sort();
+        let mut compared = 0;
+        for path in programs {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let file = SourceFile::new(path.display().to_string(), text);
+            let options = CompileOptions::default();
+            let Ok(built) = compile(&file, &options) else {
+                continue;
+            };
+            let streamed = compile_streamed(&file, &options, |workflow| {
+                let mut bytes = Vec::new();
+                yaml::write_yaml(workflow, &mut bytes).map(|()| bytes)
+            });
+            let Ok((Ok(bytes), _)) = streamed else {
+                panic!("{} compiles whole but not streamed", path.display());
+            };
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                built.yaml,
+                "{}",
+                path.display()
+            );
+            compared += 1;
+        }
+        assert!(compared >= 20, "only {compared} programs compiled");
     }
 }
