@@ -52,13 +52,14 @@ pub(crate) fn workflow(
     let streamed = streamed(pipeline, values, git_image);
     let spec = streamed.spec;
     let mut steps = Vec::new();
-    let dags = match spec.templates.write_steps(|template| {
+    let written = match spec.templates.write_steps(|template| {
         steps.push(template);
         Ok::<(), std::convert::Infallible>(())
     }) {
-        Ok(dags) => dags,
+        Ok(written) => written,
         Err(never) => match never {},
     };
+    let dags = spec.templates.dag_templates(&written);
     Workflow {
         api_version: streamed.api_version,
         kind: streamed.kind,
@@ -175,35 +176,53 @@ impl StepTemplates<'_> {
     /// Builds each step's template once and hands `write` the first of each
     /// content: steps whose templates would be identical but for the name
     /// use the first one's (a pipeline of alike steps stays smaller than the
-    /// cluster's object limit). Returns the DAG templates, which name each
-    /// step's template. Only the templates' keys are held (see `shared_with`).
+    /// cluster's object limit). Returns what the DAG templates need of each
+    /// step. Only the templates' keys are held (see `shared_with`).
     fn write_steps<E>(
         &self,
         mut write: impl FnMut(Template) -> Result<(), E>,
-    ) -> Result<Vec<Template>, E> {
+    ) -> Result<WrittenSteps, E> {
         let steps = self.pipeline.steps.len();
         let mut by_key: HashMap<u64, Vec<Distinct>> = HashMap::new();
-        let (mut names, mut all_inputs) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
+        let (mut owners, mut all_inputs) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
+        let mut reads_files = false;
         // The last earlier template rebuilt for a comparison: a run of alike
         // steps rebuilds it once, not once a step.
         let mut rebuilt: Option<(usize, Template)> = None;
         for index in 0..steps {
             let (mut template, inputs) = self.build_with_inputs(index);
+            reads_files |= template
+                .inputs
+                .as_ref()
+                .is_some_and(|i| !i.artifacts.is_empty());
             let same = by_key.entry(content_key(&template)).or_default();
             let shared = self.shared_with(index, same, &mut template, &mut rebuilt);
-            match shared {
-                Some(first) => names.push(kubernetes_name(&self.pipeline.steps[first].name)),
-                None => {
-                    names.push(template.name.clone());
-                    write(template)?;
-                }
+            owners.push(shared.unwrap_or(index));
+            if shared.is_none() {
+                write(template)?;
             }
-            all_inputs.push(inputs);
+            // Sorted as the set was, in a slice of its size: a BTreeSet's
+            // node has room for 11 refs (~600 bytes a step, 100,000 held).
+            all_inputs.push(inputs.into_iter().collect());
         }
-        let dags = Dags::new(self.pipeline, &names, &all_inputs, &self.dag_names);
+        Ok(WrittenSteps {
+            owners,
+            inputs: all_inputs,
+            reads_files,
+        })
+    }
+
+    /// The DAG templates, with every task built.
+    fn dag_templates(&self, written: &WrittenSteps) -> Vec<Template> {
+        let dags = Dags::new(
+            self.pipeline,
+            &written.owners,
+            &written.inputs,
+            &self.dag_names,
+        );
         let mut templates = dags.templates();
-        super::artifacts::wire(self.pipeline, &names, &mut templates);
-        Ok(templates)
+        super::artifacts::wire(self.pipeline, &written.owners, &mut templates);
+        templates
     }
 
     /// The earlier step whose template `template` (step `index`'s) is,
@@ -248,6 +267,17 @@ impl StepTemplates<'_> {
     }
 }
 
+/// What the DAG templates need of the steps once their templates are written.
+struct WrittenSteps {
+    /// The step that owns step `i`'s template: itself, or the first alike
+    /// (an index, not a name: [`super::dag::template_name`]).
+    owners: Vec<usize>,
+    /// The values step `i` reads, sorted.
+    inputs: Vec<Box<[Ref]>>,
+    /// Whether a step reads a `file` output (its DAGs pass artifacts on).
+    reads_files: bool,
+}
+
 /// A distinct step template: the first step that has it, and the hash of
 /// its whole content once another template shares its key.
 struct Distinct {
@@ -288,9 +318,24 @@ impl serde::Serialize for StepTemplates<'_> {
         use serde::ser::SerializeSeq;
         // The length is known only once the steps are shared.
         let mut seq = serializer.serialize_seq(None)?;
-        let dags = self.write_steps(|template| seq.serialize_element(&template))?;
-        for dag in &dags {
-            seq.serialize_element(dag)?;
+        let written = self.write_steps(|template| seq.serialize_element(&template))?;
+        if written.reads_files {
+            // `wire` passes artifacts across all the DAGs at once.
+            for dag in &self.dag_templates(&written) {
+                seq.serialize_element(dag)?;
+            }
+        } else {
+            // Each task is built as it is written: the DAGs' arguments
+            // (most of lowering's memory at 100,000 steps) are never held.
+            let dags = Dags::new(
+                self.pipeline,
+                &written.owners,
+                &written.inputs,
+                &self.dag_names,
+            );
+            for dag in &dags.plans() {
+                seq.serialize_element(dag)?;
+            }
         }
         seq.end()
     }

@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::argo_types::{Arguments, Artifact, Inputs, Template};
+use super::dag::template_name;
 use super::names::{OUTPUTS_DIR, kubernetes_name};
 use crate::check::ir::{ParamType, Part, Pipeline, Step, Template as Text};
 
@@ -128,18 +129,20 @@ pub(crate) fn inputs(files: &[FileRef]) -> Vec<Artifact> {
 }
 
 /// Passes every file a step reads down the DAGs from its producer's task
-/// to the reader's: `step_templates[i]` is step `i`'s template's name.
-pub(crate) fn wire(pipeline: &Pipeline, step_templates: &[String], dags: &mut [Template]) {
+/// to the reader's: step `i`'s template is step `template_owners[i]`'s.
+pub(crate) fn wire(pipeline: &Pipeline, template_owners: &[usize], dags: &mut [Template]) {
     let mut needs: BTreeMap<String, BTreeSet<FileRef>> = BTreeMap::new();
-    for (step, template) in pipeline.steps.iter().zip(step_templates) {
+    for (index, step) in pipeline.steps.iter().enumerate() {
         let files = pipeline.file_inputs(step);
         if !files.is_empty() {
-            needs.entry(template.clone()).or_default().extend(files);
+            let template = template_name(pipeline, template_owners, index);
+            needs.entry(template).or_default().extend(files);
         }
     }
     let producer_task = |file: &FileRef| {
         let index = pipeline.step_position(&file.0)?;
-        Some((kubernetes_name(&file.0), step_templates[index].clone()))
+        let template = template_name(pipeline, template_owners, index);
+        Some((kubernetes_name(&file.0), template))
     };
     let made_in = |dag: &Template, file: &FileRef| {
         producer_task(file).is_some_and(|(name, template)| {

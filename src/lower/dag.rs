@@ -68,8 +68,9 @@ struct BlockNames {
 /// The DAG templates of a pipeline, from the step templates' names and inputs.
 pub(crate) struct Dags<'a> {
     pipeline: &'a Pipeline,
-    step_templates: &'a [String],
-    step_inputs: &'a [BTreeSet<Ref>],
+    /// Step `i`'s template is step `template_owners[i]`'s (see [`template_name`]).
+    template_owners: &'a [usize],
+    step_inputs: &'a [Box<[Ref]>],
     entrypoint: String,
     names: Vec<BlockNames>,
     /// Step index → the guard template of its `when`.
@@ -153,13 +154,13 @@ impl<'a> Dags<'a> {
     /// Plans the templates: what each block's DAG takes and gives.
     pub(crate) fn new(
         pipeline: &'a Pipeline,
-        step_templates: &'a [String],
-        step_inputs: &'a [BTreeSet<Ref>],
+        template_owners: &'a [usize],
+        step_inputs: &'a [Box<[Ref]>],
         names: &DagNames,
     ) -> Dags<'a> {
         let mut dags = Dags {
             pipeline,
-            step_templates,
+            template_owners,
             step_inputs,
             entrypoint: names.entrypoint.clone(),
             names: names.blocks.clone(),
@@ -173,14 +174,35 @@ impl<'a> Dags<'a> {
 
     /// Every DAG template (the entrypoint first) and kfpl's helper templates.
     pub(crate) fn templates(&self) -> Vec<Template> {
-        let mut out = vec![dag_template(&self.entrypoint, self.tasks(None))];
+        self.plans().into_iter().map(DagPlan::build).collect()
+    }
+
+    /// Every DAG template as [`templates`](Self::templates) gives it, the
+    /// big ones (the entrypoint's, a block's) still without their tasks:
+    /// those are built one at a time as they are written.
+    pub(crate) fn plans(&self) -> Vec<DagPlan<'_, 'a>> {
+        let mut out = vec![self.lazy(dag_template(&self.entrypoint, Vec::new()), None, None)];
         for id in 0..self.pipeline.blocks.len() {
             self.block_templates(id, &mut out);
         }
         for (&index, guard) in &self.when_guards {
-            out.push(self.when_guard(index, guard));
+            out.push(DagPlan::Built(self.when_guard(index, guard)));
         }
         out
+    }
+
+    fn lazy(
+        &self,
+        template: Template,
+        scope: Option<BlockId>,
+        when: Option<String>,
+    ) -> DagPlan<'_, 'a> {
+        DagPlan::Lazy(LazyDag {
+            dags: self,
+            template,
+            scope,
+            when,
+        })
     }
 
     // ---- what each DAG takes and gives ------------------------------------
@@ -190,7 +212,7 @@ impl<'a> Dags<'a> {
     fn plan(&mut self) {
         let pipeline = self.pipeline;
         for (index, step) in pipeline.steps.iter().enumerate() {
-            for r in &self.step_inputs[index] {
+            for r in self.step_inputs[index].iter() {
                 self.need(step.block, r);
             }
             for r in step.when.as_deref().into_iter().flat_map(condition::refs) {
@@ -346,6 +368,23 @@ impl<'a> Dags<'a> {
     /// in the pipeline's order, a block's where its first step comes.
     fn tasks(&self, scope: Option<BlockId>) -> Vec<DagTask> {
         let mut tasks = Vec::new();
+        let built = self.each_task(scope, |task| {
+            tasks.push(task);
+            Ok::<(), std::convert::Infallible>(())
+        });
+        match built {
+            Ok(()) => tasks,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Hands `emit` each task of [`tasks`](Self::tasks), in order, built
+    /// only then: a DAG of 100,000 steps never holds its tasks at once.
+    fn each_task<E>(
+        &self,
+        scope: Option<BlockId>,
+        mut emit: impl FnMut(DagTask) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut placed = BTreeSet::new();
         let blocks_here = self.pipeline.blocks_in(scope).map(|(id, _)| id);
         let steps = self.pipeline.steps.iter().enumerate();
@@ -357,29 +396,28 @@ impl<'a> Dags<'a> {
                 } else {
                     Ok(self.child_toward(scope, s.block))
                 }
-            })
-            .collect::<Vec<_>>();
+            });
         for entry in order {
             match entry {
-                Err(index) => tasks.push(self.step_task(scope, index)),
+                Err(index) => emit(self.step_task(scope, index))?,
                 Ok(Some(block)) => {
                     if placed.insert(block)
                         && let Some(task) = self.block_task(scope, block)
                     {
-                        tasks.push(task);
+                        emit(task)?;
                     }
                 }
                 Ok(None) => {}
             }
         }
-        for block in blocks_here.collect::<Vec<_>>() {
+        for block in blocks_here {
             if placed.insert(block)
                 && let Some(task) = self.block_task(scope, block)
             {
-                tasks.push(task);
+                emit(task)?;
             }
         }
-        tasks
+        Ok(())
     }
 
     /// The tasks in `scope` that the given steps stand for, sorted, each once.
@@ -407,13 +445,13 @@ impl<'a> Dags<'a> {
             step.dependencies.iter().map(|d| d.step.as_str()),
             &name,
         );
-        let mut parameters = self.arguments(scope, &self.step_inputs[index]);
+        let mut parameters = self.arguments(scope, self.step_inputs[index].iter());
         let template = match (self.when_guards.get(&index), &step.when) {
             (Some(guard), Some(when)) => {
                 parameters.insert(0, parameter(COND, Some(self.condition_tag(scope, when))));
                 guard.clone()
             }
-            _ => self.step_templates[index].clone(),
+            _ => template_name(self.pipeline, self.template_owners, index),
         };
         task(name, template, dependencies, parameters)
     }
@@ -630,18 +668,18 @@ impl<'a> Dags<'a> {
 
     // ---- templates -------------------------------------------------------------
 
-    fn block_templates(&self, block: BlockId, out: &mut Vec<Template>) {
+    fn block_templates<'d>(&'d self, block: BlockId, out: &mut Vec<DagPlan<'d, 'a>>) {
         let names = &self.names[block];
         let kind = &self.pipeline.blocks[block].kind;
         let mut inputs: Vec<String> = self.inputs[block].iter().map(Ref::input_name).collect();
-        let mut tasks = self.tasks(Some(block));
+        // Only a repeat's tasks are built here (its guard waits for each);
+        // the other blocks' are built as they are written.
+        let mut tasks = Vec::new();
+        let mut when = None;
         match kind {
             BlockKind::If { otherwise, .. } => {
                 inputs.insert(0, COND.into());
-                let when = format!("{} == {}", passthrough(COND), !otherwise);
-                for task in &mut tasks {
-                    task.when = Some(when.clone());
-                }
+                when = Some(format!("{} == {}", passthrough(COND), !otherwise));
             }
             BlockKind::For {
                 parallelism: Some(limit),
@@ -659,15 +697,17 @@ impl<'a> Dags<'a> {
                     template.outputs =
                         self.outputs(block, |_| names.template.clone(), |r| r.input_name());
                     template.parallelism = Some(*limit);
-                    out.push(template);
+                    out.push(DagPlan::Built(template));
                 }
             }
             BlockKind::Repeat { .. } => {
                 inputs.insert(0, PASS.into());
+                tasks = self.tasks(Some(block));
                 tasks.push(self.next_task(block, &tasks));
             }
             BlockKind::For { .. } | BlockKind::Finally => {}
         }
+        let repeat = matches!(kind, BlockKind::Repeat { .. });
         let mut template = dag_template(&names.template, tasks);
         template.inputs = inputs_of(inputs);
         template.outputs = match (kind, &names.next) {
@@ -680,10 +720,12 @@ impl<'a> Dags<'a> {
                 |r| self.export_name(block, r),
             ),
         };
-        out.push(template);
-        if let BlockKind::Repeat { .. } = kind {
-            out.push(self.next_template(block));
-            out.push(self.exhausted_template(block));
+        if repeat {
+            out.push(DagPlan::Built(template));
+            out.push(DagPlan::Built(self.next_template(block)));
+            out.push(DagPlan::Built(self.exhausted_template(block)));
+        } else {
+            out.push(self.lazy(template, Some(block), when));
         }
     }
 
@@ -875,7 +917,7 @@ impl<'a> Dags<'a> {
             .collect();
         let mut inner = task(
             kubernetes_name(&step.name),
-            self.step_templates[index].clone(),
+            template_name(self.pipeline, self.template_owners, index),
             Vec::new(),
             parameters,
         );
@@ -886,6 +928,117 @@ impl<'a> Dags<'a> {
         template.inputs = inputs_of(inputs);
         template
     }
+}
+
+/// A DAG template as [`Dags::plans`] gives it: built, or its tasks still
+/// to be built as it is written.
+pub(crate) enum DagPlan<'d, 'a> {
+    Built(Template),
+    Lazy(LazyDag<'d, 'a>),
+}
+
+impl DagPlan<'_, '_> {
+    /// The template with all its tasks.
+    fn build(self) -> Template {
+        match self {
+            DagPlan::Built(template) => template,
+            DagPlan::Lazy(lazy) => {
+                let mut template = lazy.template;
+                let mut tasks = lazy.dags.tasks(lazy.scope);
+                for task in &mut tasks {
+                    give_when(task, lazy.when.as_deref());
+                }
+                template.dag = Some(DagTemplate { tasks });
+                template
+            }
+        }
+    }
+}
+
+/// Gives a task its DAG's `when` (an `if` block's tasks compare its condition).
+fn give_when(task: &mut DagTask, when: Option<&str>) {
+    if let Some(when) = when {
+        task.when = Some(when.to_string());
+    }
+}
+
+/// A DAG template whose tasks (those of `scope`, each given `when`) are
+/// built one at a time as it is written; `template` holds the rest.
+pub(crate) struct LazyDag<'d, 'a> {
+    dags: &'d Dags<'a>,
+    template: Template,
+    scope: Option<BlockId>,
+    when: Option<String>,
+}
+
+impl serde::Serialize for DagPlan<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            DagPlan::Built(template) => template.serialize(serializer),
+            DagPlan::Lazy(lazy) => lazy.serialize(serializer),
+        }
+    }
+}
+
+impl serde::Serialize for LazyDag<'_, '_> {
+    /// Writes `template` as [`Template`]'s derive would, `dag` in its
+    /// place. A DAG template sets only these fields (see `dag_template`).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let template = &self.template;
+        let mut out = serializer.serialize_struct("Template", 5)?;
+        out.serialize_field("name", &template.name)?;
+        if let Some(inputs) = &template.inputs {
+            out.serialize_field("inputs", inputs)?;
+        }
+        if let Some(outputs) = &template.outputs {
+            out.serialize_field("outputs", outputs)?;
+        }
+        out.serialize_field("dag", &LazyTasks(self))?;
+        if let Some(parallelism) = &template.parallelism {
+            out.serialize_field("parallelism", parallelism)?;
+        }
+        out.end()
+    }
+}
+
+/// `dag:` of a [`LazyDag`]: `tasks`, each built, written and dropped.
+struct LazyTasks<'l, 'd, 'a>(&'l LazyDag<'d, 'a>);
+
+impl serde::Serialize for LazyTasks<'_, '_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("DagTemplate", 1)?;
+        out.serialize_field("tasks", &EachTask(self.0))?;
+        out.end()
+    }
+}
+
+struct EachTask<'l, 'd, 'a>(&'l LazyDag<'d, 'a>);
+
+impl serde::Serialize for EachTask<'_, '_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let lazy = self.0;
+        let mut seq = serializer.serialize_seq(None)?;
+        let when = lazy.when.as_deref();
+        lazy.dags.each_task(lazy.scope, |mut task| {
+            give_when(&mut task, when);
+            seq.serialize_element(&task)
+        })?;
+        seq.end()
+    }
+}
+
+/// The name of step `index`'s template: that of the step that owns it
+/// (itself, or the first alike step), as every step template is named
+/// after its step; an index a step instead of a name.
+pub(crate) fn template_name(pipeline: &Pipeline, owners: &[usize], index: usize) -> String {
+    owners
+        .get(index)
+        .and_then(|&owner| pipeline.steps.get(owner))
+        .map(|step| kubernetes_name(&step.name))
+        .unwrap_or_default()
 }
 
 /// Argo aggregates a loop's outputs as a JSON list of strings, so across
@@ -1099,5 +1252,51 @@ pub(crate) fn dag_template(name: &str, tasks: Vec<DagTask>) -> Template {
         node_selector: BTreeMap::new(),
         tolerations: Vec::new(),
         sidecars: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lower::{CompileOptions, compile, compile_streamed, yaml};
+    use crate::source::SourceFile;
+
+    /// The DAGs written task by task (`compile_streamed`) are the DAGs
+    /// built whole (`compile`), byte for byte, for every compile golden's
+    /// program: blocks of each kind, `when`, files passed between steps.
+    #[test]
+    fn tasks_written_lazily_match_the_built_dags() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compile");
+        let mut programs: Vec<_> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == "kfp"))
+            .collect();
+        programs.sort();
+        let mut compared = 0;
+        for path in programs {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let file = SourceFile::new(path.display().to_string(), text);
+            let options = CompileOptions::default();
+            let Ok(built) = compile(&file, &options) else {
+                continue;
+            };
+            let streamed = compile_streamed(&file, &options, |workflow| {
+                let mut bytes = Vec::new();
+                yaml::write_yaml(workflow, &mut bytes).map(|()| bytes)
+            });
+            let Ok((Ok(bytes), _)) = streamed else {
+                panic!("{} compiles whole but not streamed", path.display());
+            };
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                built.yaml,
+                "{}",
+                path.display()
+            );
+            compared += 1;
+        }
+        assert!(compared >= 20, "only {compared} programs compiled");
     }
 }
