@@ -203,6 +203,16 @@ fn lowering_errors_have_codes() {
     assert_eq!(codes, ["E0501", "E0501", "E0502"]);
 }
 
+/// `spec.templates`' names, in order.
+fn template_names(workflow: &Workflow) -> Vec<&str> {
+    workflow
+        .spec
+        .templates
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect()
+}
+
 #[test]
 fn steps_with_identical_templates_share_one() {
     let workflow = compile_src(
@@ -215,12 +225,7 @@ pipeline p {
 "#,
         &[],
     );
-    let names: Vec<&str> = workflow
-        .spec
-        .templates
-        .iter()
-        .map(|t| t.name.as_str())
-        .collect();
+    let names = template_names(&workflow);
     assert_eq!(names, ["a", "c", "p"]);
     let dag = workflow.spec.templates[2].dag.as_ref().expect("dag");
     let uses: Vec<(&str, &str)> = dag
@@ -250,12 +255,7 @@ pipeline p {
 "#,
         &[],
     );
-    let names: Vec<&str> = workflow
-        .spec
-        .templates
-        .iter()
-        .map(|t| t.name.as_str())
-        .collect();
+    let names = template_names(&workflow);
     assert_eq!(names, ["a", "b", "c", "d", "p"]);
     let dag = workflow.spec.templates[4].dag.as_ref().expect("dag");
     let uses: Vec<&str> = dag.tasks.iter().map(|t| t.template.as_str()).collect();
