@@ -212,15 +212,19 @@ impl StepTemplates<'_> {
         })
     }
 
-    /// The DAG templates, with every task built.
-    fn dag_templates(&self, written: &WrittenSteps) -> Vec<Template> {
-        let dags = Dags::new(
+    /// The DAGs' plan, from what the steps' templates left.
+    fn dags<'w>(&'w self, written: &'w WrittenSteps) -> Dags<'w> {
+        Dags::new(
             self.pipeline,
             &written.owners,
             &written.inputs,
             &self.dag_names,
-        );
-        let mut templates = dags.templates();
+        )
+    }
+
+    /// The DAG templates, with every task built.
+    fn dag_templates(&self, written: &WrittenSteps) -> Vec<Template> {
+        let mut templates = self.dags(written).templates();
         super::artifacts::wire(self.pipeline, &written.owners, &mut templates);
         templates
     }
@@ -327,12 +331,7 @@ impl serde::Serialize for StepTemplates<'_> {
         } else {
             // Each task is built as it is written: the DAGs' arguments
             // (most of lowering's memory at 100,000 steps) are never held.
-            let dags = Dags::new(
-                self.pipeline,
-                &written.owners,
-                &written.inputs,
-                &self.dag_names,
-            );
+            let dags = self.dags(&written);
             for dag in &dags.plans() {
                 seq.serialize_element(dag)?;
             }
@@ -395,7 +394,7 @@ fn content_key(template: &Template) -> u64 {
         }
     }
     // Steps alike but for these must not all fall under one key: each step
-    // would then be compared with every earlier distinct template.
+    // would then pay a hash of its whole content (see `shared_with`).
     (template.init_containers.len(), template.sidecars.len()).hash(&mut hasher);
     template.node_selector.hash(&mut hasher);
     for parameters in [
