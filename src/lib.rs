@@ -132,14 +132,15 @@ pub fn read_source(path: &Path, name: &str) -> Result<SourceFile, Box<ReadError>
             diagnostic,
         })
     };
-    if let Ok(metadata) = std::fs::metadata(path)
-        && metadata.len() > SourceFile::MAX_LEN as u64
-    {
-        return Err(too_large(metadata.len()));
+    let size = std::fs::metadata(path).map_or(0, |metadata| metadata.len());
+    if size > SourceFile::MAX_LEN as u64 {
+        return Err(too_large(size));
     }
     // Read at most one byte past the limit: `/dev/zero` or a pipe must not run forever.
     let read = std::fs::File::open(path).and_then(|file| {
-        let mut bytes = Vec::new();
+        // Sized from the file's length: grown by doubling, the text (kept
+        // for diagnostics to the end) would hold up to twice its room.
+        let mut bytes = Vec::with_capacity(size as usize);
         std::io::Read::read_to_end(
             &mut std::io::Read::take(file, SourceFile::MAX_LEN as u64 + 1),
             &mut bytes,
