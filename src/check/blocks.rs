@@ -300,7 +300,7 @@ impl<'a> Checker<'a> {
         };
         // Where the step sits is checked before the reference is read, so a
         // step in an `if` of the body is this error, not also E0214.
-        let producer = self.step_blocks.get(interp.head.name.as_str()).copied();
+        let producer = (self.steps.get(interp.head.name.as_str())).map(|s| s.block);
         if let Some(producer) = producer {
             let ancestors = self.ancestors(producer);
             let guarded = ancestors.iter().take_while(|&&b| b != id).any(|&b| {

@@ -65,8 +65,7 @@ impl<'a> Checker<'a> {
                     self.lets.entry(&decl.name.name).or_insert(decl);
                 }
                 ast::Item::Step(step) => {
-                    self.declare_step(step);
-                    self.step_blocks.entry(&step.name.name).or_insert(parent);
+                    self.declare_step(step, parent);
                 }
                 ast::Item::Attribute(_) => {} // checked with the block that holds it
                 ast::Item::Defaults(block) if parent.is_some() => self.error(misplaced(
@@ -194,7 +193,7 @@ impl<'a> Checker<'a> {
                 } else if let Some(l) = self.lets.get(name.name.as_str()) {
                     Some((l.name.span, "a let"))
                 } else if let Some(s) = self.steps.get(name.name.as_str()) {
-                    Some((s.name.span, "a step"))
+                    Some((s.decl.name.span, "a step"))
                 } else {
                     self.ancestors(block.parent)
                         .into_iter()
@@ -322,7 +321,7 @@ impl<'a> Checker<'a> {
     /// The guard rule and the `finally` boundary, for a reference from the
     /// current scope to an output of step `step`.
     pub(super) fn check_output_access(&mut self, step: &ast::Ident, span: Span) -> bool {
-        let producer = self.step_blocks.get(step.name.as_str()).copied().flatten();
+        let producer = self.steps.get(step.name.as_str()).and_then(|s| s.block);
         let around = self.ancestors(self.scope);
         if self.in_finally(producer) != self.in_finally(self.scope) {
             let inside = self.in_finally(producer);
@@ -376,7 +375,7 @@ impl<'a> Checker<'a> {
 
     /// `after` names a step across the `finally` boundary.
     pub(super) fn check_after_access(&mut self, step: &ast::Ident) -> bool {
-        let producer = self.step_blocks.get(step.name.as_str()).copied().flatten();
+        let producer = self.steps.get(step.name.as_str()).and_then(|s| s.block);
         if self.in_finally(producer) != self.in_finally(self.scope) {
             let inside = self.in_finally(producer);
             self.error(finally_boundary(step, step.span, inside));

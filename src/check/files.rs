@@ -70,7 +70,7 @@ impl Checker<'_> {
     /// file out of one: a loop's would be a list of files, and a repeat's
     /// last pass is known only once it ends.
     pub(super) fn block_left_behind(&self, step: &str) -> Option<&'static str> {
-        let producer = self.step_blocks.get(step).copied().flatten();
+        let producer = self.steps.get(step).and_then(|s| s.block);
         let around = self.ancestors(self.scope);
         self.ancestors(producer)
             .into_iter()

@@ -163,23 +163,56 @@ impl Resolved {
     }
 }
 
+/// A step as declared: what checking its references needs.
+#[derive(Clone, Copy)]
+struct DeclaredStep<'a> {
+    decl: &'a ast::StepDecl,
+    /// The innermost block around it (`None`: the top level).
+    block: Option<ir::BlockId>,
+}
+
+impl<'a> DeclaredStep<'a> {
+    /// Whether the step has an output `name` (the implicit `output` included).
+    fn has_output(&self, name: &str) -> bool {
+        name == "output" || self.declared_outputs().any(|output| output == name)
+    }
+
+    /// The step's outputs, the implicit `output` first, each once.
+    fn outputs(&self) -> Vec<&'a str> {
+        let mut outputs = vec!["output"];
+        for name in self.declared_outputs() {
+            if !outputs.contains(&name) {
+                outputs.push(name);
+            }
+        }
+        outputs
+    }
+
+    /// The names of the `output NAME` lines, in source order.
+    fn declared_outputs(&self) -> impl Iterator<Item = &'a str> {
+        self.decl.items.iter().filter_map(|item| match item {
+            ast::StepItem::Output(output) if !output.implicit => Some(output.name.name.as_str()),
+            _ => None,
+        })
+    }
+}
+
 /// State of one check: the declarations by name and what has been resolved.
 struct Checker<'a> {
     pipeline: &'a ast::Pipeline,
     params: BTreeMap<&'a str, &'a ast::ParamDecl>,
     lets: BTreeMap<&'a str, &'a ast::LetDecl>,
-    /// Hashed: every output reference looks its step up.
-    steps: FxHashMap<&'a str, &'a ast::StepDecl>,
-    /// Declared outputs per step (the implicit `output` included).
-    outputs: FxHashMap<&'a str, Vec<&'a str>>,
+    /// Each step's declaration and innermost block (the first, when a
+    /// name is declared twice). Hashed: every output reference looks its
+    /// step up. One map, not one per fact: on a large program each map's
+    /// table costs tens of bytes a step.
+    steps: FxHashMap<&'a str, DeclaredStep<'a>>,
     let_slots: BTreeMap<&'a str, LetSlot>,
     used: BTreeSet<&'a str>,
     /// The step being checked, kept out of its own "did you mean" suggestions.
     current_step: Option<&'a str>,
     /// Control blocks, each after the block around it.
     blocks: Vec<control::BlockDecl<'a>>,
-    /// Each step's innermost block.
-    step_blocks: FxHashMap<&'a str, Option<ir::BlockId>>,
     /// Steps with `when`, and where it is written.
     when_steps: FxHashMap<&'a str, Span>,
     /// Loop variables and carried values: name → the blocks declaring it.
@@ -204,12 +237,10 @@ impl<'a> Checker<'a> {
             params: BTreeMap::new(),
             lets: BTreeMap::new(),
             steps: FxHashMap::default(),
-            outputs: FxHashMap::default(),
             let_slots: BTreeMap::new(),
             used: BTreeSet::new(),
             current_step: None,
             blocks: Vec::new(),
-            step_blocks: FxHashMap::default(),
             when_steps: FxHashMap::default(),
             scoped: BTreeMap::new(),
             scope: None,
@@ -281,9 +312,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn declare_step(&mut self, step: &'a ast::StepDecl) {
+    fn declare_step(&mut self, step: &'a ast::StepDecl, block: Option<ir::BlockId>) {
         if let Some(first) = self.steps.get(step.name.name.as_str()) {
-            self.error(duplicate(&step.name, first.name.span, "step"));
+            self.error(duplicate(&step.name, first.decl.name.span, "step"));
             return;
         }
         values::check_kubernetes_name(self, &step.name, "step");
@@ -331,8 +362,8 @@ impl<'a> Checker<'a> {
             }
             outputs.push(&output.name.name);
         }
-        self.steps.insert(&step.name.name, step);
-        self.outputs.insert(&step.name.name, outputs);
+        let declared = DeclaredStep { decl: step, block };
+        self.steps.insert(&step.name.name, declared);
     }
 
     /// `name` and `description` of the pipeline.
@@ -506,19 +537,14 @@ impl<'a> Checker<'a> {
     }
 
     fn steps(&mut self) -> Vec<ir::Step> {
-        let decls: Vec<&'a ast::StepDecl> = self.steps.values().copied().collect();
-        let mut order: Vec<&'a ast::StepDecl> = decls;
-        order.sort_by_key(|s| s.span.start);
+        let mut order: Vec<DeclaredStep<'a>> = self.steps.values().copied().collect();
+        order.sort_by_key(|s| s.decl.span.start);
         // Sized once: grown by doubling, the Vec (560 bytes a step) would
         // hold up to twice the room it needs, and copy itself as it grows.
         let mut steps = Vec::with_capacity(order.len());
-        for decl in order {
+        for DeclaredStep { decl, block } in order {
             self.current_step = Some(&decl.name.name);
-            self.scope = self
-                .step_blocks
-                .get(decl.name.name.as_str())
-                .copied()
-                .flatten();
+            self.scope = block;
             let when = self.step_when(decl);
             let attributes = self.bodies.remove(decl);
             if let Some(mut step) = step::check_step(self, decl, &attributes) {

@@ -340,10 +340,7 @@ impl<'a> Checker<'a> {
         // Whether the output exists, read without copying the step's list of
         // outputs (this runs for every reference; the list is copied only
         // for an error's suggestion).
-        let has_output = self
-            .outputs
-            .get(head.name.as_str())
-            .map(|outputs| outputs.contains(&field.name.as_str()));
+        let has_output = (self.steps.get(head.name.as_str())).map(|s| s.has_output(&field.name));
         let Some(has_output) = has_output else {
             let mut diagnostic = self.unknown_step(head);
             if self.params.contains_key(head.name.as_str())
@@ -372,10 +369,8 @@ impl<'a> Checker<'a> {
             return None;
         }
         if !has_output {
-            let outputs = self
-                .outputs
-                .get(head.name.as_str())
-                .cloned()
+            let outputs = (self.steps.get(head.name.as_str()))
+                .map(|s| s.outputs())
                 .unwrap_or_default();
             let help = did_you_mean(&field.name, outputs.iter().copied()).or_else(|| {
                 Some(format!(
@@ -438,7 +433,7 @@ impl<'a> Checker<'a> {
     /// Whether step `step` sits in a loop that does not surround the current
     /// scope (its outputs are then lists).
     pub(super) fn read_across_loop(&self, step: &str) -> bool {
-        let producer = self.step_blocks.get(step).copied().flatten();
+        let producer = self.steps.get(step).and_then(|s| s.block);
         let around = self.ancestors(self.scope);
         self.ancestors(producer).into_iter().any(|id| {
             matches!(self.blocks[id].source, super::control::Source::For(_))
@@ -448,7 +443,7 @@ impl<'a> Checker<'a> {
 
     /// The declared type of a step's output (`string` when untyped).
     pub(super) fn output_type(&self, step: &str, output: &str) -> Option<ast::ParamType> {
-        let decl = self.steps.get(step)?;
+        let decl = self.steps.get(step)?.decl;
         let declared = decl.items.iter().find_map(|item| match item {
             ast::StepItem::Output(o) if o.name.name == output => Some(o.ty.map(|(_, ty, _)| ty)),
             _ => None,
