@@ -249,7 +249,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let initial_ty = match &initial.value {
-            RValue::Str(template) => match template.parts.as_slice() {
+            RValue::Str(template) => match &template.parts[..] {
                 [part] if part.span().is_some() => self.reference_type(part),
                 _ => Some(ast::ParamType::String),
             },

@@ -568,7 +568,7 @@ impl Checker<'_> {
     /// takes).
     fn one_param_at_most(&mut self, template: &Template, what: &str) -> bool {
         let fixed = template.as_const().is_some();
-        match template.parts.as_slice() {
+        match &template.parts[..] {
             _ if fixed => return true,
             [Part::Param { .. }] => return true,
             [part @ Part::Output { .. }] => return self.runtime_output(part, what),

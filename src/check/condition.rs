@@ -55,7 +55,7 @@ impl<'a> Checker<'a> {
 
     /// A loop item operand: its type shows when the condition is evaluated.
     fn is_dynamic(&self, operand: &ir::Operand) -> bool {
-        matches!(operand.value.parts.as_slice(), [Part::Item { .. }])
+        matches!(&operand.value.parts[..], [Part::Item { .. }])
     }
 
     fn compare_types(
@@ -174,7 +174,7 @@ impl<'a> Checker<'a> {
                 Some(ir::Operand {
                     ty,
                     value: Template {
-                        parts: vec![part],
+                        parts: Box::new([part]),
                         span: value.span,
                     },
                     literal: false,
@@ -209,7 +209,7 @@ impl<'a> Checker<'a> {
     fn let_type(&mut self, name: &str) -> Option<ParamType> {
         let value: Arc<super::resolve::Resolved> = self.resolve_let_named(name)?;
         Some(match &value.value {
-            RValue::Str(template) => match template.parts.as_slice() {
+            RValue::Str(template) => match &template.parts[..] {
                 [part] if part.span().is_some() => {
                     self.reference_type(part).unwrap_or(ParamType::String)
                 }
@@ -223,7 +223,7 @@ impl<'a> Checker<'a> {
 }
 
 fn number_help(operand: &ir::Operand) -> String {
-    match operand.value.parts.as_slice() {
+    match &operand.value.parts[..] {
         [Part::Output { step, output, .. }] => format!(
             "declare the output `{output}: number` in step `{step}`, so it is checked as a number"
         ),

@@ -342,16 +342,16 @@ pub struct Step {
     /// `command = …`.
     pub command: Command,
     /// `data = [...]`: claims mounted at paths, in source order.
-    pub data: Vec<Mount>,
+    pub data: Box<[Mount]>,
     /// `sync_source = …` (boxed, as `timeout`: few steps have one, and
     /// inline the two would add 80 bytes to every step).
     pub sync_source: Option<Box<SyncSource>>,
     /// `env = {...}`, in source order, keys unique.
-    pub env: Vec<EnvVar>,
+    pub env: Box<[EnvVar]>,
     /// `secret_env = {...}`: variables read from secrets, in source order.
-    pub secret_env: Vec<SecretEnv>,
+    pub secret_env: Box<[SecretEnv]>,
     /// `secret_volumes = [...]`: secrets mounted read-only as folders.
-    pub secret_volumes: Vec<SecretVolume>,
+    pub secret_volumes: Box<[SecretVolume]>,
     /// `gpus = …` (0 when absent).
     pub gpus: Count,
     /// `cpu = …`: a Kubernetes quantity.
@@ -363,9 +363,9 @@ pub struct Step {
     /// `timeout = …`.
     pub timeout: Option<Box<Timeout>>,
     /// Declared metrics, in source order.
-    pub metrics: Vec<Metric>,
+    pub metrics: Box<[Metric]>,
     /// Outputs: `output` first (implicit), then the declared ones in source order.
-    pub outputs: Vec<Output>,
+    pub outputs: Box<[Output]>,
     /// Steps this one depends on, sorted by name, each once (the steps its
     /// blocks' heads read included).
     pub dependencies: Vec<Dependency>,
@@ -382,7 +382,7 @@ pub struct Step {
     /// `cache = true`: reused from an earlier identical run (never in `finally`).
     pub cache: bool,
     /// `sidecar NAME { … }`: helpers running beside the step, in source order.
-    pub sidecars: Vec<Sidecar>,
+    pub sidecars: Box<[Sidecar]>,
 }
 
 impl Step {
@@ -431,8 +431,9 @@ pub struct Dependency {
 /// A text value with interpolations: literal text, params, lets, step outputs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
-    /// Pieces in order; adjacent text is merged.
-    pub parts: Vec<Part>,
+    /// Pieces in order; adjacent text is merged (a boxed slice: 8 bytes
+    /// less than a `Vec` in every template, and a step holds several).
+    pub parts: Box<[Part]>,
     /// The string (or number) literal it came from.
     pub span: Span,
 }
@@ -559,7 +560,7 @@ impl Template {
     /// A template of literal text.
     pub fn text(text: impl Into<String>, span: Span) -> Template {
         Template {
-            parts: vec![Part::Text(text.into())],
+            parts: Box::new([Part::Text(text.into())]),
             span,
         }
     }
@@ -722,7 +723,7 @@ pub enum Count {
     /// The value of a number param, checked when params are bound.
     Param {
         /// The param's name.
-        name: String,
+        name: Box<str>,
         /// The interpolation.
         span: Span,
     },
@@ -730,9 +731,9 @@ pub enum Count {
     /// checked when that step has run.
     Output {
         /// The upstream step.
-        step: String,
+        step: Box<str>,
         /// Its output.
-        output: String,
+        output: Box<str>,
         /// The interpolation.
         span: Span,
     },

@@ -131,7 +131,7 @@ impl Quote {
 /// W0303: a `GIT_SYNC_REV` that is not a 40-hex commit: branches move, so runs would not repeat.
 fn git_revision(checker: &mut Checker<'_>, revision: &Template, params: &[ir::Param]) {
     let mut from_param = None;
-    let (value, span) = match revision.parts.as_slice() {
+    let (value, span) = match &revision.parts[..] {
         [Part::Param { name, span }] => match params.iter().find(|p| p.name == *name) {
             Some(
                 param @ ir::Param {

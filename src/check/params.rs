@@ -384,7 +384,10 @@ pub(crate) fn whole_number(text: &str) -> Option<u32> {
 pub(crate) fn count_value(count: &Count, values: &BTreeMap<String, String>) -> u32 {
     match count {
         Count::Fixed(n) => *n,
-        Count::Param { name, .. } => values.get(name).and_then(|v| whole_number(v)).unwrap_or(0),
+        Count::Param { name, .. } => values
+            .get(&**name)
+            .and_then(|v| whole_number(v))
+            .unwrap_or(0),
         // Known once its step has run (`run::gpus::need`).
         Count::Output { .. } => 0,
     }

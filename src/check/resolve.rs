@@ -151,7 +151,7 @@ impl<'a> Checker<'a> {
             ast::ValueKind::Bool(b) => RValue::Bool(*b),
             // A bare `$<x>` means what `"$<x>"` means.
             ast::ValueKind::Ref(interp) => RValue::Str(Arc::new(Template {
-                parts: vec![self.interpolation(interp)?],
+                parts: Box::new([self.interpolation(interp)?]),
                 span: value.span,
             })),
             ast::ValueKind::Ident(ident) => {
@@ -227,7 +227,7 @@ impl<'a> Checker<'a> {
             }
         }
         ok.then_some(Template {
-            parts,
+            parts: parts.into_boxed_slice(),
             span: literal.span,
         })
     }

@@ -200,25 +200,25 @@ pub(super) fn check_step<'a>(
         description: fields.description,
         image: fields.image?,
         command: fields.command?,
-        data: fields.data,
+        data: fields.data.into(),
         sync_source: fields.sync_source.map(Box::new),
-        env: fields.env,
-        secret_env: fields.secret_env,
-        secret_volumes: fields.secret_volumes,
+        env: fields.env.into(),
+        secret_env: fields.secret_env.into(),
+        secret_volumes: fields.secret_volumes.into(),
         gpus: fields.gpus.unwrap_or(Count::Fixed(0)),
         cpu: fields.cpu,
         memory: fields.memory,
         retries: fields.retries.unwrap_or(Count::Fixed(0)),
         timeout: fields.timeout.map(Box::new),
-        metrics: fields.metrics,
-        outputs,
+        metrics: fields.metrics.into(),
+        outputs: outputs.into(),
         dependencies,
         block: None,
         when: None,
         cluster: fields.cluster.shared(),
         visuals,
         cache: fields.cache.unwrap_or(false),
-        sidecars: fields.sidecars,
+        sidecars: fields.sidecars.into(),
     })
 }
 
@@ -369,8 +369,8 @@ fn dependencies(
     }
     // `gpus` may read an output too (the producer runs first).
     if let Some(Count::Output { step, span, .. }) = &fields.gpus {
-        deps.entry(step.clone()).or_insert(ir::Dependency {
-            step: step.clone(),
+        deps.entry(step.to_string()).or_insert(ir::Dependency {
+            step: step.to_string(),
             implied: true,
             explicit: false,
             span: *span,
@@ -670,20 +670,20 @@ impl<'a> Checker<'a> {
             }
             RValue::Str(template) => {
                 if name == "gpus"
-                    && let [part @ Part::Output { step, output, span }] = template.parts.as_slice()
+                    && let [part @ Part::Output { step, output, span }] = &template.parts[..]
                 {
                     return self.runtime_output(part, name).then(|| Count::Output {
-                        step: step.clone(),
-                        output: output.clone(),
+                        step: step.as_str().into(),
+                        output: output.as_str().into(),
                         span: *span,
                     });
                 }
-                if let [Part::Param { name: param, span }] = template.parts.as_slice()
+                if let [Part::Param { name: param, span }] = &template.parts[..]
                     && let Some(decl) = self.params.get(param.as_str())
                 {
                     if decl.ty == ast::ParamType::Number {
                         return Some(Count::Param {
-                            name: param.clone(),
+                            name: param.as_str().into(),
                             span: *span,
                         });
                     }

@@ -288,7 +288,7 @@ fn control_blocks_reach_the_ir() {
     assert!(pipeline.loops_between("train", Some(3)).is_empty());
     let parts = |name: &str| match &step(name).command {
         Command::Shell(t) => t.parts.clone(),
-        Command::Exec(_) => Vec::new(),
+        Command::Exec(_) => Box::default(),
     };
     assert!(
         parts("train")

@@ -138,7 +138,7 @@ impl<'a> Checker<'a> {
         };
         let fits = match template.as_const() {
             Some(text) => values::is_quantity(&text),
-            None => matches!(template.parts.as_slice(), [Part::Param { .. }]),
+            None => matches!(&template.parts[..], [Part::Param { .. }]),
         };
         if fits {
             return Some(template);
@@ -295,7 +295,7 @@ pub(crate) fn size_values<'v>(
 ) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for volume in volumes {
-        let [Part::Param { name, span }] = volume.size.parts.as_slice() else {
+        let [Part::Param { name, span }] = &volume.size.parts[..] else {
             continue;
         };
         let Some(text) = value(name) else {

@@ -63,7 +63,7 @@ fn reference(part: Part, ty: ParamType) -> Operand {
     Operand {
         ty,
         value: Template {
-            parts: vec![part],
+            parts: Box::new([part]),
             span: NOWHERE,
         },
         literal: false,

@@ -138,10 +138,10 @@ fn toleration(toleration: &crate::check::ir::Toleration) -> Toleration {
 pub(super) fn count_ref(count: &Count) -> Option<Ref> {
     match count {
         Count::Fixed(_) => None,
-        Count::Param { name, .. } => Some(Ref::Param(name.clone())),
+        Count::Param { name, .. } => Some(Ref::Param(name.to_string())),
         Count::Output { step, output, .. } => Some(Ref::Output {
-            step: step.clone(),
-            output: output.clone(),
+            step: step.to_string(),
+            output: output.to_string(),
         }),
     }
 }

@@ -84,7 +84,7 @@ pub(super) fn claim_gc(pipeline: &Pipeline) -> Option<VolumeClaimGc> {
 
 /// The size as text: the quantity, or the value of the param it reads.
 fn size(volume: &Volume, values: &BTreeMap<String, String>) -> Option<String> {
-    match volume.size.parts.as_slice() {
+    match &volume.size.parts[..] {
         [Part::Param { name, .. }] => values.get(name).cloned(),
         _ => volume.size.as_const(),
     }
@@ -97,7 +97,7 @@ pub(super) fn check(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> V
         .iter()
         .filter(|volume| size(volume, values).is_none())
         .map(|volume| {
-            let param = match volume.size.parts.as_slice() {
+            let param = match &volume.size.parts[..] {
                 [Part::Param { name, .. }] => name.as_str(),
                 _ => "",
             };

@@ -168,10 +168,10 @@ pub(crate) mod tests {
         Operand {
             ty,
             value: Template {
-                parts: vec![Part::Param {
+                parts: Box::new([Part::Param {
                     name: name.into(),
                     span: Span::DETACHED,
-                }],
+                }]),
                 span: Span::DETACHED,
             },
             literal: false,
@@ -183,11 +183,11 @@ pub(crate) mod tests {
         Operand {
             ty: ParamType::String,
             value: Template {
-                parts: vec![Part::Item {
+                parts: Box::new([Part::Item {
                     var: var.into(),
                     field: None,
                     span: Span::DETACHED,
-                }],
+                }]),
                 span: Span::DETACHED,
             },
             literal: false,

@@ -99,12 +99,12 @@ pub(crate) fn start_values(
         return Ok(fixed);
     };
     let part = Part::Output {
-        step: from.clone(),
-        output: output.clone(),
+        step: from.to_string(),
+        output: output.to_string(),
         span: *span,
     };
     let text = render(&Template {
-        parts: vec![part],
+        parts: Box::new([part]),
         span: *span,
     })
     .unwrap_or_default();

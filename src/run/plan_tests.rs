@@ -15,7 +15,10 @@ fn text(t: &str) -> Template {
 }
 
 fn template(parts: Vec<Part>) -> Template {
-    Template { parts, span: NO }
+    Template {
+        parts: parts.into(),
+        span: NO,
+    }
 }
 
 fn out(step: &str, output: &str) -> Part {
@@ -60,22 +63,22 @@ fn step(name: &str, block: Option<BlockId>, deps: &[&str], command: Vec<Part>) -
         description: None,
         image: text("alpine"),
         command: Command::Shell(template(command)),
-        data: Vec::new(),
+        data: Box::default(),
         sync_source: None,
-        env: Vec::new(),
-        secret_env: Vec::new(),
-        secret_volumes: Vec::new(),
+        env: Box::default(),
+        secret_env: Box::default(),
+        secret_volumes: Box::default(),
         gpus: Count::Fixed(0),
         cpu: None,
         memory: None,
         retries: Count::Fixed(0),
         timeout: None,
-        metrics: Vec::new(),
+        metrics: Box::default(),
         cluster: Default::default(),
         visuals: false,
         cache: false,
-        sidecars: Vec::new(),
-        outputs: Vec::new(),
+        sidecars: Box::default(),
+        outputs: Box::default(),
         dependencies: deps
             .iter()
             .map(|d| Dependency {

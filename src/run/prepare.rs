@@ -313,7 +313,7 @@ pub(crate) fn step_spec(
             .map(|o| (o.name.clone(), o.ty))
             .collect(),
         dirs,
-        sidecars: step.sidecars.clone(),
+        sidecars: step.sidecars.to_vec(),
         init: false,
         network: None,
         visuals: step.visuals,

@@ -62,7 +62,7 @@ mod tests {
             name: name.into(),
             claim: name.replace('_', "-"),
             size: Template {
-                parts: Vec::new(),
+                parts: Box::default(),
                 span: Span::DETACHED,
             },
             access_mode: "ReadWriteOnce".into(),

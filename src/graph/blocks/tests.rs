@@ -80,10 +80,12 @@ fn string_literals_are_quoted_and_escaped_numbers_are_not() {
 #[test]
 fn a_string_literal_keeps_its_interpolations() {
     let mut operand = literal("v", ParamType::String);
-    operand.value.parts.push(Part::Param {
+    let mut parts = operand.value.parts.into_vec();
+    parts.push(Part::Param {
         name: "tag".into(),
         span: Span { start: 0, end: 0 },
     });
+    operand.value.parts = parts.into();
     let condition = compare(
         output("flip", "output", ParamType::String),
         CompareOp::Eq,
