@@ -341,8 +341,9 @@ pub struct Step {
     pub image: Template,
     /// `command = …`.
     pub command: Command,
-    /// `data = [...]`: claims mounted at paths, in source order.
-    pub data: Box<[Mount]>,
+    /// `data = [...]`: claims mounted at paths, in source order. Shared:
+    /// steps that mount one let's list (`data = data`) hold one copy.
+    pub data: Arc<[Mount]>,
     /// `sync_source = …` (boxed, as `timeout`: few steps have one, and
     /// inline the two would add 80 bytes to every step).
     pub sync_source: Option<Box<SyncSource>>,

@@ -34,6 +34,7 @@ pub(crate) mod volumes;
 pub(crate) use step::{ATTRIBUTES as STEP_ATTRIBUTES, attribute_doc};
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::source::Span;
@@ -221,6 +222,9 @@ struct Checker<'a> {
     scope: Option<ir::BlockId>,
     /// `$<x.field>` of loop items, checked once the loops' lists are known.
     item_fields: Vec<(ir::BlockId, ast::Ident)>,
+    /// The `data` lists of lets, checked once and shared by the steps that
+    /// mount them (see [`step`]'s `shared_data`).
+    let_mounts: FxHashMap<Arc<str>, Arc<[ir::Mount]>>,
     /// The top-level `volume` blocks, gathered once: every `data` entry
     /// looks its name up among them.
     volume_blocks: Vec<&'a ast::NamedBlock>,
@@ -245,6 +249,7 @@ impl<'a> Checker<'a> {
             scoped: BTreeMap::new(),
             scope: None,
             item_fields: Vec::new(),
+            let_mounts: FxHashMap::default(),
             volume_blocks: volumes::blocks(pipeline),
             bodies,
             diagnostics: Diagnostics::new(),

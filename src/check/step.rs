@@ -105,7 +105,7 @@ struct Fields {
     description: Option<Template>,
     image: Option<Template>,
     command: Option<ir::Command>,
-    data: Vec<ir::Mount>,
+    data: Arc<[ir::Mount]>,
     sync_source: Option<ir::SyncSource>,
     env: Vec<ir::EnvVar>,
     gpus: Option<Count>,
@@ -200,7 +200,7 @@ pub(super) fn check_step<'a>(
         description: fields.description,
         image: fields.image?,
         command: fields.command?,
-        data: fields.data.into(),
+        data: fields.data,
         sync_source: fields.sync_source.map(Box::new),
         env: fields.env.into(),
         secret_env: fields.secret_env.into(),
@@ -261,7 +261,7 @@ fn attribute_value<'a>(
         "image" => fields.image = checker.string_attr(&value, name),
         "description" => fields.description = checker.string_attr(&value, name),
         "command" => fields.command = checker.command(value),
-        "data" => fields.data = checker.data(&value),
+        "data" => fields.data = checker.shared_data(&value),
         "sync_source" => fields.sync_source = checker.sync_source(&value),
         "env" => fields.env = checker.env(&value),
         "secret_env" => fields.secret_env = checker.secret_env(&value),
@@ -471,6 +471,26 @@ impl<'a> Checker<'a> {
             return None;
         }
         Some(command)
+    }
+
+    /// `data`, checked once for each let it names: every step that mounts
+    /// the let's list shares one copy (a let is resolved once, so a second
+    /// check would find what the first found; repeated warnings are dropped
+    /// when diagnostics are sorted).
+    fn shared_data(&mut self, value: &Resolved) -> Arc<[ir::Mount]> {
+        let Some((name, _)) = &value.via else {
+            return self.data(value).into();
+        };
+        if let Some(mounts) = self.let_mounts.get(name) {
+            return Arc::clone(mounts);
+        }
+        let errors_before = error_count(self);
+        let mounts: Arc<[ir::Mount]> = self.data(value).into();
+        if error_count(self) == errors_before {
+            self.let_mounts
+                .insert(Arc::clone(name), Arc::clone(&mounts));
+        }
+        mounts
     }
 
     fn data(&mut self, value: &Resolved) -> Vec<ir::Mount> {

@@ -462,7 +462,7 @@ fn step_template(
         let git = script::git_program(step, source);
         init_containers.push(container(GIT_CONTAINER, git_image.into(), git, vec![work]));
     }
-    for data in &step.data {
+    for data in step.data.iter() {
         let name = match data.volume {
             true => volumes.claims_made.name(&data.claim).cloned(),
             false => Some(volumes.claim(&data.claim)),

@@ -59,7 +59,7 @@ pub(crate) fn check(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> V
             }
         }
         errors.extend(super::cluster::braces(step));
-        for data in &step.data {
+        for data in step.data.iter() {
             if argo_text(&lit(&data.path), false).is_none() {
                 errors.push(braces(
                     &format!("a mount path of step `{}`", step.name),

@@ -63,7 +63,7 @@ fn step(name: &str, block: Option<BlockId>, deps: &[&str], command: Vec<Part>) -
         description: None,
         image: text("alpine"),
         command: Command::Shell(template(command)),
-        data: Box::default(),
+        data: Default::default(),
         sync_source: None,
         env: Box::default(),
         secret_env: Box::default(),
