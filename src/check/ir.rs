@@ -369,7 +369,7 @@ pub struct Step {
     pub outputs: Box<[Output]>,
     /// Steps this one depends on, sorted by name, each once (the steps its
     /// blocks' heads read included).
-    pub dependencies: Vec<Dependency>,
+    pub dependencies: Box<[Dependency]>,
     /// The innermost control block around the step (`None`: top level).
     pub block: Option<BlockId>,
     /// `when = …`: the step runs only when it holds (boxed: most steps
@@ -666,7 +666,7 @@ pub enum Command {
     /// A string: a script for `sh -c`.
     Shell(Template),
     /// A list: an argv, values substituted as text.
-    Exec(Vec<Template>),
+    Exec(Box<[Template]>),
 }
 
 impl Command {
@@ -717,27 +717,38 @@ pub struct EnvVar {
 }
 
 /// A whole number: fixed, or a `number` param's value (`gpus = "$<n_gpus>"`).
+///
+/// The references are boxed: a step holds two counts that are nearly
+/// always fixed, and inline the names would make each 48 bytes, not 16.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Count {
     /// Known now.
     Fixed(u32),
     /// The value of a number param, checked when params are bound.
-    Param {
-        /// The param's name.
-        name: Box<str>,
-        /// The interpolation.
-        span: Span,
-    },
+    Param(Box<ParamCount>),
     /// The value of an upstream step's number output (`gpus` only),
     /// checked when that step has run.
-    Output {
-        /// The upstream step.
-        step: Box<str>,
-        /// Its output.
-        output: Box<str>,
-        /// The interpolation.
-        span: Span,
-    },
+    Output(Box<OutputCount>),
+}
+
+/// [`Count::Param`]: `$<n>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamCount {
+    /// The param's name.
+    pub name: String,
+    /// The interpolation.
+    pub span: Span,
+}
+
+/// [`Count::Output`]: `$<size.gpus>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputCount {
+    /// The upstream step.
+    pub step: String,
+    /// Its output.
+    pub output: String,
+    /// The interpolation.
+    pub span: Span,
 }
 
 impl Count {
@@ -745,7 +756,7 @@ impl Count {
     pub fn fixed(&self) -> Option<u32> {
         match self {
             Count::Fixed(n) => Some(*n),
-            Count::Param { .. } | Count::Output { .. } => None,
+            Count::Param(_) | Count::Output(_) => None,
         }
     }
 
@@ -753,8 +764,8 @@ impl Count {
     pub fn written(&self) -> String {
         match self {
             Count::Fixed(n) => n.to_string(),
-            Count::Param { name, .. } => format!("$<{name}>"),
-            Count::Output { step, output, .. } => format!("$<{step}.{output}>"),
+            Count::Param(param) => format!("$<{}>", param.name),
+            Count::Output(output) => format!("$<{}.{}>", output.step, output.output),
         }
     }
 }

@@ -614,13 +614,15 @@ fn condition_steps(condition: &ir::Condition) -> Vec<String> {
 /// Makes `step` depend on `upstream` (implied by a read), keeping the
 /// dependencies sorted by name.
 fn add_dependencies(step: &mut ir::Step, upstream: Vec<String>, span: Span) {
+    // Taken and put back: a boxed slice cannot grow (and taking copies nothing).
+    let mut dependencies = std::mem::take(&mut step.dependencies).into_vec();
     for name in upstream {
         if name == step.name {
             continue; // reported as a step reading itself, or a body's own `until`
         }
-        match step.dependencies.iter_mut().find(|d| d.step == name) {
+        match dependencies.iter_mut().find(|d| d.step == name) {
             Some(dependency) => dependency.implied = true,
-            None => step.dependencies.push(ir::Dependency {
+            None => dependencies.push(ir::Dependency {
                 step: name,
                 implied: true,
                 explicit: false,
@@ -628,7 +630,8 @@ fn add_dependencies(step: &mut ir::Step, upstream: Vec<String>, span: Span) {
             }),
         }
     }
-    step.dependencies.sort_by(|a, b| a.step.cmp(&b.step));
+    dependencies.sort_by(|a, b| a.step.cmp(&b.step));
+    step.dependencies = dependencies.into_boxed_slice();
 }
 
 /// Every step in a block depends on the steps its blocks' heads read.

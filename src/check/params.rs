@@ -215,21 +215,21 @@ pub(crate) fn resource_values<'v>(
     let mut errors = Vec::new();
     for step in steps {
         for (field, count) in [("gpus", &step.gpus), ("retries", &step.retries)] {
-            if let Count::Param { name, span } = count
-                && let Some((text, source)) = value(name)
+            if let Count::Param(count) = count
+                && let Some((text, source)) = value(&count.name)
                 && !(value_rule(field).holds)(text)
             {
                 let problem = Problem {
                     step: &step.name,
                     field,
-                    param: name,
+                    param: &count.name,
                     text,
                     alone: true,
                     source,
                 };
                 let rule = value_rule(field);
                 let rule = (rule.code, rule.wanted, rule.example);
-                errors.push(problem.diagnostic(params, rule, *span));
+                errors.push(problem.diagnostic(params, rule, count.span));
             }
         }
         for (field, template) in super::cluster::resource_templates(step) {
@@ -384,11 +384,11 @@ pub(crate) fn whole_number(text: &str) -> Option<u32> {
 pub(crate) fn count_value(count: &Count, values: &BTreeMap<String, String>) -> u32 {
     match count {
         Count::Fixed(n) => *n,
-        Count::Param { name, .. } => values
-            .get(&**name)
+        Count::Param(param) => values
+            .get(&param.name)
             .and_then(|v| whole_number(v))
             .unwrap_or(0),
         // Known once its step has run (`run::gpus::need`).
-        Count::Output { .. } => 0,
+        Count::Output(_) => 0,
     }
 }

@@ -212,7 +212,7 @@ pub(super) fn check_step<'a>(
         timeout: fields.timeout.map(Box::new),
         metrics: fields.metrics.into(),
         outputs: outputs.into(),
-        dependencies,
+        dependencies: dependencies.into(),
         block: None,
         when: None,
         cluster: fields.cluster.shared(),
@@ -368,12 +368,12 @@ fn dependencies(
         }
     }
     // `gpus` may read an output too (the producer runs first).
-    if let Some(Count::Output { step, span, .. }) = &fields.gpus {
-        deps.entry(step.to_string()).or_insert(ir::Dependency {
-            step: step.to_string(),
+    if let Some(Count::Output(output)) = &fields.gpus {
+        deps.entry(output.step.clone()).or_insert(ir::Dependency {
+            step: output.step.clone(),
             implied: true,
             explicit: false,
-            span: *span,
+            span: output.span,
         });
     }
     for (step, span) in &fields.after {
@@ -447,7 +447,7 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                ir::Command::Exec(args)
+                ir::Command::Exec(args.into())
             }
             _ => {
                 self.error(
@@ -692,20 +692,22 @@ impl<'a> Checker<'a> {
                 if name == "gpus"
                     && let [part @ Part::Output { step, output, span }] = &template.parts[..]
                 {
-                    return self.runtime_output(part, name).then(|| Count::Output {
-                        step: step.as_str().into(),
-                        output: output.as_str().into(),
+                    let count = ir::OutputCount {
+                        step: step.clone(),
+                        output: output.clone(),
                         span: *span,
-                    });
+                    };
+                    return (self.runtime_output(part, name))
+                        .then(|| Count::Output(Box::new(count)));
                 }
                 if let [Part::Param { name: param, span }] = &template.parts[..]
                     && let Some(decl) = self.params.get(param.as_str())
                 {
                     if decl.ty == ast::ParamType::Number {
-                        return Some(Count::Param {
-                            name: param.as_str().into(),
+                        return Some(Count::Param(Box::new(ir::ParamCount {
+                            name: param.clone(),
                             span: *span,
-                        });
+                        })));
                     }
                     let ty = decl.ty.word();
                     self.error(

@@ -93,7 +93,7 @@ pub(crate) fn label_lines(step: &ir::Step) -> Vec<String> {
         Count::Fixed(0) => {}
         Count::Fixed(1) => lines.push("1 GPU".into()),
         Count::Fixed(n) => lines.push(format!("{n} GPUs")),
-        Count::Param { .. } | Count::Output { .. } => {
+        Count::Param(_) | Count::Output(_) => {
             lines.push(format!("GPUs: {}", step.gpus.written()));
         }
     }

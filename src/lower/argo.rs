@@ -590,7 +590,7 @@ fn count(count: &Count) -> Option<String> {
     match count {
         Count::Fixed(0) => None,
         Count::Fixed(n) => Some(n.to_string()),
-        Count::Param { .. } | Count::Output { .. } => {
+        Count::Param(_) | Count::Output(_) => {
             super::cluster::count_ref(count).map(|r| r.argo_decoded())
         }
     }

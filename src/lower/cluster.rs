@@ -138,10 +138,10 @@ fn toleration(toleration: &crate::check::ir::Toleration) -> Toleration {
 pub(super) fn count_ref(count: &Count) -> Option<Ref> {
     match count {
         Count::Fixed(_) => None,
-        Count::Param { name, .. } => Some(Ref::Param(name.to_string())),
-        Count::Output { step, output, .. } => Some(Ref::Output {
-            step: step.to_string(),
-            output: output.to_string(),
+        Count::Param(param) => Some(Ref::Param(param.name.clone())),
+        Count::Output(output) => Some(Ref::Output {
+            step: output.step.clone(),
+            output: output.output.clone(),
         }),
     }
 }

@@ -791,9 +791,9 @@ impl<'a> Dags<'a> {
         let scope = Some(block);
         let max = match max {
             Count::Fixed(n) => n.to_string(),
-            Count::Param { name, .. } => format!("asInt(workflow.parameters['{name}'])"),
+            Count::Param(param) => format!("asInt(workflow.parameters['{}'])", param.name),
             // Only `gpus` reads an output.
-            Count::Output { .. } => String::from("0"),
+            Count::Output(_) => String::from("0"),
         };
         let pass = format!("asInt(inputs.parameters['{PASS}'])");
         let until = condition::expression(until, &mut |r| self.source(scope, r));
@@ -883,9 +883,9 @@ impl<'a> Dags<'a> {
                 ..
             } => format!("{n} passes"),
             BlockKind::Repeat {
-                max: Count::Param { name, .. },
+                max: Count::Param(param),
                 ..
-            } => format!("`$<{name}>` passes"),
+            } => format!("`$<{}>` passes", param.name),
             _ => String::new(),
         };
         let message = format!(

@@ -90,17 +90,13 @@ pub(crate) fn start_values(
         }
     }
     request_within_limit(step, render)?;
-    let Count::Output {
-        step: from,
-        output,
-        span,
-    } = &step.gpus
-    else {
+    let Count::Output(count) = &step.gpus else {
         return Ok(fixed);
     };
+    let (from, output, span) = (&count.step, &count.output, &count.span);
     let part = Part::Output {
-        step: from.to_string(),
-        output: output.to_string(),
+        step: from.clone(),
+        output: output.clone(),
         span: *span,
     };
     let text = render(&Template {

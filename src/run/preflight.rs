@@ -176,7 +176,7 @@ fn check_gpus(
     let later = pipeline
         .steps
         .iter()
-        .any(|s| matches!(s.gpus, ir::Count::Output { .. }));
+        .any(|s| matches!(s.gpus, ir::Count::Output(_)));
     if needs.iter().all(|&n| n == 0) && !later {
         return Ok(Gpus { needs, total: 0 });
     }

@@ -162,10 +162,10 @@ fn heads_of_every_kind() {
     let repeat_while = add_block(
         &mut p,
         BlockKind::Repeat {
-            max: Count::Param {
+            max: Count::Param(Box::new(crate::ir::ParamCount {
                 name: "n".into(),
                 span: Span { start: 0, end: 0 },
-            },
+            })),
             carries: Vec::new(),
             until: not(until),
         },
