@@ -2,19 +2,22 @@
 //! dropped once the step is checked: on a large program the AST's bulk (the
 //! attributes' values) and the IR are then never both whole in memory.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 
 use crate::syntax::ast::{self, Item, StepItem};
 
-/// Each step's attributes (its `StepItem::Attribute`s), by where the step starts.
+/// Each step's attributes (its `StepItem::Attribute`s) with where the step
+/// starts, in source order: the order steps are checked in. (A list, not a
+/// map: it is built while the whole AST is alive, so its bytes add to the
+/// peak; a B-tree's half-full nodes cost about twice as much.)
 #[derive(Debug, Default)]
-pub(super) struct StepBodies(BTreeMap<u32, Vec<StepItem>>);
+pub(super) struct StepBodies(VecDeque<(u32, Vec<StepItem>)>);
 
 impl StepBodies {
     /// Moves every step's attributes out of `pipeline`, leaving its
     /// outputs, metrics, `when` and sidecars, which other steps' checks read.
     pub(super) fn take(pipeline: &mut ast::Pipeline) -> StepBodies {
-        let mut bodies = BTreeMap::new();
+        let mut bodies = VecDeque::new();
         let kept = |item: &StepItem| !matches!(item, StepItem::Attribute(_));
         each_step_mut(&mut pipeline.items, &mut |step| {
             // The attributes stay in the step's own Vec and the few other
@@ -23,14 +26,34 @@ impl StepBodies {
             let mut rest = Vec::with_capacity(step.items.iter().filter(|i| kept(i)).count());
             rest.extend(step.items.extract_if(.., |item| kept(item)));
             let attributes = std::mem::replace(&mut step.items, rest);
-            bodies.insert(step.span.start, attributes);
+            bodies.push_back((step.span.start, attributes));
         });
+        // Visited in source order already; sorted (in place) so `remove`
+        // may rely on it.
+        bodies
+            .make_contiguous()
+            .sort_unstable_by_key(|(start, _)| *start);
         StepBodies(bodies)
     }
 
-    /// The attributes taken from step `decl` (none when they were not taken).
+    /// The attributes taken from step `decl` (none when they were not
+    /// taken). Steps are asked for in source order; the bodies of steps
+    /// before `decl` that were never asked for (a second step of one name)
+    /// are dropped on the way.
     pub(super) fn remove(&mut self, decl: &ast::StepDecl) -> Vec<StepItem> {
-        self.0.remove(&decl.span.start).unwrap_or_default()
+        while let Some((start, _)) = self.0.front()
+            && *start < decl.span.start
+        {
+            self.0.pop_front();
+        }
+        match self.0.front() {
+            Some((start, _)) if *start == decl.span.start => self
+                .0
+                .pop_front()
+                .map(|(_, attributes)| attributes)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 }
 

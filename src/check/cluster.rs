@@ -786,8 +786,8 @@ pub(crate) fn value_rule(field: &str) -> ValueRule {
 /// value. The one list the param check and the run-time check walk.
 pub(crate) fn resource_templates(step: &super::ir::Step) -> Vec<(&'static str, &Template)> {
     let quantities = [
-        ("cpu", step.cpu.as_ref()),
-        ("memory", step.memory.as_ref()),
+        ("cpu", step.cpu.as_deref()),
+        ("memory", step.memory.as_deref()),
         ("cpu_request", step.cluster.cpu_request.as_ref()),
         ("memory_request", step.cluster.memory_request.as_ref()),
     ];
@@ -812,7 +812,7 @@ pub(crate) fn limits_and_requests(
         ("memory", &step.memory, &step.cluster.memory_request),
     ]
     .into_iter()
-    .filter_map(|(name, limit, request)| Some((name, limit.as_ref()?, request.as_ref()?)))
+    .filter_map(|(name, limit, request)| Some((name, limit.as_deref()?, request.as_ref()?)))
     .collect()
 }
 

@@ -425,10 +425,10 @@ fn content_key(template: &Template) -> u64 {
 fn step_inputs(step: &Step, mut inputs: BTreeSet<Ref>) -> BTreeSet<Ref> {
     let texts = [
         Some(&step.image),
-        step.description.as_ref(),
-        step.cpu.as_ref(),
+        step.description.as_deref(),
+        step.cpu.as_deref(),
     ];
-    let texts = texts.into_iter().chain([step.memory.as_ref()]).flatten();
+    let texts = texts.into_iter().chain([step.memory.as_deref()]).flatten();
     for text in texts.chain(step.cluster.templates()) {
         collect_refs(text, &mut inputs);
     }
@@ -515,7 +515,7 @@ fn step_template(
             .chain(super::artifacts::outputs(step))
             .collect(),
     };
-    let metadata = step.description.as_ref().map(|description| Metadata {
+    let metadata = step.description.as_deref().map(|description| Metadata {
         annotations: BTreeMap::from([(
             DESCRIPTION_ANNOTATION.to_string(),
             display_text(&flatten(description)),

@@ -45,8 +45,8 @@ pub(crate) fn check(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> V
     for step in &pipeline.steps {
         let fields = [
             ("image", Some(&step.image)),
-            ("cpu", step.cpu.as_ref()),
-            ("memory", step.memory.as_ref()),
+            ("cpu", step.cpu.as_deref()),
+            ("memory", step.memory.as_deref()),
         ];
         for (field, template) in fields {
             if let Some(template) = template

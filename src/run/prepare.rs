@@ -271,8 +271,8 @@ pub(crate) fn step_spec(
         run_id: run_id.to_string(),
         image: render(&step.image, values),
         image_fixed: step.image.as_const().is_some(),
-        cpu: step.cpu.as_ref().map(|cpu| render(cpu, values)),
-        memory: step.memory.as_ref().map(|memory| render(memory, values)),
+        cpu: step.cpu.as_deref().map(|cpu| render(cpu, values)),
+        memory: step.memory.as_deref().map(|memory| render(memory, values)),
         argv,
         env,
         mounts: step
