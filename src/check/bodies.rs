@@ -9,7 +9,7 @@ use crate::syntax::ast::{self, Item, StepItem};
 /// Each step's attributes (its `StepItem::Attribute`s) with where the step
 /// starts, in source order: the order steps are checked in. (A list, not a
 /// map: it is built while the whole AST is alive, so its bytes add to the
-/// peak; a B-tree's half-full nodes cost about twice as much.)
+/// peak, and a B-tree's partly filled nodes cost a third more.)
 #[derive(Debug, Default)]
 pub(super) struct StepBodies(VecDeque<(u32, Vec<StepItem>)>);
 

@@ -551,8 +551,8 @@ impl<'a> Checker<'a> {
         // Declarations are collected in source order; sorting what is
         // already sorted costs one pass, and keeps the order certain.
         order.sort_by_key(|decl| decl.span.start);
-        // Sized once: grown by doubling, the Vec (376 bytes a step) would
-        // hold up to twice the room it needs, and copy itself as it grows.
+        // Sized once: grown by doubling, the Vec (hundreds of bytes a step)
+        // would hold up to twice the room it needs, and copy itself as it grows.
         let mut steps = Vec::with_capacity(order.len());
         for decl in order {
             self.current_step = Some(&decl.name.name);
