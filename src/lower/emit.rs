@@ -55,13 +55,7 @@ pub(super) fn template<W: Write>(map: &mut Compound<'_, W>, template: &Template)
     if let Some(dag) = dag {
         map.serde("dag", dag)?;
     }
-    if !init_containers.is_empty() {
-        let mut seq = map.seq("initContainers")?;
-        for container in init_containers {
-            container_item(&mut seq, container)?;
-        }
-        seq.end()?;
-    }
+    each(map, "initContainers", init_containers, container_item)?;
     match container {
         Some(container) if sets_more_than_kfpl(container) => map.serde("container", container)?,
         Some(container) => self::container(map.map("container")?, container)?,
@@ -114,31 +108,53 @@ fn put_parameters_and_artifacts<W: Write>(
     parameters: &[Parameter],
     artifacts: &[Artifact],
 ) -> Result {
-    self::parameters(&mut map, parameters)?;
-    self::artifacts(&mut map, artifacts)?;
+    each(&mut map, "parameters", parameters, parameter)?;
+    each(&mut map, "artifacts", artifacts, artifact)?;
     map.end()
 }
 
-fn parameters<W: Write>(map: &mut Compound<'_, W>, parameters: &[Parameter]) -> Result {
-    if parameters.is_empty() {
+/// `key:` and an item for each of `items`, written by `write`; nothing
+/// at all for none (the derive skips an empty list).
+fn each<W: Write, T>(
+    map: &mut Compound<'_, W>,
+    key: &'static str,
+    items: &[T],
+    write: impl Fn(&mut Compound<'_, W>, &T) -> Result,
+) -> Result {
+    if items.is_empty() {
         return Ok(());
     }
-    let mut seq = map.seq("parameters")?;
-    for parameter in parameters {
-        let Parameter {
-            name,
-            value,
-            value_from,
-        } = parameter;
-        let mut item = seq.item_map()?;
-        item.field("name", name)?;
-        optional(&mut item, "value", value)?;
-        if let Some(value_from) = value_from {
-            self::value_from(item.map("valueFrom")?, value_from)?;
-        }
-        item.end()?;
+    every(map, key, items, write)
+}
+
+/// [`each`], with `key: []` for none (a list k8s-openapi holds in an
+/// `Option`, written whenever it is `Some`).
+fn every<W: Write, T>(
+    map: &mut Compound<'_, W>,
+    key: &'static str,
+    items: &[T],
+    write: impl Fn(&mut Compound<'_, W>, &T) -> Result,
+) -> Result {
+    let mut seq = map.seq(key)?;
+    for item in items {
+        write(&mut seq, item)?;
     }
     seq.end()
+}
+
+fn parameter<W: Write>(seq: &mut Compound<'_, W>, parameter: &Parameter) -> Result {
+    let Parameter {
+        name,
+        value,
+        value_from,
+    } = parameter;
+    let mut item = seq.item_map()?;
+    item.field("name", name)?;
+    optional(&mut item, "value", value)?;
+    if let Some(value_from) = value_from {
+        self::value_from(item.map("valueFrom")?, value_from)?;
+    }
+    item.end()
 }
 
 fn value_from<W: Write>(mut map: Compound<'_, W>, value_from: &ValueFrom) -> Result {
@@ -157,28 +173,21 @@ fn value_from<W: Write>(mut map: Compound<'_, W>, value_from: &ValueFrom) -> Res
     map.end()
 }
 
-fn artifacts<W: Write>(map: &mut Compound<'_, W>, artifacts: &[Artifact]) -> Result {
-    if artifacts.is_empty() {
-        return Ok(());
+fn artifact<W: Write>(seq: &mut Compound<'_, W>, artifact: &Artifact) -> Result {
+    let Artifact {
+        name,
+        path,
+        from,
+        optional,
+    } = artifact;
+    let mut item = seq.item_map()?;
+    item.field("name", name)?;
+    self::optional(&mut item, "path", path)?;
+    self::optional(&mut item, "from", from)?;
+    if *optional {
+        item.serde("optional", &true)?;
     }
-    let mut seq = map.seq("artifacts")?;
-    for artifact in artifacts {
-        let Artifact {
-            name,
-            path,
-            from,
-            optional,
-        } = artifact;
-        let mut item = seq.item_map()?;
-        item.field("name", name)?;
-        self::optional(&mut item, "path", path)?;
-        self::optional(&mut item, "from", from)?;
-        if *optional {
-            item.serde("optional", &true)?;
-        }
-        item.end()?;
-    }
-    seq.end()
+    item.end()
 }
 
 fn metadata<W: Write>(mut map: Compound<'_, W>, metadata: &Metadata) -> Result {
@@ -206,14 +215,14 @@ fn container_item<W: Write>(seq: &mut Compound<'_, W>, container: &Container) ->
 /// A container's fields, in k8s-openapi's order, ended; one that sets
 /// nothing more than kfpl's (see [`sets_more_than_kfpl`]).
 fn container<W: Write>(mut map: Compound<'_, W>, container: &Container) -> Result {
-    texts(&mut map, "args", container.args.as_deref())?;
-    texts(&mut map, "command", container.command.as_deref())?;
+    if let Some(args) = &container.args {
+        every(&mut map, "args", args, |seq, arg| seq.item_text(arg))?;
+    }
+    if let Some(command) = &container.command {
+        every(&mut map, "command", command, |seq, arg| seq.item_text(arg))?;
+    }
     if let Some(env) = &container.env {
-        let mut seq = map.seq("env")?;
-        for variable in env {
-            env_var(&mut seq, variable)?;
-        }
-        seq.end()?;
+        every(&mut map, "env", env, env_var)?;
     }
     optional(&mut map, "image", &container.image)?;
     map.field("name", &container.name)?;
@@ -221,11 +230,7 @@ fn container<W: Write>(mut map: Compound<'_, W>, container: &Container) -> Resul
         self::resources(&mut map, resources)?;
     }
     if let Some(mounts) = &container.volume_mounts {
-        let mut seq = map.seq("volumeMounts")?;
-        for mount in mounts {
-            volume_mount(&mut seq, mount)?;
-        }
-        seq.end()?;
+        every(&mut map, "volumeMounts", mounts, volume_mount)?;
     }
     optional(&mut map, "workingDir", &container.working_dir)?;
     map.end()
@@ -277,21 +282,6 @@ fn sets_more_than_kfpl(container: &Container) -> bool {
         || termination_message_policy.is_some()
         || tty.is_some()
         || volume_devices.is_some()
-}
-
-fn texts<W: Write>(
-    map: &mut Compound<'_, W>,
-    key: &'static str,
-    texts: Option<&[String]>,
-) -> Result {
-    let Some(texts) = texts else {
-        return Ok(());
-    };
-    let mut seq = map.seq(key)?;
-    for text in texts {
-        seq.item_text(text)?;
-    }
-    seq.end()
 }
 
 fn env_var<W: Write>(seq: &mut Compound<'_, W>, variable: &EnvVar) -> Result {
@@ -562,32 +552,13 @@ mod tests {
                 }),
                 ..Container::default()
             }),
-            ..any_template_named("t")
+            dag: None,
+            ..super::super::dag::dag_template("t", Vec::new())
         };
         let text = emitted(&template);
         assert_eq!(text, derived(&template));
         assert!(text.contains("inputs: {}\n"), "{text}");
         assert!(text.contains("command: []\n"), "{text}");
         assert!(text.contains("limits: {}\n"), "{text}");
-    }
-
-    /// A template with a name and nothing else.
-    fn any_template_named(name: &str) -> Template {
-        Template {
-            name: name.into(),
-            inputs: None,
-            outputs: None,
-            metadata: None,
-            dag: None,
-            init_containers: Vec::new(),
-            container: None,
-            retry_strategy: None,
-            pod_spec_patch: None,
-            active_deadline_seconds: None,
-            parallelism: None,
-            node_selector: BTreeMap::new(),
-            tolerations: Vec::new(),
-            sidecars: Vec::new(),
-        }
     }
 }
