@@ -9,6 +9,11 @@
 //! the dash's line; empty ones are `{}` and `[]`; strings with a line break
 //! are literal blocks (`|`, `|-`, `|+`). Which style a scalar takes is
 //! [`super::yaml::style`]'s rule; this module lays out and escapes.
+//!
+//! Serde's derive writes through it, and so does [`super::emit`], which
+//! lays out each step template itself through [`Compound`]'s methods into
+//! a [`Rendering`] (the text is also the template's identity for sharing)
+//! and hands the bytes back as a [`Rendered`] item.
 
 use std::fmt::Display;
 use std::io::Write;
