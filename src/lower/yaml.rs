@@ -36,7 +36,7 @@ pub fn write_yaml<T: Serialize>(
 
 /// Writes a streamed workflow as [`write_yaml`] does, to the byte, with
 /// each step template written as the text it was laid out as to find
-/// which steps share one ([`super::emit`]), not through serde a second
+/// which steps share one (`emit`), not through serde a second
 /// time. What `kfpl compile` writes.
 pub fn write_streamed(
     workflow: &Workflow<StepTemplates<'_>>,
