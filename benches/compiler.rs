@@ -51,7 +51,7 @@ fn stages(c: &mut Criterion) {
                 b.iter(|| {
                     let options = kfpl::CompileOptions::default();
                     black_box(kfpl::lower::compile_streamed(file, &options, |workflow| {
-                        kfpl::lower::yaml::write_yaml(workflow, std::io::sink())
+                        kfpl::lower::yaml::write_streamed(workflow, std::io::sink())
                     }))
                 })
             },

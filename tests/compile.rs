@@ -105,6 +105,18 @@ fn check_compiled(
     );
     let again = compile(file, options).expect("compiles twice");
     assert_eq!(again.yaml, compiled.yaml, "{name}: not deterministic");
+    // `kfpl compile`'s writer (step templates written as laid out, the
+    // model never whole) writes what serde's derive writes from the model.
+    let (streamed, _) = kfpl::lower::compile_streamed(file, options, |workflow| {
+        let mut bytes = Vec::new();
+        kfpl::lower::yaml::write_streamed(workflow, &mut bytes).map(|()| bytes)
+    })
+    .expect("compiles streamed");
+    assert_eq!(
+        String::from_utf8(streamed.expect("writes")).expect("UTF-8"),
+        compiled.yaml,
+        "{name}: the streamed writer differs"
+    );
     assert_eq!(
         yaml11::quote_yaml11(&compiled.yaml),
         compiled.yaml,

@@ -67,11 +67,14 @@ impl Args {
     /// Writes the YAML (or the package) where `-o` says; the YAML's size.
     /// YAML is streamed: a large workflow is never held as text. No
     /// `BufWriter`: the YAML writer passes its output on in 64 KiB chunks.
-    fn write(&self, workflow: &lower::Workflow<impl serde::Serialize>) -> Result<u64, Diagnostic> {
+    fn write(
+        &self,
+        workflow: &lower::Workflow<lower::StepTemplates<'_>>,
+    ) -> Result<u64, Diagnostic> {
         let Some(path) = &self.output else {
             let mut stdout = Counted::new(std::io::stdout().lock());
             // A closed pipe (`| head`) is not worth an error.
-            let _ = lower::yaml::write_yaml(workflow, &mut stdout);
+            let _ = lower::yaml::write_streamed(workflow, &mut stdout);
             return Ok(stdout.bytes);
         };
         let shown = path.display().to_string();
@@ -84,7 +87,7 @@ impl Args {
         }
         let file = std::fs::File::create(path).map_err(|error| cannot_write(&shown, &error))?;
         let mut file = Counted::new(file);
-        lower::yaml::write_yaml(workflow, &mut file)
+        lower::yaml::write_streamed(workflow, &mut file)
             .map_err(|error| cannot_write(&shown, &std::io::Error::other(error.to_string())))?;
         Ok(file.bytes)
     }

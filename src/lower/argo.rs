@@ -12,10 +12,12 @@
 //! it refuses (text Argo would read as a reference in an image, say) is
 //! written here without further checks.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hasher;
 
-use crate::check::hash::FxHasher;
+use serde::ser::SerializeSeq;
+
+use crate::check::hash::{FxHashMap, FxHasher};
 
 use k8s_openapi::api::core::v1::{
     Container, EmptyDirVolumeSource, EnvVar, PersistentVolumeClaimVolumeSource,
@@ -28,6 +30,7 @@ use super::argo_types::{
     API_VERSION, Arguments, Artifact, Inputs, KIND, Metadata, Outputs, Parameter, RetryStrategy,
     Template, ValueFrom, Workflow, WorkflowSpec,
 };
+use super::block::{Rendered, Rendering};
 use super::dag::{DagNames, Dags};
 use super::names::{
     self, GIT_CONTAINER, MAIN_CONTAINER, METRICS_ARTIFACT, METRICS_FILE, Namer, OUTPUTS_DIR,
@@ -43,24 +46,22 @@ pub(crate) const PIPELINE_SPEC_ANNOTATION: &str = "pipelines.kubeflow.org/pipeli
 pub(crate) const DESCRIPTION_ANNOTATION: &str = "kfpl/description";
 
 /// Builds the workflow in memory. `values` holds each param's value as text
-/// (a param missing from it is left for the submitter to give).
+/// (a param missing from it is left for the submitter to give). Fails
+/// only where YAML would (see [`super::emit`]).
 pub(crate) fn workflow(
     pipeline: &Pipeline,
     values: &BTreeMap<String, String>,
     git_image: &str,
-) -> Workflow {
+) -> Result<Workflow, serde_yaml::Error> {
     let streamed = streamed(pipeline, values, git_image);
     let spec = streamed.spec;
     let mut steps = Vec::new();
-    let written = match spec.templates.write_steps(|template| {
+    let written = spec.templates.write_steps(|template, _| {
         steps.push(template);
-        Ok::<(), std::convert::Infallible>(())
-    }) {
-        Ok(written) => written,
-        Err(never) => match never {},
-    };
+        Ok::<(), serde_yaml::Error>(())
+    })?;
     let dags = spec.templates.dag_templates(&written);
-    Workflow {
+    Ok(Workflow {
         api_version: streamed.api_version,
         kind: streamed.kind,
         metadata: streamed.metadata,
@@ -77,7 +78,7 @@ pub(crate) fn workflow(
             volume_claim_templates: spec.volume_claim_templates,
             volume_claim_gc: spec.volume_claim_gc,
         },
-    }
+    })
 }
 
 /// The workflow with its step templates built one at a time as they are
@@ -173,33 +174,39 @@ impl StepTemplates<'_> {
         (template, inputs)
     }
 
-    /// Builds each step's template once and hands `write` the first of each
-    /// content: steps whose templates would be identical but for the name
-    /// use the first one's (a pipeline of alike steps stays smaller than the
-    /// cluster's object limit). Returns what the DAG templates need of each
-    /// step. Only the templates' keys are held (see `shared_with`).
-    fn write_steps<E>(
+    /// Builds each step's template once, lays it out (see [`render`]) and
+    /// hands `write` the first of each content with its text: steps whose
+    /// templates would be identical but for the name use the first one's
+    /// (a pipeline of alike steps stays smaller than the cluster's object
+    /// limit). Returns what the DAG templates need of each step. Only a
+    /// hash of each distinct template's text is held (see `shared_with`).
+    fn write_steps<E: serde::ser::Error>(
         &self,
-        mut write: impl FnMut(Template) -> Result<(), E>,
+        mut write: impl FnMut(Template, &[u8]) -> Result<(), E>,
     ) -> Result<WrittenSteps, E> {
         let steps = self.pipeline.steps.len();
-        let mut by_key: HashMap<u64, Vec<Distinct>> = HashMap::new();
+        let mut by_body: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
         let (mut owners, mut all_inputs) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
         let mut reads_files = false;
-        // The last earlier template rebuilt for a comparison: a run of alike
-        // steps rebuilds it once, not once a step.
-        let mut rebuilt: Option<(usize, Template)> = None;
+        let mut rendering = Rendering::new();
+        let mut earlier = Earlier {
+            step: None,
+            rendering: Rendering::new(),
+        };
         for index in 0..steps {
-            let (mut template, inputs) = self.build_with_inputs(index);
+            let (template, inputs) = self.build_with_inputs(index);
             reads_files |= template
                 .inputs
                 .as_ref()
                 .is_some_and(|i| !i.artifacts.is_empty());
-            let same = by_key.entry(content_key(&template)).or_default();
-            let shared = self.shared_with(index, same, &mut template, &mut rebuilt);
+            render(&mut rendering, &template).map_err(E::custom)?;
+            let body = body(rendering.bytes());
+            let same = by_body.entry(hash(body)).or_default();
+            let shared = self.shared_with(body, same, &mut earlier)?;
             owners.push(shared.unwrap_or(index));
             if shared.is_none() {
-                write(template)?;
+                same.push(index);
+                write(template, rendering.bytes())?;
             }
             // Sorted as the set was, in a slice of its size: a BTreeSet's
             // node has room for 11 refs (~600 bytes a step, 100,000 held).
@@ -229,46 +236,64 @@ impl StepTemplates<'_> {
         templates
     }
 
-    /// The earlier step whose template `template` (step `index`'s) is,
-    /// under another name, among the distinct templates `same` of its key;
-    /// `None` records it as a new one. At most one earlier template is
-    /// rebuilt and compared a step, however many share the key: with two or
-    /// more, the hash of the whole content picks it, so steps alike but for
-    /// a field outside the key stay linear.
-    fn shared_with(
+    /// The earlier step among `same` (the distinct templates whose text
+    /// hashes as `body` does) whose template's text is `body`, but for the
+    /// name. Each is laid out again to be compared, the last one kept: a
+    /// run of alike steps lays out the first once. Steps that differ hash
+    /// apart (`same` is empty), so none is laid out again, and steps alike
+    /// but for any one field stay linear.
+    fn shared_with<E: serde::ser::Error>(
         &self,
-        index: usize,
-        same: &mut Vec<Distinct>,
-        template: &mut Template,
-        rebuilt: &mut Option<(usize, Template)>,
-    ) -> Option<usize> {
-        let whole = (!same.is_empty()).then(|| whole_hash(template));
-        let candidate = match same.as_slice() {
-            [] => None,
-            [only] => Some(only.step),
-            several => several.iter().find(|d| d.whole == whole).map(|d| d.step),
-        };
-        if let Some(first) = candidate {
-            if rebuilt.as_ref().is_none_or(|(at, _)| *at != first) {
-                *rebuilt = Some((first, self.build_with_inputs(first).0));
+        body: &[u8],
+        same: &[usize],
+        earlier: &mut Earlier,
+    ) -> Result<Option<usize>, E> {
+        for &step in same {
+            if earlier.step != Some(step) {
+                let (template, _) = self.build_with_inputs(step);
+                render(&mut earlier.rendering, &template).map_err(E::custom)?;
+                earlier.step = Some(step);
             }
-            if let Some((_, other)) = rebuilt.as_mut()
-                && same_but_name(other, template)
-            {
-                return Some(first);
+            if self::body(earlier.rendering.bytes()) == body {
+                return Ok(Some(step));
             }
         }
-        // A second distinct template under this key: the first gets the
-        // hash of its whole content too, once, from the copy just rebuilt.
-        if let ([only], Some((at, other))) = (same.as_mut_slice(), rebuilt.as_mut())
-            && only.whole.is_none()
-            && *at == only.step
-        {
-            only.whole = Some(whole_hash(other));
-        }
-        same.push(Distinct { step: index, whole });
-        None
+        Ok(None)
     }
+
+    /// Writes the DAG templates, after the steps' (see `write_steps`).
+    fn serialize_dags<S: SerializeSeq>(
+        &self,
+        seq: &mut S,
+        written: &WrittenSteps,
+    ) -> Result<(), S::Error> {
+        if written.reads_files {
+            // `wire` passes artifacts across all the DAGs at once.
+            for dag in &self.dag_templates(written) {
+                seq.serialize_element(dag)?;
+            }
+        } else {
+            // Each task is built as it is written: the DAGs' arguments
+            // (most of lowering's memory at 100,000 steps) are never held.
+            let dags = self.dags(written);
+            for dag in &dags.plans() {
+                seq.serialize_element(dag)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `spec.templates` with each step template written as it was laid out
+    /// (see [`super::yaml::write_streamed`]).
+    pub(crate) fn laid_out(&self) -> LaidOut<'_, '_> {
+        LaidOut(self)
+    }
+}
+
+/// The step that was laid out last for a comparison, and its text.
+struct Earlier {
+    step: Option<usize>,
+    rendering: Rendering,
 }
 
 /// What the DAG templates need of the steps once their templates are written.
@@ -282,60 +307,46 @@ struct WrittenSteps {
     reads_files: bool,
 }
 
-/// A distinct step template: the first step that has it, and the hash of
-/// its whole content once another template shares its key.
-struct Distinct {
-    step: usize,
-    whole: Option<u64>,
+/// Lays out `template` as an item of `spec.templates`: its text, and
+/// (but for the name, its first line) its identity.
+fn render(rendering: &mut Rendering, template: &Template) -> Result<(), serde_yaml::Error> {
+    rendering.render(|map| super::emit::template(map, template))
 }
 
-/// A hash of a template's whole content but its name (serde_json into
-/// FxHash: the model is plain data, so its JSON is a faithful key).
-fn whole_hash(template: &mut Template) -> u64 {
-    struct HashWriter(FxHasher);
-    impl std::io::Write for HashWriter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.write(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let name = std::mem::take(&mut template.name);
-    let mut writer = HashWriter(FxHasher::default());
-    // Writing plain data to a hasher cannot fail.
-    let _ = serde_json::to_writer(&mut writer, &*template);
-    template.name = name;
-    writer.0.finish()
+/// A laid-out template's text after its name's line.
+fn body(text: &[u8]) -> &[u8] {
+    let name_line = text.iter().position(|&b| b == b'\n');
+    name_line.map_or(text, |end| &text[end + 1..])
 }
 
-/// Whether `other` is `template` under another name (`other`'s name is
-/// overwritten).
-fn same_but_name(other: &mut Template, template: &Template) -> bool {
-    other.name.clone_from(&template.name);
-    *other == *template
+fn hash(body: &[u8]) -> u64 {
+    let mut hasher = FxHasher::default();
+    hasher.write(body);
+    hasher.finish()
 }
 
 impl serde::Serialize for StepTemplates<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
         // The length is known only once the steps are shared.
         let mut seq = serializer.serialize_seq(None)?;
-        let written = self.write_steps(|template| seq.serialize_element(&template))?;
-        if written.reads_files {
-            // `wire` passes artifacts across all the DAGs at once.
-            for dag in &self.dag_templates(&written) {
-                seq.serialize_element(dag)?;
-            }
-        } else {
-            // Each task is built as it is written: the DAGs' arguments
-            // (most of lowering's memory at 100,000 steps) are never held.
-            let dags = self.dags(&written);
-            for dag in &dags.plans() {
-                seq.serialize_element(dag)?;
-            }
-        }
+        let written = self.write_steps(|template, _| seq.serialize_element(&template))?;
+        self.serialize_dags(&mut seq, &written)?;
+        seq.end()
+    }
+}
+
+/// [`StepTemplates`] with each step template written as the text it was
+/// laid out as, not through serde again: half the cost of writing a
+/// template. Only [`super::block`]'s writer takes it (see [`Rendered`]).
+pub(crate) struct LaidOut<'s, 'a>(&'s StepTemplates<'a>);
+
+impl serde::Serialize for LaidOut<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        let written = self
+            .0
+            .write_steps(|_, text| seq.serialize_element(&Rendered(text)))?;
+        self.0.serialize_dags(&mut seq, &written)?;
         seq.end()
     }
 }
@@ -367,57 +378,6 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
         spec["description"] = description.clone().into();
     }
     spec.to_string().replace("{{", "{\\u007b")
-}
-
-/// A key of a template's content: a hash of what usually tells two steps
-/// apart (the container's image, command, env, mounts and resources, the
-/// inputs and outputs, the description and limits). Templates with equal keys are
-/// compared whole, so the key need not cover everything; hashing these few
-/// strings costs a fraction of serialising the whole template to hash it.
-fn content_key(template: &Template) -> u64 {
-    use std::hash::Hash;
-    let mut hasher = FxHasher::default();
-    if let Some(container) = &template.container {
-        container.image.hash(&mut hasher);
-        container.command.hash(&mut hasher);
-        container.args.hash(&mut hasher);
-        container.working_dir.hash(&mut hasher);
-        for env in container.env.iter().flatten() {
-            (&env.name, &env.value).hash(&mut hasher);
-        }
-        for mount in container.volume_mounts.iter().flatten() {
-            (&mount.name, &mount.mount_path).hash(&mut hasher);
-        }
-        let limits = container.resources.as_ref().and_then(|r| r.limits.as_ref());
-        for (name, amount) in limits.into_iter().flatten() {
-            (name, &amount.0).hash(&mut hasher);
-        }
-    }
-    // Steps alike but for these must not all fall under one key: each step
-    // would then pay a hash of its whole content (see `shared_with`).
-    (template.init_containers.len(), template.sidecars.len()).hash(&mut hasher);
-    template.node_selector.hash(&mut hasher);
-    for parameters in [
-        template.inputs.as_ref().map(|i| &i.parameters),
-        template.outputs.as_ref().map(|o| &o.parameters),
-    ] {
-        for parameter in parameters.into_iter().flatten() {
-            parameter.name.hash(&mut hasher);
-        }
-        // Ends the list: inputs `a` and outputs `b` differ from inputs `a`, `b`.
-        0xffu8.hash(&mut hasher);
-    }
-    if let Some(metadata) = &template.metadata {
-        metadata.annotations.hash(&mut hasher);
-    }
-    template.pod_spec_patch.hash(&mut hasher);
-    template.active_deadline_seconds.hash(&mut hasher);
-    template
-        .retry_strategy
-        .as_ref()
-        .map(|r| &r.limit)
-        .hash(&mut hasher);
-    hasher.finish()
 }
 
 /// Every value a step's template reads, sorted (the template's inputs).

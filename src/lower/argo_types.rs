@@ -38,6 +38,32 @@ pub struct Workflow<Templates = Vec<Template>> {
     pub spec: WorkflowSpec<Templates>,
 }
 
+impl<T> Workflow<T> {
+    /// The same workflow with other `templates` (the rest cloned: a few
+    /// fields, none that grows with the steps but the templates).
+    pub fn with_templates<U>(&self, templates: U) -> Workflow<U> {
+        let spec = &self.spec;
+        Workflow {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            metadata: self.metadata.clone(),
+            spec: WorkflowSpec {
+                entrypoint: spec.entrypoint.clone(),
+                arguments: spec.arguments.clone(),
+                templates,
+                volumes: spec.volumes.clone(),
+                on_exit: spec.on_exit.clone(),
+                image_pull_secrets: spec.image_pull_secrets.clone(),
+                service_account_name: spec.service_account_name.clone(),
+                ttl_strategy: spec.ttl_strategy.clone(),
+                parallelism: spec.parallelism,
+                volume_claim_templates: spec.volume_claim_templates.clone(),
+                volume_claim_gc: spec.volume_claim_gc.clone(),
+            },
+        }
+    }
+}
+
 /// `spec` of a [`Workflow`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -9,6 +9,11 @@
 //! the dash's line; empty ones are `{}` and `[]`; strings with a line break
 //! are literal blocks (`|`, `|-`, `|+`). Which style a scalar takes is
 //! [`super::yaml::style`]'s rule; this module lays out and escapes.
+//!
+//! Serde's derive writes through it, and so does [`super::emit`], which
+//! lays out each step template itself through [`Compound`]'s methods into
+//! a [`Rendering`] (the text is also the template's identity for sharing)
+//! and hands the bytes back as a [`Rendered`] item.
 
 use std::fmt::Display;
 use std::io::Write;
@@ -25,6 +30,7 @@ pub(crate) fn to_writer<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> R
     let mut writer = Writer {
         out,
         buf: Vec::with_capacity(CHUNK + CHUNK / 4),
+        chunk: CHUNK,
     };
     value.serialize(Place {
         writer: &mut writer,
@@ -42,9 +48,12 @@ fn io(error: std::io::Error) -> Error {
 /// bytes at a time: one `write_all` per 64 KiB, not one per piece of a line.
 const CHUNK: usize = 64 * 1024;
 
-struct Writer<W> {
+pub(super) struct Writer<W> {
     out: W,
     buf: Vec<u8>,
+    /// The buffer passes on once it holds this many bytes ([`CHUNK`]; a
+    /// [`Rendering`] never passes on).
+    chunk: usize,
 }
 
 impl<W: Write> Writer<W> {
@@ -65,7 +74,11 @@ impl<W: Write> Writer<W> {
     /// Ends a line, and passes the buffer on once it holds a chunk.
     fn end_line(&mut self) -> Result {
         self.buf.push(b'\n');
-        if self.buf.len() >= CHUNK {
+        self.pass_on_a_chunk()
+    }
+
+    fn pass_on_a_chunk(&mut self) -> Result {
+        if self.buf.len() >= self.chunk {
             self.pass_on()?;
         }
         Ok(())
@@ -79,7 +92,7 @@ impl<W: Write> Writer<W> {
 }
 
 /// Where the next value goes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum At {
     /// The document itself.
     Root,
@@ -271,8 +284,10 @@ enum Kind {
     Seq,
 }
 
-/// A mapping or sequence being written: its entries at `column`.
-struct Compound<'a, W> {
+/// A mapping or sequence being written: its entries at `column`. Serde
+/// writes through it, and so does [`super::emit`], directly: a field's
+/// constant name and its text, without serde's calls between them.
+pub(super) struct Compound<'a, W> {
     writer: &'a mut Writer<W>,
     at: At,
     kind: Kind,
@@ -311,7 +326,7 @@ impl<W: Write> Compound<'_, W> {
         })
     }
 
-    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+    pub(super) fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         self.entry()?;
         self.writer.put(b"- ");
         value.serialize(Place {
@@ -320,7 +335,77 @@ impl<W: Write> Compound<'_, W> {
         })
     }
 
-    fn end(self) -> Result {
+    /// A key known to be plain (a field's name): no style to find.
+    fn plain_key(&mut self, key: &'static str) -> Result {
+        debug_assert!(style(key, true) == Style::Plain, "{key}");
+        self.entry()?;
+        self.writer.put(key.as_bytes());
+        self.writer.put(b":");
+        Ok(())
+    }
+
+    /// `key: text`, `key` a field's name.
+    pub(super) fn field(&mut self, key: &'static str, text: &str) -> Result {
+        self.plain_key(key)?;
+        self.text_value(text)
+    }
+
+    /// `key: text`, `key` any text (a map's key).
+    pub(super) fn entry_text(&mut self, key: &str, text: &str) -> Result {
+        self.key(key)?;
+        self.text_value(text)
+    }
+
+    fn text_value(&mut self, text: &str) -> Result {
+        self.at_value().string(text)
+    }
+
+    fn at_value(&mut self) -> Place<'_, W> {
+        Place {
+            writer: self.writer,
+            at: At::MapValue(self.column),
+        }
+    }
+
+    /// `key: value` through serde (what [`super::emit`] does not lay out itself).
+    pub(super) fn serde<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.plain_key(key)?;
+        self.value(value)
+    }
+
+    /// `key:` and the mapping under it; the caller ends it.
+    pub(super) fn map(&mut self, key: &'static str) -> Result<Compound<'_, W>> {
+        self.plain_key(key)?;
+        Ok(self.at_value().compound(Kind::Map))
+    }
+
+    /// `key:` and the sequence under it; the caller ends it.
+    pub(super) fn seq(&mut self, key: &'static str) -> Result<Compound<'_, W>> {
+        self.plain_key(key)?;
+        Ok(self.at_value().compound(Kind::Seq))
+    }
+
+    fn at_item(&mut self) -> Result<Place<'_, W>> {
+        self.entry()?;
+        self.writer.put(b"- ");
+        Ok(Place {
+            writer: self.writer,
+            at: At::SeqItem(self.column),
+        })
+    }
+
+    /// An item that is a mapping; the caller ends it.
+    pub(super) fn item_map(&mut self) -> Result<Compound<'_, W>> {
+        Ok(self.at_item()?.compound(Kind::Map))
+    }
+
+    /// An item that is text.
+    pub(super) fn item_text(&mut self, text: &str) -> Result {
+        self.at_item()?.string(text)
+    }
+
+    /// Ends the mapping or sequence (`{}` or `[]` when it has no entries).
+    pub(super) fn end(self) -> Result {
         if !self.first {
             return Ok(());
         }
@@ -330,6 +415,60 @@ impl<W: Write> Compound<'_, W> {
             Kind::Seq => b"[]",
         });
         self.writer.end_line()
+    }
+}
+
+/// The column of a [`Rendered`] item's dash: the items of a sequence under
+/// a key of the document's first level (`spec.templates`).
+const RENDERED_DASHES: usize = 2;
+
+/// A mapping laid out in memory as an item of a sequence whose dashes are
+/// at [`RENDERED_DASHES`] (without its `- `), to be hashed, compared, and
+/// copied into the document as a [`Rendered`] item: a step template is laid
+/// out once, for its identity and for its text.
+pub(super) struct Rendering {
+    writer: Writer<std::io::Sink>,
+}
+
+impl Rendering {
+    pub(super) fn new() -> Rendering {
+        Rendering {
+            writer: Writer {
+                out: std::io::sink(),
+                buf: Vec::new(),
+                chunk: usize::MAX,
+            },
+        }
+    }
+
+    /// Lays out a mapping, in place of what was rendered before: `write`
+    /// writes its entries.
+    pub(super) fn render(
+        &mut self,
+        write: impl FnOnce(&mut Compound<'_, std::io::Sink>) -> Result,
+    ) -> Result {
+        self.writer.buf.clear();
+        let mut map = Place {
+            writer: &mut self.writer,
+            at: At::SeqItem(RENDERED_DASHES),
+        }
+        .compound(Kind::Map);
+        write(&mut map)?;
+        map.end()
+    }
+
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.writer.buf
+    }
+}
+
+/// A [`Rendering`]'s bytes as an item of `spec.templates`. Only this
+/// module's writer takes them (serde has no such thing as block text).
+pub(super) struct Rendered<'r>(pub(super) &'r [u8]);
+
+impl Serialize for Rendered<'_> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
     }
 }
 
@@ -458,10 +597,16 @@ impl<'a, W: Write> ser::Serializer for Place<'a, W> {
     fn serialize_str(self, v: &str) -> Result {
         self.string(v)
     }
-    fn serialize_bytes(self, _: &[u8]) -> Result {
-        Err(Error::custom(
-            "serialization of bytes in YAML is not implemented",
-        ))
+    /// Bytes are a [`Rendered`] item: block YAML laid out in a
+    /// [`Rendering`] for this place.
+    fn serialize_bytes(self, rendered: &[u8]) -> Result {
+        if self.at != At::SeqItem(RENDERED_DASHES) || !rendered.ends_with(b"\n") {
+            return Err(Error::custom(
+                "bytes are written only as an item rendered for its place",
+            ));
+        }
+        self.writer.put(rendered);
+        self.writer.pass_on_a_chunk()
     }
     fn serialize_none(self) -> Result {
         self.bare("null")

@@ -25,6 +25,7 @@ mod checks;
 mod cluster;
 mod condition;
 mod dag;
+mod emit;
 pub mod lint;
 mod names;
 mod script;
@@ -244,7 +245,7 @@ pub fn lower(
 ) -> Result<Workflow, Vec<Diagnostic>> {
     let mut errors = refusals(pipeline, values, git_image);
     if errors.is_empty() {
-        Ok(argo::workflow(pipeline, values, git_image))
+        argo::workflow(pipeline, values, git_image).map_err(|error| vec![not_serialisable(&error)])
     } else {
         diagnostics::sort(&mut errors);
         Err(errors)

@@ -87,15 +87,13 @@ impl Ref {
     /// `step-output`, `var--item[-field]` or `name--carry` (idents have no
     /// `-`, so no two kinds ever collide).
     pub(crate) fn input_name(&self) -> String {
-        let mut name = String::new();
-        self.push_input_name(&mut name);
-        name
+        self.input_name_parts().concat()
     }
 
-    /// Appends [`Ref::input_name`] to `out` (an env value or an expression
-    /// is written with it in one allocation).
-    fn push_input_name(&self, out: &mut String) {
-        let parts: [&str; 3] = match self {
+    /// [`Ref::input_name`] in its parts, so that a text holding it is
+    /// sized once (`concat`), not grown piece by piece.
+    fn input_name_parts(&self) -> [&str; 3] {
+        match self {
             Ref::Param(name) => [name, "", ""],
             Ref::Output { step, output } => [step, "-", output],
             Ref::Item { var, field: None } => [var, "--item", ""],
@@ -105,8 +103,7 @@ impl Ref {
             } => [var, "--item-", field],
             Ref::Carry(name) => [name, "--carry", ""],
             Ref::Workflow(field) => ["workflow--", field, ""],
-        };
-        parts.iter().for_each(|part| out.push_str(part));
+        }
     }
 
     /// Argo's own name for run information, as an expression (`pod.name`
@@ -125,10 +122,8 @@ impl Ref {
         match self {
             Ref::Workflow(field) => Ref::encode(&Ref::run_information(field)),
             _ => {
-                let mut value = String::from("{{inputs.parameters.");
-                self.push_input_name(&mut value);
-                value.push_str("}}");
-                value
+                let [a, b, c] = self.input_name_parts();
+                ["{{inputs.parameters.", a, b, c, "}}"].concat()
             }
         }
     }
@@ -159,7 +154,8 @@ impl Ref {
 
     /// The expression for the value held (encoded) by this DAG's input.
     pub(crate) fn decoded_input(&self) -> String {
-        [DECODE, "(inputs.parameters['", &self.input_name(), "'])"].concat()
+        let [a, b, c] = self.input_name_parts();
+        [DECODE, "(inputs.parameters['", a, b, c, "'])"].concat()
     }
 
     /// An expression tag encoding the value of `source` (an expression).
@@ -169,7 +165,9 @@ impl Ref {
 
     /// The environment variable a shell reads it from (as [`Part::push_env_name`]).
     pub(crate) fn env_name(&self) -> String {
-        let mut name = String::new();
+        let (head, tail) = self.env_name_parts();
+        // Sized once: pushing the parts into an empty name grew it twice.
+        let mut name = String::with_capacity(4 + head.len() + tail.map_or(0, |t| 2 + t.len()));
         self.push_env_name(&mut name);
         name
     }

@@ -13,6 +13,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::argo::StepTemplates;
 use super::argo_types::Workflow;
 
 /// The workflow as YAML, quoted for YAML 1.1 readers.
@@ -31,6 +32,18 @@ pub fn write_yaml<T: Serialize>(
     out: impl Write,
 ) -> Result<(), serde_yaml::Error> {
     super::block::to_writer(out, workflow)
+}
+
+/// Writes a streamed workflow as [`write_yaml`] does, to the byte, with
+/// each step template written as the text it was laid out as to find
+/// which steps share one (`emit`), not through serde a second
+/// time. What `kfpl compile` writes.
+pub fn write_streamed(
+    workflow: &Workflow<StepTemplates<'_>>,
+    out: impl Write,
+) -> Result<(), serde_yaml::Error> {
+    let laid_out = workflow.with_templates(workflow.spec.templates.laid_out());
+    super::block::to_writer(out, &laid_out)
 }
 
 /// Whether a YAML 1.1 reader takes the plain scalar `value` as a string.
