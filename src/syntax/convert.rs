@@ -423,8 +423,12 @@ impl Converter {
         let kind = match inner.as_rule() {
             Rule::string => ValueKind::String(self.string(inner)?),
             Rule::number => ValueKind::Number(self.number(&inner)),
-            Rule::boolean => ValueKind::Bool(inner.as_str() == "true"),
-            Rule::word => ValueKind::Ident(self.ident(inner)),
+            // The grammar reads `true` and `false` as words.
+            Rule::word => match inner.as_str() {
+                "true" => ValueKind::Bool(true),
+                "false" => ValueKind::Bool(false),
+                _ => ValueKind::Ident(self.ident(inner)),
+            },
             Rule::list => ValueKind::List(self.list(inner)?),
             Rule::map => ValueKind::Map(self.map(inner)?),
             Rule::reference => {

@@ -93,7 +93,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::map_open => "`{`",
         Rule::comma => "`,`",
         Rule::word | Rule::keyword => "a name",
-        Rule::value | Rule::boolean => "a value",
+        Rule::value => "a value",
         Rule::number => "a number",
         Rule::string | Rule::plain_string | Rule::triple_string => "a string",
         Rule::list => "a list",
