@@ -396,7 +396,7 @@ pub enum StepItem {
     /// `when = CONDITION`.
     When(Box<WhenAttr>),
     /// `sidecar NAME { attributes }`: a helper beside the step.
-    Sidecar(NamedBlock),
+    Sidecar(Box<NamedBlock>),
 }
 
 /// How a metric is shown.
@@ -463,7 +463,7 @@ pub enum ValueKind {
     /// `{ KEY = value }`.
     Map(Bracketed<MapEntry>),
     /// A bare `$<…>` (a condition's operand, a loop's list).
-    Ref(Interp),
+    Ref(Box<Interp>),
 }
 
 /// A number literal.
