@@ -325,9 +325,7 @@ impl Converter {
             Rule::output => self.output(child).map(StepItem::Output),
             Rule::attribute => self.attribute(child).map(StepItem::Attribute),
             Rule::when_attr => self.when_attr(child).map(|w| StepItem::When(Box::new(w))),
-            Rule::sidecar_block => self
-                .named_block(child)
-                .map(|b| StepItem::Sidecar(Box::new(b))),
+            Rule::sidecar_block => self.named_block(child).map(StepItem::Sidecar),
             Rule::rbrace => return StepChild::Close(span_at(&child, self.base)),
             _ => None,
         };
