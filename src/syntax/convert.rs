@@ -279,7 +279,7 @@ impl Converter {
         let open = children.punct(Rule::lbrace, self)?;
         // Sized once (the children left are the items and the `}`): the
         // AST holds every step, and a grown `Vec` keeps up to twice its room.
-        let mut items = Vec::with_capacity(children.pairs.len());
+        let mut items = Vec::with_capacity(children.pairs.len().saturating_sub(1));
         let mut close = None;
         for child in children.pairs {
             match self.step_child(child) {
@@ -433,7 +433,7 @@ impl Converter {
             Rule::map => ValueKind::Map(self.map(inner)?),
             Rule::reference => {
                 let interp = inner.into_inner().next()?;
-                ValueKind::Ref(self.interpolation(interp)?)
+                ValueKind::Ref(Box::new(self.interpolation(interp)?))
             }
             other => {
                 self.internal(span, &format!("unexpected value {other:?}"));
@@ -479,7 +479,9 @@ impl Converter {
     ) -> Option<Bracketed<T>> {
         let parent = span_at(&pair, self.base);
         let (mut open_span, mut close_span) = (None, None);
-        let mut items = Vec::new();
+        // Sized exactly, as a step's items are: the AST keeps every list.
+        let count = pair.clone().into_inner();
+        let mut items = Vec::with_capacity(count.filter(|c| c.as_rule() == element).count());
         for child in pair.into_inner() {
             let rule = child.as_rule();
             if rule == open {
