@@ -5,6 +5,7 @@
 //! rendered, from the line index built once per file.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 /// Byte offsets into one source file, half-open (`start..end`). 8 bytes, `Copy`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -81,7 +82,10 @@ impl fmt::Debug for Span {
 pub struct SourceFile {
     name: String,
     text: String,
-    line_starts: Vec<u32>,
+    /// Made when a position is first asked for: a file with nothing to
+    /// report never needs it (for 100,000 steps it is 8 MB, alive with the
+    /// whole AST at the compile's peak, and a pass over the text).
+    line_starts: OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
@@ -90,20 +94,21 @@ impl SourceFile {
 
     /// A source named `name` (a path as given on the command line, or `<repl>`).
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
-        let text = text.into();
-        let line_starts = std::iter::once(0)
-            .chain(
-                text.bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| i as u32 + 1),
-            )
-            .collect();
         SourceFile {
             name: name.into(),
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: OnceLock::new(),
         }
+    }
+
+    /// The byte offset where each line starts.
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| {
+            let breaks = self.text.bytes().enumerate().filter(|&(_, b)| b == b'\n');
+            std::iter::once(0)
+                .chain(breaks.map(|(i, _)| i as u32 + 1))
+                .collect()
+        })
     }
 
     /// The name diagnostics show for this file.
@@ -124,8 +129,9 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub(crate) fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = offset.min(self.text.len() as u32);
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line] as usize;
+        let line_starts = self.line_starts();
+        let line = line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = line_starts[line] as usize;
         let column = self
             .text
             .get(start..offset as usize)
