@@ -320,19 +320,11 @@ impl<W: Write> Compound<'_, W> {
     }
 
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        value.serialize(Place {
-            writer: self.writer,
-            at: At::MapValue(self.column),
-        })
+        value.serialize(self.at_value())
     }
 
     pub(super) fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.entry()?;
-        self.writer.put(b"- ");
-        value.serialize(Place {
-            writer: self.writer,
-            at: At::SeqItem(self.column),
-        })
+        value.serialize(self.at_item()?)
     }
 
     /// A key known to be plain (a field's name): no style to find.

@@ -236,9 +236,9 @@ pipeline p {
     assert_eq!(uses, [("a", "a"), ("b", "a"), ("c", "c")]);
 }
 
-/// Sharing is decided by a key of a few fields and confirmed by comparing
-/// whole templates: steps alike in image and command but not in resources,
-/// mounts or tolerations (outside the key) keep their own templates.
+/// Sharing is decided by the laid-out text of the whole template but its
+/// name: steps alike in image and command but not in resources, mounts or
+/// tolerations keep their own templates.
 #[test]
 fn steps_alike_but_for_one_field_keep_their_templates() {
     let workflow = compile_src(
