@@ -7,6 +7,10 @@ use std::process::ExitCode;
 #[allow(clippy::disallowed_methods, reason = "cli/ owns the process's streams")]
 mod cli;
 
+// Why mimalloc, and which build of it: Cargo.toml, at the dependency.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     cli::install_panic_hook();
     cli::main()
