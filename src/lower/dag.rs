@@ -1331,24 +1331,35 @@ mod tests {
     use crate::lower::{CompileOptions, compile, compile_streamed, yaml};
     use crate::source::SourceFile;
 
-    /// The DAGs written task by task (`compile_streamed`) are the DAGs
-    /// built whole (`compile`), byte for byte, for every compile golden's
-    /// program: blocks of each kind, `when`, files passed between steps.
+    /// The DAGs written task by task (`compile_streamed`, each task laid
+    /// out by `dag_emit`) are the DAGs built whole (`compile`, written by
+    /// serde's derive), byte for byte, for every compile golden's program,
+    /// every example and a generated one: blocks of each kind, `when`,
+    /// files passed between steps, params and outputs read by many steps.
     #[test]
     fn tasks_written_lazily_match_the_built_dags() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compile");
-        let mut programs: Vec<_> = std::fs::read_dir(dir)
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut programs: Vec<_> = ["tests/compile", "examples", "examples/kfp-samples"]
             .into_iter()
-            .flatten()
+            .flat_map(|dir| {
+                std::fs::read_dir(format!("{root}/{dir}"))
+                    .into_iter()
+                    .flatten()
+            })
             .flatten()
             .map(|entry| entry.path())
             .filter(|path| path.extension().is_some_and(|e| e == "kfp"))
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                SourceFile::new(path.display().to_string(), text)
+            })
             .collect();
-        programs.sort();
+        programs.push(SourceFile::new(
+            "generated.kfp".to_string(),
+            crate::generate::program(60),
+        ));
         let mut compared = 0;
-        for path in programs {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let file = SourceFile::new(path.display().to_string(), text);
+        for file in programs {
             let options = CompileOptions::default();
             let Ok(built) = compile(&file, &options) else {
                 continue;
@@ -1358,16 +1369,16 @@ mod tests {
                 yaml::write_yaml(workflow, &mut bytes).map(|()| bytes)
             });
             let Ok((Ok(bytes), _)) = streamed else {
-                panic!("{} compiles whole but not streamed", path.display());
+                panic!("{} compiles whole but not streamed", file.name());
             };
             assert_eq!(
                 String::from_utf8_lossy(&bytes),
                 built.yaml,
                 "{}",
-                path.display()
+                file.name()
             );
             compared += 1;
         }
-        assert!(compared >= 20, "only {compared} programs compiled");
+        assert!(compared >= 40, "only {compared} programs compiled");
     }
 }

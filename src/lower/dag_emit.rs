@@ -151,3 +151,134 @@ impl<'d, 'a> ArgumentTexts<'d, 'a> {
         parameters.item(&Rendered(laid_out.bytes()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::super::argo_types::{Artifact, Parameter, ValueFrom};
+    use super::super::block;
+    use super::*;
+
+    /// `task` written by [`task`], as the one task of a DAG template.
+    fn written(task: &DagTask) -> String {
+        let mut rendering = Rendering::at(TASK_DASHES);
+        rendering
+            .render(|map| super::task(map, task))
+            .expect("renders");
+        in_a_dag(&[Rendered(rendering.bytes())])
+    }
+
+    /// `task` written by serde's derive, the same way.
+    fn derived(task: &DagTask) -> String {
+        in_a_dag(&[task])
+    }
+
+    /// `tasks` where a lazily written DAG's go: `spec.templates[0].dag.tasks`.
+    fn in_a_dag<T: serde::Serialize>(tasks: &[T]) -> String {
+        let template = BTreeMap::from([("dag", BTreeMap::from([("tasks", tasks)]))]);
+        let document = BTreeMap::from([("spec", BTreeMap::from([("templates", [template])]))]);
+        let mut bytes = Vec::new();
+        block::to_writer(&mut bytes, &document).expect("writes");
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    /// Text with what makes YAML hard: indicators, words YAML 1.1 reads
+    /// as bools or nulls, quotes, line breaks, unicode.
+    fn text() -> impl Strategy<Value = String> {
+        "([a-z0-9./{}$=]{0,6}|yes|null|~|1_0|- |: | #|'|\"|\n|\t| |é|\u{85}){0,4}"
+    }
+
+    fn parameter() -> impl Strategy<Value = Parameter> {
+        let value_from = proptest::option::of(text()).prop_map(|parameter| ValueFrom {
+            parameter,
+            ..ValueFrom::default()
+        });
+        (
+            text(),
+            proptest::option::of(text()),
+            proptest::option::of(value_from),
+        )
+            .prop_map(|(name, value, value_from)| Parameter {
+                name,
+                value,
+                value_from,
+            })
+    }
+
+    fn artifact() -> impl Strategy<Value = Artifact> {
+        (text(), proptest::option::of(text())).prop_map(|(name, from)| Artifact {
+            name,
+            path: None,
+            from,
+            optional: false,
+        })
+    }
+
+    /// A loop's items: texts, or maps of texts.
+    fn item() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            text().prop_map(serde_json::Value::String),
+            prop::collection::btree_map(text(), text(), 0..3).prop_map(|fields| {
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::Value::String(v)))
+                    .collect()
+            }),
+        ]
+    }
+
+    prop_compose! {
+        fn any_task()(
+            (name, template, dependencies) in (text(), text(), prop::collection::vec(text(), 0..3)),
+            arguments in proptest::option::of((
+                prop::collection::vec(parameter(), 0..3),
+                prop::collection::vec(artifact(), 0..2),
+            )),
+            (when, with_items, with_param) in (
+                proptest::option::of(text()),
+                prop::collection::vec(item(), 0..3),
+                proptest::option::of(text()),
+            ),
+        ) -> DagTask {
+            DagTask {
+                name,
+                template,
+                dependencies,
+                arguments: arguments.map(|(parameters, artifacts)| Arguments { parameters, artifacts }),
+                when,
+                with_items,
+                with_param,
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any task is written as serde's derive writes it, to the byte,
+        /// at the column of a DAG's tasks.
+        #[test]
+        fn any_task_is_written_as_the_derive_writes_it(task in any_task()) {
+            prop_assert_eq!(written(&task), derived(&task));
+        }
+    }
+
+    #[test]
+    fn empty_arguments_are_written_as_the_derive_writes_them() {
+        let task = DagTask {
+            name: "a".into(),
+            template: "b".into(),
+            dependencies: Vec::new(),
+            arguments: Some(Arguments::default()),
+            when: None,
+            with_items: Vec::new(),
+            with_param: None,
+        };
+        let text = written(&task);
+        assert_eq!(text, derived(&task));
+        assert!(text.contains("arguments: {}\n"), "{text}");
+    }
+}
