@@ -41,7 +41,7 @@ use super::condition;
 use super::dag_emit::{self, ArgumentTexts};
 use super::names::{MAIN_CONTAINER, Namer, kubernetes_name};
 use super::text::{DECODE, Piece, Ref, flatten, k8s_escape, sh_quote};
-use crate::check::ir::{BlockId, BlockKind, Count, Items, Pipeline, Template as Text};
+use crate::check::ir::{BlockId, BlockKind, Count, Items, Pipeline, Step, Template as Text};
 use crate::check::json::{Json, parse_with_item_starts};
 
 /// The input holding a condition's result (`true`/`false`).
@@ -304,7 +304,11 @@ impl<'a> Dags<'a> {
     /// The task in `scope` that stands for step `step`: its own, or its
     /// outermost block's there; `None` when the step is outside `scope`.
     fn anchor(&self, scope: Option<BlockId>, step: &str) -> Option<String> {
-        let step = self.pipeline.step(step)?;
+        self.anchor_of(scope, self.pipeline.step(step)?)
+    }
+
+    /// [`anchor`](Self::anchor), the step found.
+    fn anchor_of(&self, scope: Option<BlockId>, step: &Step) -> Option<String> {
         if step.block == scope {
             return Some(kubernetes_name(&step.name));
         }
@@ -325,7 +329,7 @@ impl<'a> Dags<'a> {
         if let Ref::Output { step, output } = r
             && let Some(s) = self.pipeline.step(step)
             && self.within(s.block, scope)
-            && let Some(task) = self.anchor(scope, step)
+            && let Some(task) = self.anchor_of(scope, s)
         {
             if s.block == scope {
                 return Ref::task_output(&task, output);

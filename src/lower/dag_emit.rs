@@ -41,9 +41,7 @@ pub(super) fn task<W: Write>(map: &mut Compound<'_, W>, task: &DagTask) -> Resul
         with_items,
         with_param,
     } = task;
-    map.field("name", name)?;
-    map.field("template", template)?;
-    self::dependencies(map, dependencies)?;
+    head(map, name, template, dependencies)?;
     if let Some(Arguments {
         parameters,
         artifacts,
@@ -74,9 +72,7 @@ pub(super) fn step_task<'d, W: Write>(
         condition,
         inputs,
     } = step;
-    map.field("name", name)?;
-    map.field("template", template)?;
-    self::dependencies(map, dependencies)?;
+    head(map, name, template, dependencies)?;
     if condition.is_some() || !inputs.is_empty() {
         let mut arguments_map = map.map("arguments")?;
         let mut parameters = arguments_map.seq("parameters")?;
@@ -95,7 +91,15 @@ pub(super) fn step_task<'d, W: Write>(
     }
 }
 
-fn dependencies<W: Write>(map: &mut Compound<'_, W>, dependencies: &[String]) -> Result {
+/// The fields every task starts with.
+fn head<W: Write>(
+    map: &mut Compound<'_, W>,
+    name: &str,
+    template: &str,
+    dependencies: &[String],
+) -> Result {
+    map.field("name", name)?;
+    map.field("template", template)?;
     each(map, "dependencies", dependencies, |seq, task| {
         seq.item_text(task)
     })
@@ -162,23 +166,19 @@ mod tests {
     use super::super::block;
     use super::*;
 
-    /// `task` written by [`task`], as the one task of a DAG template.
-    fn written(task: &DagTask) -> String {
+    /// `task` as the one task of a DAG template, written by [`task`] and
+    /// by serde's derive.
+    fn both_ways(task: &DagTask) -> (String, String) {
         let mut rendering = Rendering::at(TASK_DASHES);
         rendering
             .render(|map| super::task(map, task))
             .expect("renders");
-        in_a_dag(&[Rendered(rendering.bytes())])
+        (in_a_dag(&Rendered(rendering.bytes())), in_a_dag(task))
     }
 
-    /// `task` written by serde's derive, the same way.
-    fn derived(task: &DagTask) -> String {
-        in_a_dag(&[task])
-    }
-
-    /// `tasks` where a lazily written DAG's go: `spec.templates[0].dag.tasks`.
-    fn in_a_dag<T: serde::Serialize>(tasks: &[T]) -> String {
-        let template = BTreeMap::from([("dag", BTreeMap::from([("tasks", tasks)]))]);
+    /// `task` where a lazily written DAG's tasks go: `spec.templates[0].dag.tasks`.
+    fn in_a_dag<T: serde::Serialize>(task: &T) -> String {
+        let template = BTreeMap::from([("dag", BTreeMap::from([("tasks", [task])]))]);
         let document = BTreeMap::from([("spec", BTreeMap::from([("templates", [template])]))]);
         let mut bytes = Vec::new();
         block::to_writer(&mut bytes, &document).expect("writes");
@@ -191,21 +191,19 @@ mod tests {
         "([a-z0-9./{}$=]{0,6}|yes|null|~|1_0|- |: | #|'|\"|\n|\t| |é|\u{85}){0,4}"
     }
 
+    /// A task's argument (a `valueFrom` too: the writer is emit's, which
+    /// its own tests try with every field).
     fn parameter() -> impl Strategy<Value = Parameter> {
-        let value_from = proptest::option::of(text()).prop_map(|parameter| ValueFrom {
-            parameter,
-            ..ValueFrom::default()
-        });
-        (
-            text(),
-            proptest::option::of(text()),
-            proptest::option::of(value_from),
-        )
-            .prop_map(|(name, value, value_from)| Parameter {
+        (text(), proptest::option::of(text()), any::<bool>()).prop_map(|(name, value, from)| {
+            Parameter {
+                value_from: from.then(|| ValueFrom {
+                    parameter: Some(name.clone()),
+                    ..ValueFrom::default()
+                }),
                 name,
                 value,
-                value_from,
-            })
+            }
+        })
     }
 
     fn artifact() -> impl Strategy<Value = Artifact> {
@@ -262,7 +260,8 @@ mod tests {
         /// at the column of a DAG's tasks.
         #[test]
         fn any_task_is_written_as_the_derive_writes_it(task in any_task()) {
-            prop_assert_eq!(written(&task), derived(&task));
+            let (written, derived) = both_ways(&task);
+            prop_assert_eq!(written, derived);
         }
     }
 
@@ -277,8 +276,8 @@ mod tests {
             with_items: Vec::new(),
             with_param: None,
         };
-        let text = written(&task);
-        assert_eq!(text, derived(&task));
-        assert!(text.contains("arguments: {}\n"), "{text}");
+        let (written, derived) = both_ways(&task);
+        assert_eq!(written, derived);
+        assert!(written.contains("arguments: {}\n"), "{written}");
     }
 }
