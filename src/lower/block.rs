@@ -420,16 +420,25 @@ const RENDERED_DASHES: usize = 2;
 /// out once, for its identity and for its text.
 pub(super) struct Rendering {
     writer: Writer<std::io::Sink>,
+    /// The column of the item's dash.
+    dashes: usize,
 }
 
 impl Rendering {
     pub(super) fn new() -> Rendering {
+        Rendering::at(RENDERED_DASHES)
+    }
+
+    /// A rendering for the items of a sequence whose dashes are at
+    /// `dashes` (a DAG's tasks: see `super::dag_emit`).
+    pub(super) fn at(dashes: usize) -> Rendering {
         Rendering {
             writer: Writer {
                 out: std::io::sink(),
                 buf: Vec::new(),
                 chunk: usize::MAX,
             },
+            dashes,
         }
     }
 
@@ -442,7 +451,7 @@ impl Rendering {
         self.writer.buf.clear();
         let mut map = Place {
             writer: &mut self.writer,
-            at: At::SeqItem(RENDERED_DASHES),
+            at: At::SeqItem(self.dashes),
         }
         .compound(Kind::Map);
         write(&mut map)?;
@@ -590,9 +599,9 @@ impl<'a, W: Write> ser::Serializer for Place<'a, W> {
         self.string(v)
     }
     /// Bytes are a [`Rendered`] item: block YAML laid out in a
-    /// [`Rendering`] for this place.
+    /// [`Rendering`] for this place (its writer trusts the column).
     fn serialize_bytes(self, rendered: &[u8]) -> Result {
-        if self.at != At::SeqItem(RENDERED_DASHES) || !rendered.ends_with(b"\n") {
+        if !matches!(self.at, At::SeqItem(_)) || !rendered.ends_with(b"\n") {
             return Err(Error::custom(
                 "bytes are written only as an item rendered for its place",
             ));

@@ -28,6 +28,7 @@
 //!   are the last pass's.
 //! - `finally`: the DAG of `spec.onExit`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Container;
@@ -35,14 +36,16 @@ use k8s_openapi::api::core::v1::Container;
 use super::argo_types::{
     Arguments, DagTask, DagTemplate, Inputs, Outputs, Parameter, Template, ValueFrom,
 };
+use super::block::{Rendered, Rendering};
 use super::condition;
+use super::dag_emit::{self, ArgumentTexts};
 use super::names::{MAIN_CONTAINER, Namer, kubernetes_name};
 use super::text::{DECODE, Piece, Ref, flatten, k8s_escape, sh_quote};
-use crate::check::ir::{BlockId, BlockKind, Count, Items, Pipeline, Template as Text};
+use crate::check::ir::{BlockId, BlockKind, Count, Items, Pipeline, Step, Template as Text};
 use crate::check::json::{Json, parse_with_item_starts};
 
 /// The input holding a condition's result (`true`/`false`).
-const COND: &str = "kfpl--cond";
+pub(super) const COND: &str = "kfpl--cond";
 /// The input holding a repeat's pass number (1, 2, …).
 const PASS: &str = "kfpl--pass";
 /// The input holding what a repeat does after a pass: 0 stop, 1 again, 2 fail.
@@ -301,7 +304,11 @@ impl<'a> Dags<'a> {
     /// The task in `scope` that stands for step `step`: its own, or its
     /// outermost block's there; `None` when the step is outside `scope`.
     fn anchor(&self, scope: Option<BlockId>, step: &str) -> Option<String> {
-        let step = self.pipeline.step(step)?;
+        self.anchor_of(scope, self.pipeline.step(step)?)
+    }
+
+    /// [`anchor`](Self::anchor), the step found.
+    fn anchor_of(&self, scope: Option<BlockId>, step: &Step) -> Option<String> {
         if step.block == scope {
             return Some(kubernetes_name(&step.name));
         }
@@ -322,7 +329,7 @@ impl<'a> Dags<'a> {
         if let Ref::Output { step, output } = r
             && let Some(s) = self.pipeline.step(step)
             && self.within(s.block, scope)
-            && let Some(task) = self.anchor(scope, step)
+            && let Some(task) = self.anchor_of(scope, s)
         {
             if s.block == scope {
                 return Ref::task_output(&task, output);
@@ -335,7 +342,7 @@ impl<'a> Dags<'a> {
 
     /// What a task in `scope` passes for `r`: the input as it came, or the
     /// value encoded where it enters.
-    fn argument(&self, scope: Option<BlockId>, r: &Ref) -> String {
+    pub(super) fn argument(&self, scope: Option<BlockId>, r: &Ref) -> String {
         match scope {
             Some(block) if self.inputs[block].contains(r) => passthrough(&r.input_name()),
             _ => Ref::encode(&self.source(scope, r)),
@@ -369,7 +376,7 @@ impl<'a> Dags<'a> {
     fn tasks(&self, scope: Option<BlockId>) -> Vec<DagTask> {
         let mut tasks = Vec::new();
         let built = self.each_task(scope, |task| {
-            tasks.push(task);
+            tasks.push(task.build(self, scope));
             Ok::<(), std::convert::Infallible>(())
         });
         match built {
@@ -380,10 +387,10 @@ impl<'a> Dags<'a> {
 
     /// Hands `emit` each task of [`tasks`](Self::tasks), in order, built
     /// only then: a DAG of 100,000 steps never holds its tasks at once.
-    fn each_task<E>(
-        &self,
+    fn each_task<'d, E>(
+        &'d self,
         scope: Option<BlockId>,
-        mut emit: impl FnMut(DagTask) -> Result<(), E>,
+        mut emit: impl FnMut(Task<'d>) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut placed = BTreeSet::new();
         let blocks_here = self.pipeline.blocks_in(scope).map(|(id, _)| id);
@@ -399,12 +406,12 @@ impl<'a> Dags<'a> {
             });
         for entry in order {
             match entry {
-                Err(index) => emit(self.step_task(scope, index))?,
+                Err(index) => emit(Task::Step(self.step_task(scope, index)))?,
                 Ok(Some(block)) => {
                     if placed.insert(block)
                         && let Some(task) = self.block_task(scope, block)
                     {
-                        emit(task)?;
+                        emit(Task::Built(task))?;
                     }
                 }
                 Ok(None) => {}
@@ -414,7 +421,7 @@ impl<'a> Dags<'a> {
             if placed.insert(block)
                 && let Some(task) = self.block_task(scope, block)
             {
-                emit(task)?;
+                emit(Task::Built(task))?;
             }
         }
         Ok(())
@@ -437,7 +444,9 @@ impl<'a> Dags<'a> {
         out
     }
 
-    fn step_task(&self, scope: Option<BlockId>, index: usize) -> DagTask {
+    /// The task of step `index` in `scope`, planned: its arguments' values
+    /// are found as it is built or written.
+    fn step_task(&self, scope: Option<BlockId>, index: usize) -> StepTask<'_> {
         let step = &self.pipeline.steps[index];
         let name = kubernetes_name(&step.name);
         let dependencies = self.dependencies(
@@ -445,15 +454,23 @@ impl<'a> Dags<'a> {
             step.dependencies.iter().map(|d| d.step.as_str()),
             &name,
         );
-        let mut parameters = self.arguments(scope, self.step_inputs[index].iter());
-        let template = match (self.when_guards.get(&index), &step.when) {
-            (Some(guard), Some(when)) => {
-                parameters.insert(0, parameter(COND, Some(self.condition_tag(scope, when))));
-                guard.clone()
-            }
-            _ => template_name(self.pipeline, self.template_owners, index),
+        let (template, condition) = match (self.when_guards.get(&index), &step.when) {
+            (Some(guard), Some(when)) => (
+                Cow::Borrowed(guard.as_str()),
+                Some(self.condition_tag(scope, when)),
+            ),
+            _ => (
+                Cow::Owned(template_name(self.pipeline, self.template_owners, index)),
+                None,
+            ),
         };
-        task(name, template, dependencies, parameters)
+        StepTask {
+            name,
+            template,
+            dependencies,
+            condition,
+            inputs: &self.step_inputs[index],
+        }
     }
 
     /// The task of block `block` in `scope` (`None` for `finally`, which
@@ -1014,17 +1031,29 @@ impl serde::Serialize for LazyTasks<'_, '_, '_> {
     }
 }
 
+/// `tasks:` of a [`LazyDag`], each task laid out by [`super::dag_emit`]
+/// and written as its text: only [`super::block`]'s writer takes it (see
+/// [`Rendered`]), with the DAG an item of `spec.templates`.
 struct EachTask<'l, 'd, 'a>(&'l LazyDag<'d, 'a>);
 
 impl serde::Serialize for EachTask<'_, '_, '_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
+        use serde::ser::{Error, SerializeSeq};
         let lazy = self.0;
         let mut seq = serializer.serialize_seq(None)?;
         let when = lazy.when.as_deref();
-        lazy.dags.each_task(lazy.scope, |mut task| {
-            give_when(&mut task, when);
-            seq.serialize_element(&task)
+        let mut rendering = Rendering::at(dag_emit::TASK_DASHES);
+        let mut arguments = ArgumentTexts::new(lazy.dags, lazy.scope);
+        lazy.dags.each_task(lazy.scope, |task| {
+            let laid_out = rendering.render(|map| match task {
+                Task::Step(step) => dag_emit::step_task(map, &step, when, &mut arguments),
+                Task::Built(mut task) => {
+                    give_when(&mut task, when);
+                    dag_emit::task(map, &task)
+                }
+            });
+            laid_out.map_err(S::Error::custom)?;
+            seq.serialize_element(&Rendered(rendering.bytes()))
         })?;
         seq.end()
     }
@@ -1235,6 +1264,52 @@ fn task(
     }
 }
 
+/// A step's task as [`Dags::step_task`] plans it: what its [`DagTask`]
+/// holds, the arguments' values still to be found (built, or written
+/// one at a time by [`super::dag_emit`]).
+pub(super) struct StepTask<'d> {
+    pub(super) name: String,
+    pub(super) template: Cow<'d, str>,
+    pub(super) dependencies: Vec<String>,
+    /// A step with `when`: the condition as an expression tag, the guard's
+    /// first argument ([`COND`]).
+    pub(super) condition: Option<String>,
+    /// The values the step reads, an argument each.
+    pub(super) inputs: &'d [Ref],
+}
+
+impl StepTask<'_> {
+    fn build(self, dags: &Dags<'_>, scope: Option<BlockId>) -> DagTask {
+        let mut parameters = Vec::with_capacity(self.inputs.len() + 1);
+        if let Some(condition) = self.condition {
+            parameters.push(parameter(COND, Some(condition)));
+        }
+        parameters.extend(dags.arguments(scope, self.inputs));
+        task(
+            self.name,
+            self.template.into_owned(),
+            self.dependencies,
+            parameters,
+        )
+    }
+}
+
+/// A task as [`Dags::each_task`] hands it: a step's planned (nearly all
+/// of them), a block's built.
+pub(super) enum Task<'d> {
+    Step(StepTask<'d>),
+    Built(DagTask),
+}
+
+impl Task<'_> {
+    fn build(self, dags: &Dags<'_>, scope: Option<BlockId>) -> DagTask {
+        match self {
+            Task::Step(step) => step.build(dags, scope),
+            Task::Built(task) => task,
+        }
+    }
+}
+
 /// A DAG template.
 pub(crate) fn dag_template(name: &str, tasks: Vec<DagTask>) -> Template {
     Template {
@@ -1260,24 +1335,35 @@ mod tests {
     use crate::lower::{CompileOptions, compile, compile_streamed, yaml};
     use crate::source::SourceFile;
 
-    /// The DAGs written task by task (`compile_streamed`) are the DAGs
-    /// built whole (`compile`), byte for byte, for every compile golden's
-    /// program: blocks of each kind, `when`, files passed between steps.
+    /// The DAGs written task by task (`compile_streamed`, each task laid
+    /// out by `dag_emit`) are the DAGs built whole (`compile`, written by
+    /// serde's derive), byte for byte, for every compile golden's program,
+    /// every example and a generated one: blocks of each kind, `when`,
+    /// files passed between steps, params and outputs read by many steps.
     #[test]
     fn tasks_written_lazily_match_the_built_dags() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/compile");
-        let mut programs: Vec<_> = std::fs::read_dir(dir)
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut programs: Vec<_> = ["tests/compile", "examples", "examples/kfp-samples"]
             .into_iter()
-            .flatten()
+            .flat_map(|dir| {
+                std::fs::read_dir(format!("{root}/{dir}"))
+                    .into_iter()
+                    .flatten()
+            })
             .flatten()
             .map(|entry| entry.path())
             .filter(|path| path.extension().is_some_and(|e| e == "kfp"))
+            .map(|path| {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                SourceFile::new(path.display().to_string(), text)
+            })
             .collect();
-        programs.sort();
+        programs.push(SourceFile::new(
+            "generated.kfp".to_string(),
+            crate::generate::program(60),
+        ));
         let mut compared = 0;
-        for path in programs {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let file = SourceFile::new(path.display().to_string(), text);
+        for file in programs {
             let options = CompileOptions::default();
             let Ok(built) = compile(&file, &options) else {
                 continue;
@@ -1287,16 +1373,16 @@ mod tests {
                 yaml::write_yaml(workflow, &mut bytes).map(|()| bytes)
             });
             let Ok((Ok(bytes), _)) = streamed else {
-                panic!("{} compiles whole but not streamed", path.display());
+                panic!("{} compiles whole but not streamed", file.name());
             };
             assert_eq!(
                 String::from_utf8_lossy(&bytes),
                 built.yaml,
                 "{}",
-                path.display()
+                file.name()
             );
             compared += 1;
         }
-        assert!(compared >= 20, "only {compared} programs compiled");
+        assert!(compared >= 40, "only {compared} programs compiled");
     }
 }

@@ -83,7 +83,7 @@ pub(super) fn template<W: Write>(map: &mut Compound<'_, W>, template: &Template)
     Ok(())
 }
 
-fn optional<W: Write>(
+pub(super) fn optional<W: Write>(
     map: &mut Compound<'_, W>,
     key: &'static str,
     text: &Option<String>,
@@ -103,7 +103,7 @@ fn text_map<W: Write>(mut map: Compound<'_, W>, entries: &BTreeMap<String, Strin
 }
 
 /// `inputs` or `outputs`, ended.
-fn put_parameters_and_artifacts<W: Write>(
+pub(super) fn put_parameters_and_artifacts<W: Write>(
     mut map: Compound<'_, W>,
     parameters: &[Parameter],
     artifacts: &[Artifact],
@@ -115,7 +115,7 @@ fn put_parameters_and_artifacts<W: Write>(
 
 /// `key:` and an item for each of `items`, written by `write`; nothing
 /// at all for none (the derive skips an empty list).
-fn each<W: Write, T>(
+pub(super) fn each<W: Write, T>(
     map: &mut Compound<'_, W>,
     key: &'static str,
     items: &[T],

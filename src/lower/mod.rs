@@ -25,6 +25,7 @@ mod checks;
 mod cluster;
 mod condition;
 mod dag;
+mod dag_emit;
 mod emit;
 pub mod lint;
 mod names;
