@@ -162,8 +162,8 @@ impl StepTemplates<'_> {
         let file_inputs = self.pipeline.file_inputs(step);
         let files = super::artifacts::inputs(&file_inputs);
         let step = super::artifacts::with_paths(self.pipeline, step, &file_inputs);
-        let mut program = script::main_program(&step);
-        let inputs = step_inputs(&step, std::mem::take(&mut program.refs));
+        let program = script::main_program(&step);
+        let inputs = step_inputs(&step);
         let mut template = step_template(&step, program, &inputs, &self.volumes, self.git_image);
         if !files.is_empty() {
             template
@@ -380,9 +380,14 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
     spec.to_string().replace("{{", "{\\u007b")
 }
 
-/// Every value a step's template reads, sorted (the template's inputs).
-/// `inputs` starts as the values the step's program reads.
-fn step_inputs(step: &Step, mut inputs: BTreeSet<Ref>) -> BTreeSet<Ref> {
+/// Every value a step's template reads, sorted (the template's inputs):
+/// those its program reads (its `command` and `env`), then the others.
+fn step_inputs(step: &Step) -> BTreeSet<Ref> {
+    let mut inputs = BTreeSet::new();
+    let program = step.command.templates().into_iter();
+    for text in program.chain(step.env.iter().map(|e| &e.value)) {
+        collect_refs(text, &mut inputs);
+    }
     let texts = [
         Some(&step.image),
         step.description.as_deref(),

@@ -276,14 +276,9 @@ pub(crate) fn collect_refs(template: &Template, found: &mut BTreeSet<Ref>) {
 
 /// Literal text alone.
 pub(crate) fn lit(text: &str) -> Vec<Piece> {
-    lit_owned(text.to_string())
-}
-
-/// Literal text alone, taken as it is (a step's script is not copied again).
-pub(crate) fn lit_owned(text: String) -> Vec<Piece> {
     match text.is_empty() {
         true => Vec::new(),
-        false => vec![Piece::Lit(text)],
+        false => vec![Piece::Lit(text.to_string())],
     }
 }
 
@@ -313,25 +308,56 @@ pub(crate) fn refs(pieces: &[Piece]) -> impl Iterator<Item = &Ref> {
 /// container can decode. Without `k8s`, a reference is decoded by Argo
 /// ([`Ref::argo_decoded`]).
 pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(escaped_len_hint(lits_len(pieces)));
     for (i, piece) in pieces.iter().enumerate() {
         match piece {
             Piece::Lit(text) => {
                 let before_ref = matches!(pieces.get(i + 1), Some(Piece::Ref(_)));
-                if text.contains("{{") || (before_ref && text.ends_with('{')) {
-                    return None;
-                }
-                if k8s {
-                    push_k8s_escaped(&mut out, text);
-                } else {
-                    out.push_str(text);
-                }
+                push_argo_lit(&mut out, text, before_ref, k8s)?;
             }
             Piece::Ref(_) if k8s => return None,
             Piece::Ref(r) => out.push_str(&r.argo_decoded()),
         }
     }
     Some(out)
+}
+
+/// [`argo_text`] of literal text alone, for a `command`, `args` or `env`
+/// value (a step's script: not copied into a piece first).
+pub(crate) fn argo_command_text(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(escaped_len_hint(text.len()));
+    push_argo_lit(&mut out, text, false, true)?;
+    Some(out)
+}
+
+/// Appends literal text as [`argo_text`] writes it, or `None` when Argo
+/// would take part of it for a reference (`before_ref`: a reference follows).
+fn push_argo_lit(out: &mut String, text: &str, before_ref: bool, k8s: bool) -> Option<()> {
+    if text.contains("{{") || (before_ref && text.ends_with('{')) {
+        return None;
+    }
+    match k8s {
+        true => push_k8s_escaped(out, text),
+        false => out.push_str(text),
+    }
+    Some(())
+}
+
+/// The length of the literal text in the pieces.
+fn lits_len(pieces: &[Piece]) -> usize {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Lit(text) => text.len(),
+            Piece::Ref(_) => 0,
+        })
+        .sum()
+}
+
+/// Room for `len` bytes of text once escaped for Kubernetes: a few `$`
+/// doubled without growing the string again.
+fn escaped_len_hint(len: usize) -> usize {
+    len + 16
 }
 
 /// Appends the shell line that decodes each value's variable in place (the
@@ -387,7 +413,7 @@ pub(crate) fn display_text(pieces: &[Piece]) -> String {
 /// values, which turns `$$` into `$` and `$(NAME)` into a variable's value:
 /// each `$` before `$` or `(` is doubled, so the expansion gives the text back.
 pub(crate) fn k8s_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(escaped_len_hint(text.len()));
     push_k8s_escaped(&mut out, text);
     out
 }
