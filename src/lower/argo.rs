@@ -12,6 +12,7 @@
 //! it refuses (text Argo would read as a reference in an image, say) is
 //! written here without further checks.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hasher;
 
@@ -38,7 +39,7 @@ use super::names::{
 };
 use super::script::{self, Program};
 use super::text::{Piece, Ref, argo_text, collect_refs, display_text, flatten, refs};
-use crate::check::ir::{Count, ParamType, Pipeline, Step, Template as Text};
+use crate::check::ir::{Count, ParamType, Pipeline, Step, SyncSource, Template as Text};
 
 /// The annotation KFP v1 reads the pipeline's name, description and inputs from.
 pub(crate) const PIPELINE_SPEC_ANNOTATION: &str = "pipelines.kubeflow.org/pipeline_spec";
@@ -98,7 +99,7 @@ pub(crate) fn streamed<'a>(
     let templates = StepTemplates {
         pipeline,
         volumes: VolumeNames::new(pipeline),
-        git_image,
+        git: GitContainers::new(git_image),
         dag_names,
     };
     let arguments = pipeline
@@ -150,7 +151,7 @@ pub(crate) fn streamed<'a>(
 pub struct StepTemplates<'a> {
     pipeline: &'a Pipeline,
     volumes: VolumeNames,
-    git_image: &'a str,
+    git: GitContainers<'a>,
     dag_names: DagNames,
 }
 
@@ -164,7 +165,7 @@ impl StepTemplates<'_> {
         let step = super::artifacts::with_paths(self.pipeline, step, &file_inputs);
         let program = script::main_program(&step);
         let inputs = step_inputs(&step);
-        let mut template = step_template(&step, program, &inputs, &self.volumes, self.git_image);
+        let mut template = step_template(&step, program, &inputs, &self.volumes, &self.git);
         if !files.is_empty() {
             template
                 .inputs
@@ -415,7 +416,7 @@ fn step_template(
     program: Program,
     inputs: &BTreeSet<Ref>,
     volumes: &VolumeNames,
-    git_image: &str,
+    git: &GitContainers,
 ) -> Template {
     let mut mounts = vec![mount(OUTPUTS_VOLUME, OUTPUTS_DIR)];
     let mut init_containers = Vec::new();
@@ -424,8 +425,7 @@ fn step_template(
         let work = mount(&volumes.work, WORK_DIR);
         mounts.push(work.clone());
         working_dir = Some(WORK_DIR.to_string());
-        let git = script::git_program(step, source);
-        init_containers.push(container(GIT_CONTAINER, git_image.into(), git, vec![work]));
+        init_containers.push(git.container(step, source, work));
     }
     for data in step.data.iter() {
         let name = match data.volume {
@@ -636,6 +636,53 @@ fn container(name: &str, image: String, program: Program, mounts: Vec<VolumeMoun
         env: Some(env).filter(|e| !e.is_empty()),
         volume_mounts: Some(mounts).filter(|m| !m.is_empty()),
         ..Container::default()
+    }
+}
+
+/// The init containers that clone `sync_source`: steps in a row that clone
+/// the same source at the same revision share the last one built (a clone
+/// costs a copy of its strings; building it, a script).
+struct GitContainers<'a> {
+    image: &'a str,
+    last: RefCell<Option<(GitSource, Container)>>,
+}
+
+/// What a git-sync container is built from (`work`, the mount, is the
+/// same for every step).
+struct GitSource {
+    url: String,
+    repo_name: String,
+    revision: Option<Vec<Piece>>,
+}
+
+impl<'a> GitContainers<'a> {
+    fn new(image: &'a str) -> GitContainers<'a> {
+        GitContainers {
+            image,
+            last: RefCell::new(None),
+        }
+    }
+
+    /// The init container that clones `source` for `step`.
+    fn container(&self, step: &Step, source: &SyncSource, work: VolumeMount) -> Container {
+        let revision = step.git_revision().map(flatten);
+        let mut last = self.last.borrow_mut();
+        if let Some((built, git)) = last.as_ref()
+            && built.url == source.url
+            && built.repo_name == source.repo_name
+            && built.revision == revision
+        {
+            return git.clone();
+        }
+        let program = script::git_program(step, source);
+        let git = container(GIT_CONTAINER, self.image.into(), program, vec![work]);
+        let built = GitSource {
+            url: source.url.clone(),
+            repo_name: source.repo_name.clone(),
+            revision,
+        };
+        *last = Some((built, git.clone()));
+        git
     }
 }
 
