@@ -294,6 +294,7 @@ fn output_checks(step: &Step) -> String {
 /// Adds `KFP_…={{inputs.parameters.…}}` (the encoded value) for each value
 /// the wrapper decodes.
 fn add_ref_vars(env: &mut Vec<(String, String)>, decoded: &BTreeSet<Ref>) {
+    env.reserve(decoded.len());
     for r in decoded {
         if !env.iter().any(|(n, _)| r.is_env_name(n)) {
             env.push((r.env_name(), r.argo()));
