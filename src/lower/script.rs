@@ -3,7 +3,7 @@
 //!
 //! In the plain case the container runs the step's command as written: a
 //! string command as `sh -c SCRIPT` (the script from
-//! [`crate::check::ir::Template::shell_script`], which reads every value from a `KFP_…`
+//! [`Template::shell_script`], which reads every value from a `KFP_…`
 //! variable), a list command as its argv with references as Argo inputs.
 //!
 //! A wrapper, `sh -c WRAPPER kfpl ARGV…`, is used when the step declares
@@ -19,11 +19,11 @@ use std::collections::BTreeSet;
 
 use super::names::{CODE_DIR, METRICS_FILE};
 use super::text::{
-    Piece, Ref, argo_command_text, argo_text, flatten, k8s_escape, lit, push_decode_line, refs,
-    sh_quote, sh_word,
+    Piece, Ref, argo_lit_text, argo_text, flatten, k8s_escape, lit, plain_text, push_decode_line,
+    refs, sh_quote, sh_word,
 };
 use crate::check::ir::{
-    Command, MetricFormat, Output, ParamType, Part, ShellScript, Step, SyncSource,
+    Command, MetricFormat, Output, ParamType, Part, ShellScript, Step, SyncSource, Template,
 };
 use crate::check::types;
 
@@ -43,7 +43,7 @@ pub(crate) fn main_program(step: &Step) -> Program {
     let mut program = Program::default();
     let mut carried = Carried::default();
     for var in &step.env {
-        carried.carry(&var.name, &flatten(&var.value), &mut program.env);
+        carried.carry_template(&var.name, &var.value, &mut program.env);
     }
     let (argv, script_vars) = match &step.command {
         Command::Shell(template) => {
@@ -99,7 +99,7 @@ impl Argv {
     fn argo_text(&self) -> Option<Vec<String>> {
         match self {
             Argv::Shell(script) => {
-                let script = argo_command_text(script)?;
+                let script = argo_lit_text(script, true)?;
                 Some(vec!["sh".into(), "-c".into(), script])
             }
             Argv::Exec(args) => args.iter().map(|a| argo_text(a, true)).collect(),
@@ -192,12 +192,22 @@ impl Carried {
         self.decode.extend(refs(pieces).cloned());
     }
 
+    /// [`Carried::carry`] for a template: literal text alone goes straight
+    /// into `env`, not flattened into a piece first.
+    fn carry_template(&mut self, name: &str, value: &Template, env: &mut Vec<(String, String)>) {
+        if let Some(text) = plain_text(value).and_then(|text| argo_lit_text(text, true)) {
+            env.push((name.to_string(), text));
+            return;
+        }
+        self.carry(name, &flatten(value), env);
+    }
+
     /// [`Carried::carry`] for a variable of a step's script: a reference's
-    /// variable is named after it ([`crate::check::ir::Template::shell_script`]), so its value
+    /// variable is named after it ([`Template::shell_script`]), so its value
     /// is decoded in place without being flattened first.
     fn carry_script_var(&mut self, name: &str, part: &Part, env: &mut Vec<(String, String)>) {
         match part {
-            Part::Let { value, .. } => self.carry(name, &flatten(value), env),
+            Part::Let { value, .. } => self.carry_template(name, value, env),
             Part::Text(text) => self.carry(name, &lit(text), env),
             _ => self.decode.extend(Ref::from_part(part)),
         }
@@ -309,7 +319,7 @@ pub(crate) fn git_program(step: &Step, source: &SyncSource) -> Program {
     let mut prelude = String::new();
     if let Some(revision) = step.git_revision() {
         let mut carried = Carried::default();
-        carried.carry("GIT_SYNC_REV", &flatten(revision), &mut program.env);
+        carried.carry_template("GIT_SYNC_REV", revision, &mut program.env);
         carried.push_prelude(&mut prelude);
         add_ref_vars(&mut program.env, &carried.decode);
     }

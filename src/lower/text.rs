@@ -328,12 +328,23 @@ pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
     Some(out)
 }
 
-/// [`argo_text`] of literal text alone, for a `command`, `args` or `env`
-/// value (a step's script: not copied into a piece first).
-pub(crate) fn argo_command_text(text: &str) -> Option<String> {
+/// [`argo_text`] of literal text alone (a step's script, a template that
+/// is text: not copied into a piece first).
+pub(crate) fn argo_lit_text(text: &str, k8s: bool) -> Option<String> {
     let mut out = String::with_capacity(escaped_len_hint(text.len()));
-    push_argo_lit(&mut out, text, false, true)?;
+    push_argo_lit(&mut out, text, false, k8s)?;
     Some(out)
+}
+
+/// The template's text when it is literal text alone (lets looked through):
+/// [`flatten`] would give it as one piece, or none when it is empty.
+pub(crate) fn plain_text(template: &Template) -> Option<&str> {
+    match &*template.parts {
+        [] => Some(""),
+        [Part::Text(text)] => Some(text),
+        [Part::Let { value, .. }] => plain_text(value),
+        _ => None,
+    }
 }
 
 /// Appends literal text as [`argo_text`] writes it, or `None` when Argo
