@@ -109,30 +109,18 @@ impl Argv {
     /// Has the wrapper build the argv from shell words (`set -- …`),
     /// decoding the values the arguments read.
     fn push_set_line(&self, carried: &mut Carried) {
-        let lines = &mut carried.lines;
-        lines.push_str("set -- ");
-        match self {
-            Argv::Shell(script) => {
-                for (i, arg) in ["sh", "-c", script].into_iter().enumerate() {
-                    if i > 0 {
-                        lines.push(' ');
-                    }
-                    lines.push_str(&sh_quote(arg));
-                }
-            }
-            Argv::Exec(args) => {
-                for (i, arg) in args.iter().enumerate() {
-                    if i > 0 {
-                        lines.push(' ');
-                    }
-                    lines.push_str(&sh_word(arg));
-                }
-                carried
-                    .decode
-                    .extend(args.iter().flat_map(|a| refs(a).cloned()));
-            }
-        }
+        let words: Vec<String> = match self {
+            Argv::Shell(script) => ["sh", "-c", script].into_iter().map(sh_quote).collect(),
+            Argv::Exec(args) => args.iter().map(|arg| sh_word(arg)).collect(),
+        };
+        carried.lines.push_str("set -- ");
+        carried.lines.push_str(&words.join(" "));
         carried.lines.push('\n');
+        if let Argv::Exec(args) = self {
+            carried
+                .decode
+                .extend(args.iter().flat_map(|a| refs(a).cloned()));
+        }
     }
 }
 
