@@ -12,6 +12,7 @@
 //! it refuses (text Argo would read as a reference in an image, say) is
 //! written here without further checks.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hasher;
 
@@ -37,8 +38,10 @@ use super::names::{
     OUTPUTS_VOLUME, UI_METADATA_ARTIFACT, UI_METADATA_FILE, WORK_DIR, WORK_VOLUME, kubernetes_name,
 };
 use super::script::{self, Program};
-use super::text::{Piece, Ref, argo_text, collect_refs, display_text, flatten, refs};
-use crate::check::ir::{Count, ParamType, Pipeline, Step, Template as Text};
+use super::text::{
+    Piece, Ref, argo_lit_text, argo_text, collect_refs, display_text, flatten, plain_text, refs,
+};
+use crate::check::ir::{Count, ParamType, Pipeline, Step, SyncSource, Template as Text};
 
 /// The annotation KFP v1 reads the pipeline's name, description and inputs from.
 pub(crate) const PIPELINE_SPEC_ANNOTATION: &str = "pipelines.kubeflow.org/pipeline_spec";
@@ -98,8 +101,12 @@ pub(crate) fn streamed<'a>(
     let templates = StepTemplates {
         pipeline,
         volumes: VolumeNames::new(pipeline),
-        git_image,
+        git: GitContainers::new(git_image),
         dag_names,
+        file_outputs: pipeline
+            .steps
+            .iter()
+            .any(|s| s.outputs.iter().any(|o| o.ty == ParamType::File)),
     };
     let arguments = pipeline
         .params
@@ -150,8 +157,10 @@ pub(crate) fn streamed<'a>(
 pub struct StepTemplates<'a> {
     pipeline: &'a Pipeline,
     volumes: VolumeNames,
-    git_image: &'a str,
+    git: GitContainers<'a>,
     dag_names: DagNames,
+    /// Whether a step has a `file` output (else no step reads one).
+    file_outputs: bool,
 }
 
 impl StepTemplates<'_> {
@@ -159,12 +168,15 @@ impl StepTemplates<'_> {
     fn build_with_inputs(&self, index: usize) -> (Template, BTreeSet<Ref>) {
         let step = &self.pipeline.steps[index];
         // The step's file inputs, found once for both uses.
-        let file_inputs = self.pipeline.file_inputs(step);
+        let file_inputs = match self.file_outputs {
+            true => self.pipeline.file_inputs(step),
+            false => Vec::new(),
+        };
         let files = super::artifacts::inputs(&file_inputs);
         let step = super::artifacts::with_paths(self.pipeline, step, &file_inputs);
-        let mut program = script::main_program(&step);
-        let inputs = step_inputs(&step, std::mem::take(&mut program.refs));
-        let mut template = step_template(&step, program, &inputs, &self.volumes, self.git_image);
+        let program = script::main_program(&step);
+        let inputs = step_inputs(&step);
+        let mut template = step_template(&step, program, &inputs, &self.volumes, &self.git);
         if !files.is_empty() {
             template
                 .inputs
@@ -380,9 +392,14 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
     spec.to_string().replace("{{", "{\\u007b")
 }
 
-/// Every value a step's template reads, sorted (the template's inputs).
-/// `inputs` starts as the values the step's program reads.
-fn step_inputs(step: &Step, mut inputs: BTreeSet<Ref>) -> BTreeSet<Ref> {
+/// Every value a step's template reads, sorted (the template's inputs):
+/// those its program reads (its `command` and `env`), then the others.
+fn step_inputs(step: &Step) -> BTreeSet<Ref> {
+    let mut inputs = BTreeSet::new();
+    let program = step.command.templates().into_iter();
+    for text in program.chain(step.env.iter().map(|e| &e.value)) {
+        collect_refs(text, &mut inputs);
+    }
     let texts = [
         Some(&step.image),
         step.description.as_deref(),
@@ -410,17 +427,17 @@ fn step_template(
     program: Program,
     inputs: &BTreeSet<Ref>,
     volumes: &VolumeNames,
-    git_image: &str,
+    git: &GitContainers,
 ) -> Template {
-    let mut mounts = vec![mount(OUTPUTS_VOLUME, OUTPUTS_DIR)];
+    let mut mounts = Vec::with_capacity(2 + step.data.len() + step.secret_volumes.len());
+    mounts.push(mount(OUTPUTS_VOLUME, OUTPUTS_DIR));
     let mut init_containers = Vec::new();
     let mut working_dir = None;
     if let Some(source) = &step.sync_source {
         let work = mount(&volumes.work, WORK_DIR);
-        mounts.push(work.clone());
+        init_containers.push(git.container(step, source, &work));
+        mounts.push(work);
         working_dir = Some(WORK_DIR.to_string());
-        let git = script::git_program(step, source);
-        init_containers.push(container(GIT_CONTAINER, git_image.into(), git, vec![work]));
     }
     for data in step.data.iter() {
         let name = match data.volume {
@@ -430,27 +447,23 @@ fn step_template(
         mounts.extend(name.map(|name| mount(&name, &data.path)));
     }
     mounts.extend(volumes.secrets.mounts(step));
-    let mut main = container(MAIN_CONTAINER, text(&step.image), program, mounts);
-    let env = main.env.get_or_insert_default();
-    env.insert(
-        0,
-        EnvVar {
-            name: "KFP_OUTPUTS".into(),
-            value: Some(OUTPUTS_DIR.into()),
-            value_from: None,
-        },
-    );
+    // kfpl's variables, the program's, then those read from secrets, in a
+    // list sized once.
+    let mut env = Vec::with_capacity(2 + program.env.len() + step.secret_env.len());
+    env.push(env_var("KFP_OUTPUTS".into(), OUTPUTS_DIR.into()));
     if step.visuals {
-        env.insert(
-            1,
-            EnvVar {
-                name: crate::check::visuals::METADATA_ENV.into(),
-                value: Some(UI_METADATA_FILE.into()),
-                value_from: None,
-            },
-        );
+        let metadata = crate::check::visuals::METADATA_ENV;
+        env.push(env_var(metadata.into(), UI_METADATA_FILE.into()));
     }
+    env.extend(
+        program
+            .env
+            .into_iter()
+            .map(|(name, value)| env_var(name, value)),
+    );
     env.extend(super::secrets::env(step));
+    let image = text(&step.image);
+    let mut main = container(MAIN_CONTAINER, image, env, program.command, mounts);
     let (requirements, pod_spec_patch) = resources(step);
     main.resources = requirements;
     main.working_dir = working_dir;
@@ -537,7 +550,9 @@ fn output_artifacts(step: &Step) -> Vec<Artifact> {
 /// A template's text for a field Kubernetes does not expand (`checks` has
 /// made sure Argo can carry it).
 fn text(template: &Text) -> String {
-    pieces_text(&flatten(template))
+    plain_text(template)
+        .and_then(|text| argo_lit_text(text, false))
+        .unwrap_or_else(|| pieces_text(&flatten(template)))
 }
 
 /// [`text`] of a template already flattened.
@@ -614,23 +629,80 @@ fn resources(step: &Step) -> (Option<ResourceRequirements>, Option<String>) {
     (requirements, patch)
 }
 
-fn container(name: &str, image: String, program: Program, mounts: Vec<VolumeMount>) -> Container {
-    let env: Vec<EnvVar> = program
-        .env
-        .into_iter()
-        .map(|(name, value)| EnvVar {
-            name,
-            value: Some(value),
-            value_from: None,
-        })
-        .collect();
+fn container(
+    name: &str,
+    image: String,
+    env: Vec<EnvVar>,
+    command: Vec<String>,
+    mounts: Vec<VolumeMount>,
+) -> Container {
     Container {
         name: name.into(),
         image: Some(image),
-        command: Some(program.command),
+        command: Some(command),
         env: Some(env).filter(|e| !e.is_empty()),
         volume_mounts: Some(mounts).filter(|m| !m.is_empty()),
         ..Container::default()
+    }
+}
+
+fn env_var(name: String, value: String) -> EnvVar {
+    EnvVar {
+        name,
+        value: Some(value),
+        value_from: None,
+    }
+}
+
+/// The init containers that clone `sync_source`: steps in a row that clone
+/// the same source at the same revision share the last one built (a clone
+/// costs a copy of its strings; building it, a script).
+struct GitContainers<'a> {
+    image: &'a str,
+    last: RefCell<Option<(GitSource, Container)>>,
+}
+
+/// What a git-sync container is built from (`work`, the mount, is the
+/// same for every step).
+struct GitSource {
+    url: String,
+    repo_name: String,
+    revision: Option<Vec<Piece>>,
+}
+
+impl<'a> GitContainers<'a> {
+    fn new(image: &'a str) -> GitContainers<'a> {
+        GitContainers {
+            image,
+            last: RefCell::new(None),
+        }
+    }
+
+    /// The init container that clones `source` for `step`.
+    fn container(&self, step: &Step, source: &SyncSource, work: &VolumeMount) -> Container {
+        let revision = step.git_revision().map(flatten);
+        let mut last = self.last.borrow_mut();
+        if let Some((built, git)) = last.as_ref()
+            && built.url == source.url
+            && built.repo_name == source.repo_name
+            && built.revision == revision
+        {
+            return git.clone();
+        }
+        let program = script::git_program(step, source);
+        let env = program
+            .env
+            .into_iter()
+            .map(|(name, value)| env_var(name, value));
+        let (image, mounts) = (self.image.into(), vec![work.clone()]);
+        let git = container(GIT_CONTAINER, image, env.collect(), program.command, mounts);
+        let built = GitSource {
+            url: source.url.clone(),
+            repo_name: source.repo_name.clone(),
+            revision,
+        };
+        *last = Some((built, git.clone()));
+        git
     }
 }
 

@@ -19,8 +19,8 @@ use std::collections::BTreeSet;
 
 use super::names::{CODE_DIR, METRICS_FILE};
 use super::text::{
-    Piece, Ref, argo_text, flatten, k8s_escape, lit, lit_owned, push_decode_line, refs, sh_quote,
-    sh_word,
+    Piece, Ref, argo_lit_text, argo_text, flatten, k8s_escape, lit, plain_text, push_decode_line,
+    refs, sh_quote, sh_word,
 };
 use crate::check::ir::{
     Command, MetricFormat, Output, ParamType, Part, ShellScript, Step, SyncSource, Template,
@@ -34,30 +34,28 @@ pub(crate) struct Program {
     pub(crate) command: Vec<String>,
     /// `env`: names and Argo values, in order.
     pub(crate) env: Vec<(String, String)>,
-    /// Every value the program reads: the template's inputs.
-    pub(crate) refs: BTreeSet<Ref>,
 }
 
-/// The main container's program for a step.
+/// The main container's program for a step. The values it reads are the
+/// references in the step's `command` and `env` (the caller collects them
+/// from the templates: see `argo::step_inputs`).
 pub(crate) fn main_program(step: &Step) -> Program {
-    let (argv, script_vars) = match &step.command {
-        Command::Shell(template) => shell_argv(template),
-        Command::Exec(args) => (args.iter().map(flatten).collect(), Vec::new()),
-    };
-    let mut vars: Vars = Vec::with_capacity(step.env.len() + script_vars.len());
-    vars.extend(step.env.iter().map(|e| (e.name.clone(), flatten(&e.value))));
-    vars.extend(script_vars);
-    // The script's own variables are the last ones: read in place, not
-    // copied into a set.
-    let script_names = &vars[step.env.len()..];
-
     let mut program = Program::default();
-    for pieces in argv.iter().chain(vars.iter().map(|(_, p)| p)) {
-        program.refs.extend(refs(pieces).cloned());
+    let mut carried = Carried::default();
+    for var in &step.env {
+        carried.carry_template(&var.name, &var.value, &mut program.env);
     }
-    let mut carried = carry_vars(&vars, &mut program.env);
-    let argv_text: Option<Vec<String>> = argv.iter().map(|a| argo_text(a, true)).collect();
-    let mut positional = match argv_text {
+    let (argv, script_vars) = match &step.command {
+        Command::Shell(template) => {
+            let ShellScript { script, variables } = template.shell_script();
+            for (name, part) in &variables {
+                carried.carry_script_var(name, part, &mut program.env);
+            }
+            (Argv::Shell(script), variables)
+        }
+        Command::Exec(args) => (Argv::Exec(args.iter().map(flatten).collect()), Vec::new()),
+    };
+    let mut positional = match argv.argo_text() {
         Some(args)
             if step.metrics.is_empty()
                 && carried.is_empty()
@@ -68,21 +66,11 @@ pub(crate) fn main_program(step: &Step) -> Program {
         }
         Some(args) => args,
         None => {
-            carried.lines.push_str("set -- ");
-            for (i, arg) in argv.iter().enumerate() {
-                if i > 0 {
-                    carried.lines.push(' ');
-                }
-                carried.lines.push_str(&sh_word(arg));
-            }
-            carried.lines.push('\n');
-            carried
-                .decode
-                .extend(argv.iter().flat_map(|a| refs(a).cloned()));
+            argv.push_set_line(&mut carried);
             Vec::new()
         }
     };
-    carried.unset_helpers(script_names);
+    carried.unset_helpers(&script_vars);
     let wrapper = wrapper(step, &carried);
     let mut command = Vec::with_capacity(4 + positional.len());
     command.extend([
@@ -97,8 +85,44 @@ pub(crate) fn main_program(step: &Step) -> Program {
     program
 }
 
-/// Environment variables: names and values.
-type Vars = Vec<(String, Vec<Piece>)>;
+/// The argv a step's command runs.
+enum Argv {
+    /// `sh -c SCRIPT`, the script reading every value from its variable.
+    Shell(String),
+    /// A list command, each argument flattened.
+    Exec(Vec<Vec<Piece>>),
+}
+
+impl Argv {
+    /// The arguments as Argo text, or `None` when one cannot be carried as
+    /// it is (see [`argo_text`]).
+    fn argo_text(&self) -> Option<Vec<String>> {
+        match self {
+            Argv::Shell(script) => {
+                let script = argo_lit_text(script, true)?;
+                Some(vec!["sh".into(), "-c".into(), script])
+            }
+            Argv::Exec(args) => args.iter().map(|a| argo_text(a, true)).collect(),
+        }
+    }
+
+    /// Has the wrapper build the argv from shell words (`set -- …`),
+    /// decoding the values the arguments read.
+    fn push_set_line(&self, carried: &mut Carried) {
+        let words: Vec<String> = match self {
+            Argv::Shell(script) => ["sh", "-c", script].into_iter().map(sh_quote).collect(),
+            Argv::Exec(args) => args.iter().map(|arg| sh_word(arg)).collect(),
+        };
+        carried.lines.push_str("set -- ");
+        carried.lines.push_str(&words.join(" "));
+        carried.lines.push('\n');
+        if let Argv::Exec(args) = self {
+            carried
+                .decode
+                .extend(args.iter().flat_map(|a| refs(a).cloned()));
+        }
+    }
+}
 
 /// What a wrapper must do before the command: decode values, then run
 /// `lines` (exports, `set --`, `unset`).
@@ -117,7 +141,7 @@ impl Carried {
 
     /// Unsets the decoded variables that are not the script's own: the
     /// program sees the variables `kfpl run` gives it, no more.
-    fn unset_helpers(&mut self, script_vars: &[(String, Vec<Piece>)]) {
+    fn unset_helpers(&mut self, script_vars: &[(String, &Part)]) {
         let mut helpers = self
             .decode
             .iter()
@@ -132,6 +156,49 @@ impl Carried {
             helper.push_env_name(&mut self.lines);
         }
         self.lines.push('\n');
+    }
+
+    /// Puts a variable that is literal text Argo can carry into `env`; a
+    /// variable that is one value's own `KFP_…` variable is decoded in place;
+    /// any other gets an `export` line built from shell words.
+    fn carry(&mut self, name: &str, pieces: &[Piece], env: &mut Vec<(String, String)>) {
+        if let Some(value) = argo_text(pieces, true) {
+            env.push((name.to_string(), value));
+            return;
+        }
+        if let [Piece::Ref(r)] = pieces
+            && r.is_env_name(name)
+        {
+            self.decode.insert(r.clone());
+            return;
+        }
+        self.lines.push_str("export ");
+        self.lines.push_str(name);
+        self.lines.push('=');
+        self.lines.push_str(&sh_word(pieces));
+        self.lines.push('\n');
+        self.decode.extend(refs(pieces).cloned());
+    }
+
+    /// [`Carried::carry`] for a template: literal text alone goes straight
+    /// into `env`, not flattened into a piece first.
+    fn carry_template(&mut self, name: &str, value: &Template, env: &mut Vec<(String, String)>) {
+        if let Some(text) = plain_text(value).and_then(|text| argo_lit_text(text, true)) {
+            env.push((name.to_string(), text));
+            return;
+        }
+        self.carry(name, &flatten(value), env);
+    }
+
+    /// [`Carried::carry`] for a variable of a step's script: a reference's
+    /// variable is named after it ([`Template::shell_script`]), so its value
+    /// is decoded in place without being flattened first.
+    fn carry_script_var(&mut self, name: &str, part: &Part, env: &mut Vec<(String, String)>) {
+        match part {
+            Part::Let { value, .. } => self.carry_template(name, value, env),
+            Part::Text(text) => self.carry(name, &lit(text), env),
+            _ => self.decode.extend(Ref::from_part(part)),
+        }
     }
 
     /// Appends the shell text: the decoding lines, then the others.
@@ -222,53 +289,10 @@ fn output_checks(step: &Step) -> String {
     out
 }
 
-/// `sh -c SCRIPT` and the `KFP_…` variables the script reads.
-fn shell_argv(template: &Template) -> (Vec<Vec<Piece>>, Vars) {
-    let ShellScript { script, variables } = template.shell_script();
-    let vars = variables
-        .into_iter()
-        .map(|(name, part)| (name, part_pieces(part)))
-        .collect();
-    (vec![lit("sh"), lit("-c"), lit_owned(script)], vars)
-}
-
-fn part_pieces(part: &Part) -> Vec<Piece> {
-    match part {
-        Part::Let { value, .. } => flatten(value),
-        Part::Text(text) => lit(text),
-        _ => Ref::from_part(part)
-            .map(|r| vec![Piece::Ref(r)])
-            .unwrap_or_default(),
-    }
-}
-
-/// Puts each variable that is literal text Argo can carry into `env`; a
-/// variable that is one value's own `KFP_…` variable is decoded in place;
-/// any other gets an `export` line built from shell words.
-fn carry_vars(vars: &Vars, env: &mut Vec<(String, String)>) -> Carried {
-    let mut carried = Carried::default();
-    for (name, pieces) in vars {
-        if let Some(value) = argo_text(pieces, true) {
-            env.push((name.clone(), value));
-            continue;
-        }
-        if let [Piece::Ref(r)] = pieces.as_slice()
-            && r.is_env_name(name)
-        {
-            carried.decode.insert(r.clone());
-            continue;
-        }
-        carried
-            .lines
-            .push_str(&format!("export {name}={}\n", sh_word(pieces)));
-        carried.decode.extend(refs(pieces).cloned());
-    }
-    carried
-}
-
 /// Adds `KFP_…={{inputs.parameters.…}}` (the encoded value) for each value
 /// the wrapper decodes.
 fn add_ref_vars(env: &mut Vec<(String, String)>, decoded: &BTreeSet<Ref>) {
+    env.reserve(decoded.len());
     for r in decoded {
         if !env.iter().any(|(n, _)| r.is_env_name(n)) {
             env.push((r.env_name(), r.argo()));
@@ -282,9 +306,8 @@ pub(crate) fn git_program(step: &Step, source: &SyncSource) -> Program {
     let mut program = Program::default();
     let mut prelude = String::new();
     if let Some(revision) = step.git_revision() {
-        let vars = vec![("GIT_SYNC_REV".to_string(), flatten(revision))];
-        program.refs.extend(refs(&vars[0].1).cloned());
-        let carried = carry_vars(&vars, &mut program.env);
+        let mut carried = Carried::default();
+        carried.carry_template("GIT_SYNC_REV", revision, &mut program.env);
         carried.push_prelude(&mut prelude);
         add_ref_vars(&mut program.env, &carried.decode);
     }

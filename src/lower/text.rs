@@ -87,7 +87,13 @@ impl Ref {
     /// `step-output`, `var--item[-field]` or `name--carry` (idents have no
     /// `-`, so no two kinds ever collide).
     pub(crate) fn input_name(&self) -> String {
-        self.input_name_parts().concat()
+        let [a, b, c] = self.input_name_parts();
+        // Pushed into a string sized once: `concat` cost twice as much.
+        let mut name = String::with_capacity(a.len() + b.len() + c.len());
+        for part in [a, b, c] {
+            name.push_str(part);
+        }
+        name
     }
 
     /// [`Ref::input_name`] in its parts, so that a text holding it is
@@ -123,7 +129,13 @@ impl Ref {
             Ref::Workflow(field) => Ref::encode(&Ref::run_information(field)),
             _ => {
                 let [a, b, c] = self.input_name_parts();
-                ["{{inputs.parameters.", a, b, c, "}}"].concat()
+                const OPEN: &str = "{{inputs.parameters.";
+                // Pushed into a string sized once: `concat` cost twice as much.
+                let mut text = String::with_capacity(OPEN.len() + a.len() + b.len() + c.len() + 2);
+                for part in [OPEN, a, b, c, "}}"] {
+                    text.push_str(part);
+                }
+                text
             }
         }
     }
@@ -276,14 +288,9 @@ pub(crate) fn collect_refs(template: &Template, found: &mut BTreeSet<Ref>) {
 
 /// Literal text alone.
 pub(crate) fn lit(text: &str) -> Vec<Piece> {
-    lit_owned(text.to_string())
-}
-
-/// Literal text alone, taken as it is (a step's script is not copied again).
-pub(crate) fn lit_owned(text: String) -> Vec<Piece> {
     match text.is_empty() {
         true => Vec::new(),
-        false => vec![Piece::Lit(text)],
+        false => vec![Piece::Lit(text.to_string())],
     }
 }
 
@@ -313,25 +320,67 @@ pub(crate) fn refs(pieces: &[Piece]) -> impl Iterator<Item = &Ref> {
 /// container can decode. Without `k8s`, a reference is decoded by Argo
 /// ([`Ref::argo_decoded`]).
 pub(crate) fn argo_text(pieces: &[Piece], k8s: bool) -> Option<String> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(escaped_len_hint(lits_len(pieces)));
     for (i, piece) in pieces.iter().enumerate() {
         match piece {
             Piece::Lit(text) => {
                 let before_ref = matches!(pieces.get(i + 1), Some(Piece::Ref(_)));
-                if text.contains("{{") || (before_ref && text.ends_with('{')) {
-                    return None;
-                }
-                if k8s {
-                    push_k8s_escaped(&mut out, text);
-                } else {
-                    out.push_str(text);
-                }
+                push_argo_lit(&mut out, text, before_ref, k8s)?;
             }
             Piece::Ref(_) if k8s => return None,
             Piece::Ref(r) => out.push_str(&r.argo_decoded()),
         }
     }
     Some(out)
+}
+
+/// [`argo_text`] of literal text alone (a step's script, a template that
+/// is text: not copied into a piece first).
+pub(crate) fn argo_lit_text(text: &str, k8s: bool) -> Option<String> {
+    let mut out = String::with_capacity(escaped_len_hint(text.len()));
+    push_argo_lit(&mut out, text, false, k8s)?;
+    Some(out)
+}
+
+/// The template's text when it is literal text alone (lets looked through):
+/// [`flatten`] would give it as one piece, or none when it is empty.
+pub(crate) fn plain_text(template: &Template) -> Option<&str> {
+    match &*template.parts {
+        [] => Some(""),
+        [Part::Text(text)] => Some(text),
+        [Part::Let { value, .. }] => plain_text(value),
+        _ => None,
+    }
+}
+
+/// Appends literal text as [`argo_text`] writes it, or `None` when Argo
+/// would take part of it for a reference (`before_ref`: a reference follows).
+fn push_argo_lit(out: &mut String, text: &str, before_ref: bool, k8s: bool) -> Option<()> {
+    if text.contains("{{") || (before_ref && text.ends_with('{')) {
+        return None;
+    }
+    match k8s {
+        true => push_k8s_escaped(out, text),
+        false => out.push_str(text),
+    }
+    Some(())
+}
+
+/// The length of the literal text in the pieces.
+fn lits_len(pieces: &[Piece]) -> usize {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Lit(text) => text.len(),
+            Piece::Ref(_) => 0,
+        })
+        .sum()
+}
+
+/// Room for `len` bytes of text once escaped for Kubernetes: a few `$`
+/// doubled without growing the string again.
+fn escaped_len_hint(len: usize) -> usize {
+    len + 16
 }
 
 /// Appends the shell line that decodes each value's variable in place (the
@@ -387,7 +436,7 @@ pub(crate) fn display_text(pieces: &[Piece]) -> String {
 /// values, which turns `$$` into `$` and `$(NAME)` into a variable's value:
 /// each `$` before `$` or `(` is doubled, so the expansion gives the text back.
 pub(crate) fn k8s_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(escaped_len_hint(text.len()));
     push_k8s_escaped(&mut out, text);
     out
 }
@@ -398,15 +447,38 @@ pub(crate) fn push_k8s_escaped(out: &mut String, text: &str) {
     // Copied a run at a time: only a `$` before `$` or `(` needs a second
     // one (ASCII bytes, so every cut is at a character boundary).
     let bytes = text.as_bytes();
-    let mut start = 0;
-    for (i, _) in text.match_indices('$') {
-        if matches!(bytes.get(i + 1), Some(b'$' | b'(')) {
-            out.push_str(&text[start..=i]);
+    let (mut start, mut from) = (0, 0);
+    while let Some(dollar) = next_dollar(bytes, from) {
+        if matches!(bytes.get(dollar + 1), Some(b'$' | b'(')) {
+            out.push_str(&text[start..=dollar]);
             out.push('$');
-            start = i + 1;
+            start = dollar + 1;
         }
+        from = dollar + 1;
     }
     out.push_str(&text[start..]);
+}
+
+/// Where the first `$` at or after `from` is. Eight bytes are tested at a
+/// time (SWAR, exact for "some byte is `$`"): scripts are a few hundred
+/// bytes with a `$` every few dozen, where `str::match_indices` spent most
+/// of its time setting up each search.
+fn next_dollar(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let rest = bytes.get(from..)?;
+    let mut skipped = 0;
+    for chunk in rest.chunks_exact(8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let zero_at_dollar = u64::from_ne_bytes(word) ^ (ONES * u64::from(b'$'));
+        if zero_at_dollar.wrapping_sub(ONES) & !zero_at_dollar & HIGH != 0 {
+            break;
+        }
+        skipped += 8;
+    }
+    let found = rest[skipped..].iter().position(|&b| b == b'$')?;
+    Some(from + skipped + found)
 }
 
 /// A POSIX shell word for literal text: single-quoted, `'` written `'\''`,
