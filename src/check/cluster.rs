@@ -204,7 +204,7 @@ impl Checker<'_> {
             "cpu_request" | "memory_request" => {
                 let limit = name.trim_end_matches("_request");
                 let quantity = self
-                    .quantity(value, name, limit == "cpu")
+                    .quantity(value.clone(), name, limit == "cpu")
                     .filter(|q| self.one_param_at_most(q, name));
                 if limit == "cpu" {
                     cluster.cpu_request = quantity;

@@ -33,14 +33,14 @@ pub(crate) mod volumes;
 
 pub(crate) use step::{ATTRIBUTES as STEP_ATTRIBUTES, attribute_doc};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::source::Span;
 use crate::syntax::ast;
 use bodies::StepBodies;
-use hash::FxHashMap;
+use hash::{FxHashMap, FxHashSet};
 use resolve::LetSlot;
 
 /// The result of checking one program.
@@ -212,7 +212,9 @@ struct Checker<'a> {
     /// (kept as they are declared, not sorted out of the map afterwards).
     declared: Vec<&'a ast::StepDecl>,
     let_slots: BTreeMap<&'a str, LetSlot>,
-    used: BTreeSet<&'a str>,
+    /// Params, lets and scoped names read somewhere (hashed: only asked
+    /// whether it holds a name, once for every reference).
+    used: FxHashSet<&'a str>,
     /// The step being checked, kept out of its own "did you mean" suggestions.
     current_step: Option<&'a str>,
     /// Control blocks, each after the block around it.
@@ -246,7 +248,7 @@ impl<'a> Checker<'a> {
             steps: FxHashMap::default(),
             declared: Vec::new(),
             let_slots: BTreeMap::new(),
-            used: BTreeSet::new(),
+            used: FxHashSet::default(),
             current_step: None,
             blocks: Vec::new(),
             when_steps: FxHashMap::default(),
@@ -562,7 +564,7 @@ impl<'a> Checker<'a> {
                 .and_then(|s| s.block);
             let when = self.step_when(decl);
             let attributes = self.bodies.remove(decl);
-            if let Some(mut step) = step::check_step(self, decl, &attributes) {
+            if let Some(mut step) = step::check_step(self, decl, attributes) {
                 step.block = self.scope;
                 if let Some(when) = when {
                     add_dependencies(&mut step, condition_steps(&when), decl.span);
