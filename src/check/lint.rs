@@ -103,24 +103,26 @@ enum Quote {
 }
 
 impl Quote {
-    /// The quoting state after a piece of shell text.
+    /// The quoting state after a piece of shell text. Read byte by byte:
+    /// the three characters that matter are ASCII, and no byte of a
+    /// multi-byte character is one of them.
     fn after(mut self, text: &str) -> Quote {
         let mut escaped = false;
-        for c in text.chars() {
+        for byte in text.bytes() {
             if escaped {
                 escaped = false;
                 continue;
             }
-            self = match (self, c) {
-                (Quote::Single, '\'') => Quote::None,
+            self = match (self, byte) {
+                (Quote::Single, b'\'') => Quote::None,
                 (Quote::Single, _) => Quote::Single,
-                (_, '\\') => {
+                (_, b'\\') => {
                     escaped = true;
                     self
                 }
-                (Quote::None, '\'') => Quote::Single,
-                (Quote::None, '"') => Quote::Double,
-                (Quote::Double, '"') => Quote::None,
+                (Quote::None, b'\'') => Quote::Single,
+                (Quote::None, b'"') => Quote::Double,
+                (Quote::Double, b'"') => Quote::None,
                 (state, _) => state,
             };
         }

@@ -211,7 +211,8 @@ struct Checker<'a> {
     /// The same steps in source order: the order they are checked in
     /// (kept as they are declared, not sorted out of the map afterwards).
     declared: Vec<&'a ast::StepDecl>,
-    let_slots: BTreeMap<&'a str, LetSlot>,
+    /// Each let's resolution (hashed: looked up at every use of a let).
+    let_slots: FxHashMap<&'a str, LetSlot>,
     /// Params, lets and scoped names read somewhere (hashed: only asked
     /// whether it holds a name, once for every reference).
     used: FxHashSet<&'a str>,
@@ -247,7 +248,7 @@ impl<'a> Checker<'a> {
             lets: BTreeMap::new(),
             steps: FxHashMap::default(),
             declared: Vec::new(),
-            let_slots: BTreeMap::new(),
+            let_slots: FxHashMap::default(),
             used: FxHashSet::default(),
             current_step: None,
             blocks: Vec::new(),

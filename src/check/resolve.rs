@@ -31,13 +31,15 @@ pub(super) struct Resolved {
     pub(super) via: Option<(Arc<str>, Span)>,
 }
 
+/// Lists and maps are shared, as strings are: every use of a let copies the
+/// let's resolved value, which copies no item.
 #[derive(Debug, Clone)]
 pub(super) enum RValue {
     Str(Arc<Template>),
     Number(ast::Number),
     Bool(bool),
-    List(Vec<Resolved>),
-    Map(Vec<(ast::Ident, Resolved)>),
+    List(Arc<[Resolved]>),
+    Map(Arc<[(ast::Ident, Resolved)]>),
 }
 
 impl Resolved {
@@ -117,9 +119,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn resolve_let(&mut self, name: &str, use_span: Span) -> Option<Arc<Resolved>> {
-        // Keyed by the declaration's name: a use's text may not outlive the check.
-        let (&name, _) = self.lets.get_key_value(name)?;
+    /// The value of the let declared as `name`: a key of `lets`, as the
+    /// slots are keyed by the declaration's name (a use's text may not
+    /// outlive the check).
+    fn resolve_let(&mut self, name: &'a str, use_span: Span) -> Option<Arc<Resolved>> {
         match self.let_slots.get(name) {
             Some(LetSlot::Done(value)) => return value.clone(),
             Some(LetSlot::InProgress) => {
@@ -184,7 +187,7 @@ impl<'a> Checker<'a> {
                 for item in items {
                     out.extend(self.resolve_owned(item));
                 }
-                RValue::List(out)
+                RValue::List(out.into())
             }
             ast::ValueKind::Map(ast::Bracketed { items: entries, .. }) => {
                 let mut out = Vec::with_capacity(entries.len());
@@ -193,7 +196,7 @@ impl<'a> Checker<'a> {
                         out.push((key, v));
                     }
                 }
-                RValue::Map(out)
+                RValue::Map(out.into())
             }
         };
         Some(Resolved {
@@ -205,9 +208,9 @@ impl<'a> Checker<'a> {
 
     /// An ident used as a value: it must name a let.
     fn lookup_let_ident(&mut self, ident: &ast::Ident) -> Option<Arc<Resolved>> {
-        if self.lets.contains_key(ident.name.as_str()) {
-            self.mark_used(&ident.name);
-            return self.resolve_let(&ident.name, ident.span);
+        if let Some((&name, _)) = self.lets.get_key_value(ident.name.as_str()) {
+            self.used.insert(name);
+            return self.resolve_let(name, ident.span);
         }
         let help = if self.params.contains_key(ident.name.as_str()) {
             Some(format!(

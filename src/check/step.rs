@@ -195,7 +195,7 @@ pub(super) fn check_step<'a>(
         &fields.secret_volumes,
     );
     let visuals = fields.visuals.unwrap_or(false);
-    let read_texts = fields.command.iter().flat_map(|c| c.templates());
+    let read_texts = fields.command.iter().flat_map(|c| c.as_slice());
     let read_texts = read_texts.chain(fields.env.iter().map(|e| &e.value));
     checker.check_metadata_reads(&decl.name.name, visuals, read_texts);
     let outputs = outputs(decl);
@@ -402,7 +402,7 @@ fn dependencies(
         .image
         .iter()
         .chain(&fields.description)
-        .chain(fields.command.iter().flat_map(|c| c.templates()))
+        .chain(fields.command.iter().flat_map(|c| c.as_slice()))
         .chain(fields.env.iter().map(|e| &e.value))
         .chain(&fields.cpu)
         .chain(&fields.memory)
@@ -492,7 +492,7 @@ impl<'a> Checker<'a> {
             RValue::Str(template) => ir::Command::Shell(into_template(template, value.span)),
             RValue::List(ref items) => {
                 let mut args = Vec::with_capacity(items.len());
-                for item in items {
+                for item in items.iter() {
                     match &item.value {
                         RValue::Str(t) => args.push(with_span(t, item.span)),
                         RValue::Number(n) => args.push(Template::text(n.text.clone(), item.span)),
@@ -561,7 +561,7 @@ impl<'a> Checker<'a> {
             return Vec::new();
         };
         let mut mounts: Vec<ir::Mount> = Vec::with_capacity(items.len());
-        for item in items {
+        for item in items.iter() {
             let Some(entry) = self.expect_fixed_string(item, "data") else {
                 continue;
             };
@@ -665,7 +665,7 @@ impl<'a> Checker<'a> {
             return Vec::new();
         };
         let mut out: Vec<(&ast::Ident, &Resolved)> = Vec::with_capacity(entries.len());
-        for (key, entry) in entries {
+        for (key, entry) in entries.iter() {
             if !self.env_name(key) {
                 continue;
             }
