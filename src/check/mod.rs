@@ -333,7 +333,6 @@ impl<'a> Checker<'a> {
         if step.name.name == "workflow" {
             self.error(reserved_step_name(&step.name));
         }
-        let mut outputs = vec!["output"];
         let mut implicit_typed: Option<Span> = None;
         if let Some(when) = step.items.iter().find_map(|item| match item {
             ast::StepItem::When(when) => Some(when.keyword),
@@ -341,7 +340,7 @@ impl<'a> Checker<'a> {
         }) {
             self.when_steps.insert(&step.name.name, when);
         }
-        for item in &step.items {
+        for (at, item) in step.items.iter().enumerate() {
             let ast::StepItem::Output(output) = item else {
                 continue;
             };
@@ -361,7 +360,12 @@ impl<'a> Checker<'a> {
             if output.name.name == "output" {
                 continue;
             }
-            if outputs.contains(&output.name.name.as_str()) {
+            // Searched among the lines before it (no list gathered a step).
+            let name = output.name.name.as_str();
+            if step.items[..at]
+                .iter()
+                .any(|earlier| is_output_named(earlier, name))
+            {
                 self.error(
                     Diagnostic::new(
                         Code::E0204,
@@ -372,7 +376,6 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            outputs.push(&output.name.name);
         }
         let declared = DeclaredStep { decl: step, block };
         self.steps.insert(&step.name.name, declared);
@@ -607,6 +610,11 @@ impl<'a> Checker<'a> {
         names.sort_unstable();
         names
     }
+}
+
+/// Whether `item` is an `output NAME` line declaring `name`.
+fn is_output_named(item: &ast::StepItem, name: &str) -> bool {
+    matches!(item, ast::StepItem::Output(output) if !output.implicit && output.name.name == name)
 }
 
 /// The steps whose outputs a condition reads.

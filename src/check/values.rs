@@ -25,7 +25,10 @@ fn is_label_read_as(name: &str, read: impl Fn(u8) -> u8) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= MAX_NAME_LEN
-        && bytes.iter().map(|&b| read(b)).all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && bytes
+            .iter()
+            .map(|&b| read(b))
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && read(bytes[0]) != b'-'
         && read(bytes[bytes.len() - 1]) != b'-'
 }
