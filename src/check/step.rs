@@ -444,7 +444,13 @@ fn dependencies(
 fn merge_dependencies(mut named: Vec<(&str, Span, bool)>) -> Vec<ir::Dependency> {
     // Stable: the first place each step is named stays first among its own.
     named.sort_by(|a, b| a.0.cmp(b.0));
-    let mut deps: Vec<ir::Dependency> = Vec::new();
+    // Sized exactly: the list becomes the IR's boxed slice without a copy.
+    let distinct = usize::from(!named.is_empty())
+        + named
+            .windows(2)
+            .filter(|pair| pair[0].0 != pair[1].0)
+            .count();
+    let mut deps: Vec<ir::Dependency> = Vec::with_capacity(distinct);
     for (step, span, explicit) in named {
         match deps.last_mut() {
             Some(last) if last.step == step => {
