@@ -100,11 +100,37 @@ impl StepCluster {
     /// empty value (224 bytes a step saved on large programs).
     pub(crate) fn shared(self) -> Arc<StepCluster> {
         static EMPTY: LazyLock<Arc<StepCluster>> = LazyLock::new(Arc::default);
-        if self == StepCluster::default() {
+        if self.is_empty() {
             Arc::clone(&EMPTY)
         } else {
             Arc::new(self)
         }
+    }
+
+    /// Whether no setting is given: equal to the default, asked field by
+    /// field (no default built and dropped a step). Every field is named,
+    /// so a new one cannot be forgotten here.
+    fn is_empty(&self) -> bool {
+        let StepCluster {
+            node_selector,
+            tolerations,
+            annotations,
+            labels,
+            display_name,
+            cpu_request,
+            memory_request,
+            pod_spec_patch,
+            pod_spec_patch_span,
+        } = self;
+        node_selector.is_empty()
+            && tolerations.is_empty()
+            && annotations.is_empty()
+            && labels.is_empty()
+            && display_name.is_none()
+            && cpu_request.is_none()
+            && memory_request.is_none()
+            && pod_spec_patch.is_none()
+            && *pod_spec_patch_span == Span::default()
     }
 
     /// The names of the settings given, for W0607.
@@ -204,7 +230,7 @@ impl Checker<'_> {
             "cpu_request" | "memory_request" => {
                 let limit = name.trim_end_matches("_request");
                 let quantity = self
-                    .quantity(value, name, limit == "cpu")
+                    .quantity(value.clone(), name, limit == "cpu")
                     .filter(|q| self.one_param_at_most(q, name));
                 if limit == "cpu" {
                     cluster.cpu_request = quantity;
@@ -387,7 +413,7 @@ impl Checker<'_> {
         };
         let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
         let mut out = Vec::with_capacity(entries.len());
-        for (key, entry) in entries {
+        for (key, entry) in entries.iter() {
             match seen.insert(&key.name, key.span) {
                 Some(first) => self.error(super::attribute_twice(key, first)),
                 None => out.push((key, entry)),
@@ -444,7 +470,7 @@ impl Checker<'_> {
         };
         let mut fields: BTreeMap<&str, (String, Span)> = BTreeMap::new();
         let mut ok = true;
-        for (key, entry) in entries {
+        for (key, entry) in entries.iter() {
             let field = key.name.as_str();
             if !matches!(
                 field,

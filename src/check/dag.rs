@@ -19,23 +19,13 @@ pub(super) fn sort(diagnostics: &mut Diagnostics, mut steps: Vec<Step>) -> Optio
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
-    let deps: Vec<Vec<usize>> = steps
-        .iter()
-        .map(|s| {
-            s.dependencies
-                .iter()
-                .filter_map(|d| index.get(d.step.as_str()).copied())
-                .collect()
-        })
-        .collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
-    let mut waiting: Vec<usize> = vec![0; steps.len()];
-    for (i, ds) in deps.iter().enumerate() {
-        waiting[i] = ds.len();
-        for &d in ds {
-            dependents[d].push(i);
-        }
+    let mut deps = Lists::with_capacity(steps.len());
+    for step in &steps {
+        let known = step.dependencies.iter();
+        deps.push(known.filter_map(|d| index.get(d.step.as_str()).copied()));
     }
+    let dependents = deps.reversed();
+    let mut waiting: Vec<usize> = (0..steps.len()).map(|i| deps.of(i).len()).collect();
     let mut ready: BinaryHeap<Reverse<usize>> = (0..steps.len())
         .filter(|&i| waiting[i] == 0)
         .map(Reverse)
@@ -43,7 +33,7 @@ pub(super) fn sort(diagnostics: &mut Diagnostics, mut steps: Vec<Step>) -> Optio
     let mut order = Vec::with_capacity(steps.len());
     while let Some(Reverse(i)) = ready.pop() {
         order.push(i);
-        for &j in &dependents[i] {
+        for &j in dependents.of(i) {
             waiting[j] -= 1;
             if waiting[j] == 0 {
                 ready.push(Reverse(j));
@@ -207,14 +197,61 @@ fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
     }
 }
 
+/// A list of steps (indices) for each step, all in two allocations: a
+/// `Vec` a step would cost an allocation and a free each.
+struct Lists {
+    /// Where each step's list starts in `items`, and where the last ends.
+    starts: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Lists {
+    fn with_capacity(steps: usize) -> Lists {
+        let mut starts = Vec::with_capacity(steps + 1);
+        starts.push(0);
+        Lists {
+            starts,
+            items: Vec::new(),
+        }
+    }
+
+    /// Adds the next step's list.
+    fn push(&mut self, list: impl Iterator<Item = usize>) {
+        self.items.extend(list);
+        self.starts.push(self.items.len());
+    }
+
+    /// Step `step`'s list.
+    fn of(&self, step: usize) -> &[usize] {
+        &self.items[self.starts[step]..self.starts[step + 1]]
+    }
+
+    /// The lists the other way round: for each step, the steps whose lists
+    /// name it, in order.
+    fn reversed(&self) -> Lists {
+        let steps = self.starts.len() - 1;
+        let mut starts = vec![0; steps + 1];
+        for &named in &self.items {
+            starts[named + 1] += 1;
+        }
+        for step in 0..steps {
+            starts[step + 1] += starts[step];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![0; self.items.len()];
+        for step in 0..steps {
+            for &named in self.of(step) {
+                items[next[named]] = step;
+                next[named] += 1;
+            }
+        }
+        Lists { starts, items }
+    }
+}
+
 /// Every step still waiting has a dependency that is also waiting, so walking
 /// those edges from any of them must come back to a step already on the walk.
-fn report_cycles(
-    diagnostics: &mut Diagnostics,
-    steps: &[Step],
-    deps: &[Vec<usize>],
-    waiting: &[usize],
-) {
+fn report_cycles(diagnostics: &mut Diagnostics, steps: &[Step], deps: &Lists, waiting: &[usize]) {
     const UNSEEN: usize = usize::MAX;
     let mut walk_id = vec![UNSEEN; steps.len()];
     for start in (0..steps.len()).filter(|&i| waiting[i] > 0) {
@@ -234,7 +271,7 @@ fn report_cycles(
             }
             walk_id[at] = start;
             path.push(at);
-            match deps[at].iter().copied().find(|&d| waiting[d] > 0) {
+            match deps.of(at).iter().copied().find(|&d| waiting[d] > 0) {
                 Some(next) => at = next,
                 None => break,
             }

@@ -3,11 +3,14 @@
 //! collide, which buys nothing here and costs several times more per
 //! lookup. This is rustc's FxHash (the `rustc-hash` crate), a word at a time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A map with [`FxHasher`]; iterate it only where order does not matter.
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A set with [`FxHasher`]; iterate it only where order does not matter.
+pub(crate) type FxHashSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
 
 /// FxHash: rotate, xor in a word, multiply.
 #[derive(Debug, Default, Clone, Copy)]

@@ -393,7 +393,7 @@ impl Step {
     pub fn templates(&self) -> Vec<&Template> {
         let mut out: Vec<&Template> = vec![&self.image];
         out.extend(self.description.as_deref());
-        out.extend(self.command.templates());
+        out.extend(self.command.as_slice());
         out.extend(self.env.iter().map(|e| &e.value));
         out.extend(self.cpu.as_deref());
         out.extend(self.memory.as_deref());
@@ -569,6 +569,11 @@ impl Template {
 
     /// The text when nothing is interpolated (lets with constant values count as text).
     pub(crate) fn as_const(&self) -> Option<String> {
+        // Asked first: most templates asked interpolate a param, and their
+        // text would be gathered only to be thrown away.
+        if !self.is_const() {
+            return None;
+        }
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -578,6 +583,15 @@ impl Template {
             }
         }
         Some(out)
+    }
+
+    /// Whether nothing is interpolated (lets with constant values count as text).
+    fn is_const(&self) -> bool {
+        self.parts.iter().all(|part| match part {
+            Part::Text(_) => true,
+            Part::Let { value, .. } => value.is_const(),
+            _ => false,
+        })
     }
 
     /// Renders the template, asking `value` for each param and output
@@ -673,9 +687,14 @@ pub enum Command {
 impl Command {
     /// Every template in the command.
     pub fn templates(&self) -> Vec<&Template> {
+        self.as_slice().iter().collect()
+    }
+
+    /// Every template in the command, without gathering them into a `Vec`.
+    pub(crate) fn as_slice(&self) -> &[Template] {
         match self {
-            Command::Shell(t) => vec![t],
-            Command::Exec(args) => args.iter().collect(),
+            Command::Shell(t) => std::slice::from_ref(t),
+            Command::Exec(args) => args,
         }
     }
 }
@@ -848,7 +867,7 @@ impl Pipeline {
     pub fn file_inputs(&self, step: &Step) -> Vec<(String, String)> {
         // One list of references for every text, not one Vec per template.
         let mut references = Vec::new();
-        let texts = step.command.templates().into_iter();
+        let texts = step.command.as_slice().iter();
         for text in texts.chain(step.env.iter().map(|e| &e.value)) {
             text.collect_references(&mut references);
         }

@@ -103,28 +103,39 @@ enum Quote {
 }
 
 impl Quote {
-    /// The quoting state after a piece of shell text.
+    /// The quoting state after a piece of shell text. Read as bytes, from
+    /// one byte that matters to the next: the three characters that change
+    /// the state are ASCII, and no byte of a multi-byte character is one.
     fn after(mut self, text: &str) -> Quote {
-        let mut escaped = false;
-        for c in text.chars() {
-            if escaped {
-                escaped = false;
-                continue;
-            }
-            self = match (self, c) {
-                (Quote::Single, '\'') => Quote::None,
-                (Quote::Single, _) => Quote::Single,
-                (_, '\\') => {
-                    escaped = true;
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while let Some(offset) = bytes[at..].iter().position(|&b| self.changes_at(b)) {
+            let byte = bytes[at + offset];
+            at += offset + 1;
+            self = match (self, byte) {
+                // In single quotes only the closing quote stops the search.
+                (Quote::Single, _) => Quote::None,
+                // An escaped character is skipped (within this text).
+                (_, b'\\') => {
+                    at = (at + 1).min(bytes.len());
                     self
                 }
-                (Quote::None, '\'') => Quote::Single,
-                (Quote::None, '"') => Quote::Double,
-                (Quote::Double, '"') => Quote::None,
+                (Quote::None, b'\'') => Quote::Single,
+                (Quote::None, b'"') => Quote::Double,
+                (Quote::Double, b'"') => Quote::None,
                 (state, _) => state,
             };
         }
         self
+    }
+
+    /// Whether `byte` may change this state: inside single quotes only the
+    /// closing quote does (a backslash is literal there).
+    fn changes_at(self, byte: u8) -> bool {
+        match self {
+            Quote::Single => byte == b'\'',
+            Quote::None | Quote::Double => matches!(byte, b'\'' | b'"' | b'\\'),
+        }
     }
 }
 
@@ -169,4 +180,27 @@ fn git_revision(checker: &mut Checker<'_>, revision: &Template, params: &[ir::Pa
 
 fn is_full_sha(text: &str) -> bool {
     text.len() == 40 && text.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Quote;
+
+    #[test]
+    fn quoting_follows_the_shell() {
+        let cases = [
+            (Quote::None, "echo 'a", Quote::Single),
+            // A backslash is literal in single quotes.
+            (Quote::Single, "b\\' c", Quote::None),
+            (Quote::None, "\\'x", Quote::None),
+            (Quote::None, "\"it's\"", Quote::None),
+            (Quote::Double, "\\\"", Quote::Double),
+            (Quote::None, "é'ü", Quote::Single),
+            // A backslash at the end of a text escapes nothing after it.
+            (Quote::None, "x\\", Quote::None),
+        ];
+        for (before, text, after) in cases {
+            assert!(before.after(text) == after, "{text:?}");
+        }
+    }
 }

@@ -33,14 +33,14 @@ pub(crate) mod volumes;
 
 pub(crate) use step::{ATTRIBUTES as STEP_ATTRIBUTES, attribute_doc};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::source::Span;
 use crate::syntax::ast;
 use bodies::StepBodies;
-use hash::FxHashMap;
+use hash::{FxHashMap, FxHashSet};
 use resolve::LetSlot;
 
 /// The result of checking one program.
@@ -211,8 +211,11 @@ struct Checker<'a> {
     /// The same steps in source order: the order they are checked in
     /// (kept as they are declared, not sorted out of the map afterwards).
     declared: Vec<&'a ast::StepDecl>,
-    let_slots: BTreeMap<&'a str, LetSlot>,
-    used: BTreeSet<&'a str>,
+    /// Each let's resolution (hashed: looked up at every use of a let).
+    let_slots: FxHashMap<&'a str, LetSlot>,
+    /// Params, lets and scoped names read somewhere (hashed: only asked
+    /// whether it holds a name, once for every reference).
+    used: FxHashSet<&'a str>,
     /// The step being checked, kept out of its own "did you mean" suggestions.
     current_step: Option<&'a str>,
     /// Control blocks, each after the block around it.
@@ -245,8 +248,8 @@ impl<'a> Checker<'a> {
             lets: BTreeMap::new(),
             steps: FxHashMap::default(),
             declared: Vec::new(),
-            let_slots: BTreeMap::new(),
-            used: BTreeSet::new(),
+            let_slots: FxHashMap::default(),
+            used: FxHashSet::default(),
             current_step: None,
             blocks: Vec::new(),
             when_steps: FxHashMap::default(),
@@ -330,7 +333,6 @@ impl<'a> Checker<'a> {
         if step.name.name == "workflow" {
             self.error(reserved_step_name(&step.name));
         }
-        let mut outputs = vec!["output"];
         let mut implicit_typed: Option<Span> = None;
         if let Some(when) = step.items.iter().find_map(|item| match item {
             ast::StepItem::When(when) => Some(when.keyword),
@@ -338,7 +340,7 @@ impl<'a> Checker<'a> {
         }) {
             self.when_steps.insert(&step.name.name, when);
         }
-        for item in &step.items {
+        for (at, item) in step.items.iter().enumerate() {
             let ast::StepItem::Output(output) = item else {
                 continue;
             };
@@ -358,7 +360,12 @@ impl<'a> Checker<'a> {
             if output.name.name == "output" {
                 continue;
             }
-            if outputs.contains(&output.name.name.as_str()) {
+            // Searched among the lines before it (no list gathered a step).
+            let name = output.name.name.as_str();
+            if step.items[..at]
+                .iter()
+                .any(|earlier| is_output_named(earlier, name))
+            {
                 self.error(
                     Diagnostic::new(
                         Code::E0204,
@@ -369,7 +376,6 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            outputs.push(&output.name.name);
         }
         let declared = DeclaredStep { decl: step, block };
         self.steps.insert(&step.name.name, declared);
@@ -562,7 +568,7 @@ impl<'a> Checker<'a> {
                 .and_then(|s| s.block);
             let when = self.step_when(decl);
             let attributes = self.bodies.remove(decl);
-            if let Some(mut step) = step::check_step(self, decl, &attributes) {
+            if let Some(mut step) = step::check_step(self, decl, attributes) {
                 step.block = self.scope;
                 if let Some(when) = when {
                     add_dependencies(&mut step, condition_steps(&when), decl.span);
@@ -604,6 +610,11 @@ impl<'a> Checker<'a> {
         names.sort_unstable();
         names
     }
+}
+
+/// Whether `item` is an `output NAME` line declaring `name`.
+fn is_output_named(item: &ast::StepItem, name: &str) -> bool {
+    matches!(item, ast::StepItem::Output(output) if !output.implicit && output.name.name == name)
 }
 
 /// The steps whose outputs a condition reads.

@@ -31,13 +31,15 @@ pub(super) struct Resolved {
     pub(super) via: Option<(Arc<str>, Span)>,
 }
 
+/// Lists and maps are shared, as strings are: every use of a let copies the
+/// let's resolved value, which copies no item.
 #[derive(Debug, Clone)]
 pub(super) enum RValue {
     Str(Arc<Template>),
     Number(ast::Number),
     Bool(bool),
-    List(Vec<Resolved>),
-    Map(Vec<(ast::Ident, Resolved)>),
+    List(Arc<[Resolved]>),
+    Map(Arc<[(ast::Ident, Resolved)]>),
 }
 
 impl Resolved {
@@ -49,6 +51,16 @@ impl Resolved {
             RValue::Bool(_) => "a bool",
             RValue::List(_) => "a list",
             RValue::Map(_) => "a map",
+        }
+    }
+
+    /// A string value's template, with this value's span: moved out when
+    /// nothing else holds it (a let's value is shared, so copied). Any
+    /// other value comes back.
+    pub(super) fn into_template(self) -> Result<Template, Resolved> {
+        match self.value {
+            RValue::Str(template) => Ok(super::step::into_template(template, self.span)),
+            value => Err(Resolved { value, ..self }),
         }
     }
 
@@ -107,9 +119,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn resolve_let(&mut self, name: &str, use_span: Span) -> Option<Arc<Resolved>> {
-        // Keyed by the declaration's name: a use's text may not outlive the check.
-        let (&name, _) = self.lets.get_key_value(name)?;
+    /// The value of the let declared as `name`: a key of `lets`, as the
+    /// slots are keyed by the declaration's name (a use's text may not
+    /// outlive the check).
+    fn resolve_let(&mut self, name: &'a str, use_span: Span) -> Option<Arc<Resolved>> {
         match self.let_slots.get(name) {
             Some(LetSlot::Done(value)) => return value.clone(),
             Some(LetSlot::InProgress) => {
@@ -143,52 +156,61 @@ impl<'a> Checker<'a> {
         resolved
     }
 
-    /// Resolves a value: idents name lets, strings become templates.
+    /// Resolves a value that stays where it is written (a let's, a block's
+    /// head): its strings are copied into the result.
     pub(super) fn resolve_value(&mut self, value: &ast::Value) -> Option<Resolved> {
-        let resolved = match &value.kind {
+        self.resolve_owned(value.clone())
+    }
+
+    /// Resolves a value: idents name lets, strings become templates. Taken
+    /// by value: a step's attributes are dropped once the step is checked,
+    /// so their strings move into the IR instead of being copied there.
+    pub(super) fn resolve_owned(&mut self, value: ast::Value) -> Option<Resolved> {
+        let span = value.span;
+        let resolved = match value.kind {
             ast::ValueKind::String(s) => RValue::Str(Arc::new(self.template(s)?)),
-            ast::ValueKind::Number(n) => RValue::Number(n.clone()),
-            ast::ValueKind::Bool(b) => RValue::Bool(*b),
+            ast::ValueKind::Number(n) => RValue::Number(n),
+            ast::ValueKind::Bool(b) => RValue::Bool(b),
             // A bare `$<x>` means what `"$<x>"` means.
             ast::ValueKind::Ref(interp) => RValue::Str(Arc::new(Template {
-                parts: Box::new([self.interpolation(interp)?]),
-                span: value.span,
+                parts: Box::new([self.interpolation(*interp)?]),
+                span,
             })),
             ast::ValueKind::Ident(ident) => {
-                let target = self.lookup_let_ident(ident)?;
+                let target = self.lookup_let_ident(&ident)?;
                 let mut resolved = (*target).clone();
-                resolved.span = value.span;
+                resolved.span = span;
                 return Some(resolved);
             }
             ast::ValueKind::List(ast::Bracketed { items, .. }) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    out.extend(self.resolve_value(item));
+                    out.extend(self.resolve_owned(item));
                 }
-                RValue::List(out)
+                RValue::List(out.into())
             }
             ast::ValueKind::Map(ast::Bracketed { items: entries, .. }) => {
                 let mut out = Vec::with_capacity(entries.len());
-                for entry in entries {
-                    if let Some(v) = self.resolve_value(&entry.value) {
-                        out.push((entry.key.clone(), v));
+                for ast::MapEntry { key, value, .. } in entries {
+                    if let Some(v) = self.resolve_owned(value) {
+                        out.push((key, v));
                     }
                 }
-                RValue::Map(out)
+                RValue::Map(out.into())
             }
         };
         Some(Resolved {
             value: resolved,
-            span: value.span,
+            span,
             via: None,
         })
     }
 
     /// An ident used as a value: it must name a let.
     fn lookup_let_ident(&mut self, ident: &ast::Ident) -> Option<Arc<Resolved>> {
-        if self.lets.contains_key(ident.name.as_str()) {
-            self.mark_used(&ident.name);
-            return self.resolve_let(&ident.name, ident.span);
+        if let Some((&name, _)) = self.lets.get_key_value(ident.name.as_str()) {
+            self.used.insert(name);
+            return self.resolve_let(name, ident.span);
         }
         let help = if self.params.contains_key(ident.name.as_str()) {
             Some(format!(
@@ -214,12 +236,12 @@ impl<'a> Checker<'a> {
     }
 
     /// A string literal as a template: interpolations resolved.
-    pub(super) fn template(&mut self, literal: &ast::StringLit) -> Option<Template> {
+    fn template(&mut self, literal: ast::StringLit) -> Option<Template> {
         let mut parts = Vec::with_capacity(literal.parts.len());
         let mut ok = true;
-        for part in &literal.parts {
+        for part in literal.parts {
             match part {
-                ast::StringPart::Text { text, .. } => parts.push(Part::Text(text.clone())),
+                ast::StringPart::Text { text, .. } => parts.push(Part::Text(text)),
                 ast::StringPart::Interp(interp) => match self.interpolation(interp) {
                     Some(part) => parts.push(part),
                     None => ok = false,
@@ -234,32 +256,35 @@ impl<'a> Checker<'a> {
 
     /// An interpolation read in the current scope.
     pub(super) fn reference_part(&mut self, interp: &ast::Interp) -> Option<Part> {
-        self.interpolation(interp)
+        self.interpolation(interp.clone())
     }
 
-    fn interpolation(&mut self, interp: &ast::Interp) -> Option<Part> {
-        let head = &interp.head;
-        if let Some(scoped) = self.scoped_reference(interp) {
+    /// An interpolation as a part; its names move into the part.
+    fn interpolation(&mut self, interp: ast::Interp) -> Option<Part> {
+        if let Some(scoped) = self.scoped_reference(&interp) {
             return scoped;
         }
-        if let Some(field) = &interp.field {
-            return self.output_reference(head, field, interp.span);
+        let ast::Interp { head, field, span } = interp;
+        if let Some(field) = field {
+            return self.output_reference(head, field, span);
         }
-        if self.params.contains_key(head.name.as_str()) {
-            self.mark_used(&head.name);
+        // Marked used under the declaration's name, found by the one lookup
+        // that tells a param from a let.
+        if let Some((&name, _)) = self.params.get_key_value(head.name.as_str()) {
+            self.used.insert(name);
             return Some(Part::Param {
-                name: head.name.clone(),
-                span: interp.span,
+                name: head.name,
+                span,
             });
         }
-        if self.lets.contains_key(head.name.as_str()) {
-            self.mark_used(&head.name);
-            let value = self.resolve_let(&head.name, interp.span)?;
-            let template = self.let_as_text(&value, &head.name, interp.span)?;
+        if let Some((&name, _)) = self.lets.get_key_value(head.name.as_str()) {
+            self.used.insert(name);
+            let value = self.resolve_let(name, span)?;
+            let template = self.let_as_text(&value, name, span)?;
             return Some(Part::Let {
-                name: head.name.clone(),
+                name: head.name,
                 value: template,
-                span: interp.span,
+                span,
             });
         }
         let help = if self.steps.contains_key(head.name.as_str()) {
@@ -333,8 +358,8 @@ impl<'a> Checker<'a> {
 
     fn output_reference(
         &mut self,
-        head: &ast::Ident,
-        field: &ast::Ident,
+        head: ast::Ident,
+        field: ast::Ident,
         span: Span,
     ) -> Option<Part> {
         // Whether the output exists, read without copying the step's list of
@@ -342,7 +367,7 @@ impl<'a> Checker<'a> {
         // for an error's suggestion).
         let has_output = (self.steps.get(head.name.as_str())).map(|s| s.has_output(&field.name));
         let Some(has_output) = has_output else {
-            let mut diagnostic = self.unknown_step(head);
+            let mut diagnostic = self.unknown_step(&head);
             if self.params.contains_key(head.name.as_str())
                 || self.lets.contains_key(head.name.as_str())
             {
@@ -354,7 +379,7 @@ impl<'a> Checker<'a> {
             self.error(diagnostic);
             return None;
         };
-        if !self.check_output_access(head, span) {
+        if !self.check_output_access(&head, span) {
             return None;
         }
         if self.output_type(&head.name, &field.name) == Some(ast::ParamType::File)
@@ -389,8 +414,8 @@ impl<'a> Checker<'a> {
             return None;
         }
         Some(Part::Output {
-            step: head.name.clone(),
-            output: field.name.clone(),
+            step: head.name,
+            output: field.name,
             span,
         })
     }

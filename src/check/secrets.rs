@@ -78,7 +78,7 @@ impl Checker<'_> {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(items.len());
-        for item in items {
+        for item in items.iter() {
             let Some(entry) = self.expect_fixed_string(item, "secret_volumes") else {
                 continue;
             };

@@ -2,7 +2,7 @@
 //! outputs, checked into an `ir::Step`. Dependencies are gathered here from
 //! every `$<step.…>` the step reads and from `after`.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::Checker;
@@ -123,32 +123,42 @@ struct Fields {
     sidecars: Vec<ir::Sidecar>,
 }
 
-/// Checks one step; `None` when it has errors.
+/// Checks one step; `None` when it has errors. `taken` holds its attributes
+/// when they were taken out of the AST: their values move into the IR.
 pub(super) fn check_step<'a>(
     checker: &mut Checker<'a>,
     decl: &'a ast::StepDecl,
-    taken: &[ast::StepItem],
+    taken: Vec<ast::StepItem>,
 ) -> Option<ir::Step> {
     let errors_before = error_count(checker);
     let mut fields = Fields::default();
-    let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
-    // Attributes that unknown ones look like misspellings of (`imgae` → `image`).
-    let mut misspelt: Vec<&str> = Vec::new();
+    let mut given = Given::default();
     // Attributes taken out of the AST come first: the others are not attributes.
-    for item in taken.iter().chain(&decl.items) {
+    for item in taken {
+        if let ast::StepItem::Attribute(attribute) = item {
+            let ast::Attribute { name, value, .. } = attribute;
+            step_attribute(
+                checker,
+                &name,
+                Cow::Owned(value),
+                decl,
+                &mut given,
+                &mut fields,
+            );
+        }
+    }
+    for item in &decl.items {
         match item {
             ast::StepItem::Attribute(attribute) => {
-                let name = attribute.name.name.as_str();
-                if !ATTRIBUTES.contains(&name) {
-                    checker.error(unknown_attribute(&attribute.name));
-                    misspelt.extend(closest(name, ATTRIBUTES.iter().copied()));
-                    continue;
-                }
-                if let Some(first) = seen.insert(name, attribute.name.span) {
-                    checker.error(super::attribute_twice(&attribute.name, first));
-                    continue;
-                }
-                attribute_value(checker, attribute, decl.span, &mut fields);
+                let value = Cow::Borrowed(&attribute.value);
+                step_attribute(
+                    checker,
+                    &attribute.name,
+                    value,
+                    decl,
+                    &mut given,
+                    &mut fields,
+                );
             }
             ast::StepItem::Metric(metric) => checker.metric(metric, &mut fields.metrics),
             ast::StepItem::Output(_) | ast::StepItem::When(_) | ast::StepItem::Sidecar(_) => {}
@@ -156,7 +166,7 @@ pub(super) fn check_step<'a>(
     }
     for required in ["image", "command"] {
         // A misspelt `imgae` was reported already; "no `image`" would say it twice.
-        if !seen.contains_key(required) && !misspelt.contains(&required) {
+        if !given.has(required) && !given.misspelt.contains(&required) {
             checker.error(
                 Diagnostic::new(
                     Code::E0207,
@@ -185,7 +195,7 @@ pub(super) fn check_step<'a>(
         &fields.secret_volumes,
     );
     let visuals = fields.visuals.unwrap_or(false);
-    let read_texts = fields.command.iter().flat_map(|c| c.templates());
+    let read_texts = fields.command.iter().flat_map(|c| c.as_slice());
     let read_texts = read_texts.chain(fields.env.iter().map(|e| &e.value));
     checker.check_metadata_reads(&decl.name.name, visuals, read_texts);
     let outputs = outputs(decl);
@@ -243,23 +253,64 @@ fn unknown_attribute(name: &ast::Ident) -> Diagnostic {
     .maybe_help(help)
 }
 
-fn attribute_value<'a>(
-    checker: &mut Checker<'a>,
-    attribute: &ast::Attribute,
+/// The attributes a step was given, and those unknown ones look like
+/// misspellings of (`imgae` → `image`).
+#[derive(Default)]
+struct Given {
+    /// Where each attribute of [`ATTRIBUTES`] was first given, by its place
+    /// there (an array, not a map: no allocation and no search a step).
+    first: [Option<Span>; ATTRIBUTES.len()],
+    misspelt: Vec<&'static str>,
+}
+
+impl Given {
+    fn has(&self, name: &str) -> bool {
+        let index = ATTRIBUTES.iter().position(|known| *known == name);
+        index.is_some_and(|index| self.first[index].is_some())
+    }
+}
+
+/// One `name = value` of a step: known, given once, then its value checked.
+fn step_attribute(
+    checker: &mut Checker<'_>,
+    name: &ast::Ident,
+    value: Cow<'_, ast::Value>,
+    decl: &ast::StepDecl,
+    given: &mut Given,
+    fields: &mut Fields,
+) {
+    let Some(index) = ATTRIBUTES.iter().position(|known| *known == name.name) else {
+        checker.error(unknown_attribute(name));
+        let known = ATTRIBUTES.iter().copied();
+        given.misspelt.extend(closest(&name.name, known));
+        return;
+    };
+    // The latest is kept, as a third would be reported against the second.
+    if let Some(first) = given.first[index].replace(name.span) {
+        checker.error(super::attribute_twice(name, first));
+        return;
+    }
+    attribute_value(checker, ATTRIBUTES[index], value, decl.span, fields);
+}
+
+fn attribute_value(
+    checker: &mut Checker<'_>,
+    name: &'static str,
+    value: Cow<'_, ast::Value>,
     step_span: Span,
     fields: &mut Fields,
 ) {
-    let name = attribute.name.name.as_str();
     if name == "after" {
-        fields.after = checker.after(&attribute.value);
+        fields.after = checker.after(&value);
         return;
     }
-    let Some(value) = checker.resolve_value(&attribute.value) else {
+    let value_span = value.span;
+    let Some(value) = checker.resolve_owned(value.into_owned()) else {
         return;
     };
     match name {
-        "image" => fields.image = checker.string_attr(&value, name),
-        "description" => fields.description = checker.string_attr(&value, name),
+        "image" => fields.image = checker.string_attr(value, name),
+        "description" => fields.description = checker.string_attr(value, name),
         "command" => fields.command = checker.command(value),
         "data" => fields.data = checker.shared_data(&value),
         "sync_source" => fields.sync_source = checker.sync_source(&value),
@@ -274,8 +325,8 @@ fn attribute_value<'a>(
                 fields.retries = count;
             }
         }
-        "cpu" => fields.cpu = checker.quantity(&value, name, true),
-        "memory" => fields.memory = checker.quantity(&value, name, false),
+        "cpu" => fields.cpu = checker.quantity(value, name, true),
+        "memory" => fields.memory = checker.quantity(value, name, false),
         "timeout" => fields.timeout = checker.timeout(&value, name),
         "visuals" => fields.visuals = checker.visuals(&value),
         "cache" => fields.cache = checker.cache(&value, step_span),
@@ -285,7 +336,7 @@ fn attribute_value<'a>(
                 Code::E0322,
                 format!("`when` takes a condition, not {}", value.kind()),
             )
-            .primary(attribute.value.span, "not a condition")
+            .primary(value_span, "not a condition")
             .help("write `when = $<deploy>` or `when = $<mode> == \"fast\"`"),
         ),
         _ => checker.cluster_step_attribute(name, &value, &mut fields.cluster),
@@ -345,12 +396,13 @@ fn dependencies(
     decl: &ast::StepDecl,
     fields: &Fields,
 ) -> Vec<ir::Dependency> {
-    let mut deps: BTreeMap<String, ir::Dependency> = BTreeMap::new();
+    // Each place a step is named, in the order written: (step, span, by `after`).
+    let mut named: Vec<(&str, Span, bool)> = Vec::new();
     let templates = fields
         .image
         .iter()
         .chain(&fields.description)
-        .chain(fields.command.iter().flat_map(|c| c.templates()))
+        .chain(fields.command.iter().flat_map(|c| c.as_slice()))
         .chain(fields.env.iter().map(|e| &e.value))
         .chain(&fields.cpu)
         .chain(&fields.memory)
@@ -358,35 +410,19 @@ fn dependencies(
     for template in templates {
         for part in template.references() {
             if let Part::Output { step, span, .. } = part {
-                deps.entry(step.clone()).or_insert(ir::Dependency {
-                    step: step.clone(),
-                    implied: true,
-                    explicit: false,
-                    span: *span,
-                });
+                named.push((step, *span, false));
             }
         }
     }
     // `gpus` may read an output too (the producer runs first).
     if let Some(Count::Output(output)) = &fields.gpus {
-        deps.entry(output.step.clone()).or_insert(ir::Dependency {
-            step: output.step.clone(),
-            implied: true,
-            explicit: false,
-            span: output.span,
-        });
+        named.push((&output.step, output.span, false));
     }
     for (step, span) in &fields.after {
-        deps.entry(step.clone())
-            .and_modify(|d| d.explicit = true)
-            .or_insert(ir::Dependency {
-                step: step.clone(),
-                implied: false,
-                explicit: true,
-                span: *span,
-            });
+        named.push((step, *span, true));
     }
-    if let Some(own) = deps.get(&decl.name.name) {
+    let deps = merge_dependencies(named);
+    if let Some(own) = deps.iter().find(|d| d.step == decl.name.name) {
         checker.error(
             Diagnostic::new(
                 Code::E0402,
@@ -399,32 +435,60 @@ fn dependencies(
             ),
         );
     }
-    deps.into_values().collect()
+    deps
+}
+
+/// One dependency a step, sorted by name, from the places each is named:
+/// the first place is the one kept, and the ways (reads, `after`) are joined.
+/// (A sorted list, not a map: no node or key copied a reference.)
+fn merge_dependencies(mut named: Vec<(&str, Span, bool)>) -> Vec<ir::Dependency> {
+    // Stable: the first place each step is named stays first among its own.
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    // Sized exactly: the list becomes the IR's boxed slice without a copy.
+    let distinct = usize::from(!named.is_empty())
+        + named
+            .windows(2)
+            .filter(|pair| pair[0].0 != pair[1].0)
+            .count();
+    let mut deps: Vec<ir::Dependency> = Vec::with_capacity(distinct);
+    for (step, span, explicit) in named {
+        match deps.last_mut() {
+            Some(last) if last.step == step => {
+                last.implied |= !explicit;
+                last.explicit |= explicit;
+            }
+            _ => deps.push(ir::Dependency {
+                step: step.to_string(),
+                implied: !explicit,
+                explicit,
+                span,
+            }),
+        }
+    }
+    deps
 }
 
 impl<'a> Checker<'a> {
-    fn string_attr(&mut self, value: &Resolved, name: &str) -> Option<Template> {
-        match &value.value {
-            RValue::Str(template) => Some(with_span(template, value.span)),
-            other => {
-                // Through a let, the label on the let says what it is.
-                let help = match other {
-                    // Through a let, the label on the let says what it is
-                    // (and the REPL, which shows that label as a note, puts
-                    // the note where the help would be).
-                    _ if value.via.is_some() => None,
-                    RValue::Number(n) => Some(format!("quote it: `{name} = \"{}\"`", n.text)),
-                    RValue::Bool(b) => Some(format!("quote it: `{name} = \"{b}\"`")),
-                    _ => Some(format!("write `{name} = \"…\"`")),
-                };
-                self.error(
-                    value
-                        .mismatch(value.span, &format!("`{name}`"), "a string")
-                        .maybe_help(help),
-                );
-                None
-            }
-        }
+    fn string_attr(&mut self, value: Resolved, name: &str) -> Option<Template> {
+        let value = match value.into_template() {
+            Ok(template) => return Some(template),
+            Err(value) => value,
+        };
+        let help = match &value.value {
+            // Through a let, the label on the let says what it is (and the
+            // REPL, which shows that label as a note, puts the note where
+            // the help would be).
+            _ if value.via.is_some() => None,
+            RValue::Number(n) => Some(format!("quote it: `{name} = \"{}\"`", n.text)),
+            RValue::Bool(b) => Some(format!("quote it: `{name} = \"{b}\"`")),
+            _ => Some(format!("write `{name} = \"…\"`")),
+        };
+        self.error(
+            value
+                .mismatch(value.span, &format!("`{name}`"), "a string")
+                .maybe_help(help),
+        );
+        None
     }
 
     pub(super) fn command(&mut self, value: Resolved) -> Option<ir::Command> {
@@ -434,7 +498,7 @@ impl<'a> Checker<'a> {
             RValue::Str(template) => ir::Command::Shell(into_template(template, value.span)),
             RValue::List(ref items) => {
                 let mut args = Vec::with_capacity(items.len());
-                for item in items {
+                for item in items.iter() {
                     match &item.value {
                         RValue::Str(t) => args.push(with_span(t, item.span)),
                         RValue::Number(n) => args.push(Template::text(n.text.clone(), item.span)),
@@ -503,7 +567,7 @@ impl<'a> Checker<'a> {
             return Vec::new();
         };
         let mut mounts: Vec<ir::Mount> = Vec::with_capacity(items.len());
-        for item in items {
+        for item in items.iter() {
             let Some(entry) = self.expect_fixed_string(item, "data") else {
                 continue;
             };
@@ -607,7 +671,7 @@ impl<'a> Checker<'a> {
             return Vec::new();
         };
         let mut out: Vec<(&ast::Ident, &Resolved)> = Vec::with_capacity(entries.len());
-        for (key, entry) in entries {
+        for (key, entry) in entries.iter() {
             if !self.env_name(key) {
                 continue;
             }
@@ -744,36 +808,35 @@ impl<'a> Checker<'a> {
     /// A Kubernetes quantity: `cpu` takes a string or a number, `memory` a string.
     pub(super) fn quantity(
         &mut self,
-        value: &Resolved,
+        value: Resolved,
         name: &str,
         number_ok: bool,
     ) -> Option<Template> {
-        let template = match &value.value {
-            RValue::Str(t) => with_span(t, value.span),
-            RValue::Number(n) if number_ok => Template::text(n.text.clone(), value.span),
-            _ => {
-                let expected = if number_ok {
-                    "a string or a number"
-                } else {
-                    "a string"
-                };
-                let example = values::quantity_example(name);
-                self.error(
-                    value
-                        .mismatch(value.span, &format!("`{name}`"), expected)
-                        .help(format!("write a quantity such as {example}")),
-                );
-                return None;
-            }
+        let span = value.span;
+        let template = match value.into_template() {
+            Ok(template) => template,
+            Err(value) => match value.value {
+                RValue::Number(n) if number_ok => Template::text(n.text, span),
+                _ => {
+                    let expected = if number_ok {
+                        "a string or a number"
+                    } else {
+                        "a string"
+                    };
+                    let example = values::quantity_example(name);
+                    self.error(
+                        value
+                            .mismatch(span, &format!("`{name}`"), expected)
+                            .help(format!("write a quantity such as {example}")),
+                    );
+                    return None;
+                }
+            },
         };
         // An output read here must hold a quantity (E0356).
-        let outputs: Vec<Part> = template
-            .references()
-            .into_iter()
-            .filter(|part| matches!(part, Part::Output { .. }))
-            .cloned()
-            .collect();
-        if !outputs.iter().all(|part| self.runtime_output(part, name)) {
+        let outputs = template.references().into_iter();
+        let mut outputs = outputs.filter(|part| matches!(part, Part::Output { .. }));
+        if !outputs.all(|part| self.runtime_output(part, name)) {
             return None;
         }
         if let Some(text) = template.as_const()
@@ -785,7 +848,7 @@ impl<'a> Checker<'a> {
                     Code::E0310,
                     format!("`{text}` is not a Kubernetes quantity"),
                 )
-                .primary(value.span, format!("invalid `{name}`"))
+                .primary(span, format!("invalid `{name}`"))
                 .help(format!("write a quantity such as {example}")),
             );
             return None;
@@ -927,7 +990,7 @@ fn env_name_like(name: &str) -> String {
 
 /// The template with the span of the value that used it (the let's own span stays inside).
 /// `template` with `span`, moved out of its `Arc` when nothing else holds it.
-fn into_template(template: Arc<Template>, span: Span) -> Template {
+pub(super) fn into_template(template: Arc<Template>, span: Span) -> Template {
     match Arc::try_unwrap(template) {
         Ok(mut template) => {
             template.span = span;

@@ -11,14 +11,26 @@ pub(crate) const MAX_NAME_LEN: usize = 63;
 
 /// Whether `name` is a DNS-1123 label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 bytes.
 pub(crate) fn is_dns_label(name: &str) -> bool {
+    is_label_read_as(name, |b| b)
+}
+
+/// Whether identifier `ident`'s Kubernetes form (see [`kubernetes_name`]) is
+/// a DNS-1123 label, asked without building that form.
+fn becomes_dns_label(ident: &str) -> bool {
+    is_label_read_as(ident, |b| if b == b'_' { b'-' } else { b })
+}
+
+/// [`is_dns_label`] of `name` with each byte read through `read`.
+fn is_label_read_as(name: &str, read: impl Fn(u8) -> u8) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= MAX_NAME_LEN
         && bytes
             .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
+            .map(|&b| read(b))
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && read(bytes[0]) != b'-'
+        && read(bytes[bytes.len() - 1]) != b'-'
 }
 
 /// The Kubernetes form of an identifier: `_` → `-` (`prepare_data` → `prepare-data`).
@@ -28,10 +40,10 @@ pub(crate) fn kubernetes_name(ident: &str) -> String {
 
 /// E0211 when a step or pipeline identifier does not become a valid Kubernetes name.
 pub(super) fn check_kubernetes_name(checker: &mut Checker<'_>, name: &ast::Ident, kind: &str) {
-    let k8s = kubernetes_name(&name.name);
-    if is_dns_label(&k8s) {
+    if becomes_dns_label(&name.name) {
         return;
     }
+    let k8s = kubernetes_name(&name.name);
     let too_long = name.name.len() > MAX_NAME_LEN;
     let reason = if too_long {
         format!("longer than {MAX_NAME_LEN} characters")

@@ -42,7 +42,9 @@ impl Args {
         };
         // Warnings come after the YAML: the size is known once it is written.
         let (written, mut warnings) =
-            match lower::compile_streamed(&file, &options, |workflow| self.write(workflow)) {
+            match lower::compile_streamed_then_exit(&file, &options, |workflow| {
+                self.write(workflow)
+            }) {
                 Ok(compiled) => compiled,
                 Err(diagnostics) => {
                     reporter.emit(&diagnostics, &file);

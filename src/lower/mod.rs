@@ -182,13 +182,37 @@ pub fn compile_streamed<R>(
     options: &CompileOptions,
     write: impl FnOnce(&Workflow<StepTemplates<'_>>) -> R,
 ) -> Result<(R, Vec<Diagnostic>), Vec<Diagnostic>> {
+    streamed_then(file, options, write, drop)
+}
+
+/// [`compile_streamed`] for a process that exits once it returns (`kfpl
+/// compile`): the checked IR is left to the exit, which hands the memory
+/// back at once, where freeing it piece by piece costs ~2% of a compile
+/// (rustc and cargo skip such frees at exit the same way).
+pub fn compile_streamed_then_exit<R>(
+    file: &SourceFile,
+    options: &CompileOptions,
+    write: impl FnOnce(&Workflow<StepTemplates<'_>>) -> R,
+) -> Result<(R, Vec<Diagnostic>), Vec<Diagnostic>> {
+    streamed_then(file, options, write, std::mem::forget)
+}
+
+/// [`compile_streamed`], then `release` the checked IR.
+fn streamed_then<R>(
+    file: &SourceFile,
+    options: &CompileOptions,
+    write: impl FnOnce(&Workflow<StepTemplates<'_>>) -> R,
+    release: impl FnOnce(Pipeline),
+) -> Result<(R, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (pipeline, values, diagnostics) = checked(file, options)?;
     let refused = refusals(&pipeline, &values, &options.git_image);
     let streamed = refused
         .is_empty()
         .then(|| argo::streamed(&pipeline, &values, &options.git_image))
         .ok_or(refused);
-    with_warnings(streamed.map(|workflow| write(&workflow)), diagnostics)
+    let written = streamed.map(|workflow| write(&workflow));
+    release(pipeline);
+    with_warnings(written, diagnostics)
 }
 
 /// The checked pipeline and its bound params, with the warnings so far.
