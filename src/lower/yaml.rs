@@ -332,8 +332,9 @@ fn quiet(word: u64) -> bool {
     (below_space | high | colon | hash) & HIGH == 0
 }
 
-/// A byte that matters to nothing [`Scan`] looks for, nor to a search for
-/// a quote: what pads a string's last few bytes to a word.
+/// A byte that matters to nothing [`Scan`] looks for, nor to the block
+/// writer's searches for a quote or a break: what pads a string's last few
+/// bytes to a word.
 pub(super) const PAD: u8 = b'a';
 
 /// The last `n` bytes of `bytes` (`n` below eight) as a word, first byte
