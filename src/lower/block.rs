@@ -20,7 +20,7 @@ use std::io::Write;
 
 use serde::ser::{self, Error as _, Serialize};
 
-use super::yaml::{Style, is_break, is_printable, style};
+use super::yaml::{Style, bytes_equal, is_break, is_printable, padded_end, style};
 
 type Error = serde_yaml::Error;
 type Result<T = ()> = std::result::Result<T, Error>;
@@ -61,13 +61,17 @@ impl<W: Write> Writer<W> {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Writes `columns` spaces: up to 32 as one copy of a fixed size (a
+    /// store or two, where a copy of `columns` bytes called `memset`, which
+    /// cost more than the indentation), cut back to `columns`.
     fn indent(&mut self, columns: usize) {
-        const SPACES: &[u8; 64] = &[b' '; 64];
-        let mut left = columns;
-        while left > 0 {
-            let n = left.min(SPACES.len());
-            self.put(&SPACES[..n]);
-            left -= n;
+        const SPACES: &[u8; 32] = &[b' '; 32];
+        let end = self.buf.len() + columns;
+        if columns <= SPACES.len() {
+            self.put(SPACES);
+            self.buf.truncate(end);
+        } else {
+            self.buf.resize(end, b' ');
         }
     }
 
@@ -185,9 +189,7 @@ fn write_string<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize, ke
 fn single_quoted<W: Write>(writer: &mut Writer<W>, value: &str) {
     writer.put(b"'");
     let mut rest = value.as_bytes();
-    // A plain loop: `str::find` set up a memchr for each quote, which cost
-    // more than walking these strings' few dozen bytes.
-    while let Some(quote) = rest.iter().position(|&b| b == b'\'') {
+    while let Some(quote) = find_byte(rest, b'\'') {
         let (through_quote, after) = rest.split_at(quote + 1);
         writer.put(through_quote);
         writer.put(b"'");
@@ -195,6 +197,21 @@ fn single_quoted<W: Write>(writer: &mut Writer<W>, value: &str) {
     }
     writer.put(rest);
     writer.put(b"'");
+}
+
+/// Where the first `byte` in `bytes` is, eight bytes at a time (a quote
+/// in a single-quoted string, a break in a literal block): a byte at a time
+/// cost eight instructions a byte, and `str::find`'s memchr more to set up
+/// than most of these strings take to walk. `byte` must not be
+/// [`super::yaml::PAD`].
+fn find_byte(bytes: &[u8], byte: u8) -> Option<usize> {
+    let (words, tail) = bytes.as_chunks::<8>();
+    let words = words.iter().map(|word| u64::from_le_bytes(*word));
+    let tail = (!tail.is_empty()).then(|| padded_end(bytes, tail.len()));
+    words.chain(tail).enumerate().find_map(|(at, word)| {
+        let found = bytes_equal(word, byte);
+        (found != 0).then(|| at * 8 + found.trailing_zeros() as usize / 8)
+    })
 }
 
 /// Double-quoted, escaped as libyaml escapes (width unlimited: one line).
@@ -269,11 +286,20 @@ fn literal<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize) {
         }
         Some(body) => body,
     };
-    for line in body.split('\n') {
+    let mut rest = body.as_bytes();
+    loop {
+        let (line, after) = match find_byte(rest, b'\n') {
+            Some(at) => (&rest[..at], rest.get(at + 1..)),
+            None => (rest, None),
+        };
         writer.put(b"\n");
         if !line.is_empty() {
             writer.indent(indent);
-            writer.put(line.as_bytes());
+            writer.put(line);
+        }
+        match after {
+            Some(after) => rest = after,
+            None => return,
         }
     }
 }
@@ -721,9 +747,10 @@ impl<W: Write> ser::SerializeMap for Compound<'_, W> {
 impl<W: Write> ser::SerializeStruct for Compound<'_, W> {
     type Ok = ();
     type Error = Error;
+    /// A struct's keys are its fields' names, constants: checked plain once
+    /// (in debug builds, by [`Compound::plain_key`]), not styled at every write.
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result {
-        self.key(key)?;
-        self.value(v)
+        self.serde(key, v)
     }
     fn end(self) -> Result {
         Compound::end(self)
