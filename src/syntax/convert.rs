@@ -339,7 +339,7 @@ impl Converter {
         let name = {
             let pair = children.expect(Rule::string, self)?;
             self.string(pair)
-        };
+        }?;
         let colon = children.optional_punct(Rule::colon);
         let format = children.optional(Rule::metric_format).map(|format| {
             let kind = if format.as_str() == "percentage" {
@@ -424,7 +424,7 @@ impl Converter {
             return None;
         };
         let kind = match inner.as_rule() {
-            Rule::string => ValueKind::String(self.string(inner)),
+            Rule::string => ValueKind::String(self.string(inner)?),
             Rule::number => ValueKind::Number(self.number(&inner)),
             // The grammar reads `true` and `false` as words.
             Rule::word => match inner.as_str() {
@@ -535,7 +535,7 @@ impl Converter {
                 span,
             });
         }
-        let string = self.string(inner);
+        let string = self.string(inner)?;
         match string.as_plain() {
             Some(name) => Some(Ident { name, span }),
             None => {

@@ -32,18 +32,21 @@ impl Piece<'_> {
 }
 
 impl Converter {
-    /// A string literal; its pieces are the pair's children (the grammar's
-    /// `plain_string` and `triple_string` are silent).
-    pub(super) fn string(&mut self, pair: Pair<'_, Rule>) -> StringLit {
+    pub(super) fn string(&mut self, pair: Pair<'_, Rule>) -> Option<StringLit> {
         let span = span_at(&pair, self.base);
-        let triple = pair.as_str().starts_with("\"\"\"");
-        let pieces = pair.into_inner();
+        // One child, `plain_string` or `triple_string`: no cursor is needed.
+        let Some(inner) = pair.into_inner().next() else {
+            self.internal(span, "expected a child");
+            return None;
+        };
+        let triple = inner.as_rule() == Rule::triple_string;
+        let pieces = inner.into_inner();
         if !triple && let Some(parts) = self.lone_text(&pieces) {
-            return StringLit {
+            return Some(StringLit {
                 parts,
                 triple,
                 span,
-            };
+            });
         }
         let mut parts = Vec::with_capacity(pieces.len());
         for piece in pieces {
@@ -66,11 +69,11 @@ impl Converter {
         if triple {
             parts = dedent(parts);
         }
-        StringLit {
+        Some(StringLit {
             parts: merge_text(parts),
             triple,
             span,
-        }
+        })
     }
 
     /// The parts of a plain string that is one run of text or empty, the
