@@ -418,8 +418,11 @@ impl Converter {
 
     fn value(&mut self, pair: Pair<'_, Rule>) -> Option<Value> {
         let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let inner = children.any(self)?;
+        // A value has one child, never punctuation: no cursor is needed.
+        let Some(inner) = pair.into_inner().next() else {
+            self.internal(span, "expected a child");
+            return None;
+        };
         let kind = match inner.as_rule() {
             Rule::string => ValueKind::String(self.string(inner)?),
             Rule::number => ValueKind::Number(self.number(&inner)),

@@ -7,9 +7,9 @@
 
 use std::ops::Range;
 
-use pest::iterators::Pair;
+use pest::iterators::{Pair, Pairs};
 
-use super::{Children, Converter, span_at};
+use super::{Converter, span_at};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{StringLit, StringPart};
@@ -32,12 +32,22 @@ impl Piece<'_> {
 }
 
 impl Converter {
-    pub(super) fn string<'i>(&mut self, pair: Pair<'i, Rule>) -> Option<StringLit> {
+    pub(super) fn string(&mut self, pair: Pair<'_, Rule>) -> Option<StringLit> {
         let span = span_at(&pair, self.base);
-        let mut children = Children::of(pair, self.base);
-        let inner = children.any(self)?;
+        // One child, `plain_string` or `triple_string`: no cursor is needed.
+        let Some(inner) = pair.into_inner().next() else {
+            self.internal(span, "expected a child");
+            return None;
+        };
         let triple = inner.as_rule() == Rule::triple_string;
         let pieces = inner.into_inner();
+        if !triple && let Some(parts) = self.lone_text(&pieces) {
+            return Some(StringLit {
+                parts,
+                triple,
+                span,
+            });
+        }
         let mut parts = Vec::with_capacity(pieces.len());
         for piece in pieces {
             let piece_span = span_at(&piece, self.base);
@@ -64,6 +74,25 @@ impl Converter {
             triple,
             span,
         })
+    }
+
+    /// The parts of a plain string that is one run of text or empty, the
+    /// most common literal (`"4Gi"`), made without the list of pieces the
+    /// general case gathers first; `None` for any other string.
+    fn lone_text(&self, pieces: &Pairs<'_, Rule>) -> Option<Vec<StringPart>> {
+        match pieces.len() {
+            0 => Some(Vec::new()),
+            1 => {
+                let piece = pieces.peek()?;
+                (piece.as_rule() == Rule::plain_text).then(|| {
+                    vec![StringPart::Text {
+                        text: piece.as_str().to_string(),
+                        span: span_at(&piece, self.base),
+                    }]
+                })
+            }
+            _ => None,
+        }
     }
 
     /// What an escape stands for; an unknown one (reported) stands for itself.
