@@ -77,6 +77,30 @@ impl Ref {
         }
     }
 
+    /// Whether `part` makes this reference ([`Ref::from_part`]), compared
+    /// in place: a script's variable finds its value among those already
+    /// built, not built again.
+    pub(crate) fn is_from_part(&self, part: &Part) -> bool {
+        match (self, part) {
+            (Ref::Param(name), Part::Param { name: other, .. })
+            | (Ref::Carry(name), Part::Carry { name: other, .. })
+            | (Ref::Workflow(name), Part::Workflow { field: other, .. }) => name == other,
+            (
+                Ref::Output { step, output },
+                Part::Output {
+                    step: s, output: o, ..
+                },
+            ) => step == s && output == o,
+            (
+                Ref::Item { var, field },
+                Part::Item {
+                    var: v, field: f, ..
+                },
+            ) => var == v && field == f,
+            _ => false,
+        }
+    }
+
     /// Whether a template receives the value as an input (run information
     /// is read where it is used).
     pub(crate) fn is_input(&self) -> bool {
@@ -636,6 +660,53 @@ mod tests {
             display_text(&[Piece::Lit("{".into()), param("p")]),
             "{ {{=sprig.b64dec(inputs.parameters['p'])}}"
         );
+    }
+
+    #[test]
+    fn a_part_is_found_among_the_references_it_makes() {
+        use crate::source::Span;
+        let span = Span::default();
+        let parts = [
+            Part::Param {
+                name: "x".into(),
+                span,
+            },
+            Part::Carry {
+                name: "x".into(),
+                span,
+            },
+            Part::Workflow {
+                field: "x".into(),
+                span,
+            },
+            Part::Output {
+                step: "s".into(),
+                output: "x".into(),
+                span,
+            },
+            Part::Output {
+                step: "s".into(),
+                output: "y".into(),
+                span,
+            },
+            Part::Item {
+                var: "x".into(),
+                field: None,
+                span,
+            },
+            Part::Item {
+                var: "x".into(),
+                field: Some("f".into()),
+                span,
+            },
+        ];
+        let refs: Vec<Ref> = parts.iter().filter_map(Ref::from_part).collect();
+        for (i, part) in parts.iter().enumerate() {
+            for (j, r) in refs.iter().enumerate() {
+                assert_eq!(r.is_from_part(part), i == j, "{r:?} and part {i}");
+            }
+        }
+        assert!(!refs[0].is_from_part(&Part::Text("x".into())));
     }
 
     #[test]
