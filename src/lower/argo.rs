@@ -174,8 +174,9 @@ impl StepTemplates<'_> {
         };
         let files = super::artifacts::inputs(&file_inputs);
         let step = super::artifacts::with_paths(self.pipeline, step, &file_inputs);
-        let program = script::main_program(&step);
-        let inputs = step_inputs(&step);
+        let reads = program_reads(&step);
+        let program = script::main_program(&step, &reads);
+        let inputs = step_inputs(&step, reads);
         let mut template = step_template(&step, program, &inputs, &self.volumes, &self.git);
         if !files.is_empty() {
             template
@@ -392,14 +393,21 @@ fn pipeline_spec(pipeline: &Pipeline, values: &BTreeMap<String, String>) -> Stri
     spec.to_string().replace("{{", "{\\u007b")
 }
 
-/// Every value a step's template reads, sorted (the template's inputs):
-/// those its program reads (its `command` and `env`), then the others.
-fn step_inputs(step: &Step) -> BTreeSet<Ref> {
-    let mut inputs = BTreeSet::new();
+/// Every value a step's program reads (its `command` and `env`), run
+/// information too.
+fn program_reads(step: &Step) -> BTreeSet<Ref> {
+    let mut reads = BTreeSet::new();
     let program = step.command.templates().into_iter();
     for text in program.chain(step.env.iter().map(|e| &e.value)) {
-        collect_refs(text, &mut inputs);
+        collect_refs(text, &mut reads);
     }
+    reads
+}
+
+/// Every value a step's template reads, sorted (the template's inputs):
+/// those its program reads (`program_reads`), then the others.
+fn step_inputs(step: &Step, program_reads: BTreeSet<Ref>) -> BTreeSet<Ref> {
+    let mut inputs = program_reads;
     let texts = [
         Some(&step.image),
         step.description.as_deref(),

@@ -323,8 +323,15 @@ impl<'a> Dags<'a> {
 
     /// The expression for `r`'s text in `scope`.
     fn source(&self, scope: Option<BlockId>, r: &Ref) -> String {
-        if let Some(global) = r.global_source() {
-            return global;
+        let mut source = String::new();
+        self.push_source(&mut source, scope, r);
+        source
+    }
+
+    /// Appends [`Dags::source`] to `out`.
+    fn push_source(&self, out: &mut String, scope: Option<BlockId>, r: &Ref) {
+        if r.push_global_source(out) {
+            return;
         }
         if let Ref::Output { step, output } = r
             && let Some(s) = self.pipeline.step(step)
@@ -332,20 +339,31 @@ impl<'a> Dags<'a> {
             && let Some(task) = self.anchor_of(scope, s)
         {
             if s.block == scope {
-                return Ref::task_output(&task, output);
+                return Ref::push_task_output(out, &task, output);
             }
             let aggregate = Ref::task_output(&task, &r.input_name());
-            return nested_lists(&aggregate, self.pipeline.loops_between(step, scope).len());
+            let loops = self.pipeline.loops_between(step, scope).len();
+            return out.push_str(&nested_lists(&aggregate, loops));
         }
-        r.decoded_input()
+        r.push_decoded_input(out)
     }
 
     /// What a task in `scope` passes for `r`: the input as it came, or the
     /// value encoded where it enters.
     pub(super) fn argument(&self, scope: Option<BlockId>, r: &Ref) -> String {
+        let mut argument = String::new();
+        self.push_argument(&mut argument, scope, r);
+        argument
+    }
+
+    /// Appends [`Dags::argument`] to `out` (a DAG's step tasks write theirs
+    /// through one reused buffer).
+    pub(super) fn push_argument(&self, out: &mut String, scope: Option<BlockId>, r: &Ref) {
         match scope {
-            Some(block) if self.inputs[block].contains(r) => passthrough(&r.input_name()),
-            _ => Ref::encode(&self.source(scope, r)),
+            Some(block) if self.inputs[block].contains(r) => {
+                out.push_str(&passthrough(&r.input_name()))
+            }
+            _ => Ref::push_encoded(out, |out| self.push_source(out, scope, r)),
         }
     }
 

@@ -126,6 +126,10 @@ pub(super) struct ArgumentTexts<'d, 'a> {
     dags: &'d Dags<'a>,
     scope: Option<BlockId>,
     kept: BTreeMap<&'d Ref, Rendering>,
+    /// An output's argument, name and value, written anew for each task
+    /// into the same buffers: no allocation an argument.
+    name: String,
+    value: String,
 }
 
 impl<'d, 'a> ArgumentTexts<'d, 'a> {
@@ -134,6 +138,8 @@ impl<'d, 'a> ArgumentTexts<'d, 'a> {
             dags,
             scope,
             kept: BTreeMap::new(),
+            name: String::new(),
+            value: String::new(),
         }
     }
 
@@ -142,7 +148,11 @@ impl<'d, 'a> ArgumentTexts<'d, 'a> {
         let (dags, scope) = (self.dags, self.scope);
         let value = || dags.argument(scope, r);
         if matches!(r, Ref::Output { .. }) {
-            return parameter(parameters, &r.input_name(), &value());
+            self.name.clear();
+            r.push_input_name(&mut self.name);
+            self.value.clear();
+            dags.push_argument(&mut self.value, scope, r);
+            return parameter(parameters, &self.name, &self.value);
         }
         let laid_out = match self.kept.entry(r) {
             Entry::Occupied(kept) => kept.into_mut(),

@@ -19,8 +19,8 @@ use std::collections::BTreeSet;
 
 use super::names::{CODE_DIR, METRICS_FILE};
 use super::text::{
-    Piece, Ref, argo_lit_text, argo_text, flatten, k8s_escape, lit, plain_text, push_decode_line,
-    refs, sh_quote, sh_word,
+    Piece, Ref, argo_lit_text, argo_text, collect_refs, flatten, k8s_escape, lit, plain_text,
+    push_decode_line, refs, sh_quote, sh_word,
 };
 use crate::check::ir::{
     Command, MetricFormat, Output, ParamType, Part, ShellScript, Step, SyncSource, Template,
@@ -37,11 +37,12 @@ pub(crate) struct Program {
 }
 
 /// The main container's program for a step. The values it reads are the
-/// references in the step's `command` and `env` (the caller collects them
-/// from the templates: see `argo::step_inputs`).
-pub(crate) fn main_program(step: &Step) -> Program {
+/// references in the step's `command` and `env`, `reads` (the caller
+/// collects them from the templates, see `argo::program_reads`, and the
+/// program decodes those it borrows from there: each built once).
+pub(crate) fn main_program(step: &Step, reads: &BTreeSet<Ref>) -> Program {
     let mut program = Program::default();
-    let mut carried = Carried::default();
+    let mut carried = Carried::new(reads);
     for var in &step.env {
         carried.carry_template(&var.name, &var.value, &mut program.env);
     }
@@ -108,7 +109,7 @@ impl Argv {
 
     /// Has the wrapper build the argv from shell words (`set -- …`),
     /// decoding the values the arguments read.
-    fn push_set_line(&self, carried: &mut Carried) {
+    fn push_set_line(&self, carried: &mut Carried<'_>) {
         let words: Vec<String> = match self {
             Argv::Shell(script) => ["sh", "-c", script].into_iter().map(sh_quote).collect(),
             Argv::Exec(args) => args.iter().map(|arg| sh_word(arg)).collect(),
@@ -117,24 +118,43 @@ impl Argv {
         carried.lines.push_str(&words.join(" "));
         carried.lines.push('\n');
         if let Argv::Exec(args) = self {
-            carried
-                .decode
-                .extend(args.iter().flat_map(|a| refs(a).cloned()));
+            for arg in args {
+                carried.decode_all(refs(arg));
+            }
         }
     }
 }
 
 /// What a wrapper must do before the command: decode values, then run
 /// `lines` (exports, `set --`, `unset`).
-#[derive(Debug, Default)]
-struct Carried {
-    /// The values to decode (each arrives base64-encoded in its `KFP_…` variable).
-    decode: BTreeSet<Ref>,
+#[derive(Debug)]
+struct Carried<'r> {
+    /// Every value the carried texts read.
+    reads: &'r BTreeSet<Ref>,
+    /// The values to decode (each arrives base64-encoded in its `KFP_…`
+    /// variable), borrowed from `reads`.
+    decode: BTreeSet<&'r Ref>,
     /// Shell lines run after decoding.
     lines: String,
 }
 
-impl Carried {
+impl<'r> Carried<'r> {
+    fn new(reads: &'r BTreeSet<Ref>) -> Self {
+        Carried {
+            reads,
+            decode: BTreeSet::new(),
+            lines: String::new(),
+        }
+    }
+
+    /// Decodes each of `values`: every one is in `reads` (the same
+    /// templates' references), where the set borrows it from.
+    fn decode_all<'v>(&mut self, values: impl IntoIterator<Item = &'v Ref>) {
+        let reads = self.reads;
+        self.decode
+            .extend(values.into_iter().filter_map(|r| reads.get(r)));
+    }
+
     fn is_empty(&self) -> bool {
         self.decode.is_empty() && self.lines.is_empty()
     }
@@ -169,7 +189,7 @@ impl Carried {
         if let [Piece::Ref(r)] = pieces
             && r.is_env_name(name)
         {
-            self.decode.insert(r.clone());
+            self.decode_all([r]);
             return;
         }
         self.lines.push_str("export ");
@@ -177,7 +197,7 @@ impl Carried {
         self.lines.push('=');
         self.lines.push_str(&sh_word(pieces));
         self.lines.push('\n');
-        self.decode.extend(refs(pieces).cloned());
+        self.decode_all(refs(pieces));
     }
 
     /// [`Carried::carry`] for a template: literal text alone goes straight
@@ -197,13 +217,17 @@ impl Carried {
         match part {
             Part::Let { value, .. } => self.carry_template(name, value, env),
             Part::Text(text) => self.carry(name, &lit(text), env),
-            _ => self.decode.extend(Ref::from_part(part)),
+            _ => {
+                let reads = self.reads;
+                self.decode
+                    .extend(reads.iter().find(|r| r.is_from_part(part)));
+            }
         }
     }
 
     /// Appends the shell text: the decoding lines, then the others.
     fn push_prelude(&self, out: &mut String) {
-        push_decode_line(out, &self.decode);
+        push_decode_line(out, self.decode.iter().copied());
         out.push_str(&self.lines);
     }
 }
@@ -211,7 +235,7 @@ impl Carried {
 /// The wrapper's text: what `carried` does, then `exec "$@"`, or the
 /// command (through the metrics block when there are metrics) followed by
 /// the typed-output checks.
-fn wrapper(step: &Step, carried: &Carried) -> String {
+fn wrapper(step: &Step, carried: &Carried<'_>) -> String {
     let typed = typed_outputs(step).next().is_some();
     // Sized for the common wrapper (comment, decoding line, `exec`): grown once at most.
     let mut wrapper = String::with_capacity(512);
@@ -291,7 +315,7 @@ fn output_checks(step: &Step) -> String {
 
 /// Adds `KFP_…={{inputs.parameters.…}}` (the encoded value) for each value
 /// the wrapper decodes.
-fn add_ref_vars(env: &mut Vec<(String, String)>, decoded: &BTreeSet<Ref>) {
+fn add_ref_vars(env: &mut Vec<(String, String)>, decoded: &BTreeSet<&Ref>) {
     env.reserve(decoded.len());
     for r in decoded {
         if !env.iter().any(|(n, _)| r.is_env_name(n)) {
@@ -306,7 +330,9 @@ pub(crate) fn git_program(step: &Step, source: &SyncSource) -> Program {
     let mut program = Program::default();
     let mut prelude = String::new();
     if let Some(revision) = step.git_revision() {
-        let mut carried = Carried::default();
+        let mut reads = BTreeSet::new();
+        collect_refs(revision, &mut reads);
+        let mut carried = Carried::new(&reads);
         carried.carry_template("GIT_SYNC_REV", revision, &mut program.env);
         carried.push_prelude(&mut prelude);
         add_ref_vars(&mut program.env, &carried.decode);

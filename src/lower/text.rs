@@ -77,6 +77,30 @@ impl Ref {
         }
     }
 
+    /// Whether `part` makes this reference ([`Ref::from_part`]), compared
+    /// in place: a script's variable finds its value among those already
+    /// built, not built again.
+    pub(crate) fn is_from_part(&self, part: &Part) -> bool {
+        match (self, part) {
+            (Ref::Param(name), Part::Param { name: other, .. })
+            | (Ref::Carry(name), Part::Carry { name: other, .. })
+            | (Ref::Workflow(name), Part::Workflow { field: other, .. }) => name == other,
+            (
+                Ref::Output { step, output },
+                Part::Output {
+                    step: s, output: o, ..
+                },
+            ) => step == s && output == o,
+            (
+                Ref::Item { var, field },
+                Part::Item {
+                    var: v, field: f, ..
+                },
+            ) => var == v && field == f,
+            _ => false,
+        }
+    }
+
     /// Whether a template receives the value as an input (run information
     /// is read where it is used).
     pub(crate) fn is_input(&self) -> bool {
@@ -90,10 +114,16 @@ impl Ref {
         let [a, b, c] = self.input_name_parts();
         // Pushed into a string sized once: `concat` cost twice as much.
         let mut name = String::with_capacity(a.len() + b.len() + c.len());
-        for part in [a, b, c] {
-            name.push_str(part);
-        }
+        self.push_input_name(&mut name);
         name
+    }
+
+    /// Appends [`Ref::input_name`] to `out` (a task's arguments are
+    /// written through one reused buffer: no allocation a name).
+    pub(crate) fn push_input_name(&self, out: &mut String) {
+        for part in self.input_name_parts() {
+            out.push_str(part);
+        }
     }
 
     /// [`Ref::input_name`] in its parts, so that a text holding it is
@@ -115,9 +145,19 @@ impl Ref {
     /// Argo's own name for run information, as an expression (`pod.name`
     /// exists only in a pod's template).
     fn run_information(field: &str) -> String {
+        let mut expression = String::new();
+        Ref::push_run_information(&mut expression, field);
+        expression
+    }
+
+    /// Appends [`Ref::run_information`] to `out`.
+    fn push_run_information(out: &mut String, field: &str) {
         match field {
-            "pod_name" => "pod.name".to_string(),
-            other => ["workflow.", other].concat(),
+            "pod_name" => out.push_str("pod.name"),
+            other => {
+                out.push_str("workflow.");
+                out.push_str(other);
+            }
         }
     }
 
@@ -152,27 +192,61 @@ impl Ref {
     /// The expression for the value's text where it needs no input: a
     /// param or run information (both global to the workflow).
     pub(crate) fn global_source(&self) -> Option<String> {
+        let mut source = String::new();
+        self.push_global_source(&mut source).then_some(source)
+    }
+
+    /// Appends [`Ref::global_source`] to `out`; whether there is one.
+    pub(crate) fn push_global_source(&self, out: &mut String) -> bool {
         match self {
-            Ref::Param(name) => Some(["workflow.parameters['", name, "']"].concat()),
-            Ref::Workflow(field) => Some(Ref::run_information(field)),
-            _ => None,
+            Ref::Param(name) => push_all(out, ["workflow.parameters['", name, "']"]),
+            Ref::Workflow(field) => Ref::push_run_information(out, field),
+            _ => return false,
         }
+        true
     }
 
     /// The expression for an output of the task `task` in the same DAG.
     pub(crate) fn task_output(task: &str, output: &str) -> String {
-        ["tasks['", task, "'].outputs.parameters['", output, "']"].concat()
+        let mut expression = String::new();
+        Ref::push_task_output(&mut expression, task, output);
+        expression
+    }
+
+    /// Appends [`Ref::task_output`] to `out`.
+    pub(crate) fn push_task_output(out: &mut String, task: &str, output: &str) {
+        push_all(
+            out,
+            ["tasks['", task, "'].outputs.parameters['", output, "']"],
+        );
     }
 
     /// The expression for the value held (encoded) by this DAG's input.
     pub(crate) fn decoded_input(&self) -> String {
+        let mut expression = String::new();
+        self.push_decoded_input(&mut expression);
+        expression
+    }
+
+    /// Appends [`Ref::decoded_input`] to `out`.
+    pub(crate) fn push_decoded_input(&self, out: &mut String) {
         let [a, b, c] = self.input_name_parts();
-        [DECODE, "(inputs.parameters['", a, b, c, "'])"].concat()
+        push_all(out, [DECODE, "(inputs.parameters['", a, b, c, "'])"]);
     }
 
     /// An expression tag encoding the value of `source` (an expression).
     pub(crate) fn encode(source: &str) -> String {
-        ["{{=", ENCODE, "(", source, ")}}"].concat()
+        let mut tag = String::with_capacity(source.len() + ENCODE.len() + 6);
+        Ref::push_encoded(&mut tag, |out| out.push_str(source));
+        tag
+    }
+
+    /// Appends [`Ref::encode`] of the expression `write_source` appends, so
+    /// that the source is written in place, not built apart first.
+    pub(crate) fn push_encoded(out: &mut String, write_source: impl FnOnce(&mut String)) {
+        push_all(out, ["{{=", ENCODE, "("]);
+        write_source(out);
+        out.push_str(")}}");
     }
 
     /// The environment variable a shell reads it from (as [`Part::push_env_name`]).
@@ -220,6 +294,14 @@ impl Ref {
             None => rest.is_empty(),
             Some(tail) => rest.strip_prefix("__") == Some(tail),
         }
+    }
+}
+
+/// Appends each part to `out`, in order.
+fn push_all<const N: usize>(out: &mut String, parts: [&str; N]) {
+    out.reserve(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        out.push_str(part);
     }
 }
 
@@ -578,6 +660,53 @@ mod tests {
             display_text(&[Piece::Lit("{".into()), param("p")]),
             "{ {{=sprig.b64dec(inputs.parameters['p'])}}"
         );
+    }
+
+    #[test]
+    fn a_part_is_found_among_the_references_it_makes() {
+        use crate::source::Span;
+        let span = Span::default();
+        let parts = [
+            Part::Param {
+                name: "x".into(),
+                span,
+            },
+            Part::Carry {
+                name: "x".into(),
+                span,
+            },
+            Part::Workflow {
+                field: "x".into(),
+                span,
+            },
+            Part::Output {
+                step: "s".into(),
+                output: "x".into(),
+                span,
+            },
+            Part::Output {
+                step: "s".into(),
+                output: "y".into(),
+                span,
+            },
+            Part::Item {
+                var: "x".into(),
+                field: None,
+                span,
+            },
+            Part::Item {
+                var: "x".into(),
+                field: Some("f".into()),
+                span,
+            },
+        ];
+        let refs: Vec<Ref> = parts.iter().filter_map(Ref::from_part).collect();
+        for (i, part) in parts.iter().enumerate() {
+            for (j, r) in refs.iter().enumerate() {
+                assert_eq!(r.is_from_part(part), i == j, "{r:?} and part {i}");
+            }
+        }
+        assert!(!refs[0].is_from_part(&Part::Text("x".into())));
     }
 
     #[test]
