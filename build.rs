@@ -4,6 +4,7 @@
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     link_without_pie();
+    place_startup_code_together();
 }
 
 /// Links the binary at a fixed address (not position-independent) on Linux.
@@ -26,5 +27,39 @@ fn link_without_pie() {
     if linux {
         // After rustc's own `-pie`; the C compiler driver keeps the last one.
         println!("cargo:rustc-link-arg-bins=-no-pie");
+    }
+}
+
+/// Places the functions a small compile runs side by side in the binary.
+///
+/// The binary has 8 MB of code; a `kfpl compile` of the tutorial's pipeline
+/// runs ~1,000 functions of it, scattered: 77 page faults (each loading
+/// 64 KiB around it) just to read them. Listed in order for the linker
+/// (`benches/startup.order`, written by `benches/startup-order.sh` from
+/// callgrind's list), they fill ~1 MB and take 21 faults.
+///
+/// Only rust-lld, Rust's own linker on x86-64 Linux since 1.90, reads the
+/// list; a build given another linker (`-C linker=…` in `RUSTFLAGS`) links as
+/// before. Names the list gives that the binary lacks are skipped without a
+/// word (`--no-warn-symbol-ordering`): after a toolchain or dependency bump
+/// the list only helps less until it is written again.
+fn place_startup_code_together() {
+    const ORDER: &str = "benches/startup.order";
+    println!("cargo:rerun-if-changed={ORDER}");
+    println!("cargo:rerun-if-env-changed=CARGO_ENCODED_RUSTFLAGS");
+    let rust_lld = std::env::var("TARGET").is_ok_and(|t| t == "x86_64-unknown-linux-gnu")
+        && !std::env::var("CARGO_ENCODED_RUSTFLAGS").is_ok_and(|flags| flags.contains("linker"));
+    let Ok(dir) = std::env::var("CARGO_MANIFEST_DIR") else {
+        return;
+    };
+    let order = std::path::Path::new(&dir).join(ORDER);
+    if rust_lld && order.is_file() {
+        // `-Xlinker`, not `-Wl,`: a comma in the path would split it.
+        println!("cargo:rustc-link-arg-bins=-Xlinker");
+        println!(
+            "cargo:rustc-link-arg-bins=--symbol-ordering-file={}",
+            order.display()
+        );
+        println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
     }
 }
