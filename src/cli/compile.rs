@@ -27,6 +27,17 @@ pub(crate) struct Args {
 }
 
 impl Args {
+    /// `kfpl compile FILE [-o OUT]`, every other argument as clap leaves it
+    /// when not given (`cli::plain_compile`).
+    pub(crate) fn plain(file: PathBuf, output: Option<PathBuf>) -> Args {
+        Args {
+            file,
+            output,
+            params: Vec::new(),
+            git_image: DEFAULT_GIT_IMAGE.to_string(),
+        }
+    }
+
     pub(crate) fn run(self, reporter: &Reporter) -> ExitCode {
         let Some(file) = reporter.read(&self.file) else {
             return ExitCode::FAILURE;
