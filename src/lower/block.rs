@@ -20,7 +20,7 @@ use std::io::Write;
 
 use serde::ser::{self, Error as _, Serialize};
 
-use super::yaml::{Style, bytes_equal, is_break, is_printable, padded_end, style};
+use super::yaml::{Style, StyleMemo, bytes_equal, is_break, is_printable, padded_end, style};
 
 type Error = serde_yaml::Error;
 type Result<T = ()> = std::result::Result<T, Error>;
@@ -31,6 +31,8 @@ pub(crate) fn to_writer<W: Write, T: Serialize + ?Sized>(out: W, value: &T) -> R
         out,
         buf: Vec::with_capacity(CHUNK + CHUNK / 4),
         chunk: CHUNK,
+        // The document around the step templates: each string about once.
+        styles: StyleMemo::off(),
     };
     value.serialize(Place {
         writer: &mut writer,
@@ -54,6 +56,8 @@ pub(super) struct Writer<W> {
     /// The buffer passes on once it holds this many bytes ([`CHUNK`]; a
     /// [`Rendering`] never passes on).
     chunk: usize,
+    /// The styles of the strings written (see [`StyleMemo`]).
+    styles: StyleMemo,
 }
 
 impl<W: Write> Writer<W> {
@@ -178,7 +182,7 @@ impl<'a, W: Write> Place<'a, W> {
 /// Writes a string in the style [`style`] gives it. `key` strings are
 /// mapping keys (never block scalars).
 fn write_string<W: Write>(writer: &mut Writer<W>, value: &str, indent: usize, key: bool) {
-    match style(value, key) {
+    match writer.styles.style(value, key) {
         Style::Plain => writer.put(value.as_bytes()),
         Style::Single => single_quoted(writer, value),
         Style::Double => double_quoted(writer, value),
@@ -451,8 +455,12 @@ pub(super) struct Rendering {
 }
 
 impl Rendering {
+    /// A rendering for step templates, which remembers the styles of the
+    /// strings they write (see [`StyleMemo`]): most recur in every step.
     pub(super) fn new() -> Rendering {
-        Rendering::at(RENDERED_DASHES)
+        let mut rendering = Rendering::at(RENDERED_DASHES);
+        rendering.writer.styles = StyleMemo::on();
+        rendering
     }
 
     /// A rendering for the items of a sequence whose dashes are at
@@ -463,6 +471,7 @@ impl Rendering {
                 out: std::io::sink(),
                 buf: Vec::new(),
                 chunk: usize::MAX,
+                styles: StyleMemo::off(),
             },
             dashes,
         }

@@ -75,21 +75,27 @@ impl Namer {
     pub(crate) fn claim(&mut self, base: &str) -> String {
         let mut candidate = truncate(base, self.max_len);
         let mut n = 2usize;
-        while self.used.contains(&candidate) {
+        // One search a name that is free (most are), where `contains` and
+        // then `insert` searched the set twice.
+        while !self.used.insert(candidate.clone()) {
             let suffix = format!("-{n}");
             let stem = truncate(base, self.max_len.saturating_sub(suffix.len()));
             candidate = format!("{stem}{suffix}");
             n += 1;
         }
-        self.used.insert(candidate.clone());
         candidate
     }
 }
 
 /// At most `max` bytes, never ending in `-` (all names here are ASCII).
 fn truncate(name: &str, max: usize) -> String {
+    // A name of at most `max` bytes has at most `max` chars: nothing to
+    // cut, and no chars to walk.
+    let end = match name.len() <= max {
+        true => name.len(),
+        false => name.char_indices().nth(max).map_or(name.len(), |(i, _)| i),
+    };
     // Cut in place and copied once (a collected copy, then a trimmed one, cost two).
-    let end = name.char_indices().nth(max).map_or(name.len(), |(i, _)| i);
     name[..end].trim_end_matches('-').to_string()
 }
 

@@ -283,10 +283,15 @@ impl Ref {
     /// Whether `name` is this value's own variable ([`Ref::env_name`]),
     /// compared in place.
     pub(crate) fn is_env_name(&self, name: &str) -> bool {
+        let (head, tail) = self.env_name_parts();
+        // The length first: most names compared are another value's, and
+        // told apart without comparing bytes.
+        if name.len() != "KFP_".len() + head.len() + tail.map_or(0, |t| "__".len() + t.len()) {
+            return false;
+        }
         let Some(rest) = name.strip_prefix("KFP_") else {
             return false;
         };
-        let (head, tail) = self.env_name_parts();
         let Some(rest) = rest.strip_prefix(head) else {
             return false;
         };
