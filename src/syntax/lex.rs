@@ -260,13 +260,19 @@ pub fn string_pieces(text: &str, start: usize, mut piece: impl FnMut(Token)) -> 
     let mut i = start + quote_len;
     let mut text_start = i;
     let closed = loop {
-        // Ordinary text is skipped a byte at a time; every byte that can
-        // matter is ASCII, so `i` stays on a character boundary.
-        while bytes
-            .get(i)
-            .is_some_and(|b| !matches!(b, b'"' | b'\n' | b'$' | b'\\'))
-        {
-            i += 1;
+        // Ordinary text is skipped to the next byte that can matter; every
+        // such byte is ASCII, so `i` stays on a character boundary. (A
+        // `"""` block, often long, only stops at `"` and `$`: `memchr`
+        // finds them many bytes at a time.)
+        if triple {
+            i += memchr::memchr2(b'"', b'$', &bytes[i..]).unwrap_or(bytes.len() - i);
+        } else {
+            while bytes
+                .get(i)
+                .is_some_and(|b| !matches!(b, b'"' | b'\n' | b'$' | b'\\'))
+            {
+                i += 1;
+            }
         }
         let Some(&b) = bytes.get(i) else {
             break false;

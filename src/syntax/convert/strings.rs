@@ -91,9 +91,18 @@ impl Converter {
         let bytes = text.as_bytes();
         let at = |offset: usize| span.start as usize + offset;
         let (mut i, mut run) = (0, 0);
-        while i < bytes.len() {
+        // Only a `\\` (not in a `"""` block) or a `$` can begin a piece.
+        let next = |from: usize| {
+            if triple {
+                memchr::memchr(b'$', &bytes[from..])
+            } else {
+                memchr::memchr2(b'\\', b'$', &bytes[from..])
+            }
+        };
+        while let Some(found) = next(i) {
+            i += found;
             let piece_len = match bytes[i] {
-                b'\\' if !triple => 1 + text[i + 1..].chars().next().map_or(0, char::len_utf8),
+                b'\\' => 1 + text[i + 1..].chars().next().map_or(0, char::len_utf8),
                 b'$' if bytes[i..].starts_with(b"$$<") => 3,
                 _ => {
                     i += 1;
