@@ -436,7 +436,8 @@ impl Converter {
             Rule::map => ValueKind::Map(self.map(inner)?),
             Rule::reference => {
                 let interp = inner.into_inner().next()?;
-                ValueKind::Ref(Box::new(self.interpolation(interp)?))
+                let span = span_at(&interp, self.base);
+                ValueKind::Ref(Box::new(self.interpolation(interp.as_str(), span)?))
             }
             other => {
                 self.internal(span, &format!("unexpected value {other:?}"));
@@ -586,9 +587,9 @@ impl Converter {
         ident
     }
 
-    fn interpolation(&mut self, pair: Pair<'_, Rule>) -> Option<Interp> {
-        let span = span_at(&pair, self.base);
-        let body = pair.as_str().get(2..).unwrap_or("");
+    /// `$<…>` (`text`, at `span`): its head and field, or a diagnostic.
+    fn interpolation(&mut self, text: &str, span: Span) -> Option<Interp> {
+        let body = text.get(2..).unwrap_or("");
         let Some(path) = body.strip_suffix('>') else {
             self.diagnostics.push(
                 Diagnostic::new(Code::E0103, "unterminated interpolation")

@@ -95,7 +95,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::word | Rule::keyword => "a name",
         Rule::value => "a value",
         Rule::number => "a number",
-        Rule::string | Rule::plain_string | Rule::triple_string => "a string",
+        Rule::string => "a string",
         Rule::list => "a list",
         Rule::map => "a map",
         Rule::map_entry | Rule::map_key => "a map entry (`KEY = value`)",

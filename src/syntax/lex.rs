@@ -225,56 +225,86 @@ impl Lexer<'_> {
 
     /// A string from its opening quote: returns the quote and queues the rest.
     fn string(&mut self, start: usize) -> Token {
-        let text = self.text;
-        let bytes = text.as_bytes();
-        let triple = text[start..].starts_with("\"\"\"");
-        let quote_len = if triple { 3 } else { 1 };
-        let mut i = start + quote_len;
-        let mut piece = i;
-        let closed = loop {
-            // Ordinary text is skipped a byte at a time; every byte that can
-            // matter is ASCII, so `i` stays on a character boundary.
+        let pending = &mut self.pending;
+        let read = string_pieces(self.text, start, |token| pending.push_back(token));
+        self.at = read.end;
+        token(Kind::Quote, start, start + read.quote_len, !read.closed)
+    }
+}
+
+/// Where a string ends, as [`string_pieces`] read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StringEnd {
+    /// The length of its quotes: 3 for `"""`, else 1.
+    pub quote_len: usize,
+    /// The offset after its closing quote (or where it stops, unterminated).
+    pub end: usize,
+    /// Whether it has its closing quote.
+    pub closed: bool,
+}
+
+/// The string whose opening quote is at `start` in `text`: gives `piece`
+/// each of its text and interpolation tokens and then its closing quote, in
+/// order (the tokens a [`Lexer`] makes after the opening quote), and says
+/// where it ends. (The parser reads a string token's pieces with it, without
+/// a lexer's queue.)
+pub fn string_pieces(text: &str, start: usize, mut piece: impl FnMut(Token)) -> StringEnd {
+    let bytes = text.as_bytes();
+    let triple = text[start..].starts_with("\"\"\"");
+    let quote_len = if triple { 3 } else { 1 };
+    let mut queue = |kind: Kind, start: usize, end: usize, open: bool| {
+        if end > start {
+            piece(token(kind, start, end, open));
+        }
+    };
+    let mut i = start + quote_len;
+    let mut text_start = i;
+    let closed = loop {
+        // Ordinary text is skipped to the next byte that can matter; every
+        // such byte is ASCII, so `i` stays on a character boundary. (A
+        // `"""` block, often long, only stops at `"` and `$`: `memchr`
+        // finds them many bytes at a time.)
+        if triple {
+            i += memchr::memchr2(b'"', b'$', &bytes[i..]).unwrap_or(bytes.len() - i);
+        } else {
             while bytes
                 .get(i)
                 .is_some_and(|b| !matches!(b, b'"' | b'\n' | b'$' | b'\\'))
             {
                 i += 1;
             }
-            let Some(&b) = bytes.get(i) else {
-                break false;
-            };
-            match b {
-                b'"' if !triple || bytes[i..].starts_with(b"\"\"\"") => break true,
-                b'\n' if !triple => break false,
-                b'\\' if !triple && bytes.get(i + 1).is_some_and(|&n| n != b'\n') => {
-                    // `\` and the character it escapes (an unknown escape is the
-                    // parser's to report).
-                    i += 1 + text[i + 1..].chars().next().map_or(0, char::len_utf8);
-                }
-                b'$' if bytes[i..].starts_with(b"$$<") => i += 3,
-                b'$' if bytes.get(i + 1) == Some(&b'<') => {
-                    self.queue(Kind::Text, piece, i, false);
-                    let (end, closed) = interp_end(text, i);
-                    self.queue(Kind::Interp, i, end, !closed);
-                    i = end;
-                    piece = i;
-                }
-                _ => i += 1,
-            }
+        }
+        let Some(&b) = bytes.get(i) else {
+            break false;
         };
-        self.queue(Kind::Text, piece, i, false);
-        if closed {
-            self.queue(Kind::Quote, i, i + quote_len, false);
-            i += quote_len;
+        match b {
+            b'"' if !triple || bytes[i..].starts_with(b"\"\"\"") => break true,
+            b'\n' if !triple => break false,
+            b'\\' if !triple && bytes.get(i + 1).is_some_and(|&n| n != b'\n') => {
+                // `\` and the character it escapes (an unknown escape is the
+                // parser's to report).
+                i += 1 + text[i + 1..].chars().next().map_or(0, char::len_utf8);
+            }
+            b'$' if bytes[i..].starts_with(b"$$<") => i += 3,
+            b'$' if bytes.get(i + 1) == Some(&b'<') => {
+                queue(Kind::Text, text_start, i, false);
+                let (end, closed) = interp_end(text, i);
+                queue(Kind::Interp, i, end, !closed);
+                i = end;
+                text_start = i;
+            }
+            _ => i += 1,
         }
-        self.at = i;
-        token(Kind::Quote, start, start + quote_len, !closed)
+    };
+    queue(Kind::Text, text_start, i, false);
+    if closed {
+        queue(Kind::Quote, i, i + quote_len, false);
+        i += quote_len;
     }
-
-    fn queue(&mut self, kind: Kind, start: usize, end: usize, open: bool) {
-        if end > start {
-            self.pending.push_back(token(kind, start, end, open));
-        }
+    StringEnd {
+        quote_len,
+        end: i,
+        closed,
     }
 }
 

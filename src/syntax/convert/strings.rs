@@ -1,19 +1,21 @@
-//! Pest pairs → AST for string literals: escapes, interpolations, and the
-//! `"""` dedent.
+//! A string token → AST: escapes, interpolations, and the `"""` dedent.
 //!
-//! The pieces of a literal are borrowed from the source until the end, where
-//! each run of text becomes one `String` (a literal's pieces and a
-//! `"""` block's lines would otherwise cost an allocation each).
+//! The grammar reads a literal as one token; its pieces are found here with
+//! the lexer (`lex`), which ends every string where the grammar does. The
+//! pieces are borrowed from the source until the end, where each run of
+//! text becomes one `String` (a literal's pieces and a `"""` block's lines
+//! would otherwise cost an allocation each).
 
 use std::ops::Range;
 
-use pest::iterators::{Pair, Pairs};
+use pest::iterators::Pair;
 
 use super::{Converter, span_at};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{StringLit, StringPart};
 use crate::syntax::grammar::Rule;
+use crate::syntax::lex::{self, Kind};
 
 /// A piece of a literal, its text borrowed from the source (or static, for an escape).
 enum Piece<'i> {
@@ -34,64 +36,98 @@ impl Piece<'_> {
 impl Converter {
     pub(super) fn string(&mut self, pair: Pair<'_, Rule>) -> Option<StringLit> {
         let span = span_at(&pair, self.base);
-        // One child, `plain_string` or `triple_string`: no cursor is needed.
-        let Some(inner) = pair.into_inner().next() else {
-            self.internal(span, "expected a child");
-            return None;
+        Some(self.string_literal(pair.as_str(), span))
+    }
+
+    /// The literal `literal` (its quotes included), found at `span`.
+    fn string_literal(&mut self, literal: &str, span: Span) -> StringLit {
+        let triple = literal.starts_with("\"\"\"");
+        let lone = if triple {
+            None
+        } else {
+            lone_text(literal, span)
         };
-        let triple = inner.as_rule() == Rule::triple_string;
-        let pieces = inner.into_inner();
-        if !triple && let Some(parts) = self.lone_text(&pieces) {
-            return Some(StringLit {
-                parts,
-                triple,
-                span,
-            });
+        StringLit {
+            parts: lone.unwrap_or_else(|| self.string_parts(literal, span, triple)),
+            triple,
+            span,
         }
-        let mut parts = Vec::with_capacity(pieces.len());
-        for piece in pieces {
-            let piece_span = span_at(&piece, self.base);
-            let part = match piece.as_rule() {
-                Rule::plain_text | Rule::triple_text => Piece::Text(piece.as_str(), piece_span),
-                Rule::dollar_escape => Piece::Text("$<", piece_span),
-                Rule::escape => Piece::Text(self.escape(piece.as_str(), piece_span), piece_span),
-                Rule::interpolation => match self.interpolation(piece) {
-                    Some(interp) => Piece::Interp(interp),
-                    None => continue,
-                },
-                other => {
-                    self.internal(piece_span, &format!("unexpected string piece {other:?}"));
-                    continue;
+    }
+
+    /// The parts of any literal: its pieces as the lexer reads them, a
+    /// `"""` block dedented, and each run of text merged.
+    fn string_parts(&mut self, literal: &str, span: Span, triple: bool) -> Vec<StringPart> {
+        let mut parts = Vec::new();
+        let start = span.start as usize;
+        lex::string_pieces(literal, 0, |token| {
+            let piece_span = Span::new(
+                start + token.span.start as usize,
+                start + token.span.end as usize,
+            );
+            let text = token.text(literal);
+            match token.kind {
+                Kind::Text => self.text_pieces(text, piece_span, triple, &mut parts),
+                Kind::Interp => {
+                    parts.extend(self.interpolation(text, piece_span).map(Piece::Interp));
                 }
-            };
-            parts.push(part);
-        }
+                _ => {}
+            }
+        });
         if triple {
             parts = dedent(parts);
         }
-        Some(StringLit {
-            parts: merge_text(parts),
-            triple,
-            span,
-        })
+        merge_text(parts)
     }
 
-    /// The parts of a plain string that is one run of text or empty, the
-    /// most common literal (`"4Gi"`), made without the list of pieces the
-    /// general case gathers first; `None` for any other string.
-    fn lone_text(&self, pieces: &Pairs<'_, Rule>) -> Option<Vec<StringPart>> {
-        match pieces.len() {
-            0 => Some(Vec::new()),
-            1 => {
-                let piece = pieces.peek()?;
-                (piece.as_rule() == Rule::plain_text).then(|| {
-                    vec![StringPart::Text {
-                        text: piece.as_str().to_string(),
-                        span: span_at(&piece, self.base),
-                    }]
-                })
+    /// The pieces of a run of text (`text`, at `span`) as the grammar reads
+    /// them: plain text, `$$<`, and in a plain string escapes (`\x`).
+    fn text_pieces<'i>(
+        &mut self,
+        text: &'i str,
+        span: Span,
+        triple: bool,
+        parts: &mut Vec<Piece<'i>>,
+    ) {
+        let bytes = text.as_bytes();
+        let at = |offset: usize| span.start as usize + offset;
+        let (mut i, mut run) = (0, 0);
+        // Only a `\\` (not in a `"""` block) or a `$` can begin a piece.
+        let next = |from: usize| {
+            if triple {
+                memchr::memchr(b'$', &bytes[from..])
+            } else {
+                memchr::memchr2(b'\\', b'$', &bytes[from..])
             }
-            _ => None,
+        };
+        while let Some(found) = next(i) {
+            i += found;
+            let piece_len = match bytes[i] {
+                b'\\' => 1 + text[i + 1..].chars().next().map_or(0, char::len_utf8),
+                b'$' if bytes[i..].starts_with(b"$$<") => 3,
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            if run < i {
+                parts.push(Piece::Text(&text[run..i], Span::new(at(run), at(i))));
+            }
+            let piece = &text[i..i + piece_len];
+            let piece_span = Span::new(at(i), at(i + piece_len));
+            let meaning = if bytes[i] == b'$' {
+                "$<"
+            } else {
+                self.escape(piece, piece_span)
+            };
+            parts.push(Piece::Text(meaning, piece_span));
+            i += piece_len;
+            run = i;
+        }
+        if run < bytes.len() {
+            parts.push(Piece::Text(
+                &text[run..],
+                Span::new(at(run), at(bytes.len())),
+            ));
         }
     }
 
@@ -113,6 +149,24 @@ impl Converter {
             }
         }
     }
+}
+
+/// The parts of a plain string (`literal`, at `span`) that is one run of
+/// text or empty, the most common literal (`"4Gi"`), made without the list
+/// of pieces the general case gathers first; `None` for any other string.
+fn lone_text(literal: &str, span: Span) -> Option<Vec<StringPart>> {
+    let body = literal.get(1..literal.len().saturating_sub(1))?;
+    if body.bytes().any(|b| b == b'\\' || b == b'$') {
+        return None;
+    }
+    if body.is_empty() {
+        return Some(Vec::new());
+    }
+    let start = span.start as usize + 1;
+    Some(vec![StringPart::Text {
+        text: body.to_string(),
+        span: Span::new(start, start + body.len()),
+    }])
 }
 
 /// The literal's parts: each run of adjacent text joined into one `String`
@@ -256,5 +310,64 @@ fn leading_indent(line: &[Piece<'_>]) -> usize {
     match line.first() {
         Some(Piece::Text(text, _)) => text.len() - text.trim_start_matches([' ', '\t']).len(),
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Converter, lone_text};
+    use crate::source::Span;
+    use crate::syntax::ast::StringPart;
+    use crate::syntax::lex;
+
+    /// A plain literal `"…"` around `body`, when the lexer reads it as one
+    /// closed string (so the grammar does too).
+    fn plain_literal(body: &str) -> Option<String> {
+        let literal = format!("\"{body}\"");
+        let end = lex::string_pieces(&literal, 0, |_| {});
+        (end.closed && end.end == literal.len()).then_some(literal)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The one-run fast path makes what the general path makes, and
+        /// reports nothing, wherever it applies.
+        #[test]
+        fn a_lone_run_of_text_reads_as_the_general_path_reads_it(
+            body in "[a\"\\\\$<>{} .é]{0,12}",
+            at in 0usize..100,
+        ) {
+            let Some(literal) = plain_literal(&body) else {
+                return Ok(());
+            };
+            let span = Span::new(at, at + literal.len());
+            if let Some(lone) = lone_text(&literal, span) {
+                let mut general = Converter::default();
+                let parts = general.string_parts(&literal, span, false);
+                prop_assert_eq!(lone, parts);
+                prop_assert!(general.diagnostics.is_empty());
+            }
+        }
+
+        /// Any text written as a literal by `escape_string` reads back as itself.
+        #[test]
+        fn escaped_text_reads_back_unchanged(text in "[a\"\\\\$<>\n\t .é]{0,16}") {
+            let literal = format!("\"{}\"", crate::syntax::escape_string(&text));
+            let span = Span::new(0, literal.len());
+            let mut converter = Converter::default();
+            let parts = converter.string_parts(&literal, span, false);
+            let read: String = parts
+                .iter()
+                .map(|part| match part {
+                    StringPart::Text { text, .. } => text.as_str(),
+                    StringPart::Interp(_) => "{interpolation}",
+                })
+                .collect();
+            prop_assert_eq!(read, text);
+            prop_assert!(converter.diagnostics.is_empty());
+        }
     }
 }
